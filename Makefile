@@ -1,0 +1,106 @@
+# openseat — build, run, test. The two commands a user needs: `make run`, `make test`.
+# Dependencies come from Debian packages (scripts/install-deps.sh installs what is missing).
+
+CC       ?= cc
+PKGS     := libmicrohttpd jansson sqlite3 libsodium libcurl
+WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
+            -Wno-unused-parameter
+CSTD     := -std=c11 -D_GNU_SOURCE
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CFLAGS   ?= -O2 -g
+ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) -Isrc -Ibuild/gen $(PKG_CFLAGS)
+LIBS     = $(PKG_LIBS) -lpthread -lm
+SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+SRC      := $(shell find src -name '*.c' | sort)
+LIB_SRC  := $(filter-out src/main.c,$(SRC))
+HDR      := $(shell find src -name '*.h')
+EMBED_IN := $(shell find web -type f 2>/dev/null | sort) \
+            $(shell find src/store/migrations src/mail/templates -type f 2>/dev/null | sort) \
+            docs/openapi.yaml
+EMBED_ARGS = $(foreach f,$(filter web/%,$(EMBED_IN)),$(f)=$(f)) \
+             $(foreach f,$(filter src/store/migrations/%,$(EMBED_IN)),$(patsubst src/store/%,%,$(f))=$(f)) \
+             $(foreach f,$(filter src/mail/templates/%,$(EMBED_IN)),$(patsubst src/mail/templates/%,mail/%,$(f))=$(f)) \
+             docs/openapi.yaml=docs/openapi.yaml
+
+OBJ      := $(patsubst src/%.c,build/rel/%.o,$(SRC)) build/rel/gen/embedded.o
+TOBJ     := $(patsubst src/%.c,build/san/%.o,$(LIB_SRC)) build/san/gen/embedded.o
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN := $(patsubst tests/unit/%.c,build/unit/%,$(UNIT_SRC))
+
+.PHONY: all deps run test unit api e2e fuzz fuzz-short bench clean demo
+all: openseat
+
+deps:
+	@bash scripts/install-deps.sh
+
+build/tools/embed: tools/embed.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -O1 -o $@ $<
+
+build/gen/embedded.c: build/tools/embed $(EMBED_IN)
+	@mkdir -p $(dir $@)
+	build/tools/embed $@ $(EMBED_ARGS)
+
+build/rel/%.o: src/%.c $(HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+build/rel/gen/embedded.o: build/gen/embedded.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+build/san/%.o: src/%.c $(HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(SAN) -c -o $@ $<
+build/san/gen/embedded.o: build/gen/embedded.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(SAN) -c -o $@ $<
+
+openseat: $(OBJ)
+	$(CC) $(CFLAGS) -o $@ $(OBJ) $(LIBS)
+
+# The binary the test layers run: same code, sanitizers on.
+build/openseat-test: $(TOBJ) build/san/main.o
+	$(CC) $(SAN) -o $@ $^ $(LIBS)
+build/san/main.o: src/main.c $(HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(SAN) -c -o $@ $<
+
+build/unit/%: tests/unit/%.c $(TOBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(SAN) -o $@ $< $(TOBJ) $(LIBS) -lcmocka
+
+# ---- the README's commands -------------------------------------------------------------
+run: deps openseat
+	@./openseat demo --data $${OPENSEAT_DATA:-./data}
+	./openseat serve --data $${OPENSEAT_DATA:-./data}
+
+test: deps
+	@$(MAKE) --no-print-directory openseat build/openseat-test $(UNIT_BIN)
+	@bash tests/run-all.sh
+
+# ---- single layers, for development ------------------------------------------------------
+unit: $(UNIT_BIN)
+	@bash tests/run-all.sh unit
+api: build/openseat-test
+	@bash tests/run-all.sh api
+e2e: build/openseat-test
+	@bash tests/run-all.sh e2e
+
+FUZZ_TARGETS := $(patsubst fuzz/%.c,build/fuzz/%,$(wildcard fuzz/fuzz_*.c))
+FUZZ_SRC := src/core/arena.c src/core/buf.c src/core/json_write.c src/core/text.c src/core/error.c \
+            src/http/body.c
+build/fuzz/%: fuzz/%.c $(FUZZ_SRC) $(HDR)
+	@mkdir -p $(dir $@)
+	clang $(CSTD) -g -O1 -Isrc -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_SRC) -ljansson
+fuzz: $(FUZZ_TARGETS)
+	@for t in $(FUZZ_TARGETS); do n=$$(basename $$t); mkdir -p build/corpus/$$n; \
+	  $$t -max_total_time=$${FUZZ_SECONDS:-60} build/corpus/$$n fuzz/corpus/$$n || exit 1; done
+fuzz-short: $(FUZZ_TARGETS)
+	@bash tests/run-all.sh fuzz
+
+bench: deps openseat
+	@bash bench/run.sh
+
+clean:
+	rm -rf build openseat

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs the Debian packages openseat needs to build, run and test, when missing.
+# Idempotent and non-interactive; does nothing when everything is present.
+set -euo pipefail
+
+PKGS=(
+  build-essential pkg-config clang
+  libmicrohttpd-dev libjansson-dev libsqlite3-dev libsodium-dev libcurl4-openssl-dev
+  libcmocka-dev sqlite3
+  python3 python3-pytest python3-aiosmtpd
+  nodejs npm chromium
+  wrk nginx-light
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+# node and npm may come from outside Debian on some machines: accept them when on PATH.
+if [[ " ${missing[*]} " == *" nodejs "* ]] && command -v node >/dev/null; then missing=("${missing[@]/nodejs}"); fi
+if [[ " ${missing[*]} " == *" npm "* ]] && command -v npm >/dev/null; then missing=("${missing[@]/npm}"); fi
+read -r -a missing <<<"${missing[*]}"
+
+if ((${#missing[@]})); then
+  echo "installing: ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Browser-test driver: playwright-core from the npm registry (no browser download; Debian's chromium).
+if [ ! -d tests/e2e/node_modules/playwright-core ]; then
+  (cd tests/e2e && npm install --no-audit --no-fund --silent >/dev/null)
+fi

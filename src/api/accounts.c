@@ -1,0 +1,210 @@
+/* accounts.c — sign-up, verification, sessions, password reset and profile routes. */
+#include <string.h>
+#include "api.h"
+#include "core/limits.h"
+#include "core/secret.h"
+#include "domain/account.h"
+
+static const char *const languages[] = {"en", "fr", NULL};
+
+static void write_status(req *r, int status, const char *value) {
+    jw *w = reply_json(r, status);
+    jw_obj(w);
+    jw_kstr(w, "status", value);
+    jw_obj_end(w);
+}
+
+/* A password field with the product's length rule, reported under `field`. */
+static const char *password_field(req *r, const char *field) {
+    const char *p = body_str_raw(r, field, 0, LIMIT_PASSWORD_MAX, true);
+    if (!p) {
+        /* body_str_raw named the problem; retag length errors with password codes */
+        if (r->fe.tail && !strcmp(r->fe.tail->field, field) && !strcmp(r->fe.tail->code, "too_long"))
+            r->fe.tail->code = "password_too_long";
+        return NULL;
+    }
+    if (strlen(p) < LIMIT_PASSWORD_MIN) {
+        fe_add(&r->fe, field, "password_too_short",
+               arena_printf(&r->a, "Use at least %d characters", LIMIT_PASSWORD_MIN));
+        return NULL;
+    }
+    return p;
+}
+
+static const char *token_field(req *r) {
+    const char *t = body_str(r, "token", LIMIT_TOKEN_CHARS, true);
+    return t;
+}
+
+os_err h_session_get(req *r) {
+    jw *w = reply_json(r, 200);
+    jw_obj(w);
+    if (r->user_id) {
+        jw_kbool(w, "authenticated", true);
+        jw_key(w, "user");
+        api_write_user(w, r->user_id, r->user_name, r->user_email, r->user_language, true);
+        jw_kstr(w, "csrf_token", r->session_csrf);
+    } else {
+        const char *tok = req_cookie(r, CSRF_COOKIE);
+        if (!tok || strlen(tok) != SECRET_TOKEN_CHARS) {
+            char fresh[SECRET_TOKEN_CHARS + 1];
+            secret_token(fresh);
+            tok = arena_strdup(&r->a, fresh);
+            reply_cookie(r, CSRF_COOKIE, tok, "Strict", -1);
+        }
+        jw_kbool(w, "authenticated", false);
+        jw_kstr(w, "csrf_token", tok);
+    }
+    jw_obj_end(w);
+    return OS_OK;
+}
+
+os_err h_session_create(req *r) {
+    const char *email = body_email(r, "email", true);
+    const char *password = body_str_raw(r, "password", 0, LIMIT_PASSWORD_MAX, true);
+    if (fe_any(&r->fe)) return OS_ERR_INVALID;
+    op_ctx x;
+    os_err e = api_ctx(r, &x);
+    if (e) return e;
+    const char *ua = req_header(r, "User-Agent");
+    if (ua && strlen(ua) > 256) ua = arena_strndup(&r->a, ua, 256);
+    signin_result out;
+    e = account_signin(&x, email, password, ua, &out);
+    switch (e) {
+    case OS_OK: break;
+    case OS_ERR_UNAUTHENTICATED:
+        r->problem_code = "invalid_credentials";
+        r->problem_detail = "The e-mail address or the password is not correct";
+        return e;
+    case OS_ERR_FORBIDDEN:
+        r->problem_code = "unverified";
+        r->problem_detail = "Confirm your e-mail address first: follow the link we sent you";
+        return e;
+    case OS_ERR_THROTTLED:
+        r->retry_after = out.retry_after;
+        r->problem_detail = "Too many failed sign-ins; wait before trying again";
+        return e;
+    default: return e;
+    }
+    reply_cookie(r, SESSION_COOKIE, arena_strdup(&r->a, out.token), "Lax", -1);
+    jw *w = reply_json(r, 200);
+    jw_obj(w);
+    jw_key(w, "user");
+    api_write_user(w, out.user.id, out.user.name, out.user.email, out.user.language, true);
+    jw_kstr(w, "csrf_token", out.csrf);
+    jw_obj_end(w);
+    return OS_OK;
+}
+
+os_err h_session_delete(req *r) {
+    if (r->session_hash) {
+        op_ctx x;
+        os_err e = api_ctx(r, &x);
+        if (e) return e;
+        if ((e = account_signout(&x, r->session_hash))) return e;
+    }
+    reply_cookie(r, SESSION_COOKIE, "", "Lax", 0);
+    reply_empty(r, 204);
+    return OS_OK;
+}
+
+os_err h_signup(req *r) {
+    const char *name = body_str(r, "name", LIMIT_NAME_BYTES, true);
+    const char *email = body_email(r, "email", true);
+    const char *password = password_field(r, "password");
+    const char *lang = body_enum(r, "language", languages, false);
+    if (fe_any(&r->fe)) return OS_ERR_INVALID;
+    op_ctx x;
+    os_err e = api_ctx(r, &x);
+    if (e) return e;
+    if ((e = account_signup(&x, name, email, password, lang ? lang : "en"))) return e;
+    write_status(r, 202, "verification_sent");
+    return OS_OK;
+}
+
+os_err h_verify(req *r) {
+    const char *token = token_field(r);
+    if (fe_any(&r->fe)) return OS_ERR_INVALID;
+    op_ctx x;
+    os_err e = api_ctx(r, &x);
+    if (e) return e;
+    const char *email;
+    if ((e = account_verify(&x, token, &email))) {
+        if (e == OS_ERR_GONE) r->problem_detail = "This link is invalid, has expired or was already used";
+        return e;
+    }
+    jw *w = reply_json(r, 200);
+    jw_obj(w);
+    jw_kstr(w, "status", "verified");
+    jw_kstr(w, "email", email);
+    jw_obj_end(w);
+    return OS_OK;
+}
+
+os_err h_verify_resend(req *r) {
+    const char *email = body_email(r, "email", true);
+    if (fe_any(&r->fe)) return OS_ERR_INVALID;
+    op_ctx x;
+    os_err e = api_ctx(r, &x);
+    if (e) return e;
+    if ((e = account_resend_verification(&x, email))) return e;
+    write_status(r, 202, "verification_sent");
+    return OS_OK;
+}
+
+os_err h_reset_request(req *r) {
+    const char *email = body_email(r, "email", true);
+    if (fe_any(&r->fe)) return OS_ERR_INVALID;
+    op_ctx x;
+    os_err e = api_ctx(r, &x);
+    if (e) return e;
+    if ((e = account_reset_request(&x, email))) return e;
+    write_status(r, 202, "reset_sent");
+    return OS_OK;
+}
+
+os_err h_reset_confirm(req *r) {
+    const char *token = token_field(r);
+    const char *password = password_field(r, "password");
+    if (fe_any(&r->fe)) return OS_ERR_INVALID;
+    op_ctx x;
+    os_err e = api_ctx(r, &x);
+    if (e) return e;
+    if ((e = account_reset_confirm(&x, token, password))) {
+        if (e == OS_ERR_GONE) r->problem_detail = "This link is invalid, has expired or was already used";
+        return e;
+    }
+    /* Every session ended, including this browser's: clear its cookie too. */
+    reply_cookie(r, SESSION_COOKIE, "", "Lax", 0);
+    write_status(r, 200, "password_changed");
+    return OS_OK;
+}
+
+os_err h_account_password(req *r) {
+    const char *current = body_str_raw(r, "current_password", 0, LIMIT_PASSWORD_MAX, true);
+    const char *next = password_field(r, "new_password");
+    if (fe_any(&r->fe)) return OS_ERR_INVALID;
+    op_ctx x;
+    os_err e = api_ctx(r, &x);
+    if (e) return e;
+    if ((e = account_change_password(&x, r->session_id, current, next, &r->fe))) return e;
+    reply_empty(r, 204);
+    return OS_OK;
+}
+
+os_err h_account_update(req *r) {
+    const char *name = body_str(r, "name", LIMIT_NAME_BYTES, false);
+    const char *lang = body_enum(r, "language", languages, false);
+    if (fe_any(&r->fe)) return OS_ERR_INVALID;
+    op_ctx x;
+    os_err e = api_ctx(r, &x);
+    if (e) return e;
+    user_rec u;
+    if ((e = account_update_profile(&x, name, lang, &u))) return e;
+    jw *w = reply_json(r, 200);
+    jw_obj(w);
+    jw_key(w, "user");
+    api_write_user(w, u.id, u.name, u.email, u.language, u.verified_at != 0);
+    jw_obj_end(w);
+    return OS_OK;
+}

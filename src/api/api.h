@@ -1,0 +1,40 @@
+/* api.h — the JSON API and page handlers, and the one route table (routes.c).
+ *
+ * Handlers map HTTP to domain calls and back, nothing else: they read validated input
+ * from the request, call a domain function with an op_ctx built by api_ctx(), and write
+ * the reply. Permissions are declared per route in the table, not in handlers.
+ */
+#ifndef OPENSEAT_API_H
+#define OPENSEAT_API_H
+#include "domain/ctx.h"
+#include "http/http.h"
+#include "http/server.h"
+
+extern const route api_routes[];
+extern const int api_route_count;
+extern const server_hooks api_hooks;
+
+/* The domain context for this request (this thread's connection, the request arena). */
+os_err api_ctx(req *r, op_ctx *x);
+/* Writes the user object {id,name,email,language,verified}. */
+void api_write_user(jw *w, int64_t id, const char *name, const char *email, const char *language, bool verified);
+
+#define SESSION_COOKIE "os_session"
+#define CSRF_COOKIE "os_csrf"
+
+/* handlers */
+os_err h_session_get(req *r);
+os_err h_session_create(req *r);
+os_err h_session_delete(req *r);
+os_err h_signup(req *r);
+os_err h_verify(req *r);
+os_err h_verify_resend(req *r);
+os_err h_reset_request(req *r);
+os_err h_reset_confirm(req *r);
+os_err h_account_password(req *r);
+os_err h_account_update(req *r);
+os_err h_healthz(req *r);
+os_err h_metrics(req *r);
+os_err h_openapi(req *r);
+
+#endif

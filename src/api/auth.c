@@ -1,0 +1,81 @@
+/* auth.c — the pipeline's identity and CSRF hooks, and the request → op_ctx bridge.
+ *
+ * CSRF: a signed-in request must echo its session's token (synchronizer token, kept in
+ * the database so any instance can check it); an anonymous request must echo the
+ * os_csrf cookie (double submit). Either way a cross-site Origin is refused outright.
+ * Comparisons are constant-time.
+ */
+#include <string.h>
+#include <strings.h>
+#include "api.h"
+#include "core/log.h"
+#include "domain/account.h"
+
+os_err api_ctx(req *r, op_ctx *x) {
+    memset(x, 0, sizeof *x);
+    x->app = r->app;
+    x->c = store_conn_get(r->app->st);
+    if (!x->c) return OS_ERR_BUSY;
+    x->a = &r->a;
+    x->now = r->now;
+    x->actor_id = r->user_id;
+    x->actor_email = r->user_email;
+    x->address = r->client_addr;
+    x->request_id = r->request_id;
+    return OS_OK;
+}
+
+void api_write_user(jw *w, int64_t id, const char *name, const char *email, const char *language, bool verified) {
+    jw_obj(w);
+    jw_kint(w, "id", id);
+    jw_kstr(w, "name", name);
+    jw_kstr(w, "email", email);
+    jw_kstr(w, "language", language);
+    jw_kbool(w, "verified", verified);
+    jw_obj_end(w);
+}
+
+static os_err identify(req *r) {
+    const char *cookie = req_cookie(r, SESSION_COOKIE);
+    if (!cookie || !*cookie) return OS_OK;
+    op_ctx x;
+    os_err e = api_ctx(r, &x);
+    if (e) return e;
+    session_rec s;
+    user_rec u;
+    e = account_session(&x, cookie, &s, &u);
+    if (e == OS_ERR_NOT_FOUND) return OS_OK;   /* stale cookie: treat as anonymous */
+    if (e) return e;
+    r->user_id = u.id;
+    r->user_email = u.email;
+    r->user_name = u.name;
+    r->user_language = u.language;
+    r->session_id = s.id;
+    r->session_csrf = s.csrf_token;
+    r->session_hash = cookie;
+    return OS_OK;
+}
+
+/* Same origin as the configured base URL or the Host header, when the browser says. */
+static bool origin_ok(req *r) {
+    const char *site = req_header(r, "Sec-Fetch-Site");
+    if (site && strcasecmp(site, "same-origin") && strcasecmp(site, "none")) return false;
+    const char *origin = req_header(r, "Origin");
+    if (!origin || !strcmp(origin, "null")) return origin == NULL;
+    if (!strcasecmp(origin, r->app->base_url)) return true;
+    const char *host = req_header(r, "Host");
+    if (!host) return false;
+    const char *sep = strstr(origin, "://");
+    return sep && !strcasecmp(sep + 3, host);
+}
+
+static bool csrf_ok(req *r) {
+    if (!origin_ok(r)) return false;
+    const char *sent = req_header(r, "X-CSRF-Token");
+    if (!sent || !*sent) return false;
+    if (r->user_id) return secret_equal(sent, r->session_csrf);
+    const char *cookie = req_cookie(r, CSRF_COOKIE);
+    return cookie && secret_equal(sent, cookie);
+}
+
+const server_hooks api_hooks = {identify, csrf_ok};

@@ -1,0 +1,41 @@
+/* routes.c — THE route table. Every URL the server answers is listed here with its
+ * method, who may call it, what body it takes and which handler serves it, so that
+ * permissions can be reviewed in one place. Keep docs/openapi.yaml in step with it.
+ */
+#include "api.h"
+#include "http/static.h"
+
+#define R(m, p, acc, body, fn, name) {m, p, acc, body, fn, name}
+
+const route api_routes[] = {
+    /* JSON API */
+    R("GET",    "/api/v1/session",                 ACCESS_PUBLIC, BODY_NONE, h_session_get,     "session_get"),
+    R("POST",   "/api/v1/session",                 ACCESS_PUBLIC, BODY_JSON, h_session_create,  "session_create"),
+    R("DELETE", "/api/v1/session",                 ACCESS_PUBLIC, BODY_NONE, h_session_delete,  "session_delete"),
+    R("POST",   "/api/v1/signup",                  ACCESS_PUBLIC, BODY_JSON, h_signup,          "signup"),
+    R("POST",   "/api/v1/verify",                  ACCESS_PUBLIC, BODY_JSON, h_verify,          "verify"),
+    R("POST",   "/api/v1/verify/resend",           ACCESS_PUBLIC, BODY_JSON, h_verify_resend,   "verify_resend"),
+    R("POST",   "/api/v1/password-reset",          ACCESS_PUBLIC, BODY_JSON, h_reset_request,   "reset_request"),
+    R("POST",   "/api/v1/password-reset/confirm",  ACCESS_PUBLIC, BODY_JSON, h_reset_confirm,   "reset_confirm"),
+    R("PUT",    "/api/v1/account/password",        ACCESS_USER,   BODY_JSON, h_account_password,"account_password"),
+    R("PATCH",  "/api/v1/account",                 ACCESS_USER,   BODY_JSON, h_account_update,  "account_update"),
+    R("GET",    "/api/v1/openapi.yaml",            ACCESS_PUBLIC, BODY_NONE, h_openapi,         "openapi"),
+    /* operations */
+    R("GET",    "/healthz",                        ACCESS_PUBLIC, BODY_NONE, h_healthz,         "healthz"),
+    R("GET",    "/metrics",                        ACCESS_PUBLIC, BODY_NONE, h_metrics,         "metrics"),
+    /* web UI: pages of the single-page app, then its static files */
+    R("GET",    "/",                               ACCESS_PUBLIC, BODY_NONE, static_page,       "page"),
+    R("GET",    "/signin",                         ACCESS_PUBLIC, BODY_NONE, static_page,       "page"),
+    R("GET",    "/signup",                         ACCESS_PUBLIC, BODY_NONE, static_page,       "page"),
+    R("GET",    "/verify",                         ACCESS_PUBLIC, BODY_NONE, static_page,       "page"),
+    R("GET",    "/reset",                          ACCESS_PUBLIC, BODY_NONE, static_page,       "page"),
+    R("GET",    "/home",                           ACCESS_PUBLIC, BODY_NONE, static_page,       "page"),
+    R("GET",    "/account",                        ACCESS_PUBLIC, BODY_NONE, static_page,       "page"),
+    R("GET",    "/css/*",                          ACCESS_PUBLIC, BODY_NONE, static_file,       "static"),
+    R("GET",    "/js/*",                           ACCESS_PUBLIC, BODY_NONE, static_file,       "static"),
+    R("GET",    "/i18n/*",                         ACCESS_PUBLIC, BODY_NONE, static_file,       "static"),
+    R("GET",    "/img/*",                          ACCESS_PUBLIC, BODY_NONE, static_file,       "static"),
+    R("GET",    "/favicon.ico",                    ACCESS_PUBLIC, BODY_NONE, static_file,       "static"),
+};
+
+const int api_route_count = (int)(sizeof api_routes / sizeof api_routes[0]);

@@ -1,0 +1,25 @@
+/* app.h — the process-wide application context handed to every layer.
+ *
+ * Built once in main.c before serving; read-only afterwards except for the fields
+ * that are themselves thread-safe (store connections are per thread, metrics are
+ * atomic, the mail worker has its own lock).
+ */
+#ifndef OPENSEAT_APP_H
+#define OPENSEAT_APP_H
+#include <stdbool.h>
+#include "core/config.h"
+#include "store/store.h"
+
+struct outbox_worker;
+struct metrics;
+
+typedef struct app {
+    const config *cfg;
+    store *st;
+    char base_url[512];          /* no trailing slash */
+    bool cookie_secure;          /* Secure attribute on cookies */
+    struct outbox_worker *mail;  /* NULL outside `serve` */
+    struct metrics *metrics;     /* NULL outside `serve` */
+} app;
+
+#endif

@@ -1,0 +1,81 @@
+/* buf.c — see buf.h. */
+#include "buf.h"
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void buf_init(buf *b, arena *a, size_t max) {
+    memset(b, 0, sizeof *b);
+    b->arena = a;
+    b->max = max;
+}
+
+static bool grow(buf *b, size_t need) {
+    if (need + 1 <= b->cap) return true;
+    if (need > b->max) { b->overflow = true; return false; }
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < need + 1) cap *= 2;
+    if (cap > b->max + 1) cap = b->max + 1;
+    char *p;
+    if (b->arena) {
+        p = arena_try_alloc(b->arena, cap);
+        if (p && b->len) memcpy(p, b->data, b->len);
+    } else {
+        p = realloc(b->data, cap);
+    }
+    if (!p) { b->overflow = true; return false; }
+    b->data = p;
+    b->cap = cap;
+    return true;
+}
+
+bool buf_append(buf *b, const void *p, size_t n) {
+    if (b->overflow) return false;
+    if (n > b->max - b->len) { b->overflow = true; return false; }
+    if (!grow(b, b->len + n)) return false;
+    if (n) memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = 0;
+    return true;
+}
+
+bool buf_puts(buf *b, const char *s) { return buf_append(b, s, strlen(s)); }
+bool buf_putc(buf *b, char c) { return buf_append(b, &c, 1); }
+
+bool buf_printf(buf *b, const char *fmt, ...) {
+    char small[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    va_end(ap);
+    if (n < 0) { b->overflow = true; return false; }
+    if ((size_t)n < sizeof small) return buf_append(b, small, (size_t)n);
+    if (!grow(b, b->len + (size_t)n)) return false;
+    if ((size_t)n > b->max - b->len) { b->overflow = true; return false; }
+    va_start(ap, fmt);
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+    return true;
+}
+
+void buf_reset(buf *b) {
+    b->len = 0;
+    b->overflow = false;
+    if (b->data) b->data[0] = 0;
+}
+
+void buf_release(buf *b) {
+    if (!b->arena) free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
+
+char *buf_detach(buf *b) {
+    char *p = b->data;
+    if (!p) p = calloc(1, 1);
+    b->data = NULL;
+    b->len = b->cap = 0;
+    return p;
+}

@@ -1,0 +1,45 @@
+/* config.h — run-time configuration from flags and OPENSEAT_* environment variables.
+ *
+ * One table in config.c lists every option with its flag, variable, default and help
+ * text; `openseat --help` prints that table, so the documentation cannot drift from
+ * the parser. Precedence: flag > environment > default. Strings point into argv,
+ * environ or static defaults and live for the whole process.
+ */
+#ifndef OPENSEAT_CONFIG_H
+#define OPENSEAT_CONFIG_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+typedef struct config {
+    long port;
+    const char *bind;
+    const char *data_dir;
+    const char *database_url;     /* NULL: sqlite file in data_dir */
+    const char *base_url;         /* public URL used in e-mail links; NULL: http://localhost:port */
+    const char *web_dir;          /* NULL: embedded UI */
+    long threads;
+    const char *smtp_url;         /* NULL: Maildir beside the database */
+    const char *smtp_from;
+    const char *smtp_tls;         /* "try" | "required" | "none" */
+    long mail_poll_ms;
+    long argon2_ops;
+    long argon2_mem_kib;
+    long session_idle_s;
+    long session_max_s;
+    const char *cookie_secure;    /* "auto" | "always" | "never" */
+    long max_body;
+    long max_upload;
+    const char *log_level;
+    bool trust_proxy;             /* believe X-Forwarded-For / X-Forwarded-Proto */
+} config;
+
+/* Fill defaults, then environment, then flags from argv[first..argc).
+ * On error writes a message naming the option to err and returns -1.
+ * Unknown flags are errors. Positional arguments are stored in *rest (NULL-terminated,
+ * pointing into argv) when rest is non-NULL, otherwise they are errors. */
+int config_load(config *c, int argc, char **argv, int first, char **rest, size_t rest_max,
+                char *err, size_t errlen);
+void config_usage(FILE *out);
+
+#endif

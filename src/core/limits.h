@@ -1,0 +1,43 @@
+/* limits.h — every named maximum the server enforces, in one place.
+ *
+ * A reviewer should be able to read the whole attack surface's size limits here.
+ * Values that an operator may tune are defaults for config.c; the rest are fixed.
+ */
+#ifndef OPENSEAT_LIMITS_H
+#define OPENSEAT_LIMITS_H
+
+/* HTTP */
+#define LIMIT_HEADER_BYTES        (16 * 1024)     /* whole request header block (MHD pool) */
+#define LIMIT_BODY_BYTES          (64 * 1024)     /* default JSON body */
+#define LIMIT_UPLOAD_BYTES        (32 * 1024 * 1024) /* upload routes only (configurable) */
+#define LIMIT_URL_BYTES           2048
+#define LIMIT_QUERY_PARAMS        32
+#define LIMIT_CONN_TIMEOUT_S      30              /* idle connection timeout */
+#define LIMIT_CONN_PER_IP         64
+#define LIMIT_CONNECTIONS         1024
+#define LIMIT_SHUTDOWN_GRACE_S    10              /* wait for in-flight requests */
+
+/* JSON */
+#define LIMIT_JSON_DEPTH          16
+#define LIMIT_FIELD_BYTES         512             /* any single text field unless stated */
+#define LIMIT_NAME_BYTES          200
+#define LIMIT_EMAIL_BYTES         254             /* RFC 5321 path limit */
+#define LIMIT_PASSWORD_MIN        10
+#define LIMIT_PASSWORD_MAX        256
+#define LIMIT_TOKEN_CHARS         128
+
+/* Accounts */
+#define LIMIT_VERIFY_TTL_S        (48 * 3600)
+#define LIMIT_RESET_TTL_S         (1 * 3600)
+#define LIMIT_SIGNIN_WINDOW_S     (15 * 60)
+#define LIMIT_SIGNIN_PER_ACCOUNT  5               /* failures per window before refusing */
+#define LIMIT_SIGNIN_PER_ADDRESS  20
+
+/* Pages */
+#define LIMIT_PAGE_SIZE_DEFAULT   50
+#define LIMIT_PAGE_SIZE_MAX       500
+
+/* Arena */
+#define LIMIT_ARENA_BYTES         (64 * 1024 * 1024) /* one request may not use more */
+
+#endif

@@ -1,0 +1,133 @@
+/* text.c — see text.h. */
+#include "text.h"
+#include <string.h>
+#include "json_write.h"
+#include "limits.h"
+
+static bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'; }
+
+char *text_trim(arena *a, const char *s) {
+    size_t n = strlen(s);
+    size_t i = 0;
+    while (i < n && is_space(s[i])) i++;
+    while (n > i && is_space(s[n - 1])) n--;
+    return arena_strndup(a, s + i, n - i);
+}
+
+char *email_normalize(arena *a, const char *s) {
+    if (!s) return NULL;
+    char *e = text_trim(a, s);
+    size_t n = strlen(e);
+    if (n < 3 || n > LIMIT_EMAIL_BYTES) return NULL;
+    if (utf8_valid_prefix(e, n) != n) return NULL;
+    const char *at = NULL;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)e[i];
+        if (c <= 0x20 || c == 0x7f || c == '<' || c == '>' || c == '(' || c == ')' || c == ',' ||
+            c == ';' || c == ':' || c == '\\' || c == '"' || c == '[' || c == ']')
+            return NULL;
+        if (c == '@') {
+            if (at) return NULL;
+            at = e + i;
+        }
+        if (c >= 'A' && c <= 'Z') e[i] = (char)(c + 32);
+    }
+    if (!at || at == e || (size_t)(at - e) > 64) return NULL;
+    const char *dom = at + 1;
+    size_t dl = strlen(dom);
+    if (dl < 3 || !strchr(dom, '.') || dom[0] == '.' || dom[dl - 1] == '.' || strstr(dom, ".."))
+        return NULL;
+    if (e[0] == '.' || at[-1] == '.' || strstr(e, "..")) return NULL;
+    return e;
+}
+
+const char *email_domain(const char *email) {
+    const char *at = strchr(email, '@');
+    return at ? at + 1 : "";
+}
+
+static int hexval(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+char *url_decode(arena *a, const char *s, size_t n, bool form) {
+    char *out = arena_alloc(a, n + 1);
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c == '%') {
+            if (i + 2 >= n) return NULL;
+            int h = hexval(s[i + 1]), l = hexval(s[i + 2]);
+            if (h < 0 || l < 0) return NULL;
+            char d = (char)(h * 16 + l);
+            if (d == 0) return NULL;
+            out[o++] = d;
+            i += 2;
+        } else if (c == '+' && form) {
+            out[o++] = ' ';
+        } else if (c == 0) {
+            return NULL;
+        } else {
+            out[o++] = c;
+        }
+    }
+    out[o] = 0;
+    if (utf8_valid_prefix(out, o) != o) return NULL;
+    return out;
+}
+
+char *url_encode(arena *a, const char *s) {
+    static const char hex[] = "0123456789ABCDEF";
+    size_t n = strlen(s);
+    char *out = arena_alloc(a, n * 3 + 1);
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+            c == '_' || c == '.' || c == '~') {
+            out[o++] = (char)c;
+        } else {
+            out[o++] = '%';
+            out[o++] = hex[c >> 4];
+            out[o++] = hex[c & 15];
+        }
+    }
+    out[o] = 0;
+    return out;
+}
+
+bool qs_parse(arena *a, const char *query, size_t len, int max, qs *out) {
+    out->items = NULL;
+    out->count = 0;
+    if (!query || len == 0) return true;
+    int cap = 1;
+    for (size_t i = 0; i < len; i++) if (query[i] == '&') cap++;
+    if (cap > max) return false;
+    out->items = arena_alloc(a, sizeof(qs_param) * (size_t)cap);
+    size_t i = 0;
+    while (i <= len) {
+        size_t j = i;
+        while (j < len && query[j] != '&') j++;
+        if (j > i) {
+            size_t eq = i;
+            while (eq < j && query[eq] != '=') eq++;
+            char *name = url_decode(a, query + i, eq - i, true);
+            char *value = eq < j ? url_decode(a, query + eq + 1, j - eq - 1, true) : arena_strdup(a, "");
+            if (!name || !value) return false;
+            out->items[out->count].name = name;
+            out->items[out->count].value = value;
+            out->count++;
+        }
+        i = j + 1;
+    }
+    return true;
+}
+
+const char *qs_get(const qs *q, const char *name) {
+    for (int i = 0; i < q->count; i++)
+        if (strcmp(q->items[i].name, name) == 0) return q->items[i].value;
+    return NULL;
+}

@@ -1,0 +1,288 @@
+/* account.c — see account.h. */
+#include "account.h"
+#include <string.h>
+#include "core/limits.h"
+#include "core/log.h"
+#include "core/text.h"
+#include "domain/audit.h"
+#include "mail/outbox.h"
+
+static const char *uid_text(op_ctx *x, int64_t id) { return arena_printf(x->a, "%lld", (long long)id); }
+
+static const char *link_to(op_ctx *x, const char *path, const char *token) {
+    return arena_printf(x->a, "%s%s?token=%s", x->app->base_url, path, token);
+}
+
+/* Creates a one-time token for the user, replacing older ones of that purpose. */
+static os_err new_token(op_ctx *x, int64_t user_id, const char *purpose, int64_t ttl, char tok[SECRET_TOKEN_CHARS + 1]) {
+    char hash[SECRET_HASH_HEX];
+    secret_token(tok);
+    secret_hash_hex(tok, strlen(tok), hash);
+    os_err e = st_tokens_void(x->c, user_id, purpose, x->now);
+    if (!e) e = st_token_create(x->c, user_id, purpose, hash, x->now + ttl, x->now);
+    return e;
+}
+
+static os_err send_verification(op_ctx *x, const user_rec *u) {
+    char tok[SECRET_TOKEN_CHARS + 1];
+    os_err e = new_token(x, u->id, "verify", LIMIT_VERIFY_TTL_S, tok);
+    if (e) return e;
+    return outbox_enqueue(x->app, x->c, x->a, u->email, "verify_email", u->language,
+                          json_pairs(x->a, "name", u->name, "link", link_to(x, "/verify", tok), NULL), x->now);
+}
+
+os_err account_signup(op_ctx *x, const char *name, const char *email, const char *password, const char *language) {
+    char hash[128];
+    /* Hash before the transaction: it is the slow part and needs no lock. */
+    if (secret_pw_hash(password, hash)) return OS_ERR_NOMEM;
+    os_err e = store_tx_begin(x->c);
+    if (e) return e;
+    user_rec u;
+    e = st_user_by_email(x->c, x->a, email, &u);
+    if (e == OS_OK) {
+        /* Same answer to the caller; the owner learns someone tried. */
+        e = outbox_enqueue(x->app, x->c, x->a, u.email, "account_exists", u.language,
+                           json_pairs(x->a, "name", u.name, "signin_link",
+                                      arena_printf(x->a, "%s/signin", x->app->base_url), "reset_link",
+                                      arena_printf(x->a, "%s/reset", x->app->base_url), NULL),
+                           x->now);
+        if (!e) e = audit(x, "account.signup_existing", "user", uid_text(x, u.id), 0, NULL);
+    } else if (e == OS_ERR_NOT_FOUND) {
+        int64_t id;
+        e = st_user_create(x->c, email, name, hash, language, x->now, &id);
+        if (!e) {
+            u = (user_rec){.id = id, .email = email, .name = name, .language = language};
+            e = send_verification(x, &u);
+        }
+        if (!e) e = audit(x, "account.created", "user", uid_text(x, id), 0, json_pairs(x->a, "email", email, NULL));
+    }
+    e = store_tx_end(x->c, e);
+    if (!e) outbox_wake(x->app->mail);
+    return e;
+}
+
+os_err account_verify(op_ctx *x, const char *token, const char **email) {
+    char hash[SECRET_HASH_HEX];
+    secret_hash_hex(token, strlen(token), hash);
+    os_err e = store_tx_begin(x->c);
+    if (e) return e;
+    int64_t uid = 0;
+    user_rec u;
+    e = st_token_consume(x->c, "verify", hash, x->now, &uid);
+    if (!e) e = st_user_set_verified(x->c, uid, x->now);
+    if (!e) e = st_user_by_id(x->c, x->a, uid, &u);
+    if (!e) {
+        x->actor_id = uid;
+        x->actor_email = u.email;
+        e = audit(x, "account.verified", "user", uid_text(x, uid), 0, NULL);
+    }
+    e = store_tx_end(x->c, e);
+    if (!e) *email = u.email;
+    return e;
+}
+
+os_err account_resend_verification(op_ctx *x, const char *email) {
+    os_err e = store_tx_begin(x->c);
+    if (e) return e;
+    user_rec u;
+    e = st_user_by_email(x->c, x->a, email, &u);
+    if (e == OS_ERR_NOT_FOUND) e = OS_OK;                 /* no oracle */
+    else if (!e && !u.verified_at) e = send_verification(x, &u);
+    e = store_tx_end(x->c, e);
+    if (!e) outbox_wake(x->app->mail);
+    return e;
+}
+
+/* Seconds until the oldest failure in the window leaves it, when over the limit. */
+static os_err throttled(op_ctx *x, const char *scope, const char *key, int64_t limit, int64_t *retry_after) {
+    int64_t count, oldest;
+    os_err e = st_auth_failures(x->c, scope, key, x->now - LIMIT_SIGNIN_WINDOW_S, &count, &oldest);
+    if (e) return e;
+    if (count >= limit) {
+        int64_t wait = oldest + LIMIT_SIGNIN_WINDOW_S - x->now;
+        *retry_after = wait > 1 ? wait : 1;
+        return OS_ERR_THROTTLED;
+    }
+    return OS_OK;
+}
+
+static void record_failure(op_ctx *x, const char *email, const char *reason) {
+    st_auth_failure_add(x->c, "account", email, x->now);
+    if (x->address) st_auth_failure_add(x->c, "address", x->address, x->now);
+    audit(x, "signin.failed", "email", email, 0, json_pairs(x->a, "reason", reason, NULL));
+}
+
+os_err account_signin(op_ctx *x, const char *email, const char *password, const char *user_agent,
+                      signin_result *out) {
+    memset(out, 0, sizeof *out);
+    os_err e = throttled(x, "account", email, LIMIT_SIGNIN_PER_ACCOUNT, &out->retry_after);
+    if (!e && x->address) e = throttled(x, "address", x->address, LIMIT_SIGNIN_PER_ADDRESS, &out->retry_after);
+    if (e) {
+        if (e == OS_ERR_THROTTLED) audit(x, "signin.throttled", "email", email, 0, NULL);
+        return e;
+    }
+    user_rec u;
+    e = st_user_by_email(x->c, x->a, email, &u);
+    if (e == OS_ERR_NOT_FOUND) {
+        secret_pw_dummy(password);
+        record_failure(x, email, "unknown_account");
+        return OS_ERR_UNAUTHENTICATED;
+    }
+    if (e) return e;
+    if (!secret_pw_verify(u.password_hash, password)) {
+        record_failure(x, email, "wrong_password");
+        return OS_ERR_UNAUTHENTICATED;
+    }
+    if (!u.verified_at) return OS_ERR_FORBIDDEN;
+
+    char hash[SECRET_HASH_HEX], csrf[SECRET_TOKEN_CHARS + 1];
+    secret_token(out->token);
+    secret_token(csrf);
+    secret_hash_hex(out->token, strlen(out->token), hash);
+    x->actor_id = u.id;
+    x->actor_email = u.email;
+    if ((e = store_tx_begin(x->c))) return e;
+    if (secret_pw_needs_rehash(u.password_hash)) {
+        /* Cost settings changed since this hash was made: upgrade it now we have the password. */
+        char nh[128];
+        if (!secret_pw_hash(password, nh)) e = st_user_set_password(x->c, u.id, nh, x->now);
+    }
+    if (!e) e = st_auth_failures_clear(x->c, "account", email);
+    if (!e) e = st_session_create(x->c, hash, u.id, csrf, x->now, x->now + x->app->cfg->session_max_s, x->address,
+                                  user_agent);
+    if (!e) e = audit(x, "signin", "user", uid_text(x, u.id), 0, NULL);
+    e = store_tx_end(x->c, e);
+    if (e) return e;
+    out->user = u;
+    out->csrf = arena_strdup(x->a, csrf);
+    return OS_OK;
+}
+
+os_err account_session(op_ctx *x, const char *cookie, session_rec *s, user_rec *u) {
+    size_t n = strlen(cookie);
+    if (n != SECRET_TOKEN_CHARS) return OS_ERR_NOT_FOUND;
+    char hash[SECRET_HASH_HEX];
+    secret_hash_hex(cookie, n, hash);
+    os_err e = st_session_get(x->c, x->a, hash, s);
+    if (e) return e;
+    if (s->expires_at <= x->now || s->last_seen_at + x->app->cfg->session_idle_s <= x->now) {
+        st_session_delete(x->c, hash);
+        return OS_ERR_NOT_FOUND;
+    }
+    e = st_user_by_id(x->c, x->a, s->user_id, u);
+    if (e) return e;
+    /* Touch at most once a minute: idle expiry needs no finer grain, and it spares a write per request. */
+    if (x->now - s->last_seen_at >= 60) st_session_touch(x->c, s->id, x->now);
+    return OS_OK;
+}
+
+os_err account_signout(op_ctx *x, const char *cookie) {
+    char hash[SECRET_HASH_HEX];
+    secret_hash_hex(cookie, strlen(cookie), hash);
+    os_err e = store_tx_begin(x->c);
+    if (e) return e;
+    e = st_session_delete(x->c, hash);
+    if (!e && x->actor_id) e = audit(x, "signout", "user", uid_text(x, x->actor_id), 0, NULL);
+    return store_tx_end(x->c, e);
+}
+
+os_err account_reset_request(op_ctx *x, const char *email) {
+    os_err e = store_tx_begin(x->c);
+    if (e) return e;
+    user_rec u;
+    e = st_user_by_email(x->c, x->a, email, &u);
+    if (e == OS_ERR_NOT_FOUND) {
+        e = audit(x, "password.reset_unknown", "email", email, 0, NULL);
+    } else if (!e) {
+        char tok[SECRET_TOKEN_CHARS + 1];
+        e = new_token(x, u.id, "reset", LIMIT_RESET_TTL_S, tok);
+        if (!e)
+            e = outbox_enqueue(x->app, x->c, x->a, u.email, "reset_password", u.language,
+                               json_pairs(x->a, "name", u.name, "link", link_to(x, "/reset", tok), NULL), x->now);
+        if (!e) e = audit(x, "password.reset_requested", "user", uid_text(x, u.id), 0, NULL);
+    }
+    e = store_tx_end(x->c, e);
+    if (!e) outbox_wake(x->app->mail);
+    return e;
+}
+
+static os_err notify_password_changed(op_ctx *x, const user_rec *u) {
+    return outbox_enqueue(x->app, x->c, x->a, u->email, "password_changed", u->language,
+                          json_pairs(x->a, "name", u->name, "reset_link",
+                                     arena_printf(x->a, "%s/reset", x->app->base_url), NULL),
+                          x->now);
+}
+
+os_err account_reset_confirm(op_ctx *x, const char *token, const char *password) {
+    char hash[SECRET_HASH_HEX], pw[128];
+    if (secret_pw_hash(password, pw)) return OS_ERR_NOMEM;
+    secret_hash_hex(token, strlen(token), hash);
+    os_err e = store_tx_begin(x->c);
+    if (e) return e;
+    int64_t uid = 0;
+    user_rec u;
+    e = st_token_consume(x->c, "reset", hash, x->now, &uid);
+    if (!e) e = st_user_set_password(x->c, uid, pw, x->now);
+    if (!e) e = st_user_set_verified(x->c, uid, x->now);
+    if (!e) e = st_sessions_end_user(x->c, uid, 0);
+    if (!e) e = st_user_by_id(x->c, x->a, uid, &u);
+    if (!e) e = st_auth_failures_clear(x->c, "account", u.email);
+    if (!e) e = notify_password_changed(x, &u);
+    if (!e) {
+        x->actor_id = uid;
+        x->actor_email = u.email;
+        e = audit(x, "password.reset", "user", uid_text(x, uid), 0, NULL);
+    }
+    e = store_tx_end(x->c, e);
+    if (!e) outbox_wake(x->app->mail);
+    return e;
+}
+
+os_err account_change_password(op_ctx *x, int64_t session_id, const char *current, const char *next,
+                               field_errors *fe) {
+    user_rec u;
+    os_err e = st_user_by_id(x->c, x->a, x->actor_id, &u);
+    if (e) return e;
+    if (!secret_pw_verify(u.password_hash, current)) {
+        fe_add(fe, "current_password", "wrong_password", "The current password is not correct");
+        audit(x, "password.change_failed", "user", uid_text(x, u.id), 0, NULL);
+        return OS_ERR_INVALID;
+    }
+    char pw[128];
+    if (secret_pw_hash(next, pw)) return OS_ERR_NOMEM;
+    if ((e = store_tx_begin(x->c))) return e;
+    e = st_user_set_password(x->c, u.id, pw, x->now);
+    if (!e) e = st_sessions_end_user(x->c, u.id, session_id);
+    if (!e) e = notify_password_changed(x, &u);
+    if (!e) e = audit(x, "password.changed", "user", uid_text(x, u.id), 0, NULL);
+    e = store_tx_end(x->c, e);
+    if (!e) outbox_wake(x->app->mail);
+    return e;
+}
+
+os_err account_update_profile(op_ctx *x, const char *name, const char *language, user_rec *out) {
+    os_err e = store_tx_begin(x->c);
+    if (e) return e;
+    e = st_user_update_profile(x->c, x->actor_id, name, language, x->now);
+    if (!e) e = audit(x, "account.updated", "user", uid_text(x, x->actor_id), 0,
+                      json_pairs(x->a, "name", name, "language", language, NULL));
+    e = store_tx_end(x->c, e);
+    if (!e) e = st_user_by_id(x->c, x->a, x->actor_id, out);
+    return e;
+}
+
+os_err account_ensure_verified(op_ctx *x, const char *name, const char *email, const char *password,
+                               const char *language) {
+    user_rec u;
+    os_err e = st_user_by_email(x->c, x->a, email, &u);
+    if (e == OS_OK) return OS_OK;
+    if (e != OS_ERR_NOT_FOUND) return e;
+    char pw[128];
+    if (secret_pw_hash(password, pw)) return OS_ERR_NOMEM;
+    if ((e = store_tx_begin(x->c))) return e;
+    int64_t id;
+    e = st_user_create(x->c, email, name, pw, language, x->now, &id);
+    if (!e) e = st_user_set_verified(x->c, id, x->now);
+    if (!e) e = audit(x, "account.created", "user", uid_text(x, id), 0, json_pairs(x->a, "source", "demo", NULL));
+    return store_tx_end(x->c, e);
+}

@@ -1,0 +1,51 @@
+/* account.h — accounts, e-mail verification, sign-in sessions and password reset.
+ *
+ * The security boundary of the product is recognition by e-mail: nothing is granted
+ * to an address until its owner followed the link we mailed. Answers never reveal
+ * whether an address has an account (sign-up and reset always "succeed"; sign-in
+ * failures are one error, and unknown accounts cost the same hashing time).
+ * Tokens in links and cookies are random and stored only as SHA-256 hashes.
+ *
+ * Inputs are already validated for shape by the caller (e-mail normalised, lengths
+ * bounded). Every function that changes state writes the audit trail.
+ */
+#ifndef OPENSEAT_ACCOUNT_H
+#define OPENSEAT_ACCOUNT_H
+#include "core/secret.h"
+#include "domain/ctx.h"
+
+os_err account_signup(op_ctx *x, const char *name, const char *email, const char *password, const char *language);
+/* On success *email is the verified address (arena-owned). OS_ERR_GONE for a bad link. */
+os_err account_verify(op_ctx *x, const char *token, const char **email);
+os_err account_resend_verification(op_ctx *x, const char *email);
+
+typedef struct signin_result {
+    user_rec user;
+    char token[SECRET_TOKEN_CHARS + 1];   /* the cookie value */
+    const char *csrf;
+    int64_t retry_after;                  /* set with OS_ERR_THROTTLED */
+} signin_result;
+
+/* OS_ERR_UNAUTHENTICATED: wrong address or password (one answer for both).
+ * OS_ERR_FORBIDDEN: right password, address not verified yet.
+ * OS_ERR_THROTTLED: too many recent failures for this account or address. */
+os_err account_signin(op_ctx *x, const char *email, const char *password, const char *user_agent,
+                      signin_result *out);
+
+/* Resolves a session cookie; OS_ERR_NOT_FOUND when unknown or expired (idle or absolute). */
+os_err account_session(op_ctx *x, const char *cookie, session_rec *s, user_rec *u);
+os_err account_signout(op_ctx *x, const char *cookie);
+
+os_err account_reset_request(op_ctx *x, const char *email);
+/* Sets the new password, verifies the address (the link proves it), ends every session. */
+os_err account_reset_confirm(op_ctx *x, const char *token, const char *password);
+/* OS_ERR_INVALID with a field error on current_password when it is wrong. */
+os_err account_change_password(op_ctx *x, int64_t session_id, const char *current, const char *next,
+                               field_errors *fe);
+os_err account_update_profile(op_ctx *x, const char *name, const char *language, user_rec *out);
+
+/* For the CLI's demo data: a verified account, created or left as it is. */
+os_err account_ensure_verified(op_ctx *x, const char *name, const char *email, const char *password,
+                               const char *language);
+
+#endif

@@ -1,0 +1,22 @@
+/* ctx.h — what every domain operation needs: who acts, from where, when, and with
+ * which connection and arena. Built by the API layer from the request (or by the CLI);
+ * the domain never looks at HTTP. */
+#ifndef OPENSEAT_CTX_H
+#define OPENSEAT_CTX_H
+#include <stdint.h>
+#include "app.h"
+#include "core/arena.h"
+#include "store/store.h"
+
+typedef struct op_ctx {
+    const app *app;
+    store_conn *c;
+    arena *a;
+    int64_t now;
+    int64_t actor_id;            /* 0: anonymous or system */
+    const char *actor_email;
+    const char *address;         /* client address, for audit and throttling */
+    const char *request_id;
+} op_ctx;
+
+#endif

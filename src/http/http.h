@@ -1,0 +1,134 @@
+/* http.h — the request object, the route type and the reply helpers handlers use.
+ *
+ * The pipeline (server.c) owns every request: it enforces limits, authenticates,
+ * checks CSRF and the route's access rule, parses the JSON body, and only then calls
+ * the handler. A handler either writes a reply with the helpers below and returns
+ * OS_OK, or returns an error, optionally after naming fields (r->fe) or a specific
+ * problem code (r->problem_code / r->problem_detail); problem.c turns that into
+ * application/problem+json. Everything hanging off a request is arena-owned and
+ * freed when the response has been sent.
+ */
+#ifndef OPENSEAT_HTTP_H
+#define OPENSEAT_HTTP_H
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include "app.h"
+#include "core/arena.h"
+#include "core/buf.h"
+#include "core/error.h"
+#include "core/json_write.h"
+#include "core/text.h"
+
+struct MHD_Connection;
+typedef struct req req;
+typedef os_err (*handler_fn)(req *r);
+
+/* Who may call a route. Agreement-scoped roles join this list as the domain grows. */
+typedef enum access_rule {
+    ACCESS_PUBLIC,     /* anyone; a session is read if present */
+    ACCESS_USER,       /* a signed-in, verified user */
+} access_rule;
+
+typedef enum body_kind {
+    BODY_NONE,         /* a request body is refused */
+    BODY_JSON,         /* application/json object, up to max-body bytes */
+    BODY_UPLOAD,       /* raw bytes up to max-upload (file upload routes only) */
+} body_kind;
+
+typedef struct route {
+    const char *method;
+    const char *pattern;       /* "/api/v1/things/{id}"; a trailing "*" matches any rest */
+    access_rule access;
+    body_kind body;
+    handler_fn fn;
+    const char *name;          /* metrics label */
+} route;
+
+#define MAX_PATH_PARAMS 4
+#define MAX_RESP_HEADERS 12
+
+typedef struct header_kv {
+    const char *name, *value;
+} header_kv;
+
+typedef struct user_rec user_rec;
+
+struct req {
+    arena a;
+    const app *app;
+    struct MHD_Connection *conn;
+    /* request */
+    const char *method, *path, *raw_query;
+    qs query;
+    const route *route;
+    int route_index;                      /* -1: none matched */
+    const char *params[MAX_PATH_PARAMS];  /* {name} captures, in order */
+    int nparams;
+    buf body;
+    bool body_too_large;
+    json_t *json;                         /* parsed BODY_JSON body (decref'd by the pipeline) */
+    char request_id[33];
+    const char *client_addr;
+    bool https;
+    int64_t now;
+    double t_start;
+    /* identity (set by the authenticate step) */
+    int64_t user_id;                      /* 0: anonymous */
+    const char *user_email, *user_name, *user_language;
+    int64_t session_id;
+    const char *session_hash, *session_csrf;
+    /* reply */
+    int status;
+    const char *content_type;
+    buf out;
+    jw w;
+    header_kv headers[MAX_RESP_HEADERS];
+    int nheaders;
+    bool replied;
+    /* error details for problem.c */
+    field_errors fe;
+    const char *problem_code, *problem_detail;
+    int64_t retry_after;                  /* seconds, for 429 */
+};
+
+/* ---- reply helpers ---- */
+jw  *reply_json(req *r, int status);                /* then write one JSON value with the writer */
+void reply_bytes(req *r, int status, const char *content_type, const char *data, size_t len);
+void reply_empty(req *r, int status);
+void reply_header(req *r, const char *name, const char *value);  /* value arena-owned or static */
+void reply_redirect(req *r, const char *location);
+
+/* ---- request helpers ---- */
+const char *req_header(req *r, const char *name);
+const char *req_cookie(req *r, const char *name);
+const char *req_param(req *r, int i);
+
+/* Set-Cookie with the project's attributes (Path=/, HttpOnly, SameSite, Secure when
+ * configured). max_age < 0 omits Max-Age (session cookie); 0 deletes. */
+void reply_cookie(req *r, const char *name, const char *value, const char *same_site, long max_age);
+
+/* ---- problem+json (problem.c) ---- */
+/* Writes the problem for err (using r->fe, r->problem_code, r->problem_detail). */
+void problem_reply(req *r, os_err err);
+/* A problem with an explicit status/code, for the pipeline's own refusals. */
+void problem_reply_status(req *r, int status, const char *code, const char *detail);
+int  problem_status(os_err err);
+
+/* ---- JSON body fields (body.c) ---- */
+/* Parse a request body: valid UTF-8, nesting at most LIMIT_JSON_DEPTH, an object.
+ * On failure returns OS_ERR_INVALID and writes a human-readable reason to detail. */
+os_err body_parse_json(const char *data, size_t len, json_t **out, char *detail, size_t detail_len);
+
+/* Read a string field from the parsed body with bounds; records a field error in fe
+ * when required and absent, of the wrong type, empty after trimming, or longer than
+ * max bytes. Returns the trimmed arena copy, or NULL (absent or invalid). */
+const char *body_str(req *r, const char *field, size_t max, bool required);
+/* Same, without trimming (passwords). */
+const char *body_str_raw(req *r, const char *field, size_t min, size_t max, bool required);
+/* A normalised e-mail address (field error invalid_email otherwise). */
+const char *body_email(req *r, const char *field, bool required);
+/* One of the allowed values (NULL-terminated list), or NULL when absent. */
+const char *body_enum(req *r, const char *field, const char *const *allowed, bool required);
+
+#endif

@@ -1,0 +1,103 @@
+/* problem.c — the one place errors become HTTP: RFC 9457 application/problem+json.
+ *
+ * `code` is stable and machine-readable (the UI translates by it); `errors` lists every
+ * field that failed validation, so a form can mark all of them at once.
+ */
+#include <stdio.h>
+#include <string.h>
+#include "http.h"
+
+typedef struct kind {
+    os_err err;
+    int status;
+    const char *code, *title;
+} kind;
+
+static const kind kinds[] = {
+    {OS_ERR_INVALID, 422, "validation", "Invalid input"},
+    {OS_ERR_UNAUTHENTICATED, 401, "unauthenticated", "Sign-in required"},
+    {OS_ERR_FORBIDDEN, 403, "forbidden", "Not allowed"},
+    {OS_ERR_NOT_FOUND, 404, "not_found", "Not found"},
+    {OS_ERR_CONFLICT, 409, "conflict", "Conflict"},
+    {OS_ERR_PRECONDITION, 412, "precondition_failed", "Changed by someone else"},
+    {OS_ERR_GONE, 410, "link_invalid", "Link invalid or expired"},
+    {OS_ERR_THROTTLED, 429, "throttled", "Too many attempts"},
+    {OS_ERR_TOO_LARGE, 413, "too_large", "Request too large"},
+    {OS_ERR_UNSUPPORTED, 415, "unsupported_media_type", "Unsupported media type"},
+    {OS_ERR_BUSY, 503, "unavailable", "Busy, try again"},
+};
+
+static const char *title_for_status(int status) {
+    switch (status) {
+    case 400: return "Bad request";
+    case 401: return "Sign-in required";
+    case 403: return "Not allowed";
+    case 404: return "Not found";
+    case 405: return "Method not allowed";
+    case 410: return "Link invalid or expired";
+    case 413: return "Request too large";
+    case 415: return "Unsupported media type";
+    case 422: return "Invalid input";
+    case 429: return "Too many attempts";
+    case 503: return "Service unavailable";
+    default: return status >= 500 ? "Internal error" : "Error";
+    }
+}
+
+int problem_status(os_err err) {
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+        if (kinds[i].err == err) return kinds[i].status;
+    return 500;
+}
+
+static void write_problem(req *r, int status, const char *code, const char *title, const char *detail) {
+    /* Drop anything a handler may have half-written before failing. */
+    buf_reset(&r->out);
+    r->nheaders = 0;
+    jw *w = reply_json(r, status);
+    r->content_type = "application/problem+json";
+    jw_obj(w);
+    jw_kstr(w, "type", arena_printf(&r->a, "urn:openseat:problem:%s", code));
+    jw_kstr(w, "title", title);
+    jw_kint(w, "status", status);
+    if (detail) jw_kstr(w, "detail", detail);
+    jw_kstr(w, "instance", r->path ? r->path : "/");
+    jw_kstr(w, "request_id", r->request_id);
+    jw_kstr(w, "code", code);
+    if (status == 429 && r->retry_after > 0) {
+        jw_kint(w, "retry_after", r->retry_after);
+        reply_header(r, "Retry-After", arena_printf(&r->a, "%lld", (long long)r->retry_after));
+    }
+    if (fe_any(&r->fe)) {
+        jw_key(w, "errors");
+        jw_arr(w);
+        for (field_error *e = r->fe.head; e; e = e->next) {
+            jw_obj(w);
+            jw_kstr(w, "field", e->field);
+            jw_kstr(w, "code", e->code);
+            jw_kstr(w, "message", e->message);
+            jw_obj_end(w);
+        }
+        jw_arr_end(w);
+    }
+    jw_obj_end(w);
+}
+
+void problem_reply_status(req *r, int status, const char *code, const char *detail) {
+    write_problem(r, status, code, title_for_status(status), detail);
+}
+
+void problem_reply(req *r, os_err err) {
+    const kind *k = NULL;
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+        if (kinds[i].err == err) k = &kinds[i];
+    if (!k) {
+        write_problem(r, 500, "internal", "Internal error",
+                      "Something went wrong on our side; the request id helps us find it");
+        return;
+    }
+    const char *detail = r->problem_detail;
+    if (!detail && err == OS_ERR_INVALID && fe_any(&r->fe))
+        detail = r->fe.count == 1 ? "1 field is invalid" : arena_printf(&r->a, "%d fields are invalid", r->fe.count);
+    write_problem(r, k->status, r->problem_code ? r->problem_code : k->code, k->title, detail);
+}

@@ -1,0 +1,31 @@
+/* server.h — the HTTP server: libmicrohttpd plus the request pipeline.
+ *
+ * server_start() listens and serves the given route table on a thread pool until
+ * server_stop(), which stops accepting, lets in-flight requests finish (bounded by
+ * LIMIT_SHUTDOWN_GRACE_S) and then closes everything. The hooks supply identity and
+ * CSRF checking, which belong to the account layer, not to HTTP.
+ */
+#ifndef OPENSEAT_SERVER_H
+#define OPENSEAT_SERVER_H
+#include "http/http.h"
+
+typedef struct server_hooks {
+    /* Reads the session cookie and fills r->user_* and r->session_*; OS_OK when anonymous. */
+    os_err (*identify)(req *r);
+    /* True when a state-changing request carries the right CSRF token. */
+    bool (*csrf_ok)(req *r);
+} server_hooks;
+
+typedef struct server server;
+
+server *server_start(const app *a, const route *routes, int nroutes, const server_hooks *hooks, char *err,
+                     size_t errlen);
+int  server_port(const server *s);
+void server_stop(server *s);
+
+/* Route lookup, exposed for tests: the index of the matching route or -1; when the path
+ * matches but not the method, *path_matched is set. */
+int route_match(const route *routes, int nroutes, const char *method, const char *path, const char **params,
+                int *nparams, bool *path_matched);
+
+#endif

@@ -1,0 +1,157 @@
+/* outbox.c — see outbox.h. */
+#include "outbox.h"
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "core/log.h"
+#include "core/secret.h"
+#include "mail/maildir.h"
+#include "mail/message.h"
+#include "mail/smtp.h"
+#include "mail/template.h"
+
+#define CLAIM_BATCH 16
+#define LEASE_S 120          /* longer than one SMTP attempt can take */
+
+struct outbox_worker {
+    const app *app;
+    pthread_t th;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool stop, woken;
+    char name[64];
+};
+
+os_err outbox_enqueue(const app *a, store_conn *c, arena *ar, const char *to, const char *template_name,
+                      const char *language, const char *data_json, int64_t now) {
+    const char *mid = mail_new_message_id(ar, a->cfg->smtp_from);
+    return st_outbox_add(c, to, template_name, language, data_json, mid, now, NULL);
+}
+
+int64_t outbox_backoff(int64_t attempts) {
+    int64_t s = 30;
+    for (int64_t i = 1; i < attempts && s < 3600; i++) s *= 2;
+    return s > 3600 ? 3600 : s;
+}
+
+static os_err deliver(const app *a, arena *ar, const outbox_rec *m, char *err, size_t errlen) {
+    mail_rendered r;
+    os_err e = mail_render(ar, m->template_name, m->language, m->data, &r);
+    if (e) {
+        snprintf(err, errlen, "cannot render template %s: %s", m->template_name, os_err_name(e));
+        return e;
+    }
+    buf msg;
+    buf_init(&msg, ar, 4u * 1024 * 1024);
+    if ((e = mail_compose(ar, a->cfg->smtp_from, m->recipient, m->message_id, time(NULL), &r, &msg))) {
+        snprintf(err, errlen, "cannot compose message: %s", os_err_name(e));
+        return e;
+    }
+    if (a->cfg->smtp_url) {
+        smtp_conf sc = {.url = a->cfg->smtp_url, .tls = a->cfg->smtp_tls, .timeout_s = 30};
+        const char *from = mail_addr_spec(ar, a->cfg->smtp_from);
+        return smtp_send(&sc, from ? from : a->cfg->smtp_from, m->recipient, msg.data, msg.len, err, errlen);
+    }
+    const char *dir = arena_printf(ar, "%s/maildir", a->cfg->data_dir);
+    return maildir_deliver(dir, msg.data, msg.len, err, errlen);
+}
+
+int outbox_run_once(const app *a, const char *worker_name, int *failed) {
+    int sent = 0, bad = 0;
+    store_conn *c = store_conn_get(a->st);
+    if (!c) { if (failed) *failed = 0; return 0; }
+    for (;;) {
+        arena ar;
+        arena_init(&ar, 64u * 1024 * 1024);
+        outbox_rec *rows;
+        int n = 0;
+        int64_t now = time(NULL);
+        os_err e = st_outbox_claim(c, &ar, worker_name, now, now + LEASE_S, CLAIM_BATCH, &rows, &n);
+        if (e || n == 0) { arena_free(&ar); break; }
+        for (int i = 0; i < n; i++) {
+            char err[512] = "";
+            e = deliver(a, &ar, &rows[i], err, sizeof err);
+            int64_t t = time(NULL);
+            char id[24];
+            snprintf(id, sizeof id, "%lld", (long long)rows[i].id);
+            if (e == OS_OK) {
+                st_outbox_mark_sent(c, rows[i].id, worker_name, t);
+                log_event(LOG_INFO, "mail sent", "outbox_id", id, "template", rows[i].template_name, NULL);
+                sent++;
+            } else {
+                int64_t next = t + outbox_backoff(rows[i].attempts + 1);
+                st_outbox_mark_failed(c, rows[i].id, worker_name, next, err);
+                log_event(LOG_WARN, "mail delivery failed, will retry", "outbox_id", id, "error", err, NULL);
+                bad++;
+            }
+        }
+        arena_free(&ar);
+        if (n < CLAIM_BATCH) break;
+    }
+    if (failed) *failed = bad;
+    return sent;
+}
+
+static void *worker_main(void *p) {
+    outbox_worker *w = p;
+    pthread_mutex_lock(&w->mu);
+    while (!w->stop) {
+        pthread_mutex_unlock(&w->mu);
+        outbox_run_once(w->app, w->name, NULL);
+        pthread_mutex_lock(&w->mu);
+        if (w->stop) break;
+        if (!w->woken) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            long ms = w->app->cfg->mail_poll_ms;
+            ts.tv_sec += ms / 1000;
+            ts.tv_nsec += (ms % 1000) * 1000000L;
+            if (ts.tv_nsec >= 1000000000L) { ts.tv_sec++; ts.tv_nsec -= 1000000000L; }
+            pthread_cond_timedwait(&w->cv, &w->mu, &ts);
+        }
+        w->woken = false;
+    }
+    pthread_mutex_unlock(&w->mu);
+    return NULL;
+}
+
+outbox_worker *outbox_start(const app *a) {
+    outbox_worker *w = calloc(1, sizeof *w);
+    if (!w) return NULL;
+    w->app = a;
+    char host[32] = "host", rid[17];
+    gethostname(host, sizeof host - 1);
+    secret_request_id(rid);
+    /* Unique per process, so leases from two instances never collide. */
+    snprintf(w->name, sizeof w->name, "%.31s-%d-%.8s", host, (int)getpid(), rid);
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_cond_init(&w->cv, NULL);
+    if (pthread_create(&w->th, NULL, worker_main, w)) {
+        free(w);
+        return NULL;
+    }
+    return w;
+}
+
+void outbox_wake(outbox_worker *w) {
+    if (!w) return;
+    pthread_mutex_lock(&w->mu);
+    w->woken = true;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+}
+
+void outbox_stop(outbox_worker *w) {
+    if (!w) return;
+    pthread_mutex_lock(&w->mu);
+    w->stop = true;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+    pthread_join(w->th, NULL);
+    pthread_mutex_destroy(&w->mu);
+    pthread_cond_destroy(&w->cv);
+    free(w);
+}

@@ -1,0 +1,31 @@
+/* outbox.h — queueing e-mail and the worker that delivers it.
+ *
+ * outbox_enqueue() only writes a row (inside the caller's transaction, so a mail is
+ * queued if and only if the change that caused it commits). The worker thread leases
+ * due rows, renders and composes each message, and delivers it through the SMTP relay
+ * or, with none configured, into DATA/maildir. A failed delivery is retried with
+ * exponential backoff (30 s doubling to 1 h) for as long as it takes: nothing is
+ * dropped, and the last error is kept for `openseat outbox`.
+ */
+#ifndef OPENSEAT_OUTBOX_H
+#define OPENSEAT_OUTBOX_H
+#include "app.h"
+#include "core/arena.h"
+#include "store/store.h"
+
+typedef struct outbox_worker outbox_worker;
+
+os_err outbox_enqueue(const app *a, store_conn *c, arena *ar, const char *to, const char *template_name,
+                      const char *language, const char *data_json, int64_t now);
+
+outbox_worker *outbox_start(const app *a);
+void outbox_wake(outbox_worker *w);           /* NULL-safe */
+void outbox_stop(outbox_worker *w);           /* finishes the message in hand, then joins */
+
+/* Deliver every due message once, on this thread (used by the worker and by tests/CLI).
+ * Returns the number delivered; *failed counts failures. */
+int outbox_run_once(const app *a, const char *worker_name, int *failed);
+
+int64_t outbox_backoff(int64_t attempts);     /* seconds before the next try */
+
+#endif

@@ -1,0 +1,34 @@
+/* smtp.h — deliver one finished message to an SMTP relay with libcurl.
+ *
+ * smtp://host[:port] speaks plain SMTP and upgrades with STARTTLS according to tls:
+ * "try" (use it when offered), "required" (fail without it) or "none". smtps:// is
+ * TLS from the first byte whatever tls says. Credentials come from the URL
+ * (smtp://user:pass@host:587); certificates are verified.
+ *
+ * The caller must have called curl_global_init() once at program start; this module
+ * never does, because that call is not thread-safe and smtp_send runs on the mail
+ * worker thread. Each call uses its own easy handle, so concurrent calls are safe.
+ */
+#ifndef OPENSEAT_MAIL_SMTP_H
+#define OPENSEAT_MAIL_SMTP_H
+#include <stddef.h>
+#include "core/error.h"
+
+typedef struct smtp_conf {
+    const char *url;     /* smtp://… or smtps://…; borrowed */
+    const char *tls;     /* "try" | "required" | "none"; NULL means "try" */
+    long timeout_s;      /* whole transaction; <= 0 means 60 */
+} smtp_conf;
+
+/* Send msg[0..len) (CRLF line endings, as mail_compose writes it) from from_addr to
+ * to_addr, both bare addresses ("x@y", see mail_addr_spec).
+ * OS_ERR_IO when delivery failed (connection, TLS, authentication, or the server
+ * refused the sender, recipient or data); the transfer may be retried.
+ * OS_ERR_INVALID for a configuration or argument that no retry can fix (URL that is
+ * not smtp:// or smtps://, unknown tls value, address with CR, LF or angle brackets).
+ * On any failure err receives a one-line reason (the curl error and the server's last
+ * reply; never the URL, which may hold a password). err may be NULL. */
+os_err smtp_send(const smtp_conf *c, const char *from_addr, const char *to_addr, const char *msg,
+                 size_t len, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,70 @@
+/* db.h — the database driver interface, private to the store layer.
+ *
+ * The typed store functions (store_*.c) are written once against this interface;
+ * each backend (sqlite.c; a PostgreSQL driver beside it) implements it. SQL text uses
+ * numbered placeholders ?1, ?2 … which SQLite understands natively and a PostgreSQL
+ * driver rewrites to $1, $2 when it prepares the statement.
+ *
+ * A db_conn belongs to one thread. Row values passed to a db_row_fn are valid only
+ * during that call: copy what you keep into an arena.
+ */
+#ifndef OPENSEAT_DB_H
+#define OPENSEAT_DB_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "core/error.h"
+
+typedef struct db_conn db_conn;
+typedef struct db_row db_row;
+
+typedef enum { DBV_NULL, DBV_INT, DBV_TEXT } db_vtype;
+typedef struct db_val {
+    db_vtype t;
+    int64_t i;
+    const char *s;
+} db_val;
+
+#define DV_INT(x)  ((db_val){.t = DBV_INT, .i = (int64_t)(x)})
+#define DV_TEXT(x) ((db_val){.t = (x) ? DBV_TEXT : DBV_NULL, .s = (x)})
+#define DV_NULL    ((db_val){.t = DBV_NULL})
+#define DB_ARGS(...) (const db_val[]){__VA_ARGS__}, (int)(sizeof((const db_val[]){__VA_ARGS__}) / sizeof(db_val))
+#define DB_NOARGS NULL, 0
+
+typedef enum { DIALECT_SQLITE, DIALECT_PG } db_dialect;
+
+/* Return 0 to continue, non-zero to stop reading rows. */
+typedef int (*db_row_fn)(void *ud, db_row *r);
+
+int64_t     db_int(db_row *r, int col);
+const char *db_text(db_row *r, int col);     /* NULL for SQL NULL */
+bool        db_is_null(db_row *r, int col);
+
+typedef struct db_driver {
+    db_dialect dialect;
+    os_err (*exec)(db_conn *c, const char *sql, const db_val *args, int nargs, db_row_fn fn, void *ud,
+                   int64_t *changes);
+    os_err (*script)(db_conn *c, const char *sql);       /* several statements, no parameters */
+    os_err (*begin)(db_conn *c, bool write);
+    os_err (*commit)(db_conn *c);
+    os_err (*rollback)(db_conn *c);
+    void (*close)(db_conn *c);
+} db_driver;
+
+struct db_conn {
+    const db_driver *drv;
+    int tx_depth;            /* nesting of store_tx_begin: only the outermost reaches the driver */
+    bool tx_failed;          /* an inner failure dooms the outer transaction */
+};
+
+/* Convenience wrappers over c->drv. changes may be NULL. */
+os_err db_exec(db_conn *c, const char *sql, const db_val *args, int nargs, db_row_fn fn, void *ud);
+os_err db_exec_changes(db_conn *c, const char *sql, const db_val *args, int nargs, int64_t *changes);
+/* Single row, single integer column; OS_ERR_NOT_FOUND when there is no row. */
+os_err db_scalar_int(db_conn *c, const char *sql, const db_val *args, int nargs, int64_t *out);
+
+/* The SQLite driver (sqlite.c). */
+os_err sqlite_conn_open(const char *path, db_conn **out, char *err, size_t errlen);
+os_err sqlite_backup(db_conn *c, const char *file, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,247 @@
+/* store.c — opening the store, per-thread connections, transactions, migrations,
+ * backup. The typed record functions live in store_*.c beside this file. */
+#include "store.h"
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include "core/embed.h"
+#include "core/log.h"
+
+typedef struct conn_node {
+    db_conn *conn;
+    struct conn_node *next;
+} conn_node;
+
+struct store {
+    char path[4096];            /* SQLite file */
+    char desc[4200];
+    pthread_key_t key;
+    pthread_mutex_t mu;         /* guards conns */
+    conn_node *conns;
+};
+
+static void conn_destroy(void *p) {
+    /* Runs at thread exit. The node stays listed (closed at store_close) to avoid a race
+     * with store_close; the connection itself is closed here. */
+    conn_node *n = p;
+    if (n && n->conn) {
+        n->conn->drv->close(n->conn);
+        n->conn = NULL;
+    }
+}
+
+static int mkdir_p(const char *dir) {
+    char tmp[4096];
+    if (snprintf(tmp, sizeof tmp, "%s", dir) >= (int)sizeof tmp) return -1;
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = 0;
+        if (mkdir(tmp, 0700) && errno != EEXIST) return -1;
+        *p = '/';
+    }
+    if (mkdir(tmp, 0700) && errno != EEXIST) return -1;
+    return 0;
+}
+
+os_err store_open(const char *data_dir, const char *url, store **out, char *err, size_t errlen) {
+    store *s = calloc(1, sizeof *s);
+    if (!s) return OS_ERR_NOMEM;
+    if (url && (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0)) {
+        snprintf(err, errlen, "PostgreSQL is not available in this build; use a sqlite: URL or none");
+        free(s);
+        return OS_ERR_INVALID;
+    }
+    if (url && strncmp(url, "sqlite:", 7) == 0) {
+        snprintf(s->path, sizeof s->path, "%s", url + 7);
+    } else if (url) {
+        snprintf(err, errlen, "database URL must start with sqlite: or postgres:// (got \"%s\")", url);
+        free(s);
+        return OS_ERR_INVALID;
+    } else {
+        if (mkdir_p(data_dir)) {
+            snprintf(err, errlen, "cannot create data directory %s: %s", data_dir, strerror(errno));
+            free(s);
+            return OS_ERR_IO;
+        }
+        snprintf(s->path, sizeof s->path, "%s/openseat.db", data_dir);
+    }
+    snprintf(s->desc, sizeof s->desc, "sqlite:%s", s->path);
+    pthread_mutex_init(&s->mu, NULL);
+    if (pthread_key_create(&s->key, conn_destroy)) {
+        free(s);
+        return OS_ERR_INTERNAL;
+    }
+    /* Open once now so a bad path fails at start-up, not on the first request. */
+    db_conn *probe;
+    os_err e = sqlite_conn_open(s->path, &probe, err, errlen);
+    if (e) {
+        pthread_key_delete(s->key);
+        free(s);
+        return e;
+    }
+    probe->drv->close(probe);
+    *out = s;
+    return OS_OK;
+}
+
+const char *store_describe(const store *s) { return s->desc; }
+
+store_conn *store_conn_get(store *s) {
+    conn_node *n = pthread_getspecific(s->key);
+    if (n && n->conn) return n->conn;
+    char err[256];
+    db_conn *c;
+    if (sqlite_conn_open(s->path, &c, err, sizeof err)) {
+        log_event(LOG_ERROR, "database connection failed", "error", err, NULL);
+        return NULL;
+    }
+    if (!n) {
+        n = calloc(1, sizeof *n);
+        if (!n) { c->drv->close(c); return NULL; }
+        pthread_mutex_lock(&s->mu);
+        n->next = s->conns;
+        s->conns = n;
+        pthread_mutex_unlock(&s->mu);
+        pthread_setspecific(s->key, n);
+    }
+    n->conn = c;
+    return c;
+}
+
+void store_close(store *s) {
+    if (!s) return;
+    pthread_mutex_lock(&s->mu);
+    conn_node *n = s->conns;
+    while (n) {
+        conn_node *next = n->next;
+        if (n->conn) n->conn->drv->close(n->conn);
+        free(n);
+        n = next;
+    }
+    s->conns = NULL;
+    pthread_mutex_unlock(&s->mu);
+    pthread_key_delete(s->key);
+    pthread_mutex_destroy(&s->mu);
+    free(s);
+}
+
+os_err store_tx_begin(store_conn *c) {
+    if (c->tx_depth++ > 0) return OS_OK;
+    c->tx_failed = false;
+    os_err e = c->drv->begin(c, true);
+    if (e) c->tx_depth = 0;
+    return e;
+}
+
+os_err store_tx_end(store_conn *c, os_err e) {
+    if (c->tx_depth <= 0) return e ? e : OS_ERR_INTERNAL;
+    if (e) c->tx_failed = true;
+    if (--c->tx_depth > 0) return e;
+    if (c->tx_failed) {
+        c->drv->rollback(c);
+        c->tx_failed = false;
+        return e ? e : OS_ERR_STORE;
+    }
+    os_err ce = c->drv->commit(c);
+    if (ce) c->drv->rollback(c);
+    return ce;
+}
+
+/* ---- migrations ---------------------------------------------------------------------- */
+
+typedef struct mig_list {
+    const embed_file *files[128];
+    int n;
+} mig_list;
+
+static void collect(const embed_file *f, void *ud) {
+    mig_list *l = ud;
+    if (l->n < 128) l->files[l->n++] = f;
+}
+
+static int mig_version(const char *name) {
+    const char *base = strrchr(name, '/');
+    base = base ? base + 1 : name;
+    int v = 0;
+    for (; *base >= '0' && *base <= '9'; base++) v = v * 10 + (*base - '0');
+    return v;
+}
+
+int store_schema_version(store_conn *c) {
+    int64_t v = 0;
+    if (db_scalar_int(c, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations", DB_NOARGS, &v)) return -1;
+    return (int)v;
+}
+
+os_err store_migrate(store *s, int *applied, char *err, size_t errlen) {
+    store_conn *c = store_conn_get(s);
+    if (!c) { snprintf(err, errlen, "no database connection"); return OS_ERR_STORE; }
+    os_err e = c->drv->script(c, "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                                 " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)");
+    if (e) { snprintf(err, errlen, "cannot create schema_migrations"); return e; }
+    mig_list l = {.n = 0};
+    embed_each(c->drv->dialect == DIALECT_PG ? "migrations/pg/" : "migrations/sqlite/", collect, &l);
+    int count = 0;
+    for (int i = 0; i < l.n; i++) {
+        int v = mig_version(l.files[i]->name);
+        /* Inside the write transaction, so two processes starting at once apply it once. */
+        if ((e = store_tx_begin(c))) break;
+        int64_t have = 0;
+        e = db_scalar_int(c, "SELECT COUNT(*) FROM schema_migrations WHERE version = ?1", DB_ARGS(DV_INT(v)), &have);
+        if (!e && have == 0) {
+            e = c->drv->script(c, (const char *)l.files[i]->data);
+            if (!e)
+                e = db_exec(c, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",
+                            DB_ARGS(DV_INT(v), DV_TEXT(l.files[i]->name), DV_INT(time(NULL))), NULL, NULL);
+            if (!e) count++;
+        }
+        e = store_tx_end(c, e);
+        if (e) {
+            snprintf(err, errlen, "migration %s failed", l.files[i]->name);
+            return e;
+        }
+    }
+    if (applied) *applied = count;
+    return e;
+}
+
+os_err store_backup(store *s, const char *file, char *err, size_t errlen) {
+    store_conn *c = store_conn_get(s);
+    if (!c) { snprintf(err, errlen, "no database connection"); return OS_ERR_STORE; }
+    return sqlite_backup(c, file, err, errlen);
+}
+
+/* ---- db.h convenience wrappers -------------------------------------------------------- */
+
+os_err db_exec(db_conn *c, const char *sql, const db_val *args, int nargs, db_row_fn fn, void *ud) {
+    return c->drv->exec(c, sql, args, nargs, fn, ud, NULL);
+}
+
+os_err db_exec_changes(db_conn *c, const char *sql, const db_val *args, int nargs, int64_t *changes) {
+    return c->drv->exec(c, sql, args, nargs, NULL, NULL, changes);
+}
+
+typedef struct scalar_ud {
+    int64_t v;
+    bool found;
+} scalar_ud;
+
+static int scalar_row(void *ud, db_row *r) {
+    scalar_ud *s = ud;
+    s->v = db_int(r, 0);
+    s->found = true;
+    return 1;
+}
+
+os_err db_scalar_int(db_conn *c, const char *sql, const db_val *args, int nargs, int64_t *out) {
+    scalar_ud s = {0, false};
+    os_err e = c->drv->exec(c, sql, args, nargs, scalar_row, &s, NULL);
+    if (e) return e;
+    if (!s.found) return OS_ERR_NOT_FOUND;
+    *out = s.v;
+    return OS_OK;
+}

@@ -1,0 +1,78 @@
+/* store_audit.c — the append-only audit trail and server settings. Contract in store.h. */
+#include <string.h>
+#include "store.h"
+#include "store_util.h"
+
+static db_val opt_id(int64_t v) { return v ? DV_INT(v) : DV_NULL; }
+
+os_err st_audit_add(store_conn *c, const audit_rec *r) {
+    return db_exec(c,
+                   "INSERT INTO audit_events (at, actor_user_id, actor_email, action, target_type, target_id,"
+                   " agreement_id, address, request_id, details) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                   DB_ARGS(DV_INT(r->at), opt_id(r->actor_user_id), DV_TEXT(r->actor_email), DV_TEXT(r->action),
+                           DV_TEXT(r->target_type), DV_TEXT(r->target_id), opt_id(r->agreement_id),
+                           DV_TEXT(r->address), DV_TEXT(r->request_id), DV_TEXT(r->details_json)),
+                   NULL, NULL);
+}
+
+typedef struct au_ud {
+    arena *a;
+    audit_rec *rows;
+    int n, cap;
+} au_ud;
+
+static int au_row(void *ud, db_row *r) {
+    au_ud *u = ud;
+    if (u->n >= u->cap) return 1;
+    audit_rec *o = &u->rows[u->n++];
+    o->at = db_int(r, 0);
+    o->actor_user_id = db_int(r, 1);
+    o->actor_email = st_dup(u->a, r, 2);
+    o->action = st_dup(u->a, r, 3);
+    o->target_type = st_dup(u->a, r, 4);
+    o->target_id = st_dup(u->a, r, 5);
+    o->agreement_id = db_int(r, 6);
+    o->address = st_dup(u->a, r, 7);
+    o->request_id = st_dup(u->a, r, 8);
+    o->details_json = st_dup(u->a, r, 9);
+    return 0;
+}
+
+os_err st_audit_recent(store_conn *c, arena *a, int64_t actor_user_id, int limit, audit_rec **rows, int *n) {
+    au_ud u = {a, arena_alloc(a, sizeof(audit_rec) * (size_t)(limit > 0 ? limit : 1)), 0, limit};
+    os_err e = db_exec(c,
+                       "SELECT at, COALESCE(actor_user_id, 0), actor_email, action, target_type, target_id,"
+                       " COALESCE(agreement_id, 0), address, request_id, details FROM audit_events"
+                       " WHERE (?1 = 0 OR actor_user_id = ?1) ORDER BY id DESC LIMIT ?2",
+                       DB_ARGS(DV_INT(actor_user_id), DV_INT(limit)), au_row, &u);
+    *rows = u.rows;
+    *n = u.n;
+    return e;
+}
+
+typedef struct set_ud {
+    arena *a;
+    const char *v;
+} set_ud;
+
+static int set_row(void *ud, db_row *r) {
+    set_ud *s = ud;
+    s->v = st_dup(s->a, r, 0);
+    return 1;
+}
+
+os_err st_setting_get(store_conn *c, arena *a, const char *key, const char **value) {
+    set_ud s = {a, NULL};
+    os_err e = db_exec(c, "SELECT value FROM settings WHERE key = ?1", DB_ARGS(DV_TEXT(key)), set_row, &s);
+    if (e) return e;
+    if (!s.v) return OS_ERR_NOT_FOUND;
+    *value = s.v;
+    return OS_OK;
+}
+
+os_err st_setting_init(store_conn *c, arena *a, const char *key, const char *candidate, const char **value) {
+    os_err e = db_exec(c, "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING",
+                       DB_ARGS(DV_TEXT(key), DV_TEXT(candidate)), NULL, NULL);
+    if (e) return e;
+    return st_setting_get(c, a, key, value);
+}

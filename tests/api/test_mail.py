@@ -1,0 +1,111 @@
+"""Mail delivery: a relay that is down and comes back, and the Maildir fallback."""
+import re
+import time
+
+from conftest import (MAIL_POLL_MS, Client, Maildir, free_port, poll, port_open, signup,
+                      unique_email)
+
+
+def outbox_rows(server, recipient):
+    """Rows of `openseat outbox list` that mention `recipient`, as
+    {"line", "attempts", "error", "sent"}. The listing is read loosely: attempts from a
+    column or an `attempts=N` pair, the error as whatever follows the attempt count."""
+    p = server.cli("outbox", "list")
+    lines = p.stdout.splitlines()
+    header = None
+    for l in lines:
+        if re.search(r"\battempts?\b", l, re.I) and recipient not in l:
+            header = l
+            break
+    rows = []
+    for l in lines:
+        if recipient not in l:
+            continue
+        row = {"line": l, "attempts": None, "error": "", "sent": False}
+        m = re.search(r"attempts?\s*[=:]\s*(\d+)", l, re.I)
+        if m:
+            row["attempts"] = int(m.group(1))
+            e = re.search(r"(?:last_?error|error)\s*[=:]\s*(.*)$", l, re.I)
+            row["error"] = e.group(1).strip().strip('"') if e else ""
+        elif header is not None:
+            cols = [c.lower() for c in re.split(r"\s{2,}|\t|\s*\|\s*", header.strip()) if c]
+            vals = [v for v in re.split(r"\s{2,}|\t|\s*\|\s*", l.strip()) if v != ""]
+            named = dict(zip(cols, vals))
+            if "attempts" in named and named["attempts"].isdigit():
+                row["attempts"] = int(named["attempts"])
+            for k in ("last_error", "last error", "error"):
+                if k in named:
+                    row["error"] = " ".join(vals[cols.index(k):]).strip()
+                    break
+        row["sent"] = bool(re.search(r"\bsent\b", l, re.I)) and not re.search(r"\bunsent\b", l, re.I)
+        rows.append(row)
+    return rows, p.stdout
+
+
+def test_relay_down_then_back(server_factory, sink_factory):
+    port = free_port()
+    assert not port_open(port)
+    srv = server_factory(smtp_url=f"smtp://127.0.0.1:{port}")
+    addr = unique_email("relay")
+    signup(Client(srv), addr)
+
+    def failed_once():
+        rows, out = outbox_rows(srv, addr)
+        for r in rows:
+            if r["attempts"] is not None and r["attempts"] >= 1 and r["error"]:
+                return rows
+        return None
+
+    try:
+        rows = poll(failed_once, timeout=15, interval=0.2, what="a failed delivery attempt in `outbox list`")
+    except BaseException:
+        print("outbox list:\n" + outbox_rows(srv, addr)[1])
+        raise
+    assert len(rows) == 1, f"one queued message expected: {rows}"
+    assert not rows[0]["sent"], rows
+
+    # Still nothing delivered; the gauge counts the waiting message.
+    m = Client(srv).get("/metrics")
+    depth = [float(v) for v in re.findall(r"^\w*outbox\w*(?:\{[^}]*\})?\s+(\S+)$", m.body, re.M)]
+    assert depth and max(depth) >= 1, f"outbox gauge should show the waiting mail:\n{m.body}"
+
+    sink = sink_factory(port=port)
+    srv.mail = sink.maildir
+    srv.cli("outbox", "retry", "--all")
+    mail = srv.wait_for_mail(addr, timeout=10)
+    assert mail.token("/verify"), f"delivered mail is not the verification mail: {mail.text}"
+
+    # Delivered exactly once, and the row is no longer pending.
+    time.sleep(5 * MAIL_POLL_MS / 1000)
+    assert sink.maildir.count(addr) == 1, f"mail delivered {sink.maildir.count(addr)} times"
+    rows, out = outbox_rows(srv, addr)
+    assert rows and all(r["sent"] or not r["error"] for r in rows) or not rows, out
+    srv.cli("outbox", "retry", "--all")
+    time.sleep(5 * MAIL_POLL_MS / 1000)
+    assert sink.maildir.count(addr) == 1, "retry --all re-sent an already delivered mail"
+
+
+def test_relay_down_does_not_block_requests(server_factory):
+    port = free_port()
+    srv = server_factory(smtp_url=f"smtp://127.0.0.1:{port}")
+    c = Client(srv)
+    t0 = time.monotonic()
+    for i in range(3):
+        signup(c, unique_email(f"nonblock{i}"))
+    assert time.monotonic() - t0 < 5, "sign-up waited for the mail relay"
+    assert c.get("/healthz").status == 200
+
+
+def test_maildir_fallback(server_factory):
+    srv = server_factory(smtp_url=None)
+    addr = unique_email("maildir")
+    signup(Client(srv), addr)
+    md = Maildir(srv.data / "maildir")
+    m = md.wait_for_mail(addr, timeout=10)
+    assert m.key.startswith("new/"), m.key
+    assert (srv.data / "maildir" / "new").is_dir()
+    link = m.link("/verify")
+    assert link and link.startswith(srv.url + "/verify?token="), m.links
+    r = Client(srv).post("/api/v1/verify", {"token": m.token("/verify")})
+    assert r.status == 200, r
+    assert not list((srv.data / "maildir" / "tmp").iterdir()), "a message was left in maildir/tmp"

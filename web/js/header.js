@@ -1,0 +1,76 @@
+// The site header: navigation and sign-out for signed-in users, and the language switch.
+
+import { h } from './dom.js';
+import { whilePending } from './form.js';
+import { LANGUAGES, currentLanguage } from './i18n.js';
+import { flash } from './notice.js';
+import { reportProblem } from './problems.js';
+import { navigate } from './router.js';
+import { chooseLanguage, currentUser, signOut } from './session.js';
+
+const NAV = [
+  { href: '/home', key: 'nav.home' },
+  { href: '/account', key: 'nav.account' },
+];
+
+export function initHeader() {
+  // Handled here rather than by the browser so the URL does not gain a '#app' fragment.
+  document.querySelector('.skip-link').addEventListener('click', (event) => {
+    event.preventDefault();
+    document.getElementById('app').focus();
+  });
+
+  document.getElementById('site-nav').replaceChildren(h('ul', { class: 'site-nav__list' },
+    NAV.map(({ href, key }) => h('li', {}, h('a', { href, class: 'site-nav__link', t: key, 'data-testid': `nav-${href.slice(1)}` })))));
+
+  document.getElementById('lang-switch').replaceChildren(...LANGUAGES.map(languageButton));
+  document.addEventListener('openseat:language', showLanguage);
+  showLanguage();
+
+  const signOutButton = document.getElementById('sign-out');
+  signOutButton.addEventListener('click', () => whilePending(signOutButton, async () => {
+    try {
+      await signOut();
+      flash({ kind: 'success', key: 'signout.done' });
+      navigate('/signin');
+    } catch (err) {
+      reportProblem(err);
+    }
+  }));
+  document.addEventListener('openseat:user', showUser);
+  showUser();
+}
+
+/** Marks the navigation link of the page being shown (aria-current). */
+export function markCurrentPage() {
+  for (const link of document.querySelectorAll('.site-nav__link')) {
+    if (link.pathname === location.pathname) link.setAttribute('aria-current', 'page');
+    else link.removeAttribute('aria-current');
+  }
+}
+
+function languageButton(lang) {
+  // Shows the short code; the accessible name is the language's own name ("Français").
+  return h('button', {
+    type: 'button',
+    class: 'lang-switch__button',
+    lang,
+    'data-lang': lang,
+    'data-testid': `lang-${lang}`,
+    onclick: (event) => whilePending(event.currentTarget, () => chooseLanguage(lang).catch(reportProblem)),
+  },
+  h('span', { 'aria-hidden': 'true', t: `lang.${lang}.short` }),
+  h('span', { class: 'visually-hidden', t: `lang.${lang}` }));
+}
+
+function showLanguage() {
+  for (const button of document.querySelectorAll('.lang-switch__button')) {
+    button.setAttribute('aria-pressed', String(button.dataset.lang === currentLanguage()));
+  }
+}
+
+function showUser() {
+  const signedIn = Boolean(currentUser());
+  document.getElementById('site-nav').hidden = !signedIn;
+  document.getElementById('sign-out').hidden = !signedIn;
+}

@@ -1,0 +1,25 @@
+// The pieces every page is made of, so pages read as content only.
+
+import { h } from '../dom.js';
+
+/**
+ * A page: its heading (focused after client-side navigation, so screen readers announce the new
+ * page), an optional introduction, then `content`.
+ */
+export function pageView({ title, params, intro, introParams, wide = false }, ...content) {
+  return h('div', { class: wide ? 'page page--wide' : 'page' },
+    h('h1', { class: 'page__title', tabindex: '-1', t: title, params, 'data-testid': 'page-title' }),
+    intro && h('p', { class: 'page__intro', t: intro, params: introParams }),
+    content);
+}
+
+/** "Question? Link" lines under a form, e.g. "No account yet? Create one". */
+export function linkLine(textKey, linkKey, href) {
+  return h('p', { class: 'page__aside' }, h('span', { t: textKey }), ' ', h('a', { href, t: linkKey }));
+}
+
+/** Replaces a page's content in place (a step of the same page) and moves focus to its heading. */
+export function swapView(oldView, newView) {
+  oldView.replaceWith(newView);
+  newView.querySelector('h1')?.focus();
+}

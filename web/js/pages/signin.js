@@ -1,0 +1,45 @@
+// /signin. Wrong address and wrong password get the same message on purpose (the server does not
+// say which). An unverified account gets a way to have the confirmation link sent again.
+
+import { h } from '../dom.js';
+import { createForm, field } from '../form.js';
+import { notify } from '../notice.js';
+import { navigate } from '../router.js';
+import { signIn } from '../session.js';
+import { linkLine, pageView } from './layout.js';
+import { resendLink } from './verify.js';
+
+export default {
+  title: 'signin.title',
+  access: 'guest',
+  view({ state }) {
+    const form = createForm({
+      testid: 'signin-form',
+      fields: [field.email(), field.currentPassword()],
+      values: { email: state.email },
+      submit: 'signin.submit',
+      async onSubmit({ email, password }) {
+        await signIn(email, password);
+        navigate(isLocalPath(state.next) ? state.next : '/home');
+      },
+      onProblem(err, { email }) {
+        if (err.code !== 'unverified') return false;
+        notify({
+          kind: 'error',
+          key: 'problem.unverified',
+          action: { key: 'verify.resend', onClick: (event) => resendLink(event.currentTarget, email) },
+        });
+        return true;
+      },
+    });
+    return pageView({ title: 'signin.title' },
+      form.element,
+      h('p', { class: 'page__aside' }, h('a', { href: '/reset', t: 'signin.forgot' })),
+      linkLine('signin.noAccount', 'signin.signUpLink', '/signup'));
+  },
+};
+
+// Only ever continue to a page of this site.
+function isLocalPath(path) {
+  return typeof path === 'string' && path.startsWith('/') && !path.startsWith('//');
+}

@@ -1,0 +1,75 @@
+// /verify?token=…: confirms an e-mail address. Confirming takes a click rather than happening on
+// load, because mail scanners fetch links in incoming mail and would otherwise use them up.
+
+import { api } from '../api.js';
+import { h } from '../dom.js';
+import { createForm, field, whilePending } from '../form.js';
+import { flash, notify } from '../notice.js';
+import { reportProblem } from '../problems.js';
+import { navigate } from '../router.js';
+import { linkLine, pageView, swapView } from './layout.js';
+
+export default {
+  title: 'verify.title',
+  access: 'any',
+  view({ query }) {
+    const token = query.get('token');
+    if (!token) return linkInvalid();
+    const confirm = h('button', {
+      type: 'button',
+      class: 'button button--primary',
+      t: 'verify.confirm',
+      'data-testid': 'verify-confirm',
+      onclick: () => whilePending(confirm, async () => {
+        try {
+          const result = await api('POST', '/verify', { token });
+          flash({ kind: 'success', key: 'verify.done' });
+          // Replace: going back must not lead to the spent link.
+          navigate('/signin', { replace: true, state: { email: result.email } });
+        } catch (err) {
+          if (err.code === 'link_invalid') swapView(view, linkInvalid());
+          else reportProblem(err);
+        }
+      }),
+    });
+    const view = pageView({ title: 'verify.title', intro: 'verify.intro' },
+      h('div', { class: 'form__actions' }, confirm));
+    return view;
+  },
+};
+
+/** The explanation for a spent, expired or mangled link, with a way to get a new one. */
+function linkInvalid() {
+  const form = createForm({
+    testid: 'resend-form',
+    fields: [field.email()],
+    submit: 'verify.resendSubmit',
+    onSubmit: ({ email }) => requestLink(email),
+  });
+  return pageView({ title: 'verify.invalidTitle', intro: 'verify.invalidText' },
+    form.element,
+    linkLine('verify.alreadyDone', 'verify.signInLink', '/signin'));
+}
+
+// The server answers 202 whatever the address, so the message cannot say more than this.
+async function requestLink(email) {
+  await api('POST', '/verify/resend', { email });
+  notify({ kind: 'success', key: 'verify.resent', params: { email } });
+}
+
+/** Asks for another confirmation mail to `email`; `button` is disabled meanwhile. */
+export function resendLink(button, email) {
+  return whilePending(button, () => requestLink(email).catch(reportProblem));
+}
+
+/** A "send the link again" button for pages that just told the user to check their inbox. */
+export function resendButton(email) {
+  const button = h('button', {
+    type: 'button',
+    class: 'button',
+    t: 'verify.resend',
+    'data-testid': 'resend',
+    onclick: () => resendLink(button, email),
+  });
+  return button;
+}

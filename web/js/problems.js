@@ -1,0 +1,44 @@
+// Turns API failures into messages from the catalogue. Problem codes map to keys `problem.CODE`;
+// codes the catalogue does not know fall back to a generic message.
+
+import { ApiError } from './api.js';
+import { hasMessage } from './i18n.js';
+import { notify } from './notice.js';
+
+/** `{ kind, key, params }` for notify(). */
+export function problemNotice(err) {
+  const code = err && err.code ? err.code : 'internal';
+  if (code === 'throttled') {
+    return { kind: 'error', key: 'problem.throttled', params: { when: waitPhrase(err.retryAfter) } };
+  }
+  const key = `problem.${code}`;
+  return { kind: 'error', key: hasMessage(key) ? key : 'problem.generic' };
+}
+
+/** Shows any failure of an action in the status line. */
+export function reportProblem(err) {
+  if (!(err instanceof ApiError)) {
+    console.error(err); // a bug or a failed catalogue load: still tell the user something
+    notify({ kind: 'error', key: 'problem.generic' });
+  } else if (err.code === 'unauthenticated') {
+    // The session ended (expired, or signed out elsewhere): app.js sends the user to sign in.
+    document.dispatchEvent(new CustomEvent('openseat:session-ended'));
+  } else {
+    notify(problemNotice(err));
+  }
+}
+
+/** Catalogue key for a field error code from the API or from local checks. */
+export function fieldErrorKey(code) {
+  const key = `field.${code}`;
+  return hasMessage(key) ? key : 'field.invalid_value';
+}
+
+// "in 15 minutes" / "dans 15 minutes", worded by the browser for the current language.
+function waitPhrase(seconds) {
+  const wait = Math.max(1, Math.ceil(Number(seconds) || 60));
+  return (lang) => {
+    const format = new Intl.RelativeTimeFormat(lang, { numeric: 'always' });
+    return wait < 90 ? format.format(wait, 'second') : format.format(Math.ceil(wait / 60), 'minute');
+  };
+}
