@@ -41,34 +41,38 @@ build/tools/embed: tools/embed.c
 
 build/gen/embedded.c: build/tools/embed $(EMBED_IN)
 	@mkdir -p $(dir $@)
-	build/tools/embed $@ $(EMBED_ARGS)
+	@echo "  EMBED   $(words $(EMBED_IN)) files"
+	@build/tools/embed $@ $(EMBED_ARGS)
 
-build/rel/%.o: src/%.c $(HDR)
+# -MMD: each object depends on exactly the headers it includes.
+build/rel/%.o: src/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	@echo "  CC      $<"
+	@$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 build/rel/gen/embedded.o: build/gen/embedded.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
-build/san/%.o: src/%.c $(HDR)
+	@$(CC) $(ALL_CFLAGS) -c -o $@ $<
+build/san/%.o: src/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(SAN) -c -o $@ $<
+	@echo "  CC san  $<"
+	@$(CC) $(ALL_CFLAGS) $(SAN) -MMD -MP -c -o $@ $<
 build/san/gen/embedded.o: build/gen/embedded.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(SAN) -c -o $@ $<
+	@$(CC) $(ALL_CFLAGS) $(SAN) -c -o $@ $<
 
 openseat: $(OBJ)
-	$(CC) $(CFLAGS) -o $@ $(OBJ) $(LIBS)
+	@echo "  LINK    $@"
+	@$(CC) $(CFLAGS) -o $@ $(OBJ) $(LIBS)
 
 # The binary the test layers run: same code, sanitizers on.
 build/openseat-test: $(TOBJ) build/san/main.o
-	$(CC) $(SAN) -o $@ $^ $(LIBS)
-build/san/main.o: src/main.c $(HDR)
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(SAN) -c -o $@ $<
+	@echo "  LINK    $@"
+	@$(CC) $(SAN) -o $@ $^ $(LIBS)
 
 build/unit/%: tests/unit/%.c $(TOBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(SAN) -o $@ $< $(TOBJ) $(LIBS) -lcmocka
+	@echo "  TEST    $<"
+	@$(CC) $(ALL_CFLAGS) $(SAN) -o $@ $< $(TOBJ) $(LIBS) -lcmocka
 
 # ---- the README's commands -------------------------------------------------------------
 run: deps openseat
@@ -104,3 +108,5 @@ bench: deps openseat
 
 clean:
 	rm -rf build openseat
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "core/secret.h"
 #include "domain/account.h"
+#include "domain/housekeeping.h"
 #include "http/metrics.h"
 #include "http/server.h"
 #include "mail/outbox.h"
@@ -104,8 +105,10 @@ static int cmd_serve(int argc, char **argv) {
     snprintf(port, sizeof port, "%d", server_port(srv));
     log_event(LOG_INFO, "listening", "address", cfg.bind, "port", port, "url", a.base_url, "database",
               store_describe(a.st), "mail", cfg.smtp_url ? "smtp" : "maildir", NULL);
-    int sig = 0;
-    sigwait(&set, &sig);
+    /* The main thread waits for a stop signal and does housekeeping once a minute. */
+    int sig;
+    struct timespec minute = {60, 0};
+    while ((sig = sigtimedwait(&set, NULL, &minute)) < 0) housekeeping_run(&a);
     log_event(LOG_INFO, "stopping", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM", NULL);
     server_stop(srv);
     outbox_stop(a.mail);

@@ -1,0 +1,189 @@
+// Browser test of the account pages against the real server: sign up, confirm the address from
+// the mail, sign in, switch language, sign out. Everything runs on 127.0.0.1 and is started and
+// stopped here: an SMTP sink that stores mail in a Maildir, the server, and Debian's Chromium.
+//
+//   cd tests/e2e && npm ci && npm test
+//   OPENSEAT_BIN=/path/to/openseat npm test       (default: ../../build/openseat-test)
+//   OPENSEAT_WEB_DIR=../../web npm test            (serve web/ from disk instead of the embedded copy)
+
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { readMaildir, textOf } from './lib/mail.mjs';
+import { freePort, portOpen, startProcess, waitFor } from './lib/processes.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const BIN = process.env.OPENSEAT_BIN ? path.resolve(process.env.OPENSEAT_BIN) : path.resolve(here, '../../build/openseat-test');
+const WEB_DIR = process.env.OPENSEAT_WEB_DIR ? path.resolve(process.env.OPENSEAT_WEB_DIR) : null;
+const ARTIFACTS = path.join(here, 'artifacts');
+
+const USER = { name: 'Ada Lovelace', email: 'ada@example.com', password: 'correct horse battery staple' };
+
+let tmp;
+let smtp;
+let server;
+let baseUrl;
+let maildir;
+let context;
+let page;
+const offsite = []; // requests that went anywhere but 127.0.0.1
+const consoleErrors = []; // console errors, uncaught exceptions (CSP violations show up here)
+
+before(async () => {
+  await fs.access(BIN).catch(() => {
+    throw new Error(`server binary ${BIN} not found: build it (make build/openseat-test) or set OPENSEAT_BIN`);
+  });
+  tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'openseat-e2e-'));
+  maildir = path.join(tmp, 'mail');
+  await fs.mkdir(ARTIFACTS, { recursive: true });
+
+  const smtpPort = await freePort();
+  smtp = startProcess('smtp sink', '/usr/bin/python3',
+    ['-m', 'aiosmtpd', '-n', '-l', `127.0.0.1:${smtpPort}`, '-c', 'aiosmtpd.handlers.Mailbox', maildir]);
+  await waitFor('the SMTP sink', () => portOpen(smtpPort), { process: smtp });
+
+  const port = await freePort();
+  baseUrl = `http://127.0.0.1:${port}`;
+  const args = ['serve', '--port', String(port), '--data', path.join(tmp, 'data'),
+    '--smtp-url', `smtp://127.0.0.1:${smtpPort}`, '--base-url', baseUrl,
+    '--argon2-ops', '1', '--argon2-mem-kib', '8', '--mail-poll-ms', '100'];
+  if (WEB_DIR) args.push('--web-dir', WEB_DIR);
+  server = startProcess('openseat', BIN, args);
+  await waitFor(`${baseUrl}/healthz`, async () => (await fetch(`${baseUrl}/healthz`)).ok, { process: server });
+
+  context = await chromium.launchPersistentContext(path.join(tmp, 'profile'), {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    locale: 'en-US', // the UI follows the browser language when nothing was chosen yet
+    viewport: { width: 1100, height: 760 },
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  context.setDefaultTimeout(10000);
+  context.on('request', (request) => {
+    const url = new URL(request.url());
+    if (['data:', 'blob:', 'about:'].includes(url.protocol)) return;
+    if (url.hostname !== '127.0.0.1') offsite.push(request.url());
+  });
+  page = context.pages()[0] || await context.newPage();
+  page.on('console', (message) => {
+    if (message.type() === 'error') consoleErrors.push(`${message.text()} (${message.location().url})`);
+  });
+  page.on('pageerror', (error) => consoleErrors.push(`uncaught: ${error.message}`));
+});
+
+after(async () => {
+  await context?.close();
+  const status = await server?.stop();
+  await smtp?.stop();
+  if (server) {
+    // The test binary is built with sanitizers: a report at exit is a server bug worth seeing.
+    const output = server.output();
+    if (/AddressSanitizer|LeakSanitizer|runtime error:/.test(output)) {
+      process.exitCode = 1;
+      console.error(`openseat sanitizer report (exit ${JSON.stringify(status)}):\n${output}`);
+    }
+  }
+  if (tmp && !process.env.OPENSEAT_E2E_KEEP) await fs.rm(tmp, { recursive: true, force: true });
+});
+
+// The steps share one browser session, so once one fails the rest would only add noise.
+let failed = false;
+function step(name, fn) {
+  test(name, async (t) => {
+    if (failed) return t.skip('an earlier step failed');
+    try {
+      await fn(t);
+    } catch (err) {
+      failed = true;
+      throw err;
+    }
+  });
+}
+
+const heading = () => page.getByRole('heading', { level: 1 });
+const status = () => page.getByTestId('status');
+
+let verifyLink;
+
+step('signing up sends a verification mail', async () => {
+  await page.goto(`${baseUrl}/signup`);
+  await heading().filter({ hasText: 'Create your account' }).waitFor();
+  assert.equal(await page.getAttribute('html', 'lang'), 'en');
+  await page.setViewportSize({ width: 320, height: 720 });
+  await page.screenshot({ path: path.join(ARTIFACTS, 'signup-320.png'), fullPage: true });
+  await page.setViewportSize({ width: 1100, height: 760 });
+
+  await page.getByLabel('Name').fill(USER.name);
+  await page.getByLabel('E-mail address').fill(USER.email);
+  await page.getByLabel('Password').fill(USER.password);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await heading().filter({ hasText: 'Check your inbox' }).waitFor();
+
+  const mail = await waitFor('the verification mail', async () => {
+    const messages = await readMaildir(maildir);
+    return messages.find((m) => (m.headers.get('to') || '').includes(USER.email) && /\/verify\?token=/.test(textOf(m)));
+  }, { process: server });
+  const match = /(https?:\/\/\S+?\/verify\?token=[^\s<>"')\]]+)/.exec(textOf(mail));
+  assert.ok(match, `no verification link in:\n${textOf(mail)}`);
+  verifyLink = match[1];
+  assert.ok(verifyLink.startsWith(`${baseUrl}/verify?token=`), `link ${verifyLink} does not point at ${baseUrl}`);
+});
+
+step('the link confirms the address only after a click', async () => {
+  await page.goto(verifyLink);
+  await heading().filter({ hasText: 'Confirm your e-mail address' }).waitFor();
+  await page.getByRole('button', { name: 'Confirm my e-mail address' }).click();
+  await page.waitForURL(`${baseUrl}/signin`);
+  await status().filter({ hasText: 'Your e-mail address is confirmed' }).waitFor();
+  assert.equal(await page.getByLabel('E-mail address').inputValue(), USER.email, 'address is prefilled');
+});
+
+step('signing in shows the home page with the user\'s name', async () => {
+  await page.getByLabel('Password').fill(USER.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(`${baseUrl}/home`);
+  await heading().filter({ hasText: `Welcome, ${USER.name}` }).waitFor();
+  await page.getByText('You have no agreements yet.').waitFor();
+  await page.getByRole('button', { name: 'Sign out' }).waitFor();
+});
+
+step('switching to French translates the page without reloading it', async () => {
+  await page.evaluate(() => { window.sameDocument = true; });
+  await page.getByRole('button', { name: 'Français' }).click();
+  await heading().filter({ hasText: `Bienvenue, ${USER.name}` }).waitFor();
+  assert.equal(await page.getAttribute('html', 'lang'), 'fr');
+  assert.equal(await page.getByRole('button', { name: 'Français' }).getAttribute('aria-pressed'), 'true');
+  await page.getByText('Vous n’avez encore aucun contrat.').waitFor();
+  assert.equal(await page.evaluate(() => window.sameDocument), true, 'the page was not reloaded');
+});
+
+step('French is kept after a reload', async () => {
+  await page.reload();
+  await heading().filter({ hasText: `Bienvenue, ${USER.name}` }).waitFor();
+  assert.equal(await page.getAttribute('html', 'lang'), 'fr');
+  assert.equal(await page.evaluate(() => localStorage.getItem('openseat.lang')), 'fr');
+  await page.screenshot({ path: path.join(ARTIFACTS, 'home-fr.png'), fullPage: true });
+});
+
+step('signing out leads back to the sign-in page', async () => {
+  await page.getByRole('button', { name: 'Se déconnecter' }).click();
+  await page.waitForURL(`${baseUrl}/signin`);
+  await status().filter({ hasText: 'Vous êtes déconnecté.' }).waitFor();
+  await page.goto(`${baseUrl}/home`);
+  await page.waitForURL(`${baseUrl}/signin`); // /home needs a session
+  await page.setViewportSize({ width: 320, height: 720 });
+  await page.screenshot({ path: path.join(ARTIFACTS, 'signin-fr-320.png'), fullPage: true });
+});
+
+test('no request left 127.0.0.1', () => {
+  assert.deepEqual(offsite, []);
+});
+
+test('no console errors (CSP violations included)', () => {
+  assert.deepEqual(consoleErrors, []);
+});
