@@ -77,7 +77,11 @@ build/unit/%: tests/unit/%.c $(TOBJ)
 # ---- the README's commands -------------------------------------------------------------
 run: deps openseat
 	@./openseat demo --data $${OPENSEAT_DATA:-./data}
-	./openseat serve --data $${OPENSEAT_DATA:-./data}
+	@echo
+	@echo "openseat is starting at http://localhost:$${OPENSEAT_PORT:-8080}/  (Ctrl-C stops it)"
+	@echo "mail without a relay goes to $${OPENSEAT_DATA:-./data}/maildir/new/"
+	@echo
+	@./openseat serve --data $${OPENSEAT_DATA:-./data}
 
 test: deps
 	@$(MAKE) --no-print-directory openseat build/openseat-test $(UNIT_BIN)

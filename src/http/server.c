@@ -344,8 +344,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (r->route_index < 0) {
             r->route_index = -1;
             if (path_matched) {
-                allow_header(r, s->routes, s->nroutes);
                 problem_reply_status(r, 405, "method_not_allowed", "This method is not allowed on this path");
+                allow_header(r, s->routes, s->nroutes);   /* after: a problem reply resets headers */
             } else {
                 problem_reply_status(r, 404, "not_found", "No such page or API route");
             }

@@ -274,7 +274,8 @@ def test_signin_throttled_per_account(fresh_server):
     signup_and_verify(c, other, sign_in=False)
 
     for i in range(5):
-        r = c.sign_in(addr, f"wrong password {i}")
+        # the limit is per account, whatever the spelling of its address
+        r = c.sign_in(addr.upper() if i % 2 else f"  {addr} ", f"wrong password {i}")
         assert_problem(r, 401, "invalid_credentials")
     r = c.sign_in(addr, DEFAULT_PASSWORD)
     b = assert_problem(r, 429, "throttled")
@@ -537,3 +538,102 @@ def test_session_cookie_attributes(server):
     assert "httponly" in attrs, raw
     assert "samesite=lax" in attrs, raw
     assert "path=/" in attrs, raw
+
+
+# ---------------------------------------------------------------------------------------
+# Limits stated in the contract, checked precisely
+
+
+def test_token_lifetimes(server):
+    """Verification links live 48 h, reset links 1 h."""
+    addr = unique_email("ttl")
+    c = Client(server)
+    signup(c, addr)
+    server.wait_for_mail(addr)
+    c.post("/api/v1/password-reset", {"email": addr})
+    server.wait_for_mail(addr)
+    con = sqlite3.connect(f"file:{server.db_path}?mode=ro", uri=True, timeout=10)
+    try:
+        rows = con.execute(
+            "SELECT t.purpose, t.expires_at - t.created_at FROM email_tokens t"
+            " JOIN users u ON u.id = t.user_id WHERE u.email = ? AND t.used_at IS NULL", (addr,)).fetchall()
+    finally:
+        con.close()
+    ttl = dict(rows)
+    assert ttl == {"verify": 48 * 3600, "reset": 3600}, ttl
+
+
+@pytest.mark.parametrize("password,ok", [
+    ("é" * 9, False),          # 9 characters (18 bytes): too short
+    ("é" * 10, True),          # 10 characters
+    ("é" * 256, True),         # 256 characters (512 bytes): allowed
+    ("é" * 257, False),        # 257 characters: too long
+])
+def test_password_length_counts_characters(server, password, ok):
+    """The contract's 10–256 is in characters, not bytes."""
+    c = Client(server)
+    r = c.post("/api/v1/signup", {"name": DEFAULT_NAME, "email": unique_email("chars"), "password": password})
+    if ok:
+        assert r.status == 202, f"{len(password)} characters must be accepted: {r}"
+    else:
+        errs = field_errors(r)
+        want = "password_too_short" if len(password) < 10 else "password_too_long"
+        assert errs == {"password": want}, f"{len(password)} characters: {errs}"
+
+
+# ---------------------------------------------------------------------------------------
+# Concurrency: the rules hold when requests race
+
+
+def parallel(n, fn):
+    from concurrent.futures import ThreadPoolExecutor
+    import threading
+    start = threading.Barrier(n)
+
+    def run(i):
+        start.wait(timeout=10)
+        return fn(i)
+
+    with ThreadPoolExecutor(max_workers=n) as ex:
+        return list(ex.map(run, range(n)))
+
+
+def test_concurrent_signup_same_address(fresh_server):
+    addr = unique_email("race")
+    clients = [Client(fresh_server) for _ in range(8)]
+    for cl in clients:
+        cl.refresh_csrf()
+    results = parallel(8, lambda i: clients[i].post(
+        "/api/v1/signup", {"name": DEFAULT_NAME, "email": addr, "password": f"{DEFAULT_PASSWORD} {i}"}))
+    assert [r.status for r in results] == [202] * 8, [(r.status, r.body) for r in results]
+    mails = [fresh_server.wait_for_mail(addr) for _ in range(8)]
+    verify = [m for m in mails if m.token("/verify")]
+    assert len(verify) == 1, f"{len(verify)} verification mails for one address"
+
+
+def test_concurrent_use_of_one_reset_token(fresh_server):
+    addr = unique_email("race-token")
+    signup_and_verify(Client(fresh_server), addr, sign_in=False)
+    Client(fresh_server).post("/api/v1/password-reset", {"email": addr})
+    tok = fresh_server.wait_for_mail(addr).token("/reset")
+    clients = [Client(fresh_server) for _ in range(8)]
+    for cl in clients:
+        cl.refresh_csrf()
+    results = parallel(8, lambda i: clients[i].post(
+        "/api/v1/password-reset/confirm", {"token": tok, "password": f"{NEW_PASSWORD} {i}"}))
+    statuses = sorted(r.status for r in results)
+    assert statuses == [200] + [410] * 7, statuses
+
+
+def test_signin_throttle_holds_under_parallel_guessing(fresh_server):
+    addr = unique_email("race-throttle")
+    signup_and_verify(Client(fresh_server), addr, sign_in=False)
+    clients = [Client(fresh_server) for _ in range(12)]
+    for cl in clients:
+        cl.refresh_csrf()
+    results = parallel(12, lambda i: clients[i].sign_in(addr, f"guess number {i}"))
+    statuses = [r.status for r in results]
+    assert set(statuses) <= {401, 429}, statuses
+    assert statuses.count(401) <= 5, \
+        f"{statuses.count(401)} parallel password guesses were checked; the limit is 5: {sorted(statuses)}"
+    assert_problem(Client(fresh_server).sign_in(addr), 429, "throttled")
