@@ -23,7 +23,7 @@ static const char *password_field(req *r, const char *field) {
             r->fe.tail->code = "password_too_long";
         return NULL;
     }
-    if (strlen(p) < LIMIT_PASSWORD_MIN) {
+    if (utf8_chars(p) < LIMIT_PASSWORD_MIN) {
         fe_add(&r->fe, field, "password_too_short",
                arena_printf(&r->a, "Use at least %d characters", LIMIT_PASSWORD_MIN));
         return NULL;

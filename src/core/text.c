@@ -41,6 +41,13 @@ char *email_normalize(arena *a, const char *s) {
     return e;
 }
 
+size_t utf8_chars(const char *s) {
+    size_t n = 0;
+    for (; *s; s++)
+        if (((unsigned char)*s & 0xC0) != 0x80) n++;
+    return n;
+}
+
 const char *email_domain(const char *email) {
     const char *at = strchr(email, '@');
     return at ? at + 1 : "";

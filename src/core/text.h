@@ -16,6 +16,9 @@ char *text_trim(arena *a, const char *s);
  * at most LIMIT_EMAIL_BYTES). Returns NULL when it is not an address. */
 char *email_normalize(arena *a, const char *s);
 
+/* Number of characters (code points) in valid UTF-8 text. */
+size_t utf8_chars(const char *s);
+
 /* The domain part of a normalised address (points into it). */
 const char *email_domain(const char *email);
 

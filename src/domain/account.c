@@ -106,17 +106,33 @@ static os_err throttled(op_ctx *x, const char *scope, const char *key, int64_t l
     return OS_OK;
 }
 
-static void record_failure(op_ctx *x, const char *email, const char *reason) {
-    st_auth_failure_add(x->c, "account", email, x->now);
-    if (x->address) st_auth_failure_add(x->c, "address", x->address, x->now);
-    audit(x, "signin.failed", "email", email, 0, json_pairs(x->a, "reason", reason, NULL));
+/* An attempt is counted as a failure *before* the password is checked, in the same write
+ * transaction as the limit check, and withdrawn if it succeeds. Checking first and
+ * recording after would let parallel guesses all pass the check while the slow hash runs. */
+typedef struct attempt {
+    int64_t account_row, address_row;
+} attempt;
+
+static os_err reserve_attempt(op_ctx *x, const char *email, attempt *at, int64_t *retry_after) {
+    os_err e = store_tx_begin(x->c);
+    if (e) return e;
+    e = throttled(x, "account", email, LIMIT_SIGNIN_PER_ACCOUNT, retry_after);
+    if (!e && x->address) e = throttled(x, "address", x->address, LIMIT_SIGNIN_PER_ADDRESS, retry_after);
+    if (!e) e = st_auth_failure_add(x->c, "account", email, x->now, &at->account_row);
+    if (!e && x->address) e = st_auth_failure_add(x->c, "address", x->address, x->now, &at->address_row);
+    return store_tx_end(x->c, e);
+}
+
+static void withdraw_attempt(op_ctx *x, const attempt *at) {
+    if (at->account_row) st_auth_failure_delete(x->c, at->account_row);
+    if (at->address_row) st_auth_failure_delete(x->c, at->address_row);
 }
 
 os_err account_signin(op_ctx *x, const char *email, const char *password, const char *user_agent,
                       signin_result *out) {
     memset(out, 0, sizeof *out);
-    os_err e = throttled(x, "account", email, LIMIT_SIGNIN_PER_ACCOUNT, &out->retry_after);
-    if (!e && x->address) e = throttled(x, "address", x->address, LIMIT_SIGNIN_PER_ADDRESS, &out->retry_after);
+    attempt at = {0, 0};
+    os_err e = reserve_attempt(x, email, &at, &out->retry_after);
     if (e) {
         if (e == OS_ERR_THROTTLED) audit(x, "signin.throttled", "email", email, 0, NULL);
         return e;
@@ -125,14 +141,15 @@ os_err account_signin(op_ctx *x, const char *email, const char *password, const 
     e = st_user_by_email(x->c, x->a, email, &u);
     if (e == OS_ERR_NOT_FOUND) {
         secret_pw_dummy(password);
-        record_failure(x, email, "unknown_account");
+        audit(x, "signin.failed", "email", email, 0, json_pairs(x->a, "reason", "unknown_account", NULL));
         return OS_ERR_UNAUTHENTICATED;
     }
     if (e) return e;
     if (!secret_pw_verify(u.password_hash, password)) {
-        record_failure(x, email, "wrong_password");
+        audit(x, "signin.failed", "email", email, 0, json_pairs(x->a, "reason", "wrong_password", NULL));
         return OS_ERR_UNAUTHENTICATED;
     }
+    withdraw_attempt(x, &at);
     if (!u.verified_at) return OS_ERR_FORBIDDEN;
 
     char hash[SECRET_HASH_HEX], csrf[SECRET_TOKEN_CHARS + 1];

@@ -83,7 +83,7 @@ const char *body_str(req *r, const char *field, size_t max, bool required) {
         if (required) fe_add(&r->fe, field, "required", "This field is required");
         return NULL;
     }
-    if (strlen(t) > max) {
+    if (utf8_chars(t) > max) {
         fe_add(&r->fe, field, "too_long", arena_printf(&r->a, "At most %zu characters", max));
         return NULL;
     }
@@ -98,16 +98,16 @@ const char *body_str(req *r, const char *field, size_t max, bool required) {
 const char *body_str_raw(req *r, const char *field, size_t min, size_t max, bool required) {
     const char *s = raw_field(r, field, required);
     if (!s) return NULL;
-    size_t n = strlen(s);
+    size_t n = strlen(s), chars = utf8_chars(s);
     if (n == 0 && required) {
         fe_add(&r->fe, field, "required", "This field is required");
         return NULL;
     }
-    if (n < min) {
+    if (chars < min) {
         fe_add(&r->fe, field, "too_short", arena_printf(&r->a, "At least %zu characters", min));
         return NULL;
     }
-    if (n > max) {
+    if (chars > max) {
         fe_add(&r->fe, field, "too_long", arena_printf(&r->a, "At most %zu characters", max));
         return NULL;
     }

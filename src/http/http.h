@@ -122,7 +122,7 @@ os_err body_parse_json(const char *data, size_t len, json_t **out, char *detail,
 
 /* Read a string field from the parsed body with bounds; records a field error in fe
  * when required and absent, of the wrong type, empty after trimming, or longer than
- * max bytes. Returns the trimmed arena copy, or NULL (absent or invalid). */
+ * max characters (code points; the body limit bounds the bytes). Returns the trimmed arena copy, or NULL (absent or invalid). */
 const char *body_str(req *r, const char *field, size_t max, bool required);
 /* Same, without trimming (passwords). */
 const char *body_str_raw(req *r, const char *field, size_t min, size_t max, bool required);

@@ -59,6 +59,7 @@ jw *reply_json(req *r, int status) {
 }
 
 void reply_bytes(req *r, int status, const char *content_type, const char *data, size_t len) {
+    r->w.out = NULL;   /* not written by the JSON writer: nothing for send_reply to check */
     r->status = status;
     r->content_type = content_type;
     r->replied = true;
@@ -68,6 +69,7 @@ void reply_bytes(req *r, int status, const char *content_type, const char *data,
 }
 
 void reply_empty(req *r, int status) {
+    r->w.out = NULL;
     r->status = status;
     r->content_type = NULL;
     r->replied = true;
@@ -252,8 +254,7 @@ static void add_security_headers(struct MHD_Response *resp, const req *r) {
 
 static enum MHD_Result send_reply(req *r) {
     if (!r->replied) problem_reply(r, OS_ERR_INTERNAL);
-    if (r->content_type && strncmp(r->content_type, "application/", 12) == 0 && strstr(r->content_type, "json") &&
-        !jw_ok(&r->w) && r->out.len) {
+    if (r->w.out && !jw_ok(&r->w)) {
         /* The writer refused something (invalid UTF-8 from the database, overflow):
          * never send half a document. */
         log_event(LOG_ERROR, "response JSON invalid", "request_id", r->request_id, NULL);

@@ -81,7 +81,9 @@ os_err st_sessions_end_user(store_conn *c, int64_t user_id, int64_t keep_id);
 os_err st_sessions_purge(store_conn *c, int64_t idle_before, int64_t now);
 
 /* ---- sign-in throttle ------------------------------------------------------------- */
-os_err st_auth_failure_add(store_conn *c, const char *scope, const char *key, int64_t now);
+/* *id (may be NULL) receives the row id, so a provisional failure can be withdrawn. */
+os_err st_auth_failure_add(store_conn *c, const char *scope, const char *key, int64_t now, int64_t *id);
+os_err st_auth_failure_delete(store_conn *c, int64_t id);
 /* Failures since `since`, and the time of the oldest of them (0 if none). */
 os_err st_auth_failures(store_conn *c, const char *scope, const char *key, int64_t since, int64_t *count,
                         int64_t *oldest);

@@ -163,9 +163,14 @@ os_err st_sessions_purge(store_conn *c, int64_t idle_before, int64_t now) {
 
 /* ---- sign-in throttle ---- */
 
-os_err st_auth_failure_add(store_conn *c, const char *scope, const char *key, int64_t now) {
-    return db_exec(c, "INSERT INTO auth_failures (scope, key, at) VALUES (?1, ?2, ?3)",
-                   DB_ARGS(DV_TEXT(scope), DV_TEXT(key), DV_INT(now)), NULL, NULL);
+os_err st_auth_failure_add(store_conn *c, const char *scope, const char *key, int64_t now, int64_t *id) {
+    int64_t tmp;
+    return db_scalar_int(c, "INSERT INTO auth_failures (scope, key, at) VALUES (?1, ?2, ?3) RETURNING id",
+                         DB_ARGS(DV_TEXT(scope), DV_TEXT(key), DV_INT(now)), id ? id : &tmp);
+}
+
+os_err st_auth_failure_delete(store_conn *c, int64_t id) {
+    return db_exec(c, "DELETE FROM auth_failures WHERE id = ?1", DB_ARGS(DV_INT(id)), NULL, NULL);
 }
 
 typedef struct fail_ud {

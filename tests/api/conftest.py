@@ -698,6 +698,12 @@ def server(tmp_path_factory):
 
 
 @pytest.fixture
+def wait_for_mail(server):
+    """wait_for_mail(to, subject_contains=None, timeout=10) on the module's server."""
+    return server.wait_for_mail
+
+
+@pytest.fixture
 def fresh_server(tmp_path_factory):
     """A server (and SMTP sink) of this test's own, for tests that need isolation."""
     srv = _start_stack(tmp_path_factory.mktemp("fresh"))

@@ -79,6 +79,17 @@ def test_anonymous_token_needs_its_cookie(server):
     assert a.post(*SAFE_POST).status == 202
 
 
+@pytest.mark.parametrize("cookie", ["os_session=garbage", "os_session=" + "A" * 43,
+                                    "os_csrf=short", "os_session=; os_csrf="])
+def test_session_is_always_200(client, cookie):
+    r = client.get("/api/v1/session", headers={"Cookie": cookie}, cookies=False)
+    assert r.status == 200, r
+    assert r.body["authenticated"] is False and r.body.get("csrf_token"), r.body
+    m = r.set_cookies().get("os_csrf")
+    assert m is not None and m.value == r.body["csrf_token"], \
+        f"a bad os_csrf cookie must be replaced: {r.headers.get_all('Set-Cookie')}"
+
+
 def test_csrf_cookie_attributes(server):
     r = Client(server).get("/api/v1/session")
     raw = r.raw_set_cookie("os_csrf")
@@ -144,6 +155,7 @@ def test_oversized_body(client, server):
     assert hdrs.get("content-type", "").startswith("application/problem+json"), hdrs
     b = json.loads(raw)
     assert b["code"] == "too_large" and b["status"] == 413, b
+    assert hdrs.get("x-request-id") == b["request_id"], hdrs
 
 
 def test_oversized_body_chunked(client, server):
@@ -456,3 +468,20 @@ def test_static_path_traversal(server):
         status, _, body = raw_http(server.port, req)
         assert b"root:" not in body, f"{p} leaked a file"
         assert status in (400, 403, 404) or (status == 200 and b"<script" in body), f"{p}: {status}"
+
+
+@pytest.mark.parametrize("path,ctype", [
+    ("/i18n/en.json", "application/json"),
+    ("/i18n/fr.json", "application/json"),
+    ("/css/app.css", "text/css"),
+    ("/img/favicon.svg", "image/svg+xml"),
+])
+def test_static_files(fresh_server, path, ctype):
+    """The UI's own files are served with their type, and serving them harms nothing."""
+    c = Client(fresh_server)
+    r = c.get(path)
+    assert r.status == 200, r
+    assert r.content_type == ctype, r.headers.get("Content-Type")
+    if ctype == "application/json":
+        assert isinstance(r.body, dict), f"{path} is not a JSON object: {r.raw[:200]!r}"
+    assert c.get("/healthz").status == 200, "the server stopped answering after serving a static file"

@@ -28,9 +28,10 @@ export const field = {
 /**
  * Builds a form. `onSubmit(values)` returns a promise; an ApiError it rejects with is shown:
  * validation errors next to their fields, anything else in the status line unless
- * `onProblem(err, values)` returns true to say it dealt with it.
+ * `onProblem(err, values)` returns true to say it dealt with it. `username` (an address) adds the
+ * hidden account field that password managers expect next to a new password.
  */
-export function createForm({ fields, submit, onSubmit, onProblem, testid, values = {} }) {
+export function createForm({ fields, submit, onSubmit, onProblem, testid, values = {}, username }) {
   const inputs = new Map();
   const rows = fields.map((spec) => {
     const row = fieldRow(spec, values[spec.name]);
@@ -38,7 +39,9 @@ export function createForm({ fields, submit, onSubmit, onProblem, testid, values
     return row.element;
   });
   const button = h('button', { type: 'submit', class: 'button button--primary', t: submit, 'data-testid': testid && `${testid}-submit` });
-  const form = h('form', { class: 'form', novalidate: true, 'data-testid': testid }, rows, h('div', { class: 'form__actions' }, button));
+  // Password managers file a changed password under the account name found in the same form.
+  const account = username && h('input', { type: 'email', name: 'username', autocomplete: 'username', value: username, hidden: true, readonly: true });
+  const form = h('form', { class: 'form', novalidate: true, 'data-testid': testid }, account, rows, h('div', { class: 'form__actions' }, button));
 
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
@@ -74,11 +77,7 @@ export function createForm({ fields, submit, onSubmit, onProblem, testid, values
     inputs.get(pairs[0][0]).input.focus();
   }
 
-  return {
-    element: form,
-    input: (name) => inputs.get(name).input,
-    reset: () => form.reset(),
-  };
+  return { element: form, reset: () => form.reset() };
 }
 
 function fieldRow(spec, value) {
@@ -137,8 +136,12 @@ function readValues(fields, inputs) {
 function checkField(spec, value) {
   if (value === '') return 'required';
   if (spec.type === 'email' && !/^[^\s@]+@[^\s@]+$/.test(value)) return 'invalid_email';
-  if (spec.newPassword && [...value].length < PASSWORD_MIN) return 'password_too_short';
-  if (spec.newPassword && [...value].length > PASSWORD_MAX) return 'password_too_long';
+  if (spec.newPassword) {
+    // The server measures passwords in UTF-8 bytes; measuring the same way keeps both in step.
+    const bytes = new TextEncoder().encode(value).length;
+    if (bytes < PASSWORD_MIN) return 'password_too_short';
+    if (bytes > PASSWORD_MAX) return 'password_too_long';
+  }
   return null;
 }
 

@@ -9,6 +9,7 @@ const catalogues = new Map();
 const boundParams = new WeakMap();
 let language = 'en';
 let messages = {};
+let latestRequest = 0;
 
 export function currentLanguage() {
   return language;
@@ -25,7 +26,10 @@ export function preferredLanguage() {
 /** Loads the catalogue of `lang`, makes it current, remembers it and re-translates the page. */
 export async function setLanguage(lang) {
   if (!LANGUAGES.includes(lang)) lang = 'en';
-  messages = await loadCatalogue(lang);
+  const request = ++latestRequest;
+  const loaded = await loadCatalogue(lang);
+  if (request !== latestRequest) return; // a later switch overtook this one
+  messages = loaded;
   language = lang;
   save(lang);
   document.documentElement.lang = lang;

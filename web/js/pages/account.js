@@ -16,7 +16,7 @@ export default {
     const user = currentUser();
     return pageView({ title: 'account.title', intro: 'account.signedInAs', introParams: { name: user.name, email: user.email }, wide: true },
       section('account-language', 'account.languageTitle', languageForm()),
-      section('account-password', 'account.passwordTitle', passwordForm()));
+      section('account-password', 'account.passwordTitle', passwordForm(user.email)));
   },
 };
 
@@ -65,9 +65,10 @@ function languageForm() {
   return form;
 }
 
-function passwordForm() {
+function passwordForm(email) {
   const form = createForm({
     testid: 'password-form',
+    username: email,
     fields: [
       field.currentPassword('current_password', 'field.currentPassword'),
       field.newPassword('new_password', 'field.newPassword'),
