@@ -41,10 +41,9 @@ NGINX_PID=""
 cleanup() {
     local rc=$?
     # SIGTERM: both servers shut down gracefully and promptly once wrk has finished.
-    [ -n "$OS_PID" ] && kill "$OS_PID" 2>/dev/null || true
-    [ -n "$NGINX_PID" ] && kill "$NGINX_PID" 2>/dev/null || true
-    [ -n "$OS_PID" ] && wait "$OS_PID" 2>/dev/null || true
-    [ -n "$NGINX_PID" ] && wait "$NGINX_PID" 2>/dev/null || true
+    local pid
+    for pid in $OS_PID $NGINX_PID; do kill "$pid" 2>/dev/null || true; done
+    for pid in $OS_PID $NGINX_PID; do wait "$pid" 2>/dev/null || true; done
     if [ "$rc" -ne 0 ]; then
         # The logs are about to be deleted with the temp dir: show why it failed.
         for f in "$WORK/openseat.log" "$WORK/nginx/error.log"; do
@@ -139,7 +138,7 @@ http {
     keepalive_timeout 65s;
     keepalive_requests 1000000;
     server {
-        listen 127.0.0.1:$1;
+        listen 127.0.0.1:$1 reuseport;
         location = /api/v1/session {
             alias $WORK/www/session.json;
         }
@@ -203,10 +202,12 @@ parse() {   # name -> "req/s p50ms p99ms"
     rps=$(awk '/^Requests\/sec:/ { print $2 }' "$out")
     p50=$(awk '$1 == "50%" { print $2 }' "$out")
     p99=$(awk '$1 == "99%" { print $2 }' "$out")
-    [ -n "$rps" ] && [ -n "$p50" ] && [ -n "$p99" ] || { cat "$out" >&2; die "cannot parse wrk output for $1"; }
+    if [ -z "$rps" ] || [ -z "$p50" ] || [ -z "$p99" ]; then cat "$out" >&2; die "cannot parse wrk output for $1"; fi
     echo "$rps $(to_ms "$p50") $(to_ms "$p99")"
 }
 
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
+echo "bench: load average before the run: $LOAD_BEFORE (with $(nproc) CPUs; other work skews the results)"
 echo "bench: warming up both servers for ${WARMUP}s each"
 run_wrk warm-openseat "$OS_URL" "$WARMUP" "$COOKIE"
 run_wrk warm-nginx "$NGINX_URL" "$WARMUP"
@@ -234,6 +235,8 @@ verdicts=$(awk -v o="$OS_RPS" -v n="$NG_RPS" -v p99="$OS_P99" -v tr="$TARGET_RAT
 read -r RATIO_PCT RATIO_VERDICT P99_VERDICT <<<"$verdicts"
 fmt_ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
+# Other work on the machine (a test suite, a build) skews both servers, the tail most.
+LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
 CPU_MODEL=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || true)
 [ -n "$CPU_MODEL" ] || CPU_MODEL=$(uname -m)
 NPROC=$(nproc)
@@ -263,7 +266,7 @@ $TABLE
 | p99 ≤ $TARGET_P99_MS ms | $OS_P99 ms | $P99_VERDICT |
 
 - Command: \`make bench\` (BENCH_SECONDS=$DURATION); each server: \`$WRK_CMD\` after a ${WARMUP} s warm-up, one after the other, all on 127.0.0.1.
-- Machine: $NPROC CPUs, $CPU_MODEL; $(uname -sr). wrk, both servers and the kernel's loopback share these CPUs.
+- Machine: $NPROC CPUs, $CPU_MODEL; $(uname -sr). wrk, both servers and the kernel's loopback share these CPUs. Load average (1/5/15 min) before: $LOAD_BEFORE; after: $LOAD_AFTER.
 - openseat: revision $REV, ${OPENSEAT_THREADS:-8} worker threads, SQLite in a temp dir, log level info to a file ($LOG_LINES access-log lines, $LOG_BYTES bytes in the measured run — writing them is part of the measured cost).
 - nginx: $("$NGINX" -v 2>&1 | sed 's/^nginx version: //'), 2 workers, access_log off, keep-alive.
 EOF

@@ -13,6 +13,12 @@
 struct outbox_worker;
 struct metrics;
 
+typedef struct app_keys {
+    unsigned char authno_mac[32];   /* keyed hash of authorization numbers (lookup, compare) */
+    unsigned char authno_seal[32];  /* sealing them for display to entitled parties */
+    unsigned char handoff[32];      /* signing hand-off links */
+} app_keys;
+
 typedef struct app {
     const config *cfg;
     store *st;
@@ -20,6 +26,7 @@ typedef struct app {
     bool cookie_secure;          /* Secure attribute on cookies */
     struct outbox_worker *mail;  /* NULL outside `serve` */
     struct metrics *metrics;     /* NULL outside `serve` */
+    app_keys keys;
 } app;
 
 #endif

@@ -13,6 +13,7 @@
 #include "core/secret.h"
 #include "domain/account.h"
 #include "domain/housekeeping.h"
+#include "domain/keys.h"
 #include "http/metrics.h"
 #include "http/server.h"
 #include "mail/outbox.h"
@@ -66,6 +67,11 @@ static int open_app(app *a, config *cfg, int argc, char **argv, char **rest, siz
     }
     int applied = 0;
     if (store_migrate(a->st, &applied, err, sizeof err)) {
+        fprintf(stderr, "openseat: %s\n", err);
+        store_close(a->st);
+        return 1;
+    }
+    if (keys_load(a, err, sizeof err)) {
         fprintf(stderr, "openseat: %s\n", err);
         store_close(a->st);
         return 1;

@@ -39,6 +39,8 @@ static const opt options[] = {
     {"max-body", "OPENSEAT_MAX_BODY", OPT_LONG, OFF(max_body), "65536", 1024, 16777216, "largest JSON request body, bytes"},
     {"max-upload", "OPENSEAT_MAX_UPLOAD", OPT_LONG, OFF(max_upload), "33554432", 1024, 1073741824, "largest file upload, bytes (upload routes only)"},
     {"log-level", "OPENSEAT_LOG_LEVEL", OPT_STR, OFF(log_level), "info", 0, 0, "debug | info | warn | error"},
+    {"secret-key", "OPENSEAT_SECRET_KEY", OPT_STR, OFF(secret_key), NULL, 0, 0, "64 hex chars sealing authorization numbers (default: DATA/secret.key, made on first start; every instance needs the same)"},
+    {"handoff-key", "OPENSEAT_HANDOFF_KEY", OPT_STR, OFF(handoff_key), NULL, 0, 0, "64 hex chars signing licensing-center hand-off links (default: generated once, kept in the database)"},
     {"trust-proxy", "OPENSEAT_TRUST_PROXY", OPT_BOOL, OFF(trust_proxy), "false", 0, 0, "trust X-Forwarded-For/-Proto from a load balancer"},
 };
 

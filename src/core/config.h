@@ -32,6 +32,8 @@ typedef struct config {
     long max_upload;
     const char *log_level;
     bool trust_proxy;             /* believe X-Forwarded-For / X-Forwarded-Proto */
+    const char *secret_key;       /* 64 hex chars; NULL: DATA/secret.key, created on first start */
+    const char *handoff_key;      /* 64 hex chars; NULL: generated once and kept in the database */
 } config;
 
 /* Fill defaults, then environment, then flags from argv[first..argc).

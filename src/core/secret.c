@@ -42,6 +42,70 @@ void secret_request_id(char out[17]) {
     sodium_bin2hex(out, 17, raw, sizeof raw);
 }
 
+void secret_hmac(const unsigned char key[32], const void *msg, size_t n, unsigned char out[32]) {
+    crypto_auth_hmacsha256_state st;
+    crypto_auth_hmacsha256_init(&st, key, 32);
+    crypto_auth_hmacsha256_update(&st, msg, n);
+    crypto_auth_hmacsha256_final(&st, out);
+}
+
+void secret_hmac_hex(const unsigned char key[32], const char *msg, size_t n, char out[SECRET_HASH_HEX]) {
+    unsigned char mac[32];
+    secret_hmac(key, msg, n, mac);
+    sodium_bin2hex(out, SECRET_HASH_HEX, mac, sizeof mac);
+}
+
+void secret_subkey(const unsigned char master[32], uint64_t id, const char ctx[8], unsigned char out[32]) {
+    crypto_kdf_derive_from_key(out, 32, id, ctx, master);
+}
+
+size_t secret_b64_len(size_t n) {
+    return sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+void secret_b64(const void *in, size_t n, char *out, size_t outlen) {
+    sodium_bin2base64(out, outlen, in, n, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+long secret_unb64(const char *in, void *out, size_t outlen) {
+    size_t len = 0;
+    if (sodium_base642bin(out, outlen, in, strlen(in), NULL, &len, NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING))
+        return -1;
+    return (long)len;
+}
+
+size_t secret_seal_len(size_t n) {
+    return secret_b64_len(crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + n);
+}
+
+void secret_seal(const unsigned char key[32], const char *text, char *out, size_t outlen) {
+    size_t n = strlen(text);
+    unsigned char box[crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + 256];
+    if (n > 256) { if (outlen) out[0] = 0; return; }
+    randombytes_buf(box, crypto_secretbox_NONCEBYTES);
+    crypto_secretbox_easy(box + crypto_secretbox_NONCEBYTES, (const unsigned char *)text, n, box, key);
+    secret_b64(box, crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + n, out, outlen);
+}
+
+bool secret_open(const unsigned char key[32], const char *sealed, char *out, size_t outlen) {
+    unsigned char box[crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + 256];
+    long len = secret_unb64(sealed, box, sizeof box);
+    if (len < (long)(crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES)) return false;
+    size_t n = (size_t)len - crypto_secretbox_NONCEBYTES - crypto_secretbox_MACBYTES;
+    if (n + 1 > outlen) return false;
+    if (crypto_secretbox_open_easy((unsigned char *)out, box + crypto_secretbox_NONCEBYTES,
+                                   (size_t)len - crypto_secretbox_NONCEBYTES, box, key))
+        return false;
+    out[n] = 0;
+    return true;
+}
+
+bool secret_hex32(const char *hex, unsigned char out[32]) {
+    size_t len = 0;
+    if (strlen(hex) != 64) return false;
+    return sodium_hex2bin(out, 32, hex, 64, NULL, &len, NULL) == 0 && len == 32;
+}
+
 void secret_pw_limits(unsigned long long ops, size_t mem) {
     pw_ops = ops;
     pw_mem = mem;

@@ -26,6 +26,26 @@ bool secret_equal(const char *a, const char *b);
 /* A random id for logs (16 hex chars); out holds 17 bytes. */
 void secret_request_id(char out[17]);
 
+/* Keyed hash: HMAC-SHA256(key, msg) as lowercase hex (SECRET_HASH_HEX bytes). */
+void secret_hmac_hex(const unsigned char key[32], const char *msg, size_t n, char out[SECRET_HASH_HEX]);
+/* Raw HMAC-SHA256. */
+void secret_hmac(const unsigned char key[32], const void *msg, size_t n, unsigned char out[32]);
+/* Derives a 32-byte subkey for one purpose (id) from a master key. */
+void secret_subkey(const unsigned char master[32], uint64_t id, const char ctx[8], unsigned char out[32]);
+/* Authenticated encryption of a short text (XSalsa20-Poly1305, random nonce), as
+ * base64url; out holds at least secret_seal_len(n) bytes. Open returns false when the
+ * text was altered or the key is wrong; out holds at least n bytes. */
+size_t secret_seal_len(size_t n);
+void secret_seal(const unsigned char key[32], const char *text, char *out, size_t outlen);
+bool secret_open(const unsigned char key[32], const char *sealed, char *out, size_t outlen);
+/* base64url without padding; out holds secret_b64_len(n) bytes. decode returns the
+ * length, or -1 on bad input or too small a buffer. */
+size_t secret_b64_len(size_t n);
+void secret_b64(const void *in, size_t n, char *out, size_t outlen);
+long secret_unb64(const char *in, void *out, size_t outlen);
+/* Parses 64 hex characters into 32 bytes; false when malformed. */
+bool secret_hex32(const char *hex, unsigned char out[32]);
+
 /* Password hashing: argon2id via crypto_pwhash_str. Limits are set once at start-up. */
 void secret_pw_limits(unsigned long long ops, size_t mem);
 int  secret_pw_hash(const char *pw, char out[128]);          /* 0 ok */

@@ -130,4 +130,103 @@ os_err st_setting_get(store_conn *c, arena *a, const char *key, const char **val
  * Safe when several processes race to create the same key. */
 os_err st_setting_init(store_conn *c, arena *a, const char *key, const char *candidate, const char **value);
 
+/* ---- licensing: organizations, partner members, levels --------------------------- */
+typedef struct org_rec {
+    int64_t id;
+    const char *kind, *name, *country;
+} org_rec;
+
+typedef struct level_rec {
+    int64_t id;
+    const char *code, *name_en, *name_fr;
+} level_rec;
+
+/* Finds the organization of that kind and name, or creates it; *created may be NULL. */
+os_err st_org_ensure(store_conn *c, const char *kind, const char *name, const char *country, int64_t now,
+                     int64_t *id, bool *created);
+os_err st_partner_member_add(store_conn *c, int64_t org_id, const char *email, const char *role, int64_t now);
+/* Partner organizations the address is a member of. */
+os_err st_partner_orgs_of(store_conn *c, arena *a, const char *email, org_rec **rows, int *n);
+os_err st_levels(store_conn *c, arena *a, level_rec **rows, int *n);
+
+/* ---- licensing: agreements, pools, orders ------------------------------------------- */
+typedef struct agreement_rec {
+    int64_t id;
+    const char *license_number, *auth_hash, *auth_sealed, *customer_email, *program, *start_date, *end_date;
+    int64_t customer_org_id, partner_org_id;
+    const char *customer_name, *customer_country, *partner_name;
+    bool disabled;
+} agreement_rec;
+
+typedef struct pool_rec {
+    int64_t level_id, purchased, assigned;
+    const char *level_code, *name_en, *name_fr;
+} pool_rec;
+
+typedef struct order_rec {
+    int64_t id, created_at;
+    const char *placed_by_name, *placed_by_email, *po_reference, *partner_name;
+} order_rec;
+
+typedef struct order_line_rec {
+    int64_t order_id, quantity;
+    const char *level_code;
+} order_line_rec;
+
+/* OS_ERR_CONFLICT when the license number or authorization hash already exists. */
+os_err st_agreement_create(store_conn *c, const agreement_rec *in, int64_t now, int64_t *id);
+os_err st_agreement_by_license(store_conn *c, arena *a, const char *license_number, agreement_rec *out);
+/* Adds quantity to a pool, creating it when new. */
+os_err st_pool_add(store_conn *c, int64_t agreement_id, int64_t level_id, int64_t quantity);
+os_err st_pools(store_conn *c, arena *a, int64_t agreement_id, pool_rec **rows, int *n);
+os_err st_order_create(store_conn *c, int64_t agreement_id, int64_t partner_org_id, int64_t placed_by,
+                       const char *customer_email, const char *po_reference, const char *language, int64_t now,
+                       int64_t *id);
+os_err st_order_line_add(store_conn *c, int64_t order_id, int64_t level_id, int64_t quantity);
+/* Newest first. */
+os_err st_orders(store_conn *c, arena *a, int64_t agreement_id, int limit, order_rec **rows, int *n);
+os_err st_order_lines(store_conn *c, arena *a, int64_t agreement_id, order_line_rec **rows, int *n);
+os_err st_order_lines_of(store_conn *c, arena *a, int64_t order_id, order_line_rec **rows, int *n);
+
+/* ---- licensing center relations and portal roles ----------------------------------- */
+typedef struct relation_rec {
+    const char *license_number, *customer_name, *customer_country, *program, *start_date, *end_date;
+    bool disabled;
+    const char *relation;      /* "partner" | "customer" */
+} relation_rec;
+
+typedef struct contact_rec {
+    const char *role, *name, *email;
+} contact_rec;
+
+os_err st_lsc_relation_add(store_conn *c, int64_t agreement_id, int64_t partner_org_id, int64_t now);
+/* How the person is related to the agreement in the licensing center. */
+os_err st_lsc_relation_of(store_conn *c, int64_t agreement_id, int64_t user_id, const char *email, bool *partner,
+                          bool *customer);
+os_err st_lsc_relationships(store_conn *c, arena *a, int64_t user_id, const char *email, int limit,
+                            relation_rec **rows, int *n);
+os_err st_agreement_contacts(store_conn *c, arena *a, int64_t agreement_id, contact_rec **rows, int *n);
+
+/* Makes the user super admin of every agreement whose customer e-mail is theirs and
+ * where they hold no role yet; returns the license numbers newly granted. */
+os_err st_admin_claim_customer(store_conn *c, arena *a, int64_t user_id, const char *email, int64_t now,
+                               const char ***licenses, int *n);
+
+typedef struct portal_agreement_rec {
+    const char *license_number, *customer_name, *role, *start_date, *end_date;
+    bool disabled;
+} portal_agreement_rec;
+
+/* Agreements the user may manage in the administration portal, with the role. */
+os_err st_portal_agreements(store_conn *c, arena *a, int64_t user_id, int limit, portal_agreement_rec **rows, int *n);
+
+/* ---- idempotency keys and hand-off nonces ------------------------------------------- */
+/* OS_ERR_NOT_FOUND when the key is new. */
+os_err st_idem_get(store_conn *c, arena *a, int64_t user_id, const char *key, const char **request_hash,
+                   int64_t *order_id);
+os_err st_idem_put(store_conn *c, int64_t user_id, const char *key, const char *request_hash, int64_t order_id,
+                   int64_t now);
+/* OS_ERR_CONFLICT when the nonce was used before. */
+os_err st_handoff_nonce_use(store_conn *c, const char *nonce, int64_t now, int64_t expires_at);
+
 #endif

@@ -1,6 +1,7 @@
 /* store_util.h — helpers shared by the store_*.c files (private to the store layer). */
 #ifndef OPENSEAT_STORE_UTIL_H
 #define OPENSEAT_STORE_UTIL_H
+#include <string.h>
 #include "core/arena.h"
 #include "store/db.h"
 
@@ -8,6 +9,40 @@
 static inline const char *st_dup(arena *a, db_row *r, int col) {
     const char *s = db_text(r, col);
     return s ? arena_strdup(a, s) : NULL;
+}
+
+/* Collects rows into a growing arena array of `elem`-sized records; `fill` maps one row. */
+typedef void (*row_fill_fn)(arena *a, db_row *r, void *dst);
+typedef struct rows_ud {
+    arena *a;
+    size_t elem;
+    row_fill_fn fill;
+    char *rows;
+    int n, cap;
+} rows_ud;
+
+static inline int st_collect(void *ud, db_row *r) {
+    rows_ud *u = ud;
+    if (u->n == u->cap) {
+        int cap = u->cap ? u->cap * 2 : 16;
+        char *nr = arena_alloc(u->a, u->elem * (size_t)cap);
+        if (u->n) memcpy(nr, u->rows, u->elem * (size_t)u->n);
+        u->rows = nr;
+        u->cap = cap;
+    }
+    u->fill(u->a, r, u->rows + u->elem * (size_t)u->n);
+    u->n++;
+    return 0;
+}
+
+/* Runs a query and hands back the collected rows (an empty array when none). */
+static inline os_err st_list(db_conn *c, arena *a, const char *sql, const db_val *args, int nargs, size_t elem,
+                             row_fill_fn fill, void **rows, int *n) {
+    rows_ud u = {a, elem, fill, NULL, 0, 0};
+    os_err e = db_exec(c, sql, args, nargs, st_collect, &u);
+    *rows = u.rows ? (void *)u.rows : arena_alloc(a, elem);
+    *n = u.n;
+    return e;
 }
 
 #endif

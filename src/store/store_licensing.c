@@ -1,0 +1,343 @@
+/* store_licensing.c — organizations, partner members, levels, agreements, pools, orders,
+ * licensing-center relations, portal roles, idempotency keys, hand-off nonces.
+ * Contract in store.h. */
+#include "store.h"
+#include "store_util.h"
+
+/* ---- organizations, members, levels ---- */
+
+os_err st_org_ensure(store_conn *c, const char *kind, const char *name, const char *country, int64_t now,
+                     int64_t *id, bool *created) {
+    os_err e = db_scalar_int(c, "SELECT id FROM organizations WHERE kind = ?1 AND name = ?2",
+                             DB_ARGS(DV_TEXT(kind), DV_TEXT(name)), id);
+    if (created) *created = false;
+    if (e != OS_ERR_NOT_FOUND) return e;
+    if (created) *created = true;
+    return db_scalar_int(c,
+                         "INSERT INTO organizations (kind, name, country, created_at) VALUES (?1, ?2, ?3, ?4)"
+                         " RETURNING id",
+                         DB_ARGS(DV_TEXT(kind), DV_TEXT(name), DV_TEXT(country ? country : ""), DV_INT(now)), id);
+}
+
+os_err st_partner_member_add(store_conn *c, int64_t org_id, const char *email, const char *role, int64_t now) {
+    return db_exec(c,
+                   "INSERT INTO partner_members (org_id, email, role, created_at) VALUES (?1, ?2, ?3, ?4)"
+                   " ON CONFLICT (org_id, email) DO UPDATE SET role = excluded.role",
+                   DB_ARGS(DV_INT(org_id), DV_TEXT(email), DV_TEXT(role), DV_INT(now)), NULL, NULL);
+}
+
+static void fill_org(arena *a, db_row *r, void *dst) {
+    org_rec *o = dst;
+    o->id = db_int(r, 0);
+    o->kind = st_dup(a, r, 1);
+    o->name = st_dup(a, r, 2);
+    o->country = st_dup(a, r, 3);
+}
+
+os_err st_partner_orgs_of(store_conn *c, arena *a, const char *email, org_rec **rows, int *n) {
+    return st_list(c, a,
+                   "SELECT o.id, o.kind, o.name, o.country FROM organizations o"
+                   " JOIN partner_members m ON m.org_id = o.id WHERE m.email = ?1 AND o.kind = 'partner'"
+                   " ORDER BY o.name",
+                   DB_ARGS(DV_TEXT(email)), sizeof(org_rec), fill_org, (void **)rows, n);
+}
+
+static void fill_level(arena *a, db_row *r, void *dst) {
+    level_rec *l = dst;
+    l->id = db_int(r, 0);
+    l->code = st_dup(a, r, 1);
+    l->name_en = st_dup(a, r, 2);
+    l->name_fr = st_dup(a, r, 3);
+}
+
+os_err st_levels(store_conn *c, arena *a, level_rec **rows, int *n) {
+    return st_list(c, a, "SELECT id, code, name_en, name_fr FROM levels ORDER BY sort", DB_NOARGS,
+                   sizeof(level_rec), fill_level, (void **)rows, n);
+}
+
+/* ---- agreements, pools, orders ---- */
+
+os_err st_agreement_create(store_conn *c, const agreement_rec *in, int64_t now, int64_t *id) {
+    return db_scalar_int(c,
+                         "INSERT INTO agreements (license_number, auth_hash, auth_sealed, customer_org_id,"
+                         " customer_email, partner_org_id, program, start_date, end_date, created_at)"
+                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) RETURNING id",
+                         DB_ARGS(DV_TEXT(in->license_number), DV_TEXT(in->auth_hash), DV_TEXT(in->auth_sealed),
+                                 DV_INT(in->customer_org_id), DV_TEXT(in->customer_email), DV_INT(in->partner_org_id),
+                                 DV_TEXT(in->program), DV_TEXT(in->start_date), DV_TEXT(in->end_date), DV_INT(now)),
+                         id);
+}
+
+static void fill_agreement(arena *a, db_row *r, void *dst) {
+    agreement_rec *g = dst;
+    g->id = db_int(r, 0);
+    g->license_number = st_dup(a, r, 1);
+    g->auth_hash = st_dup(a, r, 2);
+    g->auth_sealed = st_dup(a, r, 3);
+    g->customer_org_id = db_int(r, 4);
+    g->customer_email = st_dup(a, r, 5);
+    g->partner_org_id = db_int(r, 6);
+    g->program = st_dup(a, r, 7);
+    g->start_date = st_dup(a, r, 8);
+    g->end_date = st_dup(a, r, 9);
+    g->disabled = db_int(r, 10) != 0;
+    g->customer_name = st_dup(a, r, 11);
+    g->customer_country = st_dup(a, r, 12);
+    g->partner_name = st_dup(a, r, 13);
+}
+
+os_err st_agreement_by_license(store_conn *c, arena *a, const char *license_number, agreement_rec *out) {
+    agreement_rec *rows;
+    int n;
+    os_err e = st_list(c, a,
+                       "SELECT g.id, g.license_number, g.auth_hash, g.auth_sealed, g.customer_org_id,"
+                       " g.customer_email, g.partner_org_id, g.program, g.start_date, g.end_date, g.disabled,"
+                       " co.name, co.country, po.name FROM agreements g"
+                       " JOIN organizations co ON co.id = g.customer_org_id"
+                       " JOIN organizations po ON po.id = g.partner_org_id WHERE g.license_number = ?1",
+                       DB_ARGS(DV_TEXT(license_number)), sizeof(agreement_rec), fill_agreement, (void **)&rows, &n);
+    if (e) return e;
+    if (!n) return OS_ERR_NOT_FOUND;
+    *out = rows[0];
+    return OS_OK;
+}
+
+os_err st_pool_add(store_conn *c, int64_t agreement_id, int64_t level_id, int64_t quantity) {
+    return db_exec(c,
+                   "INSERT INTO pools (agreement_id, level_id, purchased) VALUES (?1, ?2, ?3)"
+                   " ON CONFLICT (agreement_id, level_id) DO UPDATE SET purchased = pools.purchased + excluded.purchased",
+                   DB_ARGS(DV_INT(agreement_id), DV_INT(level_id), DV_INT(quantity)), NULL, NULL);
+}
+
+static void fill_pool(arena *a, db_row *r, void *dst) {
+    pool_rec *p = dst;
+    p->level_id = db_int(r, 0);
+    p->purchased = db_int(r, 1);
+    p->assigned = db_int(r, 2);
+    p->level_code = st_dup(a, r, 3);
+    p->name_en = st_dup(a, r, 4);
+    p->name_fr = st_dup(a, r, 5);
+}
+
+os_err st_pools(store_conn *c, arena *a, int64_t agreement_id, pool_rec **rows, int *n) {
+    return st_list(c, a,
+                   "SELECT p.level_id, p.purchased, p.assigned, l.code, l.name_en, l.name_fr FROM pools p"
+                   " JOIN levels l ON l.id = p.level_id WHERE p.agreement_id = ?1 ORDER BY l.sort",
+                   DB_ARGS(DV_INT(agreement_id)), sizeof(pool_rec), fill_pool, (void **)rows, n);
+}
+
+os_err st_order_create(store_conn *c, int64_t agreement_id, int64_t partner_org_id, int64_t placed_by,
+                       const char *customer_email, const char *po_reference, const char *language, int64_t now,
+                       int64_t *id) {
+    return db_scalar_int(c,
+                         "INSERT INTO orders (agreement_id, partner_org_id, placed_by, customer_email, po_reference,"
+                         " language, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
+                         DB_ARGS(DV_INT(agreement_id), DV_INT(partner_org_id), placed_by ? DV_INT(placed_by) : DV_NULL,
+                                 DV_TEXT(customer_email), DV_TEXT(po_reference), DV_TEXT(language), DV_INT(now)),
+                         id);
+}
+
+os_err st_order_line_add(store_conn *c, int64_t order_id, int64_t level_id, int64_t quantity) {
+    return db_exec(c, "INSERT INTO order_lines (order_id, level_id, quantity) VALUES (?1, ?2, ?3)",
+                   DB_ARGS(DV_INT(order_id), DV_INT(level_id), DV_INT(quantity)), NULL, NULL);
+}
+
+static void fill_order(arena *a, db_row *r, void *dst) {
+    order_rec *o = dst;
+    o->id = db_int(r, 0);
+    o->created_at = db_int(r, 1);
+    o->placed_by_name = st_dup(a, r, 2);
+    o->placed_by_email = st_dup(a, r, 3);
+    o->po_reference = st_dup(a, r, 4);
+    o->partner_name = st_dup(a, r, 5);
+}
+
+os_err st_orders(store_conn *c, arena *a, int64_t agreement_id, int limit, order_rec **rows, int *n) {
+    return st_list(c, a,
+                   "SELECT o.id, o.created_at, u.name, u.email, o.po_reference, p.name FROM orders o"
+                   " LEFT JOIN users u ON u.id = o.placed_by JOIN organizations p ON p.id = o.partner_org_id"
+                   " WHERE o.agreement_id = ?1 ORDER BY o.id DESC LIMIT ?2",
+                   DB_ARGS(DV_INT(agreement_id), DV_INT(limit)), sizeof(order_rec), fill_order, (void **)rows, n);
+}
+
+static void fill_line(arena *a, db_row *r, void *dst) {
+    order_line_rec *l = dst;
+    l->order_id = db_int(r, 0);
+    l->quantity = db_int(r, 1);
+    l->level_code = st_dup(a, r, 2);
+}
+
+os_err st_order_lines(store_conn *c, arena *a, int64_t agreement_id, order_line_rec **rows, int *n) {
+    return st_list(c, a,
+                   "SELECT ol.order_id, ol.quantity, l.code FROM order_lines ol JOIN orders o ON o.id = ol.order_id"
+                   " JOIN levels l ON l.id = ol.level_id WHERE o.agreement_id = ?1 ORDER BY ol.order_id, l.sort",
+                   DB_ARGS(DV_INT(agreement_id)), sizeof(order_line_rec), fill_line, (void **)rows, n);
+}
+
+os_err st_order_lines_of(store_conn *c, arena *a, int64_t order_id, order_line_rec **rows, int *n) {
+    return st_list(c, a,
+                   "SELECT ol.order_id, ol.quantity, l.code FROM order_lines ol JOIN levels l ON l.id = ol.level_id"
+                   " WHERE ol.order_id = ?1 ORDER BY l.sort",
+                   DB_ARGS(DV_INT(order_id)), sizeof(order_line_rec), fill_line, (void **)rows, n);
+}
+
+/* ---- relations and roles ---- */
+
+os_err st_lsc_relation_add(store_conn *c, int64_t agreement_id, int64_t partner_org_id, int64_t now) {
+    return db_exec(c,
+                   "INSERT INTO lsc_relations (agreement_id, partner_org_id, created_at) VALUES (?1, ?2, ?3)"
+                   " ON CONFLICT (agreement_id, partner_org_id) DO NOTHING",
+                   DB_ARGS(DV_INT(agreement_id), DV_INT(partner_org_id), DV_INT(now)), NULL, NULL);
+}
+
+typedef struct rel_flags {
+    bool partner, customer;
+} rel_flags;
+
+static int rel_row(void *ud, db_row *r) {
+    rel_flags *f = ud;
+    f->partner = db_int(r, 0) != 0;
+    f->customer = db_int(r, 1) != 0;
+    return 1;
+}
+
+os_err st_lsc_relation_of(store_conn *c, int64_t agreement_id, int64_t user_id, const char *email, bool *partner,
+                          bool *customer) {
+    rel_flags f = {false, false};
+    os_err e = db_exec(c,
+                       "SELECT EXISTS (SELECT 1 FROM lsc_relations r JOIN partner_members m ON m.org_id = r.partner_org_id"
+                       "               WHERE r.agreement_id = ?1 AND m.email = ?3),"
+                       " EXISTS (SELECT 1 FROM agreements g WHERE g.id = ?1 AND g.customer_email = ?3)"
+                       " OR EXISTS (SELECT 1 FROM admin_roles ar WHERE ar.agreement_id = ?1 AND ar.user_id = ?2"
+                       "            AND ar.role = 'super_admin')",
+                       DB_ARGS(DV_INT(agreement_id), DV_INT(user_id), DV_TEXT(email)), rel_row, &f);
+    *partner = f.partner;
+    *customer = f.customer;
+    return e;
+}
+
+static void fill_relation(arena *a, db_row *r, void *dst) {
+    relation_rec *x = dst;
+    x->license_number = st_dup(a, r, 0);
+    x->customer_name = st_dup(a, r, 1);
+    x->customer_country = st_dup(a, r, 2);
+    x->program = st_dup(a, r, 3);
+    x->start_date = st_dup(a, r, 4);
+    x->end_date = st_dup(a, r, 5);
+    x->disabled = db_int(r, 6) != 0;
+    x->relation = st_dup(a, r, 7);
+}
+
+os_err st_lsc_relationships(store_conn *c, arena *a, int64_t user_id, const char *email, int limit,
+                            relation_rec **rows, int *n) {
+    return st_list(c, a,
+                   "SELECT g.license_number, co.name, co.country, g.program, g.start_date, g.end_date, g.disabled,"
+                   " CASE WHEN EXISTS (SELECT 1 FROM lsc_relations r JOIN partner_members m"
+                   "   ON m.org_id = r.partner_org_id WHERE r.agreement_id = g.id AND m.email = ?2)"
+                   " THEN 'partner' ELSE 'customer' END"
+                   " FROM agreements g JOIN organizations co ON co.id = g.customer_org_id"
+                   " WHERE g.customer_email = ?2"
+                   " OR EXISTS (SELECT 1 FROM admin_roles ar WHERE ar.agreement_id = g.id AND ar.user_id = ?1"
+                   "            AND ar.role = 'super_admin')"
+                   " OR EXISTS (SELECT 1 FROM lsc_relations r JOIN partner_members m ON m.org_id = r.partner_org_id"
+                   "            WHERE r.agreement_id = g.id AND m.email = ?2)"
+                   " ORDER BY co.name, g.license_number LIMIT ?3",
+                   DB_ARGS(DV_INT(user_id), DV_TEXT(email), DV_INT(limit)), sizeof(relation_rec), fill_relation,
+                   (void **)rows, n);
+}
+
+static void fill_contact(arena *a, db_row *r, void *dst) {
+    contact_rec *x = dst;
+    x->role = st_dup(a, r, 0);
+    x->name = st_dup(a, r, 1);
+    x->email = st_dup(a, r, 2);
+}
+
+os_err st_agreement_contacts(store_conn *c, arena *a, int64_t agreement_id, contact_rec **rows, int *n) {
+    return st_list(c, a,
+                   "SELECT 'customer', u.name, g.customer_email FROM agreements g"
+                   " LEFT JOIN users u ON u.email = g.customer_email WHERE g.id = ?1"
+                   " UNION SELECT 'customer', u.name, u.email FROM admin_roles ar JOIN users u ON u.id = ar.user_id"
+                   " WHERE ar.agreement_id = ?1 AND ar.role = 'super_admin'"
+                   " UNION SELECT 'partner', u.name, m.email FROM lsc_relations r"
+                   " JOIN partner_members m ON m.org_id = r.partner_org_id LEFT JOIN users u ON u.email = m.email"
+                   " WHERE r.agreement_id = ?1 ORDER BY 1, 3",
+                   DB_ARGS(DV_INT(agreement_id)), sizeof(contact_rec), fill_contact, (void **)rows, n);
+}
+
+static void fill_text(arena *a, db_row *r, void *dst) { *(const char **)dst = st_dup(a, r, 0); }
+
+os_err st_admin_claim_customer(store_conn *c, arena *a, int64_t user_id, const char *email, int64_t now,
+                               const char ***licenses, int *n) {
+    return st_list(c, a,
+                   "INSERT INTO admin_roles (agreement_id, user_id, role, granted_at)"
+                   " SELECT g.id, ?1, 'super_admin', ?3 FROM agreements g WHERE g.customer_email = ?2"
+                   " AND NOT EXISTS (SELECT 1 FROM admin_roles ar WHERE ar.agreement_id = g.id AND ar.user_id = ?1)"
+                   " RETURNING (SELECT license_number FROM agreements WHERE id = agreement_id)",
+                   DB_ARGS(DV_INT(user_id), DV_TEXT(email), DV_INT(now)), sizeof(const char *), fill_text,
+                   (void **)licenses, n);
+}
+
+static void fill_portal(arena *a, db_row *r, void *dst) {
+    portal_agreement_rec *x = dst;
+    x->license_number = st_dup(a, r, 0);
+    x->customer_name = st_dup(a, r, 1);
+    x->role = st_dup(a, r, 2);
+    x->start_date = st_dup(a, r, 3);
+    x->end_date = st_dup(a, r, 4);
+    x->disabled = db_int(r, 5) != 0;
+}
+
+os_err st_portal_agreements(store_conn *c, arena *a, int64_t user_id, int limit, portal_agreement_rec **rows,
+                            int *n) {
+    return st_list(c, a,
+                   "SELECT g.license_number, co.name, ar.role, g.start_date, g.end_date, g.disabled"
+                   " FROM admin_roles ar JOIN agreements g ON g.id = ar.agreement_id"
+                   " JOIN organizations co ON co.id = g.customer_org_id WHERE ar.user_id = ?1"
+                   " ORDER BY co.name, g.license_number LIMIT ?2",
+                   DB_ARGS(DV_INT(user_id), DV_INT(limit)), sizeof(portal_agreement_rec), fill_portal, (void **)rows,
+                   n);
+}
+
+/* ---- idempotency, nonces ---- */
+
+typedef struct idem_ud {
+    arena *a;
+    const char *hash;
+    int64_t order_id;
+    bool found;
+} idem_ud;
+
+static int idem_row(void *ud, db_row *r) {
+    idem_ud *u = ud;
+    u->hash = st_dup(u->a, r, 0);
+    u->order_id = db_int(r, 1);
+    u->found = true;
+    return 1;
+}
+
+os_err st_idem_get(store_conn *c, arena *a, int64_t user_id, const char *key, const char **request_hash,
+                   int64_t *order_id) {
+    idem_ud u = {a, NULL, 0, false};
+    os_err e = db_exec(c, "SELECT request_hash, COALESCE(order_id, 0) FROM idempotency_keys WHERE user_id = ?1 AND key = ?2",
+                       DB_ARGS(DV_INT(user_id), DV_TEXT(key)), idem_row, &u);
+    if (e) return e;
+    if (!u.found) return OS_ERR_NOT_FOUND;
+    *request_hash = u.hash;
+    *order_id = u.order_id;
+    return OS_OK;
+}
+
+os_err st_idem_put(store_conn *c, int64_t user_id, const char *key, const char *request_hash, int64_t order_id,
+                   int64_t now) {
+    return db_exec(c,
+                   "INSERT INTO idempotency_keys (user_id, key, request_hash, order_id, created_at)"
+                   " VALUES (?1, ?2, ?3, ?4, ?5)",
+                   DB_ARGS(DV_INT(user_id), DV_TEXT(key), DV_TEXT(request_hash), DV_INT(order_id), DV_INT(now)), NULL,
+                   NULL);
+}
+
+os_err st_handoff_nonce_use(store_conn *c, const char *nonce, int64_t now, int64_t expires_at) {
+    return db_exec(c, "INSERT INTO handoff_nonces (nonce, used_at, expires_at) VALUES (?1, ?2, ?3)",
+                   DB_ARGS(DV_TEXT(nonce), DV_INT(now), DV_INT(expires_at)), NULL, NULL);
+}
