@@ -6,7 +6,7 @@ set -euo pipefail
 PKGS=(
   build-essential pkg-config clang
   libmicrohttpd-dev libjansson-dev libsqlite3-dev libsodium-dev libcurl4-openssl-dev
-  libcmocka-dev sqlite3
+  libcmocka-dev libcsv-dev sqlite3
   python3 python3-pytest python3-aiosmtpd
   nodejs npm chromium
   wrk nginx-light

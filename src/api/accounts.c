@@ -4,6 +4,7 @@
 #include "core/limits.h"
 #include "core/secret.h"
 #include "domain/account.h"
+#include "domain/licensing.h"
 
 static const char *const languages[] = {"en", "fr", NULL};
 
@@ -86,6 +87,10 @@ os_err h_session_create(req *r) {
         return e;
     default: return e;
     }
+    /* F2: the customer e-mail on an order makes its verified owner super admin. */
+    x.actor_id = out.user.id;
+    x.actor_email = out.user.email;
+    if ((e = licensing_on_signin(&x, out.user.id, out.user.email))) return e;
     reply_cookie(r, SESSION_COOKIE, arena_strdup(&r->a, out.token), "Lax", -1);
     jw *w = reply_json(r, 200);
     jw_obj(w);

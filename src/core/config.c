@@ -105,6 +105,7 @@ int config_load(config *c, int argc, char **argv, int first, char **rest, size_t
     size_t nrest = 0;
     for (int i = first; i < argc; i++) {
         const char *a = argv[i];
+        if (!*a) continue;   /* blanked by a command that took its own options out */
         if (strncmp(a, "--", 2) != 0 || a[2] == 0) {
             if (!rest || nrest + 1 >= rest_max) {
                 snprintf(err, errlen, "unexpected argument \"%s\"", a);

@@ -1,5 +1,6 @@
 /* error.c — see error.h. */
 #include "error.h"
+#include <string.h>
 
 const char *os_err_name(os_err e) {
     switch (e) {
@@ -40,3 +41,9 @@ void fe_add(field_errors *fe, const char *field, const char *code, const char *m
 }
 
 bool fe_any(const field_errors *fe) { return fe->count > 0; }
+
+bool fe_has(const field_errors *fe, const char *field) {
+    for (const field_error *e = fe->head; e; e = e->next)
+        if (!strcmp(e->field, field)) return true;
+    return false;
+}

@@ -47,5 +47,7 @@ typedef struct field_errors {
 void fe_init(field_errors *fe, arena *a);
 void fe_add(field_errors *fe, const char *field, const char *code, const char *message);
 bool fe_any(const field_errors *fe);
+/* True when some error already names this field (avoids reporting it twice). */
+bool fe_has(const field_errors *fe, const char *field);
 
 #endif

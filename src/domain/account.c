@@ -242,6 +242,7 @@ os_err account_reset_confirm(op_ctx *x, const char *token, const char *password)
     if (!e) e = st_user_set_password(x->c, uid, pw, x->now);
     if (!e) e = st_user_set_verified(x->c, uid, x->now);
     if (!e) e = st_sessions_end_user(x->c, uid, 0);
+    if (!e) e = st_tokens_void(x->c, uid, "verify", x->now);   /* the address is verified now */
     if (!e) e = st_user_by_id(x->c, x->a, uid, &u);
     if (!e) e = st_auth_failures_clear(x->c, "account", u.email);
     if (!e) e = notify_password_changed(x, &u);

@@ -182,6 +182,7 @@ os_err st_pools(store_conn *c, arena *a, int64_t agreement_id, pool_rec **rows, 
 os_err st_order_create(store_conn *c, int64_t agreement_id, int64_t partner_org_id, int64_t placed_by,
                        const char *customer_email, const char *po_reference, const char *language, int64_t now,
                        int64_t *id);
+os_err st_order_license(store_conn *c, arena *a, int64_t order_id, const char **license_number);
 os_err st_order_line_add(store_conn *c, int64_t order_id, int64_t level_id, int64_t quantity);
 /* Newest first. */
 os_err st_orders(store_conn *c, arena *a, int64_t agreement_id, int limit, order_rec **rows, int *n);

@@ -4,6 +4,8 @@
 #include "store.h"
 #include "store_util.h"
 
+static void fill_text(arena *a, db_row *r, void *dst) { *(const char **)dst = st_dup(a, r, 0); }
+
 /* ---- organizations, members, levels ---- */
 
 os_err st_org_ensure(store_conn *c, const char *kind, const char *name, const char *country, int64_t now,
@@ -137,6 +139,18 @@ os_err st_order_create(store_conn *c, int64_t agreement_id, int64_t partner_org_
                          id);
 }
 
+os_err st_order_license(store_conn *c, arena *a, int64_t order_id, const char **license_number) {
+    const char **rows;
+    int n;
+    os_err e = st_list(c, a, "SELECT g.license_number FROM orders o JOIN agreements g ON g.id = o.agreement_id"
+                             " WHERE o.id = ?1",
+                       DB_ARGS(DV_INT(order_id)), sizeof(const char *), fill_text, (void **)&rows, &n);
+    if (e) return e;
+    if (!n) return OS_ERR_NOT_FOUND;
+    *license_number = rows[0];
+    return OS_OK;
+}
+
 os_err st_order_line_add(store_conn *c, int64_t order_id, int64_t level_id, int64_t quantity) {
     return db_exec(c, "INSERT INTO order_lines (order_id, level_id, quantity) VALUES (?1, ?2, ?3)",
                    DB_ARGS(DV_INT(order_id), DV_INT(level_id), DV_INT(quantity)), NULL, NULL);
@@ -264,8 +278,6 @@ os_err st_agreement_contacts(store_conn *c, arena *a, int64_t agreement_id, cont
                    " WHERE r.agreement_id = ?1 ORDER BY 1, 3",
                    DB_ARGS(DV_INT(agreement_id)), sizeof(contact_rec), fill_contact, (void **)rows, n);
 }
-
-static void fill_text(arena *a, db_row *r, void *dst) { *(const char **)dst = st_dup(a, r, 0); }
 
 os_err st_admin_claim_customer(store_conn *c, arena *a, int64_t user_id, const char *email, int64_t now,
                                const char ***licenses, int *n) {

@@ -203,6 +203,25 @@ static void test_str_too_long(void **state) {
     assert_int_equal(R.fe.count, 1);
 }
 
+static void test_limits_count_characters_not_bytes(void **state) {
+    /* Ten accented letters are 20 bytes but ten characters, which is what a user sees. */
+    use_body("{\"ten\": \"\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\","
+             " \"eleven\": \"\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9x\","
+             " \"emoji\": \"\ud83d\ude00\ud83d\ude00\"}");
+    const char *v = body_str(&R, "ten", 10, true);
+    assert_non_null(v);
+    assert_int_equal(strlen(v), 20);
+    assert_null(body_str(&R, "eleven", 10, true));
+    expect_field_error("eleven", "too_long");
+    assert_non_null(body_str_raw(&R, "ten", 10, 10, true));
+    assert_int_equal(R.fe.count, 1);
+    /* Two emoji are 8 bytes, two characters: within [2, 2], outside [3, ...]. */
+    assert_non_null(body_str_raw(&R, "emoji", 2, 2, true));
+    assert_null(body_str_raw(&R, "emoji", 3, 10, true));
+    expect_field_error("emoji", "too_short");
+    assert_int_equal(R.fe.count, 2);
+}
+
 static void test_str_trims_whitespace(void **state) {
     use_body("{\"name\": \" \\t Ann Lee \\n \", \"blank\": \"  \\t \", \"tab\": \"a\\tb\"}");
     assert_string_equal(body_str(&R, "name", 100, true), "Ann Lee");
@@ -327,6 +346,7 @@ int main(void) {
         T(test_str_without_body),
         T(test_str_wrong_type),
         T(test_str_too_long),
+        T(test_limits_count_characters_not_bytes),
         T(test_str_trims_whitespace),
         T(test_str_control_characters),
         T(test_str_embedded_nul),

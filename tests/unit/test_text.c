@@ -50,6 +50,13 @@ static void test_trim(void **state) {
     assert_string_equal(text_trim(&A, "x"), "x");
 }
 
+static void test_utf8_chars(void **state) {
+    assert_int_equal(utf8_chars(""), 0);
+    assert_int_equal(utf8_chars("abc"), 3);
+    assert_int_equal(utf8_chars("caf\xc3\xa9"), 4);
+    assert_int_equal(utf8_chars("\xe2\x82\xac\xf0\x9f\x98\x80"), 2);   /* euro sign, emoji */
+}
+
 static void test_email_accepts_and_normalizes(void **state) {
     expect_email("  Alice@Example.COM \n", "alice@example.com");
     expect_email("a@b.co", "a@b.co");
@@ -270,6 +277,7 @@ int main(void) {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
     const struct CMUnitTest tests[] = {
         T(test_trim),
+        T(test_utf8_chars),
         T(test_email_accepts_and_normalizes),
         T(test_email_rejects),
         T(test_email_length_limits),

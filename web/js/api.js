@@ -27,21 +27,21 @@ export async function refreshSession() {
 }
 
 /**
- * Calls the API. `path` is relative to /api/v1 (e.g. '/signup').
- * Resolves to the parsed JSON body (null for 204); rejects with an ApiError.
+ * Calls the API. `path` is relative to /api/v1 (e.g. '/signup'); `headers` adds request headers
+ * (e.g. Idempotency-Key). Resolves to the parsed JSON body (null for 204); rejects with an ApiError.
  */
-export async function api(method, path, body) {
+export async function api(method, path, body, { headers = {} } = {}) {
   const unsafe = method !== 'GET' && method !== 'HEAD';
   if (unsafe && !csrfToken) await refreshSession();
   let result;
   try {
-    result = await send(method, path, body);
+    result = await send(method, path, body, headers);
   } catch (err) {
     // The token goes stale when the session changed elsewhere (another tab signed out, the
     // password was reset): fetch the current one and try exactly once more.
     if (!(unsafe && err instanceof ApiError && err.code === 'csrf')) throw err;
     await refreshSession();
-    result = await send(method, path, body);
+    result = await send(method, path, body, headers);
   }
   if (path === '/session' && unsafe) {
     // Signing in returns the new session's token; signing out leaves none, so ask for one.
@@ -51,8 +51,8 @@ export async function api(method, path, body) {
   return result;
 }
 
-async function send(method, path, body) {
-  const headers = { Accept: 'application/json' };
+async function send(method, path, body, extraHeaders = {}) {
+  const headers = { ...extraHeaders, Accept: 'application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (method !== 'GET' && csrfToken) headers['X-CSRF-Token'] = csrfToken;
   let response;

@@ -1,19 +1,20 @@
 // A tiny element builder. Text only ever goes in through textContent, never as HTML, so names and
 // addresses typed by users cannot inject markup.
 
-import { bind, bindAttrs } from './i18n.js';
+import { bind, bindAttrs, bindFormat } from './i18n.js';
 
 /**
  * h('p', { t: 'home.noAgreements' })           text from the catalogue (kept translated)
  * h('h1', { t: 'home.title', params: { name } }) ... with placeholders
  * h('nav', { tAttrs: { 'aria-label': 'nav.label' } })
+ * h('td', { format: (lang) => formatDate(lang, date) })  text worded per language (kept in step)
  * h('button', { type: 'button', onclick: fn, class: 'button' }, child, 'literal text', [more])
  * Attribute values: true sets an empty attribute, false/null/undefined leave it out.
  */
 export function h(tag, props = {}, ...children) {
   const el = document.createElement(tag);
   for (const [name, value] of Object.entries(props)) {
-    if (name === 't' || name === 'params') continue;
+    if (name === 't' || name === 'params' || name === 'format') continue;
     if (name === 'tAttrs') bindAttrs(el, value);
     else if (name.startsWith('on') && typeof value === 'function') {
       el.addEventListener(name.slice(2), value);
@@ -23,6 +24,7 @@ export function h(tag, props = {}, ...children) {
     }
   }
   if (props.t) bind(el, props.t, props.params);
+  else if (props.format) bindFormat(el, props.format);
   el.append(...flatten(children));
   return el;
 }

@@ -32,10 +32,10 @@ export const field = {
  * hidden account field that password managers expect next to a new password.
  */
 export function createForm({ fields, submit, onSubmit, onProblem, testid, values = {}, username }) {
-  const inputs = new Map();
+  const errors = fieldErrors();
   const rows = fields.map((spec) => {
     const row = fieldRow(spec, values[spec.name]);
-    inputs.set(spec.name, row);
+    errors.add(spec.name, row);
     return row.element;
   });
   const button = h('button', { type: 'submit', class: 'button button--primary', t: submit, 'data-testid': testid && `${testid}-submit` });
@@ -46,59 +46,128 @@ export function createForm({ fields, submit, onSubmit, onProblem, testid, values
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     clearNotice();
-    for (const row of inputs.values()) row.setError(null);
-    const data = readValues(fields, inputs);
-    const local = fields
-      .map((spec) => [spec.name, checkField(spec, data[spec.name])])
-      .filter(([, code]) => code);
-    if (local.length) {
-      showFieldErrors(local);
-      return;
-    }
+    errors.clear();
+    const data = {};
+    for (const spec of fields) data[spec.name] = readValue(spec, errors.get(spec.name).input);
+    if (errors.check(fields.map((spec) => [spec, data[spec.name]]))) return;
     try {
       await whilePending(button, () => onSubmit(data));
     } catch (err) {
-      if (form.isConnected) handleProblem(err, data); // else the user has moved on
+      if (form.isConnected) showProblem(err, { errors, onProblem, data }); // else the user has moved on
     }
   });
-
-  function handleProblem(err, data) {
-    if (err instanceof ApiError && err.code === 'validation' && err.errors.length) {
-      const known = err.errors.filter((e) => inputs.has(e.field)).map((e) => [e.field, e.code]);
-      if (known.length) showFieldErrors(known);
-      if (known.length === err.errors.length) return;
-    }
-    if (err instanceof ApiError && onProblem && onProblem(err, data)) return;
-    reportProblem(err);
-  }
-
-  function showFieldErrors(pairs) {
-    for (const [name, code] of pairs) inputs.get(name).setError(code);
-    inputs.get(pairs[0][0]).input.focus();
-  }
 
   return { element: form, reset: () => form.reset() };
 }
 
-function fieldRow(spec, value) {
-  const id = uid(`f-${spec.name}`);
+/**
+ * The field errors of one form: its rows by API field name. Forms whose fields come and go (order
+ * lines) add and remove rows as they change.
+ */
+export function fieldErrors() {
+  const rows = new Map();
+
+  /**
+   * The row for an API field name. A name no row has falls back to its parent: `lines[3].level`
+   * → `lines[3]` → `lines`, so an error on a part still lands next to the whole.
+   */
+  function find(name) {
+    for (let key = name; key;) {
+      if (rows.has(key)) return rows.get(key);
+      const parent = key.replace(/(?:\.[^.[\]]+|\[\d+\])$/, '');
+      if (parent === key) return null;
+      key = parent;
+    }
+    return null;
+  }
+
+  /** Shows `[name, code]` pairs and focuses the first field in page order. */
+  function show(pairs) {
+    const shown = [];
+    for (const [name, code] of pairs) {
+      const row = find(name);
+      if (!row || shown.includes(row)) continue; // one message per field: the first
+      row.setError(code);
+      shown.push(row);
+    }
+    const first = shown
+      .map((row) => row.input)
+      .sort((a, b) => (a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1))[0];
+    first?.focus();
+    return shown.length;
+  }
+
+  return {
+    add: (name, row) => rows.set(name, row),
+    remove: (name) => rows.delete(name),
+    get: (name) => rows.get(name),
+    has: (name) => Boolean(find(name)),
+    clear() {
+      for (const row of rows.values()) row.setError(null);
+    },
+    show,
+    /** Runs the local checks of `[spec, value]` pairs; true if some failed (they are shown). */
+    check(pairs) {
+      const failed = pairs.map(([spec, value]) => [spec.name, checkField(spec, value)]).filter(([, code]) => code);
+      return failed.length > 0 && show(failed) > 0;
+    },
+  };
+}
+
+/**
+ * Shows a failed submission: a validation problem's field errors next to their fields, anything
+ * else (or field errors no row can show) in the status line, unless `onProblem(err, data)` deals
+ * with it and returns true.
+ */
+export function showProblem(err, { errors, onProblem, data }) {
+  if (err instanceof ApiError && err.code === 'validation' && err.errors.length) {
+    const placed = err.errors.filter((e) => errors.has(e.field));
+    if (placed.length) errors.show(placed.map((e) => [e.field, e.code]));
+    if (placed.length === err.errors.length) return;
+  }
+  if (err instanceof ApiError && onProblem && onProblem(err, data)) return;
+  reportProblem(err);
+}
+
+/**
+ * One labelled field. `spec`: name (the API's), type ('text', 'email', 'password' or 'select'),
+ * label (key), optional hint (key), autocomplete, inputmode, maxlength, optional: true (may stay
+ * empty; the label says so), options for selects ([{ value, t | text | format }]), min/max for
+ * whole numbers typed in a text field, and messages ({ code: key }) to word an error code for
+ * this field in particular.
+ */
+export function fieldRow(spec, value) {
+  const id = uid(`f-${spec.name.replace(/[^A-Za-z0-9_-]/g, '-')}`);
   const hintId = spec.hint ? `${id}-hint` : null;
   const errorId = `${id}-error`;
-  const input = h('input', {
+  const testName = spec.testid || spec.name;
+  const common = {
     id,
     name: spec.name,
-    type: spec.type,
-    autocomplete: spec.autocomplete,
-    required: true,
+    required: !spec.optional,
     'aria-describedby': hintId,
-    autocapitalize: spec.type === 'email' ? 'off' : null,
-    spellcheck: spec.type === 'text' ? null : 'false',
-    'data-testid': `field-${spec.name}`,
-  });
-  if (value) input.value = value;
-  const error = h('p', { class: 'field__error', id: errorId, hidden: true, 'data-testid': `error-${spec.name}` });
+    'data-testid': `field-${testName}`,
+  };
+  let input;
+  if (spec.type === 'select') {
+    input = h('select', { ...common, autocomplete: spec.autocomplete || 'off' }, (spec.options || []).map(option));
+  } else {
+    input = h('input', {
+      ...common,
+      type: spec.type,
+      autocomplete: spec.autocomplete,
+      inputmode: spec.inputmode,
+      maxlength: spec.maxlength,
+      autocapitalize: spec.type === 'email' ? 'off' : null,
+      spellcheck: spec.type === 'text' && !spec.inputmode ? null : 'false',
+    });
+  }
+  if (value !== undefined && value !== null && value !== '') input.value = value;
+  const error = h('p', { class: 'field__error', id: errorId, hidden: true, 'data-testid': `error-${testName}` });
   const element = h('div', { class: 'field' },
-    h('label', { for: id, class: 'field__label', t: spec.label }),
+    h('label', { for: id, class: 'field__label' },
+      h('span', { t: spec.label, params: spec.labelParams }),
+      spec.optional && [' ', h('span', { class: 'field__optional', t: 'field.optional' })]),
     hintId && h('p', { class: 'field__hint', id: hintId, t: spec.hint }),
     input,
     error);
@@ -109,7 +178,7 @@ function fieldRow(spec, value) {
     else input.removeAttribute('aria-describedby');
     if (code) {
       input.setAttribute('aria-invalid', 'true');
-      bind(error, fieldErrorKey(code));
+      bind(error, spec.messages?.[code] || fieldErrorKey(code));
     } else {
       input.removeAttribute('aria-invalid');
       delete error.dataset.i18n;
@@ -119,28 +188,35 @@ function fieldRow(spec, value) {
     element.classList.toggle('field--invalid', Boolean(code));
   }
 
-  return { element, input, setError };
+  return { element, input, setError, spec };
 }
 
-function readValues(fields, inputs) {
-  const data = {};
-  for (const spec of fields) {
-    const raw = inputs.get(spec.name).input.value;
-    // Spaces around an address are typing noise; in a password they are meant.
-    data[spec.name] = spec.type === 'password' ? raw : raw.trim();
-  }
-  return data;
+/** An <option>: its text from the catalogue (`t`), worded per language (`format`), or as is. */
+export function option({ value, t, format, text }) {
+  return h('option', { value, t, format }, t || format ? null : text);
+}
+
+/** A field's value as the API takes it (trimmed, except passwords, whose spaces are meant). */
+export function readValue(spec, input) {
+  const raw = input.value;
+  return spec.type === 'password' ? raw : raw.trim();
 }
 
 /** A field error code like the server's, or null. */
-function checkField(spec, value) {
-  if (value === '') return 'required';
+export function checkField(spec, value) {
+  if (value === '') return spec.optional ? null : 'required';
   if (spec.type === 'email' && !/^[^\s@]+@[^\s@]+$/.test(value)) return 'invalid_email';
+  if (spec.maxlength && [...value].length > spec.maxlength) return 'too_long';
+  if (spec.min !== undefined || spec.max !== undefined) {
+    if (!/^\d+$/.test(value)) return 'invalid_value';
+    const number = Number(value);
+    if ((spec.min !== undefined && number < spec.min) || (spec.max !== undefined && number > spec.max)) return 'invalid_value';
+  }
   if (spec.newPassword) {
-    // The server measures passwords in UTF-8 bytes; measuring the same way keeps both in step.
-    const bytes = new TextEncoder().encode(value).length;
-    if (bytes < PASSWORD_MIN) return 'password_too_short';
-    if (bytes > PASSWORD_MAX) return 'password_too_long';
+    // The server counts characters (Unicode code points), as people do; so does this.
+    const length = [...value].length;
+    if (length < PASSWORD_MIN) return 'password_too_short';
+    if (length > PASSWORD_MAX) return 'password_too_long';
   }
   return null;
 }

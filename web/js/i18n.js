@@ -7,6 +7,7 @@ const STORAGE_KEY = 'openseat.lang';
 
 const catalogues = new Map();
 const boundParams = new WeakMap();
+const formatters = new WeakMap();
 let language = 'en';
 let messages = {};
 let latestRequest = 0;
@@ -69,6 +70,17 @@ export function bind(el, key, params) {
   return el;
 }
 
+/**
+ * Sets `el`'s text to `format(language)` and redoes it when the language changes: for values the
+ * browser words rather than the catalogue (dates, country names).
+ */
+export function bindFormat(el, format) {
+  el.dataset.i18nFormat = '';
+  formatters.set(el, format);
+  el.textContent = format(language);
+  return el;
+}
+
 /** Like `bind`, for attributes: `{ 'aria-label': 'lang.switch' }`. */
 export function bindAttrs(el, attrs) {
   el.dataset.i18nAttr = Object.entries(attrs).map(([attr, key]) => `${attr}:${key}`).join(' ');
@@ -81,6 +93,10 @@ function translateTree(root) {
     el.textContent = t(el.dataset.i18n, boundParams.get(el));
   }
   for (const el of root.querySelectorAll('[data-i18n-attr]')) translateAttrs(el);
+  for (const el of root.querySelectorAll('[data-i18n-format]')) {
+    const format = formatters.get(el);
+    if (format) el.textContent = format(language);
+  }
 }
 
 function translateAttrs(el) {

@@ -1,0 +1,148 @@
+/* fuzz_query.c — query strings through qs_parse, and raw bytes through url_decode.
+ *
+ * Every decoded name and value must be valid UTF-8 and exactly as long as the escapes
+ * imply: a shorter strlen would mean a NUL slipped through and truncated the string,
+ * which later code (SQL parameters, comparisons) would silently act on. The results are
+ * also compared with a small independent decoder, so a wrongly accepted or wrongly
+ * refused input is caught, not just a crash.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/arena.h"
+#include "core/json_write.h"
+#include "core/limits.h"
+#include "core/text.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define CHECK(cond)                                                                  \
+    do {                                                                             \
+        if (!(cond)) {                                                               \
+            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
+            abort();                                                                 \
+        }                                                                            \
+    } while (0)
+
+static int hex(unsigned char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    c |= 0x20;
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+}
+
+/* Reference percent-decoder into out (room for n + 1 bytes); returns the decoded length,
+ * or -1 when the input must be refused: a short or non-hex escape, a NUL (raw or
+ * escaped), or a result that is not UTF-8. */
+static long ref_decode(const char *s, size_t n, bool form, char *out) {
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '%') {
+            if (n - i < 3) return -1;
+            int h = hex((unsigned char)s[i + 1]), l = hex((unsigned char)s[i + 2]);
+            if (h < 0 || l < 0) return -1;
+            c = (unsigned char)(h << 4 | l);
+            i += 2;
+        } else if (c == '+' && form) {
+            c = ' ';
+        }
+        if (c == 0) return -1;
+        out[o++] = (char)c;
+    }
+    out[o] = 0;
+    if (utf8_valid_prefix(out, o) != o) return -1;
+    return (long)o;
+}
+
+/* A decoded string must be valid UTF-8 with no NUL before its expected end. */
+static void check_clean(const char *s, long want_len) {
+    CHECK(s != NULL);
+    size_t n = strlen(s);
+    CHECK((long)n == want_len);
+    CHECK(utf8_valid_prefix(s, n) == n);
+}
+
+static void check_url_decode(arena *a, const char *s, size_t n, bool form) {
+    char *ref = arena_alloc(a, n + 1);
+    long want = ref_decode(s, n, form, ref);
+    char *got = url_decode(a, s, n, form);
+    if (want < 0) {
+        CHECK(got == NULL);
+        return;
+    }
+    check_clean(got, want);
+    CHECK(memcmp(got, ref, (size_t)want) == 0);
+    /* Encoding the result and decoding again gives it back, in either mode. */
+    char *enc = url_encode(a, got);
+    for (const char *p = enc; *p; p++) CHECK(*p != '+' && *p != ' ' && *p != '&' && *p != '=');
+    char *back = url_decode(a, enc, strlen(enc), !form);
+    CHECK(back && strcmp(back, got) == 0);
+}
+
+static void check_qs(arena *a, const char *s, size_t n, int max) {
+    qs q;
+    bool ok = qs_parse(a, s, n, max, &q);
+
+    /* Reference: count pieces, then decode each non-empty one. */
+    int pieces = 1;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] == '&') pieces++;
+    bool want_ok = n == 0 || pieces <= max;
+    int count = 0;
+    char *name = arena_alloc(a, n + 1), *value = arena_alloc(a, n + 1);
+    size_t i = 0;
+    while (want_ok && i < n) {
+        size_t j = i;
+        while (j < n && s[j] != '&') j++;
+        if (j > i) {
+            size_t eq = i;
+            while (eq < j && s[eq] != '=') eq++;
+            long nl = ref_decode(s + i, eq - i, true, name);
+            long vl = eq < j ? ref_decode(s + eq + 1, j - eq - 1, true, value) : (value[0] = 0, 0);
+            if (nl < 0 || vl < 0) {
+                want_ok = false;
+                break;
+            }
+            if (ok) {
+                CHECK(count < q.count);
+                check_clean(q.items[count].name, nl);
+                check_clean(q.items[count].value, vl);
+                CHECK(memcmp(q.items[count].name, name, (size_t)nl) == 0);
+                CHECK(memcmp(q.items[count].value, value, (size_t)vl) == 0);
+                /* qs_get answers with the first parameter of that name. */
+                const char *first = qs_get(&q, q.items[count].name);
+                CHECK(first != NULL);
+                for (int k = 0; k < q.count; k++)
+                    if (strcmp(q.items[k].name, q.items[count].name) == 0) {
+                        CHECK(first == q.items[k].value);
+                        break;
+                    }
+            }
+            count++;
+        }
+        i = j + 1;
+    }
+    if (ok != want_ok)
+        fprintf(stderr, "qs_parse returned %d, reference %d, for %zu bytes (max %d)\n", ok, want_ok, n, max);
+    CHECK(ok == want_ok);
+    if (ok) {
+        CHECK(q.count == count);
+        CHECK(q.count <= max);
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    const char *s = (const char *)data;
+    arena a;
+    arena_init(&a, LIMIT_ARENA_BYTES);
+    check_qs(&a, s, size, LIMIT_QUERY_PARAMS);
+    check_qs(&a, s, size, 3);   /* a small maximum, so the limit path is reached often */
+    check_url_decode(&a, s, size, true);
+    check_url_decode(&a, s, size, false);
+    arena_free(&a);
+    return 0;
+}

@@ -1,0 +1,104 @@
+/* admin.c — operator commands: migrate, backup, outbox. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "cli/cli.h"
+#include "store/store.h"
+
+int cmd_migrate(int argc, char **argv) {
+    config cfg;
+    app a;
+    int rc = cli_open(&a, &cfg, argc, argv, NULL, 0);
+    if (rc) return rc;
+    store_conn *c = store_conn_get(a.st);
+    printf("schema version %d (%s)\n", c ? store_schema_version(c) : -1, store_describe(a.st));
+    store_close(a.st);
+    return 0;
+}
+
+int cmd_backup(int argc, char **argv) {
+    config cfg;
+    app a;
+    char *rest[4];
+    int rc = cli_open(&a, &cfg, argc, argv, rest, 4);
+    if (rc) return rc;
+    if (!rest[0] || rest[1]) {
+        fprintf(stderr, "usage: openseat backup FILE [options]\n");
+        store_close(a.st);
+        return 2;
+    }
+    char err[512];
+    os_err e = store_backup(a.st, rest[0], err, sizeof err);
+    if (e) fprintf(stderr, "openseat: %s\n", err);
+    else printf("backup written to %s\n", rest[0]);
+    store_close(a.st);
+    return e ? 1 : 0;
+}
+
+static void print_time(int64_t t) {
+    if (!t) { printf("%-20s", "-"); return; }
+    char s[32];
+    time_t tt = (time_t)t;
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    strftime(s, sizeof s, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    printf("%-20s", s);
+}
+
+int cmd_outbox(int argc, char **argv) {
+    /* "--all" belongs to the retry sub-command, not to the shared option parser. */
+    static char all[] = "all";
+    for (int i = 2; i < argc; i++)
+        if (!strcmp(argv[i], "--all")) argv[i] = all;
+    config cfg;
+    app a;
+    char *rest[4];
+    int rc = cli_open(&a, &cfg, argc, argv, rest, 4);
+    if (rc) return rc;
+    store_conn *c = store_conn_get(a.st);
+    arena ar;
+    arena_init(&ar, 16u << 20);
+    os_err e = c ? OS_OK : OS_ERR_STORE;
+    if (!e && (!rest[0] || !strcmp(rest[0], "list"))) {
+        outbox_rec *rows;
+        int n = 0;
+        e = st_outbox_list(c, &ar, false, 200, &rows, &n);
+        printf("%-6s %-32s %-18s %-3s %-8s %-20s %-20s %s\n", "id", "recipient", "template", "lng", "attempts",
+               "next attempt", "sent", "last error");
+        for (int i = 0; !e && i < n; i++) {
+            printf("%-6lld %-32s %-18s %-3s %-8lld ", (long long)rows[i].id, rows[i].recipient,
+                   rows[i].template_name, rows[i].language, (long long)rows[i].attempts);
+            print_time(rows[i].sent_at ? 0 : rows[i].next_attempt_at);
+            printf(" ");
+            print_time(rows[i].sent_at);
+            printf(" %s\n", rows[i].last_error ? rows[i].last_error : "");
+        }
+    } else if (!e && !strcmp(rest[0], "retry")) {
+        int64_t id = 0, changed = 0;
+        if (rest[1] && !strcmp(rest[1], "all")) id = 0;
+        else if (rest[1]) {
+            char *end;
+            id = strtoll(rest[1], &end, 10);
+            if (*end || id <= 0) { fprintf(stderr, "openseat: outbox retry: \"%s\" is not an id\n", rest[1]); rc = 2; }
+        } else {
+            fprintf(stderr, "usage: openseat outbox retry ID|--all\n");
+            rc = 2;
+        }
+        if (!rc) {
+            e = st_outbox_retry(c, id, time(NULL), &changed);
+            if (!e) printf("%lld e-mail(s) due now\n", (long long)changed);
+        }
+    } else if (!e) {
+        fprintf(stderr, "usage: openseat outbox [list | retry ID | retry --all]\n");
+        rc = 2;
+    }
+    arena_free(&ar);
+    store_close(a.st);
+    if (e) {
+        fprintf(stderr, "openseat: %s\n", os_err_name(e));
+        return 1;
+    }
+    return rc;
+}
+

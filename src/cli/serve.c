@@ -1,0 +1,54 @@
+/* serve.c — the web server, the mail worker and housekeeping, until SIGTERM/SIGINT. */
+#include <curl/curl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <time.h>
+#include "api/api.h"
+#include "cli/cli.h"
+#include "core/log.h"
+#include "domain/housekeeping.h"
+#include "http/metrics.h"
+#include "http/server.h"
+#include "mail/outbox.h"
+
+int cmd_serve(int argc, char **argv) {
+    config cfg;
+    app a;
+    int rc = cli_open(&a, &cfg, argc, argv, NULL, 0);
+    if (rc) return rc;
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    /* Block the stop signals in every thread; the main thread waits for them below. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    a.metrics = metrics_new(api_routes, api_route_count);
+    char err[512];
+    server *srv = server_start(&a, api_routes, api_route_count, &api_hooks, err, sizeof err);
+    if (!srv) {
+        fprintf(stderr, "openseat: %s\n", err);
+        store_close(a.st);
+        return 1;
+    }
+    a.mail = outbox_start(&a);
+    char port[16];
+    snprintf(port, sizeof port, "%d", server_port(srv));
+    log_event(LOG_INFO, "listening", "address", cfg.bind, "port", port, "url", a.base_url, "database",
+              store_describe(a.st), "mail", cfg.smtp_url ? "smtp" : "maildir", NULL);
+    /* The main thread waits for a stop signal and does housekeeping once a minute. */
+    int sig;
+    struct timespec minute = {60, 0};
+    while ((sig = sigtimedwait(&set, NULL, &minute)) < 0) housekeeping_run(&a);
+    log_event(LOG_INFO, "stopping", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM", NULL);
+    server_stop(srv);
+    outbox_stop(a.mail);
+    metrics_free(a.metrics);
+    store_close(a.st);
+    curl_global_cleanup();
+    log_event(LOG_INFO, "stopped", NULL);
+    return 0;
+}
+
