@@ -5,6 +5,7 @@
 #include "core/secret.h"
 #include "domain/account.h"
 #include "domain/licensing.h"
+#include "domain/partner_access.h"
 
 static const char *const languages[] = {"en", "fr", NULL};
 
@@ -45,6 +46,13 @@ os_err h_session_get(req *r) {
         jw_key(w, "user");
         api_write_user(w, r->user_id, r->user_name, r->user_email, r->user_language, true);
         jw_kstr(w, "csrf_token", r->session_csrf);
+        /* Whether the portal recognizes the user (any role on any agreement), and whether
+         * they may use the Open License partner registration. */
+        op_ctx x;
+        bool recognized = false, partner = false;
+        if (!api_ctx(r, &x)) partner_user_recognized(&x, &recognized, &partner);
+        jw_kbool(w, "recognized", recognized);
+        jw_kbool(w, "partner", partner);
     } else {
         const char *tok = req_cookie(r, CSRF_COOKIE);
         if (!tok || strlen(tok) != SECRET_TOKEN_CHARS) {

@@ -10,6 +10,7 @@
 #include "api.h"
 #include "core/log.h"
 #include "domain/account.h"
+#include "domain/numbers.h"
 
 os_err api_ctx(req *r, op_ctx *x) {
     memset(x, 0, sizeof *x);
@@ -20,6 +21,7 @@ os_err api_ctx(req *r, op_ctx *x) {
     x->now = r->now;
     x->actor_id = r->user_id;
     x->actor_email = r->user_email;
+    x->actor_name = r->user_name;
     x->address = r->client_addr;
     x->request_id = r->request_id;
     return OS_OK;
@@ -78,4 +80,21 @@ static bool csrf_ok(req *r) {
     return cookie && secret_equal(sent, cookie);
 }
 
-const server_hooks api_hooks = {identify, csrf_ok};
+/* No cache: the role is read on every request, so a removed partner is refused at once. */
+static os_err agreement(req *r) {
+    char *lic = arena_alloc(&r->a, LICENSE_DIGITS + 1);
+    const char *p = req_param(r, 0);
+    if (!p || !license_number_normalize(p, lic)) return OS_ERR_NOT_FOUND;
+    store_conn *c = store_conn_get(r->app->st);
+    if (!c) return OS_ERR_BUSY;
+    os_err e = st_agreement_id(c, lic, &r->agreement_id);
+    if (!e) e = st_agreement_role(c, &r->a, r->agreement_id, r->user_id, &r->agreement_role);
+    if (e) {
+        r->agreement_id = 0;
+        return e;
+    }
+    r->agreement_license = lic;
+    return OS_OK;
+}
+
+const server_hooks api_hooks = {identify, csrf_ok, agreement};

@@ -55,8 +55,9 @@ static os_err seed(app *a, arena *ar, const char **tailspin) {
     authno_new(auth);
     authno_format(auth, shown);
     time_t now = time(NULL), later = now + 3 * 365 * 86400;
-    strftime(start, sizeof start, "%Y-%m-%d", gmtime(&now));
-    strftime(end, sizeof end, "%Y-%m-%d", gmtime(&later));
+    struct tm tm;
+    strftime(start, sizeof start, "%Y-%m-%d", gmtime_r(&now, &tm));
+    strftime(end, sizeof end, "%Y-%m-%d", gmtime_r(&later, &tm));
     import_row row = {lic, auth, "Tailspin Toys", "BE", "it@tailspin.example", "Litware Reseller", start, end,
                       "enterprise:10;platforms:3"};
     field_errors fe;

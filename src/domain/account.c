@@ -5,6 +5,7 @@
 #include "core/log.h"
 #include "core/text.h"
 #include "domain/audit.h"
+#include "domain/throttle.h"
 #include "mail/outbox.h"
 
 static const char *uid_text(op_ctx *x, int64_t id) { return arena_printf(x->a, "%lld", (long long)id); }
@@ -93,46 +94,15 @@ os_err account_resend_verification(op_ctx *x, const char *email) {
     return e;
 }
 
-/* Seconds until the oldest failure in the window leaves it, when over the limit. */
-static os_err throttled(op_ctx *x, const char *scope, const char *key, int64_t limit, int64_t *retry_after) {
-    int64_t count, oldest;
-    os_err e = st_auth_failures(x->c, scope, key, x->now - LIMIT_SIGNIN_WINDOW_S, &count, &oldest);
-    if (e) return e;
-    if (count >= limit) {
-        int64_t wait = oldest + LIMIT_SIGNIN_WINDOW_S - x->now;
-        *retry_after = wait > 1 ? wait : 1;
-        return OS_ERR_THROTTLED;
-    }
-    return OS_OK;
-}
-
-/* An attempt is counted as a failure *before* the password is checked, in the same write
- * transaction as the limit check, and withdrawn if it succeeds. Checking first and
- * recording after would let parallel guesses all pass the check while the slow hash runs. */
-typedef struct attempt {
-    int64_t account_row, address_row;
-} attempt;
-
-static os_err reserve_attempt(op_ctx *x, const char *email, attempt *at, int64_t *retry_after) {
-    os_err e = store_tx_begin(x->c);
-    if (e) return e;
-    e = throttled(x, "account", email, LIMIT_SIGNIN_PER_ACCOUNT, retry_after);
-    if (!e && x->address) e = throttled(x, "address", x->address, LIMIT_SIGNIN_PER_ADDRESS, retry_after);
-    if (!e) e = st_auth_failure_add(x->c, "account", email, x->now, &at->account_row);
-    if (!e && x->address) e = st_auth_failure_add(x->c, "address", x->address, x->now, &at->address_row);
-    return store_tx_end(x->c, e);
-}
-
-static void withdraw_attempt(op_ctx *x, const attempt *at) {
-    if (at->account_row) st_auth_failure_delete(x->c, at->account_row);
-    if (at->address_row) st_auth_failure_delete(x->c, at->address_row);
-}
-
 os_err account_signin(op_ctx *x, const char *email, const char *password, const char *user_agent,
                       signin_result *out) {
     memset(out, 0, sizeof *out);
-    attempt at = {0, 0};
-    os_err e = reserve_attempt(x, email, &at, &out->retry_after);
+    const throttle_rule rules[] = {
+        {"account", email, LIMIT_SIGNIN_PER_ACCOUNT, LIMIT_SIGNIN_WINDOW_S},
+        {"address", x->address, LIMIT_SIGNIN_PER_ADDRESS, LIMIT_SIGNIN_WINDOW_S},
+    };
+    throttle_attempt at;
+    os_err e = throttle_reserve(x, rules, 2, &at, &out->retry_after);
     if (e) {
         if (e == OS_ERR_THROTTLED) audit(x, "signin.throttled", "email", email, 0, NULL);
         return e;
@@ -149,7 +119,7 @@ os_err account_signin(op_ctx *x, const char *email, const char *password, const 
         audit(x, "signin.failed", "email", email, 0, json_pairs(x->a, "reason", "wrong_password", NULL));
         return OS_ERR_UNAUTHENTICATED;
     }
-    withdraw_attempt(x, &at);
+    throttle_withdraw(x, &at);
     if (!u.verified_at) return OS_ERR_FORBIDDEN;
 
     char hash[SECRET_HASH_HEX], csrf[SECRET_TOKEN_CHARS + 1];

@@ -15,6 +15,7 @@ typedef struct op_ctx {
     int64_t now;
     int64_t actor_id;            /* 0: anonymous or system */
     const char *actor_email;
+    const char *actor_name;
     const char *address;         /* client address, for audit and throttling */
     const char *request_id;
 } op_ctx;

@@ -9,6 +9,7 @@
 #include "core/text.h"
 #include "domain/audit.h"
 #include "domain/handoff.h"
+#include "domain/partner_access.h"
 #include "mail/outbox.h"
 
 #define AGREEMENT_YEARS 3
@@ -226,6 +227,8 @@ os_err licensing_place_order(op_ctx *x, const order_in *in, field_errors *fe, or
         if (!e) e = st_pool_add(x->c, g.id, lid, in->lines[i].quantity);
     }
     if (!e && new_agreement) e = queue_invitation(x, &g, partner_name, lang);
+    /* The person who placed the order may manage its subscriptions from the start. */
+    if (!e && new_agreement) e = partner_grant_on_order(x, g.id, partner_org);
     if (!e && in->idempotency_key) e = st_idem_put(x->c, x->actor_id, in->idempotency_key, in->request_hash, order_id, x->now);
     if (!e) e = audit(x, new_agreement ? "order.placed" : "order.reorder", "order", id_text(x, order_id), g.id,
                       json_pairs(x->a, "license_number", g.license_number, "po_reference", in->po_reference, NULL));

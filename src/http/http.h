@@ -26,8 +26,12 @@ typedef os_err (*handler_fn)(req *r);
 
 /* Who may call a route. Agreement-scoped roles join this list as the domain grows. */
 typedef enum access_rule {
-    ACCESS_PUBLIC,     /* anyone; a session is read if present */
-    ACCESS_USER,       /* a signed-in, verified user */
+    ACCESS_PUBLIC,           /* anyone; a session is read if present */
+    ACCESS_USER,             /* a signed-in, verified user */
+    /* Agreement-scoped: the route's first {param} is a license number. A user with no
+     * role on it gets 404, so an agreement's existence is never revealed. */
+    ACCESS_AGREEMENT,        /* super admin, admin, or partner with live access */
+    ACCESS_AGREEMENT_SUPER,  /* super admins only (others with a role: 403) */
 } access_rule;
 
 typedef enum body_kind {
@@ -78,6 +82,9 @@ struct req {
     const char *user_email, *user_name, *user_language;
     int64_t session_id;
     const char *session_hash, *session_csrf;
+    /* agreement scope (set by the authorize step on agreement routes) */
+    int64_t agreement_id;
+    const char *agreement_license, *agreement_role;   /* "super_admin" | "admin" | "partner" */
     /* reply */
     int status;
     const char *content_type;

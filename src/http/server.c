@@ -294,9 +294,19 @@ static void run_pipeline(server *s, req *r) {
         problem_reply_status(r, 403, "csrf", "Missing or invalid CSRF token; reload the page and try again");
         return;
     }
-    if (rt->access == ACCESS_USER && r->user_id == 0) {
+    if (rt->access != ACCESS_PUBLIC && r->user_id == 0) {
         problem_reply_status(r, 401, "unauthenticated", "Sign in to continue");
         return;
+    }
+    if (rt->access == ACCESS_AGREEMENT || rt->access == ACCESS_AGREEMENT_SUPER) {
+        if ((e = s->hooks.agreement(r))) {
+            problem_reply(r, e);
+            return;
+        }
+        if (rt->access == ACCESS_AGREEMENT_SUPER && strcmp(r->agreement_role, "super_admin")) {
+            problem_reply_status(r, 403, "forbidden", "Only the agreement's super admins can do this");
+            return;
+        }
     }
     if (rt->body == BODY_JSON) {
         char detail[256];

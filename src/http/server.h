@@ -14,6 +14,9 @@ typedef struct server_hooks {
     os_err (*identify)(req *r);
     /* True when a state-changing request carries the right CSRF token. */
     bool (*csrf_ok)(req *r);
+    /* Resolves r->params[0] to an agreement and the user's role on it; OS_ERR_NOT_FOUND
+     * when there is no such agreement or the user has no role on it. */
+    os_err (*agreement)(req *r);
 } server_hooks;
 
 typedef struct server server;

@@ -176,6 +176,7 @@ typedef struct order_line_rec {
 /* OS_ERR_CONFLICT when the license number or authorization hash already exists. */
 os_err st_agreement_create(store_conn *c, const agreement_rec *in, int64_t now, int64_t *id);
 os_err st_agreement_by_license(store_conn *c, arena *a, const char *license_number, agreement_rec *out);
+os_err st_agreement_by_id(store_conn *c, arena *a, int64_t id, agreement_rec *out);
 /* Adds quantity to a pool, creating it when new. */
 os_err st_pool_add(store_conn *c, int64_t agreement_id, int64_t level_id, int64_t quantity);
 os_err st_pools(store_conn *c, arena *a, int64_t agreement_id, pool_rec **rows, int *n);
@@ -229,5 +230,48 @@ os_err st_idem_put(store_conn *c, int64_t user_id, const char *key, const char *
                    int64_t now);
 /* OS_ERR_CONFLICT when the nonce was used before. */
 os_err st_handoff_nonce_use(store_conn *c, const char *nonce, int64_t now, int64_t expires_at);
+
+/* ---- partner access to the portal ----------------------------------------------------- */
+typedef struct partner_grant_rec {
+    int64_t id, user_id, partner_org_id, granted_at, removed_at;
+    const char *route, *org_name, *user_name, *user_email, *user_language, *removed_by_name;
+} partner_grant_rec;
+
+typedef struct partner_block_rec {
+    int64_t id, partner_org_id, blocked_at;
+    const char *org_name, *blocked_by_name;
+} partner_block_rec;
+
+typedef struct recipient_rec {
+    const char *email, *name, *language;
+} recipient_rec;
+
+/* OS_ERR_CONFLICT when the person already has live access to the agreement. */
+os_err st_partner_grant(store_conn *c, int64_t agreement_id, int64_t user_id, int64_t org_id, const char *route,
+                        int64_t attested_at, int64_t now, int64_t *id);
+os_err st_partner_blocked(store_conn *c, int64_t agreement_id, int64_t org_id, bool *blocked);
+/* Live grants first, then removed ones, newest first. */
+os_err st_partner_grants(store_conn *c, arena *a, int64_t agreement_id, partner_grant_rec **rows, int *n);
+os_err st_partner_grant_get(store_conn *c, arena *a, int64_t agreement_id, int64_t grant_id, partner_grant_rec *out);
+/* Removes every live grant of the organization on the agreement; returns who lost access. */
+os_err st_partner_remove_org(store_conn *c, arena *a, int64_t agreement_id, int64_t org_id, int64_t by, int64_t now,
+                             partner_grant_rec **removed, int *n);
+os_err st_partner_block_add(store_conn *c, int64_t agreement_id, int64_t org_id, int64_t by, int64_t now);
+os_err st_partner_blocks(store_conn *c, arena *a, int64_t agreement_id, partner_block_rec **rows, int *n);
+/* OS_ERR_NOT_FOUND when there is no live block with that id on the agreement. */
+os_err st_partner_block_lift(store_conn *c, int64_t agreement_id, int64_t block_id, int64_t by, int64_t now,
+                             int64_t *org_id);
+
+/* The customer side of an agreement: its order e-mail and its super admins (deduplicated),
+ * with the account's name and language when there is one. */
+os_err st_customer_recipients(store_conn *c, arena *a, int64_t agreement_id, recipient_rec **rows, int *n);
+
+/* The user's role on the agreement: "super_admin", "admin" or "partner" (live access);
+ * OS_ERR_NOT_FOUND when none. Read on every request: a removal takes effect at once. */
+os_err st_agreement_role(store_conn *c, arena *a, int64_t agreement_id, int64_t user_id, const char **role);
+/* Whether the user has any role on any agreement (recognition). */
+os_err st_user_recognized(store_conn *c, int64_t user_id, bool *yes);
+/* The agreement whose license number matches, by id only (no joins). */
+os_err st_agreement_id(store_conn *c, const char *license_number, int64_t *id);
 
 #endif

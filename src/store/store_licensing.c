@@ -4,8 +4,6 @@
 #include "store.h"
 #include "store_util.h"
 
-static void fill_text(arena *a, db_row *r, void *dst) { *(const char **)dst = st_dup(a, r, 0); }
-
 /* ---- organizations, members, levels ---- */
 
 os_err st_org_ensure(store_conn *c, const char *kind, const char *name, const char *country, int64_t now,
@@ -88,20 +86,29 @@ static void fill_agreement(arena *a, db_row *r, void *dst) {
     g->partner_name = st_dup(a, r, 13);
 }
 
-os_err st_agreement_by_license(store_conn *c, arena *a, const char *license_number, agreement_rec *out) {
+#define AGREEMENT_SELECT \
+    "SELECT g.id, g.license_number, g.auth_hash, g.auth_sealed, g.customer_org_id, g.customer_email," \
+    " g.partner_org_id, g.program, g.start_date, g.end_date, g.disabled, co.name, co.country, po.name" \
+    " FROM agreements g JOIN organizations co ON co.id = g.customer_org_id" \
+    " JOIN organizations po ON po.id = g.partner_org_id"
+
+static os_err agreement_one(store_conn *c, arena *a, const char *sql, const db_val *args, int nargs,
+                            agreement_rec *out) {
     agreement_rec *rows;
     int n;
-    os_err e = st_list(c, a,
-                       "SELECT g.id, g.license_number, g.auth_hash, g.auth_sealed, g.customer_org_id,"
-                       " g.customer_email, g.partner_org_id, g.program, g.start_date, g.end_date, g.disabled,"
-                       " co.name, co.country, po.name FROM agreements g"
-                       " JOIN organizations co ON co.id = g.customer_org_id"
-                       " JOIN organizations po ON po.id = g.partner_org_id WHERE g.license_number = ?1",
-                       DB_ARGS(DV_TEXT(license_number)), sizeof(agreement_rec), fill_agreement, (void **)&rows, &n);
+    os_err e = st_list(c, a, sql, args, nargs, sizeof(agreement_rec), fill_agreement, (void **)&rows, &n);
     if (e) return e;
     if (!n) return OS_ERR_NOT_FOUND;
     *out = rows[0];
     return OS_OK;
+}
+
+os_err st_agreement_by_license(store_conn *c, arena *a, const char *license_number, agreement_rec *out) {
+    return agreement_one(c, a, AGREEMENT_SELECT " WHERE g.license_number = ?1", DB_ARGS(DV_TEXT(license_number)), out);
+}
+
+os_err st_agreement_by_id(store_conn *c, arena *a, int64_t id, agreement_rec *out) {
+    return agreement_one(c, a, AGREEMENT_SELECT " WHERE g.id = ?1", DB_ARGS(DV_INT(id)), out);
 }
 
 os_err st_pool_add(store_conn *c, int64_t agreement_id, int64_t level_id, int64_t quantity) {
@@ -144,7 +151,7 @@ os_err st_order_license(store_conn *c, arena *a, int64_t order_id, const char **
     int n;
     os_err e = st_list(c, a, "SELECT g.license_number FROM orders o JOIN agreements g ON g.id = o.agreement_id"
                              " WHERE o.id = ?1",
-                       DB_ARGS(DV_INT(order_id)), sizeof(const char *), fill_text, (void **)&rows, &n);
+                       DB_ARGS(DV_INT(order_id)), sizeof(const char *), st_fill_text, (void **)&rows, &n);
     if (e) return e;
     if (!n) return OS_ERR_NOT_FOUND;
     *license_number = rows[0];
@@ -286,7 +293,7 @@ os_err st_admin_claim_customer(store_conn *c, arena *a, int64_t user_id, const c
                    " SELECT g.id, ?1, 'super_admin', ?3 FROM agreements g WHERE g.customer_email = ?2"
                    " AND NOT EXISTS (SELECT 1 FROM admin_roles ar WHERE ar.agreement_id = g.id AND ar.user_id = ?1)"
                    " RETURNING (SELECT license_number FROM agreements WHERE id = agreement_id)",
-                   DB_ARGS(DV_INT(user_id), DV_TEXT(email), DV_INT(now)), sizeof(const char *), fill_text,
+                   DB_ARGS(DV_INT(user_id), DV_TEXT(email), DV_INT(now)), sizeof(const char *), st_fill_text,
                    (void **)licenses, n);
 }
 
@@ -303,9 +310,11 @@ static void fill_portal(arena *a, db_row *r, void *dst) {
 os_err st_portal_agreements(store_conn *c, arena *a, int64_t user_id, int limit, portal_agreement_rec **rows,
                             int *n) {
     return st_list(c, a,
-                   "SELECT g.license_number, co.name, ar.role, g.start_date, g.end_date, g.disabled"
-                   " FROM admin_roles ar JOIN agreements g ON g.id = ar.agreement_id"
-                   " JOIN organizations co ON co.id = g.customer_org_id WHERE ar.user_id = ?1"
+                   "SELECT g.license_number, co.name, x.role, g.start_date, g.end_date, g.disabled FROM ("
+                   "  SELECT agreement_id, role FROM admin_roles WHERE user_id = ?1"
+                   "  UNION SELECT agreement_id, 'partner' FROM partner_access WHERE user_id = ?1 AND removed_at IS NULL"
+                   "   AND agreement_id NOT IN (SELECT agreement_id FROM admin_roles WHERE user_id = ?1)"
+                   " ) x JOIN agreements g ON g.id = x.agreement_id JOIN organizations co ON co.id = g.customer_org_id"
                    " ORDER BY co.name, g.license_number LIMIT ?2",
                    DB_ARGS(DV_INT(user_id), DV_INT(limit)), sizeof(portal_agreement_rec), fill_portal, (void **)rows,
                    n);

@@ -11,6 +11,9 @@ static inline const char *st_dup(arena *a, db_row *r, int col) {
     return s ? arena_strdup(a, s) : NULL;
 }
 
+/* Row filler for a list of single text columns. */
+static inline void st_fill_text(arena *a, db_row *r, void *dst) { *(const char **)dst = st_dup(a, r, 0); }
+
 /* Collects rows into a growing arena array of `elem`-sized records; `fill` maps one row. */
 typedef void (*row_fill_fn)(arena *a, db_row *r, void *dst);
 typedef struct rows_ud {

@@ -772,3 +772,43 @@ def pytest_runtest_makereport(item, call):
             lines.append(f"server log: {srv.log_path}")
             lines.append(tail(srv.log_path, 25))
         rep.sections.append(("openseat", "\n".join(lines)))
+
+
+# --------------------------------------------------------------------------------------
+# Licensing service center helpers
+
+
+def db_query(server, sql, params=()):
+    """Rows of a read-only query on the server's SQLite database (works while it runs)."""
+    import sqlite3
+    con = sqlite3.connect(f"file:{server.db_path}?mode=ro", uri=True, timeout=10)
+    try:
+        con.execute("PRAGMA busy_timeout = 10000")
+        return con.execute(sql, params).fetchall()
+    finally:
+        con.close()
+
+
+def db_count(server, table, where="1=1", params=()):
+    return db_query(server, f"SELECT COUNT(*) FROM {table} WHERE {where}", params)[0][0]
+
+
+def partner_add(server, org, email_addr, country="FR", admin=False):
+    """`openseat partner add` on the server's data directory (running or not)."""
+    args = ["partner", "add", "--org", org, "--email", email_addr]
+    if country:
+        args += ["--country", country]
+    if admin:
+        args.append("--admin")
+    return server.cli(*args)
+
+
+def new_partner(server, org=None, country="FR", email_addr=None, language=None, name="Alex Morgan"):
+    """A signed-in partner user of `org` (a new organization by default).
+    Returns (client, email, org)."""
+    org = org or "Partner " + unique_email("org").split("@")[0]
+    email_addr = email_addr or unique_email("partner")
+    partner_add(server, org, email_addr, country)
+    c = Client(server)
+    signup_and_verify(c, email_addr, name=name, language=language)
+    return c, email_addr, org

@@ -205,9 +205,9 @@ static void test_str_too_long(void **state) {
 
 static void test_limits_count_characters_not_bytes(void **state) {
     /* Ten accented letters are 20 bytes but ten characters, which is what a user sees. */
-    use_body("{\"ten\": \"\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\","
-             " \"eleven\": \"\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9x\","
-             " \"emoji\": \"\ud83d\ude00\ud83d\ude00\"}");
+    use_body("{\"ten\": \"\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\","
+             " \"eleven\": \"\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9x\","
+             " \"emoji\": \"\\ud83d\\ude00\\ud83d\\ude00\"}");
     const char *v = body_str(&R, "ten", 10, true);
     assert_non_null(v);
     assert_int_equal(strlen(v), 20);

@@ -1,13 +1,17 @@
 // Entry point: finds out who is signed in and which language to speak, then routes.
 
-import { bind, LANGUAGES, preferredLanguage, preloadCatalogue, setLanguage, t } from './i18n.js';
+import { LANGUAGES, preferredLanguage, preloadCatalogue, setLanguage } from './i18n.js';
 import { initHeader, markCurrentPage } from './header.js';
 import { flash, showFlash } from './notice.js';
 import { navigate, startRouter } from './router.js';
 import { currentUser, forgetUser, loadSession } from './session.js';
 import account from './pages/account.js';
 import home from './pages/home.js';
+import { setPageTitle } from './pages/layout.js';
+import license from './pages/license.js';
+import lsc from './pages/lsc.js';
 import notFound from './pages/not-found.js';
+import orderNew from './pages/order-new.js';
 import reset from './pages/reset.js';
 import signin from './pages/signin.js';
 import signup from './pages/signup.js';
@@ -21,24 +25,45 @@ const ROUTES = new Map([
   ['/reset', reset],
   ['/home', home],
   ['/account', account],
+  ['/lsc', lsc],
+  ['/lsc/orders/new', orderNew],
 ]);
 
+// Pages whose path carries a value, e.g. /lsc/licenses/40318275; the value reaches view() as
+// `param` (decoded) and the page's title as {param}.
+const PATTERNS = [
+  [/^\/lsc\/licenses\/([^/]+)$/, license],
+];
+
+function findPage(path) {
+  if (ROUTES.has(path)) return { page: ROUTES.get(path) };
+  for (const [pattern, page] of PATTERNS) {
+    const match = pattern.exec(path);
+    if (!match) continue;
+    try {
+      return { page, param: decodeURIComponent(match[1]) };
+    } catch {
+      break; // a mangled escape: no such page
+    }
+  }
+  return { page: notFound };
+}
+
 const app = document.getElementById('app');
-const title = document.querySelector('title');
 
 function render({ focus }) {
   const path = location.pathname.replace(/\/+$/, '') || '/';
   const user = currentUser();
   if (path === '/') return navigate(user ? '/home' : '/signin', { replace: true, focus });
-  const page = ROUTES.get(path) || notFound;
+  const { page, param } = findPage(path);
   if (page.access === 'user' && !user) {
     // Remember where the user was going; sign-in takes them there afterwards.
     return navigate('/signin', { replace: true, focus, state: { next: path + location.search } });
   }
   if (page.access === 'guest' && user) return navigate('/home', { replace: true, focus });
 
-  app.replaceChildren(page.view({ query: new URLSearchParams(location.search), state: history.state || {} }));
-  bind(title, 'app.pageTitle', { page: () => t(page.title) });
+  setPageTitle(page.title, param === undefined ? undefined : { param });
+  app.replaceChildren(page.view({ query: new URLSearchParams(location.search), state: history.state || {}, param }));
   showFlash();
   markCurrentPage();
   if (focus) {

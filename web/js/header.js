@@ -10,6 +10,7 @@ import { chooseLanguage, currentUser, signOut } from './session.js';
 
 const NAV = [
   { href: '/home', key: 'nav.home' },
+  { href: '/lsc', key: 'nav.lsc' },
   { href: '/account', key: 'nav.account' },
 ];
 
@@ -41,10 +42,14 @@ export function initHeader() {
   showUser();
 }
 
-/** Marks the navigation link of the page being shown (aria-current). */
+/**
+ * Marks the navigation link of the page being shown (aria-current="page"), or of the section it
+ * belongs to ("true": a license's details are part of the licensing center).
+ */
 export function markCurrentPage() {
   for (const link of document.querySelectorAll('.site-nav__link')) {
     if (link.pathname === location.pathname) link.setAttribute('aria-current', 'page');
+    else if (location.pathname.startsWith(`${link.pathname}/`)) link.setAttribute('aria-current', 'true');
     else link.removeAttribute('aria-current');
   }
 }

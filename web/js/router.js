@@ -38,6 +38,7 @@ function followLink(event) {
   if (event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return; // new tab/window
   const link = event.target.closest('a[href]');
   if (!link || link.target || link.hasAttribute('download')) return;
+  if (link.hasAttribute('data-reload')) return; // wants a real page load (e.g. a server redirect)
   const url = new URL(link.href);
   if (url.origin !== location.origin || url.pathname.startsWith('/api/')) return;
   if (url.pathname + url.search === currentKey() && url.hash) return; // in-page anchor

@@ -36,9 +36,11 @@ CREATE TABLE sessions (
 );
 CREATE INDEX sessions_user ON sessions(user_id);
 
+-- Failed attempts that count towards throttles: sign-in per account and per client
+-- address, partner registration per user and per license.
 CREATE TABLE auth_failures (
     id      INTEGER PRIMARY KEY,
-    scope   TEXT NOT NULL CHECK (scope IN ('account', 'address')),
+    scope   TEXT NOT NULL CHECK (scope IN ('account', 'address', 'reg_user', 'reg_license')),
     key     TEXT NOT NULL,
     at      INTEGER NOT NULL
 );

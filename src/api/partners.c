@@ -1,0 +1,148 @@
+/* partners.c — partner registration (New Open license dialog, not-recognized page),
+ * the licensing-center hand-off, and the customer's Partners page. */
+#include <stdlib.h>
+#include <string.h>
+#include "api.h"
+#include "core/limits.h"
+#include "domain/licensing.h"
+#include "domain/partner_access.h"
+
+static const char *const reg_routes[] = {"new_license", "registration", NULL};
+
+/* One reply per outcome; mismatches get one generic message that never names a field. */
+static os_err reply_outcome(req *r, const registration_out *out) {
+    switch (out->outcome) {
+    case REG_GRANTED:
+    case REG_ALREADY: {
+        jw *w = reply_json(r, out->outcome == REG_GRANTED ? 201 : 200);
+        jw_obj(w);
+        jw_kstr(w, "status", out->outcome == REG_GRANTED ? "granted" : "already_registered");
+        jw_kstr(w, "license_number", out->license_number);
+        jw_obj_end(w);
+        return OS_OK;
+    }
+    case REG_NOT_PARTNER:
+        problem_reply_status(r, 403, "not_partner",
+                             "Only people who belong to a partner organization can register for an Open License");
+        return OS_OK;
+    case REG_NO_MATCH:
+        problem_reply_status(r, 422, "no_match", "These details do not match an Open License agreement");
+        return OS_OK;
+    case REG_BLOCKED:
+        problem_reply_status(r, 403, "partner_blocked",
+                             "The customer removed your organization's access to this agreement; only one of "
+                             "their super admins can allow it again");
+        return OS_OK;
+    case REG_WRONG_ACCOUNT:
+        problem_reply_status(r, 403, "wrong_account",
+                             "Sign in with the e-mail address you use in the licensing service center, then "
+                             "follow the link again");
+        return OS_OK;
+    case REG_LINK_INVALID:
+        problem_reply_status(r, 410, "link_invalid",
+                             "This link is invalid, has expired or was already used; open it again from the "
+                             "licensing service center");
+        return OS_OK;
+    case REG_THROTTLED:
+        r->retry_after = out->retry_after;
+        problem_reply_status(r, 429, "throttled", "Too many attempts; wait before trying again");
+        return OS_OK;
+    }
+    return OS_ERR_INTERNAL;
+}
+
+os_err h_partner_register(req *r) {
+    registration_in in = {0};
+    in.authorization_number = body_str(r, "authorization_number", 64, true);
+    in.license_number = body_str(r, "license_number", 32, true);
+    in.customer_email = body_str(r, "customer_email", LIMIT_EMAIL_BYTES, true);
+    in.route = body_enum(r, "route", reg_routes, false);
+    json_t *att = json_object_get(r->json, "attestation");
+    in.attested = json_is_true(att);
+    if (!in.attested)
+        fe_add(&r->fe, "attestation", "required",
+               "Confirm that the customer authorized you to manage these subscriptions");
+    if (fe_any(&r->fe)) return OS_ERR_INVALID;
+    if (!in.route) in.route = "registration";
+    op_ctx x;
+    os_err e = api_ctx(r, &x);
+    if (e) return e;
+    registration_out out;
+    if ((e = partner_register(&x, &in, &out))) return e;
+    return reply_outcome(r, &out);
+}
+
+os_err h_handoff(req *r) {
+    const char *token = body_str(r, "token", 2048, true);
+    if (fe_any(&r->fe)) return OS_ERR_INVALID;
+    op_ctx x;
+    os_err e = api_ctx(r, &x);
+    if (e) return e;
+    registration_out out;
+    if ((e = partner_handoff(&x, token, &out))) return e;
+    return reply_outcome(r, &out);
+}
+
+os_err h_agreement_get(req *r) {
+    op_ctx x;
+    os_err e = api_ctx(r, &x);
+    if (e) return e;
+    agreement_rec g;
+    if ((e = st_agreement_by_id(x.c, &r->a, r->agreement_id, &g))) return e;
+    jw *w = reply_json(r, 200);
+    jw_obj(w);
+    jw_kstr(w, "license_number", g.license_number);
+    jw_key(w, "customer");
+    jw_obj(w);
+    jw_kstr(w, "name", g.customer_name);
+    jw_kstr(w, "country", g.customer_country);
+    jw_obj_end(w);
+    jw_kstr(w, "program", g.program);
+    jw_kstr(w, "start_date", g.start_date);
+    jw_kstr(w, "end_date", g.end_date);
+    jw_kstr(w, "status", licensing_status(g.end_date, g.disabled, r->now));
+    jw_kstr(w, "role", r->agreement_role);
+    jw_obj_end(w);
+    return OS_OK;
+}
+
+os_err h_partners_list(req *r) {
+    op_ctx x;
+    os_err e = api_ctx(r, &x);
+    if (e) return e;
+    return partner_write_list(&x, r->agreement_id, reply_json(r, 200));
+}
+
+static bool path_id(req *r, int i, int64_t *id) {
+    const char *p = req_param(r, i);
+    char *end;
+    if (!p || !*p) return false;
+    long long v = strtoll(p, &end, 10);
+    if (*end || v <= 0) return false;
+    *id = v;
+    return true;
+}
+
+os_err h_partner_remove(req *r) {
+    int64_t id;
+    if (!path_id(r, 1, &id)) return OS_ERR_NOT_FOUND;
+    op_ctx x;
+    os_err e = api_ctx(r, &x);
+    if (e) return e;
+    e = partner_remove(&x, r->agreement_id, id);
+    if (e == OS_ERR_CONFLICT) r->problem_detail = "This partner's access was already removed";
+    if (e) return e;
+    reply_empty(r, 204);
+    return OS_OK;
+}
+
+os_err h_partner_block_lift(req *r) {
+    int64_t id;
+    if (!path_id(r, 1, &id)) return OS_ERR_NOT_FOUND;
+    op_ctx x;
+    os_err e = api_ctx(r, &x);
+    if (e) return e;
+    if ((e = partner_lift_block(&x, r->agreement_id, id))) return e;
+    reply_empty(r, 204);
+    return OS_OK;
+}

@@ -1,0 +1,167 @@
+// Presenting API data: dates and country names worded by the browser for the page language,
+// status badges, data tables, pages that load their content, and the copy button.
+
+import { api, ApiError } from './api.js';
+import { h } from './dom.js';
+import { currentLanguage } from './i18n.js';
+import { clearNotice, notify } from './notice.js';
+import { problemNotice, reportProblem } from './problems.js';
+
+// ISO 3166-1 alpha-2, every assigned code. Names come from the browser (Intl.DisplayNames).
+export const COUNTRIES = ('AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ '
+  + 'BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER '
+  + 'ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM '
+  + 'IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF '
+  + 'MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK '
+  + 'PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD '
+  + 'TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW').split(' ');
+
+const regionNames = new Map();
+
+/** The name of country `code` in `lang` ("France", "Allemagne"), or the code itself. */
+export function countryName(lang, code) {
+  if (!code) return '';
+  try {
+    if (!regionNames.has(lang)) regionNames.set(lang, new Intl.DisplayNames([lang], { type: 'region' }));
+    return regionNames.get(lang).of(code) || code;
+  } catch {
+    return code;
+  }
+}
+
+/** "2025-11-24" (a calendar date, no time zone) worded for `lang`: "Nov 24, 2025", "24 nov. 2025". */
+export function formatDate(lang, iso) {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(iso || '');
+  if (!match) return iso || '';
+  const date = new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])));
+  return new Intl.DateTimeFormat(lang, { dateStyle: 'medium', timeZone: 'UTC' }).format(date);
+}
+
+/** A whole number with the language's grouping: 100,000 / 100 000. */
+export function formatNumber(lang, value) {
+  return typeof value === 'number' ? new Intl.NumberFormat(lang).format(value) : String(value ?? '');
+}
+
+/** An element's content for a date, kept in the page language. */
+export const date = (iso) => ({ format: (lang) => formatDate(lang, iso) });
+export const country = (code) => ({ format: (lang) => countryName(lang, code) });
+export const number = (value) => ({ format: (lang) => formatNumber(lang, value) });
+
+const STATUS = { active: 'lsc.statusActive', expired: 'lsc.statusExpired', disabled: 'lsc.statusDisabled' };
+
+/** An agreement status as a badge; the word says it, the colour only repeats it. */
+export function statusBadge(status) {
+  const key = STATUS[status];
+  return h('span', { class: `badge badge--${key ? status : 'other'}`, t: key, 'data-testid': 'status-badge' }, key ? null : status);
+}
+
+/**
+ * A data table. `columns`: [{ key (header text), cell(row) → node or props for a <td> }].
+ * Narrow screens scroll it sideways inside a focusable region, so keyboards can scroll too.
+ */
+export function dataTable({ labelledBy, columns, rows, testid, rowTestid }) {
+  return h('div', { class: 'table-wrap', role: 'region', tabindex: '0', 'aria-labelledby': labelledBy },
+    h('table', { class: 'table', 'aria-labelledby': labelledBy, 'data-testid': testid },
+      h('thead', {}, h('tr', {}, columns.map((c) => h('th', { scope: 'col', class: c.numeric ? 'num' : null, t: c.key })))),
+      h('tbody', {}, rows.map((row) => h('tr', { 'data-testid': rowTestid && rowTestid(row) },
+        columns.map((c, i) => {
+          const content = c.cell(row);
+          const props = { class: c.numeric ? 'num' : null };
+          if (i === 0) return content instanceof Node ? h('th', { scope: 'row', ...props }, content) : h('th', { scope: 'row', ...props, ...content });
+          return content instanceof Node ? h('td', props, content) : h('td', { ...props, ...content });
+        }))))));
+}
+
+/** An authorization number ("ABCDE-FGHJ-KMNPQ") with a button that copies it. */
+export function authorizationNumber(value) {
+  const grouped = groupAuthorization(value);
+  const button = h('button', {
+    type: 'button',
+    class: 'button button--small',
+    'data-testid': 'copy-authorization',
+    onclick: () => copyText(grouped),
+  }, h('span', { t: 'lsc.copy' }), ' ', h('span', { class: 'visually-hidden', t: 'lsc.copyWhat' }));
+  return h('span', { class: 'copyable' },
+    h('code', { class: 'code', 'data-testid': 'authorization-number' }, grouped),
+    button);
+}
+
+/** The grouped display form: 14 characters as 5-4-5; anything else as it came. */
+export function groupAuthorization(value) {
+  const plain = String(value || '').replace(/[\s.-]/g, '').toUpperCase();
+  if (plain.length !== 14) return String(value || '');
+  return `${plain.slice(0, 5)}-${plain.slice(5, 9)}-${plain.slice(9)}`;
+}
+
+async function copyText(text) {
+  try {
+    await navigator.clipboard.writeText(text);
+    notify({ kind: 'success', key: 'lsc.copied', params: { value: text } });
+  } catch {
+    // No clipboard (a page not served over HTTPS, or permission refused): say how to do it by hand.
+    notify({ kind: 'info', key: 'lsc.copyFailed', params: { value: text } });
+  }
+}
+
+/**
+ * The part of a page that shows data from the API. Shows "Loading…" (and marks itself busy)
+ * until `load()` resolves, then `show(data)`'s content. A failure goes to the status line with a
+ * retry button, unless `onProblem(err)` returns content to show instead, or true when it has
+ * dealt with the failure itself (e.g. by showing a not-found view in place of the page).
+ * The data is fetched again when the user's language changes (names come from the server in it).
+ */
+export function loadingSection({ load, show, onProblem, testid }) {
+  const section = h('div', { class: 'loading-section', 'data-testid': testid, 'aria-busy': 'true' },
+    h('p', { class: 'loading', t: 'lsc.loading' }));
+  let shownLanguage = currentLanguage();
+
+  async function run() {
+    section.setAttribute('aria-busy', 'true');
+    try {
+      const data = await load();
+      if (!section.isConnected) return; // the user has moved on
+      section.replaceChildren(...[show(data)].flat().filter(Boolean));
+    } catch (err) {
+      if (!section.isConnected) return;
+      const instead = onProblem && onProblem(err);
+      if (instead === true) return;
+      if (instead) {
+        section.replaceChildren(...[instead].flat());
+      } else {
+        section.replaceChildren(h('p', { class: 'loading', t: 'lsc.loadFailed' }));
+        if (err instanceof ApiError && err.code !== 'unauthenticated') {
+          notify({ ...problemNotice(err), action: { key: 'lsc.retry', onClick: retry } });
+        } else {
+          reportProblem(err);
+        }
+      }
+    } finally {
+      section.removeAttribute('aria-busy');
+    }
+  }
+
+  function retry() {
+    clearNotice();
+    section.replaceChildren(h('p', { class: 'loading', t: 'lsc.loading' }));
+    run();
+  }
+
+  // The saved language arrives with the user object once the server has it.
+  const onUser = (event) => {
+    if (!section.isConnected) {
+      document.removeEventListener('openseat:user', onUser);
+      return;
+    }
+    const lang = event.detail?.language;
+    if (lang && lang !== shownLanguage) {
+      shownLanguage = lang;
+      run();
+    }
+  };
+  document.addEventListener('openseat:user', onUser);
+  run();
+  return section;
+}
+
+/** GET helper for the pages: '/lsc/relationships' → the parsed body. */
+export const fetchJson = (path) => api('GET', path);
