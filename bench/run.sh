@@ -119,7 +119,8 @@ write_nginx_conf() {
     # Everything nginx writes lives in the temp dir, so it runs without root; "daemon off"
     # keeps it a child of this script, stopped by the EXIT trap. keepalive_requests is
     # raised because openseat never closes a keep-alive connection on its own; nginx's
-    # default (1000) would make wrk reconnect and understate nginx.
+    # default (1000) would make wrk reconnect and understate nginx. reuseport spreads the
+    # connections evenly over both workers, for the same reason.
     cat >"$WORK/nginx/nginx.conf" <<EOF
 daemon off;
 worker_processes 2;

@@ -134,7 +134,7 @@ int config_load(config *c, int argc, char **argv, int first, char **rest, size_t
         }
         if (set(c, o, val, "flag", err, errlen)) return -1;
     }
-    if (rest) rest[nrest] = NULL;
+    if (rest && rest_max) rest[nrest] = NULL;
     static const char *const tls[] = {"try", "required", "none", NULL};
     static const char *const sec[] = {"auto", "always", "never", NULL};
     static const char *const lvl[] = {"debug", "info", "warn", "error", NULL};

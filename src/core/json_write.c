@@ -14,25 +14,29 @@ static bool live(jw *w) {
     return true;
 }
 
-/* Comma and nesting bookkeeping before any value. */
-static void before_value(jw *w) {
-    if (w->after_key) { w->after_key = false; return; }
+/* Comma and nesting bookkeeping before any value. Inside an object a value must follow
+ * a key; at the top level only one value may be written. */
+static bool before_value(jw *w) {
+    if (w->after_key) { w->after_key = false; return true; }
+    if (w->is_obj[w->depth] || (w->depth == 0 && !w->first[0])) { w->error = true; return false; }
     if (!w->first[w->depth]) buf_putc(w->out, ',');
     w->first[w->depth] = false;
+    return true;
 }
 
 static void open(jw *w, char c) {
     if (!live(w)) return;
     if (w->depth >= LIMIT_JSON_DEPTH) { w->error = true; return; }
-    before_value(w);
+    if (!before_value(w)) return;
     buf_putc(w->out, c);
     w->depth++;
     w->first[w->depth] = true;
+    w->is_obj[w->depth] = c == '{';
 }
 
 static void close_(jw *w, char c) {
     if (!live(w)) return;
-    if (w->depth == 0 || w->after_key) { w->error = true; return; }
+    if (w->depth == 0 || w->after_key || w->is_obj[w->depth] != (c == '}')) { w->error = true; return; }
     w->depth--;
     buf_putc(w->out, c);
 }
@@ -96,16 +100,16 @@ static void put_string(jw *w, const char *s, size_t n) {
 
 void jw_key(jw *w, const char *key) {
     if (!live(w)) return;
-    if (w->depth == 0 || w->after_key) { w->error = true; return; }
-    before_value(w);
+    if (w->depth == 0 || w->after_key || !w->is_obj[w->depth]) { w->error = true; return; }
+    if (!w->first[w->depth]) buf_putc(w->out, ',');
+    w->first[w->depth] = false;
     put_string(w, key, strlen(key));
     buf_putc(w->out, ':');
     w->after_key = true;
 }
 
 void jw_strn(jw *w, const char *s, size_t n) {
-    if (!live(w)) return;
-    before_value(w);
+    if (!live(w) || !before_value(w)) return;
     put_string(w, s, n);
 }
 
@@ -115,26 +119,22 @@ void jw_str(jw *w, const char *s) {
 }
 
 void jw_int(jw *w, int64_t v) {
-    if (!live(w)) return;
-    before_value(w);
+    if (!live(w) || !before_value(w)) return;
     buf_printf(w->out, "%" PRId64, v);
 }
 
 void jw_bool(jw *w, bool v) {
-    if (!live(w)) return;
-    before_value(w);
+    if (!live(w) || !before_value(w)) return;
     buf_puts(w->out, v ? "true" : "false");
 }
 
 void jw_null(jw *w) {
-    if (!live(w)) return;
-    before_value(w);
+    if (!live(w) || !before_value(w)) return;
     buf_puts(w->out, "null");
 }
 
 void jw_raw(jw *w, const char *json) {
-    if (!live(w)) return;
-    before_value(w);
+    if (!live(w) || !before_value(w)) return;
     buf_puts(w->out, json);
 }
 

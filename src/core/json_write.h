@@ -20,6 +20,7 @@ typedef struct jw {
     buf *out;
     int depth;
     bool first[LIMIT_JSON_DEPTH + 1];  /* nothing written yet at this level */
+    bool is_obj[LIMIT_JSON_DEPTH + 1]; /* level is an object (keys required) or an array */
     bool after_key;
     bool error;
 } jw;

@@ -110,10 +110,11 @@ bool qs_parse(arena *a, const char *query, size_t len, int max, qs *out) {
     out->items = NULL;
     out->count = 0;
     if (!query || len == 0) return true;
-    int cap = 1;
-    for (size_t i = 0; i < len; i++) if (query[i] == '&') cap++;
+    int cap = 0;   /* non-empty segments: "a=1&&b=2" holds two parameters */
+    for (size_t i = 0; i < len; i++)
+        if (query[i] != '&' && (i == 0 || query[i - 1] == '&')) cap++;
     if (cap > max) return false;
-    out->items = arena_alloc(a, sizeof(qs_param) * (size_t)cap);
+    out->items = arena_alloc(a, sizeof(qs_param) * (size_t)(cap ? cap : 1));
     size_t i = 0;
     while (i <= len) {
         size_t j = i;

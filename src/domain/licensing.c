@@ -197,7 +197,7 @@ os_err licensing_place_order(op_ctx *x, const order_in *in, field_errors *fe, or
         if (e != OS_ERR_NOT_FOUND) return store_tx_end(x->c, e);
         e = OS_OK;
     }
-    agreement_rec g;
+    agreement_rec g = {0};
     int64_t partner_org = orgs[0].id;
     const char *partner_name = orgs[0].name;
     bool new_agreement = !in->license_number;
@@ -216,7 +216,7 @@ os_err licensing_place_order(op_ctx *x, const order_in *in, field_errors *fe, or
                 break;
             }
     }
-    const char *lang = invitation_language(in->language, new_agreement ? in->customer_country : g.customer_country);
+    const char *lang = e ? "en" : invitation_language(in->language, new_agreement ? in->customer_country : g.customer_country);
     int64_t order_id = 0;
     if (!e) e = st_order_create(x->c, g.id, partner_org, x->actor_id, g.customer_email, in->po_reference, lang, x->now,
                                 &order_id);

@@ -41,6 +41,12 @@ os_err body_parse_json(const char *data, size_t len, json_t **out, char *detail,
         snprintf(detail, detail_len, "the JSON nests deeper than %d levels", LIMIT_JSON_DEPTH);
         return OS_ERR_INVALID;
     }
+    size_t k = 0;
+    while (k < len && (data[k] == ' ' || data[k] == '\t' || data[k] == '\r' || data[k] == '\n')) k++;
+    if (k < len && data[k] != '{' && data[k] != '[') {
+        snprintf(detail, detail_len, "the request body must be a JSON object");
+        return OS_ERR_INVALID;
+    }
     json_error_t je;
     json_t *j = json_loadb(data, len, JSON_REJECT_DUPLICATES, &je);
     if (!j) {
@@ -117,11 +123,12 @@ const char *body_str_raw(req *r, const char *field, size_t min, size_t max, bool
 const char *body_email(req *r, const char *field, bool required) {
     const char *s = raw_field(r, field, required);
     if (!s) return NULL;
-    const char *e = email_normalize(&r->a, s);
-    if (!e) {
-        if (!*text_trim(&r->a, s) && required) fe_add(&r->fe, field, "required", "This field is required");
-        else fe_add(&r->fe, field, "invalid_email", "Enter a valid e-mail address");
+    if (!*text_trim(&r->a, s)) {   /* blank counts as absent, as for other text fields */
+        if (required) fe_add(&r->fe, field, "required", "This field is required");
+        return NULL;
     }
+    const char *e = email_normalize(&r->a, s);
+    if (!e) fe_add(&r->fe, field, "invalid_email", "Enter a valid e-mail address");
     return e;
 }
 

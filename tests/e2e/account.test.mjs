@@ -8,108 +8,25 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { ARTIFACTS, startEnvironment, stepper } from './lib/harness.mjs';
 import { readMaildir, textOf } from './lib/mail.mjs';
-import { freePort, portOpen, startProcess, waitFor } from './lib/processes.mjs';
-
-const here = path.dirname(fileURLToPath(import.meta.url));
-const BIN = process.env.OPENSEAT_BIN ? path.resolve(process.env.OPENSEAT_BIN) : path.resolve(here, '../../build/openseat-test');
-const WEB_DIR = process.env.OPENSEAT_WEB_DIR ? path.resolve(process.env.OPENSEAT_WEB_DIR) : null;
-const ARTIFACTS = path.join(here, 'artifacts');
+import { waitFor } from './lib/processes.mjs';
 
 const USER = { name: 'Ada Lovelace', email: 'ada@example.com', password: 'correct horse battery staple' };
 
-let tmp;
-let smtp;
-let server;
-let baseUrl;
-let maildir;
-let context;
+let env;
 let page;
-const offsite = []; // requests that went anywhere but 127.0.0.1
-const consoleErrors = []; // console errors, uncaught exceptions (CSP violations show up here)
-// Chromium logs every 4xx answer as a console error. Steps that provoke one on purpose list the
-// statuses they expect here; those lines, and only those, are not counted as errors.
-let expectedStatuses = [];
+let baseUrl;
 
 before(async () => {
-  await fs.access(BIN).catch(() => {
-    throw new Error(`server binary ${BIN} not found: build it (make build/openseat-test) or set OPENSEAT_BIN`);
-  });
-  tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'openseat-e2e-'));
-  maildir = path.join(tmp, 'mail');
-  await fs.mkdir(ARTIFACTS, { recursive: true });
-
-  const smtpPort = await freePort();
-  smtp = startProcess('smtp sink', '/usr/bin/python3',
-    ['-m', 'aiosmtpd', '-n', '-l', `127.0.0.1:${smtpPort}`, '-c', 'aiosmtpd.handlers.Mailbox', maildir]);
-  await waitFor('the SMTP sink', () => portOpen(smtpPort), { process: smtp });
-
-  const port = await freePort();
-  baseUrl = `http://127.0.0.1:${port}`;
-  const args = ['serve', '--port', String(port), '--data', path.join(tmp, 'data'),
-    '--smtp-url', `smtp://127.0.0.1:${smtpPort}`, '--base-url', baseUrl,
-    '--argon2-ops', '1', '--argon2-mem-kib', '8', '--mail-poll-ms', '100'];
-  if (WEB_DIR) args.push('--web-dir', WEB_DIR);
-  server = startProcess('openseat', BIN, args);
-  await waitFor(`${baseUrl}/healthz`, async () => (await fetch(`${baseUrl}/healthz`)).ok, { process: server });
-
-  context = await chromium.launchPersistentContext(path.join(tmp, 'profile'), {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    locale: 'en-US', // the UI follows the browser language when nothing was chosen yet
-    viewport: { width: 1100, height: 760 },
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  context.setDefaultTimeout(10000);
-  context.on('request', (request) => {
-    const url = new URL(request.url());
-    if (['data:', 'blob:', 'about:'].includes(url.protocol)) return;
-    if (url.hostname !== '127.0.0.1') offsite.push(request.url());
-  });
-  page = context.pages()[0] || await context.newPage();
-  page.on('console', (message) => {
-    if (message.type() !== 'error') return;
-    const status = /^Failed to load resource: the server responded with a status of (\d{3})/.exec(message.text());
-    if (status && expectedStatuses.includes(Number(status[1]))) return;
-    consoleErrors.push(`${message.text()} (${message.location().url})`);
-  });
-  page.on('pageerror', (error) => consoleErrors.push(`uncaught: ${error.message}`));
+  env = await startEnvironment();
+  ({ page, baseUrl } = env);
 });
 
-after(async () => {
-  await context?.close();
-  const status = await server?.stop();
-  await smtp?.stop();
-  if (server) {
-    // The test binary is built with sanitizers: a report at exit is a server bug worth seeing.
-    const output = server.output();
-    if (/AddressSanitizer|LeakSanitizer|runtime error:/.test(output)) {
-      process.exitCode = 1;
-      console.error(`openseat sanitizer report (exit ${JSON.stringify(status)}):\n${output}`);
-    }
-  }
-  if (tmp && !process.env.OPENSEAT_E2E_KEEP) await fs.rm(tmp, { recursive: true, force: true });
-});
+after(() => env?.stop());
 
-// The steps share one browser session, so once one fails the rest would only add noise.
-let failed = false;
-function step(name, fn) {
-  test(name, async (t) => {
-    if (failed) return t.skip('an earlier step failed');
-    try {
-      await fn(t);
-    } catch (err) {
-      failed = true;
-      throw err;
-    }
-  });
-}
+const step = stepper();
 
 const heading = () => page.getByRole('heading', { level: 1 });
 const status = () => page.getByTestId('status');
@@ -119,10 +36,10 @@ let verifyLink;
 /** The link of the newest verification mail to USER, once there are `count` of them. */
 async function verificationLink(count) {
   const mails = await waitFor(`verification mail #${count}`, async () => {
-    const found = (await readMaildir(maildir))
+    const found = (await readMaildir(env.maildir))
       .filter((m) => (m.headers.get('to') || '').includes(USER.email) && /\/verify\?token=/.test(textOf(m)));
     return found.length >= count && found;
-  }, { process: server });
+  }, { process: env.server });
   const text = textOf(mails[mails.length - 1]);
   const match = /(https?:\/\/\S+?\/verify\?token=[^\s<>"')\]]+)/.exec(text);
   assert.ok(match, `no verification link in:\n${text}`);
@@ -131,14 +48,7 @@ async function verificationLink(count) {
 }
 
 /** Runs `fn` while the listed HTTP error statuses are expected in the console. */
-async function expectingStatuses(statuses, fn) {
-  expectedStatuses = statuses;
-  try {
-    await fn();
-  } finally {
-    expectedStatuses = [];
-  }
-}
+const expectingStatuses = (statuses, fn) => env.expecting(statuses, fn);
 
 step('signing up sends a verification mail', async () => {
   await page.goto(`${baseUrl}/signup`);
@@ -232,9 +142,9 @@ step('signing out leads back to the sign-in page', async () => {
 });
 
 test('no request left 127.0.0.1', () => {
-  assert.deepEqual(offsite, []);
+  assert.deepEqual(env.offsite, []);
 });
 
 test('no console errors (CSP violations included)', () => {
-  assert.deepEqual(consoleErrors, []);
+  assert.deepEqual(env.consoleErrors, []);
 });

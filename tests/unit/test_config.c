@@ -260,6 +260,15 @@ static void test_first_skips_arguments(void **state) {
     assert_int_equal(C.port, 8181);
 }
 
+static void test_blank_arguments_skipped(void **state) {
+    /* A command that consumed its own options blanks them out of argv; the blanks are
+     * neither positional arguments nor errors. */
+    char blank1[] = "", blank2[] = "";
+    char *argv[] = {"openseat", blank1, "--port=8282", blank2};
+    assert_int_equal(load(ARGC(argv), argv), 0);
+    assert_int_equal(C.port, 8282);
+}
+
 static void test_usage_lists_every_flag(void **state) {
     char *text = NULL;
     size_t len = 0;
@@ -293,6 +302,7 @@ int main(void) {
         T(test_empty_data_refused),
         T(test_positional_args),
         T(test_first_skips_arguments),
+        T(test_blank_arguments_skipped),
         T(test_usage_lists_every_flag),
     };
 #undef T

@@ -149,8 +149,9 @@ function orderForm(onPlaced) {
     line.element.remove();
     renumber();
     bind(linesAnnouncer, 'order.lineRemoved', { n: index + 1 });
-    // Keep the focus near where it was: the line that took this one's place, else the add button.
-    (lines[index]?.level.input || lines[index - 1]?.remove || addButton).focus();
+    // Keep the focus near where it was: the line that took this one's place, else the add button
+    // (shown again, since there is now room for a line).
+    (lines[index]?.level.input || addButton).focus();
   }
 
   // Names follow positions (lines[0].level …) so the server's field errors land on the right line.
