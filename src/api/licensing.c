@@ -155,15 +155,7 @@ os_err h_order_create(req *r) {
     jw_kint(w, "id", out.order_id);
     jw_kstr(w, "license_number", out.license_number);
     jw_kbool(w, "replayed", out.replayed);
-    jw_key(w, "lines");
-    jw_arr(w);
-    for (int i = 0; i < nlines; i++) {
-        jw_obj(w);
-        jw_kstr(w, "level", lines[i].level_code);
-        jw_kint(w, "quantity", lines[i].quantity);
-        jw_obj_end(w);
-    }
-    jw_arr_end(w);
+    licensing_write_lines(w, lines, nlines, 0);
     jw_obj_end(w);
     jw_key(w, "agreement");
     if ((e = licensing_write_license(&x, out.license_number, w))) return e;

@@ -91,16 +91,7 @@ os_err h_agreement_get(req *r) {
     if ((e = st_agreement_by_id(x.c, &r->a, r->agreement_id, &g))) return e;
     jw *w = reply_json(r, 200);
     jw_obj(w);
-    jw_kstr(w, "license_number", g.license_number);
-    jw_key(w, "customer");
-    jw_obj(w);
-    jw_kstr(w, "name", g.customer_name);
-    jw_kstr(w, "country", g.customer_country);
-    jw_obj_end(w);
-    jw_kstr(w, "program", g.program);
-    jw_kstr(w, "start_date", g.start_date);
-    jw_kstr(w, "end_date", g.end_date);
-    jw_kstr(w, "status", licensing_status(g.end_date, g.disabled, r->now));
+    licensing_write_head(w, &g, r->now);
     jw_kstr(w, "role", r->agreement_role);
     jw_obj_end(w);
     return OS_OK;

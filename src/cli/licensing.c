@@ -1,10 +1,8 @@
 /* licensing.c — operator commands for the licensing center: partner add, import. */
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include "cli/cli.h"
+#include "core/file.h"
 #include "core/text.h"
 #include "domain/licensing.h"
 #include "io/csv.h"
@@ -57,31 +55,6 @@ int cmd_partner(int argc, char **argv) {
     return rc;
 }
 
-static char *read_file(arena *a, const char *path, size_t *len, char *err, size_t errlen) {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-        snprintf(err, errlen, "cannot read %s", path);
-        if (fd >= 0) close(fd);
-        return NULL;
-    }
-    if (st.st_size > IMPORT_MAX_BYTES) {
-        snprintf(err, errlen, "%s is larger than %d MB", path, IMPORT_MAX_BYTES >> 20);
-        close(fd);
-        return NULL;
-    }
-    char *d = arena_alloc(a, (size_t)st.st_size + 1);
-    size_t got = 0;
-    while (got < (size_t)st.st_size) {
-        ssize_t n = read(fd, d + got, (size_t)st.st_size - got);
-        if (n <= 0) break;
-        got += (size_t)n;
-    }
-    close(fd);
-    *len = got;
-    return d;
-}
-
 static const char *const import_columns[] = {"license_number", "authorization_number", "customer_name",
                                              "customer_country", "customer_email", "partner_name",
                                              "start_date", "end_date", "lines", NULL};
@@ -103,8 +76,11 @@ int cmd_import(int argc, char **argv) {
     char err[512];
     size_t len = 0;
     csv_table t;
-    char *data = read_file(&ar, rest[1], &len, err, sizeof err);
-    os_err e = data ? csv_read(&ar, data, len, IMPORT_MAX_ROWS, &t, err, sizeof err) : OS_ERR_IO;
+    char *data = NULL;
+    os_err e = file_read(&ar, rest[1], IMPORT_MAX_BYTES, &data, &len);
+    if (e) snprintf(err, sizeof err, "cannot read %s: %s", rest[1],
+                    e == OS_ERR_TOO_LARGE ? "larger than the import limit" : "no such file");
+    else e = csv_read(&ar, data, len, IMPORT_MAX_ROWS, &t, err, sizeof err);
     int col[9];
     for (int i = 0; !e && import_columns[i]; i++)
         if ((col[i] = csv_column(&t, import_columns[i])) < 0) {

@@ -117,7 +117,13 @@ static os_err create_agreement(op_ctx *x, const order_in *in, int64_t partner_or
         if (e) return e;
         if (tries > 20) return OS_ERR_CONFLICT;
     }
-    authno_new(authno);
+    for (int tries = 0;; tries++) {
+        bool taken = false;
+        authno_new(authno);
+        if ((e = st_authno_taken(x->c, authno_hash(x, authno), &taken))) return e;
+        if (!taken) break;
+        if (tries > 20) return OS_ERR_CONFLICT;
+    }
     *g = (agreement_rec){
         .license_number = arena_strdup(x->a, lic),
         .auth_hash = authno_hash(x, authno),
@@ -252,6 +258,30 @@ static void write_date_fields(jw *w, const char *start, const char *end, bool di
     jw_kstr(w, "status", licensing_status(end, disabled, now));
 }
 
+void licensing_write_head(jw *w, const agreement_rec *g, int64_t now) {
+    jw_kstr(w, "license_number", g->license_number);
+    jw_kstr(w, "program", g->program);
+    jw_key(w, "customer");
+    jw_obj(w);
+    jw_kstr(w, "name", g->customer_name);
+    jw_kstr(w, "country", g->customer_country);
+    jw_obj_end(w);
+    write_date_fields(w, g->start_date, g->end_date, g->disabled, now);
+}
+
+void licensing_write_lines(jw *w, const order_line_rec *lines, int n, int64_t order_id) {
+    jw_key(w, "lines");
+    jw_arr(w);
+    for (int k = 0; k < n; k++) {
+        if (order_id && lines[k].order_id != order_id) continue;
+        jw_obj(w);
+        jw_kstr(w, "level", lines[k].level_code);
+        jw_kint(w, "quantity", lines[k].quantity);
+        jw_obj_end(w);
+    }
+    jw_arr_end(w);
+}
+
 os_err licensing_write_license(op_ctx *x, const char *license_number, jw *w) {
     agreement_rec g;
     os_err e = st_agreement_by_license(x->c, x->a, license_number, &g);
@@ -275,19 +305,12 @@ os_err licensing_write_license(op_ctx *x, const char *license_number, jw *w) {
     const char *lang = st_user_by_id(x->c, x->a, x->actor_id, &me) == OS_OK ? me.language : "en";
 
     jw_obj(w);
-    jw_kstr(w, "license_number", g.license_number);
-    jw_kstr(w, "program", g.program);
-    jw_key(w, "customer");
-    jw_obj(w);
-    jw_kstr(w, "name", g.customer_name);
-    jw_kstr(w, "country", g.customer_country);
-    jw_obj_end(w);
+    licensing_write_head(w, &g, x->now);
     jw_kstr(w, "customer_email", g.customer_email);
     jw_key(w, "partner");
     jw_obj(w);
     jw_kstr(w, "name", g.partner_name);
     jw_obj_end(w);
-    write_date_fields(w, g.start_date, g.end_date, g.disabled, x->now);
     jw_kstr(w, "relation", is_partner ? "partner" : "customer");
     /* Both relations are entitled to the number: the placing partner and the customer. */
     jw_kstr(w, "authorization_number", authno_display(x, g.auth_sealed));
@@ -312,16 +335,7 @@ os_err licensing_write_license(op_ctx *x, const char *license_number, jw *w) {
         jw_kstr(w, "placed_by", orders[i].placed_by_name ? orders[i].placed_by_name : orders[i].partner_name);
         jw_kstr(w, "partner", orders[i].partner_name);
         jw_kstr(w, "po_reference", orders[i].po_reference);
-        jw_key(w, "lines");
-        jw_arr(w);
-        for (int k = 0; k < nlines; k++) {
-            if (lines[k].order_id != orders[i].id) continue;
-            jw_obj(w);
-            jw_kstr(w, "level", lines[k].level_code);
-            jw_kint(w, "quantity", lines[k].quantity);
-            jw_obj_end(w);
-        }
-        jw_arr_end(w);
+        licensing_write_lines(w, lines, nlines, orders[i].id);
         jw_obj_end(w);
     }
     jw_arr_end(w);
@@ -342,11 +356,8 @@ os_err licensing_write_license(op_ctx *x, const char *license_number, jw *w) {
     return OS_OK;
 }
 
-os_err licensing_write_relationships(op_ctx *x, jw *w) {
-    relation_rec *rows;
-    int n;
-    os_err e = st_lsc_relationships(x->c, x->a, x->actor_id, x->actor_email, LIST_MAX, &rows, &n);
-    if (e) return e;
+/* {"agreements":[{license_number, customer{name,country}, program, dates, status, <tag_key>}]} */
+static void write_summaries(op_ctx *x, const agreement_summary_rec *rows, int n, const char *tag_key, jw *w) {
     jw_obj(w);
     jw_key(w, "agreements");
     jw_arr(w);
@@ -360,36 +371,27 @@ os_err licensing_write_relationships(op_ctx *x, jw *w) {
         jw_obj_end(w);
         jw_kstr(w, "program", rows[i].program);
         write_date_fields(w, rows[i].start_date, rows[i].end_date, rows[i].disabled, x->now);
-        jw_kstr(w, "relation", rows[i].relation);
+        jw_kstr(w, tag_key, rows[i].tag);
         jw_obj_end(w);
     }
     jw_arr_end(w);
     jw_obj_end(w);
-    return OS_OK;
+}
+
+os_err licensing_write_relationships(op_ctx *x, jw *w) {
+    agreement_summary_rec *rows;
+    int n;
+    os_err e = st_lsc_relationships(x->c, x->a, x->actor_id, x->actor_email, LIST_MAX, &rows, &n);
+    if (!e) write_summaries(x, rows, n, "relation", w);
+    return e;
 }
 
 os_err licensing_write_portal_agreements(op_ctx *x, jw *w) {
-    portal_agreement_rec *rows;
+    agreement_summary_rec *rows;
     int n;
     os_err e = st_portal_agreements(x->c, x->a, x->actor_id, LIST_MAX, &rows, &n);
-    if (e) return e;
-    jw_obj(w);
-    jw_key(w, "agreements");
-    jw_arr(w);
-    for (int i = 0; i < n; i++) {
-        jw_obj(w);
-        jw_kstr(w, "license_number", rows[i].license_number);
-        jw_key(w, "customer");
-        jw_obj(w);
-        jw_kstr(w, "name", rows[i].customer_name);
-        jw_obj_end(w);
-        jw_kstr(w, "role", rows[i].role);
-        write_date_fields(w, rows[i].start_date, rows[i].end_date, rows[i].disabled, x->now);
-        jw_obj_end(w);
-    }
-    jw_arr_end(w);
-    jw_obj_end(w);
-    return OS_OK;
+    if (!e) write_summaries(x, rows, n, "role", w);
+    return e;
 }
 
 os_err licensing_write_levels(op_ctx *x, const char *lang, jw *w) {
@@ -526,7 +528,15 @@ os_err licensing_import(op_ctx *x, const import_row *rows, int n, field_errors *
         if (!r->authorization_number || !authno_normalize(r->authorization_number, auth))
             fe_add(fe, WHERE("authorization_number"), "invalid_value",
                    "must be 14 characters from " AUTHNO_ALPHABET);
-        else norm_auth[i] = arena_strdup(x->a, auth);
+        else {
+            norm_auth[i] = arena_strdup(x->a, auth);
+            bool taken = false;
+            st_authno_taken(x->c, authno_hash(x, auth), &taken);
+            if (taken) fe_add(fe, WHERE("authorization_number"), "conflict", "this authorization number already exists");
+            for (int k = 0; k < i; k++)
+                if (norm_auth[k] && !strcmp(norm_auth[k], auth))
+                    fe_add(fe, WHERE("authorization_number"), "duplicate", arena_printf(x->a, "repeats row %d", k + 2));
+        }
         if (!r->customer_name || !*text_trim(x->a, r->customer_name))
             fe_add(fe, WHERE("customer_name"), "required", "is required");
         if (!r->partner_name || !*text_trim(x->a, r->partner_name))

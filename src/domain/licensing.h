@@ -50,6 +50,11 @@ os_err licensing_write_license(op_ctx *x, const char *license_number, jw *w);
 os_err licensing_write_relationships(op_ctx *x, jw *w);
 /* Writes {"agreements":[…]} the user may manage in the portal. */
 os_err licensing_write_portal_agreements(op_ctx *x, jw *w);
+/* The common head of an agreement object: license_number, program, customer{name,
+ * country}, start_date, end_date, status (written into an open object). */
+void licensing_write_head(jw *w, const agreement_rec *g, int64_t now);
+/* "lines":[{level, quantity}] for one order (order_id), or all lines (0). */
+void licensing_write_lines(jw *w, const order_line_rec *lines, int n, int64_t order_id);
 /* Writes {"levels":[…]} with names in lang. */
 os_err licensing_write_levels(op_ctx *x, const char *lang, jw *w);
 

@@ -1,11 +1,9 @@
 /* static.c — see static.h. */
 #include "static.h"
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include "core/embed.h"
+#include "core/file.h"
 
 static const char *content_type(const char *path) {
     static const struct { const char *ext, *type; } types[] = {
@@ -34,23 +32,10 @@ static os_err serve(req *r, const char *rel) {
     if (!safe_rel(rel)) return OS_ERR_NOT_FOUND;
     const char *dir = r->app->cfg->web_dir;
     if (dir) {
-        const char *full = arena_printf(&r->a, "%s/%s", dir, rel);
-        int fd = open(full, O_RDONLY | O_CLOEXEC);
-        if (fd < 0) return OS_ERR_NOT_FOUND;
-        struct stat st;
-        if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size > 16 * 1024 * 1024) {
-            close(fd);
-            return OS_ERR_NOT_FOUND;
-        }
-        char *data = arena_alloc(&r->a, (size_t)st.st_size + 1);
-        size_t got = 0;
-        while (got < (size_t)st.st_size) {
-            ssize_t n = read(fd, data + got, (size_t)st.st_size - got);
-            if (n <= 0) break;
-            got += (size_t)n;
-        }
-        close(fd);
-        reply_bytes(r, 200, content_type(rel), data, got);
+        char *data;
+        size_t len;
+        if (file_read(&r->a, arena_printf(&r->a, "%s/%s", dir, rel), 16u << 20, &data, &len)) return OS_ERR_NOT_FOUND;
+        reply_bytes(r, 200, content_type(rel), data, len);
     } else {
         const embed_file *f = embed_find(arena_printf(&r->a, "web/%s", rel));
         if (!f) return OS_ERR_NOT_FOUND;

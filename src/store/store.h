@@ -141,7 +141,8 @@ typedef struct level_rec {
     const char *code, *name_en, *name_fr;
 } level_rec;
 
-/* Finds the organization of that kind and name, or creates it; *created may be NULL. */
+/* Finds the organization (a customer by name and country, a partner by name), or creates
+ * it; *created may be NULL. */
 os_err st_org_ensure(store_conn *c, const char *kind, const char *name, const char *country, int64_t now,
                      int64_t *id, bool *created);
 os_err st_partner_member_add(store_conn *c, int64_t org_id, const char *email, const char *role, int64_t now);
@@ -191,11 +192,13 @@ os_err st_order_lines(store_conn *c, arena *a, int64_t agreement_id, order_line_
 os_err st_order_lines_of(store_conn *c, arena *a, int64_t order_id, order_line_rec **rows, int *n);
 
 /* ---- licensing center relations and portal roles ----------------------------------- */
-typedef struct relation_rec {
+/* One line of an agreement list: the relationship summary (tag: "partner" | "customer")
+ * or the portal's picker (tag: "super_admin" | "admin" | "partner"). */
+typedef struct agreement_summary_rec {
     const char *license_number, *customer_name, *customer_country, *program, *start_date, *end_date;
     bool disabled;
-    const char *relation;      /* "partner" | "customer" */
-} relation_rec;
+    const char *tag;
+} agreement_summary_rec;
 
 typedef struct contact_rec {
     const char *role, *name, *email;
@@ -206,7 +209,7 @@ os_err st_lsc_relation_add(store_conn *c, int64_t agreement_id, int64_t partner_
 os_err st_lsc_relation_of(store_conn *c, int64_t agreement_id, int64_t user_id, const char *email, bool *partner,
                           bool *customer);
 os_err st_lsc_relationships(store_conn *c, arena *a, int64_t user_id, const char *email, int limit,
-                            relation_rec **rows, int *n);
+                            agreement_summary_rec **rows, int *n);
 os_err st_agreement_contacts(store_conn *c, arena *a, int64_t agreement_id, contact_rec **rows, int *n);
 
 /* Makes the user super admin of every agreement whose customer e-mail is theirs and
@@ -214,13 +217,9 @@ os_err st_agreement_contacts(store_conn *c, arena *a, int64_t agreement_id, cont
 os_err st_admin_claim_customer(store_conn *c, arena *a, int64_t user_id, const char *email, int64_t now,
                                const char ***licenses, int *n);
 
-typedef struct portal_agreement_rec {
-    const char *license_number, *customer_name, *role, *start_date, *end_date;
-    bool disabled;
-} portal_agreement_rec;
-
-/* Agreements the user may manage in the administration portal, with the role. */
-os_err st_portal_agreements(store_conn *c, arena *a, int64_t user_id, int limit, portal_agreement_rec **rows, int *n);
+/* Agreements the user may manage in the administration portal, tagged with the role. */
+os_err st_portal_agreements(store_conn *c, arena *a, int64_t user_id, int limit, agreement_summary_rec **rows,
+                            int *n);
 
 /* ---- idempotency keys and hand-off nonces ------------------------------------------- */
 /* OS_ERR_NOT_FOUND when the key is new. */
@@ -273,5 +272,7 @@ os_err st_agreement_role(store_conn *c, arena *a, int64_t agreement_id, int64_t 
 os_err st_user_recognized(store_conn *c, int64_t user_id, bool *yes);
 /* The agreement whose license number matches, by id only (no joins). */
 os_err st_agreement_id(store_conn *c, const char *license_number, int64_t *id);
+/* Whether an agreement already uses this keyed hash of an authorization number. */
+os_err st_authno_taken(store_conn *c, const char *auth_hash, bool *taken);
 
 #endif

@@ -8,8 +8,10 @@
 
 os_err st_org_ensure(store_conn *c, const char *kind, const char *name, const char *country, int64_t now,
                      int64_t *id, bool *created) {
-    os_err e = db_scalar_int(c, "SELECT id FROM organizations WHERE kind = ?1 AND name = ?2",
-                             DB_ARGS(DV_TEXT(kind), DV_TEXT(name)), id);
+    os_err e = db_scalar_int(c,
+                             "SELECT id FROM organizations WHERE kind = ?1 AND name = ?2"
+                             " AND (?1 = 'partner' OR country = ?3) ORDER BY id LIMIT 1",
+                             DB_ARGS(DV_TEXT(kind), DV_TEXT(name), DV_TEXT(country ? country : "")), id);
     if (created) *created = false;
     if (e != OS_ERR_NOT_FOUND) return e;
     if (created) *created = true;
@@ -237,8 +239,9 @@ os_err st_lsc_relation_of(store_conn *c, int64_t agreement_id, int64_t user_id, 
     return e;
 }
 
-static void fill_relation(arena *a, db_row *r, void *dst) {
-    relation_rec *x = dst;
+/* Columns: license, customer name, country, program, start, end, disabled, tag. */
+static void fill_summary(arena *a, db_row *r, void *dst) {
+    agreement_summary_rec *x = dst;
     x->license_number = st_dup(a, r, 0);
     x->customer_name = st_dup(a, r, 1);
     x->customer_country = st_dup(a, r, 2);
@@ -246,11 +249,11 @@ static void fill_relation(arena *a, db_row *r, void *dst) {
     x->start_date = st_dup(a, r, 4);
     x->end_date = st_dup(a, r, 5);
     x->disabled = db_int(r, 6) != 0;
-    x->relation = st_dup(a, r, 7);
+    x->tag = st_dup(a, r, 7);
 }
 
 os_err st_lsc_relationships(store_conn *c, arena *a, int64_t user_id, const char *email, int limit,
-                            relation_rec **rows, int *n) {
+                            agreement_summary_rec **rows, int *n) {
     return st_list(c, a,
                    "SELECT g.license_number, co.name, co.country, g.program, g.start_date, g.end_date, g.disabled,"
                    " CASE WHEN EXISTS (SELECT 1 FROM lsc_relations r JOIN partner_members m"
@@ -263,7 +266,7 @@ os_err st_lsc_relationships(store_conn *c, arena *a, int64_t user_id, const char
                    " OR EXISTS (SELECT 1 FROM lsc_relations r JOIN partner_members m ON m.org_id = r.partner_org_id"
                    "            WHERE r.agreement_id = g.id AND m.email = ?2)"
                    " ORDER BY co.name, g.license_number LIMIT ?3",
-                   DB_ARGS(DV_INT(user_id), DV_TEXT(email), DV_INT(limit)), sizeof(relation_rec), fill_relation,
+                   DB_ARGS(DV_INT(user_id), DV_TEXT(email), DV_INT(limit)), sizeof(agreement_summary_rec), fill_summary,
                    (void **)rows, n);
 }
 
@@ -297,27 +300,18 @@ os_err st_admin_claim_customer(store_conn *c, arena *a, int64_t user_id, const c
                    (void **)licenses, n);
 }
 
-static void fill_portal(arena *a, db_row *r, void *dst) {
-    portal_agreement_rec *x = dst;
-    x->license_number = st_dup(a, r, 0);
-    x->customer_name = st_dup(a, r, 1);
-    x->role = st_dup(a, r, 2);
-    x->start_date = st_dup(a, r, 3);
-    x->end_date = st_dup(a, r, 4);
-    x->disabled = db_int(r, 5) != 0;
-}
-
-os_err st_portal_agreements(store_conn *c, arena *a, int64_t user_id, int limit, portal_agreement_rec **rows,
+os_err st_portal_agreements(store_conn *c, arena *a, int64_t user_id, int limit, agreement_summary_rec **rows,
                             int *n) {
     return st_list(c, a,
-                   "SELECT g.license_number, co.name, x.role, g.start_date, g.end_date, g.disabled FROM ("
+                   "SELECT g.license_number, co.name, co.country, g.program, g.start_date, g.end_date, g.disabled,"
+                   " x.role FROM ("
                    "  SELECT agreement_id, role FROM admin_roles WHERE user_id = ?1"
                    "  UNION SELECT agreement_id, 'partner' FROM partner_access WHERE user_id = ?1 AND removed_at IS NULL"
                    "   AND agreement_id NOT IN (SELECT agreement_id FROM admin_roles WHERE user_id = ?1)"
                    " ) x JOIN agreements g ON g.id = x.agreement_id JOIN organizations co ON co.id = g.customer_org_id"
                    " ORDER BY co.name, g.license_number LIMIT ?2",
-                   DB_ARGS(DV_INT(user_id), DV_INT(limit)), sizeof(portal_agreement_rec), fill_portal, (void **)rows,
-                   n);
+                   DB_ARGS(DV_INT(user_id), DV_INT(limit)), sizeof(agreement_summary_rec), fill_summary,
+                   (void **)rows, n);
 }
 
 /* ---- idempotency, nonces ---- */

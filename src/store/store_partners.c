@@ -159,6 +159,13 @@ os_err st_user_recognized(store_conn *c, int64_t user_id, bool *yes) {
     return e;
 }
 
+os_err st_authno_taken(store_conn *c, const char *auth_hash, bool *taken) {
+    int64_t n = 0;
+    os_err e = db_scalar_int(c, "SELECT COUNT(*) FROM agreements WHERE auth_hash = ?1", DB_ARGS(DV_TEXT(auth_hash)), &n);
+    *taken = n > 0;
+    return e;
+}
+
 os_err st_agreement_id(store_conn *c, const char *license_number, int64_t *id) {
     return db_scalar_int(c, "SELECT id FROM agreements WHERE license_number = ?1", DB_ARGS(DV_TEXT(license_number)), id);
 }

@@ -1,7 +1,8 @@
 // Browser test of the licensing center against the real server, with the demo data: a partner
 // signs in, orders subscriptions for a new customer (once, even when the answer to the first
 // submission is lost), sees the new license in the relationship summary and its details, and the
-// customer's invitation goes out in French. Everything runs on 127.0.0.1 (see lib/harness.mjs).
+// customer's invitation goes out in French; then a customer sees their own license only, without
+// the partner's tools. Everything runs on 127.0.0.1 (see lib/harness.mjs).
 //
 //   cd tests/e2e && npm ci && node --test licensing.test.mjs
 
@@ -13,6 +14,7 @@ import { waitFor } from './lib/processes.mjs';
 
 // Created by `openseat demo`.
 const PARTNER = { email: 'alex@fabrikam-partner.example', password: 'demo-password-1', name: 'Alex Morgan' };
+const CUSTOMER_ADMIN = { email: 'olivia@northwind.example', password: 'demo-password-1', name: 'Olivia Brown', customer: 'Northwind Traders' };
 const CUSTOMER = { name: 'Adatum Corporation', email: 'it@adatum.example', country: 'FR' };
 const AUTHORIZATION = /^[2-9A-HJKMNP-Z]{5}-[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{5}$/;
 
@@ -253,6 +255,48 @@ step('the licensing center speaks French too', async () => {
   await page.getByRole('button', { name: 'Passer la commande' }).click();
   await expectFieldError(page.getByLabel('Pays'), 'Choisissez le pays du client.');
   await env.screenshots('order-form-fr');
+});
+
+step('a customer sees their license without the partner\'s tools, and cannot order', async () => {
+  await page.getByTestId('sign-out').click();
+  await page.waitForURL(`${baseUrl}/signin`);
+  // The UI takes the language of the profile that signs in (English here).
+  await page.getByTestId('field-email').fill(CUSTOMER_ADMIN.email);
+  await page.getByTestId('field-password').fill(CUSTOMER_ADMIN.password);
+  await page.getByTestId('signin-form-submit').click();
+  await page.waitForURL(`${baseUrl}/home`);
+  await heading().filter({ hasText: `Welcome, ${CUSTOMER_ADMIN.name}` }).waitFor();
+  // Signing in with the order's customer address made them the agreement's super admin.
+  await page.getByTestId('agreements-table').getByRole('row', { name: new RegExp(CUSTOMER_ADMIN.customer) })
+    .getByText('Super administrator').waitFor();
+
+  await page.getByTestId('home-lsc').click();
+  const row = page.getByTestId('relationships-table').getByRole('row', { name: new RegExp(CUSTOMER_ADMIN.customer) });
+  await row.getByText('Customer', { exact: true }).waitFor();
+  assert.equal(await page.getByTestId('relationships-table').getByRole('row', { name: new RegExp(CUSTOMER.name) }).count(), 0,
+    'another customer\'s license is not listed');
+  await row.getByRole('link').click();
+  await page.getByText('Developer subscriptions for this license are managed by its partner.').waitFor();
+  assert.equal(await page.getByTestId('handoff').count(), 0, 'no hand-off link for a customer');
+  assert.match((await page.getByTestId('authorization-number').textContent()).trim(), AUTHORIZATION);
+
+  // Someone else's license does not exist, as far as this customer can tell.
+  await env.expecting([404], async () => {
+    await page.goto(`${baseUrl}/lsc/licenses/${licenseNumber}`);
+    await heading().filter({ hasText: 'License not found' }).waitFor();
+  });
+
+  await page.goto(`${baseUrl}/lsc/orders/new`);
+  await line(1).getByLabel('Level').locator('option', { hasText: 'Enterprise' }).waitFor({ state: 'attached' });
+  await page.getByLabel('Customer organization name').fill('Fourth Coffee');
+  await page.getByLabel('Customer work e-mail').fill('it@fourthcoffee.example');
+  await page.getByLabel('Country').selectOption('CA');
+  await line(1).getByLabel('Level').selectOption('enterprise');
+  await line(1).getByLabel('Quantity').fill('1');
+  await env.expecting([403], async () => {
+    await page.getByRole('button', { name: 'Place order' }).click();
+    await status().filter({ hasText: 'Only members of a partner organization can place orders.' }).waitFor();
+  });
 });
 
 test('no request left 127.0.0.1', () => {

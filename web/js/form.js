@@ -188,6 +188,13 @@ export function fieldRow(spec, value) {
     element.classList.toggle('field--invalid', Boolean(code));
   }
 
+  // A changed value may well be the fix: the message about the old one goes.
+  const forget = () => {
+    if (input.getAttribute('aria-invalid')) setError(null);
+  };
+  input.addEventListener('input', forget);
+  input.addEventListener('change', forget);
+
   return { element, input, setError, spec };
 }
 

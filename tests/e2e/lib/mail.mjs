@@ -4,7 +4,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 
-/** Every message in the Maildir, parsed, oldest first. */
+/** Every message in the Maildir, parsed (and with its file name), oldest first. */
 export async function readMaildir(dir) {
   const messages = [];
   for (const sub of ['new', 'cur']) {
@@ -14,12 +14,29 @@ export async function readMaildir(dir) {
     } catch (err) {
       if (err.code !== 'ENOENT') throw err;
     }
-    for (const name of names.sort()) {
+    for (const name of names) {
       const raw = await fs.readFile(path.join(dir, sub, name));
-      messages.push(parseMessage(raw.toString('latin1')));
+      messages.push({ name, ...parseMessage(raw.toString('latin1')) });
     }
   }
-  return messages;
+  return messages.sort((a, b) => compareDelivery(a.name, b.name));
+}
+
+// Maildir names written by Python's mailbox module: "SECONDS.M<microseconds>P<pid>Q<count>.host",
+// the microseconds without leading zeros, so plain string order is wrong within a second.
+function deliveryKey(name) {
+  const match = /^(\d+)\.M(\d+)P(\d+)Q(\d+)/.exec(name);
+  return match ? match.slice(1).map(Number) : null;
+}
+
+function compareDelivery(a, b) {
+  const ka = deliveryKey(a);
+  const kb = deliveryKey(b);
+  if (ka && kb) {
+    for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i]) return ka[i] - kb[i];
+    return 0;
+  }
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /**

@@ -58,6 +58,9 @@ function summary(license) {
   return card('license-summary', 'license.summaryTitle',
     h('dl', { class: 'facts' },
       item('license.number', h('span', { class: 'code' }, license.license_number), 'license-number'),
+      // Only those entitled to it get it from the server.
+      license.authorization_number
+        && item('license.authorizationNumber', authorizationNumber(license.authorization_number), 'license-authorization'),
       item('license.customer', [
         h('span', {}, license.customer?.name ?? ''),
         license.customer?.country && [' (', h('span', country(license.customer.country)), ')'],
@@ -66,9 +69,7 @@ function summary(license) {
       item('license.program', license.program ?? '', 'license-program'),
       item('license.start', h('span', date(license.start_date)), 'license-start'),
       item('license.end', h('span', date(license.end_date)), 'license-end'),
-      item('license.status', statusBadge(license.status), 'license-status'),
-      license.authorization_number
-        && item('license.authorizationNumber', authorizationNumber(license.authorization_number), 'license-authorization')));
+      item('license.status', statusBadge(license.status), 'license-status')));
 }
 
 function pools(list) {

@@ -34,7 +34,7 @@ function relationshipTable(agreements) {
       { key: 'lsc.colLicense', cell: (a) => h('a', { href: licenseHref(a.license_number), class: 'code' }, a.license_number) },
       { key: 'lsc.colCustomer', cell: (a) => h('span', {}, a.customer?.name ?? '') },
       { key: 'lsc.colCountry', cell: (a) => country(a.customer?.country) },
-      { key: 'lsc.colProgram', cell: (a) => h('span', {}, a.program ?? '') },
+      { key: 'lsc.colProgram', cell: (a) => h('span', { class: 'nowrap' }, a.program ?? '') },
       { key: 'lsc.colStart', cell: (a) => ({ ...date(a.start_date), class: 'nowrap' }) },
       { key: 'lsc.colEnd', cell: (a) => ({ ...date(a.end_date), class: 'nowrap' }) },
       { key: 'lsc.colStatus', cell: (a) => statusBadge(a.status) },

@@ -7,7 +7,7 @@
 
 import { api, ApiError } from '../api.js';
 import { h } from '../dom.js';
-import { bind, currentLanguage } from '../i18n.js';
+import { bind, currentLanguage, t } from '../i18n.js';
 import { checkField, fieldErrors, fieldRow, option, readValue, showProblem, whilePending } from '../form.js';
 import { clearNotice, notify } from '../notice.js';
 import { reportProblem } from '../problems.js';
@@ -98,7 +98,10 @@ function orderForm(onPlaced) {
     get input() { return lines[0]?.level.input || addButton; },
     setError(code) {
       if (code) bind(linesError, code === 'required' ? 'order.linesRequired' : code === 'too_long' ? 'order.linesTooMany' : 'order.linesInvalid');
-      else linesError.textContent = '';
+      else {
+        delete linesError.dataset.i18n;
+        linesError.textContent = '';
+      }
       linesError.hidden = !code;
       if (code) linesFieldset.setAttribute('aria-describedby', 'order-lines-hint order-lines-error');
       else linesFieldset.setAttribute('aria-describedby', 'order-lines-hint');
@@ -139,8 +142,13 @@ function orderForm(onPlaced) {
     renumber();
     if (focus) {
       level.input.focus();
-      bind(linesAnnouncer, 'order.lineAdded', { n: lines.length });
+      announce('order.lineAdded', { n: lines.length });
     }
+  }
+
+  // Said once, not kept translated: a language switch must not announce it again.
+  function announce(key, params) {
+    linesAnnouncer.textContent = t(key, params);
   }
 
   function removeLine(line) {
@@ -148,7 +156,7 @@ function orderForm(onPlaced) {
     lines.splice(index, 1);
     line.element.remove();
     renumber();
-    bind(linesAnnouncer, 'order.lineRemoved', { n: index + 1 });
+    announce('order.lineRemoved', { n: index + 1 });
     // Keep the focus near where it was: the line that took this one's place, else the add button
     // (shown again, since there is now room for a line).
     (lines[index]?.level.input || addButton).focus();
@@ -328,6 +336,6 @@ function placed(result, sent) {
     h('p', { class: 'field__hint', t: 'order.doneKeep' })),
   h('div', { class: 'form__actions' },
     h('a', { href: licenseHref(licenseNumber), class: 'button button--primary', t: 'order.viewLicense', 'data-testid': 'view-license' }),
-    h('a', { href: '/lsc/orders/new', class: 'button', t: 'order.another' }),
-    h('a', { href: '/lsc', class: 'button', t: 'order.backLink' })));
+    h('a', { href: '/lsc/orders/new', class: 'button', t: 'order.another' })),
+  h('p', { class: 'page__aside' }, h('a', { href: '/lsc', t: 'order.backLink' })));
 }

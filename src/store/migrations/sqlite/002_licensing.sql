@@ -10,7 +10,9 @@ CREATE TABLE organizations (
     country     TEXT NOT NULL DEFAULT '',
     created_at  INTEGER NOT NULL
 );
-CREATE UNIQUE INDEX organizations_kind_name ON organizations(kind, name);
+-- Customers are told apart by name and country (two "Contoso" in two countries are two
+-- customers); a partner organization is found by its name.
+CREATE UNIQUE INDEX organizations_identity ON organizations(kind, name, country);
 
 -- Who acts for a partner organization, by verified e-mail (the person may sign up later).
 CREATE TABLE partner_members (
