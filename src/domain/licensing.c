@@ -167,8 +167,9 @@ static void validate_order(op_ctx *x, const order_in *in, const level_rec *level
                            "This level is already on another line");
                     break;
                 }
-        if (in->lines[i].quantity < 1 || in->lines[i].quantity > ORDER_MAX_QUANTITY)
-            fe_add(fe, arena_printf(x->a, "lines[%d].quantity", i), "out_of_range",
+        const char *qf = arena_printf(x->a, "lines[%d].quantity", i);
+        if (!fe_has(fe, qf) && (in->lines[i].quantity < 1 || in->lines[i].quantity > ORDER_MAX_QUANTITY))
+            fe_add(fe, qf, "out_of_range",
                    arena_printf(x->a, "Enter a whole number from 1 to %d", ORDER_MAX_QUANTITY));
     }
 }

@@ -60,7 +60,7 @@ export function statusBadge(status) {
  * Narrow screens scroll it sideways inside a focusable region, so keyboards can scroll too.
  */
 export function dataTable({ labelledBy, columns, rows, testid, rowTestid }) {
-  return h('div', { class: 'table-wrap', role: 'region', tabindex: '0', 'aria-labelledby': labelledBy },
+  return h('div', { class: 'table-wrap', role: 'group', tabindex: '0', 'aria-labelledby': labelledBy },
     h('table', { class: 'table', 'aria-labelledby': labelledBy, 'data-testid': testid },
       h('thead', {}, h('tr', {}, columns.map((c) => h('th', { scope: 'col', class: c.numeric ? 'num' : null, t: c.key })))),
       h('tbody', {}, rows.map((row) => h('tr', { 'data-testid': rowTestid && rowTestid(row) },
