@@ -84,7 +84,7 @@ run: deps openseat
 	@./openseat serve --data $${OPENSEAT_DATA:-./data}
 
 test: deps
-	@$(MAKE) --no-print-directory openseat build/openseat-test $(UNIT_BIN)
+	@$(MAKE) --no-print-directory openseat build/openseat-test $(UNIT_BIN) $(FUZZ_TARGETS)
 	@bash tests/run-all.sh
 
 # ---- single layers, for development ------------------------------------------------------

@@ -440,11 +440,13 @@ def test_attestation_is_required_and_not_counted(server):
     ag = import_agreement(server, "Litware " + uniq("att"))
     p = partner(server)
     uid = p.user["id"]
-    for att in (False, None, "true", 1, "yes"):
-        r = register(p, ag, attestation=att) if att is not None else register(p, ag, attestation=None)
-        if att is None:
-            assert "attestation" not in reg_body(ag, attestation=None)
-        errs = field_errors(r)
+    for att in (False, "absent", "true", 1, "yes", None):
+        body = reg_body(ag)
+        if att == "absent":
+            del body["attestation"]
+        else:
+            body["attestation"] = att
+        errs = field_errors(p.post(REGISTRATIONS, body))
         assert "attestation" in errs, f"attestation {att!r}: {errs}"
     # Missing details: each named `required`, with the attestation unticked as well.
     r = p.post(REGISTRATIONS, {"route": "new_license"})
@@ -582,8 +584,6 @@ def test_partner_added_reaches_customer_and_every_super_admin(server):
     sa2 = verified_user(server, unique_email("second.admin"), language="fr", name="Zoé Second")
     add_super_admin_in_db(server, ag.lic, sa2.user["id"])
     assert (ag.lic, "super_admin") in [(a["license_number"], a["role"]) for a in sa2.get(AGREEMENTS).body["agreements"]]
-    for c in (sa1, sa2):
-        server.mail.assert_no_mail(c.user["email"])  # nothing pending before the grants
 
     # new_license
     q = partner(server, name="Quentin Dialog")
@@ -847,9 +847,7 @@ def test_removal_block_and_lift(server):
     r3 = partner(server, org=org, name="Rose Trois")
     assert_problem(register(r3, ag, route="registration"), 403, "partner_blocked")
     assert_problem(handoff(r3, handoff_token(r3, ag.lic)), 403, "partner_blocked")
-    assert grants(server, ag.lic, live_only=True) == [g for g in grants(server, ag.lic, live_only=True)
-                                                      if g[1] == x.email]
-    assert len(grants(server, ag.lic, live_only=True)) == 1
+    assert [g[1] for g in grants(server, ag.lic, live_only=True)] == [x.email]
     assert len(queued(server, "partner_added", ag.lic)) == 3, "a blocked attempt notifies nobody"
 
     # Lift the block.
