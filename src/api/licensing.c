@@ -89,7 +89,7 @@ static order_line_in *lines_field(req *r, int *n) {
         if (lv && !json_is_string(lv))
             fe_add(&r->fe, arena_printf(&r->a, "lines[%zu].level", i), "wrong_type", "level must be a text code");
         else if (lv)
-            lines[i].level = arena_strndup(&r->a, json_string_value(lv), strnlen(json_string_value(lv), 64));
+            lines[i].level = arena_strndup(&r->a, json_string_value(lv), 64);
         if (!q || !json_is_integer(q))
             fe_add(&r->fe, arena_printf(&r->a, "lines[%zu].quantity", i), q ? "wrong_type" : "required",
                    "quantity must be a whole number");

@@ -59,6 +59,7 @@ void *arena_alloc(arena *a, size_t n) {
 }
 
 char *arena_strndup(arena *a, const char *s, size_t n) {
+    n = strnlen(s, n);   /* never read past the string's end, like strndup */
     char *p = arena_alloc(a, n + 1);
     memcpy(p, s, n);
     p[n] = 0;

@@ -23,7 +23,7 @@ void  arena_init(arena *a, size_t limit);
 void *arena_try_alloc(arena *a, size_t n);           /* NULL on limit or OOM */
 void *arena_alloc(arena *a, size_t n);               /* zeroed; aborts on failure */
 char *arena_strdup(arena *a, const char *s);
-char *arena_strndup(arena *a, const char *s, size_t n);
+char *arena_strndup(arena *a, const char *s, size_t n);   /* at most n bytes, stops at NUL */
 char *arena_printf(arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void  arena_free(arena *a);                          /* releases every block; a is reusable */
 

@@ -126,7 +126,8 @@ os_err partner_register(op_ctx *x, const registration_in *in, registration_out *
                               : text_trim(x->a, in->license_number ? in->license_number : "");
     const throttle_rule rules[] = {
         {"reg_user", id_text(x, x->actor_id), REG_LIMIT_PER_USER, REG_WINDOW_USER_S},
-        {"reg_license", *lic_key ? arena_strndup(x->a, lic_key, 32) : NULL, REG_LIMIT_PER_LICENSE, REG_WINDOW_LICENSE_S},
+        {"reg_license", *lic_key ? arena_strndup(x->a, lic_key, 32) : NULL, REG_LIMIT_PER_LICENSE,
+         REG_WINDOW_LICENSE_S},
     };
     throttle_attempt at;
     e = throttle_reserve(x, rules, 2, &at, &out->retry_after);
