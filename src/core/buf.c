@@ -11,9 +11,18 @@ void buf_init(buf *b, arena *a, size_t max) {
     b->max = max;
 }
 
+void buf_init_fixed(buf *b, char *mem, size_t cap) {
+    memset(b, 0, sizeof *b);
+    b->data = mem;
+    b->cap = cap;
+    b->max = cap ? cap - 1 : 0;
+    b->fixed = true;
+    if (cap) mem[0] = 0;
+}
+
 static bool grow(buf *b, size_t need) {
     if (need + 1 <= b->cap) return true;
-    if (need > b->max) { b->overflow = true; return false; }
+    if (need > b->max || b->fixed) { b->overflow = true; return false; }
     size_t cap = b->cap ? b->cap : 256;
     while (cap < need + 1) cap *= 2;
     if (cap > b->max + 1) cap = b->max + 1;
@@ -68,7 +77,7 @@ void buf_reset(buf *b) {
 }
 
 void buf_release(buf *b) {
-    if (!b->arena) free(b->data);
+    if (!b->arena && !b->fixed) free(b->data);
     b->data = NULL;
     b->len = b->cap = 0;
 }

@@ -17,9 +17,12 @@ typedef struct buf {
     size_t len, cap, max;
     arena *arena;     /* NULL: heap */
     bool overflow;    /* sticky: some append was refused */
+    bool fixed;       /* caller's memory: never grows */
 } buf;
 
 void buf_init(buf *b, arena *a, size_t max);
+/* A buffer over caller-owned memory of cap bytes (holds cap - 1 and the NUL); no allocation. */
+void buf_init_fixed(buf *b, char *mem, size_t cap);
 bool buf_append(buf *b, const void *p, size_t n);
 bool buf_puts(buf *b, const char *s);
 bool buf_putc(buf *b, char c);

@@ -18,21 +18,30 @@ int log_level_parse(const char *s, log_level *out) {
     return -1;
 }
 
+/* The "YYYY-MM-DDTHH:MM:SS" part changes once a second: format it once per thread. */
+static void timestamp(char out[32]) {
+    static _Thread_local time_t last;
+    static _Thread_local char prefix[24];
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    if (ts.tv_sec != last) {
+        struct tm tm;
+        gmtime_r(&ts.tv_sec, &tm);
+        strftime(prefix, sizeof prefix, "%Y-%m-%dT%H:%M:%S", &tm);
+        last = ts.tv_sec;
+    }
+    snprintf(out, 32, "%.23s.%03dZ", prefix, (int)(ts.tv_nsec / 1000000) % 1000);
+}
+
 void log_event(log_level l, const char *msg, ...) {
     if (l < min_level) return;
     static const char *names[] = {"debug", "info", "warn", "error"};
-    char stamp[40];
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    struct tm tm;
-    gmtime_r(&ts.tv_sec, &tm);
-    size_t k = strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(stamp + k, sizeof stamp - k, ".%03ldZ", ts.tv_nsec / 1000000);
-
-    arena a;
-    arena_init(&a, 1 << 20);
+    char stamp[32];
+    timestamp(stamp);
+    /* One line per event, built on the stack: logging must not allocate on the hot path. */
+    char mem[8192];
     buf b;
-    buf_init(&b, &a, 64 * 1024);
+    buf_init_fixed(&b, mem, sizeof mem);
     jw w;
     jw_init(&w, &b);
     jw_obj(&w);
@@ -51,10 +60,14 @@ void log_event(log_level l, const char *msg, ...) {
     }
     va_end(ap);
     jw_obj_end(&w);
+    if (!jw_ok(&w)) {
+        /* Too long for one line: say so rather than write half a JSON object. */
+        buf_init_fixed(&b, mem, sizeof mem);
+        buf_printf(&b, "{\"ts\":\"%s\",\"level\":\"%s\",\"msg\":\"log line too long\"}", stamp, names[l]);
+    }
     buf_putc(&b, '\n');
     if (b.len) {
         ssize_t r = write(STDERR_FILENO, b.data, b.len);
         (void)r;
     }
-    arena_free(&a);
 }

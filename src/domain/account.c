@@ -150,14 +150,12 @@ os_err account_session(op_ctx *x, const char *cookie, session_rec *s, user_rec *
     if (n != SECRET_TOKEN_CHARS) return OS_ERR_NOT_FOUND;
     char hash[SECRET_HASH_HEX];
     secret_hash_hex(cookie, n, hash);
-    os_err e = st_session_get(x->c, x->a, hash, s);
+    os_err e = st_session_get(x->c, x->a, hash, s, u);
     if (e) return e;
     if (s->expires_at <= x->now || s->last_seen_at + x->app->cfg->session_idle_s <= x->now) {
         st_session_delete(x->c, hash);
         return OS_ERR_NOT_FOUND;
     }
-    e = st_user_by_id(x->c, x->a, s->user_id, u);
-    if (e) return e;
     /* Touch at most once a minute: idle expiry needs no finer grain, and it spares a write per request. */
     if (x->now - s->last_seen_at >= 60) st_session_touch(x->c, s->id, x->now);
     return OS_OK;

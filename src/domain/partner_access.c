@@ -276,11 +276,5 @@ os_err partner_lift_block(op_ctx *x, int64_t agreement_id, int64_t block_id) {
 }
 
 os_err partner_user_recognized(op_ctx *x, bool *recognized, bool *is_partner) {
-    os_err e = st_user_recognized(x->c, x->actor_id, recognized);
-    if (e) return e;
-    org_rec *orgs;
-    int n;
-    e = st_partner_orgs_of(x->c, x->a, x->actor_email, &orgs, &n);
-    *is_partner = n > 0;
-    return e;
+    return st_user_recognized(x->c, x->actor_id, x->actor_email, recognized, is_partner);
 }

@@ -73,7 +73,8 @@ typedef struct session_rec {
 
 os_err st_session_create(store_conn *c, const char *token_hash, int64_t user_id, const char *csrf,
                          int64_t now, int64_t expires_at, const char *address, const char *user_agent);
-os_err st_session_get(store_conn *c, arena *a, const char *token_hash, session_rec *out);
+/* The session and its user, in one statement (it runs on every signed-in request). */
+os_err st_session_get(store_conn *c, arena *a, const char *token_hash, session_rec *out, user_rec *user);
 os_err st_session_touch(store_conn *c, int64_t id, int64_t now);
 os_err st_session_delete(store_conn *c, const char *token_hash);
 /* Ends all of a user's sessions but the one with keep_id (0: all). */
@@ -268,8 +269,9 @@ os_err st_customer_recipients(store_conn *c, arena *a, int64_t agreement_id, rec
 /* The user's role on the agreement: "super_admin", "admin" or "partner" (live access);
  * OS_ERR_NOT_FOUND when none. Read on every request: a removal takes effect at once. */
 os_err st_agreement_role(store_conn *c, arena *a, int64_t agreement_id, int64_t user_id, const char **role);
-/* Whether the user has any role on any agreement (recognition). */
-os_err st_user_recognized(store_conn *c, int64_t user_id, bool *yes);
+/* Whether the user has any role on any agreement (recognition), and whether their
+ * address belongs to a partner organization; one statement. */
+os_err st_user_recognized(store_conn *c, int64_t user_id, const char *email, bool *recognized, bool *partner);
 /* The agreement whose license number matches, by id only (no joins). */
 os_err st_agreement_id(store_conn *c, const char *license_number, int64_t *id);
 /* Whether an agreement already uses this keyed hash of an authorization number. */

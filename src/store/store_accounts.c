@@ -116,6 +116,7 @@ os_err st_session_create(store_conn *c, const char *token_hash, int64_t user_id,
 typedef struct sess_ud {
     arena *a;
     session_rec *out;
+    user_rec *user;
     bool found;
 } sess_ud;
 
@@ -127,16 +128,25 @@ static int sess_row(void *ud, db_row *r) {
     s->out->created_at = db_int(r, 3);
     s->out->last_seen_at = db_int(r, 4);
     s->out->expires_at = db_int(r, 5);
+    s->user->id = db_int(r, 1);
+    s->user->email = st_dup(s->a, r, 6);
+    s->user->name = st_dup(s->a, r, 7);
+    s->user->password_hash = NULL;   /* not needed to serve a request */
+    s->user->language = st_dup(s->a, r, 8);
+    s->user->verified_at = db_int(r, 9);
+    s->user->created_at = db_int(r, 10);
     s->found = true;
     return 1;
 }
 
-os_err st_session_get(store_conn *c, arena *a, const char *token_hash, session_rec *out) {
-    sess_ud s = {a, out, false};
+os_err st_session_get(store_conn *c, arena *a, const char *token_hash, session_rec *out, user_rec *user) {
+    sess_ud s = {a, out, user, false};
     memset(out, 0, sizeof *out);
+    memset(user, 0, sizeof *user);
     os_err e = db_exec(c,
-                       "SELECT id, user_id, csrf_token, created_at, last_seen_at, expires_at"
-                       " FROM sessions WHERE token_hash = ?1",
+                       "SELECT s.id, s.user_id, s.csrf_token, s.created_at, s.last_seen_at, s.expires_at,"
+                       " u.email, u.name, u.language, COALESCE(u.email_verified_at, 0), u.created_at"
+                       " FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?1",
                        DB_ARGS(DV_TEXT(token_hash)), sess_row, &s);
     if (e) return e;
     return s.found ? OS_OK : OS_ERR_NOT_FOUND;

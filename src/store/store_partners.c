@@ -149,13 +149,16 @@ os_err st_agreement_role(store_conn *c, arena *a, int64_t agreement_id, int64_t 
     return OS_OK;
 }
 
-os_err st_user_recognized(store_conn *c, int64_t user_id, bool *yes) {
+os_err st_user_recognized(store_conn *c, int64_t user_id, const char *email, bool *recognized, bool *partner) {
     int64_t v = 0;
     os_err e = db_scalar_int(c,
-                             "SELECT EXISTS (SELECT 1 FROM admin_roles WHERE user_id = ?1)"
-                             " OR EXISTS (SELECT 1 FROM partner_access WHERE user_id = ?1 AND removed_at IS NULL)",
-                             DB_ARGS(DV_INT(user_id)), &v);
-    *yes = v != 0;
+                             "SELECT (EXISTS (SELECT 1 FROM admin_roles WHERE user_id = ?1)"
+                             " OR EXISTS (SELECT 1 FROM partner_access WHERE user_id = ?1 AND removed_at IS NULL))"
+                             " + 2 * EXISTS (SELECT 1 FROM partner_members m JOIN organizations o ON o.id = m.org_id"
+                             "               WHERE m.email = ?2 AND o.kind = 'partner')",
+                             DB_ARGS(DV_INT(user_id), DV_TEXT(email)), &v);
+    *recognized = (v & 1) != 0;
+    *partner = (v & 2) != 0;
     return e;
 }
 
