@@ -213,11 +213,12 @@ echo "bench: warming up both servers for ${WARMUP}s each"
 run_wrk warm-openseat "$OS_URL" "$WARMUP" "$COOKIE"
 run_wrk warm-nginx "$NGINX_URL" "$WARMUP"
 LOG_LINES_BEFORE=$(wc -l <"$WORK/openseat.log")
+LOG_BYTES_BEFORE=$(wc -c <"$WORK/openseat.log")
 
 echo "bench: measuring openseat for ${DURATION}s"
 run_wrk openseat "$OS_URL" "$DURATION" "$COOKIE"
 LOG_LINES=$(($(wc -l <"$WORK/openseat.log") - LOG_LINES_BEFORE))
-LOG_BYTES=$(wc -c <"$WORK/openseat.log")
+LOG_BYTES=$(($(wc -c <"$WORK/openseat.log") - LOG_BYTES_BEFORE))
 echo "bench: measuring nginx for ${DURATION}s"
 run_wrk nginx "$NGINX_URL" "$DURATION"
 

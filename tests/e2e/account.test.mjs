@@ -104,28 +104,30 @@ step('the link confirms the address only after a click', async () => {
   assert.equal(await page.getByLabel('E-mail address').inputValue(), USER.email, 'address is prefilled');
 });
 
-step('signing in shows the home page with the user\'s name', async () => {
+step('signing in shows the home page; no agreement knows the address yet', async () => {
   await page.getByLabel('Password').fill(USER.password);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForURL(`${baseUrl}/home`);
-  await heading().filter({ hasText: `Welcome, ${USER.name}` }).waitFor();
-  await page.getByText('You have no agreements yet.').waitFor();
+  await heading().filter({ hasText: 'You are not a recognized user' }).waitFor();
+  await page.getByText(`No agreement lists ${USER.email} as an administrator or a partner`).waitFor();
+  // Not a partner: nothing to register for.
+  assert.equal(await page.getByTestId('registration').count(), 0);
   await page.getByRole('button', { name: 'Sign out' }).waitFor();
 });
 
 step('switching to French translates the page without reloading it', async () => {
   await page.evaluate(() => { window.sameDocument = true; });
   await page.getByRole('button', { name: 'Français' }).click();
-  await heading().filter({ hasText: `Bienvenue, ${USER.name}` }).waitFor();
+  await heading().filter({ hasText: 'Vous n’êtes pas un utilisateur reconnu' }).waitFor();
   assert.equal(await page.getAttribute('html', 'lang'), 'fr');
   assert.equal(await page.getByRole('button', { name: 'Français' }).getAttribute('aria-pressed'), 'true');
-  await page.getByText('Vous n’avez encore aucun contrat.').waitFor();
+  await page.getByText(`Aucun contrat n’indique ${USER.email} comme administrateur ou partenaire`).waitFor();
   assert.equal(await page.evaluate(() => window.sameDocument), true, 'the page was not reloaded');
 });
 
 step('French is kept after a reload', async () => {
   await page.reload();
-  await heading().filter({ hasText: `Bienvenue, ${USER.name}` }).waitFor();
+  await heading().filter({ hasText: 'Vous n’êtes pas un utilisateur reconnu' }).waitFor();
   assert.equal(await page.getAttribute('html', 'lang'), 'fr');
   assert.equal(await page.evaluate(() => localStorage.getItem('openseat.lang')), 'fr');
   await page.screenshot({ path: path.join(ARTIFACTS, 'home-fr.png'), fullPage: true });

@@ -49,11 +49,12 @@ step('the partner signs in and finds the licensing center from the start page', 
   await page.waitForURL(`${baseUrl}/home`);
   await heading().filter({ hasText: `Welcome, ${PARTNER.name}` }).waitFor();
 
-  // The demo's agreements placed by Fabrikam, with the partner's role.
-  const agreements = page.getByTestId('agreements-table');
-  await agreements.getByRole('row', { name: /Contoso/ }).getByText('Partner').waitFor();
-  await agreements.getByRole('row', { name: /Northwind Traders/ }).waitFor();
+  // The demo's agreements placed by Fabrikam, with the partner's role, in the picker.
+  await page.getByRole('combobox', { name: 'Agreement' }).click();
+  await page.getByRole('option', { name: /Contoso/ }).getByText('Partner').waitFor();
+  await page.getByRole('option', { name: /Northwind Traders/ }).waitFor();
   await env.screenshots('home');
+  await page.keyboard.press('Escape');
 
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Licensing center' }).click();
   await page.waitForURL(`${baseUrl}/lsc`);
@@ -266,9 +267,11 @@ step('a customer sees their license without the partner\'s tools, and cannot ord
   await page.getByTestId('signin-form-submit').click();
   await page.waitForURL(`${baseUrl}/home`);
   await heading().filter({ hasText: `Welcome, ${CUSTOMER_ADMIN.name}` }).waitFor();
-  // Signing in with the order's customer address made them the agreement's super admin.
-  await page.getByTestId('agreements-table').getByRole('row', { name: new RegExp(CUSTOMER_ADMIN.customer) })
-    .getByText('Super administrator').waitFor();
+  // Signing in with the order's customer address made them the agreement's super admin. Their only
+  // agreement: nothing to choose between.
+  const picker = page.getByRole('combobox', { name: 'Agreement' });
+  await picker.filter({ hasText: CUSTOMER_ADMIN.customer }).getByText('Super administrator').waitFor();
+  assert.equal(await picker.getAttribute('aria-disabled'), 'true');
 
   await page.getByTestId('home-lsc').click();
   const row = page.getByTestId('relationships-table').getByRole('row', { name: new RegExp(CUSTOMER_ADMIN.customer) });

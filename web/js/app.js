@@ -1,29 +1,37 @@
 // Entry point: finds out who is signed in and which language to speak, then routes.
 
 import { LANGUAGES, preferredLanguage, preloadCatalogue, setLanguage } from './i18n.js';
-import { initHeader, markCurrentPage } from './header.js';
+import { closeDialogs } from './dialog.js';
+import { initHeader, markCurrentPage, showAgreementBar } from './header.js';
 import { flash, showFlash } from './notice.js';
 import { navigate, startRouter } from './router.js';
-import { currentUser, forgetUser, loadSession } from './session.js';
+import { currentUser, forgetUser, loadSession, rememberReturn } from './session.js';
 import account from './pages/account.js';
+import agreement from './pages/agreement.js';
+import handoff from './pages/handoff.js';
 import home from './pages/home.js';
 import { setPageTitle } from './pages/layout.js';
 import license from './pages/license.js';
 import lsc from './pages/lsc.js';
 import notFound from './pages/not-found.js';
 import orderNew from './pages/order-new.js';
+import partners from './pages/partners.js';
 import reset from './pages/reset.js';
 import signin from './pages/signin.js';
 import signup from './pages/signup.js';
 import verify from './pages/verify.js';
 
 // access: 'user' pages need a session, 'guest' pages make no sense with one, 'any' is either.
+// A 'user' page may also say what the sign-in page should tell the user (signInNotice) and that
+// the way back to it must survive signing up first (returnAfterSignIn). Pages with
+// agreementContext show the agreement picker in the header.
 const ROUTES = new Map([
   ['/signin', signin],
   ['/signup', signup],
   ['/verify', verify],
   ['/reset', reset],
   ['/home', home],
+  ['/handoff', handoff],
   ['/account', account],
   ['/lsc', lsc],
   ['/lsc/orders/new', orderNew],
@@ -33,6 +41,8 @@ const ROUTES = new Map([
 // `param` (decoded) and the page's title as {param}.
 const PATTERNS = [
   [/^\/lsc\/licenses\/([^/]+)$/, license],
+  [/^\/agreements\/([^/]+)$/, agreement],
+  [/^\/agreements\/([^/]+)\/partners$/, partners],
 ];
 
 function findPage(path) {
@@ -56,12 +66,17 @@ function render({ focus }) {
   const user = currentUser();
   if (path === '/') return navigate(user ? '/home' : '/signin', { replace: true, focus });
   const { page, param } = findPage(path);
+  closeDialogs(); // a dialog belongs to the page it was opened on
   if (page.access === 'user' && !user) {
     // Remember where the user was going; sign-in takes them there afterwards.
-    return navigate('/signin', { replace: true, focus, state: { next: path + location.search } });
+    const next = path + location.search;
+    if (page.returnAfterSignIn) rememberReturn(next);
+    if (page.signInNotice) flash({ kind: 'info', key: page.signInNotice });
+    return navigate('/signin', { replace: true, focus, state: { next } });
   }
   if (page.access === 'guest' && user) return navigate('/home', { replace: true, focus });
 
+  showAgreementBar(page.agreementContext ? param : null);
   setPageTitle(page.title, param === undefined ? undefined : { param });
   app.replaceChildren(page.view({ query: new URLSearchParams(location.search), state: history.state || {}, param }));
   showFlash();

@@ -7,7 +7,7 @@ import { ApiError } from './api.js';
 import { h, uid } from './dom.js';
 import { bind } from './i18n.js';
 import { clearNotice } from './notice.js';
-import { fieldErrorKey, reportProblem } from './problems.js';
+import { fieldErrorKey, problemNotice, reportProblem } from './problems.js';
 
 // The password limits of the API contract.
 const PASSWORD_MIN = 10;
@@ -29,9 +29,11 @@ export const field = {
  * Builds a form. `onSubmit(values)` returns a promise; an ApiError it rejects with is shown:
  * validation errors next to their fields, anything else in the status line unless
  * `onProblem(err, values)` returns true to say it dealt with it. `username` (an address) adds the
- * hidden account field that password managers expect next to a new password.
+ * hidden account field that password managers expect next to a new password. `actions` adds
+ * buttons after the submit button (e.g. Cancel). `ownMessages` shows problems in the form itself,
+ * above its buttons, instead of the status line: for forms in dialogs, which hide the page.
  */
-export function createForm({ fields, submit, onSubmit, onProblem, testid, values = {}, username }) {
+export function createForm({ fields, submit, onSubmit, onProblem, testid, values = {}, username, actions, ownMessages = false }) {
   const errors = fieldErrors();
   const rows = fields.map((spec) => {
     const row = fieldRow(spec, values[spec.name]);
@@ -41,11 +43,31 @@ export function createForm({ fields, submit, onSubmit, onProblem, testid, values
   const button = h('button', { type: 'submit', class: 'button button--primary', t: submit, 'data-testid': testid && `${testid}-submit` });
   // Password managers file a changed password under the account name found in the same form.
   const account = username && h('input', { type: 'email', name: 'username', autocomplete: 'username', value: username, hidden: true, readonly: true });
-  const form = h('form', { class: 'form', novalidate: true, 'data-testid': testid }, account, rows, h('div', { class: 'form__actions' }, button));
+  // An alert region that is there from the start, so that what is put in it gets announced.
+  const messages = ownMessages && h('div', { class: 'form__messages', role: 'alert', 'data-testid': testid && `${testid}-message` });
+  const form = h('form', { class: 'form', novalidate: true, 'data-testid': testid },
+    account, rows, messages, h('div', { class: 'form__actions' }, button, actions));
+
+  /** Shows `{ kind, key, params }` in the form's own message area (null clears it). */
+  function say(message) {
+    if (!messages) return;
+    messages.replaceChildren(...(message
+      ? [h('div', { class: `notice notice--${message.kind || 'error'}` }, h('p', { class: 'notice__text', t: message.key, params: message.params }))]
+      : []));
+  }
+
+  const handle = (err, data) => {
+    if (onProblem && onProblem(err, data)) return true;
+    // A session that ended is for app.js to deal with (it goes to the sign-in page).
+    if (!messages || err.code === 'unauthenticated') return false;
+    say(problemNotice(err));
+    return true;
+  };
 
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     clearNotice();
+    say(null);
     errors.clear();
     const data = {};
     for (const spec of fields) data[spec.name] = readValue(spec, errors.get(spec.name).input);
@@ -53,11 +75,11 @@ export function createForm({ fields, submit, onSubmit, onProblem, testid, values
     try {
       await whilePending(button, () => onSubmit(data));
     } catch (err) {
-      if (form.isConnected) showProblem(err, { errors, onProblem, data }); // else the user has moved on
+      if (form.isConnected) showProblem(err, { errors, onProblem: handle, data }); // else the user has moved on
     }
   });
 
-  return { element: form, reset: () => form.reset() };
+  return { element: form, reset: () => form.reset(), say };
 }
 
 /**
@@ -130,11 +152,11 @@ export function showProblem(err, { errors, onProblem, data }) {
 }
 
 /**
- * One labelled field. `spec`: name (the API's), type ('text', 'email', 'password' or 'select'),
- * label (key), optional hint (key), autocomplete, inputmode, maxlength, optional: true (may stay
- * empty; the label says so), options for selects ([{ value, t | text | format }]), min/max for
- * whole numbers typed in a text field, and messages ({ code: key }) to word an error code for
- * this field in particular.
+ * One labelled field. `spec`: name (the API's), type ('text', 'email', 'password', 'select' or
+ * 'checkbox'), label (key; for a checkbox `more` adds lines to it), optional hint (key),
+ * autocomplete, autocapitalize, inputmode, maxlength, optional: true (may stay empty; the label
+ * says so), options for selects ([{ value, t | text | format }]), min/max for whole numbers typed
+ * in a text field, and messages ({ code: key }) to word an error code for this field in particular.
  */
 export function fieldRow(spec, value) {
   const id = uid(`f-${spec.name.replace(/[^A-Za-z0-9_-]/g, '-')}`);
@@ -158,19 +180,34 @@ export function fieldRow(spec, value) {
       autocomplete: spec.autocomplete,
       inputmode: spec.inputmode,
       maxlength: spec.maxlength,
-      autocapitalize: spec.type === 'email' ? 'off' : null,
+      autocapitalize: spec.autocapitalize || (spec.type === 'email' ? 'off' : null),
       spellcheck: spec.type === 'text' && !spec.inputmode ? null : 'false',
     });
   }
-  if (value !== undefined && value !== null && value !== '') input.value = value;
+  if (spec.type === 'checkbox') {
+    input = h('input', { ...common, type: 'checkbox', value: 'true', checked: value === true });
+  } else if (value !== undefined && value !== null && value !== '') {
+    input.value = value;
+  }
   const error = h('p', { class: 'field__error', id: errorId, hidden: true, 'data-testid': `error-${testName}` });
-  const element = h('div', { class: 'field' },
-    h('label', { for: id, class: 'field__label' },
-      h('span', { t: spec.label, params: spec.labelParams }),
-      spec.optional && [' ', h('span', { class: 'field__optional', t: 'field.optional' })]),
-    hintId && h('p', { class: 'field__hint', id: hintId, t: spec.hint }),
-    input,
-    error);
+  const element = spec.type === 'checkbox'
+    // A box to tick: the label follows it and may run to several lines (`more`: further keys).
+    ? h('div', { class: 'field field--check' },
+      hintId && h('p', { class: 'field__hint', id: hintId, t: spec.hint }),
+      h('div', { class: 'check' },
+        input,
+        h('label', { for: id, class: 'check__label' },
+          h('span', { class: 'check__text', t: spec.label, params: spec.labelParams }),
+          // Spaces between the lines, for the accessible name and copied text.
+          (spec.more || []).map((key) => [' ', h('span', { class: 'check__more', t: key })]))),
+      error)
+    : h('div', { class: 'field' },
+      h('label', { for: id, class: 'field__label' },
+        h('span', { t: spec.label, params: spec.labelParams }),
+        spec.optional && [' ', h('span', { class: 'field__optional', t: 'field.optional' })]),
+      hintId && h('p', { class: 'field__hint', id: hintId, t: spec.hint }),
+      input,
+      error);
 
   function setError(code) {
     const described = [hintId, code ? errorId : null].filter(Boolean).join(' ');
@@ -203,14 +240,19 @@ export function option({ value, t, format, text }) {
   return h('option', { value, t, format }, t || format ? null : text);
 }
 
-/** A field's value as the API takes it (trimmed, except passwords, whose spaces are meant). */
+/**
+ * A field's value as the API takes it: trimmed, except passwords, whose spaces are meant; a
+ * checkbox's is whether it is ticked.
+ */
 export function readValue(spec, input) {
+  if (spec.type === 'checkbox') return input.checked;
   const raw = input.value;
   return spec.type === 'password' ? raw : raw.trim();
 }
 
 /** A field error code like the server's, or null. */
 export function checkField(spec, value) {
+  if (spec.type === 'checkbox') return value || spec.optional ? null : 'required';
   if (value === '') return spec.optional ? null : 'required';
   if (spec.type === 'email' && !/^[^\s@]+@[^\s@]+$/.test(value)) return 'invalid_email';
   if (spec.maxlength && [...value].length > spec.maxlength) return 'too_long';
@@ -230,6 +272,7 @@ export function checkField(spec, value) {
 
 /** Runs `action` with `button` disabled (and marked busy), so a request is never sent twice. */
 export async function whilePending(button, action) {
+  const hadFocus = document.activeElement === button;
   button.disabled = true;
   button.classList.add('is-pending');
   button.setAttribute('aria-busy', 'true');
@@ -239,5 +282,9 @@ export async function whilePending(button, action) {
     button.disabled = false;
     button.classList.remove('is-pending');
     button.removeAttribute('aria-busy');
+    // Disabling the button dropped the focus to the page: give it back, so keyboard users keep
+    // their place (unless the action moved the focus somewhere on purpose).
+    const active = document.activeElement;
+    if (hadFocus && button.isConnected && (!active || active === document.body)) button.focus();
   }
 }

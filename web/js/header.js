@@ -1,15 +1,19 @@
-// The site header: navigation and sign-out for signed-in users, and the language switch.
+// The site header: navigation and sign-out for signed-in users, the language switch, and inside
+// an agreement the picker to switch to another one.
 
+import { loadAgreements } from './agreements.js';
 import { h } from './dom.js';
 import { whilePending } from './form.js';
 import { LANGUAGES, currentLanguage } from './i18n.js';
 import { flash } from './notice.js';
 import { reportProblem } from './problems.js';
 import { navigate } from './router.js';
-import { chooseLanguage, currentUser, signOut } from './session.js';
+import { agreementPicker } from './picker.js';
+import { chooseLanguage, currentStanding, currentUser, signOut } from './session.js';
 
+// `section`: pages under this path belong to the link's part of the site.
 const NAV = [
-  { href: '/home', key: 'nav.home' },
+  { href: '/home', key: 'nav.home', section: '/agreements' },
   { href: '/lsc', key: 'nav.lsc' },
   { href: '/account', key: 'nav.account' },
 ];
@@ -22,7 +26,8 @@ export function initHeader() {
   });
 
   document.getElementById('site-nav').replaceChildren(h('ul', { class: 'site-nav__list' },
-    NAV.map(({ href, key }) => h('li', {}, h('a', { href, class: 'site-nav__link', t: key, 'data-testid': `nav-${href.slice(1)}` })))));
+    NAV.map(({ href, key, section }) => h('li', {},
+      h('a', { href, class: 'site-nav__link', t: key, 'data-section': section, 'data-testid': `nav-${href.slice(1)}` })))));
 
   document.getElementById('lang-switch').replaceChildren(...LANGUAGES.map(languageButton));
   document.addEventListener('openseat:language', showLanguage);
@@ -44,12 +49,15 @@ export function initHeader() {
 
 /**
  * Marks the navigation link of the page being shown (aria-current="page"), or of the section it
- * belongs to ("true": a license's details are part of the licensing center).
+ * belongs to ("true": a license's details are part of the licensing center, an agreement's pages
+ * are reached from the start page).
  */
 export function markCurrentPage() {
   for (const link of document.querySelectorAll('.site-nav__link')) {
+    const section = link.dataset.section;
     if (link.pathname === location.pathname) link.setAttribute('aria-current', 'page');
     else if (location.pathname.startsWith(`${link.pathname}/`)) link.setAttribute('aria-current', 'true');
+    else if (section && location.pathname.startsWith(`${section}/`)) link.setAttribute('aria-current', 'true');
     else link.removeAttribute('aria-current');
   }
 }
@@ -78,4 +86,37 @@ function showUser() {
   const signedIn = Boolean(currentUser());
   document.getElementById('site-nav').hidden = !signedIn;
   document.getElementById('sign-out').hidden = !signedIn;
+}
+
+let barLicense = null;
+let barRequest = 0;
+
+/**
+ * Shows the agreement picker under the header with `license` chosen, or hides it (null). The
+ * list is fetched again whenever the agreement changes; moving between the pages of the same
+ * agreement keeps it.
+ */
+export async function showAgreementBar(license) {
+  const bar = document.getElementById('agreement-bar');
+  if (license && license === barLicense && bar.childElementCount) return;
+  const request = ++barRequest;
+  barLicense = license;
+  if (!license) {
+    bar.hidden = true;
+    bar.replaceChildren();
+    return;
+  }
+  try {
+    const agreements = await loadAgreements();
+    if (request !== barRequest) return; // the user has moved on
+    bar.replaceChildren(h('div', { class: 'agreement-bar__inner' },
+      agreementPicker({ agreements, selected: license, partner: currentStanding().partner, compact: true, testid: 'header-picker' })));
+    bar.hidden = false;
+  } catch {
+    // The page itself reports what went wrong; the header just goes without the picker.
+    if (request !== barRequest) return;
+    barLicense = null;
+    bar.hidden = true;
+    bar.replaceChildren();
+  }
 }

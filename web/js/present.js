@@ -37,6 +37,24 @@ export function formatDate(lang, iso) {
   return new Intl.DateTimeFormat(lang, { dateStyle: 'medium', timeZone: 'UTC' }).format(date);
 }
 
+/**
+ * A moment given in Unix seconds, as a date and time of the user's time zone worded for `lang`:
+ * "Nov 24, 2025, 2:05 PM", "24 nov. 2025, 14:05".
+ */
+export function formatDateTime(lang, seconds) {
+  if (typeof seconds !== 'number' || !Number.isFinite(seconds)) return '';
+  return new Intl.DateTimeFormat(lang, { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(seconds * 1000));
+}
+
+/** A <time> element for a moment in Unix seconds, kept in the page language. */
+export function moment(seconds) {
+  const valid = typeof seconds === 'number' && Number.isFinite(seconds);
+  return h('time', {
+    datetime: valid ? new Date(seconds * 1000).toISOString() : null,
+    format: (lang) => formatDateTime(lang, seconds),
+  });
+}
+
 /** A whole number with the language's grouping: 100,000 / 100 000. */
 export function formatNumber(lang, value) {
   return typeof value === 'number' ? new Intl.NumberFormat(lang).format(value) : String(value ?? '');
@@ -46,6 +64,13 @@ export function formatNumber(lang, value) {
 export const date = (iso) => ({ format: (lang) => formatDate(lang, iso) });
 export const country = (code) => ({ format: (lang) => countryName(lang, code) });
 export const number = (value) => ({ format: (lang) => formatNumber(lang, value) });
+
+const ROLE = { super_admin: 'role.superAdmin', admin: 'role.admin', partner: 'role.partner' };
+
+/** Props for an element that names the user's role on an agreement. */
+export function role(name) {
+  return ROLE[name] ? { t: ROLE[name] } : { format: () => name ?? '' };
+}
 
 const STATUS = { active: 'lsc.statusActive', expired: 'lsc.statusExpired', disabled: 'lsc.statusDisabled' };
 
@@ -108,7 +133,8 @@ async function copyText(text) {
  * until `load()` resolves, then `show(data)`'s content. A failure goes to the status line with a
  * retry button, unless `onProblem(err)` returns content to show instead, or true when it has
  * dealt with the failure itself (e.g. by showing a not-found view in place of the page).
- * The data is fetched again when the user's language changes (names come from the server in it).
+ * The data is fetched again when the user's language changes (names come from the server in it),
+ * and when the page calls `section.reload()`.
  */
 export function loadingSection({ load, show, onProblem, testid }) {
   const section = h('div', { class: 'loading-section', 'data-testid': testid, 'aria-busy': 'true' },
@@ -160,6 +186,8 @@ export function loadingSection({ load, show, onProblem, testid }) {
   };
   document.addEventListener('openseat:user', onUser);
   run();
+  /** Fetches and shows the data again (after a change); resolves once it is shown. */
+  section.reload = run;
   return section;
 }
 

@@ -4,16 +4,28 @@
 import { api, refreshSession } from './api.js';
 import { LANGUAGES, currentLanguage, setLanguage } from './i18n.js';
 
+const RETURN_KEY = 'openseat.return';
+const RETURN_LIFETIME_MS = 30 * 60 * 1000;
+
 let user = null;
+// What the portal makes of the user: a role on some agreement (recognized), and membership of a
+// partner organization (may use the Open License partner registration).
+let standing = { recognized: false, partner: false };
 
 export function currentUser() {
   return user;
+}
+
+/** `{ recognized, partner }` as of the last GET /api/v1/session. */
+export function currentStanding() {
+  return standing;
 }
 
 /** Asks the server who is signed in (this also fetches the CSRF token). */
 export async function loadSession() {
   try {
     const session = await refreshSession();
+    readStanding(session);
     setUser(session.authenticated ? session.user : null);
   } catch {
     setUser(null); // server unreachable: show the public pages; actions will report the problem
@@ -21,9 +33,25 @@ export async function loadSession() {
   return user;
 }
 
+/**
+ * Asks the server again whether the user is recognized (registrations and removals change it).
+ * Rejects with the ApiError, for the page to report.
+ */
+export async function refreshStanding() {
+  const session = await refreshSession();
+  readStanding(session);
+  if (!session.authenticated) {
+    // Signed out elsewhere in the meantime.
+    document.dispatchEvent(new CustomEvent('openseat:session-ended'));
+  }
+  return standing;
+}
+
 export async function signIn(email, password) {
   const result = await api('POST', '/session', { email, password });
   setUser(result.user);
+  // Whether the user is recognized only comes with GET /api/v1/session.
+  await refreshStanding().catch(() => null);
   // The profile's language is the user's saved choice and follows them across devices.
   if (LANGUAGES.includes(user.language) && user.language !== currentLanguage()) {
     await setLanguage(user.language);
@@ -48,6 +76,43 @@ export async function chooseLanguage(lang) {
     const result = await api('PATCH', '/account', { language: lang });
     setUser(result.user);
   }
+}
+
+/**
+ * Remembers a page to come back to after signing in, for links that may need an account to be
+ * created first (sign-up and the confirmation mail can take the user through another tab).
+ */
+export function rememberReturn(path) {
+  try {
+    localStorage.setItem(RETURN_KEY, JSON.stringify({ path, at: Date.now() }));
+  } catch {
+    /* storage unavailable: the return then only survives within this tab's history */
+  }
+}
+
+/** The remembered page, if it is recent enough to still make sense. */
+export function pendingReturn() {
+  try {
+    const saved = JSON.parse(localStorage.getItem(RETURN_KEY) || 'null');
+    if (saved && typeof saved.path === 'string' && Date.now() - saved.at < RETURN_LIFETIME_MS) return saved.path;
+  } catch {
+    /* nothing usable */
+  }
+  return null;
+}
+
+export function forgetReturn() {
+  try {
+    localStorage.removeItem(RETURN_KEY);
+  } catch {
+    /* see rememberReturn */
+  }
+}
+
+function readStanding(session) {
+  standing = session.authenticated
+    ? { recognized: session.recognized === true, partner: session.partner === true }
+    : { recognized: false, partner: false };
 }
 
 function setUser(next) {

@@ -1,47 +1,108 @@
-// /home: the signed-in start page — the agreements the user may manage, and the way to the
-// licensing center.
+// /home: the signed-in start page. A recognized user (a role on some agreement) picks the
+// agreement to manage; anyone else learns why openseat does not know them yet and what to do,
+// and partners get the Open License partner registration.
 
+import { agreementHref, lastAgreement, loadAgreements } from '../agreements.js';
 import { h } from '../dom.js';
-import { dataTable, date, fetchJson, loadingSection, statusBadge } from '../present.js';
-import { currentUser } from '../session.js';
-import { pageView } from './layout.js';
-
-const ROLE = { super_admin: 'home.roleSuperAdmin', admin: 'home.roleAdmin', partner: 'home.rolePartner' };
+import { whilePending } from '../form.js';
+import { flash } from '../notice.js';
+import { agreementPicker } from '../picker.js';
+import { loadingSection } from '../present.js';
+import { reportProblem } from '../problems.js';
+import { registrationForm } from '../registration.js';
+import { navigate } from '../router.js';
+import { currentStanding, currentUser, refreshStanding, signOut } from '../session.js';
+import { pageView, setPageTitle, swapView } from './layout.js';
 
 export default {
   title: 'home.pageTitle',
   access: 'user',
   view() {
-    return pageView({ title: 'home.title', params: { name: currentUser().name }, wide: true },
-      h('section', { class: 'card', 'aria-labelledby': 'agreements-title', 'data-testid': 'agreements' },
-        h('h2', { id: 'agreements-title', class: 'card__title', t: 'home.agreementsTitle' }),
-        loadingSection({
-          testid: 'agreements-content',
-          load: () => fetchJson('/agreements'),
-          show: ({ agreements = [] }) => (agreements.length
-            ? agreementTable(agreements)
-            : h('div', { class: 'empty-state' }, h('p', { class: 'empty-state__text', t: 'home.noAgreements' }))),
-        })),
-      h('section', { class: 'card card--link', 'aria-labelledby': 'lsc-title', 'data-testid': 'lsc-teaser' },
-        h('h2', { id: 'lsc-title', class: 'card__title', t: 'home.lscTitle' }),
-        h('p', { class: 'card__text', t: 'home.lscText' }),
-        h('p', {}, h('a', { href: '/lsc', class: 'button', t: 'home.lscLink', 'data-testid': 'home-lsc' }))));
+    return currentStanding().recognized ? welcome() : notRecognized();
   },
 };
 
-function agreementTable(agreements) {
-  return dataTable({
-    labelledBy: 'agreements-title',
-    testid: 'agreements-table',
-    rowTestid: (a) => `agreement-${a.license_number}`,
-    rows: agreements,
-    columns: [
-      { key: 'home.colLicense', cell: (a) => h('span', { class: 'code' }, a.license_number) },
-      { key: 'home.colCustomer', cell: (a) => h('span', {}, a.customer?.name ?? '') },
-      { key: 'home.colRole', cell: (a) => (ROLE[a.role] ? { t: ROLE[a.role] } : h('span', {}, a.role ?? '')) },
-      { key: 'home.colStatus', cell: (a) => statusBadge(a.status) },
-      { key: 'home.colStart', cell: (a) => ({ ...date(a.start_date), class: 'nowrap' }) },
-      { key: 'home.colEnd', cell: (a) => ({ ...date(a.end_date), class: 'nowrap' }) },
-    ],
+/** Swaps `view` for the other kind when the server's answer differs from what was assumed. */
+async function recheck(view, assumed) {
+  const { recognized } = await refreshStanding().catch(() => ({ recognized: assumed }));
+  if (recognized === assumed || !view.isConnected) return;
+  swapView(view, recognized ? welcome() : notRecognized());
+}
+
+function welcome() {
+  setPageTitle('home.pageTitle');
+  const view = pageView({ title: 'home.title', params: { name: currentUser().name }, wide: true },
+    h('section', { class: 'card', 'aria-labelledby': 'agreements-title', 'data-testid': 'agreements' },
+      h('h2', { id: 'agreements-title', class: 'card__title', t: 'home.agreementsTitle' }),
+      loadingSection({
+        testid: 'agreements-content',
+        async load() {
+          const agreements = await loadAgreements();
+          // No agreement left (e.g. the only access was removed): maybe no longer recognized.
+          if (!agreements.length) await recheck(view, true);
+          return agreements;
+        },
+        show: (agreements) => (agreements.length
+          ? chooser(agreements)
+          : h('div', { class: 'empty-state' }, h('p', { class: 'empty-state__text', t: 'home.noAgreements' }))),
+      })),
+    h('section', { class: 'card card--link', 'aria-labelledby': 'lsc-title', 'data-testid': 'lsc-teaser' },
+      h('h2', { id: 'lsc-title', class: 'card__title', t: 'home.lscTitle' }),
+      h('p', { class: 'card__text', t: 'home.lscText' }),
+      h('p', {}, h('a', { href: '/lsc', class: 'button', t: 'home.lscLink', 'data-testid': 'home-lsc' }))));
+  return view;
+}
+
+function chooser(agreements) {
+  const remembered = lastAgreement();
+  const shown = agreements.some((a) => a.license_number === remembered) ? remembered : agreements[0].license_number;
+  const { partner } = currentStanding();
+  return h('div', { class: 'chooser' },
+    agreementPicker({ agreements, selected: shown, partner, describedBy: 'picker-hint' }),
+    h('p', { class: 'field__hint', id: 'picker-hint', t: partner ? 'home.pickerHintPartner' : 'home.pickerHint' }),
+    h('a', {
+      href: agreementHref(shown),
+      class: 'button button--primary',
+      t: 'home.open',
+      params: { number: shown },
+      'data-testid': 'open-agreement',
+    }));
+}
+
+/** Signed in, but no agreement lists this address: why, and what to do. */
+function notRecognized() {
+  setPageTitle('unrecognized.title');
+  const user = currentUser();
+  const { partner } = currentStanding();
+  const again = h('button', {
+    type: 'button',
+    class: 'button',
+    t: 'unrecognized.otherAddress',
+    'data-testid': 'sign-in-other',
+    onclick: () => whilePending(again, async () => {
+      try {
+        await signOut();
+        flash({ kind: 'info', key: 'unrecognized.signInAgain' });
+        navigate('/signin');
+      } catch (err) {
+        reportProblem(err);
+      }
+    }),
   });
+  const view = pageView({ title: 'unrecognized.title', wide: true },
+    h('section', { class: 'card', 'aria-labelledby': 'unrecognized-why', 'data-testid': 'not-recognized' },
+      h('h2', { id: 'unrecognized-why', class: 'card__title', t: 'unrecognized.whyTitle' }),
+      h('p', { class: 'card__text', t: 'unrecognized.why', params: { email: user.email } }),
+      h('h3', { class: 'card__subtitle', t: 'unrecognized.whatTitle' }),
+      h('ul', { class: 'steps' },
+        h('li', { t: 'unrecognized.checkAddress', params: { email: user.email } }),
+        h('li', { t: 'unrecognized.askSuperAdmin' }),
+        partner && h('li', { t: 'unrecognized.registerBelow' })),
+      h('div', { class: 'form__actions' }, again)),
+    partner && h('section', { class: 'card', 'aria-labelledby': 'registration-title', 'data-testid': 'registration' },
+      h('h2', { id: 'registration-title', class: 'card__title', t: 'registration.title' }),
+      h('p', { class: 'card__text', t: 'registration.intro' }),
+      registrationForm({ route: 'registration', testid: 'registration-form' }).element));
+  recheck(view, false);
+  return view;
 }

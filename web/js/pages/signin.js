@@ -5,7 +5,7 @@ import { h } from '../dom.js';
 import { createForm, field } from '../form.js';
 import { notify } from '../notice.js';
 import { navigate } from '../router.js';
-import { signIn } from '../session.js';
+import { forgetReturn, pendingReturn, signIn } from '../session.js';
 import { linkLine, pageView } from './layout.js';
 import { resendLink } from './verify.js';
 
@@ -20,7 +20,10 @@ export default {
       submit: 'signin.submit',
       async onSubmit({ email, password }) {
         await signIn(email, password);
-        navigate(isLocalPath(state.next) ? state.next : '/home');
+        // Where the user was going; or a link that waited for them to sign up and confirm first.
+        const next = isLocalPath(state.next) ? state.next : pendingReturn();
+        forgetReturn();
+        navigate(isLocalPath(next) ? next : '/home');
       },
       onProblem(err, { email }) {
         if (err.code !== 'unverified') return false;
