@@ -98,9 +98,10 @@ e2e: build/openseat-test
 FUZZ_TARGETS := $(patsubst fuzz/%.c,build/fuzz/%,$(wildcard fuzz/fuzz_*.c))
 FUZZ_SRC := src/core/arena.c src/core/buf.c src/core/json_write.c src/core/text.c src/core/error.c \
             src/http/body.c
-build/fuzz/%: fuzz/%.c $(FUZZ_SRC) $(HDR)
+build/fuzz/%: fuzz/%.c fuzz/fuzz_check.h $(FUZZ_SRC) $(HDR)
 	@mkdir -p $(dir $@)
-	clang $(CSTD) -g -O1 -Isrc -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_SRC) -ljansson
+	@echo "  FUZZ    $@"
+	@clang $(CSTD) -g -O1 -Isrc -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_SRC) -ljansson
 fuzz: $(FUZZ_TARGETS)
 	@for t in $(FUZZ_TARGETS); do n=$$(basename $$t); mkdir -p build/corpus/$$n; \
 	  $$t -max_total_time=$${FUZZ_SECONDS:-60} build/corpus/$$n fuzz/corpus/$$n || exit 1; done

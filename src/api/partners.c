@@ -114,26 +114,21 @@ static bool path_id(req *r, int i, int64_t *id) {
     return true;
 }
 
-os_err h_partner_remove(req *r) {
+/* DELETE on one item of the agreement named by the path's {id}: 204 on success. */
+static os_err delete_item(req *r, os_err (*op)(op_ctx *, int64_t, int64_t)) {
     int64_t id;
     if (!path_id(r, 1, &id)) return OS_ERR_NOT_FOUND;
     op_ctx x;
     os_err e = api_ctx(r, &x);
-    if (e) return e;
-    e = partner_remove(&x, r->agreement_id, id);
-    if (e == OS_ERR_CONFLICT) r->problem_detail = "This partner's access was already removed";
-    if (e) return e;
-    reply_empty(r, 204);
-    return OS_OK;
+    if (!e) e = op(&x, r->agreement_id, id);
+    if (!e) reply_empty(r, 204);
+    return e;
 }
 
-os_err h_partner_block_lift(req *r) {
-    int64_t id;
-    if (!path_id(r, 1, &id)) return OS_ERR_NOT_FOUND;
-    op_ctx x;
-    os_err e = api_ctx(r, &x);
-    if (e) return e;
-    if ((e = partner_lift_block(&x, r->agreement_id, id))) return e;
-    reply_empty(r, 204);
-    return OS_OK;
+os_err h_partner_remove(req *r) {
+    os_err e = delete_item(r, partner_remove);
+    if (e == OS_ERR_CONFLICT) r->problem_detail = "This partner's access was already removed";
+    return e;
 }
+
+os_err h_partner_block_lift(req *r) { return delete_item(r, partner_lift_block); }
