@@ -277,4 +277,57 @@ os_err st_agreement_id(store_conn *c, const char *license_number, int64_t *id);
 /* Whether an agreement already uses this keyed hash of an authorization number. */
 os_err st_authno_taken(store_conn *c, const char *auth_hash, bool *taken);
 
+/* ---- subscriptions (subscriber assignments) ------------------------------------------- */
+typedef struct sub_rec {
+    int64_t id, agreement_id, level_id, assigned_at, version, downloads;
+    const char *uuid, *level_code, *name, *sign_in_email, *notification_email, *country, *language, *reference,
+        *expires_on;
+} sub_rec;
+
+/* Sortable columns of the subscribers list; the store maps them to SQL, never the caller. */
+typedef enum sub_sort {
+    SUB_SORT_NAME, SUB_SORT_EMAIL, SUB_SORT_LEVEL, SUB_SORT_ASSIGNED, SUB_SORT_EXPIRES, SUB_SORT_REFERENCE,
+    SUB_SORT_COUNTRY, SUB_SORT_LANGUAGE, SUB_SORT_DOWNLOADS, SUB_SORT_COUNT
+} sub_sort;
+
+typedef struct sub_query {
+    int64_t agreement_id;
+    const char *q;              /* substring of name, sign-in e-mail or reference; NULL: none */
+    const char *level;          /* level code; NULL: all */
+    const char *country;        /* NULL: all */
+    int downloads;              /* -1: all, 0 or 1 */
+    sub_sort sort;
+    bool desc;
+    /* keyset: rows after (after_key, after_id) in the sort order; after_id 0: first page */
+    const char *after_key;
+    int64_t after_id;
+    int limit;
+} sub_query;
+
+/* OS_ERR_CONFLICT when that address already holds that level on the agreement. */
+os_err st_sub_insert(store_conn *c, const sub_rec *in, int64_t now, int64_t *id);
+os_err st_sub_get(store_conn *c, arena *a, int64_t agreement_id, const char *uuid, sub_rec *out);
+/* Writes the editable fields when the stored version equals expected; OS_ERR_PRECONDITION
+ * otherwise (someone else changed it). The version is incremented. */
+os_err st_sub_update(store_conn *c, const sub_rec *in, int64_t expected_version, int64_t now);
+os_err st_sub_delete(store_conn *c, int64_t id);
+os_err st_sub_list(store_conn *c, arena *a, const sub_query *q, sub_rec **rows, int *n);
+os_err st_sub_count(store_conn *c, const sub_query *q, int64_t *total);
+/* The value of the sort column for a row, as the keyset cursor text. */
+const char *st_sub_sort_key(arena *a, const sub_rec *r, sub_sort sort);
+
+/* Takes one seat when one is left (atomic); *left is the number free after (or now, when none). */
+os_err st_pool_take(store_conn *c, int64_t agreement_id, int64_t level_id, bool *taken, int64_t *left);
+os_err st_pool_give_back(store_conn *c, int64_t agreement_id, int64_t level_id);
+os_err st_usage_record(store_conn *c, int64_t agreement_id, int64_t level_id, int64_t now);
+
+/* Freed seats and the reassignment rule. */
+os_err st_seat_release_add(store_conn *c, int64_t agreement_id, int64_t level_id, const char *email,
+                           int64_t assigned_at, int64_t now);
+os_err st_seat_releases_free(store_conn *c, int64_t agreement_id, int64_t level_id, int64_t *n);
+/* Reuses a freed seat usable by `email`: its own, or one last assigned before `cutoff`.
+ * OS_ERR_NOT_FOUND (with *earliest = the oldest freed seat's assignment time) when none. */
+os_err st_seat_release_reuse(store_conn *c, int64_t agreement_id, int64_t level_id, const char *email,
+                             int64_t cutoff, int64_t now, int64_t *earliest);
+
 #endif

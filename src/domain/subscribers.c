@@ -1,0 +1,292 @@
+/* subscribers.c — see subscribers.h. */
+#include "subscribers.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "core/secret.h"
+#include "core/text.h"
+#include "domain/audit.h"
+#include "mail/outbox.h"
+
+const char *const subscriber_languages[] = {"en", "fr", "de", "es", "it", "nl", "pt", "ja", "zh", NULL};
+
+static const char *level_name(const pool_rec *p, const char *lang) {
+    return lang && !strcmp(lang, "fr") ? p->name_fr : p->name_en;
+}
+
+/* A random RFC 4122 version 4 UUID, arena-owned. */
+static const char *new_uuid(arena *a) {
+    unsigned char b[16];
+    secret_random(b, sizeof b);
+    b[6] = (unsigned char)((b[6] & 0x0F) | 0x40);
+    b[8] = (unsigned char)((b[8] & 0x3F) | 0x80);
+    return arena_printf(a, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2],
+                        b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+}
+
+static const pool_rec *find_pool(const pool_rec *pools, int n, const char *code) {
+    for (int i = 0; code && i < n; i++)
+        if (!strcmp(pools[i].level_code, code)) return &pools[i];
+    return NULL;
+}
+
+static os_err queue_assignment(op_ctx *x, const agreement_rec *g, const sub_rec *s, const pool_rec *p) {
+    const char *to = s->notification_email ? s->notification_email : s->sign_in_email;
+    const char *data = json_pairs(x->a, "name", s->name, "level_name", level_name(p, s->language), "customer_name",
+                                  g->customer_name, "sign_in_email", s->sign_in_email, "expires_on", s->expires_on,
+                                  "signin_link", arena_printf(x->a, "%s/signin", x->app->base_url), NULL);
+    return outbox_enqueue(x->app, x->c, x->a, to, "subscription_assigned", s->language, data, x->now);
+}
+
+/* Takes a seat for `email`, or explains why not (in fe, on field "level"). */
+static os_err take_seat(op_ctx *x, int64_t agreement_id, const pool_rec *p, const char *email, field_errors *fe) {
+    bool taken;
+    int64_t left;
+    os_err e = st_pool_take(x->c, agreement_id, p->level_id, &taken, &left);
+    if (e) return e;
+    if (!taken) {
+        fe_add(fe, "level", "no_seats_left",
+               arena_printf(x->a, "No %s seats left: all %lld are assigned", p->name_en, (long long)p->purchased));
+        return OS_ERR_INVALID;
+    }
+    int64_t released;
+    if ((e = st_seat_releases_free(x->c, agreement_id, p->level_id, &released))) return e;
+    /* Free seats before this one were left + 1; released ones among them keep their history. */
+    if (left + 1 > released) return OS_OK;   /* a never-assigned seat was free */
+    int64_t earliest = 0;
+    e = st_seat_release_reuse(x->c, agreement_id, p->level_id, email, x->now - SUB_REASSIGN_DAYS * 86400, x->now,
+                              &earliest);
+    if (e == OS_ERR_NOT_FOUND) {
+        char day[11] = "";
+        time_t when = (time_t)(earliest + SUB_REASSIGN_DAYS * 86400);
+        struct tm tm;
+        gmtime_r(&when, &tm);
+        strftime(day, sizeof day, "%Y-%m-%d", &tm);
+        fe_add(fe, "level", "reassignment_too_soon",
+               arena_printf(x->a, "The free %s seats were assigned less than %d days ago; a different person "
+                                  "can have one from %s", p->name_en, SUB_REASSIGN_DAYS, day));
+        return OS_ERR_INVALID;
+    }
+    return e;
+}
+
+os_err subscribers_add(op_ctx *x, int64_t agreement_id, const sub_input *in, field_errors *fe, sub_rec *out) {
+    agreement_rec g;
+    pool_rec *pools;
+    int npools;
+    os_err e = st_agreement_by_id(x->c, x->a, agreement_id, &g);
+    if (!e) e = st_pools(x->c, x->a, agreement_id, &pools, &npools);
+    if (e) return e;
+    const pool_rec *p = find_pool(pools, npools, in->level);
+    if (!p && !fe_has(fe, "level")) fe_add(fe, "level", "invalid_value", "Choose one of the agreement's levels");
+    if (fe_any(fe)) return OS_ERR_INVALID;
+
+    sub_rec s = {
+        .agreement_id = agreement_id, .level_id = p->level_id, .level_code = p->level_code, .uuid = new_uuid(x->a),
+        .name = in->name, .sign_in_email = in->sign_in_email, .notification_email = in->notification_email,
+        .country = in->country, .language = in->language, .reference = in->reference ? in->reference : "",
+        .downloads = in->downloads < 0 ? 1 : in->downloads, .expires_on = g.end_date, .assigned_at = x->now,
+        .version = 1,
+    };
+    if ((e = store_tx_begin(x->c))) return e;
+    e = take_seat(x, agreement_id, p, s.sign_in_email, fe);
+    if (!e) {
+        e = st_sub_insert(x->c, &s, x->now, &s.id);
+        if (e == OS_ERR_CONFLICT) {
+            fe_add(fe, "sign_in_email", "duplicate",
+                   arena_printf(x->a, "This address already holds a %s subscription on this agreement", p->name_en));
+            e = OS_ERR_INVALID;
+        }
+    }
+    if (!e) e = st_usage_record(x->c, agreement_id, p->level_id, x->now);
+    if (!e) e = audit(x, "subscription.added", "subscription", s.uuid, agreement_id,
+                      json_pairs(x->a, "email", s.sign_in_email, "level", s.level_code, NULL));
+    if (!e && in->notify) e = queue_assignment(x, &g, &s, p);
+    e = store_tx_end(x->c, e);
+    if (e) return e;
+    outbox_wake(x->app->mail);
+    *out = s;
+    return OS_OK;
+}
+
+os_err subscribers_update(op_ctx *x, int64_t agreement_id, const char *uuid, int64_t expected_version,
+                          const sub_input *in, field_errors *fe, sub_rec *out) {
+    sub_rec cur;
+    os_err e = st_sub_get(x->c, x->a, agreement_id, uuid, &cur);
+    if (e) return e;
+    if (in->level && strcmp(in->level, cur.level_code))
+        fe_add(fe, "level", "invalid_value", "The level of a subscription cannot change; remove it and add another");
+    if (fe_any(fe)) return OS_ERR_INVALID;
+    sub_rec next = cur;
+    if (in->name) next.name = in->name;
+    if (in->sign_in_email) next.sign_in_email = in->sign_in_email;
+    if (in->notification_email) next.notification_email = *in->notification_email ? in->notification_email : NULL;
+    if (in->country) next.country = in->country;
+    if (in->language) next.language = in->language;
+    if (in->reference) next.reference = in->reference;
+    if (in->downloads >= 0) next.downloads = in->downloads;
+    bool email_changed = strcmp(next.sign_in_email, cur.sign_in_email) != 0;
+    if ((e = store_tx_begin(x->c))) return e;
+    e = st_sub_update(x->c, &next, expected_version, x->now);
+    if (e == OS_ERR_CONFLICT) {
+        fe_add(fe, "sign_in_email", "duplicate", "This address already holds this level on this agreement");
+        e = OS_ERR_INVALID;
+    }
+    if (!e) e = audit(x, "subscription.updated", "subscription", uuid, agreement_id,
+                      email_changed ? json_pairs(x->a, "old_email", cur.sign_in_email, "new_email", next.sign_in_email,
+                                                 NULL)
+                                    : NULL);
+    if (!e && email_changed) {
+        agreement_rec g;
+        e = st_agreement_by_id(x->c, x->a, agreement_id, &g);
+        const char *data = json_pairs(x->a, "name", next.name, "old_email", cur.sign_in_email, "new_email",
+                                      next.sign_in_email, "customer_name", g.customer_name, NULL);
+        /* Both addresses hear of it: the old one in case the change was not wanted. */
+        if (!e) e = outbox_enqueue(x->app, x->c, x->a, next.sign_in_email, "sign_in_changed", next.language, data, x->now);
+        if (!e) e = outbox_enqueue(x->app, x->c, x->a, cur.sign_in_email, "sign_in_changed", next.language, data, x->now);
+    }
+    e = store_tx_end(x->c, e);
+    if (e == OS_ERR_PRECONDITION) st_sub_get(x->c, x->a, agreement_id, uuid, out);
+    if (e) return e;
+    outbox_wake(x->app->mail);
+    return st_sub_get(x->c, x->a, agreement_id, uuid, out);
+}
+
+os_err subscribers_remove(op_ctx *x, int64_t agreement_id, const char *const *uuids, int n, const char **missing) {
+    os_err e = store_tx_begin(x->c);
+    if (e) return e;
+    for (int i = 0; !e && i < n; i++) {
+        sub_rec s;
+        e = st_sub_get(x->c, x->a, agreement_id, uuids[i], &s);
+        if (e == OS_ERR_NOT_FOUND) *missing = uuids[i];
+        if (!e) e = st_sub_delete(x->c, s.id);
+        if (!e) e = st_pool_give_back(x->c, agreement_id, s.level_id);
+        if (!e) e = st_seat_release_add(x->c, agreement_id, s.level_id, s.sign_in_email, s.assigned_at, x->now);
+        if (!e) e = st_usage_record(x->c, agreement_id, s.level_id, x->now);
+        if (!e) e = audit(x, "subscription.removed", "subscription", s.uuid, agreement_id,
+                          json_pairs(x->a, "email", s.sign_in_email, "level", s.level_code, NULL));
+    }
+    return store_tx_end(x->c, e);
+}
+
+os_err subscribers_resend(op_ctx *x, int64_t agreement_id, const char *const *uuids, int n, const char **missing) {
+    agreement_rec g;
+    pool_rec *pools;
+    int npools;
+    os_err e = st_agreement_by_id(x->c, x->a, agreement_id, &g);
+    if (!e) e = st_pools(x->c, x->a, agreement_id, &pools, &npools);
+    if (!e) e = store_tx_begin(x->c);
+    if (e) return e;
+    for (int i = 0; !e && i < n; i++) {
+        sub_rec s;
+        e = st_sub_get(x->c, x->a, agreement_id, uuids[i], &s);
+        if (e == OS_ERR_NOT_FOUND) *missing = uuids[i];
+        if (!e) e = queue_assignment(x, &g, &s, find_pool(pools, npools, s.level_code));
+        if (!e) e = audit(x, "subscription.resent", "subscription", s.uuid, agreement_id, NULL);
+    }
+    e = store_tx_end(x->c, e);
+    if (!e) outbox_wake(x->app->mail);
+    return e;
+}
+
+void subscribers_write_one(jw *w, const sub_rec *s) {
+    char day[11];
+    time_t t = (time_t)s->assigned_at;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(day, sizeof day, "%Y-%m-%d", &tm);
+    jw_obj(w);
+    jw_kstr(w, "id", s->uuid);
+    jw_kstr(w, "name", s->name);
+    jw_kstr(w, "sign_in_email", s->sign_in_email);
+    jw_kstr(w, "notification_email", s->notification_email);
+    jw_kstr(w, "level", s->level_code);
+    jw_kstr(w, "assigned", day);
+    jw_kstr(w, "expires", s->expires_on);
+    jw_kstr(w, "reference", s->reference);
+    jw_kbool(w, "downloads", s->downloads != 0);
+    jw_kstr(w, "country", s->country);
+    jw_kstr(w, "language", s->language);
+    jw_kint(w, "version", s->version);
+    jw_obj_end(w);
+}
+
+/* Cursor: base64url("<sort key>\x1f<id>"); opaque to clients. */
+static const char *encode_cursor(arena *a, const char *key, int64_t id) {
+    const char *raw = arena_printf(a, "%s\x1f%lld", key ? key : "", (long long)id);
+    size_t n = secret_b64_len(strlen(raw));
+    char *out = arena_alloc(a, n);
+    secret_b64(raw, strlen(raw), out, n);
+    return out;
+}
+
+static bool decode_cursor(arena *a, const char *cursor, const char **key, int64_t *id) {
+    size_t n = strlen(cursor);
+    if (n == 0 || n > 2048) return false;
+    char *raw = arena_alloc(a, n + 1);
+    long len = secret_unb64(cursor, raw, n);
+    if (len <= 0) return false;
+    raw[len] = 0;
+    char *sep = strrchr(raw, '\x1f');
+    if (!sep) return false;
+    *sep = 0;
+    char *end;
+    long long v = strtoll(sep + 1, &end, 10);
+    if (*end || v <= 0) return false;
+    *key = raw;
+    *id = v;
+    return true;
+}
+
+os_err subscribers_write_list(op_ctx *x, sub_query *q, const char *cursor, jw *w, field_errors *fe) {
+    if (cursor && !decode_cursor(x->a, cursor, &q->after_key, &q->after_id)) {
+        fe_add(fe, "cursor", "invalid_value", "This cursor is not one the server gave");
+        return OS_ERR_INVALID;
+    }
+    sub_rec *rows;
+    int n;
+    int64_t total = 0;
+    int want = q->limit;
+    q->limit = want + 1;   /* one more tells whether a next page exists */
+    os_err e = st_sub_list(x->c, x->a, q, &rows, &n);
+    if (!e) e = st_sub_count(x->c, q, &total);
+    if (e) return e;
+    jw_obj(w);
+    jw_key(w, "items");
+    jw_arr(w);
+    for (int i = 0; i < n && i < want; i++) subscribers_write_one(w, &rows[i]);
+    jw_arr_end(w);
+    jw_kint(w, "total", total);
+    if (n > want)
+        jw_kstr(w, "next_cursor",
+                encode_cursor(x->a, st_sub_sort_key(x->a, &rows[want - 1], q->sort), rows[want - 1].id));
+    else
+        jw_knull(w, "next_cursor");
+    jw_obj_end(w);
+    return OS_OK;
+}
+
+os_err subscribers_write_overview(op_ctx *x, int64_t agreement_id, jw *w) {
+    pool_rec *pools;
+    int n;
+    os_err e = st_pools(x->c, x->a, agreement_id, &pools, &n);
+    if (e) return e;
+    user_rec me;
+    const char *lang = st_user_by_id(x->c, x->a, x->actor_id, &me) == OS_OK ? me.language : "en";
+    jw_obj(w);
+    jw_key(w, "levels");
+    jw_arr(w);
+    for (int i = 0; i < n; i++) {
+        jw_obj(w);
+        jw_kstr(w, "level", pools[i].level_code);
+        jw_kstr(w, "name", level_name(&pools[i], lang));
+        jw_kint(w, "purchased", pools[i].purchased);
+        jw_kint(w, "assigned", pools[i].assigned);
+        jw_kint(w, "available", pools[i].purchased - pools[i].assigned);
+        jw_obj_end(w);
+    }
+    jw_arr_end(w);
+    jw_obj_end(w);
+    return OS_OK;
+}

@@ -1,0 +1,42 @@
+/* subscribers.h — subscriber assignments on an agreement: list, add, edit, remove,
+ * resend, and the per-level overview.
+ *
+ * Seats: adding takes a seat from the level's pool in the same transaction as the insert
+ * (an Open License pool never goes over); removing gives it back. A freed seat can go to a
+ * different person only SUB_REASSIGN_DAYS after its last assignment; the error says when.
+ * Edits carry the version the editor saw; a stale one is refused (OS_ERR_PRECONDITION).
+ * Callers have already checked the user's role on the agreement.
+ */
+#ifndef OPENSEAT_SUBSCRIBERS_H
+#define OPENSEAT_SUBSCRIBERS_H
+#include "core/json_write.h"
+#include "domain/ctx.h"
+
+#define SUB_REASSIGN_DAYS 90
+#define SUB_NAME_MAX 100
+#define SUB_REFERENCE_MAX 256
+#define SUB_BATCH_MAX 1000
+
+typedef struct sub_input {
+    const char *name, *sign_in_email, *notification_email, *level, *country, *language, *reference;
+    int downloads;              /* -1: absent (default on) */
+    bool notify;                /* send the assignment e-mail */
+} sub_input;
+
+extern const char *const subscriber_languages[];
+
+os_err subscribers_add(op_ctx *x, int64_t agreement_id, const sub_input *in, field_errors *fe, sub_rec *out);
+/* OS_ERR_PRECONDITION: changed since expected_version (*out then holds the current one). */
+os_err subscribers_update(op_ctx *x, int64_t agreement_id, const char *uuid, int64_t expected_version,
+                          const sub_input *in, field_errors *fe, sub_rec *out);
+/* All or nothing: OS_ERR_NOT_FOUND (and *missing) when one id is unknown. */
+os_err subscribers_remove(op_ctx *x, int64_t agreement_id, const char *const *uuids, int n, const char **missing);
+os_err subscribers_resend(op_ctx *x, int64_t agreement_id, const char *const *uuids, int n, const char **missing);
+
+void subscribers_write_one(jw *w, const sub_rec *s);
+/* {"items":[…], "total":N, "next_cursor": "…"|null}; cursor is opaque text from a previous page. */
+os_err subscribers_write_list(op_ctx *x, sub_query *q, const char *cursor, jw *w, field_errors *fe);
+/* {"levels":[{level, name, purchased, assigned, available}]} */
+os_err subscribers_write_overview(op_ctx *x, int64_t agreement_id, jw *w);
+
+#endif
