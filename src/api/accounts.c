@@ -4,6 +4,7 @@
 #include "core/limits.h"
 #include "core/secret.h"
 #include "domain/account.h"
+#include "domain/admins.h"
 #include "domain/licensing.h"
 #include "domain/partner_access.h"
 
@@ -99,6 +100,8 @@ os_err h_session_create(req *r) {
     x.actor_id = out.user.id;
     x.actor_email = out.user.email;
     if ((e = licensing_on_signin(&x, out.user.id, out.user.email))) return e;
+    /* Admin invitations to this address become roles now that its owner signed in. */
+    if ((e = admins_claim(&x, out.user.id, out.user.email))) return e;
     reply_cookie(r, SESSION_COOKIE, arena_strdup(&r->a, out.token), "Lax", -1);
     jw *w = reply_json(r, 200);
     jw_obj(w);

@@ -39,6 +39,12 @@ const route api_routes[] = {
     R("GET",    "/api/v1/agreements/{license}/subscriptions/{id}", ACCESS_AGREEMENT, BODY_NONE, h_subs_get, "subs_get"),
     R("PATCH",  "/api/v1/agreements/{license}/subscriptions/{id}", ACCESS_AGREEMENT, BODY_JSON, h_subs_update, "subs_update"),
     R("DELETE", "/api/v1/agreements/{license}/subscriptions/{id}", ACCESS_AGREEMENT, BODY_NONE, h_subs_delete, "subs_delete"),
+    R("GET",    "/api/v1/agreements/{license}/admins", ACCESS_AGREEMENT_SUPER, BODY_NONE, h_admins_list, "admins_list"),
+    R("POST",   "/api/v1/agreements/{license}/admins", ACCESS_AGREEMENT_SUPER, BODY_JSON, h_admins_add, "admins_add"),
+    R("DELETE", "/api/v1/agreements/{license}/admins/{id}", ACCESS_AGREEMENT_SUPER, BODY_NONE, h_admins_remove, "admins_remove"),
+    R("DELETE", "/api/v1/agreements/{license}/admin-invites/{id}", ACCESS_AGREEMENT_SUPER, BODY_NONE, h_admin_invite_remove, "admin_invite_remove"),
+    R("GET",    "/api/v1/agreements/{license}/activity", ACCESS_AGREEMENT, BODY_NONE, h_activity, "activity"),
+    R("GET",    "/api/v1/agreements/{license}/activity.csv", ACCESS_AGREEMENT, BODY_NONE, h_activity_csv, "activity_csv"),
     R("GET",    "/api/v1/openapi.yaml",            ACCESS_PUBLIC, BODY_NONE, h_openapi,         "openapi"),
     /* operations */
     R("GET",    "/healthz",                        ACCESS_PUBLIC, BODY_NONE, h_healthz,         "healthz"),

@@ -34,10 +34,13 @@ static const char *title_for_status(int status) {
     case 403: return "Not allowed";
     case 404: return "Not found";
     case 405: return "Method not allowed";
+    case 409: return "Conflict";
     case 410: return "Link invalid or expired";
+    case 412: return "Changed by someone else";
     case 413: return "Request too large";
     case 415: return "Unsupported media type";
     case 422: return "Invalid input";
+    case 428: return "Precondition required";
     case 429: return "Too many attempts";
     case 503: return "Service unavailable";
     default: return status >= 500 ? "Internal error" : "Error";

@@ -330,4 +330,43 @@ os_err st_seat_releases_free(store_conn *c, int64_t agreement_id, int64_t level_
 os_err st_seat_release_reuse(store_conn *c, int64_t agreement_id, int64_t level_id, const char *email,
                              int64_t cutoff, int64_t now, int64_t *earliest);
 
+/* ---- admins and invitations ----------------------------------------------------------- */
+typedef struct admin_rec {
+    int64_t id;                 /* user id for roles, invite id for invitations */
+    const char *name, *email, *role;
+    int64_t since;
+    bool pending;               /* an invitation not yet taken up */
+} admin_rec;
+
+/* Roles first (super admins, then admins), then pending invitations. */
+os_err st_admins(store_conn *c, arena *a, int64_t agreement_id, admin_rec **rows, int *n);
+/* Inserts or changes the role; *created false when the user already had one. */
+os_err st_admin_set(store_conn *c, int64_t agreement_id, int64_t user_id, const char *role, int64_t by, int64_t now);
+os_err st_admin_invite(store_conn *c, int64_t agreement_id, const char *email, const char *name, const char *role,
+                       const char *language, int64_t by, int64_t now);
+/* Removes a role; OS_ERR_CONFLICT when it is the last super admin; OS_ERR_NOT_FOUND when none. */
+os_err st_admin_remove(store_conn *c, int64_t agreement_id, int64_t user_id);
+os_err st_admin_invite_remove(store_conn *c, int64_t agreement_id, int64_t invite_id);
+os_err st_super_admin_count(store_conn *c, int64_t agreement_id, int64_t *n);
+/* Turns the address's invitations into roles; returns the agreement ids granted. */
+os_err st_admin_claim_invites(store_conn *c, arena *a, int64_t user_id, const char *email, int64_t now,
+                              int64_t **agreements, int *n);
+
+/* ---- activity (the agreement's audit trail) -------------------------------------------- */
+typedef struct activity_query {
+    int64_t agreement_id;
+    const char *actor;          /* substring of the actor's e-mail; NULL: all */
+    const char *action;         /* action prefix, e.g. "partner."; NULL: all */
+    int64_t from, to;           /* unix seconds, inclusive; 0: open */
+    int64_t before_id;          /* keyset: events older than this id; 0: newest */
+    int limit;
+} activity_query;
+
+typedef struct activity_rec {
+    int64_t id, at;
+    const char *actor_email, *action, *target_type, *target_id, *address, *details;
+} activity_rec;
+
+os_err st_activity(store_conn *c, arena *a, const activity_query *q, activity_rec **rows, int *n);
+
 #endif

@@ -1,0 +1,135 @@
+/* admins.c — the Admins page (super admins) and the activity log of an agreement. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "api.h"
+#include "core/limits.h"
+#include "domain/admins.h"
+
+static const char *const invite_languages[] = {"en", "fr", NULL};
+
+os_err h_admins_list(req *r) {
+    op_ctx x;
+    os_err e = api_ctx(r, &x);
+    if (e) return e;
+    return admins_write_list(&x, r->agreement_id, reply_json(r, 200));
+}
+
+os_err h_admins_add(req *r) {
+    const char *name = body_str(r, "name", LIMIT_NAME_BYTES, true);
+    const char *email = body_email(r, "email", true);
+    const char *lang = body_enum(r, "language", invite_languages, false);
+    json_t *sa = json_object_get(r->json, "super_admin");
+    if (sa && !json_is_boolean(sa)) fe_add(&r->fe, "super_admin", "wrong_type", "super_admin must be true or false");
+    if (fe_any(&r->fe)) return OS_ERR_INVALID;
+    op_ctx x;
+    os_err e = api_ctx(r, &x);
+    if (e) return e;
+    if ((e = admins_add(&x, r->agreement_id, name, email, lang ? lang : "en", json_is_true(sa)))) return e;
+    return admins_write_list(&x, r->agreement_id, reply_json(r, 201));
+}
+
+static bool path_int(req *r, int i, int64_t *out) {
+    const char *p = req_param(r, i);
+    char *end;
+    if (!p || !*p) return false;
+    long long v = strtoll(p, &end, 10);
+    if (*end || v <= 0) return false;
+    *out = v;
+    return true;
+}
+
+os_err h_admins_remove(req *r) {
+    int64_t id;
+    if (!path_int(r, 1, &id)) return OS_ERR_NOT_FOUND;
+    op_ctx x;
+    os_err e = api_ctx(r, &x);
+    if (e) return e;
+    e = admins_remove(&x, r->agreement_id, id);
+    if (e == OS_ERR_CONFLICT) {
+        problem_reply_status(r, 409, "last_super_admin",
+                             "An agreement always keeps at least one super admin; add another before removing this one");
+        return OS_OK;
+    }
+    if (e) return e;
+    reply_empty(r, 204);
+    return OS_OK;
+}
+
+os_err h_admin_invite_remove(req *r) {
+    int64_t id;
+    if (!path_int(r, 1, &id)) return OS_ERR_NOT_FOUND;
+    op_ctx x;
+    os_err e = api_ctx(r, &x);
+    if (!e) e = admins_remove_invite(&x, r->agreement_id, id);
+    if (!e) reply_empty(r, 204);
+    return e;
+}
+
+/* YYYY-MM-DD as the first (from) or last (to) second of that day, UTC. */
+static int64_t day_bound(req *r, const char *name, bool end) {
+    const char *v = qs_get(&r->query, name);
+    if (!v || !*v) return 0;
+    struct tm tm = {0};
+    const char *rest = strptime(v, "%Y-%m-%d", &tm);
+    if (!rest || *rest) {
+        fe_add(&r->fe, name, "invalid_value", "Use a date YYYY-MM-DD");
+        return 0;
+    }
+    return (int64_t)timegm(&tm) + (end ? 86399 : 0);
+}
+
+static void activity_query_from(req *r, activity_query *q) {
+    memset(q, 0, sizeof *q);
+    q->agreement_id = r->agreement_id;
+    q->limit = LIMIT_PAGE_SIZE_DEFAULT;
+    const char *v;
+    if ((v = qs_get(&r->query, "actor")) && *v) q->actor = v;
+    if ((v = qs_get(&r->query, "action")) && *v) q->action = v;
+    q->from = day_bound(r, "from", false);
+    q->to = day_bound(r, "to", true);
+    if ((v = qs_get(&r->query, "before"))) {
+        char *end;
+        long long b = strtoll(v, &end, 10);
+        if (*end || b <= 0) fe_add(&r->fe, "before", "invalid_value", "Use the next_before value of the previous page");
+        else q->before_id = b;
+    }
+    if ((v = qs_get(&r->query, "limit"))) {
+        char *end;
+        long n = strtol(v, &end, 10);
+        if (*end || n < 1 || n > LIMIT_PAGE_SIZE_MAX)
+            fe_add(&r->fe, "limit", "out_of_range", arena_printf(&r->a, "From 1 to %d", LIMIT_PAGE_SIZE_MAX));
+        else q->limit = (int)n;
+    }
+}
+
+os_err h_activity(req *r) {
+    activity_query q;
+    activity_query_from(r, &q);
+    if (fe_any(&r->fe)) return OS_ERR_INVALID;
+    op_ctx x;
+    os_err e = api_ctx(r, &x);
+    if (e) return e;
+    return activity_write(&x, &q, reply_json(r, 200));
+}
+
+os_err h_activity_csv(req *r) {
+    activity_query q;
+    activity_query_from(r, &q);
+    if (fe_any(&r->fe)) return OS_ERR_INVALID;
+    op_ctx x;
+    os_err e = api_ctx(r, &x);
+    if (e) return e;
+    buf out;
+    buf_init(&out, &r->a, 48u << 20);
+    if ((e = activity_csv(&x, &q, &out))) return e;
+    char day[11];
+    time_t now = (time_t)r->now;
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(day, sizeof day, "%Y-%m-%d", &tm);
+    reply_bytes(r, 200, "text/csv; charset=utf-8", out.data, out.len);
+    reply_header(r, "Content-Disposition",
+                 arena_printf(&r->a, "attachment; filename=\"activity-%s-%s.csv\"", r->agreement_license, day));
+    return OS_OK;
+}

@@ -1,0 +1,169 @@
+/* admins.c — see admins.h. */
+#include "admins.h"
+#include <csv.h>
+#include <string.h>
+#include <time.h>
+#include "domain/audit.h"
+#include "mail/outbox.h"
+
+static const char *iso_time(op_ctx *x, int64_t t) {
+    char s[32];
+    time_t tt = (time_t)t;
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    strftime(s, sizeof s, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return arena_strdup(x->a, s);
+}
+
+os_err admins_write_list(op_ctx *x, int64_t agreement_id, jw *w) {
+    admin_rec *rows;
+    int n;
+    int64_t supers = 0;
+    os_err e = st_admins(x->c, x->a, agreement_id, &rows, &n);
+    if (!e) e = st_super_admin_count(x->c, agreement_id, &supers);
+    if (e) return e;
+    jw_obj(w);
+    jw_key(w, "admins");
+    jw_arr(w);
+    for (int i = 0; i < n; i++) {
+        jw_obj(w);
+        jw_kint(w, "id", rows[i].id);
+        jw_kstr(w, "name", rows[i].name);
+        jw_kstr(w, "email", rows[i].email);
+        jw_kstr(w, "role", rows[i].role);
+        jw_kstr(w, "since", iso_time(x, rows[i].since));
+        jw_kbool(w, "pending", rows[i].pending);
+        jw_obj_end(w);
+    }
+    jw_arr_end(w);
+    jw_kint(w, "super_admin_count", supers);
+    /* One super admin is a single point of failure: the page warns until there are two. */
+    jw_kbool(w, "few_super_admins", supers < 2);
+    jw_obj_end(w);
+    return OS_OK;
+}
+
+os_err admins_add(op_ctx *x, int64_t agreement_id, const char *name, const char *email, const char *language,
+                  bool super_admin) {
+    agreement_rec g;
+    os_err e = st_agreement_by_id(x->c, x->a, agreement_id, &g);
+    if (e) return e;
+    const char *role = super_admin ? "super_admin" : "admin";
+    user_rec u;
+    bool has_account = st_user_by_email(x->c, x->a, email, &u) == OS_OK && u.verified_at;
+    if ((e = store_tx_begin(x->c))) return e;
+    e = has_account ? st_admin_set(x->c, agreement_id, u.id, role, x->actor_id, x->now)
+                    : st_admin_invite(x->c, agreement_id, email, name, role, language, x->actor_id, x->now);
+    if (!e) e = audit(x, has_account ? "admin.added" : "admin.invited", "email", email, agreement_id,
+                      json_pairs(x->a, "role", role, NULL));
+    bool fr = !strcmp(language, "fr");
+    const char *role_text = super_admin ? (fr ? "super-administrateur" : "super admin") : (fr ? "administrateur" : "admin");
+    if (!e)
+        e = outbox_enqueue(x->app, x->c, x->a, email, "admin_invited", language,
+                           json_pairs(x->a, "name", name, "inviter_name", x->actor_name ? x->actor_name : x->actor_email,
+                                      "customer_name", g.customer_name, "license_number", g.license_number, "role",
+                                      role_text, "email", email, "signin_link",
+                                      arena_printf(x->a, "%s/signin", x->app->base_url), NULL),
+                           x->now);
+    e = store_tx_end(x->c, e);
+    if (!e) outbox_wake(x->app->mail);
+    return e;
+}
+
+os_err admins_remove(op_ctx *x, int64_t agreement_id, int64_t user_id) {
+    os_err e = store_tx_begin(x->c);
+    if (e) return e;
+    e = st_admin_remove(x->c, agreement_id, user_id);
+    if (!e) e = audit(x, "admin.removed", "user", arena_printf(x->a, "%lld", (long long)user_id), agreement_id, NULL);
+    return store_tx_end(x->c, e);
+}
+
+os_err admins_remove_invite(op_ctx *x, int64_t agreement_id, int64_t invite_id) {
+    os_err e = store_tx_begin(x->c);
+    if (e) return e;
+    e = st_admin_invite_remove(x->c, agreement_id, invite_id);
+    if (!e) e = audit(x, "admin.invite_withdrawn", "invite", arena_printf(x->a, "%lld", (long long)invite_id),
+                      agreement_id, NULL);
+    return store_tx_end(x->c, e);
+}
+
+os_err admins_claim(op_ctx *x, int64_t user_id, const char *email) {
+    int64_t *ids;
+    int n;
+    os_err e = st_admin_claim_invites(x->c, x->a, user_id, email, x->now, &ids, &n);
+    for (int i = 0; !e && i < n; i++)
+        e = audit(x, "admin.invitation_accepted", "user", arena_printf(x->a, "%lld", (long long)user_id), ids[i], NULL);
+    return e;
+}
+
+static void write_event(op_ctx *x, jw *w, const activity_rec *r) {
+    jw_obj(w);
+    jw_kint(w, "id", r->id);
+    jw_kstr(w, "at", iso_time(x, r->at));
+    jw_kstr(w, "actor", r->actor_email);
+    jw_kstr(w, "action", r->action);
+    jw_kstr(w, "target_type", r->target_type);
+    jw_kstr(w, "target", r->target_id);
+    jw_kstr(w, "address", r->address);
+    jw_key(w, "details");
+    if (r->details) jw_raw(w, r->details);   /* stored by audit() as a JSON object */
+    else jw_null(w);
+    jw_obj_end(w);
+}
+
+os_err activity_write(op_ctx *x, activity_query *q, jw *w) {
+    activity_rec *rows;
+    int n;
+    int want = q->limit;
+    q->limit = want + 1;
+    os_err e = st_activity(x->c, x->a, q, &rows, &n);
+    if (e) return e;
+    jw_obj(w);
+    jw_key(w, "events");
+    jw_arr(w);
+    for (int i = 0; i < n && i < want; i++) write_event(x, w, &rows[i]);
+    jw_arr_end(w);
+    if (n > want) jw_kint(w, "next_before", rows[want - 1].id);
+    else jw_knull(w, "next_before");
+    jw_obj_end(w);
+    return OS_OK;
+}
+
+/* One CSV field through libcsv's quoting. */
+static void csv_field(buf *out, const char *s, bool last) {
+    if (!s) s = "";
+    size_t n = strlen(s);
+    size_t need = csv_write(NULL, 0, s, n);
+    char small[1024];
+    char *dst = need <= sizeof small ? small : NULL;
+    if (!dst) {
+        arena *a = out->arena;
+        dst = a ? arena_try_alloc(a, need) : NULL;
+        if (!dst) { out->overflow = true; return; }
+    }
+    csv_write(dst, need, s, n);
+    buf_append(out, dst, need);
+    buf_puts(out, last ? "\r\n" : ",");
+}
+
+os_err activity_csv(op_ctx *x, activity_query *q, buf *out) {
+    buf_puts(out, "\xEF\xBB\xBF");
+    const char *head[] = {"time", "actor", "action", "target type", "target", "address", "details"};
+    for (int i = 0; i < 7; i++) csv_field(out, head[i], i == 6);
+    int page = 1000;
+    for (;;) {
+        q->limit = page;
+        activity_rec *rows;
+        int n;
+        os_err e = st_activity(x->c, x->a, q, &rows, &n);
+        if (e) return e;
+        for (int i = 0; i < n; i++) {
+            const char *f[] = {iso_time(x, rows[i].at), rows[i].actor_email, rows[i].action, rows[i].target_type,
+                               rows[i].target_id, rows[i].address, rows[i].details};
+            for (int k = 0; k < 7; k++) csv_field(out, f[k], k == 6);
+        }
+        if (out->overflow) return OS_ERR_TOO_LARGE;
+        if (n < page) return OS_OK;
+        q->before_id = rows[n - 1].id;
+    }
+}

@@ -1,0 +1,29 @@
+/* admins.h — the agreement's administrators (super admins only manage them) and its
+ * activity log.
+ *
+ * Adding an address with a verified account grants the role at once; otherwise an
+ * invitation waits until the owner of the address signs in with it verified (nothing is
+ * granted to an unverified address). Either way an e-mail goes out in the chosen
+ * language. The last super admin cannot be removed.
+ */
+#ifndef OPENSEAT_ADMINS_H
+#define OPENSEAT_ADMINS_H
+#include "core/buf.h"
+#include "core/json_write.h"
+#include "domain/ctx.h"
+
+os_err admins_write_list(op_ctx *x, int64_t agreement_id, jw *w);
+os_err admins_add(op_ctx *x, int64_t agreement_id, const char *name, const char *email, const char *language,
+                  bool super_admin);
+/* OS_ERR_CONFLICT: the last super admin. */
+os_err admins_remove(op_ctx *x, int64_t agreement_id, int64_t user_id);
+os_err admins_remove_invite(op_ctx *x, int64_t agreement_id, int64_t invite_id);
+/* Invitations for this verified address become roles (at sign-in; audited). */
+os_err admins_claim(op_ctx *x, int64_t user_id, const char *email);
+
+/* {"events":[…], "next_before": id|null} */
+os_err activity_write(op_ctx *x, activity_query *q, jw *w);
+/* The same events as CSV (UTF-8 with BOM, header row), every page, into out. */
+os_err activity_csv(op_ctx *x, activity_query *q, buf *out);
+
+#endif
