@@ -59,6 +59,8 @@ os_err h_admins_remove(req *r);
 os_err h_admin_invite_remove(req *r);
 os_err h_activity(req *r);
 os_err h_activity_csv(req *r);
+os_err h_prefs_get(req *r);
+os_err h_prefs_put(req *r);
 os_err h_healthz(req *r);
 os_err h_metrics(req *r);
 os_err h_openapi(req *r);

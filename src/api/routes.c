@@ -45,6 +45,8 @@ const route api_routes[] = {
     R("DELETE", "/api/v1/agreements/{license}/admin-invites/{id}", ACCESS_AGREEMENT_SUPER, BODY_NONE, h_admin_invite_remove, "admin_invite_remove"),
     R("GET",    "/api/v1/agreements/{license}/activity", ACCESS_AGREEMENT, BODY_NONE, h_activity, "activity"),
     R("GET",    "/api/v1/agreements/{license}/activity.csv", ACCESS_AGREEMENT, BODY_NONE, h_activity_csv, "activity_csv"),
+    R("GET",    "/api/v1/agreements/{license}/preferences", ACCESS_AGREEMENT_SUPER, BODY_NONE, h_prefs_get, "prefs_get"),
+    R("PUT",    "/api/v1/agreements/{license}/preferences", ACCESS_AGREEMENT_SUPER, BODY_JSON, h_prefs_put, "prefs_put"),
     R("GET",    "/api/v1/openapi.yaml",            ACCESS_PUBLIC, BODY_NONE, h_openapi,         "openapi"),
     /* operations */
     R("GET",    "/healthz",                        ACCESS_PUBLIC, BODY_NONE, h_healthz,         "healthz"),

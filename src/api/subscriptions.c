@@ -23,9 +23,10 @@ static void read_input(req *r, sub_input *in, bool creating) {
     json_t *ne = json_object_get(r->json, "notification_email");
     if (json_is_string(ne) && !*json_string_value(ne)) in->notification_email = "";   /* cleared */
     else in->notification_email = body_email(r, "notification_email", false);
-    in->level = body_str(r, "level", 64, creating);
-    in->country = country_code(r, "country", creating);
-    in->language = body_enum(r, "language", subscriber_languages, creating);
+    /* Level, country and language may come from the agreement's preferences. */
+    in->level = body_str(r, "level", 64, false);
+    in->country = country_code(r, "country", false);
+    in->language = body_enum(r, "language", subscriber_languages, false);
     in->reference = body_str(r, "reference", SUB_REFERENCE_MAX, false);
     json_t *d = json_object_get(r->json, "downloads");
     in->downloads = -1;

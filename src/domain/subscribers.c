@@ -7,6 +7,7 @@
 #include "core/secret.h"
 #include "core/text.h"
 #include "domain/audit.h"
+#include "domain/prefs.h"
 #include "mail/outbox.h"
 
 const char *const subscriber_languages[] = {"en", "fr", "de", "es", "it", "nl", "pt", "ja", "zh", NULL};
@@ -78,8 +79,30 @@ os_err subscribers_add(op_ctx *x, int64_t agreement_id, const sub_input *in, fie
     os_err e = st_agreement_by_id(x->c, x->a, agreement_id, &g);
     if (!e) e = st_pools(x->c, x->a, agreement_id, &pools, &npools);
     if (e) return e;
+    /* Preferences fill what the admin left out, and decide about outside addresses. */
+    prefs_rec pr;
+    if ((e = st_prefs_get(x->c, x->a, agreement_id, &pr))) return e;
+    sub_input d = *in;
+    if (!d.level && !fe_has(fe, "level")) d.level = pr.default_level;
+    if (!d.country && !fe_has(fe, "country")) d.country = pr.default_country;
+    if (!d.language && !fe_has(fe, "language")) d.language = pr.default_language;
+    if (d.downloads < 0) d.downloads = pr.default_downloads;
+    in = &d;
+    static const char *const needed[] = {"level", "country", "language"};
+    const char *have[] = {in->level, in->country, in->language};
+    for (int i = 0; i < 3; i++)
+        if (!have[i] && !fe_has(fe, needed[i])) fe_add(fe, needed[i], "required", "This field is required");
     const pool_rec *p = find_pool(pools, npools, in->level);
-    if (!p && !fe_has(fe, "level")) fe_add(fe, "level", "invalid_value", "Choose one of the agreement's levels");
+    if (in->level && !p && !fe_has(fe, "level")) fe_add(fe, "level", "invalid_value", "Choose one of the agreement's levels");
+    if (in->sign_in_email) {
+        bool own;
+        if ((e = prefs_domain_is_customers(x, agreement_id, in->sign_in_email, &own))) return e;
+        /* Refused when the preference forbids it; when allowed, the UI asks the admin to
+         * confirm before sending (it knows the domains from the preferences). */
+        if (!own && !pr.allow_outside_domains)
+            fe_add(fe, "sign_in_email", "outside_domain",
+                   "This agreement only accepts addresses of the customer's own e-mail domains");
+    }
     if (fe_any(fe)) return OS_ERR_INVALID;
 
     sub_rec s = {

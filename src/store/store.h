@@ -369,4 +369,17 @@ typedef struct activity_rec {
 
 os_err st_activity(store_conn *c, arena *a, const activity_query *q, activity_rec **rows, int *n);
 
+/* ---- agreement preferences -------------------------------------------------------------- */
+typedef struct prefs_rec {
+    const char *contact_email, *default_level, *default_country, *default_language;
+    bool default_downloads, allow_outside_domains;
+    int64_t alert_threshold;
+} prefs_rec;
+
+/* The saved preferences, or the defaults when none were saved. */
+os_err st_prefs_get(store_conn *c, arena *a, int64_t agreement_id, prefs_rec *out);
+os_err st_prefs_put(store_conn *c, int64_t agreement_id, const prefs_rec *p, int64_t by, int64_t now);
+/* The customer's own e-mail domains: the order's address and every super admin's. */
+os_err st_customer_domains(store_conn *c, arena *a, int64_t agreement_id, const char ***domains, int *n);
+
 #endif

@@ -1,0 +1,44 @@
+/* prefs.c — agreement preferences (super admins). */
+#include <string.h>
+#include "api.h"
+#include "domain/prefs.h"
+#include "domain/subscribers.h"
+
+os_err h_prefs_get(req *r) {
+    op_ctx x;
+    os_err e = api_ctx(r, &x);
+    if (e) return e;
+    return prefs_write(&x, r->agreement_id, reply_json(r, 200));
+}
+
+static bool bool_field(req *r, const char *field, bool dflt) {
+    json_t *v = json_object_get(r->json, field);
+    if (!v || json_is_null(v)) return dflt;
+    if (!json_is_boolean(v)) fe_add(&r->fe, field, "wrong_type", "Use true or false");
+    return json_is_true(v);
+}
+
+/* PUT replaces the preferences as a whole (absent fields return to their defaults). */
+os_err h_prefs_put(req *r) {
+    prefs_rec p = {0};
+    p.contact_email = body_email(r, "contact_email", false);
+    p.default_level = body_str(r, "default_level", 64, false);
+    p.default_country = body_str(r, "default_country", 2, false);
+    if (p.default_country && (p.default_country[0] < 'A' || p.default_country[0] > 'Z' || strlen(p.default_country) != 2 ||
+                              p.default_country[1] < 'A' || p.default_country[1] > 'Z'))
+        fe_add(&r->fe, "default_country", "invalid_value", "Use a two-letter country code in capitals, e.g. FR");
+    p.default_language = body_enum(r, "default_language", subscriber_languages, false);
+    p.default_downloads = bool_field(r, "default_downloads", true);
+    p.allow_outside_domains = bool_field(r, "allow_outside_domains", true);
+    json_t *t = json_object_get(r->json, "alert_threshold");
+    p.alert_threshold = 90;
+    if (t && !json_is_null(t)) {
+        if (json_is_integer(t)) p.alert_threshold = json_integer_value(t);
+        else fe_add(&r->fe, "alert_threshold", "wrong_type", "A whole number from 1 to 100");
+    }
+    op_ctx x;
+    os_err e = api_ctx(r, &x);
+    if (e) return e;
+    if ((e = prefs_save(&x, r->agreement_id, &p, &r->fe))) return e;
+    return prefs_write(&x, r->agreement_id, reply_json(r, 200));
+}

@@ -1,0 +1,59 @@
+/* prefs.c — see prefs.h. */
+#include "prefs.h"
+#include <string.h>
+#include "core/text.h"
+#include "domain/audit.h"
+
+os_err prefs_write(op_ctx *x, int64_t agreement_id, jw *w) {
+    prefs_rec p;
+    os_err e = st_prefs_get(x->c, x->a, agreement_id, &p);
+    if (e) return e;
+    jw_obj(w);
+    jw_kstr(w, "contact_email", p.contact_email);
+    jw_kstr(w, "default_level", p.default_level);
+    jw_kstr(w, "default_country", p.default_country);
+    jw_kstr(w, "default_language", p.default_language);
+    jw_kbool(w, "default_downloads", p.default_downloads);
+    jw_kbool(w, "allow_outside_domains", p.allow_outside_domains);
+    jw_kint(w, "alert_threshold", p.alert_threshold);
+    const char **domains;
+    int n;
+    if ((e = st_customer_domains(x->c, x->a, agreement_id, &domains, &n))) return e;
+    jw_key(w, "customer_domains");
+    jw_arr(w);
+    for (int i = 0; i < n; i++) jw_str(w, domains[i]);
+    jw_arr_end(w);
+    jw_obj_end(w);
+    return OS_OK;
+}
+
+os_err prefs_save(op_ctx *x, int64_t agreement_id, const prefs_rec *p, field_errors *fe) {
+    if (p->default_level) {
+        pool_rec *pools;
+        int n;
+        os_err e = st_pools(x->c, x->a, agreement_id, &pools, &n);
+        if (e) return e;
+        bool found = false;
+        for (int i = 0; i < n; i++)
+            if (!strcmp(pools[i].level_code, p->default_level)) found = true;
+        if (!found) fe_add(fe, "default_level", "invalid_value", "Choose one of the agreement's levels");
+    }
+    if (p->alert_threshold < 1 || p->alert_threshold > 100)
+        fe_add(fe, "alert_threshold", "out_of_range", "A percentage from 1 to 100");
+    if (fe_any(fe)) return OS_ERR_INVALID;
+    os_err e = store_tx_begin(x->c);
+    if (e) return e;
+    e = st_prefs_put(x->c, agreement_id, p, x->actor_id, x->now);
+    if (!e) e = audit(x, "preferences.updated", "agreement", NULL, agreement_id, NULL);
+    return store_tx_end(x->c, e);
+}
+
+os_err prefs_domain_is_customers(op_ctx *x, int64_t agreement_id, const char *email, bool *yes) {
+    const char **domains;
+    int n;
+    os_err e = st_customer_domains(x->c, x->a, agreement_id, &domains, &n);
+    *yes = false;
+    for (int i = 0; !e && i < n; i++)
+        if (domains[i] && !strcmp(domains[i], email_domain(email))) *yes = true;
+    return e;
+}

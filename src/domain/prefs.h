@@ -1,0 +1,15 @@
+/* prefs.h — agreement preferences (super admins): contact address for subscriber
+ * questions, defaults for new subscribers, whether addresses outside the customer's own
+ * e-mail domains may be assigned, and the over-allocation alert threshold. */
+#ifndef OPENSEAT_PREFS_H
+#define OPENSEAT_PREFS_H
+#include "core/json_write.h"
+#include "domain/ctx.h"
+
+os_err prefs_write(op_ctx *x, int64_t agreement_id, jw *w);
+/* Validates against the agreement (default level must be one of its levels). */
+os_err prefs_save(op_ctx *x, int64_t agreement_id, const prefs_rec *p, field_errors *fe);
+/* Whether the address's domain is one of the customer's own. */
+os_err prefs_domain_is_customers(op_ctx *x, int64_t agreement_id, const char *email, bool *yes);
+
+#endif
