@@ -47,6 +47,10 @@ const route api_routes[] = {
     R("GET",    "/api/v1/agreements/{license}/activity.csv", ACCESS_AGREEMENT, BODY_NONE, h_activity_csv, "activity_csv"),
     R("GET",    "/api/v1/agreements/{license}/preferences", ACCESS_AGREEMENT_SUPER, BODY_NONE, h_prefs_get, "prefs_get"),
     R("PUT",    "/api/v1/agreements/{license}/preferences", ACCESS_AGREEMENT_SUPER, BODY_JSON, h_prefs_put, "prefs_put"),
+    R("GET",    "/api/v1/agreements/{license}/usage", ACCESS_AGREEMENT, BODY_NONE, h_usage, "usage"),
+    R("GET",    "/api/v1/agreements/{license}/usage.csv", ACCESS_AGREEMENT, BODY_NONE, h_usage_csv, "usage_csv"),
+    R("GET",    "/api/v1/me/subscriptions",        ACCESS_USER,   BODY_NONE, h_my_subscriptions, "my_subscriptions"),
+    R("POST",   "/api/v1/me/questions",            ACCESS_USER,   BODY_JSON, h_my_question,     "my_question"),
     R("GET",    "/api/v1/openapi.yaml",            ACCESS_PUBLIC, BODY_NONE, h_openapi,         "openapi"),
     /* operations */
     R("GET",    "/healthz",                        ACCESS_PUBLIC, BODY_NONE, h_healthz,         "healthz"),

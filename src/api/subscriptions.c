@@ -5,6 +5,7 @@
 #include "api.h"
 #include "core/limits.h"
 #include "domain/subscribers.h"
+#include "domain/usage.h"
 
 static const char *country_code(req *r, const char *field, bool required) {
     const char *c = body_str(r, field, 2, required);
@@ -206,5 +207,25 @@ os_err h_subs_delete(req *r) {
     const char *id = req_param(r, 1), *missing = NULL;
     if ((e = subscribers_remove(&x, r->agreement_id, &id, 1, &missing))) return e;
     reply_empty(r, 204);
+    return OS_OK;
+}
+
+os_err h_usage(req *r) {
+    op_ctx x;
+    os_err e = api_ctx(r, &x);
+    if (e) return e;
+    return usage_write(&x, r->agreement_id, reply_json(r, 200));
+}
+
+os_err h_usage_csv(req *r) {
+    op_ctx x;
+    os_err e = api_ctx(r, &x);
+    if (e) return e;
+    buf out;
+    buf_init(&out, &r->a, 48u << 20);
+    if ((e = usage_csv(&x, r->agreement_id, &out))) return e;
+    reply_bytes(r, 200, "text/csv; charset=utf-8", out.data, out.len);
+    reply_header(r, "Content-Disposition",
+                 arena_printf(&r->a, "attachment; filename=\"usage-history-%s.csv\"", r->agreement_license));
     return OS_OK;
 }

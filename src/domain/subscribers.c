@@ -7,6 +7,7 @@
 #include "core/secret.h"
 #include "core/text.h"
 #include "domain/audit.h"
+#include "domain/licensing.h"
 #include "domain/prefs.h"
 #include "mail/outbox.h"
 
@@ -208,6 +209,68 @@ os_err subscribers_resend(op_ctx *x, int64_t agreement_id, const char *const *uu
         if (!e) e = queue_assignment(x, &g, &s, find_pool(pools, npools, s.level_code));
         if (!e) e = audit(x, "subscription.resent", "subscription", s.uuid, agreement_id, NULL);
     }
+    e = store_tx_end(x->c, e);
+    if (!e) outbox_wake(x->app->mail);
+    return e;
+}
+
+os_err subscribers_write_mine(op_ctx *x, const char *lang, jw *w) {
+    my_sub_rec *rows;
+    int n;
+    os_err e = st_my_subscriptions(x->c, x->a, x->actor_email, &rows, &n);
+    if (e) return e;
+    jw_obj(w);
+    jw_key(w, "subscriptions");
+    jw_arr(w);
+    for (int i = 0; i < n; i++) {
+        jw_obj(w);
+        jw_kstr(w, "license_number", rows[i].license_number);
+        jw_kstr(w, "customer", rows[i].customer_name);
+        jw_kstr(w, "level", rows[i].level_code);
+        jw_kstr(w, "level_name", lang && !strcmp(lang, "fr") ? rows[i].name_fr : rows[i].name_en);
+        jw_kstr(w, "expires", rows[i].expires_on);
+        jw_kbool(w, "downloads", rows[i].downloads);
+        jw_kstr(w, "status", licensing_status(rows[i].agreement_end, rows[i].disabled, x->now));
+        jw_obj_end(w);
+    }
+    jw_arr_end(w);
+    jw_obj_end(w);
+    return OS_OK;
+}
+
+os_err subscribers_ask(op_ctx *x, const char *license_number, const char *subject, const char *message, bool copy) {
+    my_sub_rec *mine;
+    int n;
+    os_err e = st_my_subscriptions(x->c, x->a, x->actor_email, &mine, &n);
+    if (e) return e;
+    const my_sub_rec *s = NULL;
+    for (int i = 0; i < n; i++)
+        if (!strcmp(mine[i].license_number, license_number)) s = &mine[i];
+    if (!s) return OS_ERR_NOT_FOUND;
+    prefs_rec pr;
+    recipient_rec *to = NULL;
+    int nto = 0;
+    if ((e = st_prefs_get(x->c, x->a, s->agreement_id, &pr))) return e;
+    if (pr.contact_email) {
+        to = arena_alloc(x->a, sizeof *to);
+        to[0] = (recipient_rec){pr.contact_email, NULL, "en"};
+        nto = 1;
+    } else if ((e = st_customer_recipients(x->c, x->a, s->agreement_id, &to, &nto))) {
+        return e;
+    }
+    const char *data = json_pairs(x->a, "asker_name", x->actor_name ? x->actor_name : "", "asker_email",
+                                  x->actor_email, "license_number", s->license_number, "customer_name",
+                                  s->customer_name, "subject", subject, "message", message, NULL);
+    if ((e = store_tx_begin(x->c))) return e;
+    for (int i = 0; !e && i < nto; i++)
+        e = outbox_enqueue(x->app, x->c, x->a, to[i].email, "subscriber_question", to[i].language ? to[i].language : "en",
+                           data, x->now);
+    if (!e && copy) {
+        user_rec me;
+        e = st_user_by_id(x->c, x->a, x->actor_id, &me);
+        if (!e) e = outbox_enqueue(x->app, x->c, x->a, x->actor_email, "subscriber_question", me.language, data, x->now);
+    }
+    if (!e) e = audit(x, "subscriber.question", "user", x->actor_email, s->agreement_id, NULL);
     e = store_tx_end(x->c, e);
     if (!e) outbox_wake(x->app->mail);
     return e;

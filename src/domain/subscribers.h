@@ -34,6 +34,14 @@ os_err subscribers_remove(op_ctx *x, int64_t agreement_id, const char *const *uu
 os_err subscribers_resend(op_ctx *x, int64_t agreement_id, const char *const *uuids, int n, const char **missing);
 
 void subscribers_write_one(jw *w, const sub_rec *s);
+
+/* The signed-in person's own subscriptions: {"subscriptions":[{license_number, customer,
+ * level, level_name, expires, downloads, status}]}. */
+os_err subscribers_write_mine(op_ctx *x, const char *lang, jw *w);
+/* A subscriber's question to the agreement's contact address (or its super admins when
+ * none is set), with a copy to the asker when wanted. OS_ERR_NOT_FOUND when the person
+ * holds no subscription on that agreement. */
+os_err subscribers_ask(op_ctx *x, const char *license_number, const char *subject, const char *message, bool copy);
 /* {"items":[…], "total":N, "next_cursor": "…"|null}; cursor is opaque text from a previous page. */
 os_err subscribers_write_list(op_ctx *x, sub_query *q, const char *cursor, jw *w, field_errors *fe);
 /* {"levels":[{level, name, purchased, assigned, available}]} */

@@ -369,6 +369,24 @@ typedef struct activity_rec {
 
 os_err st_activity(store_conn *c, arena *a, const activity_query *q, activity_rec **rows, int *n);
 
+/* ---- the subscriber's own view ----------------------------------------------------------- */
+typedef struct my_sub_rec {
+    const char *license_number, *customer_name, *level_code, *name_en, *name_fr, *expires_on, *agreement_end;
+    bool downloads, disabled;
+    int64_t agreement_id;
+} my_sub_rec;
+
+os_err st_my_subscriptions(store_conn *c, arena *a, const char *email, my_sub_rec **rows, int *n);
+
+/* ---- usage history ------------------------------------------------------------------------ */
+typedef struct usage_rec {
+    int64_t level_id, at, assigned, purchased;
+    const char *level_code, *name_en, *name_fr;
+} usage_rec;
+
+/* Every recorded change of the agreement's pools, by level then time. */
+os_err st_usage_changes(store_conn *c, arena *a, int64_t agreement_id, usage_rec **rows, int *n);
+
 /* ---- agreement preferences -------------------------------------------------------------- */
 typedef struct prefs_rec {
     const char *contact_email, *default_level, *default_country, *default_language;

@@ -153,7 +153,8 @@ os_err st_user_recognized(store_conn *c, int64_t user_id, const char *email, boo
     int64_t v = 0;
     os_err e = db_scalar_int(c,
                              "SELECT (EXISTS (SELECT 1 FROM admin_roles WHERE user_id = ?1)"
-                             " OR EXISTS (SELECT 1 FROM partner_access WHERE user_id = ?1 AND removed_at IS NULL))"
+                             " OR EXISTS (SELECT 1 FROM partner_access WHERE user_id = ?1 AND removed_at IS NULL)"
+                             " OR EXISTS (SELECT 1 FROM subscriptions WHERE sign_in_email = ?2))"
                              " + 2 * EXISTS (SELECT 1 FROM partner_members m JOIN organizations o ON o.id = m.org_id"
                              "               WHERE m.email = ?2 AND o.kind = 'partner')",
                              DB_ARGS(DV_INT(user_id), DV_TEXT(email)), &v);

@@ -145,6 +145,48 @@ const char *st_sub_sort_key(arena *a, const sub_rec *r, sub_sort sort) {
     }
 }
 
+static void fill_my(arena *a, db_row *r, void *dst) {
+    my_sub_rec *x = dst;
+    x->license_number = st_dup(a, r, 0);
+    x->customer_name = st_dup(a, r, 1);
+    x->level_code = st_dup(a, r, 2);
+    x->name_en = st_dup(a, r, 3);
+    x->name_fr = st_dup(a, r, 4);
+    x->expires_on = st_dup(a, r, 5);
+    x->downloads = db_int(r, 6) != 0;
+    x->agreement_end = st_dup(a, r, 7);
+    x->disabled = db_int(r, 8) != 0;
+    x->agreement_id = db_int(r, 9);
+}
+
+os_err st_my_subscriptions(store_conn *c, arena *a, const char *email, my_sub_rec **rows, int *n) {
+    return st_list(c, a,
+                   "SELECT g.license_number, co.name, l.code, l.name_en, l.name_fr, s.expires_on, s.downloads,"
+                   " g.end_date, g.disabled, g.id FROM subscriptions s JOIN agreements g ON g.id = s.agreement_id"
+                   " JOIN organizations co ON co.id = g.customer_org_id JOIN levels l ON l.id = s.level_id"
+                   " WHERE s.sign_in_email = ?1 ORDER BY co.name, l.sort LIMIT 500",
+                   DB_ARGS(DV_TEXT(email)), sizeof(my_sub_rec), fill_my, (void **)rows, n);
+}
+
+static void fill_usage(arena *a, db_row *r, void *dst) {
+    usage_rec *x = dst;
+    x->level_id = db_int(r, 0);
+    x->at = db_int(r, 1);
+    x->assigned = db_int(r, 2);
+    x->purchased = db_int(r, 3);
+    x->level_code = st_dup(a, r, 4);
+    x->name_en = st_dup(a, r, 5);
+    x->name_fr = st_dup(a, r, 6);
+}
+
+os_err st_usage_changes(store_conn *c, arena *a, int64_t agreement_id, usage_rec **rows, int *n) {
+    return st_list(c, a,
+                   "SELECT u.level_id, u.at, u.assigned_after, u.purchased, l.code, l.name_en, l.name_fr"
+                   " FROM usage_changes u JOIN levels l ON l.id = u.level_id WHERE u.agreement_id = ?1"
+                   " ORDER BY l.sort, u.at, u.id",
+                   DB_ARGS(DV_INT(agreement_id)), sizeof(usage_rec), fill_usage, (void **)rows, n);
+}
+
 /* ---- seats ---- */
 
 os_err st_pool_take(store_conn *c, int64_t agreement_id, int64_t level_id, bool *taken, int64_t *left) {
