@@ -28,7 +28,9 @@ static void read_input(req *r, sub_input *in, bool creating) {
     in->level = body_str(r, "level", 64, false);
     in->country = country_code(r, "country", false);
     in->language = body_enum(r, "language", subscriber_languages, false);
-    in->reference = body_str(r, "reference", SUB_REFERENCE_MAX, false);
+    json_t *ref = json_object_get(r->json, "reference");
+    if (json_is_string(ref) && !*json_string_value(ref)) in->reference = "";   /* cleared */
+    else in->reference = body_str(r, "reference", SUB_REFERENCE_MAX, false);
     json_t *d = json_object_get(r->json, "downloads");
     in->downloads = -1;
     if (d && !json_is_null(d)) {

@@ -52,11 +52,14 @@ static os_err take_seat(op_ctx *x, int64_t agreement_id, const pool_rec *p, cons
                arena_printf(x->a, "No %s seats left: all %lld are assigned", p->name_en, (long long)p->purchased));
         return OS_ERR_INVALID;
     }
+    int64_t earliest = 0;
+    /* The person's own freed seat comes back to them, whatever its age. */
+    e = st_seat_release_reuse(x->c, agreement_id, p->level_id, email, -1, x->now, &earliest);
+    if (e != OS_ERR_NOT_FOUND) return e;
     int64_t released;
     if ((e = st_seat_releases_free(x->c, agreement_id, p->level_id, &released))) return e;
     /* Free seats before this one were left + 1; released ones among them keep their history. */
     if (left + 1 > released) return OS_OK;   /* a never-assigned seat was free */
-    int64_t earliest = 0;
     e = st_seat_release_reuse(x->c, agreement_id, p->level_id, email, x->now - SUB_REASSIGN_DAYS * 86400, x->now,
                               &earliest);
     if (e == OS_ERR_NOT_FOUND) {
@@ -114,15 +117,15 @@ os_err subscribers_add(op_ctx *x, int64_t agreement_id, const sub_input *in, fie
         .version = 1,
     };
     if ((e = store_tx_begin(x->c))) return e;
-    e = take_seat(x, agreement_id, p, s.sign_in_email, fe);
-    if (!e) {
-        e = st_sub_insert(x->c, &s, x->now, &s.id);
-        if (e == OS_ERR_CONFLICT) {
-            fe_add(fe, "sign_in_email", "duplicate",
-                   arena_printf(x->a, "This address already holds a %s subscription on this agreement", p->name_en));
-            e = OS_ERR_INVALID;
-        }
+    /* Insert first: a duplicate is reported as such even when the pool is full; a missing
+     * seat then rolls the insert back with the rest of the transaction. */
+    e = st_sub_insert(x->c, &s, x->now, &s.id);
+    if (e == OS_ERR_CONFLICT) {
+        fe_add(fe, "sign_in_email", "duplicate",
+               arena_printf(x->a, "This address already holds a %s subscription on this agreement", p->name_en));
+        e = OS_ERR_INVALID;
     }
+    if (!e) e = take_seat(x, agreement_id, p, s.sign_in_email, fe);
     if (!e) e = st_usage_record(x->c, agreement_id, p->level_id, x->now);
     if (!e) e = audit(x, "subscription.added", "subscription", s.uuid, agreement_id,
                       json_pairs(x->a, "email", s.sign_in_email, "level", s.level_code, NULL));
