@@ -16,42 +16,54 @@ export class ApiError extends Error {
     this.errors = Array.isArray(problem.errors) ? problem.errors : [];
     this.retryAfter = Number(problem.retry_after) || 0;
     this.problem = problem;
+    this.headers = null; // the response's headers (e.g. the current ETag of a 412), when there was one
   }
 }
 
 /** GET /api/v1/session: the current user (if any) and a fresh CSRF token. */
 export async function refreshSession() {
-  const session = await send('GET', '/session');
+  const session = (await send('GET', '/session')).data;
   csrfToken = session.csrf_token || null;
   return session;
 }
 
 /**
  * Calls the API. `path` is relative to /api/v1 (e.g. '/signup'); `headers` adds request headers
- * (e.g. Idempotency-Key). Resolves to the parsed JSON body (null for 204); rejects with an ApiError.
+ * (e.g. Idempotency-Key, If-Match); `signal` (an AbortSignal) cancels it, rejecting with the
+ * browser's AbortError. Resolves to the parsed JSON body (null for 204); rejects with an ApiError.
  */
-export async function api(method, path, body, { headers = {} } = {}) {
+export async function api(method, path, body, options = {}) {
+  return (await apiResponse(method, path, body, options)).data;
+}
+
+/** Like `api`, resolving to `{ data, headers }`, for answers whose headers matter (ETag). */
+export async function apiResponse(method, path, body, { headers = {}, signal } = {}) {
   const unsafe = method !== 'GET' && method !== 'HEAD';
   if (unsafe && !csrfToken) await refreshSession();
   let result;
   try {
-    result = await send(method, path, body, headers);
+    result = await send(method, path, body, headers, signal);
   } catch (err) {
     // The token goes stale when the session changed elsewhere (another tab signed out, the
     // password was reset): fetch the current one and try exactly once more.
     if (!(unsafe && err instanceof ApiError && err.code === 'csrf')) throw err;
     await refreshSession();
-    result = await send(method, path, body, headers);
+    result = await send(method, path, body, headers, signal);
   }
   if (path === '/session' && unsafe) {
     // Signing in returns the new session's token; signing out leaves none, so ask for one.
-    if (result && result.csrf_token) csrfToken = result.csrf_token;
+    if (result.data && result.data.csrf_token) csrfToken = result.data.csrf_token;
     else await refreshSession();
   }
   return result;
 }
 
-async function send(method, path, body, extraHeaders = {}) {
+/** True for the rejection of a request that was cancelled on purpose (AbortController). */
+export function isAbort(err) {
+  return err instanceof DOMException && err.name === 'AbortError';
+}
+
+async function send(method, path, body, extraHeaders = {}, signal = undefined) {
   const headers = { ...extraHeaders, Accept: 'application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (method !== 'GET' && csrfToken) headers['X-CSRF-Token'] = csrfToken;
@@ -63,17 +75,24 @@ async function send(method, path, body, extraHeaders = {}) {
       body: body === undefined ? undefined : JSON.stringify(body),
       credentials: 'same-origin',
       cache: 'no-store',
+      signal,
     });
-  } catch {
+  } catch (err) {
+    if (isAbort(err)) throw err;
     throw new ApiError(0, { code: 'network' });
   }
-  if (response.status === 204) return null;
-  const data = await response.json().catch(() => null);
-  if (response.ok) return data;
+  if (response.status === 204) return { data: null, headers: response.headers };
+  const data = await response.json().catch((err) => {
+    if (isAbort(err)) throw err;
+    return null;
+  });
+  if (response.ok) return { data, headers: response.headers };
   const problem = data && typeof data === 'object' ? data : {};
   if (!problem.retry_after && response.headers.has('Retry-After')) {
     problem.retry_after = response.headers.get('Retry-After');
   }
   if (!problem.code) problem.code = response.status >= 500 ? 'internal' : 'unexpected';
-  throw new ApiError(response.status, problem);
+  const err = new ApiError(response.status, problem);
+  err.headers = response.headers;
+  throw err;
 }

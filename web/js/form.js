@@ -5,7 +5,7 @@
 
 import { ApiError } from './api.js';
 import { h, uid } from './dom.js';
-import { bind } from './i18n.js';
+import { bind, hasMessage } from './i18n.js';
 import { clearNotice } from './notice.js';
 import { fieldErrorKey, problemNotice, reportProblem } from './problems.js';
 
@@ -103,13 +103,16 @@ export function fieldErrors() {
     return null;
   }
 
-  /** Shows `[name, code]` pairs and focuses the first field in page order. */
+  /**
+   * Shows `[name, code, detail]` pairs and focuses the first field in page order. `detail` (the
+   * API's error object, optional) gives the server's own wording for codes the catalogue lacks.
+   */
   function show(pairs) {
     const shown = [];
-    for (const [name, code] of pairs) {
+    for (const [name, code, detail] of pairs) {
       const row = find(name);
       if (!row || shown.includes(row)) continue; // one message per field: the first
-      row.setError(code);
+      row.setError(code, detail);
       shown.push(row);
     }
     const first = shown
@@ -144,7 +147,7 @@ export function fieldErrors() {
 export function showProblem(err, { errors, onProblem, data }) {
   if (err instanceof ApiError && err.code === 'validation' && err.errors.length) {
     const placed = err.errors.filter((e) => errors.has(e.field));
-    if (placed.length) errors.show(placed.map((e) => [e.field, e.code]));
+    if (placed.length) errors.show(placed.map((e) => [e.field, e.code, e]));
     if (placed.length === err.errors.length) return;
   }
   if (err instanceof ApiError && onProblem && onProblem(err, data)) return;
@@ -156,7 +159,9 @@ export function showProblem(err, { errors, onProblem, data }) {
  * 'checkbox'), label (key; for a checkbox `more` adds lines to it), optional hint (key),
  * autocomplete, autocapitalize, inputmode, maxlength, optional: true (may stay empty; the label
  * says so), options for selects ([{ value, t | text | format }]), min/max for whole numbers typed
- * in a text field, and messages ({ code: key }) to word an error code for this field in particular.
+ * in a text field, and messages ({ code: key }) to word an error code for this field in particular;
+ * a message may also be a function of the API's error object returning `{ key, params }`, or null
+ * to use the server's own message.
  */
 export function fieldRow(spec, value) {
   const id = uid(`f-${spec.name.replace(/[^A-Za-z0-9_-]/g, '-')}`);
@@ -209,13 +214,23 @@ export function fieldRow(spec, value) {
       input,
       error);
 
-  function setError(code) {
+  function setError(code, detail) {
     const described = [hintId, code ? errorId : null].filter(Boolean).join(' ');
     if (described) input.setAttribute('aria-describedby', described);
     else input.removeAttribute('aria-describedby');
     if (code) {
       input.setAttribute('aria-invalid', 'true');
-      bind(error, spec.messages?.[code] || fieldErrorKey(code));
+      const own = spec.messages?.[code];
+      const worded = typeof own === 'function' ? own(detail || {}) : own ? { key: own } : null;
+      if (worded) {
+        bind(error, worded.key, worded.params);
+      } else if (!hasMessage(`field.${code}`) && detail?.message) {
+        // A code the catalogue does not know: the server's words are better than a vague message.
+        delete error.dataset.i18n;
+        error.textContent = detail.message;
+      } else {
+        bind(error, fieldErrorKey(code));
+      }
     } else {
       input.removeAttribute('aria-invalid');
       delete error.dataset.i18n;

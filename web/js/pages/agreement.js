@@ -1,26 +1,27 @@
-// /agreements/{license}: one agreement of the administration portal — what it is and the user's
-// role on it; super admins also reach its Partners page from here. An agreement the user has no
-// role on (or no longer: a partner whose access was removed) looks exactly like one that does not
-// exist.
+// /agreements/{license}: one agreement of the administration portal — what it is, the user's
+// role on it, its seats and its subscribers (pages/subscribers.js); super admins also reach its
+// Partners page from here. An agreement the user has no role on (or no longer: a partner whose
+// access was removed) looks exactly like one that does not exist.
 
 import { agreementHref, rememberAgreement } from '../agreements.js';
 import { ApiError } from '../api.js';
 import { h } from '../dom.js';
 import { country, date, fetchJson, loadingSection, role, statusBadge } from '../present.js';
 import { pageView, setPageTitle, swapView } from './layout.js';
+import { subscriptionAdmin } from './subscribers.js';
 
 export default {
   title: 'agreement.pageTitle',
   access: 'user',
   agreementContext: true,
   view({ param }) {
-    const view = pageView({ title: 'agreement.title', params: { number: param }, wide: true },
+    const view = pageView({ title: 'agreement.title', params: { number: param }, full: true },
       loadingSection({
         testid: 'agreement',
         load: () => fetchJson(`/agreements/${encodeURIComponent(param)}`),
         show: (agreement) => {
           rememberAgreement(agreement.license_number);
-          return [sections(agreement, 'overview'), summary(agreement), subscribers()];
+          return [sections(agreement, 'overview'), summary(agreement), ...subscriptionAdmin(agreement)];
         },
         onProblem: (err) => showNotFound(err, view, param),
       }));
@@ -62,12 +63,6 @@ function summary(agreement) {
       item('license.start', h('span', date(agreement.start_date)), 'agreement-start'),
       item('license.end', h('span', date(agreement.end_date)), 'agreement-end'),
       item('agreement.role', h('span', role(agreement.role)), 'agreement-role')));
-}
-
-function subscribers() {
-  return h('section', { class: 'card', 'aria-labelledby': 'agreement-subscribers-title', 'data-testid': 'agreement-subscribers' },
-    h('h2', { id: 'agreement-subscribers-title', class: 'card__title', t: 'agreement.subscribersTitle' }),
-    h('p', { class: 'muted', t: 'agreement.subscribersSoon' }));
 }
 
 /** For a 404: the not-found view in place of the page. Other failures: the usual handling. */
