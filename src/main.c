@@ -24,6 +24,9 @@ static void usage(FILE *out) {
             "                        columns: license_number, authorization_number, customer_name,\n"
             "                        customer_country, customer_email, partner_name, start_date,\n"
             "                        end_date, lines (level:qty;level:qty)\n"
+            "  lifecycle [--today YYYY-MM-DD]\n"
+            "                        queue the agreement expiry reminders due (serve does this\n"
+            "                        every minute; --today simulates another day)\n"
             "  version               print the version\n\n");
     config_usage(out);
 }
@@ -43,6 +46,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "outbox")) return cmd_outbox(argc, argv);
     if (!strcmp(cmd, "partner")) return cmd_partner(argc, argv);
     if (!strcmp(cmd, "import")) return cmd_import(argc, argv);
+    if (!strcmp(cmd, "lifecycle")) return cmd_lifecycle(argc, argv);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) { printf("openseat %s\n", VERSION); return 0; }
     fprintf(stderr, "openseat: unknown command \"%s\" (see openseat --help)\n", cmd);
     return 2;

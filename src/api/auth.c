@@ -10,6 +10,7 @@
 #include "api.h"
 #include "core/log.h"
 #include "domain/account.h"
+#include "domain/lifecycle.h"
 #include "domain/numbers.h"
 
 os_err api_ctx(req *r, op_ctx *x) {
@@ -87,8 +88,11 @@ static os_err agreement(req *r) {
     if (!p || !license_number_normalize(p, lic)) return OS_ERR_NOT_FOUND;
     store_conn *c = store_conn_get(r->app->st);
     if (!c) return OS_ERR_BUSY;
-    os_err e = st_agreement_id(c, lic, &r->agreement_id);
+    const char *end_date;
+    bool disabled;
+    os_err e = st_agreement_state(c, &r->a, lic, &r->agreement_id, &end_date, &disabled);
     if (!e) e = st_agreement_role(c, &r->a, r->agreement_id, r->user_id, &r->agreement_role);
+    if (!e) r->agreement_writable = lifecycle_writable(end_date, disabled, r->now, r->app->cfg->grace_days);
     if (e) {
         r->agreement_id = 0;
         return e;

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 #include "cli/cli.h"
+#include "domain/lifecycle.h"
 #include "store/store.h"
 
 int cmd_migrate(int argc, char **argv) {
@@ -102,3 +103,33 @@ int cmd_outbox(int argc, char **argv) {
     return rc;
 }
 
+
+/* lifecycle [--today YYYY-MM-DD]: queue the expiry reminders due (on that day). */
+int cmd_lifecycle(int argc, char **argv) {
+    static char empty[] = "";
+    const char *today = NULL;
+    for (int i = 2; i + 1 < argc; i++)
+        if (!strcmp(argv[i], "--today")) {
+            today = argv[i + 1];
+            argv[i] = argv[i + 1] = empty;
+        }
+    int64_t now = time(NULL);
+    if (today) {
+        struct tm tm = {0};
+        const char *rest = strptime(today, "%Y-%m-%d", &tm);
+        if (!rest || *rest) {
+            fprintf(stderr, "openseat: --today must be a date YYYY-MM-DD\n");
+            return 2;
+        }
+        now = (int64_t)timegm(&tm) + 12 * 3600;
+    }
+    config cfg;
+    app a;
+    int rc = cli_open(&a, &cfg, argc, argv, NULL, 0);
+    if (rc) return rc;
+    int queued = lifecycle_run(&a, now);
+    store_close(a.st);
+    if (queued < 0) return 1;
+    printf("%d expiry reminder(s) queued\n", queued);
+    return 0;
+}

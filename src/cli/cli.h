@@ -20,5 +20,6 @@ int cmd_demo(int argc, char **argv);
 int cmd_outbox(int argc, char **argv);
 int cmd_partner(int argc, char **argv);
 int cmd_import(int argc, char **argv);
+int cmd_lifecycle(int argc, char **argv);
 
 #endif

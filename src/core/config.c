@@ -41,6 +41,7 @@ static const opt options[] = {
     {"log-level", "OPENSEAT_LOG_LEVEL", OPT_STR, OFF(log_level), "info", 0, 0, "debug | info | warn | error"},
     {"secret-key", "OPENSEAT_SECRET_KEY", OPT_STR, OFF(secret_key), NULL, 0, 0, "64 hex chars sealing authorization numbers (default: DATA/secret.key, made on first start; every instance needs the same)"},
     {"handoff-key", "OPENSEAT_HANDOFF_KEY", OPT_STR, OFF(handoff_key), NULL, 0, 0, "64 hex chars signing licensing-center hand-off links (default: generated once, kept in the database)"},
+    {"grace-days", "OPENSEAT_GRACE_DAYS", OPT_LONG, OFF(grace_days), "30", 0, 3650, "days an expired agreement stays editable before it becomes read-only"},
     {"trust-proxy", "OPENSEAT_TRUST_PROXY", OPT_BOOL, OFF(trust_proxy), "false", 0, 0, "trust X-Forwarded-For/-Proto from a load balancer"},
 };
 

@@ -33,6 +33,7 @@ typedef struct config {
     const char *log_level;
     bool trust_proxy;             /* believe X-Forwarded-For / X-Forwarded-Proto */
     const char *secret_key;       /* 64 hex chars; NULL: DATA/secret.key, created on first start */
+    long grace_days;              /* an expired agreement stays editable this long */
     const char *handoff_key;      /* 64 hex chars; NULL: generated once and kept in the database */
 } config;
 

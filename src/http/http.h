@@ -85,6 +85,7 @@ struct req {
     /* agreement scope (set by the authorize step on agreement routes) */
     int64_t agreement_id;
     const char *agreement_license, *agreement_role;   /* "super_admin" | "admin" | "partner" */
+    bool agreement_writable;                          /* false: expired past grace, or disabled */
     /* reply */
     int status;
     const char *content_type;

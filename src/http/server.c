@@ -315,6 +315,11 @@ static void run_pipeline(server *s, req *r) {
             problem_reply_status(r, 403, "forbidden", "Only the agreement's super admins can do this");
             return;
         }
+        if (is_state_changing(r->method) && !r->agreement_writable) {
+            problem_reply_status(r, 403, "read_only",
+                                 "This agreement has expired or is disabled: it can be read and exported, not changed");
+            return;
+        }
     }
     if (rt->body == BODY_JSON) {
         char detail[256];

@@ -387,6 +387,18 @@ typedef struct usage_rec {
 /* Every recorded change of the agreement's pools, by level then time. */
 os_err st_usage_changes(store_conn *c, arena *a, int64_t agreement_id, usage_rec **rows, int *n);
 
+/* ---- agreement lifecycle ------------------------------------------------------------------ */
+/* The agreement's id, end date and disabled flag, by license number (checked on every
+ * agreement request, so a lapse is enforced without delay). */
+os_err st_agreement_state(store_conn *c, arena *a, const char *license_number, int64_t *id, const char **end_date,
+                          bool *disabled);
+/* Active agreements ending on or before `until` ('YYYY-MM-DD') and not before `from`. */
+os_err st_agreements_ending(store_conn *c, arena *a, const char *from, const char *until, agreement_rec **rows, int *n);
+/* Claims the reminder; *claimed false when it was sent before. */
+os_err st_expiry_notice_claim(store_conn *c, int64_t agreement_id, int days, int64_t now, bool *claimed);
+/* Super admins and admins of the agreement, with their languages. */
+os_err st_admin_recipients(store_conn *c, arena *a, int64_t agreement_id, recipient_rec **rows, int *n);
+
 /* ---- agreement preferences -------------------------------------------------------------- */
 typedef struct prefs_rec {
     const char *contact_email, *default_level, *default_country, *default_language;

@@ -113,13 +113,6 @@ os_err st_partner_block_lift(store_conn *c, int64_t agreement_id, int64_t block_
     return e;
 }
 
-static void fill_recipient(arena *a, db_row *r, void *dst) {
-    recipient_rec *x = dst;
-    x->email = st_dup(a, r, 0);
-    x->name = st_dup(a, r, 1);
-    x->language = st_dup(a, r, 2);
-}
-
 os_err st_customer_recipients(store_conn *c, arena *a, int64_t agreement_id, recipient_rec **rows, int *n) {
     return st_list(c, a,
                    "SELECT g.customer_email, u.name, COALESCE(u.language, o.language) FROM agreements g"
@@ -129,7 +122,7 @@ os_err st_customer_recipients(store_conn *c, arena *a, int64_t agreement_id, rec
                    " UNION SELECT u.email, u.name, u.language FROM admin_roles ar JOIN users u ON u.id = ar.user_id"
                    " JOIN agreements g ON g.id = ar.agreement_id"
                    " WHERE ar.agreement_id = ?1 AND ar.role = 'super_admin' AND u.email <> g.customer_email",
-                   DB_ARGS(DV_INT(agreement_id)), sizeof(recipient_rec), fill_recipient, (void **)rows, n);
+                   DB_ARGS(DV_INT(agreement_id)), sizeof(recipient_rec), st_fill_recipient, (void **)rows, n);
 }
 
 

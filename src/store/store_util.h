@@ -4,6 +4,7 @@
 #include <string.h>
 #include "core/arena.h"
 #include "store/db.h"
+#include "store/store.h"
 
 /* Arena copy of a text column; NULL for SQL NULL. */
 static inline const char *st_dup(arena *a, db_row *r, int col) {
@@ -13,6 +14,14 @@ static inline const char *st_dup(arena *a, db_row *r, int col) {
 
 /* Row filler for a list of single text columns. */
 static inline void st_fill_text(arena *a, db_row *r, void *dst) { *(const char **)dst = st_dup(a, r, 0); }
+
+/* Row filler for recipient_rec: e-mail, name, language. */
+static inline void st_fill_recipient(arena *a, db_row *r, void *dst) {
+    recipient_rec *x = dst;
+    x->email = st_dup(a, r, 0);
+    x->name = st_dup(a, r, 1);
+    x->language = st_dup(a, r, 2);
+}
 
 /* Collects rows into a growing arena array of `elem`-sized records; `fill` maps one row. */
 typedef void (*row_fill_fn)(arena *a, db_row *r, void *dst);

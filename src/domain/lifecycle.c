@@ -1,0 +1,89 @@
+/* lifecycle.c — see lifecycle.h. */
+#include "lifecycle.h"
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include "core/log.h"
+#include "domain/audit.h"
+#include "mail/outbox.h"
+
+static const int notice_days[] = {120, 60, 30, 7};
+#define NNOTICES ((int)(sizeof notice_days / sizeof notice_days[0]))
+
+static void day_of(int64_t t, char out[11]) {
+    time_t tt = (time_t)t;
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    strftime(out, 11, "%Y-%m-%d", &tm);
+}
+
+bool lifecycle_writable(const char *end_date, bool disabled, int64_t now, long grace_days) {
+    if (disabled) return false;
+    char last[11];
+    day_of(now - (int64_t)grace_days * 86400, last);
+    return strcmp(end_date, last) >= 0;   /* still within the grace period after the end */
+}
+
+/* Days from today to the end date (both UTC days). */
+static int days_left(const char *end_date, int64_t now) {
+    struct tm tm = {0};
+    if (!strptime(end_date, "%Y-%m-%d", &tm)) return 9999;
+    int64_t end = (int64_t)timegm(&tm);
+    return (int)((end - (now - now % 86400)) / 86400);
+}
+
+int lifecycle_run(const app *a, int64_t now) {
+    store_conn *c = store_conn_get(a->st);
+    if (!c) return -1;
+    arena ar;
+    arena_init(&ar, 16u << 20);
+    char today[11], horizon[11];
+    day_of(now, today);
+    day_of(now + (int64_t)notice_days[0] * 86400, horizon);
+    agreement_rec *rows;
+    int n, queued = 0;
+    os_err e = st_agreements_ending(c, &ar, today, horizon, &rows, &n);
+    op_ctx x = {.app = a, .c = c, .a = &ar, .now = now, .actor_email = "system"};
+    for (int i = 0; !e && i < n; i++) {
+        int left = days_left(rows[i].end_date, now);
+        /* Only the nearest reminder due; the earlier ones are marked as passed. */
+        int due = -1;
+        for (int k = 0; k < NNOTICES; k++)
+            if (left <= notice_days[k]) due = k;
+        if (due < 0) continue;
+        if ((e = store_tx_begin(c))) break;
+        bool claimed = false;
+        e = st_expiry_notice_claim(c, rows[i].id, notice_days[due], now, &claimed);
+        for (int k = 0; !e && k < due; k++) {
+            bool older;
+            e = st_expiry_notice_claim(c, rows[i].id, notice_days[k], now, &older);
+        }
+        if (!e && claimed) {
+            recipient_rec *to;
+            int nto;
+            e = st_admin_recipients(c, &ar, rows[i].id, &to, &nto);
+            char days[16];
+            snprintf(days, sizeof days, "%d", left);
+            for (int k = 0; !e && k < nto; k++) {
+                e = outbox_enqueue(a, c, &ar, to[k].email, "agreement_expiring", to[k].language,
+                                   json_pairs(&ar, "name", to[k].name, "license_number", rows[i].license_number,
+                                              "customer_name", rows[i].customer_name, "end_date", rows[i].end_date,
+                                              "days", days, "link",
+                                              arena_printf(&ar, "%s/agreements/%s", a->base_url, rows[i].license_number),
+                                              NULL),
+                                   now);
+                if (!e) queued++;
+            }
+            if (!e) e = audit(&x, "agreement.expiry_reminder", "agreement", rows[i].license_number, rows[i].id,
+                              json_pairs(&ar, "days", days, NULL));
+        }
+        e = store_tx_end(c, e);
+    }
+    arena_free(&ar);
+    if (e) {
+        log_event(LOG_WARN, "expiry reminders failed", "error", os_err_name(e), NULL);
+        return -1;
+    }
+    if (queued) outbox_wake(a->mail);
+    return queued;
+}

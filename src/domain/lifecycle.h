@@ -1,0 +1,15 @@
+/* lifecycle.h — an agreement's life: active until its end date, then expired (still
+ * editable for --grace-days), then read-only (read and export only), as is a disabled one.
+ * Super admins and admins are reminded 120, 60, 30 and 7 days before the end date, once
+ * each, by whichever instance gets there first. */
+#ifndef OPENSEAT_LIFECYCLE_H
+#define OPENSEAT_LIFECYCLE_H
+#include <stdbool.h>
+#include <stdint.h>
+#include "app.h"
+
+bool lifecycle_writable(const char *end_date, bool disabled, int64_t now, long grace_days);
+/* Queues the reminders due at `now`; returns how many e-mails were queued (-1 on error). */
+int lifecycle_run(const app *a, int64_t now);
+
+#endif
