@@ -15,6 +15,12 @@ os_err h_admins_list(req *r) {
     return admins_write_list(&x, r->agreement_id, reply_json(r, 200));
 }
 
+static os_err last_super_admin(req *r) {
+    problem_reply_status(r, 409, "last_super_admin",
+                         "An agreement always keeps at least one super admin; add another before removing this one");
+    return OS_OK;
+}
+
 os_err h_admins_add(req *r) {
     const char *name = body_str(r, "name", LIMIT_NAME_BYTES, true);
     const char *email = body_email(r, "email", true);
@@ -25,7 +31,9 @@ os_err h_admins_add(req *r) {
     op_ctx x;
     os_err e = api_ctx(r, &x);
     if (e) return e;
-    if ((e = admins_add(&x, r->agreement_id, name, email, lang ? lang : "en", json_is_true(sa)))) return e;
+    e = admins_add(&x, r->agreement_id, name, email, lang ? lang : "en", json_is_true(sa));
+    if (e == OS_ERR_CONFLICT) return last_super_admin(r);
+    if (e) return e;
     return admins_write_list(&x, r->agreement_id, reply_json(r, 201));
 }
 
@@ -46,11 +54,7 @@ os_err h_admins_remove(req *r) {
     os_err e = api_ctx(r, &x);
     if (e) return e;
     e = admins_remove(&x, r->agreement_id, id);
-    if (e == OS_ERR_CONFLICT) {
-        problem_reply_status(r, 409, "last_super_admin",
-                             "An agreement always keeps at least one super admin; add another before removing this one");
-        return OS_OK;
-    }
+    if (e == OS_ERR_CONFLICT) return last_super_admin(r);
     if (e) return e;
     reply_empty(r, 204);
     return OS_OK;

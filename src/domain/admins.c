@@ -52,6 +52,15 @@ os_err admins_add(op_ctx *x, int64_t agreement_id, const char *name, const char 
     user_rec u;
     bool has_account = st_user_by_email(x->c, x->a, email, &u) == OS_OK && u.verified_at;
     if ((e = store_tx_begin(x->c))) return e;
+    if (has_account && !super_admin) {
+        /* Making the last super admin a plain admin would leave the agreement without one. */
+        const char *current = NULL;
+        int64_t supers = 0;
+        if (st_agreement_role(x->c, x->a, agreement_id, u.id, &current) == OS_OK && !strcmp(current, "super_admin") &&
+            !(e = st_super_admin_count(x->c, agreement_id, &supers)) && supers <= 1)
+            e = OS_ERR_CONFLICT;
+        if (e) return store_tx_end(x->c, e);
+    }
     e = has_account ? st_admin_set(x->c, agreement_id, u.id, role, x->actor_id, x->now)
                     : st_admin_invite(x->c, agreement_id, email, name, role, language, x->actor_id, x->now);
     if (!e) e = audit(x, has_account ? "admin.added" : "admin.invited", "email", email, agreement_id,

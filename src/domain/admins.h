@@ -13,6 +13,7 @@
 #include "domain/ctx.h"
 
 os_err admins_write_list(op_ctx *x, int64_t agreement_id, jw *w);
+/* OS_ERR_CONFLICT when it would turn the last super admin into a plain admin. */
 os_err admins_add(op_ctx *x, int64_t agreement_id, const char *name, const char *email, const char *language,
                   bool super_admin);
 /* OS_ERR_CONFLICT: the last super admin. */

@@ -7,6 +7,8 @@ import { flash, showFlash } from './notice.js';
 import { navigate, startRouter } from './router.js';
 import { currentUser, forgetUser, loadSession, rememberReturn } from './session.js';
 import account from './pages/account.js';
+import activity from './pages/activity.js';
+import admins from './pages/admins.js';
 import agreement from './pages/agreement.js';
 import handoff from './pages/handoff.js';
 import home from './pages/home.js';
@@ -16,9 +18,11 @@ import lsc from './pages/lsc.js';
 import notFound from './pages/not-found.js';
 import orderNew from './pages/order-new.js';
 import partners from './pages/partners.js';
+import preferences from './pages/preferences.js';
 import reset from './pages/reset.js';
 import signin from './pages/signin.js';
 import signup from './pages/signup.js';
+import usage from './pages/usage.js';
 import verify from './pages/verify.js';
 
 // access: 'user' pages need a session, 'guest' pages make no sense with one, 'any' is either.
@@ -43,6 +47,10 @@ const PATTERNS = [
   [/^\/lsc\/licenses\/([^/]+)$/, license],
   [/^\/agreements\/([^/]+)$/, agreement],
   [/^\/agreements\/([^/]+)\/partners$/, partners],
+  [/^\/agreements\/([^/]+)\/admins$/, admins],
+  [/^\/agreements\/([^/]+)\/preferences$/, preferences],
+  [/^\/agreements\/([^/]+)\/activity$/, activity],
+  [/^\/agreements\/([^/]+)\/usage$/, usage],
 ];
 
 function findPage(path) {

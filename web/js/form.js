@@ -155,9 +155,9 @@ export function showProblem(err, { errors, onProblem, data }) {
 }
 
 /**
- * One labelled field. `spec`: name (the API's), type ('text', 'email', 'password', 'select' or
- * 'checkbox'), label (key; for a checkbox `more` adds lines to it), optional hint (key),
- * autocomplete, autocapitalize, inputmode, maxlength, optional: true (may stay empty; the label
+ * One labelled field. `spec`: name (the API's), type ('text', 'email', 'password', 'date', 'select',
+ * 'textarea' or 'checkbox'), label (key; for a checkbox `more` adds lines to it), optional hint (key),
+ * hintParams, autocomplete, autocapitalize, inputmode, maxlength, optional: true (may stay empty; the label
  * says so), options for selects ([{ value, t | text | format }]), min/max for whole numbers typed
  * in a text field, and messages ({ code: key }) to word an error code for this field in particular;
  * a message may also be a function of the API's error object returning `{ key, params }`, or null
@@ -178,6 +178,8 @@ export function fieldRow(spec, value) {
   let input;
   if (spec.type === 'select') {
     input = h('select', { ...common, autocomplete: spec.autocomplete || 'off' }, (spec.options || []).map(option));
+  } else if (spec.type === 'textarea') {
+    input = h('textarea', { ...common, rows: spec.rows || 6, maxlength: spec.maxlength, autocomplete: spec.autocomplete || 'off' });
   } else {
     input = h('input', {
       ...common,
@@ -198,7 +200,7 @@ export function fieldRow(spec, value) {
   const element = spec.type === 'checkbox'
     // A box to tick: the label follows it and may run to several lines (`more`: further keys).
     ? h('div', { class: 'field field--check' },
-      hintId && h('p', { class: 'field__hint', id: hintId, t: spec.hint }),
+      hintId && h('p', { class: 'field__hint', id: hintId, t: spec.hint, params: spec.hintParams }),
       h('div', { class: 'check' },
         input,
         h('label', { for: id, class: 'check__label' },
@@ -210,7 +212,7 @@ export function fieldRow(spec, value) {
       h('label', { for: id, class: 'field__label' },
         h('span', { t: spec.label, params: spec.labelParams }),
         spec.optional && [' ', h('span', { class: 'field__optional', t: 'field.optional' })]),
-      hintId && h('p', { class: 'field__hint', id: hintId, t: spec.hint }),
+      hintId && h('p', { class: 'field__hint', id: hintId, t: spec.hint, params: spec.hintParams }),
       input,
       error);
 

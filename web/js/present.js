@@ -37,21 +37,39 @@ export function formatDate(lang, iso) {
   return new Intl.DateTimeFormat(lang, { dateStyle: 'medium', timeZone: 'UTC' }).format(date);
 }
 
-/**
- * A moment given in Unix seconds, as a date and time of the user's time zone worded for `lang`:
- * "Nov 24, 2025, 2:05 PM", "24 nov. 2025, 14:05".
- */
-export function formatDateTime(lang, seconds) {
-  if (typeof seconds !== 'number' || !Number.isFinite(seconds)) return '';
-  return new Intl.DateTimeFormat(lang, { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(seconds * 1000));
+/** A moment given in Unix seconds or as an ISO 8601 string ("2025-11-24T14:05:00Z"), or null. */
+export function toDate(value) {
+  if (typeof value === 'number' && Number.isFinite(value)) return new Date(value * 1000);
+  if (typeof value === 'string' && value) {
+    const time = Date.parse(value);
+    if (Number.isFinite(time)) return new Date(time);
+  }
+  return null;
 }
 
-/** A <time> element for a moment in Unix seconds, kept in the page language. */
-export function moment(seconds) {
-  const valid = typeof seconds === 'number' && Number.isFinite(seconds);
+/**
+ * A moment (Unix seconds or ISO 8601), as a date and time of the user's time zone worded for
+ * `lang`: "Nov 24, 2025, 2:05 PM", "24 nov. 2025, 14:05".
+ */
+export function formatDateTime(lang, value) {
+  const when = toDate(value);
+  if (!when) return '';
+  return new Intl.DateTimeFormat(lang, { dateStyle: 'medium', timeStyle: 'short' }).format(when);
+}
+
+/** A moment's day only: "Nov 24, 2025". */
+export function formatDay(lang, value) {
+  const when = toDate(value);
+  if (!when) return '';
+  return new Intl.DateTimeFormat(lang, { dateStyle: 'medium' }).format(when);
+}
+
+/** A <time> element for a moment (Unix seconds or ISO 8601), kept in the page language. */
+export function moment(value, { day = false } = {}) {
+  const when = toDate(value);
   return h('time', {
-    datetime: valid ? new Date(seconds * 1000).toISOString() : null,
-    format: (lang) => formatDateTime(lang, seconds),
+    datetime: when ? when.toISOString() : null,
+    format: (lang) => (day ? formatDay(lang, value) : formatDateTime(lang, value)),
   });
 }
 

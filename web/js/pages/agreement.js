@@ -1,7 +1,8 @@
 // /agreements/{license}: one agreement of the administration portal — what it is, the user's
-// role on it, its seats and its subscribers (pages/subscribers.js); super admins also reach its
-// Partners page from here. An agreement the user has no role on (or no longer: a partner whose
-// access was removed) looks exactly like one that does not exist.
+// role on it, its seats and its subscribers (pages/subscribers.js). Its tabs lead to the other
+// pages of the agreement: everyone with a role sees the activity and the maximum usage; super
+// admins also manage its admins, preferences and partners. An agreement the user has no role on
+// (or no longer: a partner whose access was removed) looks exactly like one that does not exist.
 
 import { agreementHref, rememberAgreement } from '../agreements.js';
 import { ApiError } from '../api.js';
@@ -21,7 +22,7 @@ export default {
         load: () => fetchJson(`/agreements/${encodeURIComponent(param)}`),
         show: (agreement) => {
           rememberAgreement(agreement.license_number);
-          return [sections(agreement, 'overview'), summary(agreement), ...subscriptionAdmin(agreement)];
+          return [sections(agreement, 'overview'), lifecycleNotice(agreement), summary(agreement), ...subscriptionAdmin(agreement)];
         },
         onProblem: (err) => showNotFound(err, view, param),
       }));
@@ -29,12 +30,19 @@ export default {
   },
 };
 
-/**
- * The tabs of an agreement's pages, for its super admins (the only ones with more than one page).
- * `current`: 'overview' or 'partners'.
- */
+// The tabs: [path part, label key, super admins only].
+const TABS = [
+  ['overview', 'agreement.overview', false],
+  ['admins', 'agreement.admins', true],
+  ['preferences', 'agreement.preferences', true],
+  ['activity', 'agreement.activity', false],
+  ['usage', 'agreement.usage', false],
+  ['partners', 'agreement.partners', true],
+];
+
+/** The tabs of an agreement's pages that the user's role opens; `current`: the part shown. */
 export function sections(agreement, current) {
-  if (agreement.role !== 'super_admin') return null;
+  const superAdmin = agreement.role === 'super_admin';
   const tab = (part, key) => h('a', {
     class: 'tabs__link',
     href: agreementHref(agreement.license_number, part === 'overview' ? '' : part),
@@ -44,8 +52,44 @@ export function sections(agreement, current) {
   });
   return h('nav', { class: 'tabs', tAttrs: { 'aria-label': 'agreement.sections' } },
     h('ul', { class: 'tabs__list' },
-      h('li', {}, tab('overview', 'agreement.overview')),
-      h('li', {}, tab('partners', 'agreement.partners'))));
+      TABS.filter(([, , only]) => superAdmin || !only).map(([part, key]) => h('li', {}, tab(part, key)))));
+}
+
+/**
+ * One tab of an agreement other than the overview: the agreement is fetched (for the tabs and the
+ * role), then `show(agreement, base)` draws the tab's content. `superOnly` tabs explain to others
+ * that only super admins see them.
+ */
+export function agreementTab({ param, part, title, superOnly = false, show }) {
+  const base = `/agreements/${encodeURIComponent(param)}`;
+  const view = pageView({ title, params: { number: param }, full: true });
+  view.append(loadingSection({
+    testid: `agreement-${part}`,
+    load: () => fetchJson(base),
+    show: (agreement) => {
+      rememberAgreement(agreement.license_number);
+      if (superOnly && agreement.role !== 'super_admin') return [sections(agreement, part), onlySuperAdmins(param)];
+      return [sections(agreement, part), lifecycleNotice(agreement), show(agreement, base)];
+    },
+    onProblem: (err) => showNotFound(err, view, param),
+  }));
+  return view;
+}
+
+/** For pages of an agreement that only its super admins may see. */
+export function onlySuperAdmins(number) {
+  return h('section', { class: 'card', 'aria-labelledby': 'only-super-title', 'data-testid': 'only-super-admins' },
+    h('h2', { id: 'only-super-title', class: 'card__title', t: 'agreement.onlySuperTitle' }),
+    h('p', { class: 'card__text', t: 'agreement.onlySuperText' }),
+    h('p', {}, h('a', { href: agreementHref(number), t: 'partners.back' })));
+}
+
+/** An expired or disabled agreement says so: changes may be refused (read-only). */
+function lifecycleNotice(agreement) {
+  const key = { expired: 'agreement.expiredNotice', disabled: 'agreement.disabledNotice' }[agreement.status];
+  if (!key) return null;
+  return h('div', { class: 'notice notice--warning banner', 'data-testid': 'lifecycle-notice' },
+    h('p', { class: 'notice__text', t: key, params: { date: (lang) => date(agreement.end_date).format(lang) } }));
 }
 
 function summary(agreement) {

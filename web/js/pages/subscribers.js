@@ -17,11 +17,11 @@ import { problemNotice, reportProblem } from '../problems.js';
 const PAGE_SIZE = 50;
 const SEARCH_DELAY_MS = 250;
 // The languages a subscriber's e-mails can be written in (the API's list).
-const LANGUAGES = ['en', 'fr', 'de', 'es', 'it', 'nl', 'pt', 'ja', 'zh'];
+export const LANGUAGES = ['en', 'fr', 'de', 'es', 'it', 'nl', 'pt', 'ja', 'zh'];
 
 const languageNames = new Map();
 /** "French", "français"…: a language's name in `lang`, worded by the browser. */
-function languageName(lang, code) {
+export function languageName(lang, code) {
   if (!code) return '';
   try {
     if (!languageNames.has(lang)) languageNames.set(lang, new Intl.DisplayNames([lang], { type: 'language' }));
@@ -438,7 +438,25 @@ function subscribersCard({ agreement, base, levelName, levelsNow, onChange }) {
 
   // -- add --
 
+  /**
+   * Whether the admin wants `email` added although it is outside the customer's domains, when
+   * the preferences allow that only after a confirmation. Only super admins may read the
+   * preferences; for admins and partners the server alone decides.
+   */
+  async function outsideDomainConfirmed(email, preferences) {
+    const settings = await preferences;
+    if (!settings || settings.allow_outside_domains === false) return true; // the server refuses, with its reason
+    const domains = (settings.customer_domains || []).map((d) => String(d).toLowerCase());
+    const domain = email.split('@').pop().toLowerCase();
+    if (!domains.length || domains.includes(domain)) return true;
+    return confirmOutside(email, domains);
+  }
+
   function openAddDialog() {
+    // Fetched while the admin types, for the check on submitting.
+    const preferences = agreement.role === 'super_admin'
+      ? fetchJson(`${base}/preferences`).catch(() => null)
+      : Promise.resolve(null);
     const levels = levelsNow();
     let sentLevel = null;
     const levelInfo = () => levels.find((l) => l.level === sentLevel) || { name: sentLevel || '', purchased: 0 };
@@ -483,6 +501,10 @@ function subscribersCard({ agreement, base, levelName, levelsNow, onChange }) {
         ],
         actions: h('button', { type: 'button', class: 'button', t: 'dialog.cancel', 'data-testid': 'dialog-cancel', onclick: close }),
         onSubmit: async (values) => {
+          if (!(await outsideDomainConfirmed(values.sign_in_email, preferences))) {
+            document.querySelector('[data-testid="add-subscriber-dialog"] [name="sign_in_email"]')?.focus();
+            return;
+          }
           sentLevel = values.level;
           const body = { ...values };
           if (!body.notification_email) delete body.notification_email;
@@ -621,6 +643,36 @@ function subscribersCard({ agreement, base, levelName, levelsNow, onChange }) {
   };
 }
 
+/** Asks whether to add an address outside the customer's domains; resolves to the answer. */
+function confirmOutside(email, domains) {
+  return new Promise((resolve) => {
+    let answer = false;
+    const { dialog } = openDialog({
+      title: 'subscribers.outsideTitle',
+      testid: 'outside-domain-dialog',
+      describedBy: 'outside-domain-text',
+      returnFocus: () => document.querySelector('[data-testid="add-subscriber-dialog"] [name="sign_in_email"]'),
+      content: ({ close }) => [
+        h('div', { class: 'dialog__text', id: 'outside-domain-text' },
+          h('p', { t: 'subscribers.outsideText', params: { email, domains: domains.join(', ') } })),
+        h('div', { class: 'form__actions' },
+          h('button', {
+            type: 'button',
+            class: 'button button--primary',
+            t: 'subscribers.outsideConfirm',
+            'data-testid': 'confirm-outside-domain',
+            onclick: () => {
+              answer = true;
+              close();
+            },
+          }),
+          h('button', { type: 'button', class: 'button', t: 'subscribers.outsideChange', 'data-autofocus': true, 'data-testid': 'dialog-cancel', onclick: close })),
+      ],
+    });
+    dialog.addEventListener('close', () => resolve(answer), { once: true });
+  });
+}
+
 /** The current values after a conflict, for the user to compare with what they typed. */
 function showConflict(box, s, levelName) {
   const item = (key, value, testid) => [h('dt', { t: key }), h('dd', { 'data-testid': testid }, value)];
@@ -644,7 +696,7 @@ function personFields() {
     { name: 'name', type: 'text', label: 'subscribers.colName', maxlength: 100, autocomplete: 'off' },
     {
       name: 'sign_in_email', type: 'email', label: 'subscribers.colSignInEmail', hint: 'subscribers.signInEmailHint',
-      autocomplete: 'off', messages: { duplicate: 'subscribers.duplicate' },
+      autocomplete: 'off', messages: { duplicate: 'subscribers.duplicate', outside_domain: 'subscribers.outsideDomainRefused' },
     },
     {
       name: 'notification_email', type: 'email', label: 'subscribers.colNotificationEmail', hint: 'subscribers.notificationEmailHint',
@@ -675,7 +727,7 @@ function detailFields() {
 }
 
 /** Country codes in the alphabetical order of their names in `lang`. */
-function sortedCountries(lang = currentLanguage()) {
+export function sortedCountries(lang = currentLanguage()) {
   const collator = new Intl.Collator(lang);
   return [...COUNTRIES].sort((a, b) => collator.compare(countryName(lang, a), countryName(lang, b)));
 }

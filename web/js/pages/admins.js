@@ -1,0 +1,181 @@
+// /agreements/{license}/admins: for the customer's super admins, who administers the agreement —
+// super admins and admins, with the invitations not yet taken up — with "Add admin", "Remove" and
+// "Withdraw invitation". A warning stays up while the agreement has fewer than two super admins:
+// losing the only one would leave nobody able to manage the others.
+
+import { ApiError, api } from '../api.js';
+import { openDialog } from '../dialog.js';
+import { h } from '../dom.js';
+import { createForm, whilePending } from '../form.js';
+import { currentLanguage } from '../i18n.js';
+import { notify } from '../notice.js';
+import { dataTable, fetchJson, loadingSection, moment, role } from '../present.js';
+import { problemNotice, reportProblem } from '../problems.js';
+import { agreementTab } from './agreement.js';
+
+export default {
+  title: 'admins.pageTitle',
+  access: 'user',
+  agreementContext: true,
+  view({ param }) {
+    return agreementTab({ param, part: 'admins', title: 'admins.title', superOnly: true, show: adminsCard });
+  },
+};
+
+function adminsCard(agreement, base) {
+  const section = loadingSection({
+    testid: 'admins',
+    load: () => fetchJson(`${base}/admins`),
+    show: (data) => adminsContent(data, { agreement, base, reload: () => section.reload() }),
+  });
+  const add = h('button', {
+    type: 'button',
+    class: 'button button--primary',
+    t: 'admins.add',
+    'data-testid': 'add-admin',
+    onclick: () => openAddDialog({ agreement, base, reload: () => section.reload() }),
+  });
+  return h('section', { class: 'card', 'aria-labelledby': 'admins-title', 'data-testid': 'admins-card' },
+    h('div', { class: 'card__head' },
+      h('h2', { id: 'admins-title', class: 'card__title', tabindex: '-1', t: 'admins.listTitle' }),
+      add),
+    h('p', { class: 'card__text', t: 'admins.intro', params: { customer: agreement.customer?.name ?? '' } }),
+    section);
+}
+
+function adminsContent(data, context) {
+  const admins = Array.isArray(data?.admins) ? data.admins : [];
+  return [
+    data?.few_super_admins && h('div', { class: 'notice notice--warning banner', role: 'note', 'data-testid': 'few-super-admins' },
+      h('p', { class: 'notice__text', t: 'admins.fewSuperAdmins' })),
+    admins.length
+      ? dataTable({
+        labelledBy: 'admins-title',
+        testid: 'admins-table',
+        rowTestid: (a) => (a.pending ? `invite-${a.id}` : `admin-${a.id}`),
+        rows: admins,
+        columns: [
+          { key: 'admins.colName', cell: (a) => h('span', {}, a.name ?? '') },
+          { key: 'admins.colEmail', cell: (a) => h('span', { 'data-testid': 'admin-email' }, a.email ?? '') },
+          { key: 'admins.colRole', cell: (a) => h('span', role(a.role)) },
+          { key: 'admins.colSince', cell: (a) => h('span', { class: 'nowrap' }, moment(a.since)) },
+          {
+            key: 'admins.colStatus',
+            cell: (a) => (a.pending
+              ? h('span', { class: 'badge badge--pending', t: 'admins.pending', 'data-testid': 'admin-status' })
+              : h('span', { class: 'badge badge--active', t: 'admins.active', 'data-testid': 'admin-status' })),
+          },
+          { key: 'admins.colActions', cell: (a) => actionButton(a, context) },
+        ],
+      })
+      : h('p', { class: 'muted', t: 'admins.none' }),
+  ];
+}
+
+function actionButton(admin, context) {
+  const pending = admin.pending === true;
+  return h('button', {
+    type: 'button',
+    class: 'button button--small button--danger',
+    'data-testid': pending ? 'withdraw-invite' : 'remove-admin',
+    onclick: () => confirmAction(admin, context),
+  },
+  h('span', { t: pending ? 'admins.withdraw' : 'admins.remove' }),
+  ' ',
+  h('span', { class: 'visually-hidden', t: 'admins.which', params: { name: admin.name ?? '', email: admin.email ?? '' } }));
+}
+
+/** Remove an admin, or withdraw an invitation, after the user confirmed it. */
+function confirmAction(admin, { base, reload }) {
+  const pending = admin.pending === true;
+  const params = { name: admin.name ?? '', email: admin.email ?? '' };
+  const path = pending
+    ? `${base}/admin-invites/${encodeURIComponent(admin.id)}`
+    : `${base}/admins/${encodeURIComponent(admin.id)}`;
+  openDialog({
+    title: pending ? 'admins.withdrawTitle' : 'admins.removeTitle',
+    titleParams: params,
+    testid: pending ? 'withdraw-invite-dialog' : 'remove-admin-dialog',
+    describedBy: 'admin-action-text',
+    returnFocus: () => document.getElementById('admins-title'),
+    content: ({ close }) => {
+      const messages = h('div', { class: 'form__messages', role: 'alert', 'data-testid': 'admin-action-message' });
+      const confirm = h('button', {
+        type: 'button',
+        class: 'button button--danger-solid',
+        t: pending ? 'admins.withdraw' : 'admins.remove',
+        'data-testid': 'confirm-admin-action',
+        onclick: () => whilePending(confirm, async () => {
+          messages.replaceChildren();
+          try {
+            await api('DELETE', path);
+            close();
+            notify({ kind: 'success', key: pending ? 'admins.withdrawn' : 'admins.removed', params });
+          } catch (err) {
+            if (err instanceof ApiError && err.status === 404) {
+              close();
+              notify({ kind: 'info', key: 'admins.gone', params });
+            } else if (!(err instanceof ApiError) || err.code === 'unauthenticated') {
+              close();
+              reportProblem(err);
+              return;
+            } else {
+              // E.g. the last super admin (409), or a read-only agreement: said in the dialog.
+              const message = problemNotice(err);
+              messages.replaceChildren(h('div', { class: 'notice notice--error' }, h('p', { class: 'notice__text', t: message.key, params: message.params })));
+              return;
+            }
+          }
+          await reload();
+          document.getElementById('admins-title')?.focus();
+        }),
+      });
+      return [
+        h('div', { class: 'dialog__text', id: 'admin-action-text' },
+          h('p', { t: pending ? 'admins.withdrawText' : 'admins.removeText', params })),
+        messages,
+        h('div', { class: 'form__actions' },
+          confirm,
+          h('button', { type: 'button', class: 'button', t: 'dialog.cancel', 'data-autofocus': true, 'data-testid': 'dialog-cancel', onclick: close })),
+      ];
+    },
+  });
+}
+
+function openAddDialog({ base, reload }) {
+  openDialog({
+    title: 'admins.addTitle',
+    testid: 'add-admin-dialog',
+    returnFocus: () => document.getElementById('admins-title'),
+    content: ({ close }) => createForm({
+      testid: 'add-admin-form',
+      submit: 'admins.addSubmit',
+      ownMessages: true,
+      values: { language: currentLanguage() === 'fr' ? 'fr' : 'en', super_admin: false },
+      fields: [
+        { name: 'name', type: 'text', label: 'admins.colName', maxlength: 100, autocomplete: 'off' },
+        { name: 'email', type: 'email', label: 'admins.colEmail', hint: 'admins.emailHint', autocomplete: 'off', messages: { conflict: 'admins.already', duplicate: 'admins.already' } },
+        {
+          name: 'language',
+          type: 'select',
+          label: 'admins.language',
+          hint: 'admins.languageHint',
+          options: [{ value: 'en', t: 'order.languageEn' }, { value: 'fr', t: 'order.languageFr' }],
+        },
+        { name: 'super_admin', type: 'checkbox', label: 'admins.superAdmin', more: ['admins.superAdminMore'], optional: true },
+      ],
+      actions: h('button', { type: 'button', class: 'button', t: 'dialog.cancel', 'data-testid': 'dialog-cancel', onclick: close }),
+      onSubmit: async (values) => {
+        const result = await api('POST', `${base}/admins`, values);
+        const added = (result?.admins || []).find((a) => (a.email || '').toLowerCase() === values.email.toLowerCase());
+        close();
+        notify({
+          kind: 'success',
+          key: added && !added.pending ? 'admins.added' : 'admins.invited',
+          params: { name: values.name, email: values.email },
+        });
+        await reload();
+      },
+    }).element,
+  });
+}

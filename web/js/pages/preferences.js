@@ -1,0 +1,111 @@
+// /agreements/{license}/preferences: for the customer's super admins, the agreement's settings —
+// where subscribers' questions go, what new subscribers get when the admin leaves a detail out,
+// whether addresses outside the customer's own domains may be added, and when to warn that a pool
+// fills up.
+
+import { api } from '../api.js';
+import { h } from '../dom.js';
+import { createForm } from '../form.js';
+import { notify } from '../notice.js';
+import { countryName, fetchJson, loadingSection } from '../present.js';
+import { agreementTab } from './agreement.js';
+import { LANGUAGES, languageName, sortedCountries } from './subscribers.js';
+
+export default {
+  title: 'preferences.pageTitle',
+  access: 'user',
+  agreementContext: true,
+  view({ param }) {
+    return agreementTab({ param, part: 'preferences', title: 'preferences.title', superOnly: true, show: preferencesCard });
+  },
+};
+
+function preferencesCard(agreement, base) {
+  const section = loadingSection({
+    testid: 'preferences',
+    load: () => Promise.all([fetchJson(`${base}/preferences`), fetchJson(`${base}/overview`)]),
+    show: ([preferences, overview]) => preferencesForm(preferences, overview?.levels || [], base),
+  });
+  return h('section', { class: 'card', 'aria-labelledby': 'preferences-title', 'data-testid': 'preferences-card' },
+    h('h2', { id: 'preferences-title', class: 'card__title', t: 'preferences.formTitle' }),
+    h('p', { class: 'card__text', t: 'preferences.intro' }),
+    section);
+}
+
+function preferencesForm(preferences, levels, base) {
+  const domains = Array.isArray(preferences.customer_domains) ? preferences.customer_domains : [];
+  const text = (value) => (value === null || value === undefined ? '' : String(value));
+  const form = createForm({
+    testid: 'preferences-form',
+    submit: 'preferences.save',
+    values: {
+      contact_email: text(preferences.contact_email),
+      default_level: text(preferences.default_level),
+      default_country: text(preferences.default_country),
+      default_language: text(preferences.default_language),
+      default_downloads: preferences.default_downloads !== false,
+      allow_outside_domains: preferences.allow_outside_domains !== false,
+      alert_threshold: text(preferences.alert_threshold ?? 90),
+    },
+    fields: [
+      { name: 'contact_email', type: 'email', label: 'preferences.contactEmail', hint: 'preferences.contactEmailHint', optional: true, autocomplete: 'off' },
+      {
+        name: 'default_level',
+        type: 'select',
+        label: 'preferences.defaultLevel',
+        optional: true,
+        options: [{ value: '', t: 'preferences.noDefault' }, ...levels.map((l) => ({ value: l.level, text: l.name ?? l.level }))],
+        messages: { invalid_value: 'subscribers.levelInvalid' },
+      },
+      {
+        name: 'default_country',
+        type: 'select',
+        label: 'preferences.defaultCountry',
+        optional: true,
+        options: [{ value: '', t: 'preferences.noDefault' }, ...sortedCountries().map((code) => ({ value: code, format: (l) => countryName(l, code) }))],
+      },
+      {
+        name: 'default_language',
+        type: 'select',
+        label: 'preferences.defaultLanguage',
+        optional: true,
+        options: [{ value: '', t: 'preferences.noDefault' }, ...LANGUAGES.map((code) => ({ value: code, format: (l) => languageName(l, code) }))],
+      },
+      { name: 'default_downloads', type: 'checkbox', label: 'preferences.defaultDownloads', optional: true },
+      {
+        name: 'allow_outside_domains',
+        type: 'checkbox',
+        label: 'preferences.allowOutside',
+        hint: domains.length ? 'preferences.domains' : 'preferences.noDomains',
+        hintParams: { domains: domains.join(', ') },
+        more: ['preferences.allowOutsideMore'],
+        optional: true,
+      },
+      {
+        name: 'alert_threshold',
+        type: 'text',
+        label: 'preferences.alertThreshold',
+        hint: 'preferences.alertThresholdHint',
+        inputmode: 'numeric',
+        min: 1,
+        max: 100,
+        autocomplete: 'off',
+        messages: { invalid_value: 'preferences.thresholdRange', out_of_range: 'preferences.thresholdRange' },
+      },
+    ],
+    onSubmit: async (values) => {
+      const body = {
+        default_downloads: values.default_downloads,
+        allow_outside_domains: values.allow_outside_domains,
+        alert_threshold: Number(values.alert_threshold),
+      };
+      // Empty means "no default": left out, the server keeps none.
+      for (const key of ['contact_email', 'default_level', 'default_country', 'default_language']) {
+        if (values[key]) body[key] = values[key];
+      }
+      await api('PUT', `${base}/preferences`, body);
+      notify({ kind: 'success', key: 'preferences.saved' });
+    },
+  });
+  return form.element;
+}
