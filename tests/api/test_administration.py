@@ -106,6 +106,7 @@ def agreement(server, lines, domain=None):
     ag = SimpleNamespace(lic=r.body["agreement"]["license_number"], end_date=r.body["agreement"]["end_date"],
                          customer_email=cust, customer_name=name, seller=seller, domain=domain)
     ag.id = db_query(server, "SELECT id FROM agreements WHERE license_number = ?", (ag.lic,))[0][0]
+    server.wait_for_mail(cust, subject_contains=ag.lic)   # the customer invitation
     ag.sa = verified_user(server, cust, name="Camille Martin")
     assert role_of(ag.sa, ag.lic) == "super_admin"
     return ag
@@ -301,6 +302,37 @@ def test_last_super_admin_cannot_be_removed(server):
     assert_problem(r, 409, "last_super_admin")
     acts = [ev["action"] for ev in events(second, a.lic, action="admin.")["events"]]
     assert "admin.removed" in acts, acts
+
+
+def test_the_last_super_admin_cannot_be_demoted_by_re_adding(server):
+    """Adding the only super admin again as a plain admin must not leave the agreement
+    without a super admin."""
+    a = agreement(server, {"enterprise": 1})
+    r = a.sa.post(url(a.lic, "/admins"), {"name": "Camille Martin", "email": a.customer_email, "super_admin": False})
+    assert r.status in (201, 409), r
+    if r.status == 409:
+        assert_problem(r, 409, "last_super_admin")
+    body = admins(a.sa, a.lic)
+    assert body["super_admin_count"] == 1, body
+    assert role_of(a.sa, a.lic) == "super_admin"
+
+
+def test_re_adding_an_admin_as_super_admin_promotes_them(server):
+    a = agreement(server, {"enterprise": 1})
+    adm = verified_user(server, addr("promo"))
+    add_admin(a.sa, a.lic, adm.email)
+    r = add_admin(a.sa, a.lic, adm.email, super_admin=True)
+    assert [x["role"] for x in r.body["admins"] if x["email"] == adm.email] == ["super_admin"], r.body
+    assert r.body["super_admin_count"] == 2, r.body
+
+
+def test_invitation_address_is_case_insensitive(server):
+    a = agreement(server, {"enterprise": 1})
+    invitee = addr("MixedCase")
+    r = add_admin(a.sa, a.lic, invitee.upper())
+    assert admin_entry(r.body, invitee.lower(), pending=True), r.body
+    c = verified_user(server, invitee.lower())
+    assert role_of(c, a.lic) == "admin"
 
 
 def test_remove_an_ordinary_admin_and_unknown_ids(server):
@@ -707,9 +739,7 @@ def test_expiry_reminders(server):
         rows = expiring_rows(server, who, a.lic)
         assert len(rows) == 1, (who, rows)
         d = json.loads(rows[0][1])
-        assert d["days"] == "47" and d["end_date"] == end.isoformat(), d
-        m = server.wait_for_mail(who, subject_contains=a.lic)
-        assert end.isoformat() in m.subject, m.subject
+        assert d["days"] == "47" and d["end_date"] == end.isoformat() and d["license_number"] == a.lic, d
     assert expiring_rows(server, a.seller.email, a.lic) == [], "partners get no expiry reminder"
     # The same day again: nothing more.
     lifecycle(server, today)
@@ -729,6 +759,22 @@ def test_expiry_reminders(server):
         assert len(expiring_rows(server, who, a.lic)) == 2, who
     acts = [e["action"] for e in events(a.sa, a.lic, action="agreement.")["events"]]
     assert acts.count("agreement.expiry_reminder") == 2, acts
+
+
+def test_reminders_queued_for_a_given_day_are_delivered_now(server):
+    """`lifecycle --today D` queues the reminders due on D; they go out at once, not at
+    noon of D (the day given only decides which reminders are due)."""
+    a = agreement(server, {"enterprise": 1})
+    today = today_utc()
+    end = today + datetime.timedelta(days=47)
+    db_write(server, "UPDATE agreements SET end_date = ? WHERE id = ?", (end.isoformat(), a.id))
+    lifecycle(server, today + datetime.timedelta(days=41))
+    assert len(expiring_rows(server, a.customer_email, a.lic)) == 1
+    due = db_query(server, "SELECT next_attempt_at FROM outbox WHERE template = 'agreement_expiring'"
+                           " AND recipient = ?", (a.customer_email,))[0][0]
+    assert due <= time.time() + 5, f"queued for {due}, {due - time.time():.0f}s in the future"
+    m = server.wait_for_mail(a.customer_email, subject_contains=end.isoformat())
+    assert a.lic in m.subject, m.subject
 
 
 def test_lifecycle_rejects_a_bad_date(server):
@@ -811,6 +857,16 @@ def test_subscriber_sees_their_subscriptions(server):
     add_sub(a.sa, a.lic)
     assert len(dev.get("/api/v1/me/subscriptions").body["subscriptions"]) == 1
     assert_problem(Client(server).get("/api/v1/me/subscriptions"), 401, "unauthenticated")
+
+
+def test_subscription_found_whatever_the_case_of_its_address(server):
+    a = agreement(server, {"enterprise": 2})
+    dev_email = addr("casedev")
+    dev = verified_user(server, dev_email)
+    add_sub(a.sa, a.lic, sign_in_email=dev_email.upper())
+    subs = dev.get("/api/v1/me/subscriptions").body["subscriptions"]
+    assert [s["license_number"] for s in subs] == [a.lic], subs
+    assert dev.session()["recognized"] is True
 
 
 def test_question_goes_to_the_customer_and_super_admins(server):

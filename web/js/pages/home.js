@@ -1,12 +1,14 @@
-// /home: the signed-in start page. A recognized user (a role on some agreement) picks the
-// agreement to manage; anyone else learns why openseat does not know them yet and what to do,
-// and partners get the Open License partner registration.
+// /home: the signed-in start page. A recognized user (a role on some agreement, or a subscription
+// of their own) picks the agreement to manage and sees the subscriptions they hold; anyone else
+// learns why openseat does not know them yet and what to do, and partners get the Open License
+// partner registration.
 
 import { agreementHref, lastAgreement, loadAgreements } from '../agreements.js';
 import { h } from '../dom.js';
 import { whilePending } from '../form.js';
 import { flash } from '../notice.js';
 import { agreementPicker } from '../picker.js';
+import { mySubscriptions } from '../my-subscriptions.js';
 import { loadingSection } from '../present.js';
 import { reportProblem } from '../problems.js';
 import { registrationForm } from '../registration.js';
@@ -46,6 +48,7 @@ function welcome() {
           ? chooser(agreements)
           : h('div', { class: 'empty-state' }, h('p', { class: 'empty-state__text', t: 'home.noAgreements' }))),
       })),
+    mySubscriptions(),
     h('section', { class: 'card card--link', 'aria-labelledby': 'lsc-title', 'data-testid': 'lsc-teaser' },
       h('h2', { id: 'lsc-title', class: 'card__title', t: 'home.lscTitle' }),
       h('p', { class: 'card__text', t: 'home.lscText' }),

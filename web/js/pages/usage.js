@@ -48,7 +48,7 @@ function usageContent(levels) {
           h('th', { scope: 'col', t: 'subscribers.colLevel' }),
           h('th', { scope: 'col', class: 'num', t: 'overview.purchased' }),
           h('th', { scope: 'col', class: 'num', t: 'usage.assignedNow' }),
-          h('th', { scope: 'col', class: 'num', t: 'usage.max12' }),
+          h('th', { scope: 'col', class: 'num', t: 'usage.maxYear' }),
           h('th', { scope: 'col', class: 'num', t: 'usage.maxLife' }))),
         h('tbody', {}, levels.map((level) => h('tr', { 'data-testid': `usage-${level.level}` },
           h('th', { scope: 'row' }, level.name ?? level.level),
