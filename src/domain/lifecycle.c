@@ -43,7 +43,10 @@ int lifecycle_run(const app *a, int64_t now) {
     agreement_rec *rows;
     int n, queued = 0;
     os_err e = st_agreements_ending(c, &ar, today, horizon, &rows, &n);
-    op_ctx x = {.app = a, .c = c, .a = &ar, .now = now, .actor_email = "system"};
+    /* `now` only decides which reminders are due (it may be a simulated day); what is
+     * recorded and queued happens at the real time, so mail goes out at once. */
+    int64_t real = time(NULL);
+    op_ctx x = {.app = a, .c = c, .a = &ar, .now = real, .actor_email = "system"};
     for (int i = 0; !e && i < n; i++) {
         int left = days_left(rows[i].end_date, now);
         /* Only the nearest reminder due; the earlier ones are marked as passed. */
@@ -53,10 +56,10 @@ int lifecycle_run(const app *a, int64_t now) {
         if (due < 0) continue;
         if ((e = store_tx_begin(c))) break;
         bool claimed = false;
-        e = st_expiry_notice_claim(c, rows[i].id, notice_days[due], now, &claimed);
+        e = st_expiry_notice_claim(c, rows[i].id, notice_days[due], real, &claimed);
         for (int k = 0; !e && k < due; k++) {
             bool older;
-            e = st_expiry_notice_claim(c, rows[i].id, notice_days[k], now, &older);
+            e = st_expiry_notice_claim(c, rows[i].id, notice_days[k], real, &older);
         }
         if (!e && claimed) {
             recipient_rec *to;
@@ -71,7 +74,7 @@ int lifecycle_run(const app *a, int64_t now) {
                                               "days", days, "link",
                                               arena_printf(&ar, "%s/agreements/%s", a->base_url, rows[i].license_number),
                                               NULL),
-                                   now);
+                                   real);
                 if (!e) queued++;
             }
             if (!e) e = audit(&x, "agreement.expiry_reminder", "agreement", rows[i].license_number, rows[i].id,

@@ -9,7 +9,8 @@
 #include "app.h"
 
 bool lifecycle_writable(const char *end_date, bool disabled, int64_t now, long grace_days);
-/* Queues the reminders due at `now`; returns how many e-mails were queued (-1 on error). */
+/* Queues the reminders due on the day of `now` (which may be simulated; the mail is queued
+ * for delivery at once); returns how many e-mails were queued (-1 on error). */
 int lifecycle_run(const app *a, int64_t now);
 
 #endif
