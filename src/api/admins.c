@@ -37,19 +37,9 @@ os_err h_admins_add(req *r) {
     return admins_write_list(&x, r->agreement_id, reply_json(r, 201));
 }
 
-static bool path_int(req *r, int i, int64_t *out) {
-    const char *p = req_param(r, i);
-    char *end;
-    if (!p || !*p) return false;
-    long long v = strtoll(p, &end, 10);
-    if (*end || v <= 0) return false;
-    *out = v;
-    return true;
-}
-
 os_err h_admins_remove(req *r) {
     int64_t id;
-    if (!path_int(r, 1, &id)) return OS_ERR_NOT_FOUND;
+    if (!req_param_id(r, 1, &id)) return OS_ERR_NOT_FOUND;
     op_ctx x;
     os_err e = api_ctx(r, &x);
     if (e) return e;
@@ -62,7 +52,7 @@ os_err h_admins_remove(req *r) {
 
 os_err h_admin_invite_remove(req *r) {
     int64_t id;
-    if (!path_int(r, 1, &id)) return OS_ERR_NOT_FOUND;
+    if (!req_param_id(r, 1, &id)) return OS_ERR_NOT_FOUND;
     op_ctx x;
     os_err e = api_ctx(r, &x);
     if (!e) e = admins_remove_invite(&x, r->agreement_id, id);
@@ -128,10 +118,7 @@ os_err h_activity_csv(req *r) {
     buf_init(&out, &r->a, 48u << 20);
     if ((e = activity_csv(&x, &q, &out))) return e;
     char day[11];
-    time_t now = (time_t)r->now;
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(day, sizeof day, "%Y-%m-%d", &tm);
+    text_day(r->now, day);
     reply_bytes(r, 200, "text/csv; charset=utf-8", out.data, out.len);
     reply_header(r, "Content-Disposition",
                  arena_printf(&r->a, "attachment; filename=\"activity-%s-%s.csv\"", r->agreement_license, day));

@@ -104,20 +104,10 @@ os_err h_partners_list(req *r) {
     return partner_write_list(&x, r->agreement_id, reply_json(r, 200));
 }
 
-static bool path_id(req *r, int i, int64_t *id) {
-    const char *p = req_param(r, i);
-    char *end;
-    if (!p || !*p) return false;
-    long long v = strtoll(p, &end, 10);
-    if (*end || v <= 0) return false;
-    *id = v;
-    return true;
-}
-
 /* DELETE on one item of the agreement named by the path's {id}: 204 on success. */
 static os_err delete_item(req *r, os_err (*op)(op_ctx *, int64_t, int64_t)) {
     int64_t id;
-    if (!path_id(r, 1, &id)) return OS_ERR_NOT_FOUND;
+    if (!req_param_id(r, 1, &id)) return OS_ERR_NOT_FOUND;
     op_ctx x;
     os_err e = api_ctx(r, &x);
     if (!e) e = op(&x, r->agreement_id, id);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 #include "cli/cli.h"
+#include "core/text.h"
 #include "domain/account.h"
 #include "domain/licensing.h"
 
@@ -55,9 +56,8 @@ static os_err seed(app *a, arena *ar, const char **tailspin) {
     authno_new(auth);
     authno_format(auth, shown);
     time_t now = time(NULL), later = now + 3 * 365 * 86400;
-    struct tm tm;
-    strftime(start, sizeof start, "%Y-%m-%d", gmtime_r(&now, &tm));
-    strftime(end, sizeof end, "%Y-%m-%d", gmtime_r(&later, &tm));
+    text_day(now, start);
+    text_day(later, end);
     import_row row = {lic, auth, "Tailspin Toys", "BE", "it@tailspin.example", "Litware Reseller", start, end,
                       "enterprise:10;platforms:3"};
     field_errors fe;

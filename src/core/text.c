@@ -1,6 +1,7 @@
 /* text.c — see text.h. */
 #include "text.h"
 #include <string.h>
+#include <time.h>
 #include "json_write.h"
 #include "limits.h"
 
@@ -39,6 +40,22 @@ char *email_normalize(arena *a, const char *s) {
         return NULL;
     if (e[0] == '.' || at[-1] == '.' || strstr(e, "..")) return NULL;
     return e;
+}
+
+void text_day(int64_t t, char out[11]) {
+    time_t tt = (time_t)t;
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    strftime(out, 11, "%Y-%m-%d", &tm);
+}
+
+const char *text_iso_time(arena *a, int64_t t) {
+    char s[32];
+    time_t tt = (time_t)t;
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    strftime(s, sizeof s, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return arena_strdup(a, s);
 }
 
 size_t utf8_chars(const char *s) {

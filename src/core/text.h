@@ -6,6 +6,7 @@
 #define OPENSEAT_TEXT_H
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include "arena.h"
 
 /* Trimmed copy of s (ASCII white space at both ends). */
@@ -15,6 +16,11 @@ char *text_trim(arena *a, const char *s);
  * (one '@', non-empty local part and a dotted domain, no spaces or control chars,
  * at most LIMIT_EMAIL_BYTES). Returns NULL when it is not an address. */
 char *email_normalize(arena *a, const char *s);
+
+/* UTC calendar day "YYYY-MM-DD" of a Unix time. */
+void text_day(int64_t t, char out[11]);
+/* UTC "YYYY-MM-DDTHH:MM:SSZ" of a Unix time, arena-owned. */
+const char *text_iso_time(arena *a, int64_t t);
 
 /* Number of characters (code points) in valid UTF-8 text. */
 size_t utf8_chars(const char *s);

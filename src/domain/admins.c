@@ -3,17 +3,9 @@
 #include <csv.h>
 #include <string.h>
 #include <time.h>
+#include "core/text.h"
 #include "domain/audit.h"
 #include "mail/outbox.h"
-
-static const char *iso_time(op_ctx *x, int64_t t) {
-    char s[32];
-    time_t tt = (time_t)t;
-    struct tm tm;
-    gmtime_r(&tt, &tm);
-    strftime(s, sizeof s, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return arena_strdup(x->a, s);
-}
 
 os_err admins_write_list(op_ctx *x, int64_t agreement_id, jw *w) {
     admin_rec *rows;
@@ -31,7 +23,7 @@ os_err admins_write_list(op_ctx *x, int64_t agreement_id, jw *w) {
         jw_kstr(w, "name", rows[i].name);
         jw_kstr(w, "email", rows[i].email);
         jw_kstr(w, "role", rows[i].role);
-        jw_kstr(w, "since", iso_time(x, rows[i].since));
+        jw_kstr(w, "since", text_iso_time(x->a, rows[i].since));
         jw_kbool(w, "pending", rows[i].pending);
         jw_obj_end(w);
     }
@@ -108,7 +100,7 @@ os_err admins_claim(op_ctx *x, int64_t user_id, const char *email) {
 static void write_event(op_ctx *x, jw *w, const activity_rec *r) {
     jw_obj(w);
     jw_kint(w, "id", r->id);
-    jw_kstr(w, "at", iso_time(x, r->at));
+    jw_kstr(w, "at", text_iso_time(x->a, r->at));
     jw_kstr(w, "actor", r->actor_email);
     jw_kstr(w, "action", r->action);
     jw_kstr(w, "target_type", r->target_type);
@@ -167,7 +159,7 @@ os_err activity_csv(op_ctx *x, activity_query *q, buf *out) {
         os_err e = st_activity(x->c, x->a, q, &rows, &n);
         if (e) return e;
         for (int i = 0; i < n; i++) {
-            const char *f[] = {iso_time(x, rows[i].at), rows[i].actor_email, rows[i].action, rows[i].target_type,
+            const char *f[] = {text_iso_time(x->a, rows[i].at), rows[i].actor_email, rows[i].action, rows[i].target_type,
                                rows[i].target_id, rows[i].address, rows[i].details};
             for (int k = 0; k < 7; k++) csv_field(out, f[k], k == 6);
         }

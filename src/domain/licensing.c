@@ -19,13 +19,6 @@
 
 static const char *id_text(op_ctx *x, int64_t id) { return arena_printf(x->a, "%lld", (long long)id); }
 
-static void iso_date(int64_t t, char out[11]) {
-    time_t tt = (time_t)t;
-    struct tm tm;
-    gmtime_r(&tt, &tm);
-    strftime(out, 11, "%Y-%m-%d", &tm);
-}
-
 /* The day before the same date AGREEMENT_YEARS later. */
 static void end_date_from(int64_t start, char out[11]) {
     time_t tt = (time_t)start;
@@ -35,13 +28,13 @@ static void end_date_from(int64_t start, char out[11]) {
     tm.tm_mday -= 1;
     tm.tm_isdst = 0;
     time_t end = timegm(&tm);
-    iso_date(end, out);
+    text_day(end, out);
 }
 
 const char *licensing_status(const char *end_date, bool disabled, int64_t now) {
     if (disabled) return "disabled";
     char today[11];
-    iso_date(now, today);
+    text_day(now, today);
     return strcmp(end_date, today) < 0 ? "expired" : "active";
 }
 
@@ -104,7 +97,7 @@ static os_err create_agreement(op_ctx *x, const order_in *in, int64_t partner_or
     os_err e = st_org_ensure(x->c, "customer", in->customer_name, in->customer_country, x->now, &customer_org, NULL);
     if (e) return e;
     char start[11], end[11];
-    iso_date(x->now, start);
+    text_day(x->now, start);
     end_date_from(x->now, end);
     char lic[LICENSE_DIGITS + 1], authno[AUTHNO_CHARS + 1];
     /* Collisions are rare (9·10^7 numbers); check first rather than rely on a failed
@@ -329,7 +322,7 @@ os_err licensing_write_license(op_ctx *x, const char *license_number, jw *w) {
     jw_arr(w);
     for (int i = 0; i < norders; i++) {
         char placed[11];
-        iso_date(orders[i].created_at, placed);
+        text_day(orders[i].created_at, placed);
         jw_obj(w);
         jw_kint(w, "id", orders[i].id);
         jw_kstr(w, "placed_at", placed);
@@ -468,7 +461,7 @@ static bool valid_date(const char *s) {
     strftime(back, sizeof back, "%Y-%m-%d", &tm);   /* rejects 2026-02-30 */
     tm.tm_isdst = 0;
     time_t t = timegm(&tm);
-    iso_date(t, back);
+    text_day(t, back);
     return !strcmp(back, s);
 }
 

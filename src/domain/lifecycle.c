@@ -4,23 +4,17 @@
 #include <string.h>
 #include <time.h>
 #include "core/log.h"
+#include "core/text.h"
 #include "domain/audit.h"
 #include "mail/outbox.h"
 
 static const int notice_days[] = {120, 60, 30, 7};
 #define NNOTICES ((int)(sizeof notice_days / sizeof notice_days[0]))
 
-static void day_of(int64_t t, char out[11]) {
-    time_t tt = (time_t)t;
-    struct tm tm;
-    gmtime_r(&tt, &tm);
-    strftime(out, 11, "%Y-%m-%d", &tm);
-}
-
 bool lifecycle_writable(const char *end_date, bool disabled, int64_t now, long grace_days) {
     if (disabled) return false;
     char last[11];
-    day_of(now - (int64_t)grace_days * 86400, last);
+    text_day(now - (int64_t)grace_days * 86400, last);
     return strcmp(end_date, last) >= 0;   /* still within the grace period after the end */
 }
 
@@ -38,8 +32,8 @@ int lifecycle_run(const app *a, int64_t now) {
     arena ar;
     arena_init(&ar, 16u << 20);
     char today[11], horizon[11];
-    day_of(now, today);
-    day_of(now + (int64_t)notice_days[0] * 86400, horizon);
+    text_day(now, today);
+    text_day(now + (int64_t)notice_days[0] * 86400, horizon);
     agreement_rec *rows;
     int n, queued = 0;
     os_err e = st_agreements_ending(c, &ar, today, horizon, &rows, &n);

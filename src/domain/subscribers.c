@@ -63,11 +63,8 @@ static os_err take_seat(op_ctx *x, int64_t agreement_id, const pool_rec *p, cons
     e = st_seat_release_reuse(x->c, agreement_id, p->level_id, email, x->now - SUB_REASSIGN_DAYS * 86400, x->now,
                               &earliest);
     if (e == OS_ERR_NOT_FOUND) {
-        char day[11] = "";
-        time_t when = (time_t)(earliest + SUB_REASSIGN_DAYS * 86400);
-        struct tm tm;
-        gmtime_r(&when, &tm);
-        strftime(day, sizeof day, "%Y-%m-%d", &tm);
+        char day[11];
+        text_day(earliest + SUB_REASSIGN_DAYS * 86400, day);
         fe_add(fe, "level", "reassignment_too_soon",
                arena_printf(x->a, "The free %s seats were assigned less than %d days ago; a different person "
                                   "can have one from %s", p->name_en, SUB_REASSIGN_DAYS, day));
@@ -281,10 +278,7 @@ os_err subscribers_ask(op_ctx *x, const char *license_number, const char *subjec
 
 void subscribers_write_one(jw *w, const sub_rec *s) {
     char day[11];
-    time_t t = (time_t)s->assigned_at;
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(day, sizeof day, "%Y-%m-%d", &tm);
+    text_day(s->assigned_at, day);
     jw_obj(w);
     jw_kstr(w, "id", s->uuid);
     jw_kstr(w, "name", s->name);

@@ -1,16 +1,8 @@
 /* usage.c — see usage.h. */
 #include "usage.h"
+#include "core/text.h"
 #include <string.h>
 #include <time.h>
-
-static const char *iso(op_ctx *x, int64_t t) {
-    char s[32];
-    time_t tt = (time_t)t;
-    struct tm tm;
-    gmtime_r(&tt, &tm);
-    strftime(s, sizeof s, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return arena_strdup(x->a, s);
-}
 
 /* Writes one level's figures from its changes rows[0..n) (time order). */
 static void write_level(op_ctx *x, jw *w, const pool_rec *pool, const usage_rec *rows, int n, const char *lang) {
@@ -31,10 +23,10 @@ static void write_level(op_ctx *x, jw *w, const pool_rec *pool, const usage_rec 
     jw_kint(w, "purchased", pool->purchased);
     jw_kint(w, "assigned", pool->assigned);
     jw_kint(w, "max_12_months", year_max);
-    if (year_at) jw_kstr(w, "max_12_months_first_at", iso(x, year_at));
+    if (year_at) jw_kstr(w, "max_12_months_first_at", text_iso_time(x->a, year_at));
     else jw_knull(w, "max_12_months_first_at");
     jw_kint(w, "max_life", life_max);
-    if (life_at) jw_kstr(w, "max_life_first_at", iso(x, life_at));
+    if (life_at) jw_kstr(w, "max_life_first_at", text_iso_time(x->a, life_at));
     else jw_knull(w, "max_life_first_at");
     jw_key(w, "new_maxima");
     jw_arr(w);
@@ -43,7 +35,7 @@ static void write_level(op_ctx *x, jw *w, const pool_rec *pool, const usage_rec 
         if (rows[i].assigned <= run) continue;
         run = rows[i].assigned;
         jw_obj(w);
-        jw_kstr(w, "at", iso(x, rows[i].at));
+        jw_kstr(w, "at", text_iso_time(x->a, rows[i].at));
         jw_kint(w, "assigned", rows[i].assigned);
         jw_kint(w, "purchased", rows[i].purchased);
         jw_obj_end(w);
@@ -86,7 +78,7 @@ os_err usage_csv(op_ctx *x, int64_t agreement_id, buf *out) {
     buf_puts(out, "\xEF\xBB\xBFlevel,time,assigned,purchased\r\n");
     /* Level codes and ISO times never need quoting. */
     for (int i = 0; i < n; i++)
-        buf_printf(out, "%s,%s,%lld,%lld\r\n", rows[i].level_code, iso(x, rows[i].at), (long long)rows[i].assigned,
+        buf_printf(out, "%s,%s,%lld,%lld\r\n", rows[i].level_code, text_iso_time(x->a, rows[i].at), (long long)rows[i].assigned,
                    (long long)rows[i].purchased);
     return out->overflow ? OS_ERR_TOO_LARGE : OS_OK;
 }

@@ -111,6 +111,8 @@ void reply_redirect(req *r, const char *location);
 const char *req_header(req *r, const char *name);
 const char *req_cookie(req *r, const char *name);
 const char *req_param(req *r, int i);
+/* Path parameter i as a positive integer id; false when it is not one. */
+bool req_param_id(req *r, int i, int64_t *id);
 
 /* Set-Cookie with the project's attributes (Path=/, HttpOnly, SameSite, Secure when
  * configured). max_age < 0 omits Max-Age (session cookie); 0 deletes. */

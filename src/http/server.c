@@ -104,6 +104,16 @@ const char *req_cookie(req *r, const char *name) {
 
 const char *req_param(req *r, int i) { return i >= 0 && i < r->nparams ? r->params[i] : NULL; }
 
+bool req_param_id(req *r, int i, int64_t *id) {
+    const char *p = req_param(r, i);
+    char *end;
+    if (!p || *p < '1' || *p > '9') return false;
+    long long v = strtoll(p, &end, 10);
+    if (*end || v <= 0) return false;
+    *id = v;
+    return true;
+}
+
 /* ---- routing ---- */
 
 int route_match(const route *routes, int nroutes, const char *method, const char *path, const char **params,
