@@ -41,6 +41,30 @@ static os_err queue_assignment(op_ctx *x, const agreement_rec *g, const sub_rec 
     return outbox_enqueue(x->app, x->c, x->a, to, "subscription_assigned", s->language, data, x->now);
 }
 
+/* When this seat brings the pool to the alert threshold (it was below before), tell the
+ * super admins: over-allocation is refused, so they hear before they run out. */
+static os_err maybe_alert(op_ctx *x, const agreement_rec *g, const pool_rec *p, int64_t threshold) {
+    int64_t after = p->assigned + 1;   /* p was read before the seat was taken */
+    if (p->purchased <= 0 || after * 100 < threshold * p->purchased || p->assigned * 100 >= threshold * p->purchased)
+        return OS_OK;
+    recipient_rec *to;
+    int n;
+    os_err e = st_customer_recipients(x->c, x->a, g->id, &to, &n);
+    char used[24], total[24], pct[8];
+    snprintf(used, sizeof used, "%lld", (long long)after);
+    snprintf(total, sizeof total, "%lld", (long long)p->purchased);
+    snprintf(pct, sizeof pct, "%lld", (long long)threshold);
+    for (int i = 0; !e && i < n; i++)
+        e = outbox_enqueue(x->app, x->c, x->a, to[i].email, "pool_alert", to[i].language ? to[i].language : "en",
+                           json_pairs(x->a, "license_number", g->license_number, "customer_name", g->customer_name,
+                                      "level_name", level_name(p, to[i].language), "assigned", used, "purchased",
+                                      total, "threshold", pct, "link",
+                                      arena_printf(x->a, "%s/agreements/%s", x->app->base_url, g->license_number),
+                                      NULL),
+                           x->now);
+    return e;
+}
+
 /* Takes a seat for `email`, or explains why not (in fe, on field "level"). */
 static os_err take_seat(op_ctx *x, int64_t agreement_id, const pool_rec *p, const char *email, field_errors *fe) {
     bool taken;
@@ -124,6 +148,7 @@ os_err subscribers_add(op_ctx *x, int64_t agreement_id, const sub_input *in, fie
     }
     if (!e) e = take_seat(x, agreement_id, p, s.sign_in_email, fe);
     if (!e) e = st_usage_record(x->c, agreement_id, p->level_id, x->now);
+    if (!e) e = maybe_alert(x, &g, p, pr.alert_threshold);
     if (!e) e = audit(x, "subscription.added", "subscription", s.uuid, agreement_id,
                       json_pairs(x->a, "email", s.sign_in_email, "level", s.level_code, NULL));
     if (!e && in->notify) e = queue_assignment(x, &g, &s, p);
