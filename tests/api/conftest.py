@@ -812,3 +812,61 @@ def new_partner(server, org=None, country="FR", email_addr=None, language=None, 
     c = Client(server)
     signup_and_verify(c, email_addr, name=name, language=language)
     return c, email_addr, org
+
+
+# ---- helpers shared by the agreement test files ------------------------------------------------
+
+def uniq(prefix):
+    """A unique token for names and addresses."""
+    return unique_email(prefix).split("@")[0]
+
+
+def db_write(server, sql, params=()):
+    """One write on the server's database (while it runs). Returns the changed row count."""
+    import sqlite3
+    con = sqlite3.connect(str(server.db_path), timeout=10)
+    try:
+        con.execute("PRAGMA busy_timeout = 10000")
+        cur = con.execute(sql, params)
+        con.commit()
+        return cur.rowcount
+    finally:
+        con.close()
+
+
+def wait_for_link_mail(server, to, path):
+    """The next not-yet-taken mail to `to` carrying a {path}?token= link (other mails to
+    the same address, e.g. a customer invitation, are left alone)."""
+    md = server.mail
+
+    def find():
+        for m in md.matching(to):
+            if m.key not in md.taken and m.token(path):
+                md.taken.add(m.key)
+                return m
+        return None
+
+    return poll(find, timeout=10, what=f"a mail with a {path} link to {to}")
+
+
+def verified_user(server, email_addr, language=None, name=DEFAULT_NAME):
+    """A signed-in client of a new verified account (works when other mails are pending
+    for the address)."""
+    c = Client(server)
+    signup(c, email_addr, name=name, language=language)
+    m = wait_for_link_mail(server, email_addr.lower(), "/verify")
+    r = c.post("/api/v1/verify", {"token": m.token("/verify")})
+    assert r.status == 200, f"verify {email_addr}: {r}"
+    r = c.sign_in(email_addr.lower())
+    assert r.status == 200, f"sign in {email_addr}: {r}"
+    c.user = r.body["user"]
+    c.email = email_addr.lower()
+    return c
+
+
+def partner_user(server, name="Alex Morgan"):
+    """A signed-in member of a new partner organization."""
+    c, e, o = new_partner(server, org="Partner " + uniq("org"), name=name)
+    c.email, c.org = e, o
+    c.user = c.session()["user"]
+    return c

@@ -9,15 +9,14 @@ import hmac
 import json
 import os
 import random
-import sqlite3
 import time
 import urllib.parse
 from types import SimpleNamespace
 
 import pytest
 
-from conftest import (DEFAULT_NAME, ROOT, Client, assert_problem, db_count, db_query, field_errors, new_partner, poll,
-                      signup, unique_email)
+from conftest import (Client, ROOT, assert_problem, db_count, db_query, db_write, field_errors, new_partner,
+                      unique_email, verified_user)
 
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 REGISTRATIONS = "/api/v1/partner-registrations"
@@ -53,16 +52,6 @@ def uniq(prefix):
     return unique_email(prefix).split("@")[0]
 
 
-def db_write(server, sql, params=()):
-    """One write on the server's database (while it runs). Returns the changed row count."""
-    con = sqlite3.connect(str(server.db_path), timeout=10)
-    try:
-        con.execute("PRAGMA busy_timeout = 10000")
-        cur = con.execute(sql, params)
-        con.commit()
-        return cur.rowcount
-    finally:
-        con.close()
 
 
 def new_license(server):
@@ -104,33 +93,8 @@ def order_agreement(partner_client, customer_email=None, customer_name=None, cou
                            customer_name=name, partner_name=ag["partner"]["name"])
 
 
-def wait_for_link_mail(server, to, path):
-    """The next not-yet-taken mail to `to` carrying a {path}?token= link (other mails to
-    the same address, e.g. a customer invitation, are left alone)."""
-    md = server.mail
-
-    def find():
-        for m in md.matching(to):
-            if m.key not in md.taken and m.token(path):
-                md.taken.add(m.key)
-                return m
-        return None
-
-    return poll(find, timeout=10, what=f"a mail with a {path} link to {to}")
 
 
-def verified_user(server, email_addr, language=None, name=DEFAULT_NAME):
-    """A signed-in client of a new verified account (works when other mails are pending
-    for the address)."""
-    c = Client(server)
-    signup(c, email_addr, name=name, language=language)
-    m = wait_for_link_mail(server, email_addr.lower(), "/verify")
-    r = c.post("/api/v1/verify", {"token": m.token("/verify")})
-    assert r.status == 200, f"verify {email_addr}: {r}"
-    r = c.sign_in(email_addr.lower())
-    assert r.status == 200, f"sign in {email_addr}: {r}"
-    c.user = r.body["user"]
-    return c
 
 
 def customer_super_admin(server, ag, language=None, name="Camille Martin"):

@@ -10,16 +10,14 @@ admin_roles directly."""
 import concurrent.futures
 import datetime
 import re
-import sqlite3
-import time
 import urllib.parse
 import uuid
 from types import SimpleNamespace
 
 import pytest
 
-from conftest import (DEFAULT_NAME, Client, assert_problem, db_count, db_query, field_errors, new_partner, poll,
-                      signup, unique_email)
+from conftest import (Client, assert_problem, db_count, db_query, db_write, field_errors, partner_user, uniq,
+                      verified_user)
 
 ORDERS = "/api/v1/lsc/orders"
 AGREEMENTS = "/api/v1/agreements"
@@ -43,58 +41,18 @@ def server_alive(server):
     yield
 
 
-def uniq(prefix):
-    return unique_email(prefix).split("@")[0]
 
 
 def addr(prefix="dev", domain="devs.example"):
     return uniq(prefix) + "@" + domain
 
 
-def db_write(server, sql, params=()):
-    """One write on the server's database (while it runs). Returns the changed row count."""
-    con = sqlite3.connect(str(server.db_path), timeout=10)
-    try:
-        con.execute("PRAGMA busy_timeout = 10000")
-        cur = con.execute(sql, params)
-        con.commit()
-        return cur.rowcount
-    finally:
-        con.close()
 
 
-def wait_for_link_mail(server, to, path):
-    md = server.mail
-
-    def find():
-        for m in md.matching(to):
-            if m.key not in md.taken and m.token(path):
-                md.taken.add(m.key)
-                return m
-        return None
-
-    return poll(find, timeout=10, what=f"a mail with a {path} link to {to}")
 
 
-def verified_user(server, email_addr, language=None, name=DEFAULT_NAME):
-    """A signed-in client of a new verified account."""
-    c = Client(server)
-    signup(c, email_addr, name=name, language=language)
-    m = wait_for_link_mail(server, email_addr.lower(), "/verify")
-    r = c.post("/api/v1/verify", {"token": m.token("/verify")})
-    assert r.status == 200, f"verify {email_addr}: {r}"
-    r = c.sign_in(email_addr.lower())
-    assert r.status == 200, f"sign in {email_addr}: {r}"
-    c.user = r.body["user"]
-    c.email = email_addr.lower()
-    return c
 
 
-def partner_user(server, name="Alex Morgan"):
-    c, e, o = new_partner(server, org="Partner " + uniq("org"), name=name)
-    c.email, c.org = e, o
-    c.user = c.session()["user"]
-    return c
 
 
 def agreement(server, lines, seller=None, customer_name=None):
