@@ -870,3 +870,20 @@ def partner_user(server, name="Alex Morgan"):
     c.email, c.org = e, o
     c.user = c.session()["user"]
     return c
+
+
+def addr(prefix="dev", domain="devs.example"):
+    """A unique e-mail address in a domain of the test's choosing."""
+    return uniq(prefix) + "@" + domain
+
+
+def sub_body(**kw):
+    """A valid new-subscription body; keyword arguments override fields (None removes one)."""
+    b = {"name": "Grace Hopper", "sign_in_email": addr("dev"), "level": "enterprise", "country": "FR",
+         "language": "en", "send_email": False}
+    for k, v in kw.items():
+        if v is None:
+            b.pop(k, None)
+        else:
+            b[k] = v
+    return b

@@ -16,7 +16,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from conftest import (Client, assert_problem, db_count, db_query, db_write, field_errors, partner_user, uniq,
+from conftest import (addr, sub_body, Client, assert_problem, db_count, db_query, db_write, field_errors, partner_user, uniq,
                       verified_user)
 
 ORDERS = "/api/v1/lsc/orders"
@@ -38,8 +38,6 @@ def server_alive(server):
 
 
 
-def addr(prefix="dev", domain="devs.example"):
-    return uniq(prefix) + "@" + domain
 
 
 def today_utc():
@@ -83,15 +81,6 @@ def url(lic, tail=""):
     return f"{AGREEMENTS}/{lic}{tail}"
 
 
-def sub_body(**kw):
-    b = {"name": "Grace Hopper", "sign_in_email": addr("dev"), "level": "enterprise", "country": "FR",
-         "language": "en", "send_email": False}
-    for k, v in kw.items():
-        if v is None:
-            b.pop(k, None)
-        else:
-            b[k] = v
-    return b
 
 
 def add_sub(client, lic, expect=201, **kw):

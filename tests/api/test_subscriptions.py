@@ -16,7 +16,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from conftest import (Client, assert_problem, db_count, db_query, db_write, field_errors, partner_user, uniq,
+from conftest import (addr, sub_body, Client, assert_problem, db_count, db_query, db_write, field_errors, partner_user, uniq,
                       verified_user)
 
 ORDERS = "/api/v1/lsc/orders"
@@ -43,8 +43,6 @@ def server_alive(server):
 
 
 
-def addr(prefix="dev", domain="devs.example"):
-    return uniq(prefix) + "@" + domain
 
 
 
@@ -89,15 +87,6 @@ def subs(lic, tail=""):
     return f"{AGREEMENTS}/{lic}/subscriptions{tail}"
 
 
-def sub_body(**kw):
-    b = {"name": "Grace Hopper", "sign_in_email": addr("dev"), "level": "enterprise", "country": "FR",
-         "language": "en", "send_email": False}
-    for k, v in kw.items():
-        if v is None:
-            b.pop(k, None)
-        else:
-            b[k] = v
-    return b
 
 
 def add(client, lic, expect=201, **kw):

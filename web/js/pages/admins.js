@@ -3,14 +3,14 @@
 // "Withdraw invitation". A warning stays up while the agreement has fewer than two super admins:
 // losing the only one would leave nobody able to manage the others.
 
-import { ApiError, api } from '../api.js';
+import { api } from '../api.js';
+import { confirmAction } from '../confirm.js';
 import { openDialog } from '../dialog.js';
 import { h } from '../dom.js';
-import { createForm, whilePending } from '../form.js';
+import { createForm } from '../form.js';
 import { currentLanguage } from '../i18n.js';
 import { notify } from '../notice.js';
 import { dataTable, fetchJson, loadingSection, moment, role } from '../present.js';
-import { problemNotice, reportProblem } from '../problems.js';
 import { agreementTab } from './agreement.js';
 
 export default {
@@ -78,7 +78,7 @@ function actionButton(admin, context) {
     type: 'button',
     class: 'button button--small button--danger',
     'data-testid': pending ? 'withdraw-invite' : 'remove-admin',
-    onclick: () => confirmAction(admin, context),
+    onclick: () => openRemoveDialog(admin, context),
   },
   h('span', { t: pending ? 'admins.withdraw' : 'admins.remove' }),
   ' ',
@@ -86,7 +86,7 @@ function actionButton(admin, context) {
 }
 
 /** Remove an admin, or withdraw an invitation, after the user confirmed it. */
-function confirmAction(admin, { base, reload }) {
+function openRemoveDialog(admin, { base, reload }) {
   const pending = admin.pending === true;
   const params = { name: admin.name ?? '', email: admin.email ?? '' };
   const path = pending
@@ -99,36 +99,20 @@ function confirmAction(admin, { base, reload }) {
     describedBy: 'admin-action-text',
     returnFocus: () => document.getElementById('admins-title'),
     content: ({ close }) => {
-      const messages = h('div', { class: 'form__messages', role: 'alert', 'data-testid': 'admin-action-message' });
-      const confirm = h('button', {
-        type: 'button',
-        class: 'button button--danger-solid',
-        t: pending ? 'admins.withdraw' : 'admins.remove',
-        'data-testid': 'confirm-admin-action',
-        onclick: () => whilePending(confirm, async () => {
-          messages.replaceChildren();
-          try {
-            await api('DELETE', path);
-            close();
-            notify({ kind: 'success', key: pending ? 'admins.withdrawn' : 'admins.removed', params });
-          } catch (err) {
-            if (err instanceof ApiError && err.status === 404) {
-              close();
-              notify({ kind: 'info', key: 'admins.gone', params });
-            } else if (!(err instanceof ApiError) || err.code === 'unauthenticated') {
-              close();
-              reportProblem(err);
-              return;
-            } else {
-              // E.g. the last super admin (409), or a read-only agreement: said in the dialog.
-              const message = problemNotice(err);
-              messages.replaceChildren(h('div', { class: 'notice notice--error' }, h('p', { class: 'notice__text', t: message.key, params: message.params })));
-              return;
-            }
-          }
+      // E.g. the last super admin (409) or a read-only agreement is said in the dialog.
+      const { messages, confirm } = confirmAction({
+        close,
+        label: pending ? 'admins.withdraw' : 'admins.remove',
+        testid: 'confirm-admin-action',
+        messagesTestid: 'admin-action-message',
+        run: () => api('DELETE', path),
+        onDone: () => notify({ kind: 'success', key: pending ? 'admins.withdrawn' : 'admins.removed', params }),
+        isGone: (err) => err.status === 404,
+        onGone: () => notify({ kind: 'info', key: 'admins.gone', params }),
+        after: async () => {
           await reload();
           document.getElementById('admins-title')?.focus();
-        }),
+        },
       });
       return [
         h('div', { class: 'dialog__text', id: 'admin-action-text' },

@@ -7,12 +7,13 @@
 
 import { agreementHref, rememberAgreement } from '../agreements.js';
 import { ApiError, api } from '../api.js';
+import { confirmAction } from '../confirm.js';
 import { openDialog } from '../dialog.js';
 import { h } from '../dom.js';
 import { whilePending } from '../form.js';
 import { notify } from '../notice.js';
 import { dataTable, fetchJson, formatDateTime, loadingSection, moment } from '../present.js';
-import { problemNotice, reportProblem } from '../problems.js';
+import { reportProblem } from '../problems.js';
 import { sections, showNotFound } from './agreement.js';
 import { pageView } from './layout.js';
 
@@ -128,36 +129,20 @@ function confirmRemoval(partner, partners, { agreement, base, reload }) {
     describedBy: 'remove-dialog-text',
     returnFocus: () => document.getElementById('partners-list-title'),
     content: ({ close }) => {
-      const messages = h('div', { class: 'form__messages', role: 'alert', 'data-testid': 'remove-dialog-message' });
-      const confirm = h('button', {
-        type: 'button',
-        class: 'button button--danger-solid',
-        t: 'partners.removeConfirm',
-        'data-testid': 'confirm-remove',
-        onclick: () => whilePending(confirm, async () => {
-          messages.replaceChildren();
-          try {
-            await api('DELETE', `${base}/partners/${encodeURIComponent(partner.id)}`);
-            close();
-            notify({ kind: 'success', key: 'partners.removedDone', params: { organization } });
-          } catch (err) {
-            if (err instanceof ApiError && (err.status === 409 || err.status === 404)) {
-              // Someone else was quicker: show the list as it is now.
-              close();
-              notify({ kind: 'info', key: 'partners.alreadyRemoved', params: { organization } });
-            } else if (!(err instanceof ApiError) || err.code === 'unauthenticated') {
-              close();
-              reportProblem(err);
-              return;
-            } else {
-              const message = problemNotice(err);
-              messages.replaceChildren(h('div', { class: 'notice notice--error' }, h('p', { class: 'notice__text', t: message.key, params: message.params })));
-              return;
-            }
-          }
+      const { messages, confirm } = confirmAction({
+        close,
+        label: 'partners.removeConfirm',
+        testid: 'confirm-remove',
+        messagesTestid: 'remove-dialog-message',
+        run: () => api('DELETE', `${base}/partners/${encodeURIComponent(partner.id)}`),
+        onDone: () => notify({ kind: 'success', key: 'partners.removedDone', params: { organization } }),
+        // Someone else was quicker: show the list as it is now.
+        isGone: (err) => err.status === 409 || err.status === 404,
+        onGone: () => notify({ kind: 'info', key: 'partners.alreadyRemoved', params: { organization } }),
+        after: async () => {
           await reload();
           document.getElementById('partners-list-title')?.focus();
-        }),
+        },
       });
       return [
         h('div', { class: 'dialog__text', id: 'remove-dialog-text' },

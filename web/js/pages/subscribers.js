@@ -6,6 +6,7 @@
 
 import { ApiError, api, apiResponse, isAbort } from '../api.js';
 import { isFull, seatChart } from '../chart.js';
+import { confirmAction } from '../confirm.js';
 import { openDialog } from '../dialog.js';
 import { h, uid } from '../dom.js';
 import { createForm, whilePending } from '../form.js';
@@ -385,41 +386,25 @@ function subscribersCard({ agreement, base, levelName, levelsNow, onChange }) {
       describedBy: 'remove-subscribers-text',
       returnFocus: () => document.getElementById('subscribers-title'),
       content: ({ close }) => {
-        const messages = h('div', { class: 'form__messages', role: 'alert', 'data-testid': 'remove-subscribers-message' });
-        const confirm = h('button', {
-          type: 'button',
-          class: 'button button--danger-solid',
-          t: 'subscribers.removeConfirm',
-          'data-testid': 'confirm-remove-subscribers',
-          onclick: () => whilePending(confirm, async () => {
-            messages.replaceChildren();
-            try {
-              await api('POST', `${base}/subscriptions/remove`, { ids: chosen.map((item) => item.id) });
-              close();
-              notify({
-                kind: 'success',
-                key: n === 1 ? 'subscribers.removedOne' : 'subscribers.removedOther',
-                params: { count: (lang) => formatNumber(lang, n), name: chosen[0].name ?? '' },
-              });
-            } catch (err) {
-              if (err instanceof ApiError && err.status === 404) {
-                // One of them went meanwhile; nothing was removed. Show the list as it is now.
-                close();
-                notify({ kind: 'error', key: 'subscribers.removeGone' });
-              } else if (!(err instanceof ApiError) || err.code === 'unauthenticated') {
-                close();
-                reportProblem(err);
-                return;
-              } else {
-                const message = problemNotice(err);
-                messages.replaceChildren(h('div', { class: 'notice notice--error' }, h('p', { class: 'notice__text', t: message.key, params: message.params })));
-                return;
-              }
-            }
+        const { messages, confirm } = confirmAction({
+          close,
+          label: 'subscribers.removeConfirm',
+          testid: 'confirm-remove-subscribers',
+          messagesTestid: 'remove-subscribers-message',
+          run: () => api('POST', `${base}/subscriptions/remove`, { ids: chosen.map((item) => item.id) }),
+          onDone: () => notify({
+            kind: 'success',
+            key: n === 1 ? 'subscribers.removedOne' : 'subscribers.removedOther',
+            params: { count: (lang) => formatNumber(lang, n), name: chosen[0].name ?? '' },
+          }),
+          // One of them went meanwhile; nothing was removed. Show the list as it is now.
+          isGone: (err) => err.status === 404,
+          onGone: () => notify({ kind: 'error', key: 'subscribers.removeGone' }),
+          after: async () => {
             for (const item of chosen) selected.delete(item.id);
             await refresh();
             document.getElementById('subscribers-title')?.focus();
-          }),
+          },
         });
         return [
           h('div', { class: 'dialog__text', id: 'remove-subscribers-text' },
