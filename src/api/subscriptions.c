@@ -57,10 +57,7 @@ os_err h_subs_list(req *r) {
     const char *v;
     if ((v = qs_get(&r->query, "q")) && *v) {
         if (utf8_chars(v) > 200) fe_add(&r->fe, "q", "too_long", "At most 200 characters");
-        char *low = arena_strdup(&r->a, v);   /* matching is case-insensitive (ASCII) */
-        for (char *p = low; *p; p++)
-            if (*p >= 'A' && *p <= 'Z') *p = (char)(*p + 32);
-        q.q = low;
+        q.q = v;   /* folded by the store: case and accents do not matter */
     }
     if ((v = qs_get(&r->query, "level")) && *v) q.level = v;
     if ((v = qs_get(&r->query, "country")) && *v) q.country = v;

@@ -46,42 +46,57 @@ void jw_obj_end(jw *w) { close_(w, '}'); }
 void jw_arr(jw *w) { open(w, '['); }
 void jw_arr_end(jw *w) { close_(w, ']'); }
 
+/* Length of the valid UTF-8 sequence starting at s[0] (a non-ASCII lead byte), 0 if none. */
+static size_t utf8_seq(const unsigned char *s, size_t left) {
+    unsigned char c = s[0];
+    size_t len;
+    uint32_t cp;
+    if (c >= 0xC2 && c <= 0xDF) { len = 2; cp = c & 0x1F; }
+    else if (c >= 0xE0 && c <= 0xEF) { len = 3; cp = c & 0x0F; }
+    else if (c >= 0xF0 && c <= 0xF4) { len = 4; cp = c & 0x07; }
+    else return 0;
+    if (left < len) return 0;
+    for (size_t k = 1; k < len; k++) {
+        if ((s[k] & 0xC0) != 0x80) return 0;
+        cp = (cp << 6) | (s[k] & 0x3F);
+    }
+    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return len;
+}
+
 size_t utf8_valid_prefix(const char *str, size_t n) {
     const unsigned char *s = (const unsigned char *)str;
     size_t i = 0;
     while (i < n) {
-        unsigned char c = s[i];
-        if (c < 0x80) { i++; continue; }
-        size_t len;
-        uint32_t cp;
-        if (c >= 0xC2 && c <= 0xDF) { len = 2; cp = c & 0x1F; }
-        else if (c >= 0xE0 && c <= 0xEF) { len = 3; cp = c & 0x0F; }
-        else if (c >= 0xF0 && c <= 0xF4) { len = 4; cp = c & 0x07; }
-        else return i;
-        if (n - i < len) return i;
-        for (size_t k = 1; k < len; k++) {
-            if ((s[i + k] & 0xC0) != 0x80) return i;
-            cp = (cp << 6) | (s[i + k] & 0x3F);
-        }
-        if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF ||
-            (cp >= 0xD800 && cp <= 0xDFFF))
-            return i;
+        if (s[i] < 0x80) { i++; continue; }
+        size_t len = utf8_seq(s + i, n - i);
+        if (!len) return i;
         i += len;
     }
     return n;
 }
 
-static void put_string(jw *w, const char *s, size_t n) {
-    if (utf8_valid_prefix(s, n) != n) { w->error = true; return; }
+/* One pass: checks the UTF-8 and escapes, copying runs that need neither in one go. The
+ * subscribers page writes some 700 strings per answer; this is its hottest loop. */
+static void put_string(jw *w, const char *str, size_t n) {
     static const char hex[] = "0123456789abcdef";
+    const unsigned char *s = (const unsigned char *)str;
     buf *o = w->out;
     buf_putc(o, '"');
     size_t run = 0;  /* start of the pending run of bytes that need no escaping */
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\') continue;
-        buf_append(o, s + run, i - run);
-        run = i + 1;
+    size_t i = 0;
+    while (i < n) {
+        unsigned char c = s[i];
+        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') { i++; continue; }
+        if (c >= 0x80) {
+            size_t len = utf8_seq(s + i, n - i);
+            if (!len) { w->error = true; return; }
+            i += len;
+            continue;
+        }
+        buf_append(o, str + run, i - run);
+        run = ++i;
         switch (c) {
         case '"': buf_append(o, "\\\"", 2); break;
         case '\\': buf_append(o, "\\\\", 2); break;
@@ -94,7 +109,7 @@ static void put_string(jw *w, const char *s, size_t n) {
         }
         }
     }
-    buf_append(o, s + run, n - run);
+    buf_append(o, str + run, n - run);
     buf_putc(o, '"');
 }
 
@@ -120,7 +135,11 @@ void jw_str(jw *w, const char *s) {
 
 void jw_int(jw *w, int64_t v) {
     if (!live(w) || !before_value(w)) return;
-    buf_printf(w->out, "%" PRId64, v);
+    char d[24], *p = d + sizeof d;   /* digits from the right; no printf on the hot path */
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do { *--p = (char)('0' + u % 10); u /= 10; } while (u);
+    if (v < 0) *--p = '-';
+    buf_append(w->out, p, (size_t)(d + sizeof d - p));
 }
 
 void jw_bool(jw *w, bool v) {

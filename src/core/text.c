@@ -43,10 +43,22 @@ char *email_normalize(arena *a, const char *s) {
 }
 
 void text_day(int64_t t, char out[11]) {
-    time_t tt = (time_t)t;
-    struct tm tm;
-    gmtime_r(&tt, &tm);
-    strftime(out, 11, "%Y-%m-%d", &tm);
+    /* Days since 1970-01-01 to a proleptic Gregorian date, by 400-year eras; gmtime_r
+     * takes a lock for the time zone on every call, and lists print one date per row. */
+    int64_t z = (t >= 0 ? t : t - 86399) / 86400 + 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    int d = (int)(doy - (153 * mp + 2) / 5 + 1), m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    int64_t y = yoe + era * 400 + (m <= 2);
+    if (y < 0 || y > 9999) y = m = d = 0;   /* outside what a 10-character date can say */
+    int yy = (int)y;
+    char v[11] = {(char)('0' + yy / 1000), (char)('0' + yy / 100 % 10), (char)('0' + yy / 10 % 10),
+                  (char)('0' + yy % 10), '-', (char)('0' + m / 10), (char)('0' + m % 10), '-',
+                  (char)('0' + d / 10), (char)('0' + d % 10), 0};
+    memcpy(out, v, sizeof v);
 }
 
 const char *text_iso_time(arena *a, int64_t t) {

@@ -355,10 +355,12 @@ os_err subscribers_write_list(op_ctx *x, sub_query *q, const char *cursor, jw *w
     sub_rec *rows;
     int n;
     int64_t total = 0;
+    bool exact = true;
     int want = q->limit;
     q->limit = want + 1;   /* one more tells whether a next page exists */
-    os_err e = st_sub_list(x->c, x->a, q, &rows, &n);
-    if (!e) e = st_sub_count(x->c, q, &total);
+    os_err e = st_sub_page(x->c, x->a, q, &rows, &n, &total, &exact);
+    if (e == OS_ERR_INVALID)
+        fe_add(fe, "q", "too_long", arena_printf(x->a, "At most %d words", SUB_QUERY_WORDS));
     if (e) return e;
     jw_obj(w);
     jw_key(w, "items");
@@ -366,6 +368,7 @@ os_err subscribers_write_list(op_ctx *x, sub_query *q, const char *cursor, jw *w
     for (int i = 0; i < n && i < want; i++) subscribers_write_one(w, &rows[i]);
     jw_arr_end(w);
     jw_kint(w, "total", total);
+    jw_kbool(w, "total_exact", exact);
     if (n > want)
         jw_kstr(w, "next_cursor",
                 encode_cursor(x->a, st_sub_sort_key(x->a, &rows[want - 1], q->sort), rows[want - 1].id));

@@ -170,8 +170,11 @@ os_err sqlite_conn_open(const char *path, db_conn **out, char *err, size_t errle
     }
     sqlite3_busy_timeout(c->db, 10000);
     sqlite3_extended_result_codes(c->db, 1);
+    /* mmap: reads of a large database come straight from the page cache of the kernel
+     * instead of a read() per page into each connection's own small cache — a page of
+     * subscribers from a million touches some sixty pages spread over the file. */
     const char *pragmas = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
-                          "PRAGMA temp_store=MEMORY;";
+                          "PRAGMA temp_store=MEMORY; PRAGMA mmap_size=2147418112;";
     char *msg = NULL;
     if (sqlite3_exec(c->db, pragmas, NULL, NULL, &msg) != SQLITE_OK) {
         snprintf(err, errlen, "cannot configure %s: %s", path, msg ? msg : "?");

@@ -206,6 +206,8 @@ os_err store_migrate(store *s, int *applied, char *err, size_t errlen) {
         }
     }
     if (applied) *applied = count;
+    int64_t filled = 0;
+    if (!e && (e = st_sub_search_backfill(c, &filled))) snprintf(err, errlen, "computing search terms failed");
     return e;
 }
 

@@ -292,7 +292,7 @@ typedef enum sub_sort {
 
 typedef struct sub_query {
     int64_t agreement_id;
-    const char *q;              /* substring of name, sign-in e-mail or reference; NULL: none */
+    const char *q;              /* words typed in the filter box; NULL: none (see store/search.h) */
     const char *level;          /* level code; NULL: all */
     const char *country;        /* NULL: all */
     int downloads;              /* -1: all, 0 or 1 */
@@ -311,8 +311,20 @@ os_err st_sub_get(store_conn *c, arena *a, int64_t agreement_id, const char *uui
  * otherwise (someone else changed it). The version is incremented. */
 os_err st_sub_update(store_conn *c, const sub_rec *in, int64_t expected_version, int64_t now);
 os_err st_sub_delete(store_conn *c, int64_t id);
-os_err st_sub_list(store_conn *c, arena *a, const sub_query *q, sub_rec **rows, int *n);
-os_err st_sub_count(store_conn *c, const sub_query *q, int64_t *total);
+/* The filter box matches a subscription when each of its words starts one of the terms of
+ * the subscription's name, sign-in e-mail or reference, folded as in store/search.h
+ * ("dup elo" finds "Élodie Dupont"). At most SUB_QUERY_WORDS words; OS_ERR_INVALID beyond. */
+#define SUB_QUERY_WORDS 8
+/* One page of subscribers (q's cursor and limit) and how many match q's filters in all.
+ * The total is exact without filters or with the level filter alone (the pools' counts);
+ * otherwise counting stops past SUB_COUNT_CAP and *exact is false: "more than
+ * SUB_COUNT_CAP". Counting a million matches on every key press would cost far more than
+ * the page itself. */
+#define SUB_COUNT_CAP 1000
+os_err st_sub_page(store_conn *c, arena *a, const sub_query *q, sub_rec **rows, int *n, int64_t *total,
+                   bool *exact);
+/* Computes the search terms of rows written before they existed; run once at start-up. */
+os_err st_sub_search_backfill(store_conn *c, int64_t *done);
 /* The value of the sort column for a row, as the keyset cursor text. */
 const char *st_sub_sort_key(arena *a, const sub_rec *r, sub_sort sort);
 

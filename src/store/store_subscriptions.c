@@ -2,7 +2,10 @@
  * series. Contract in store.h. The subscribers list is the one place SQL is assembled at
  * run time: only from the fixed column table below, every value bound. */
 #include <string.h>
+#include <stdio.h>
 #include "core/buf.h"
+#include "core/limits.h"
+#include "search.h"
 #include "store.h"
 #include "store_util.h"
 
@@ -29,16 +32,73 @@ static void fill_sub(arena *a, db_row *r, void *dst) {
     x->version = db_int(r, 14);
 }
 
+/* ---- search terms ----
+ * Every write of a subscription rewrites its terms in the same transaction: the row's
+ * `search` column and one sub_terms entry per term (ordered by name for the list). */
+
+typedef struct term_row {
+    int64_t agreement_id;
+    char name[LIMIT_FIELD_BYTES * 4];   /* names are at most 100 characters */
+    char search[SEARCH_TERMS_MAX];
+    bool found, indexed;
+} term_row;
+
+static int read_term_row(void *ud, db_row *r) {
+    term_row *t = ud;
+    t->found = true;
+    t->agreement_id = db_int(r, 0);
+    snprintf(t->name, sizeof t->name, "%s", db_text(r, 1) ? db_text(r, 1) : "");
+    t->indexed = !db_is_null(r, 2);
+    snprintf(t->search, sizeof t->search, "%s", t->indexed ? db_text(r, 2) : "");
+    return 1;
+}
+
+static os_err terms_of(store_conn *c, int64_t id, term_row *t) {
+    t->found = false;
+    os_err e = db_exec(c, "SELECT agreement_id, name, search FROM subscriptions WHERE id = ?1", DB_ARGS(DV_INT(id)),
+                       read_term_row, t);
+    return e ? e : t->found ? OS_OK : OS_ERR_NOT_FOUND;
+}
+
+static void fold(const char *name, const char *email, const char *reference, char *out) {
+    const char *texts[] = {name, email, reference};
+    search_terms(texts, 3, out, SEARCH_TERMS_MAX);
+}
+
+/* Adds (add) or removes the sub_terms entries of one subscription. */
+static os_err terms_write(store_conn *c, bool add, int64_t agreement_id, int64_t sub_id, const char *name,
+                          const char *terms) {
+    size_t pos = 0, len;
+    const char *t;
+    char mem[SEARCH_TERMS_MAX], *word = mem;
+    os_err e = OS_OK;
+    while (!e && search_next(terms, &pos, &t, &len)) {
+        memcpy(word, t, len);
+        word[len] = 0;
+        e = db_exec(c,
+                    add ? "INSERT OR IGNORE INTO sub_terms (agreement_id, term, name, sub_id) VALUES (?1, ?2, ?3, ?4)"
+                        : "DELETE FROM sub_terms WHERE agreement_id = ?1 AND term = ?2 AND name = ?3 AND sub_id = ?4",
+                    DB_ARGS(DV_INT(agreement_id), DV_TEXT(word), DV_TEXT(name), DV_INT(sub_id)), NULL, NULL);
+    }
+    return e;
+}
+
 os_err st_sub_insert(store_conn *c, const sub_rec *in, int64_t now, int64_t *id) {
-    return db_scalar_int(c,
-                         "INSERT INTO subscriptions (uuid, agreement_id, level_id, name, sign_in_email,"
-                         " notification_email, country, language, downloads, reference, assigned_at, expires_on,"
-                         " updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?11) RETURNING id",
-                         DB_ARGS(DV_TEXT(in->uuid), DV_INT(in->agreement_id), DV_INT(in->level_id), DV_TEXT(in->name),
-                                 DV_TEXT(in->sign_in_email), DV_TEXT(in->notification_email), DV_TEXT(in->country),
-                                 DV_TEXT(in->language), DV_INT(in->downloads), DV_TEXT(in->reference ? in->reference : ""),
-                                 DV_INT(now), DV_TEXT(in->expires_on)),
-                         id);
+    char mem[SEARCH_TERMS_MAX], *terms = mem;
+    fold(in->name, in->sign_in_email, in->reference, terms);
+    os_err e = db_scalar_int(c,
+                             "INSERT INTO subscriptions (uuid, agreement_id, level_id, name, sign_in_email,"
+                             " notification_email, country, language, downloads, reference, assigned_at, expires_on,"
+                             " updated_at, search) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?11, ?13)"
+                             " RETURNING id",
+                             DB_ARGS(DV_TEXT(in->uuid), DV_INT(in->agreement_id), DV_INT(in->level_id),
+                                     DV_TEXT(in->name), DV_TEXT(in->sign_in_email), DV_TEXT(in->notification_email),
+                                     DV_TEXT(in->country), DV_TEXT(in->language), DV_INT(in->downloads),
+                                     DV_TEXT(in->reference ? in->reference : ""), DV_INT(now), DV_TEXT(in->expires_on),
+                                     DV_TEXT(terms)),
+                             id);
+    if (e) return e;
+    return terms_write(c, true, in->agreement_id, *id, in->name, terms);
 }
 
 os_err st_sub_get(store_conn *c, arena *a, int64_t agreement_id, const char *uuid, sub_rec *out) {
@@ -53,82 +113,268 @@ os_err st_sub_get(store_conn *c, arena *a, int64_t agreement_id, const char *uui
 }
 
 os_err st_sub_update(store_conn *c, const sub_rec *in, int64_t expected_version, int64_t now) {
-    int64_t changed = 0;
-    os_err e = db_exec_changes(c,
-                               "UPDATE subscriptions SET name = ?3, sign_in_email = ?4, notification_email = ?5,"
-                               " country = ?6, language = ?7, downloads = ?8, reference = ?9, version = version + 1,"
-                               " updated_at = ?10 WHERE id = ?1 AND version = ?2",
-                               DB_ARGS(DV_INT(in->id), DV_INT(expected_version), DV_TEXT(in->name),
-                                       DV_TEXT(in->sign_in_email), DV_TEXT(in->notification_email), DV_TEXT(in->country),
-                                       DV_TEXT(in->language), DV_INT(in->downloads),
-                                       DV_TEXT(in->reference ? in->reference : ""), DV_INT(now)),
-                               &changed);
+    term_row cur;
+    os_err e = terms_of(c, in->id, &cur);
     if (e) return e;
-    return changed ? OS_OK : OS_ERR_PRECONDITION;
+    char mem[SEARCH_TERMS_MAX], *terms = mem;
+    fold(in->name, in->sign_in_email, in->reference, terms);
+    int64_t changed = 0;
+    e = db_exec_changes(c,
+                        "UPDATE subscriptions SET name = ?3, sign_in_email = ?4, notification_email = ?5,"
+                        " country = ?6, language = ?7, downloads = ?8, reference = ?9, version = version + 1,"
+                        " updated_at = ?10, search = ?11 WHERE id = ?1 AND version = ?2",
+                        DB_ARGS(DV_INT(in->id), DV_INT(expected_version), DV_TEXT(in->name),
+                                DV_TEXT(in->sign_in_email), DV_TEXT(in->notification_email), DV_TEXT(in->country),
+                                DV_TEXT(in->language), DV_INT(in->downloads),
+                                DV_TEXT(in->reference ? in->reference : ""), DV_INT(now), DV_TEXT(terms)),
+                        &changed);
+    if (e) return e;
+    if (!changed) return OS_ERR_PRECONDITION;
+    if (cur.indexed && !strcmp(cur.name, in->name) && !strcmp(cur.search, terms)) return OS_OK;
+    e = terms_write(c, false, cur.agreement_id, in->id, cur.name, cur.search);
+    return e ? e : terms_write(c, true, cur.agreement_id, in->id, in->name, terms);
 }
 
 os_err st_sub_delete(store_conn *c, int64_t id) {
-    return db_exec(c, "DELETE FROM subscriptions WHERE id = ?1", DB_ARGS(DV_INT(id)), NULL, NULL);
+    term_row cur;
+    os_err e = terms_of(c, id, &cur);
+    if (e) return e;
+    e = db_exec(c, "DELETE FROM subscriptions WHERE id = ?1", DB_ARGS(DV_INT(id)), NULL, NULL);
+    return e ? e : terms_write(c, false, cur.agreement_id, id, cur.name, cur.search);
 }
 
 typedef struct sort_col {
     const char *sql;
+    int pos;        /* its place in SUB_COLS, for ORDER BY over a compound select */
     bool integer;
 } sort_col;
 
 static const sort_col sort_cols[SUB_SORT_COUNT] = {
-    [SUB_SORT_NAME] = {"s.name", false},         [SUB_SORT_EMAIL] = {"s.sign_in_email", false},
-    [SUB_SORT_LEVEL] = {"s.level_id", true},  /* levels are created in display order */         [SUB_SORT_ASSIGNED] = {"s.assigned_at", true},
-    [SUB_SORT_EXPIRES] = {"s.expires_on", false}, [SUB_SORT_REFERENCE] = {"s.reference", false},
-    [SUB_SORT_COUNTRY] = {"s.country", false},   [SUB_SORT_LANGUAGE] = {"s.language", false},
-    [SUB_SORT_DOWNLOADS] = {"s.downloads", true},
+    [SUB_SORT_NAME] = {"s.name", 6, false},
+    [SUB_SORT_EMAIL] = {"s.sign_in_email", 7, false},
+    [SUB_SORT_LEVEL] = {"s.level_id", 4, true},   /* levels are created in display order */
+    [SUB_SORT_ASSIGNED] = {"s.assigned_at", 13, true},
+    [SUB_SORT_EXPIRES] = {"s.expires_on", 14, false},
+    [SUB_SORT_REFERENCE] = {"s.reference", 12, false},
+    [SUB_SORT_COUNTRY] = {"s.country", 9, false},
+    [SUB_SORT_LANGUAGE] = {"s.language", 10, false},
+    [SUB_SORT_DOWNLOADS] = {"s.downloads", 11, true},
 };
 
-/* WHERE clause shared by the list and its count; parameters ?1..?5 as in sub_args(). */
-static void sub_where(buf *b) {
-    buf_puts(b, " WHERE s.agreement_id = ?1"
-                " AND (?2 IS NULL OR instr(lower(s.name), ?2) > 0 OR instr(s.sign_in_email, ?2) > 0"
-                "      OR instr(lower(s.reference), ?2) > 0)"
-                " AND (?3 IS NULL OR l.code = ?3) AND (?4 IS NULL OR s.country = ?4)"
-                " AND (?5 < 0 OR s.downloads = ?5)");
+/* Statement text and its parameters, numbered in the order they are added. */
+#define QB_ARGS 200
+typedef struct qbuild {
+    buf sql;
+    db_val args[QB_ARGS];
+    int n;
+} qbuild;
+
+static int qb_arg(qbuild *b, db_val v) {
+    if (b->n == QB_ARGS) { b->sql.overflow = true; return 1; }
+    b->args[b->n++] = v;
+    return b->n;
 }
 
-os_err st_sub_list(store_conn *c, arena *a, const sub_query *q, sub_rec **rows, int *n) {
-    const sort_col *col = &sort_cols[q->sort < SUB_SORT_COUNT ? q->sort : SUB_SORT_NAME];
-    buf b;
-    buf_init(&b, a, 4096);
-    buf_puts(&b, "SELECT " SUB_COLS SUB_FROM);
-    sub_where(&b);
-    const char *cmp = q->desc ? "<" : ">";
-    if (q->after_id) {
-        if (col->integer)
-            buf_printf(&b, " AND (%s %s CAST(?6 AS INTEGER) OR (%s = CAST(?6 AS INTEGER) AND s.id %s ?7))", col->sql,
-                       cmp, col->sql, cmp);
-        else
-            buf_printf(&b, " AND (%s %s ?6 OR (%s = ?6 AND s.id %s ?7))", col->sql, cmp, col->sql, cmp);
-    } else {
-        buf_puts(&b, " AND ?6 IS NULL AND ?7 = 0");
+/* The filter box's words, folded like the stored terms, each with the distinct stored
+ * terms it starts (when there are few). The longest word with few terms ("driver") picks
+ * the candidates through sub_terms; the others are checked on each candidate. */
+#define SUB_TERMS_MERGE 16
+typedef struct words {
+    char mem[SEARCH_TERMS_MAX];
+    int n, driver;                                  /* driver -1: none has few terms */
+    struct {
+        const char *w;
+        int k;                                      /* terms found; SUB_TERMS_MERGE + 1: many */
+        const char *terms[SUB_TERMS_MERGE + 1];
+    } v[SUB_QUERY_WORDS];
+} words;
+
+/* Up to SUB_TERMS_MERGE + 1 distinct stored terms starting with word w. */
+static os_err terms_starting(store_conn *c, arena *a, int64_t agreement_id, const char *w, const char **terms,
+                             int *k) {
+    /* UTF-8 never holds 0xFF, so bumping the last byte bounds the prefix's range. */
+    char *hi = arena_strdup(a, w);
+    size_t len = strlen(hi);
+    hi[len - 1] = (char)((unsigned char)hi[len - 1] + 1);
+    *k = 0;
+    while (*k <= SUB_TERMS_MERGE) {
+        const char **one;
+        int n;
+        /* Each step seeks just past the previous term: one index probe per distinct term. */
+        os_err e = st_list(c, a,
+                           *k ? "SELECT term FROM sub_terms WHERE agreement_id = ?1 AND term > ?2 AND term < ?3"
+                                " ORDER BY term LIMIT 1"
+                              : "SELECT term FROM sub_terms WHERE agreement_id = ?1 AND term >= ?2 AND term < ?3"
+                                " ORDER BY term LIMIT 1",
+                           DB_ARGS(DV_INT(agreement_id), DV_TEXT(*k ? terms[*k - 1] : w), DV_TEXT(hi)),
+                           sizeof(char *), st_fill_text, (void **)&one, &n);
+        if (e) return e;
+        if (!n) break;
+        terms[(*k)++] = one[0];
     }
-    buf_printf(&b, " ORDER BY %s %s, s.id %s LIMIT ?8", col->sql, q->desc ? "DESC" : "ASC", q->desc ? "DESC" : "ASC");
-    if (b.overflow) return OS_ERR_INTERNAL;
-    return st_list(c, a, b.data,
-                   DB_ARGS(DV_INT(q->agreement_id), DV_TEXT(q->q), DV_TEXT(q->level), DV_TEXT(q->country),
-                           DV_INT(q->downloads), DV_TEXT(q->after_id ? q->after_key : NULL), DV_INT(q->after_id),
-                           DV_INT(q->limit)),
-                   sizeof(sub_rec), fill_sub, (void **)rows, n);
+    return OS_OK;
 }
 
-os_err st_sub_count(store_conn *c, const sub_query *q, int64_t *total) {
-    char mem[1024];
-    buf b;
-    buf_init_fixed(&b, mem, sizeof mem);
-    buf_puts(&b, "SELECT COUNT(*)" SUB_FROM);
-    sub_where(&b);
-    if (b.overflow) return OS_ERR_INTERNAL;
-    return db_scalar_int(c, b.data,
-                         DB_ARGS(DV_INT(q->agreement_id), DV_TEXT(q->q), DV_TEXT(q->level), DV_TEXT(q->country),
-                                 DV_INT(q->downloads)),
-                         total);
+/* OS_ERR_INVALID: too many words. *none: some word starts no stored term (nothing matches). */
+static os_err parse_words(store_conn *c, arena *a, const sub_query *q, words *w, bool *none) {
+    w->n = 0;
+    w->driver = -1;
+    *none = false;
+    if (!q->q) return OS_OK;
+    const char *texts[] = {q->q};
+    if (!search_terms(texts, 1, w->mem, sizeof w->mem)) return OS_ERR_INTERNAL;
+    size_t pos = 0, len;
+    const char *t;
+    while (search_next(w->mem, &pos, &t, &len)) {
+        if (w->n == SUB_QUERY_WORDS) return OS_ERR_INVALID;
+        w->v[w->n++].w = t;
+    }
+    for (char *p = w->mem; *p; p++)   /* each word its own string */
+        if (*p == ' ') *p = 0;
+    size_t best = 0;
+    for (int i = 0; i < w->n; i++) {
+        os_err e = terms_starting(c, a, q->agreement_id, w->v[i].w, w->v[i].terms, &w->v[i].k);
+        if (e) return e;
+        if (w->v[i].k == 0) *none = true;
+        if (w->v[i].k <= SUB_TERMS_MERGE && strlen(w->v[i].w) > best) {
+            best = strlen(w->v[i].w);
+            w->driver = i;
+        }
+    }
+    return OS_OK;
+}
+
+static void add_term_list(qbuild *b, const char *col, const char *const *terms, int k) {
+    buf_printf(&b->sql, " AND %s IN (", col);
+    for (int j = 0; j < k; j++) buf_printf(&b->sql, "%s?%d", j ? ", " : "", qb_arg(b, DV_TEXT(terms[j])));
+    buf_puts(&b->sql, ")");
+}
+
+/* Level, country, downloads and the words other than the driver. A word with few terms is
+ * checked in sub_terms beside the candidate `t` (index only); otherwise on the row `s`. */
+static void add_filters(qbuild *b, const sub_query *q, const words *w, bool beside_t, int ag) {
+    if (q->level) buf_printf(&b->sql, " AND l.code = ?%d", qb_arg(b, DV_TEXT(q->level)));
+    if (q->country) buf_printf(&b->sql, " AND s.country = ?%d", qb_arg(b, DV_TEXT(q->country)));
+    if (q->downloads >= 0) buf_printf(&b->sql, " AND s.downloads = ?%d", qb_arg(b, DV_INT(q->downloads)));
+    for (int i = 0; i < w->n; i++) {
+        if (i == w->driver) continue;
+        if (beside_t && w->v[i].k <= SUB_TERMS_MERGE) {
+            buf_printf(&b->sql, " AND EXISTS (SELECT 1 FROM sub_terms u WHERE u.agreement_id = ?%d", ag);
+            add_term_list(b, "u.term", w->v[i].terms, w->v[i].k);
+            buf_puts(&b->sql, " AND u.name = t.name AND u.sub_id = t.sub_id)");
+        } else {
+            buf_printf(&b->sql, " AND instr(s.search, ' ' || ?%d) > 0", qb_arg(b, DV_TEXT(w->v[i].w)));
+        }
+    }
+}
+
+/* Whether add_filters needs the row `s` beside a candidate `t`. */
+static bool filters_need_row(const sub_query *q, const words *w) {
+    if (q->level || q->country || q->downloads >= 0) return true;
+    for (int i = 0; i < w->n; i++)
+        if (i != w->driver && w->v[i].k > SUB_TERMS_MERGE) return true;
+    return false;
+}
+
+/* Rows after the cursor in the order (key, id), then that order and the page size. */
+static void add_page(qbuild *b, const sub_query *q, const char *key, const char *id, bool integer) {
+    const char *dir = q->desc ? "DESC" : "ASC";
+    if (q->after_id) {
+        const char *cmp = q->desc ? "<" : ">";
+        int k = qb_arg(b, DV_TEXT(q->after_key)), i = qb_arg(b, DV_INT(q->after_id));
+        char kx[32];
+        snprintf(kx, sizeof kx, integer ? "CAST(?%d AS INTEGER)" : "?%d", k);
+        buf_printf(&b->sql, " AND (%s %s %s OR (%s = %s AND %s %s ?%d))", key, cmp, kx, key, kx, id, cmp, i);
+    }
+    buf_printf(&b->sql, " ORDER BY %s %s, %s %s LIMIT ?%d", key, dir, id, dir, qb_arg(b, DV_INT(q->limit)));
+}
+
+#define SUB_ROWS " FROM subscriptions s JOIN levels l ON l.id = s.level_id WHERE s.agreement_id = ?%d"
+/* Candidates from sub_terms first, then their rows: the planner must not start elsewhere. */
+#define TERM_ROWS " FROM sub_terms t CROSS JOIN subscriptions s ON s.id = t.sub_id" \
+                  " CROSS JOIN levels l ON l.id = s.level_id WHERE t.agreement_id = ?%d"
+
+/* The page. Three plans, chosen so that it costs about a page whatever the agreement's
+ * size: no words, the sort column's index; a driver word, one ordered run of sub_terms
+ * per term it starts, merged (for the default order by name each run comes out of the
+ * index sorted); words that each start many terms, the sort column's index again, where
+ * such common prefixes soon fill the page. */
+static os_err page(store_conn *c, arena *a, const sub_query *q, const words *w, sub_rec **rows, int *n) {
+    const sort_col *col = &sort_cols[q->sort < SUB_SORT_COUNT ? q->sort : SUB_SORT_NAME];
+    qbuild b = {.n = 0};
+    buf_init(&b.sql, a, 256 * 1024);
+    int ag = qb_arg(&b, DV_INT(q->agreement_id));
+    if (w->driver < 0) {
+        buf_printf(&b.sql, "SELECT " SUB_COLS SUB_ROWS, ag);
+        add_filters(&b, q, w, false, ag);
+        add_page(&b, q, col->sql, "s.id", col->integer);
+    } else {
+        bool by_name = col == &sort_cols[SUB_SORT_NAME];
+        int k = w->v[w->driver].k;
+        for (int i = 0; i < k; i++) {
+            if (k > 1) buf_puts(&b.sql, i ? " UNION SELECT * FROM (" : "SELECT * FROM (");
+            buf_printf(&b.sql, "SELECT " SUB_COLS TERM_ROWS, ag);
+            buf_printf(&b.sql, " AND t.term = ?%d", qb_arg(&b, DV_TEXT(w->v[w->driver].terms[i])));
+            add_filters(&b, q, w, true, ag);
+            add_page(&b, q, by_name ? "t.name" : col->sql, by_name ? "t.sub_id" : "s.id", col->integer);
+            if (k > 1) buf_puts(&b.sql, ")");
+        }
+        if (k > 1) {
+            const char *dir = q->desc ? "DESC" : "ASC";
+            buf_printf(&b.sql, " ORDER BY %d %s, 1 %s LIMIT ?%d", col->pos, dir, dir, qb_arg(&b, DV_INT(q->limit)));
+        }
+    }
+    if (b.sql.overflow) return OS_ERR_INTERNAL;
+    return st_list(c, a, b.sql.data, b.args, b.n, sizeof(sub_rec), fill_sub, (void **)rows, n);
+}
+
+static os_err count(store_conn *c, arena *a, const sub_query *q, const words *w, int64_t *total, bool *exact) {
+    *exact = true;
+    if (!w->n && !q->country && q->downloads < 0)   /* the pools count every seat taken */
+        return db_scalar_int(c,
+                             "SELECT COALESCE(SUM(p.assigned), 0) FROM pools p JOIN levels l ON l.id = p.level_id"
+                             " WHERE p.agreement_id = ?1 AND (?2 IS NULL OR l.code = ?2)",
+                             DB_ARGS(DV_INT(q->agreement_id), DV_TEXT(q->level)), total);
+    qbuild b = {.n = 0};
+    buf_init(&b.sql, a, 64 * 1024);
+    int ag = qb_arg(&b, DV_INT(q->agreement_id));
+    if (w->driver >= 0) {
+        /* One term: each subscription holds it once, so no duplicates to remove. */
+        int k = w->v[w->driver].k;
+        buf_printf(&b.sql, "SELECT COUNT(*) FROM (SELECT %s t.sub_id", k > 1 ? "DISTINCT" : "");
+        if (filters_need_row(q, w)) buf_printf(&b.sql, TERM_ROWS, ag);
+        else buf_printf(&b.sql, " FROM sub_terms t WHERE t.agreement_id = ?%d", ag);
+        add_term_list(&b, "t.term", w->v[w->driver].terms, k);
+        add_filters(&b, q, w, true, ag);
+    } else {
+        buf_printf(&b.sql, "SELECT COUNT(*) FROM (SELECT s.id" SUB_ROWS, ag);
+        add_filters(&b, q, w, false, ag);
+    }
+    buf_printf(&b.sql, " LIMIT %d)", SUB_COUNT_CAP + 1);
+    if (b.sql.overflow) return OS_ERR_INTERNAL;
+    os_err e = db_scalar_int(c, b.sql.data, b.args, b.n, total);
+    if (!e && *total > SUB_COUNT_CAP) {
+        *total = SUB_COUNT_CAP;
+        *exact = false;
+    }
+    return e;
+}
+
+os_err st_sub_page(store_conn *c, arena *a, const sub_query *q, sub_rec **rows, int *n, int64_t *total,
+                   bool *exact) {
+    words *w = arena_alloc(a, sizeof *w);
+    bool none;
+    os_err e = parse_words(c, a, q, w, &none);
+    if (e) return e;
+    if (none) {
+        *rows = arena_alloc(a, sizeof(sub_rec));
+        *n = 0;
+        *total = 0;
+        *exact = true;
+        return OS_OK;
+    }
+    e = page(c, a, q, w, rows, n);
+    return e ? e : count(c, a, q, w, total, exact);
 }
 
 const char *st_sub_sort_key(arena *a, const sub_rec *r, sub_sort sort) {
@@ -253,4 +499,48 @@ os_err st_seat_release_reuse(store_conn *c, int64_t agreement_id, int64_t level_
     if (e) return e;
     return db_exec(c, "UPDATE seat_releases SET reused_at = ?2 WHERE id = ?1", DB_ARGS(DV_INT(id), DV_INT(now)), NULL,
                    NULL);
+}
+
+/* ---- search terms of older rows ---- */
+
+typedef struct backfill_row {
+    int64_t id, agreement_id;
+    const char *name, *email, *reference;
+} backfill_row;
+
+static void fill_backfill(arena *a, db_row *r, void *dst) {
+    backfill_row *x = dst;
+    x->id = db_int(r, 0);
+    x->agreement_id = db_int(r, 1);
+    x->name = st_dup(a, r, 2);
+    x->email = st_dup(a, r, 3);
+    x->reference = st_dup(a, r, 4);
+}
+
+os_err st_sub_search_backfill(store_conn *c, int64_t *done) {
+    arena a;
+    arena_init(&a, 64 * 1024 * 1024);
+    os_err e = OS_OK;
+    *done = 0;
+    for (;;) {   /* in batches, each its own transaction, so a big table does not hold the lock */
+        backfill_row *rows;
+        int n;
+        if ((e = store_tx_begin(c))) break;
+        e = st_list(c, &a, "SELECT id, agreement_id, name, sign_in_email, reference FROM subscriptions"
+                           " WHERE search IS NULL LIMIT 20000", DB_NOARGS, sizeof(backfill_row), fill_backfill,
+                    (void **)&rows, &n);
+        for (int i = 0; !e && i < n; i++) {
+            char mem[SEARCH_TERMS_MAX], *terms = mem;
+            fold(rows[i].name, rows[i].email, rows[i].reference, terms);
+            e = db_exec(c, "UPDATE subscriptions SET search = ?2 WHERE id = ?1",
+                        DB_ARGS(DV_INT(rows[i].id), DV_TEXT(terms)), NULL, NULL);
+            if (!e) e = terms_write(c, true, rows[i].agreement_id, rows[i].id, rows[i].name, terms);
+        }
+        e = store_tx_end(c, e);
+        arena_free(&a);
+        if (e || n == 0) break;
+        *done += n;
+    }
+    arena_free(&a);
+    return e;
 }

@@ -559,6 +559,96 @@ def test_list_filters(server, listed):
     assert all(s["level"] == "enterprise" for s in items)
 
 
+def test_list_filter_words(server, listed):
+    """Each word must start a word of the name, address or reference; case and accents
+    do not matter; a word inside another word does not count."""
+    ag, it = listed, {s["sign_in_email"].split(".")[0]: s["id"] for s in listed.items}
+    acme = {it["zoe"], it["bob"], it["dan"], it["frank"]}
+    assert ids_of(ag.sa, ag.lic, q="acm") == acme
+    assert ids_of(ag.sa, ag.lic, q="cme") == set()
+    assert ids_of(ag.sa, ag.lic, q="chloe") == {it["chloe"]}
+    assert ids_of(ag.sa, ag.lic, q="CHLOÉ") == {it["chloe"]}
+    assert ids_of(ag.sa, ag.lic, q="Petit chlo") == {it["chloe"]}
+    assert ids_of(ag.sa, ag.lic, q="bob st") == {it["bob"], it["bob2"]}
+    assert ids_of(ag.sa, ag.lic, q="bob   team") == {it["bob"]}
+    assert ids_of(ag.sa, ag.lic, q="bob zz") == set()
+    # A whole address: its parts are words.
+    frank = next(s for s in ag.items if s["id"] == it["frank"])
+    assert ids_of(ag.sa, ag.lic, q=frank["sign_in_email"]) == {it["frank"]}
+    # Punctuation only: no word, no filter.
+    assert ids_of(ag.sa, ag.lic, q="--- !") == {s["id"] for s in ag.items}
+    # Sorted and paged by another column, the filter still holds.
+    items, total = list_all(ag.sa, ag.lic, limit=1, q="acme", sort="country", order="desc")
+    assert total == 4 and {s["id"] for s in items} == acme
+    assert [s["country"] for s in items] == sorted((s["country"] for s in items), reverse=True)
+
+
+def test_list_filter_follows_edits_and_removals(server, seller):
+    ag = agreement(server, {"enterprise": 3}, seller=seller)
+    s = add(ag.sa, ag.lic, name="Renée Marchand", sign_in_email=addr("rm")).body
+    assert ids_of(ag.sa, ag.lic, q="marchand") == {s["id"]}
+    r = ag.sa.patch(subs(ag.lic, "/" + s["id"]), {"name": "Renée Dufour"}, headers={"If-Match": f'"{s["version"]}"'})
+    assert r.status == 200, r
+    assert ids_of(ag.sa, ag.lic, q="marchand") == set()
+    assert ids_of(ag.sa, ag.lic, q="dufour renee") == {s["id"]}
+    row_id = db_query(server, "SELECT id FROM subscriptions WHERE uuid = ?", (s["id"],))[0][0]
+    terms = db_query(server, "SELECT term FROM sub_terms WHERE sub_id = ? ORDER BY term", (row_id,))
+    assert [t[0] for t in terms] == sorted({"renee", "dufour"} | set(re.split(r"[^a-z0-9]+", s["sign_in_email"]))), terms
+    assert ag.sa.delete(subs(ag.lic, "/" + s["id"])).status == 204
+    assert ids_of(ag.sa, ag.lic, q="dufour") == set()
+    assert db_query(server, "SELECT COUNT(*) FROM sub_terms WHERE sub_id = ?", (row_id,))[0][0] == 0
+
+
+def test_list_filter_other_agreements_never_match(server, seller):
+    a = agreement(server, {"enterprise": 2}, seller=seller)
+    b = agreement(server, {"enterprise": 2}, seller=seller)
+    add(a.sa, a.lic, name="Quimby Unique", sign_in_email=addr("qu"))
+    r = b.sa.get(subs(b.lic) + "?q=quimby")
+    assert r.status == 200 and r.body["items"] == [] and r.body["total"] == 0, r.body
+
+
+def test_list_too_many_words(server, listed):
+    fe = field_errors(listed.sa.get(subs(listed.lic) + "?" + urllib.parse.urlencode({"q": "a b c d e f g h i"})))
+    assert fe.get("q") == "too_long", fe
+    r = listed.sa.get(subs(listed.lic) + "?" + urllib.parse.urlencode({"q": "a b c d e f g h"}))
+    assert r.status == 200, r
+
+
+def test_list_total_stops_counting_past_a_thousand(server, seller):
+    """Filtered totals are exact up to 1000, then "more than 1000"; the unfiltered total
+    (and the level filter alone) stays exact, from the pools."""
+    ag = agreement(server, {"enterprise": 2000}, seller=seller)
+    add(ag.sa, ag.lic, name="Only One", sign_in_email=addr("one"), country="FR")
+    # 1100 rows written straight into the database, with the search terms the server
+    # would store for them (one word each), and the pool's count to match.
+    db_write(server,
+             "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1100)"
+             " INSERT INTO subscriptions (uuid, agreement_id, level_id, name, sign_in_email, country, language,"
+             " downloads, reference, assigned_at, expires_on, updated_at, search)"
+             " SELECT printf('00000000-0000-4000-8000-%012d', ?1 * 10000 + i), ?1, l.id, 'Bulk', 'bulk' || i"
+             " || '@contoso.example', 'JP', 'en', 1, '', 0, '2030-01-01', 0, ' bulkterm'"
+             " FROM n, levels l WHERE l.code = 'enterprise'", (ag.id,))
+    db_write(server, "INSERT INTO sub_terms (agreement_id, term, name, sub_id)"
+                     " SELECT agreement_id, 'bulkterm', name, id FROM subscriptions WHERE agreement_id = ?1"
+                     " AND search = ' bulkterm'", (ag.id,))
+    db_write(server, "UPDATE pools SET assigned = assigned + 1100 WHERE agreement_id = ?1", (ag.id,))
+    def total(**params):
+        r = ag.sa.get(subs(ag.lic) + "?" + urllib.parse.urlencode(params))
+        assert r.status == 200, r
+        return r.body["total"], r.body["total_exact"], len(r.body["items"])
+    assert total() == (1101, True, 50)
+    assert total(level="enterprise") == (1101, True, 50)
+    assert total(country="JP") == (1000, False, 50)
+    assert total(country="FR") == (1, True, 1)
+    assert total(q="bulkterm") == (1000, False, 50)
+    assert total(q="bulk") == (1000, False, 50)
+    assert total(q="bulkterm", country="FR") == (0, True, 0)
+    assert total(q="only") == (1, True, 1)
+    # Every row still reachable page by page.
+    items, _ = list_all(ag.sa, ag.lic, limit=500, q="bulkterm")
+    assert len({s["id"] for s in items}) == 1100
+
+
 @pytest.mark.parametrize("query,field", [
     ("sort=bogus", "sort"), ("sort=NAME", "sort"), ("order=up", "order"), ("limit=0", "limit"),
     ("limit=501", "limit"), ("limit=abc", "limit"), ("limit=", "limit"), ("cursor=%21%21%21", "cursor"),

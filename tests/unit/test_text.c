@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/arena.h"
 #include "core/json_write.h"
@@ -40,6 +41,25 @@ static void expect_email(const char *in, const char *want) {
 static void expect_not_email(const char *in) {
     const char *got = email_normalize(&A, in);
     if (got) fail_msg("email_normalize(\"%s\") accepted as \"%s\"", in, got);
+}
+
+/* text_day against the C library's calendar, across leap rules and both sides of 1970. */
+static void check_day(int64_t t) {
+    char got[11], want[11];
+    time_t tt = (time_t)t;
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    strftime(want, sizeof want, "%Y-%m-%d", &tm);
+    text_day(t, got);
+    assert_string_equal(got, want);
+}
+
+static void test_text_day_matches_gmtime(void **state) {
+    (void)state;
+    static const int64_t fixed[] = {0, -1, 86399, 86400, 951782400 /* 2000-02-29 */, 4107542400 /* 2100-03-01 */,
+                                    -2208988800 /* 1900-01-01 */, 253402300799 /* 9999-12-31 */};
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) check_day(fixed[i]);
+    for (int64_t t = -3000000000LL; t < 5000000000LL; t += 7777777) check_day(t);   /* every ~90 days */
 }
 
 static void test_trim(void **state) {
@@ -276,6 +296,7 @@ static void test_qs_limits_and_errors(void **state) {
 int main(void) {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
     const struct CMUnitTest tests[] = {
+        T(test_text_day_matches_gmtime),
         T(test_trim),
         T(test_utf8_chars),
         T(test_email_accepts_and_normalizes),

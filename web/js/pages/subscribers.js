@@ -105,6 +105,7 @@ function subscribersCard({ agreement, base, levelName, levelsNow, onChange }) {
   const state = { q: '', level: '', country: '', downloads: '', sort: 'name', order: 'asc' };
   let items = [];
   let total = 0;
+  let totalExact = true;
   let nextCursor = null;
   let loaded = false;
   let controller = null;
@@ -265,6 +266,8 @@ function subscribersCard({ agreement, base, levelName, levelsNow, onChange }) {
       const page = Array.isArray(data?.items) ? data.items : [];
       items = more ? items.concat(page) : page;
       total = Number(data?.total) || 0;
+      // Past a thousand matches the server stops counting: "more than 1,000".
+      totalExact = data?.total_exact !== false;
       nextCursor = data?.next_cursor || null;
       loaded = true;
       // Only what is shown can stay selected.
@@ -290,7 +293,8 @@ function subscribersCard({ agreement, base, levelName, levelsNow, onChange }) {
     loading.hidden = true;
     const filtered = Boolean(state.q || state.level || state.country || state.downloads);
     count.replaceChildren(h('span', {
-      format: (lang) => t(plural(lang, total, 'subscribers.countOne', 'subscribers.countOther'), { count: formatNumber(lang, total) }),
+      format: (lang) => t(totalExact ? plural(lang, total, 'subscribers.countOne', 'subscribers.countOther') : 'subscribers.countMore',
+        { count: formatNumber(lang, total) }),
     }));
     empty.hidden = items.length > 0;
     if (!items.length) empty.replaceChildren(h('span', { t: filtered ? 'subscribers.noMatch' : 'subscribers.none' }));

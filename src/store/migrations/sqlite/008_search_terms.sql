@@ -1,0 +1,16 @@
+-- The subscribers' filter box: each subscription's search terms (folded words of its name,
+-- sign-in e-mail and reference, see store/search.h), kept on the row for checking a
+-- candidate and once per term in sub_terms for finding candidates. sub_terms is ordered
+-- by (term, name) so the rows holding a term come out already in the list's default
+-- order: the first page of a filter reads about a page of entries, whatever the size.
+-- NULL search: terms not computed yet (rows written before this table existed); the
+-- store fills them in when it opens.
+ALTER TABLE subscriptions ADD COLUMN search TEXT;
+
+CREATE TABLE sub_terms (
+    agreement_id  INTEGER NOT NULL,
+    term          TEXT NOT NULL,
+    name          TEXT NOT NULL,
+    sub_id        INTEGER NOT NULL,
+    PRIMARY KEY (agreement_id, term, name, sub_id)
+) WITHOUT ROWID;
