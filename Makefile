@@ -110,6 +110,7 @@ fuzz-short: $(FUZZ_TARGETS)
 
 bench: deps openseat
 	@bash bench/run.sh
+	@bash bench/subscribers.sh
 
 clean:
 	rm -rf build openseat

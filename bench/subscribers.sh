@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# Benchmark "subscribers page": GET /api/v1/agreements/{license}/subscriptions — the first
+# page (50 rows) of an agreement's subscribers, in the default order (name) and with a term
+# in the filter box — on agreements of 1,000, 100,000 and 1,000,000 subscribers, each
+# against nginx serving the very same answer bytes from a file.
+#
+# What it shows: whether the page costs the same whatever the agreement's size (keyset
+# pages, an ordered terms index, no COUNT over a million rows), and how far the server's
+# own work is from serving bytes.
+#
+# Appends a dated section to bench/RESULTS.md. Environment:
+#   BENCH_SECONDS   measured duration per run (default 10)
+#   BENCH_SIZES     agreement sizes (default "1000 100000 1000000"; the first is the base
+#                   that the largest is compared with)
+#   OPENSEAT_BIN    binary to measure (default ./openseat)
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+BIN=${OPENSEAT_BIN:-./openseat}
+DURATION=${BENCH_SECONDS:-10}
+SIZES=(${BENCH_SIZES:-1000 100000 1000000})
+RESULTS=$ROOT/bench/RESULTS.md
+# p50 on the largest agreement at most this many times p50 on the smallest.
+TARGET_SCALE=1.5
+# The filter terms: a department in the reference (10 % of an agreement: a full page at
+# every size) and a family name (1 %: a handful of rows on the smallest agreement, so
+# measured but not compared across sizes).
+SCENARIOS=(default "" dept "q=engineering" family "q=moreau")
+
+. bench/lib.sh
+check_tools
+command -v sqlite3 >/dev/null || die "sqlite3 is not installed (Debian package sqlite3)"
+[ ${#SIZES[@]} -ge 2 ] || die "BENCH_SIZES needs at least two sizes"
+
+# ---- data ----------------------------------------------------------------------------------
+echo "bench: generating agreements of ${SIZES[*]} subscribers (a million takes a minute or two)"
+"$BIN" demo "${OS_FLAGS[@]}" >"$WORK/demo.out" 2>"$WORK/demo.log" || { cat "$WORK/demo.log" >&2; die "openseat demo failed"; }
+DB=$WORK/data/openseat.db
+LICENSES=()
+for i in "${!SIZES[@]}"; do
+    [[ ${SIZES[i]} =~ ^[1-9][0-9]*$ ]] || die "BENCH_SIZES: \"${SIZES[i]}\" is not a number"
+    LICENSES+=("$((90000001 + i))")
+done
+{
+    echo "CREATE TEMP TABLE bench_sizes (license TEXT, n INTEGER);"
+    for i in "${!SIZES[@]}"; do echo "INSERT INTO bench_sizes VALUES ('${LICENSES[i]}', ${SIZES[i]});"; done
+    cat bench/seed-subscribers.sql
+} | sqlite3 "$DB" || die "loading the generated subscribers failed"
+# The search terms of the generated rows are computed by the server's own code.
+START=$(date +%s)
+"$BIN" migrate "${OS_FLAGS[@]}" >"$WORK/migrate.log" 2>&1 || { cat "$WORK/migrate.log" >&2; die "openseat migrate failed"; }
+echo "bench: search terms of $(sqlite3 "$DB" "SELECT COUNT(*) FROM subscriptions") subscriptions computed in $(($(date +%s) - START)) s"
+
+start_openseat
+sign_in camille@contoso.example demo-password-1
+
+# What each answer must hold: 50 rows, and the total the database agrees with (capped at
+# 1000, "more than", when the filter matches more). A benchmark of wrong answers is void.
+expected_total() {   # license scenario -> "total exact"
+    local where
+    case $2 in
+    default) where="1" ;;
+    dept) where="s.reference = 'Engineering'" ;;
+    family) where="s.name LIKE '% Moreau'" ;;
+    esac
+    local n
+    n=$(sqlite3 "$DB" "SELECT COUNT(*) FROM subscriptions s JOIN agreements a ON a.id = s.agreement_id
+                       WHERE a.license_number = '$1' AND $where")
+    if [ "$2" != default ] && [ "$n" -gt 1000 ]; then echo "1000 false"; else echo "$n true"; fi
+}
+
+declare -A URL FILE NROWS
+for i in "${!SIZES[@]}"; do
+    lic=${LICENSES[i]}
+    for ((j = 0; j < ${#SCENARIOS[@]}; j += 2)); do
+        name=${SCENARIOS[j]} query=${SCENARIOS[j + 1]} key="${SIZES[i]}-${SCENARIOS[j]}"
+        path="/api/v1/agreements/$lic/subscriptions${query:+?$query}"
+        capture "$path" "$key.json"
+        URL[$key]=$path
+        FILE[$key]=$key.json
+        read -r want_total want_exact <<<"$(expected_total "$lic" "$name")"
+        got=$(python3 -c 'import json,sys; b=json.load(open(sys.argv[1])); print(len(b["items"]), b["total"], str(b["total_exact"]).lower())' "$WORK/www/$key.json")
+        want_rows=$((want_total < 50 ? want_total : 50))
+        NROWS[$key]=$want_rows
+        [ "$got" = "$want_rows $want_total $want_exact" ] ||
+            die "$path answered (rows total exact) \"$got\", the database says \"$want_rows $want_total $want_exact\""
+    done
+done
+start_nginx
+
+# ---- measure -------------------------------------------------------------------------------
+LOAD_BEFORE=$(load_avg)
+echo "bench: load average before the runs: $LOAD_BEFORE (with $(nproc) CPUs; other work skews the results)"
+declare -A OS NG BYTES
+for key in $(printf '%s\n' "${!URL[@]}" | sort -t- -k1,1n -k2); do
+    echo "bench: $key: openseat then nginx, ${DURATION}s each after a ${WARMUP}s warm-up"
+    run_wrk "warm-$key" "$OS_BASE${URL[$key]}" "$WARMUP" "$COOKIE"
+    run_wrk "os-$key" "$OS_BASE${URL[$key]}" "$DURATION" "$COOKIE"
+    run_wrk "ng-$key" "$NGINX_BASE/${FILE[$key]}" "$DURATION"
+    OS[$key]=$(parse "os-$key")
+    NG[$key]=$(parse "ng-$key")
+    BYTES[$key]=$(wc -c <"$WORK/www/${FILE[$key]}")
+    # Still the same answer after the run: the session held and nothing changed.
+    curl -sS -f -H "$COOKIE" -o "$WORK/after.json" "$OS_BASE${URL[$key]}"
+    cmp -s "$WORK/after.json" "$WORK/www/${FILE[$key]}" || die "openseat's answer for $key changed during the run"
+done
+LOAD_AFTER=$(load_avg)
+
+# ---- report --------------------------------------------------------------------------------
+ROWS="" FAILS=0
+for key in $(printf '%s\n' "${!URL[@]}" | sort -t- -k1,1n -k2); do
+    read -r ors op50 op99 <<<"${OS[$key]}"
+    read -r nrs _ _ <<<"${NG[$key]}"
+    ratio=$(pct "$ors" "$nrs")
+    rv=PASS; at_least "$ratio" "$TARGET_RATIO_PCT" || { rv=FAIL; FAILS=$((FAILS + 1)); }
+    pv=PASS; at_most "$op99" "$TARGET_P99_MS" || { pv=FAIL; FAILS=$((FAILS + 1)); }
+    size=${key%%-*} scen=${key#*-}
+    ROWS+="| $(printf "%'d" "$size") | $scen \`${URL[$key]#*subscriptions}\` | ${BYTES[$key]} | $(printf '%.0f' "$ors") | $op50 | $op99 | $(printf '%.0f' "$nrs") | $ratio % $rv | $pv |"$'\n'
+done
+SMALL=${SIZES[0]} LARGE=${SIZES[-1]}
+SCALE_ROWS=""
+for ((j = 0; j < ${#SCENARIOS[@]}; j += 2)); do
+    scen=${SCENARIOS[j]}
+    read -r _ p_small _ <<<"${OS[$SMALL-$scen]}"
+    read -r _ p_large _ <<<"${OS[$LARGE-$scen]}"
+    f=$(fmt_ratio "$p_large" "$p_small")
+    if [ "${NROWS[$SMALL-$scen]}" != "${NROWS[$LARGE-$scen]}" ]; then
+        # A page of 7 rows against one of 50 compares the answers' sizes, not the scaling.
+        v="not compared: ${NROWS[$SMALL-$scen]} rows against ${NROWS[$LARGE-$scen]}"
+    else
+        v=PASS; at_most "$f" "$TARGET_SCALE" || { v=FAIL; FAILS=$((FAILS + 1)); }
+    fi
+    SCALE_ROWS+="| $scen | $p_small | $p_large | $f× | $v |"$'\n'
+done
+
+SECTION=$(cat <<EOF
+
+## $(date -u '+%Y-%m-%d %H:%M UTC') — subscribers page
+
+| subscribers | page | bytes | openseat req/s | p50 (ms) | p99 (ms) | nginx req/s | openseat / nginx (≥ $TARGET_RATIO_PCT %) | p99 ≤ $TARGET_P99_MS ms |
+|---:|---|---:|---:|---:|---:|---:|---|---|
+${ROWS%$'\n'}
+
+| page | p50 at $(printf "%'d" "$SMALL") (ms) | p50 at $(printf "%'d" "$LARGE") (ms) | ratio (≤ $TARGET_SCALE×) | result |
+|---|---:|---:|---:|---|
+${SCALE_ROWS%$'\n'}
+
+- Command: \`make bench\` (bench/subscribers.sh, BENCH_SECONDS=$DURATION); each run \`wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency\`, openseat after a ${WARMUP} s warm-up, then nginx on the same bytes; all on 127.0.0.1, one at a time.
+- Data: bench/seed-subscribers.sql, search terms computed by \`openseat migrate\`; every answer checked against the database (rows, total, total_exact) before it is measured.
+- Machine: $(machine_line). Load average (1/5/15 min) before: $LOAD_BEFORE; after: $LOAD_AFTER.
+- openseat: revision $(revision), ${OPENSEAT_THREADS:-8} worker threads, SQLite in a temp dir, log level info to a file. nginx: $("$NGINX" -v 2>&1 | sed 's/^nginx version: //'), 2 workers, access_log off, keep-alive.
+EOF
+)
+echo "$SECTION"
+[ -f "$RESULTS" ] || echo "# Benchmark results" >"$RESULTS"
+echo "$SECTION" >>"$RESULTS"
+echo
+echo "bench: results appended to bench/RESULTS.md ($FAILS target(s) missed)"
