@@ -179,6 +179,11 @@ typedef struct order_line_rec {
 os_err st_agreement_create(store_conn *c, const agreement_rec *in, int64_t now, int64_t *id);
 os_err st_agreement_by_license(store_conn *c, arena *a, const char *license_number, agreement_rec *out);
 os_err st_agreement_by_id(store_conn *c, arena *a, int64_t id, agreement_rec *out);
+#define PROGRAM_REASSIGN_DAYS_DEFAULT 90
+/* Days a freed seat waits for a different person under the agreement's program; 90 when it has no row. */
+os_err st_agreement_reassign_days(store_conn *c, int64_t agreement_id, int64_t *days);
+/* Creates the program or replaces its reassignment days (0..3650; the schema refuses others). */
+os_err st_program_set(store_conn *c, const char *name, int64_t reassign_days, int64_t now);
 /* Adds quantity to a pool, creating it when new. */
 os_err st_pool_add(store_conn *c, int64_t agreement_id, int64_t level_id, int64_t quantity);
 os_err st_pools(store_conn *c, arena *a, int64_t agreement_id, pool_rec **rows, int *n);
@@ -316,10 +321,10 @@ os_err st_sub_delete(store_conn *c, int64_t id);
  * ("dup elo" finds "Élodie Dupont"). At most SUB_QUERY_WORDS words; OS_ERR_INVALID beyond. */
 #define SUB_QUERY_WORDS 8
 /* One page of subscribers (q's cursor and limit) and how many match q's filters in all.
- * The total is exact without filters or with the level filter alone (the pools' counts);
- * otherwise counting stops past SUB_COUNT_CAP and *exact is false: "more than
- * SUB_COUNT_CAP". Counting a million matches on every key press would cost far more than
- * the page itself. */
+ * The total is exact without filters, with the level filter alone (the pools' counts) and
+ * with one word that starts one term (the terms' counts); otherwise counting stops past
+ * SUB_COUNT_CAP and *exact is false: "more than SUB_COUNT_CAP". Counting a million
+ * matches on every key press would cost far more than the page itself. */
 #define SUB_COUNT_CAP 1000
 os_err st_sub_page(store_conn *c, arena *a, const sub_query *q, sub_rec **rows, int *n, int64_t *total,
                    bool *exact);

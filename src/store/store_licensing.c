@@ -113,6 +113,24 @@ os_err st_agreement_by_id(store_conn *c, arena *a, int64_t id, agreement_rec *ou
     return agreement_one(c, a, AGREEMENT_SELECT " WHERE g.id = ?1", DB_ARGS(DV_INT(id)), out);
 }
 
+/* agreements.program is free text and a program gets a row only once an operator sets it:
+ * an agreement whose program has no row gets PROGRAM_REASSIGN_DAYS_DEFAULT (90 days, the
+ * Open License rule) rather than no rule at all. */
+os_err st_agreement_reassign_days(store_conn *c, int64_t agreement_id, int64_t *days) {
+    return db_scalar_int(c,
+                         "SELECT COALESCE(p.reassign_days, ?2) FROM agreements g"
+                         " LEFT JOIN programs p ON p.name = g.program WHERE g.id = ?1",
+                         DB_ARGS(DV_INT(agreement_id), DV_INT(PROGRAM_REASSIGN_DAYS_DEFAULT)), days);
+}
+
+os_err st_program_set(store_conn *c, const char *name, int64_t reassign_days, int64_t now) {
+    return db_exec(c,
+                   "INSERT INTO programs (name, reassign_days, updated_at) VALUES (?1, ?2, ?3)"
+                   " ON CONFLICT (name) DO UPDATE SET reassign_days = excluded.reassign_days,"
+                   " updated_at = excluded.updated_at",
+                   DB_ARGS(DV_TEXT(name), DV_INT(reassign_days), DV_INT(now)), NULL, NULL);
+}
+
 os_err st_pool_add(store_conn *c, int64_t agreement_id, int64_t level_id, int64_t quantity) {
     return db_exec(c,
                    "INSERT INTO pools (agreement_id, level_id, purchased) VALUES (?1, ?2, ?3)"

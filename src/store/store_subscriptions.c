@@ -76,9 +76,15 @@ static os_err terms_write(store_conn *c, bool add, int64_t agreement_id, int64_t
         memcpy(word, t, len);
         word[len] = 0;
         e = db_exec(c,
-                    add ? "INSERT OR IGNORE INTO sub_terms (agreement_id, term, name, sub_id) VALUES (?1, ?2, ?3, ?4)"
+                    add ? "INSERT INTO sub_terms (agreement_id, term, name, sub_id) VALUES (?1, ?2, ?3, ?4)"
                         : "DELETE FROM sub_terms WHERE agreement_id = ?1 AND term = ?2 AND name = ?3 AND sub_id = ?4",
                     DB_ARGS(DV_INT(agreement_id), DV_TEXT(word), DV_TEXT(name), DV_INT(sub_id)), NULL, NULL);
+        if (!e)
+            e = db_exec(c,
+                        add ? "INSERT INTO sub_term_counts (agreement_id, term, n) VALUES (?1, ?2, 1)"
+                              " ON CONFLICT (agreement_id, term) DO UPDATE SET n = n + 1"
+                            : "UPDATE sub_term_counts SET n = n - 1 WHERE agreement_id = ?1 AND term = ?2",
+                        DB_ARGS(DV_INT(agreement_id), DV_TEXT(word)), NULL, NULL);
     }
     return e;
 }
@@ -335,6 +341,9 @@ static os_err count(store_conn *c, arena *a, const sub_query *q, const words *w,
                              "SELECT COALESCE(SUM(p.assigned), 0) FROM pools p JOIN levels l ON l.id = p.level_id"
                              " WHERE p.agreement_id = ?1 AND (?2 IS NULL OR l.code = ?2)",
                              DB_ARGS(DV_INT(q->agreement_id), DV_TEXT(q->level)), total);
+    if (w->n == 1 && w->v[0].k == 1 && !filters_need_row(q, w))   /* one word, one term: kept counted */
+        return db_scalar_int(c, "SELECT COALESCE(SUM(n), 0) FROM sub_term_counts WHERE agreement_id = ?1 AND term = ?2",
+                             DB_ARGS(DV_INT(q->agreement_id), DV_TEXT(w->v[0].terms[0])), total);
     qbuild b = {.n = 0};
     buf_init(&b.sql, a, 64 * 1024);
     int ag = qb_arg(&b, DV_INT(q->agreement_id));

@@ -87,6 +87,16 @@ def subs(lic, tail=""):
     return f"{AGREEMENTS}/{lic}/subscriptions{tail}"
 
 
+def level_error(r):
+    """The field error on `level` of a 422 answer."""
+    field_errors(r)
+    return next(e for e in r.body["errors"] if e["field"] == "level")
+
+
+def utc_day(t):
+    return datetime.datetime.fromtimestamp(t, datetime.timezone.utc).strftime("%Y-%m-%d")
+
+
 
 
 def add(client, lic, expect=201, **kw):
@@ -246,6 +256,8 @@ def test_add_lists_every_field_error_and_changes_nothing(server, seller):
     r = ag.sa.post(subs(ag.lic), sub_body(name="n" * 101, country="fr", level="no_such_level"))
     fe = field_errors(r)
     assert fe == {"name": "too_long", "country": "invalid_value", "level": "invalid_value"}, fe
+    # Only errors whose message carries values have params.
+    assert all("params" not in e for e in r.body["errors"]), r.body
     # Each required field alone.
     for f in ("name", "sign_in_email", "level", "country", "language"):
         fe = field_errors(ag.sa.post(subs(ag.lic), sub_body(**{f: None})))
@@ -266,8 +278,11 @@ def test_pool_full_is_no_seats_left(server, seller):
     before = snapshot(server, ag)
     r = add(ag.sa, ag.lic, expect=None)
     assert field_errors(r) == {"level": "no_seats_left"}, r.body
-    msg = [e["message"] for e in r.body["errors"] if e["field"] == "level"][0]
-    assert "2" in msg, f"the message should say how many are purchased: {msg!r}"
+    err = level_error(r)
+    assert "2" in err["message"], f"the message should say how many are purchased: {err['message']!r}"
+    # The numbers again, as JSON numbers, for a UI that words them itself.
+    assert err.get("params") == {"purchased": 2, "left": 0}, err
+    assert all(type(v) is int for v in err["params"].values()), err
     assert snapshot(server, ag) == before
     assert overview(ag.sa, ag.lic) == {"enterprise": (2, 2, 0), "professional": (1, 0, 1)}
     add(ag.sa, ag.lic, level="professional")
@@ -350,9 +365,11 @@ def test_reassignment_waits_ninety_days(server, seller):
     before = snapshot(server, ag)
     r = add(ag.sa, ag.lic, expect=None, sign_in_email=other)
     assert field_errors(r) == {"level": "reassignment_too_soon"}, r.body
-    msg = [e["message"] for e in r.body["errors"] if e["field"] == "level"][0]
-    day = datetime.datetime.fromtimestamp(assigned_at + 90 * 86400, datetime.timezone.utc).strftime("%Y-%m-%d")
-    assert day in msg, f"want the date {day} in {msg!r}"
+    err = level_error(r)
+    day = utc_day(assigned_at + 90 * 86400)
+    assert day in err["message"], f"want the date {day} in {err['message']!r}"
+    assert err.get("params") == {"available_from": day, "days": 90}, err
+    assert type(err["params"]["days"]) is int, err
     assert snapshot(server, ag) == before
     assert overview(ag.sa, ag.lic)["enterprise"] == (2, 1, 1)
     # The same person may have the seat back at once (any capitals).
@@ -368,6 +385,75 @@ def test_reassignment_waits_ninety_days(server, seller):
     add(ag.sa, ag.lic, sign_in_email=other)
     assert overview(ag.sa, ag.lic)["enterprise"] == (2, 2, 0)
     assert db_count(server, "seat_releases", "agreement_id = ? AND reused_at IS NULL", (ag.id,)) == 0
+
+
+def test_reassignment_days_follow_the_agreements_program(server, seller):
+    """The waiting time is the agreement's program's: a shorter one moves the date, a program
+    without a row waits the default 90 days, and 0 turns the rule off. The program is one of
+    this test's own, so no other agreement sees its rule."""
+    ag = agreement(server, {"enterprise": 1}, seller=seller)
+    program = "Program " + uniq("prog")
+    assert db_write(server, "INSERT INTO programs (name, reassign_days, updated_at) VALUES (?, 10, 0)",
+                    (program,)) == 1
+    assert db_write(server, "UPDATE agreements SET program = ? WHERE id = ?", (program, ag.id)) == 1
+
+    def free_seat_aged(days):
+        """Makes the one freed seat's last assignment `days` days old; returns that time."""
+        n = db_write(server, "UPDATE seat_releases SET assigned_at = CAST(strftime('%s','now') AS INTEGER) - ? * 86400"
+                             " WHERE agreement_id = ? AND reused_at IS NULL", (days, ag.id))
+        assert n == 1, "exactly one released seat should be free"
+        return db_query(server, "SELECT assigned_at FROM seat_releases WHERE agreement_id = ? AND reused_at IS NULL",
+                        (ag.id,))[0][0]
+
+    a = add(ag.sa, ag.lic, sign_in_email=addr("first")).body
+    assert ag.sa.delete(subs(ag.lic, "/" + a["id"])).status == 204
+    # 5 days old, 10 days wanted: refused, with the program's numbers.
+    at = free_seat_aged(5)
+    before = snapshot(server, ag)
+    r = add(ag.sa, ag.lic, expect=None, sign_in_email=addr("second"))
+    err = level_error(r)
+    assert err["code"] == "reassignment_too_soon", r.body
+    assert err.get("params") == {"available_from": utc_day(at + 10 * 86400), "days": 10}, err
+    assert "10 days" in err["message"], err
+    assert snapshot(server, ag) == before
+    # 11 days old: past this program's window, though well inside the default 90 days.
+    free_seat_aged(11)
+    b = add(ag.sa, ag.lic, sign_in_email=addr("second")).body
+    assert overview(ag.sa, ag.lic)["enterprise"] == (1, 1, 0)
+    assert ag.sa.delete(subs(ag.lic, "/" + b["id"])).status == 204
+    # A program with no row in programs gets the default rule.
+    assert db_write(server, "UPDATE agreements SET program = ? WHERE id = ?", (program + " (unlisted)", ag.id)) == 1
+    at = free_seat_aged(11)
+    err = level_error(add(ag.sa, ag.lic, expect=None, sign_in_email=addr("third")))
+    assert err.get("params") == {"available_from": utc_day(at + 90 * 86400), "days": 90}, err
+    # 0 days: the rule is off, a seat freed this very moment goes to anyone.
+    assert db_write(server, "UPDATE agreements SET program = ? WHERE id = ?", (program, ag.id)) == 1
+    assert db_write(server, "UPDATE programs SET reassign_days = 0 WHERE name = ?", (program,)) == 1
+    free_seat_aged(0)
+    add(ag.sa, ag.lic, sign_in_email=addr("third"))
+    assert overview(ag.sa, ag.lic)["enterprise"] == (1, 1, 0)
+    assert db_count(server, "seat_releases", "agreement_id = ? AND reused_at IS NULL", (ag.id,)) == 0
+
+
+def test_program_set_command(server):
+    """`openseat program set` creates or updates a program's days, and names the option it
+    refuses without changing anything."""
+    program = "Program " + uniq("cli")
+    p = server.cli("program", "set", "--name", program, "--reassign-days", "30")
+    assert program in p.stdout and "30" in p.stdout, p.stdout
+    assert db_query(server, "SELECT reassign_days FROM programs WHERE name = ?", (program,)) == [(30,)]
+    p = server.cli("program", "set", "--name", program, "--reassign-days", "0")
+    assert db_query(server, "SELECT reassign_days FROM programs WHERE name = ?", (program,)) == [(0,)]
+    assert db_count(server, "audit_events", "action = 'program.updated' AND target_id = ?", (program,)) == 2
+    for args, option in ((["--name", program, "--reassign-days", "3651"], "--reassign-days"),
+                         (["--name", program, "--reassign-days", "-1"], "--reassign-days"),
+                         (["--name", program, "--reassign-days", "7d"], "--reassign-days"),
+                         (["--name", "   ", "--reassign-days", "7"], "--name"),
+                         (["--name", "x" * 101, "--reassign-days", "7"], "--name")):
+        p = server.cli("program", "set", *args, check=False)
+        assert p.returncode == 2 and option in p.stderr, (args, p.returncode, p.stderr)
+    assert db_query(server, "SELECT reassign_days FROM programs WHERE name = ?", (program,)) == [(0,)]
+    assert db_count(server, "programs", "name = ?", ("x" * 101,)) == 0
 
 
 def test_never_assigned_seats_go_to_anyone(server, seller):
@@ -594,9 +680,14 @@ def test_list_filter_follows_edits_and_removals(server, seller):
     row_id = db_query(server, "SELECT id FROM subscriptions WHERE uuid = ?", (s["id"],))[0][0]
     terms = db_query(server, "SELECT term FROM sub_terms WHERE sub_id = ? ORDER BY term", (row_id,))
     assert [t[0] for t in terms] == sorted({"renee", "dufour"} | set(re.split(r"[^a-z0-9]+", s["sign_in_email"]))), terms
+    def kept(term):
+        rows = db_query(server, "SELECT n FROM sub_term_counts WHERE agreement_id = ? AND term = ?", (ag.id, term))
+        return rows[0][0] if rows else 0
+    assert (kept("marchand"), kept("dufour"), kept("renee")) == (0, 1, 1)
     assert ag.sa.delete(subs(ag.lic, "/" + s["id"])).status == 204
     assert ids_of(ag.sa, ag.lic, q="dufour") == set()
     assert db_query(server, "SELECT COUNT(*) FROM sub_terms WHERE sub_id = ?", (row_id,))[0][0] == 0
+    assert (kept("dufour"), kept("renee")) == (0, 0)
 
 
 def test_list_filter_other_agreements_never_match(server, seller):
@@ -616,7 +707,8 @@ def test_list_too_many_words(server, listed):
 
 def test_list_total_stops_counting_past_a_thousand(server, seller):
     """Filtered totals are exact up to 1000, then "more than 1000"; the unfiltered total
-    (and the level filter alone) stays exact, from the pools."""
+    (and the level filter alone) stays exact, from the pools, and so does a single word
+    that starts a single term, from the terms' counts."""
     ag = agreement(server, {"enterprise": 2000}, seller=seller)
     add(ag.sa, ag.lic, name="Only One", sign_in_email=addr("one"), country="FR")
     # 1100 rows written straight into the database, with the search terms the server
@@ -631,6 +723,7 @@ def test_list_total_stops_counting_past_a_thousand(server, seller):
     db_write(server, "INSERT INTO sub_terms (agreement_id, term, name, sub_id)"
                      " SELECT agreement_id, 'bulkterm', name, id FROM subscriptions WHERE agreement_id = ?1"
                      " AND search = ' bulkterm'", (ag.id,))
+    db_write(server, "INSERT INTO sub_term_counts (agreement_id, term, n) VALUES (?1, 'bulkterm', 1100)", (ag.id,))
     db_write(server, "UPDATE pools SET assigned = assigned + 1100 WHERE agreement_id = ?1", (ag.id,))
     def total(**params):
         r = ag.sa.get(subs(ag.lic) + "?" + urllib.parse.urlencode(params))
@@ -640,8 +733,13 @@ def test_list_total_stops_counting_past_a_thousand(server, seller):
     assert total(level="enterprise") == (1101, True, 50)
     assert total(country="JP") == (1000, False, 50)
     assert total(country="FR") == (1, True, 1)
-    assert total(q="bulkterm") == (1000, False, 50)
-    assert total(q="bulk") == (1000, False, 50)
+    # One word starting one term: the kept count, exact.
+    assert total(q="bulkterm") == (1100, True, 50)
+    assert total(q="bulk") == (1100, True, 50)
+    # Anything more: counted, up to 1000.
+    assert total(q="bulkterm", country="JP") == (1000, False, 50)
+    assert total(q="bulkterm", level="enterprise") == (1000, False, 50)
+    assert total(q="bulkterm bulk") == (1000, False, 50)
     assert total(q="bulkterm", country="FR") == (0, True, 0)
     assert total(q="only") == (1, True, 1)
     # Every row still reachable page by page.

@@ -14,3 +14,15 @@ CREATE TABLE sub_terms (
     sub_id        INTEGER NOT NULL,
     PRIMARY KEY (agreement_id, term, name, sub_id)
 ) WITHOUT ROWID;
+-- Finds the rows still without terms at start-up without reading the whole table; empty
+-- once they are filled in.
+CREATE INDEX subscriptions_unsearched ON subscriptions(id) WHERE search IS NULL;
+
+-- How many subscriptions of an agreement hold each term, kept with sub_terms: the total
+-- of a one-word filter ("engineering": 100,000 of a million) without counting rows.
+CREATE TABLE sub_term_counts (
+    agreement_id  INTEGER NOT NULL,
+    term          TEXT NOT NULL,
+    n             INTEGER NOT NULL CHECK (n >= 0),
+    PRIMARY KEY (agreement_id, term)
+) WITHOUT ROWID;
