@@ -19,6 +19,9 @@ static void usage(FILE *out) {
             "  outbox retry ID|--all make one or every undelivered e-mail due now\n"
             "  partner add --org NAME --email EMAIL [--country CC] [--admin]\n"
             "                        add a partner user (creates the organization if new)\n"
+            "  program set --name NAME --reassign-days N\n"
+            "                        days (0-3650; 0: none) a freed seat of the program's agreements\n"
+            "                        waits before going to a different person (creates the program)\n"
             "  import agreements FILE.csv\n"
             "                        load agreements from an upstream system, all or nothing;\n"
             "                        columns: license_number, authorization_number, customer_name,\n"
@@ -45,6 +48,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "demo")) return cmd_demo(argc, argv);
     if (!strcmp(cmd, "outbox")) return cmd_outbox(argc, argv);
     if (!strcmp(cmd, "partner")) return cmd_partner(argc, argv);
+    if (!strcmp(cmd, "program")) return cmd_program(argc, argv);
     if (!strcmp(cmd, "import")) return cmd_import(argc, argv);
     if (!strcmp(cmd, "lifecycle")) return cmd_lifecycle(argc, argv);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) { printf("openseat %s\n", VERSION); return 0; }

@@ -19,6 +19,7 @@ int cmd_backup(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_outbox(int argc, char **argv);
 int cmd_partner(int argc, char **argv);
+int cmd_program(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_lifecycle(int argc, char **argv);
 

@@ -1,8 +1,9 @@
-/* licensing.c — operator commands for the licensing center: partner add, import. */
+/* licensing.c — operator commands for the licensing center: partner add, program set, import. */
 #include <stdio.h>
 #include <string.h>
 #include "cli/cli.h"
 #include "core/file.h"
+#include "core/json_write.h"
 #include "core/text.h"
 #include "domain/licensing.h"
 #include "io/csv.h"
@@ -50,6 +51,71 @@ int cmd_partner(int argc, char **argv) {
     else if (!(e = licensing_partner_add(&x, name, country, email, admin)))
         printf("%s is now a%s member of partner \"%s\"\n", email, admin ? "n admin" : "", name);
     if (e) { fprintf(stderr, "openseat: %s\n", os_err_name(e)); rc = 1; }
+    arena_free(&ar);
+    store_close(a.st);
+    return rc;
+}
+
+/* Whole decimal number in [0, max], nothing else (no sign, spaces or trailing text). */
+static bool parse_days(const char *s, int64_t max, int64_t *out) {
+    int64_t v = 0;
+    if (!*s) return false;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9') return false;
+        v = v * 10 + (*s - '0');
+        if (v > max) return false;
+    }
+    *out = v;
+    return true;
+}
+
+/* program set --name NAME --reassign-days N */
+int cmd_program(int argc, char **argv) {
+    const char *name_in = NULL, *days_in = NULL;
+    static char empty[] = "";
+    int sub = 0;
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "--name") && i + 1 < argc) { name_in = argv[i + 1]; argv[i] = argv[i + 1] = empty; i++; }
+        else if (!strcmp(argv[i], "--reassign-days") && i + 1 < argc) { days_in = argv[i + 1]; argv[i] = argv[i + 1] = empty; i++; }
+        else if (!strcmp(argv[i], "set") && !sub) { sub = i; argv[i] = empty; }
+    }
+    if (!sub || !name_in || !days_in) {
+        fprintf(stderr, "usage: openseat program set --name NAME --reassign-days N\n");
+        return 2;
+    }
+    /* Checked before opening the store, so a typo changes nothing and names its option. */
+    int64_t days = 0;
+    if (!parse_days(days_in, PROGRAM_REASSIGN_DAYS_MAX, &days)) {
+        fprintf(stderr, "openseat: --reassign-days \"%s\" must be a whole number of days from 0 to %d\n", days_in,
+                PROGRAM_REASSIGN_DAYS_MAX);
+        return 2;
+    }
+    arena ar;
+    arena_init(&ar, 1 << 20);
+    const char *name = text_trim(&ar, name_in);
+    size_t len = strlen(name);
+    if (!len || utf8_valid_prefix(name, len) != len || utf8_chars(name) > PROGRAM_NAME_MAX) {
+        fprintf(stderr, "openseat: --name must be 1 to %d characters of UTF-8 text\n", PROGRAM_NAME_MAX);
+        arena_free(&ar);
+        return 2;
+    }
+    config cfg;
+    app a;
+    char *rest[8];
+    int rc = cli_open(&a, &cfg, argc, argv, rest, 8);
+    if (rc) { arena_free(&ar); return rc; }
+    op_ctx x;
+    cli_ctx(&a, &ar, &x);
+    os_err e = x.c ? licensing_program_set(&x, name, days) : OS_ERR_STORE;
+    if (e) {
+        fprintf(stderr, "openseat: %s\n", os_err_name(e));
+        rc = 1;
+    } else if (days == 0) {
+        printf("program \"%s\": reassign days 0 (a freed seat may go to a different person at once)\n", name);
+    } else {
+        printf("program \"%s\": reassign days %lld (a freed seat goes to a different person %lld day%s after its "
+               "last assignment)\n", name, (long long)days, (long long)days, days == 1 ? "" : "s");
+    }
     arena_free(&ar);
     store_close(a.st);
     return rc;

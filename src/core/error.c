@@ -31,10 +31,16 @@ void fe_init(field_errors *fe, arena *a) {
 }
 
 void fe_add(field_errors *fe, const char *field, const char *code, const char *message) {
+    fe_add_params(fe, field, code, message, NULL);
+}
+
+void fe_add_params(field_errors *fe, const char *field, const char *code, const char *message,
+                   const char *params_json) {
     field_error *e = arena_alloc(fe->a, sizeof *e);
     e->field = field;
     e->code = code;
     e->message = message;
+    e->params = params_json;
     if (fe->tail) fe->tail->next = e; else fe->head = e;
     fe->tail = e;
     fe->count++;

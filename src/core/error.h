@@ -35,6 +35,8 @@ typedef struct field_error {
     const char *field;    /* JSON pointer-ish name, e.g. "email" */
     const char *code;     /* stable machine code, e.g. "required", "too_long" */
     const char *message;  /* English text; the UI translates by code */
+    const char *params;   /* JSON object of the values inside message (dates, counts), or NULL:
+                             a UI words them in its own language instead of parsing English */
     struct field_error *next;
 } field_error;
 
@@ -46,6 +48,10 @@ typedef struct field_errors {
 
 void fe_init(field_errors *fe, arena *a);
 void fe_add(field_errors *fe, const char *field, const char *code, const char *message);
+/* Like fe_add, with params_json: a JSON object (trusted, already valid; NULL for none) sent
+ * as the error's "params". */
+void fe_add_params(field_errors *fe, const char *field, const char *code, const char *message,
+                   const char *params_json);
 bool fe_any(const field_errors *fe);
 /* True when some error already names this field (avoids reporting it twice). */
 bool fe_has(const field_errors *fe, const char *field);

@@ -452,6 +452,15 @@ os_err licensing_partner_add(op_ctx *x, const char *org, const char *country, co
     return store_tx_end(x->c, e);
 }
 
+os_err licensing_program_set(op_ctx *x, const char *name, int64_t reassign_days) {
+    os_err e = store_tx_begin(x->c);
+    if (e) return e;
+    e = st_program_set(x->c, name, reassign_days, x->now);
+    if (!e) e = audit(x, "program.updated", "program", name, 0,
+                      json_pairs(x->a, "reassign_days", arena_printf(x->a, "%lld", (long long)reassign_days), NULL));
+    return store_tx_end(x->c, e);
+}
+
 static bool valid_date(const char *s) {
     if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-') return false;
     struct tm tm = {0};

@@ -68,6 +68,13 @@ os_err licensing_on_signin(op_ctx *x, int64_t user_id, const char *email);
 /* Operator tools. */
 os_err licensing_partner_add(op_ctx *x, const char *org, const char *country, const char *email, bool admin);
 
+#define PROGRAM_NAME_MAX 100              /* characters */
+#define PROGRAM_REASSIGN_DAYS_MAX 3650    /* the schema's bound too */
+/* Sets how many days a freed seat of the program's agreements waits before going to a
+ * different person (0: no wait), creating the program when new; audited. The caller has
+ * checked name (1..PROGRAM_NAME_MAX characters) and days (0..PROGRAM_REASSIGN_DAYS_MAX). */
+os_err licensing_program_set(op_ctx *x, const char *name, int64_t reassign_days);
+
 typedef struct import_row {
     const char *license_number, *authorization_number, *customer_name, *customer_country, *customer_email,
         *partner_name, *start_date, *end_date, *lines;

@@ -65,15 +65,36 @@ static os_err maybe_alert(op_ctx *x, const agreement_rec *g, const pool_rec *p, 
     return e;
 }
 
+/* A field error's params object, with numbers as JSON numbers: begun here, keys added with
+ * jw_k*, finished by params_end (NULL if it could not be written, so the error goes without). */
+static jw *params_begin(arena *a, buf *b, jw *w) {
+    buf_init(b, a, 1024);
+    jw_init(w, b);
+    jw_obj(w);
+    return w;
+}
+
+static const char *params_end(jw *w, buf *b) {
+    jw_obj_end(w);
+    return jw_ok(w) ? b->data : NULL;
+}
+
 /* Takes a seat for `email`, or explains why not (in fe, on field "level"). */
 static os_err take_seat(op_ctx *x, int64_t agreement_id, const pool_rec *p, const char *email, field_errors *fe) {
     bool taken;
     int64_t left;
+    buf pb;
+    jw pw;
     os_err e = st_pool_take(x->c, agreement_id, p->level_id, &taken, &left);
     if (e) return e;
     if (!taken) {
-        fe_add(fe, "level", "no_seats_left",
-               arena_printf(x->a, "No %s seats left: all %lld are assigned", p->name_en, (long long)p->purchased));
+        jw *w = params_begin(x->a, &pb, &pw);
+        jw_kint(w, "purchased", p->purchased);
+        jw_kint(w, "left", 0);
+        fe_add_params(fe, "level", "no_seats_left",
+                      arena_printf(x->a, "No %s seats left: all %lld are assigned", p->name_en,
+                                   (long long)p->purchased),
+                      params_end(w, &pb));
         return OS_ERR_INVALID;
     }
     int64_t earliest = 0;
@@ -84,14 +105,22 @@ static os_err take_seat(op_ctx *x, int64_t agreement_id, const pool_rec *p, cons
     if ((e = st_seat_releases_free(x->c, agreement_id, p->level_id, &released))) return e;
     /* Free seats before this one were left + 1; released ones among them keep their history. */
     if (left + 1 > released) return OS_OK;   /* a never-assigned seat was free */
-    e = st_seat_release_reuse(x->c, agreement_id, p->level_id, email, x->now - SUB_REASSIGN_DAYS * 86400, x->now,
-                              &earliest);
+    /* Read here, in the caller's transaction, so the rule applied is the one in force when
+     * the seat is taken. With 0 days every freed seat is past the cutoff (now). */
+    int64_t days;
+    if ((e = st_agreement_reassign_days(x->c, agreement_id, &days))) return e;
+    e = st_seat_release_reuse(x->c, agreement_id, p->level_id, email, x->now - days * 86400, x->now, &earliest);
     if (e == OS_ERR_NOT_FOUND) {
         char day[11];
-        text_day(earliest + SUB_REASSIGN_DAYS * 86400, day);
-        fe_add(fe, "level", "reassignment_too_soon",
-               arena_printf(x->a, "The free %s seats were assigned less than %d days ago; a different person "
-                                  "can have one from %s", p->name_en, SUB_REASSIGN_DAYS, day));
+        text_day(earliest + days * 86400, day);
+        jw *w = params_begin(x->a, &pb, &pw);
+        jw_kstr(w, "available_from", day);
+        jw_kint(w, "days", days);
+        fe_add_params(fe, "level", "reassignment_too_soon",
+                      arena_printf(x->a, "The free %s seats were assigned less than %lld day%s ago; a different "
+                                         "person can have one from %s", p->name_en, (long long)days,
+                                   days == 1 ? "" : "s", day),
+                      params_end(w, &pb));
         return OS_ERR_INVALID;
     }
     return e;

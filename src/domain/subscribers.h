@@ -3,7 +3,8 @@
  *
  * Seats: adding takes a seat from the level's pool in the same transaction as the insert
  * (an Open License pool never goes over); removing gives it back. A freed seat can go to a
- * different person only SUB_REASSIGN_DAYS after its last assignment; the error says when.
+ * different person only some days after its last assignment, as many as the agreement's
+ * program says (st_agreement_reassign_days; 0: at once); the error says when.
  * Edits carry the version the editor saw; a stale one is refused (OS_ERR_PRECONDITION).
  * Callers have already checked the user's role on the agreement.
  */
@@ -12,7 +13,6 @@
 #include "core/json_write.h"
 #include "domain/ctx.h"
 
-#define SUB_REASSIGN_DAYS 90
 #define SUB_NAME_MAX 100
 #define SUB_REFERENCE_MAX 256
 #define SUB_BATCH_MAX 1000

@@ -1,7 +1,9 @@
 /* problem.c — the one place errors become HTTP: RFC 9457 application/problem+json.
  *
  * `code` is stable and machine-readable (the UI translates by it); `errors` lists every
- * field that failed validation, so a form can mark all of them at once.
+ * field that failed validation, so a form can mark all of them at once. An error's `params`
+ * (when the domain gave any) carries the values its English message states, so the UI can
+ * word them in the reader's language without parsing the message.
  */
 #include <stdio.h>
 #include <string.h>
@@ -79,6 +81,10 @@ static void write_problem(req *r, int status, const char *code, const char *titl
             jw_kstr(w, "field", e->field);
             jw_kstr(w, "code", e->code);
             jw_kstr(w, "message", e->message);
+            if (e->params) {
+                jw_key(w, "params");
+                jw_raw(w, e->params);
+            }
             jw_obj_end(w);
         }
         jw_arr_end(w);

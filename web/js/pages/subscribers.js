@@ -476,10 +476,21 @@ function subscribersCard({ agreement, base, levelName, levelsNow, onChange }) {
               format: (lang) => t('subscribers.levelOption', { level: l.name, available: formatNumber(lang, l.available) }),
             })),
             messages: {
-              no_seats_left: () => ({ key: 'subscribers.noSeatsLeft', params: { level: levelInfo().name, purchased: (lang) => formatNumber(lang, levelInfo().purchased) } }),
+              // The server's count when it gave one: the overview may be older than the refusal.
+              no_seats_left: (detail) => {
+                const purchased = Number.isInteger(detail.params?.purchased) ? detail.params.purchased : levelInfo().purchased;
+                return { key: 'subscribers.noSeatsLeft', params: { level: levelInfo().name, purchased: (lang) => formatNumber(lang, purchased) } };
+              },
+              // The date and the program's number of days come as params; without them (an
+              // older server) the server's own message is shown as it is.
               reassignment_too_soon: (detail) => {
-                const day = /\d{4}-\d{2}-\d{2}/.exec(detail.message || '')?.[0];
-                return day ? { key: 'subscribers.reassignmentTooSoon', params: { level: levelInfo().name, date: (lang) => formatDate(lang, day) } } : null;
+                const day = detail.params?.available_from;
+                const days = detail.params?.days;
+                if (typeof day !== 'string' || !Number.isInteger(days)) return null;
+                return {
+                  key: days === 1 ? 'subscribers.reassignmentTooSoonOne' : 'subscribers.reassignmentTooSoon',
+                  params: { level: levelInfo().name, days: (lang) => formatNumber(lang, days), date: (lang) => formatDate(lang, day) },
+                };
               },
               invalid_value: 'subscribers.levelInvalid',
             },
