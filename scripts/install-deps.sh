@@ -6,8 +6,9 @@ set -euo pipefail
 PKGS=(
   build-essential pkg-config clang
   libmicrohttpd-dev libjansson-dev libsqlite3-dev libsodium-dev libcurl4-openssl-dev
-  libcmocka-dev libcsv-dev sqlite3
-  python3 python3-pytest python3-aiosmtpd
+  libcmocka-dev libcsv-dev libzip-dev libexpat1-dev libxlsxwriter-dev sqlite3
+  python3 python3-pytest python3-aiosmtpd python3-openpyxl
+  libreoffice-calc-nogui
   nodejs npm chromium
   wrk nginx-light
 )

@@ -297,7 +297,7 @@ typedef enum sub_sort {
 
 typedef struct sub_query {
     int64_t agreement_id;
-    const char *q;              /* words typed in the filter box; NULL: none (see store/search.h) */
+    const char *q;              /* words typed in the filter box; NULL: none (see core/search.h) */
     const char *level;          /* level code; NULL: all */
     const char *country;        /* NULL: all */
     int downloads;              /* -1: all, 0 or 1 */
@@ -317,7 +317,7 @@ os_err st_sub_get(store_conn *c, arena *a, int64_t agreement_id, const char *uui
 os_err st_sub_update(store_conn *c, const sub_rec *in, int64_t expected_version, int64_t now);
 os_err st_sub_delete(store_conn *c, int64_t id);
 /* The filter box matches a subscription when each of its words starts one of the terms of
- * the subscription's name, sign-in e-mail or reference, folded as in store/search.h
+ * the subscription's name, sign-in e-mail or reference, folded as in core/search.h
  * ("dup elo" finds "Élodie Dupont"). At most SUB_QUERY_WORDS words; OS_ERR_INVALID beyond. */
 #define SUB_QUERY_WORDS 8
 /* One page of subscribers (q's cursor and limit) and how many match q's filters in all.

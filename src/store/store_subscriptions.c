@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include "core/buf.h"
 #include "core/limits.h"
-#include "search.h"
+#include "core/search.h"
 #include "store.h"
 #include "store_util.h"
 

@@ -1,4 +1,5 @@
-/* search.h — search terms for the subscribers' filter box.
+/* search.h — folding text into search terms: the subscribers' filter box, and column
+ * headers of uploaded files matched whatever their case and accents.
  *
  * Text is folded into terms by SQLite's own unicode61 tokenizer (the one its full-text
  * engine uses): split on spaces and punctuation, lower-cased, diacritics removed, so
