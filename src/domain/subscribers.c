@@ -126,34 +126,35 @@ static os_err take_seat(op_ctx *x, int64_t agreement_id, const pool_rec *p, cons
     return e;
 }
 
-os_err subscribers_add(op_ctx *x, int64_t agreement_id, const sub_input *in, field_errors *fe, sub_rec *out) {
-    agreement_rec g;
-    pool_rec *pools;
-    int npools;
-    os_err e = st_agreement_by_id(x->c, x->a, agreement_id, &g);
-    if (!e) e = st_pools(x->c, x->a, agreement_id, &pools, &npools);
-    if (e) return e;
+os_err subscribers_target(op_ctx *x, int64_t agreement_id, sub_target *t) {
+    os_err e = st_agreement_by_id(x->c, x->a, agreement_id, &t->g);
+    if (!e) e = st_pools(x->c, x->a, agreement_id, &t->pools, &t->npools);
+    if (!e) e = st_prefs_get(x->c, x->a, agreement_id, &t->pr);
+    return e;
+}
+
+os_err subscribers_add_in_tx(op_ctx *x, sub_target *t, const sub_input *in, field_errors *fe, sub_rec *out) {
+    int64_t agreement_id = t->g.id;
     /* Preferences fill what the admin left out, and decide about outside addresses. */
-    prefs_rec pr;
-    if ((e = st_prefs_get(x->c, x->a, agreement_id, &pr))) return e;
     sub_input d = *in;
-    if (!d.level && !fe_has(fe, "level")) d.level = pr.default_level;
-    if (!d.country && !fe_has(fe, "country")) d.country = pr.default_country;
-    if (!d.language && !fe_has(fe, "language")) d.language = pr.default_language;
-    if (d.downloads < 0) d.downloads = pr.default_downloads;
+    if (!d.level && !fe_has(fe, "level")) d.level = t->pr.default_level;
+    if (!d.country && !fe_has(fe, "country")) d.country = t->pr.default_country;
+    if (!d.language && !fe_has(fe, "language")) d.language = t->pr.default_language;
+    if (d.downloads < 0) d.downloads = t->pr.default_downloads;
     in = &d;
     static const char *const needed[] = {"level", "country", "language"};
     const char *have[] = {in->level, in->country, in->language};
     for (int i = 0; i < 3; i++)
         if (!have[i] && !fe_has(fe, needed[i])) fe_add(fe, needed[i], "required", "This field is required");
-    const pool_rec *p = find_pool(pools, npools, in->level);
+    pool_rec *p = (pool_rec *)find_pool(t->pools, t->npools, in->level);
     if (in->level && !p && !fe_has(fe, "level")) fe_add(fe, "level", "invalid_value", "Choose one of the agreement's levels");
+    os_err e;
     if (in->sign_in_email) {
         bool own;
         if ((e = prefs_domain_is_customers(x, agreement_id, in->sign_in_email, &own))) return e;
         /* Refused when the preference forbids it; when allowed, the UI asks the admin to
          * confirm before sending (it knows the domains from the preferences). */
-        if (!own && !pr.allow_outside_domains)
+        if (!own && !t->pr.allow_outside_domains)
             fe_add(fe, "sign_in_email", "outside_domain",
                    "This agreement only accepts addresses of the customer's own e-mail domains");
     }
@@ -163,10 +164,9 @@ os_err subscribers_add(op_ctx *x, int64_t agreement_id, const sub_input *in, fie
         .agreement_id = agreement_id, .level_id = p->level_id, .level_code = p->level_code, .uuid = new_uuid(x->a),
         .name = in->name, .sign_in_email = in->sign_in_email, .notification_email = in->notification_email,
         .country = in->country, .language = in->language, .reference = in->reference ? in->reference : "",
-        .downloads = in->downloads < 0 ? 1 : in->downloads, .expires_on = g.end_date, .assigned_at = x->now,
+        .downloads = in->downloads < 0 ? 1 : in->downloads, .expires_on = t->g.end_date, .assigned_at = x->now,
         .version = 1,
     };
-    if ((e = store_tx_begin(x->c))) return e;
     /* Insert first: a duplicate is reported as such even when the pool is full; a missing
      * seat then rolls the insert back with the rest of the transaction. */
     e = st_sub_insert(x->c, &s, x->now, &s.id);
@@ -177,14 +177,24 @@ os_err subscribers_add(op_ctx *x, int64_t agreement_id, const sub_input *in, fie
     }
     if (!e) e = take_seat(x, agreement_id, p, s.sign_in_email, fe);
     if (!e) e = st_usage_record(x->c, agreement_id, p->level_id, x->now);
-    if (!e) e = maybe_alert(x, &g, p, pr.alert_threshold);
+    if (!e) e = maybe_alert(x, &t->g, p, t->pr.alert_threshold);
+    if (!e) p->assigned++;   /* the next row of a bulk add sees this seat taken */
     if (!e) e = audit(x, "subscription.added", "subscription", s.uuid, agreement_id,
                       json_pairs(x->a, "email", s.sign_in_email, "level", s.level_code, NULL));
-    if (!e && in->notify) e = queue_assignment(x, &g, &s, p);
+    if (!e && in->notify) e = queue_assignment(x, &t->g, &s, p);
+    if (!e) *out = s;
+    return e;
+}
+
+os_err subscribers_add(op_ctx *x, int64_t agreement_id, const sub_input *in, field_errors *fe, sub_rec *out) {
+    sub_target t;
+    os_err e = subscribers_target(x, agreement_id, &t);
+    if (e) return e;
+    if ((e = store_tx_begin(x->c))) return e;
+    e = subscribers_add_in_tx(x, &t, in, fe, out);
     e = store_tx_end(x->c, e);
     if (e) return e;
     outbox_wake(x->app->mail);
-    *out = s;
     return OS_OK;
 }
 

@@ -26,6 +26,21 @@ typedef struct sub_input {
 extern const char *const subscriber_languages[];
 
 os_err subscribers_add(op_ctx *x, int64_t agreement_id, const sub_input *in, field_errors *fe, sub_rec *out);
+
+/* What adding needs to know of an agreement, read once: a bulk add reuses it for every row
+ * (the pools' counts follow the seats its rows take). */
+typedef struct sub_target {
+    agreement_rec g;
+    pool_rec *pools;
+    int npools;
+    prefs_rec pr;
+} sub_target;
+os_err subscribers_target(op_ctx *x, int64_t agreement_id, sub_target *t);
+/* subscribers_add's checks and writes inside the caller's transaction: OS_ERR_INVALID with
+ * every problem in fe. A refused row may have left some of its writes in the transaction
+ * (its insert, when the seat was then refused): commit only when no row failed. The caller
+ * wakes the mail worker after committing. */
+os_err subscribers_add_in_tx(op_ctx *x, sub_target *t, const sub_input *in, field_errors *fe, sub_rec *out);
 /* OS_ERR_PRECONDITION: changed since expected_version (*out then holds the current one). */
 os_err subscribers_update(op_ctx *x, int64_t agreement_id, const char *uuid, int64_t expected_version,
                           const sub_input *in, field_errors *fe, sub_rec *out);
