@@ -98,10 +98,13 @@ e2e: build/openseat-test
 FUZZ_TARGETS := $(patsubst fuzz/%.c,build/fuzz/%,$(wildcard fuzz/fuzz_*.c))
 FUZZ_SRC := src/core/arena.c src/core/buf.c src/core/json_write.c src/core/text.c src/core/error.c \
             src/http/body.c
+FUZZ_SRC += src/io/table.c src/io/csv.c src/io/xlsx.c
+FUZZ_LIBS := -ljansson -lzip -lexpat -lcsv
+build/fuzz/fuzz_csv build/fuzz/fuzz_xlsx: fuzz/fuzz_table.h
 build/fuzz/%: fuzz/%.c fuzz/fuzz_check.h $(FUZZ_SRC) $(HDR)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
-	@clang $(CSTD) -g -O1 -Isrc -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_SRC) -ljansson
+	@clang $(CSTD) -g -O1 -Isrc -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -o $@ $< $(FUZZ_SRC) $(FUZZ_LIBS)
 fuzz: $(FUZZ_TARGETS)
 	@for t in $(FUZZ_TARGETS); do n=$$(basename $$t); mkdir -p build/corpus/$$n; \
 	  $$t -max_total_time=$${FUZZ_SECONDS:-60} build/corpus/$$n fuzz/corpus/$$n || exit 1; done

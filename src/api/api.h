@@ -22,6 +22,10 @@ void api_write_user(jw *w, int64_t id, const char *name, const char *email, cons
 #define SESSION_COOKIE "os_session"
 #define CSRF_COOKIE "os_csrf"
 
+/* The subscribers list's filters and sort from the query string (q, level, country,
+ * downloads, sort, order), shared by the list and its export; problems go to r->fe. */
+void subs_query_from(req *r, sub_query *q);
+
 /* handlers */
 os_err h_session_get(req *r);
 os_err h_session_create(req *r);
@@ -52,7 +56,10 @@ os_err h_subs_get(req *r);
 os_err h_subs_update(req *r);
 os_err h_subs_delete(req *r);
 os_err h_subs_remove(req *r);
+os_err h_subs_bulk_add(req *r);
 os_err h_subs_resend(req *r);
+os_err h_subs_export(req *r);
+os_err h_subs_template(req *r);
 os_err h_admins_list(req *r);
 os_err h_admins_add(req *r);
 os_err h_admins_remove(req *r);

@@ -35,7 +35,11 @@ const route api_routes[] = {
     R("GET",    "/api/v1/agreements/{license}/subscriptions", ACCESS_AGREEMENT, BODY_NONE, h_subs_list, "subs_list"),
     R("POST",   "/api/v1/agreements/{license}/subscriptions", ACCESS_AGREEMENT, BODY_JSON, h_subs_add, "subs_add"),
     R("POST",   "/api/v1/agreements/{license}/subscriptions/remove", ACCESS_AGREEMENT, BODY_JSON, h_subs_remove, "subs_remove"),
+    R("POST",   "/api/v1/agreements/{license}/subscriptions/bulk", ACCESS_AGREEMENT, BODY_UPLOAD, h_subs_bulk_add, "subs_bulk_add"),
     R("POST",   "/api/v1/agreements/{license}/subscriptions/resend", ACCESS_AGREEMENT, BODY_JSON, h_subs_resend, "subs_resend"),
+    /* Before {id}: the first matching pattern wins. */
+    R("GET",    "/api/v1/agreements/{license}/subscriptions/export", ACCESS_AGREEMENT, BODY_NONE, h_subs_export, "subs_export"),
+    R("GET",    "/api/v1/agreements/{license}/subscriptions/template", ACCESS_AGREEMENT, BODY_NONE, h_subs_template, "subs_template"),
     R("GET",    "/api/v1/agreements/{license}/subscriptions/{id}", ACCESS_AGREEMENT, BODY_NONE, h_subs_get, "subs_get"),
     R("PATCH",  "/api/v1/agreements/{license}/subscriptions/{id}", ACCESS_AGREEMENT, BODY_JSON, h_subs_update, "subs_update"),
     R("DELETE", "/api/v1/agreements/{license}/subscriptions/{id}", ACCESS_AGREEMENT, BODY_NONE, h_subs_delete, "subs_delete"),

@@ -52,18 +52,18 @@ os_err h_overview(req *r) {
 static const char *const sort_names[SUB_SORT_COUNT + 1] = {
     "name", "sign_in_email", "level", "assigned", "expires", "reference", "country", "language", "downloads", NULL};
 
-os_err h_subs_list(req *r) {
-    sub_query q = {.agreement_id = r->agreement_id, .downloads = -1, .limit = LIMIT_PAGE_SIZE_DEFAULT};
+void subs_query_from(req *r, sub_query *q) {
+    *q = (sub_query){.agreement_id = r->agreement_id, .downloads = -1, .limit = LIMIT_PAGE_SIZE_DEFAULT};
     const char *v;
     if ((v = qs_get(&r->query, "q")) && *v) {
         if (utf8_chars(v) > 200) fe_add(&r->fe, "q", "too_long", "At most 200 characters");
-        q.q = v;   /* folded by the store: case and accents do not matter */
+        q->q = v;   /* folded by the store: case and accents do not matter */
     }
-    if ((v = qs_get(&r->query, "level")) && *v) q.level = v;
-    if ((v = qs_get(&r->query, "country")) && *v) q.country = v;
+    if ((v = qs_get(&r->query, "level")) && *v) q->level = v;
+    if ((v = qs_get(&r->query, "country")) && *v) q->country = v;
     if ((v = qs_get(&r->query, "downloads")) && *v) {
-        if (!strcmp(v, "true")) q.downloads = 1;
-        else if (!strcmp(v, "false")) q.downloads = 0;
+        if (!strcmp(v, "true")) q->downloads = 1;
+        else if (!strcmp(v, "false")) q->downloads = 0;
         else fe_add(&r->fe, "downloads", "invalid_value", "Use true or false");
     }
     if ((v = qs_get(&r->query, "sort"))) {
@@ -71,12 +71,18 @@ os_err h_subs_list(req *r) {
         for (int i = 0; sort_names[i]; i++)
             if (!strcmp(v, sort_names[i])) k = i;
         if (k < 0) fe_add(&r->fe, "sort", "invalid_value", "Not a sortable column");
-        else q.sort = (sub_sort)k;
+        else q->sort = (sub_sort)k;
     }
     if ((v = qs_get(&r->query, "order"))) {
-        if (!strcmp(v, "desc")) q.desc = true;
+        if (!strcmp(v, "desc")) q->desc = true;
         else if (strcmp(v, "asc")) fe_add(&r->fe, "order", "invalid_value", "Use asc or desc");
     }
+}
+
+os_err h_subs_list(req *r) {
+    sub_query q;
+    subs_query_from(r, &q);
+    const char *v;
     if ((v = qs_get(&r->query, "limit"))) {
         char *end;
         long n = strtol(v, &end, 10);

@@ -59,7 +59,7 @@ static os_err seed(app *a, arena *ar, const char **tailspin) {
     text_day(now, start);
     text_day(later, end);
     import_row row = {lic, auth, "Tailspin Toys", "BE", "it@tailspin.example", "Litware Reseller", start, end,
-                      "enterprise:10;platforms:3"};
+                      "enterprise:10;platforms:3", 2};
     field_errors fe;
     fe_init(&fe, ar);
     int imported;

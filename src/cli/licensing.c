@@ -141,7 +141,7 @@ int cmd_import(int argc, char **argv) {
     arena_init(&ar, 1u << 30);
     char err[512];
     size_t len = 0;
-    csv_table t;
+    io_table t;
     char *data = NULL;
     os_err e = file_read(&ar, rest[1], IMPORT_MAX_BYTES, &data, &len);
     if (e) snprintf(err, sizeof err, "cannot read %s: %s", rest[1],
@@ -149,7 +149,7 @@ int cmd_import(int argc, char **argv) {
     else e = csv_read(&ar, data, len, IMPORT_MAX_ROWS, &t, err, sizeof err);
     int col[9];
     for (int i = 0; !e && import_columns[i]; i++)
-        if ((col[i] = csv_column(&t, import_columns[i])) < 0) {
+        if ((col[i] = io_column(&t, import_columns[i])) < 0) {
             snprintf(err, sizeof err, "the header has no column \"%s\"", import_columns[i]);
             e = OS_ERR_INVALID;
         }
@@ -163,8 +163,8 @@ int cmd_import(int argc, char **argv) {
     import_row *rows = arena_alloc(&ar, sizeof *rows * (size_t)(n > 0 ? n : 1));
     for (int i = 0; i < n; i++) {
         const char *v[9];
-        for (int k = 0; k < 9; k++) v[k] = col[k] < t.nfields[i + 1] ? t.rows[i + 1][col[k]] : NULL;
-        rows[i] = (import_row){v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8]};
+        for (int k = 0; k < 9; k++) v[k] = col[k] < t.ncells[i + 1] ? t.rows[i + 1][col[k]] : NULL;
+        rows[i] = (import_row){v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], t.rownum[i + 1]};
     }
     op_ctx x;
     cli_ctx(&a, &ar, &x);

@@ -36,6 +36,7 @@
 /* Pages */
 #define LIMIT_PAGE_SIZE_DEFAULT   50
 #define LIMIT_PAGE_SIZE_MAX       500
+#define LIMIT_EXPORT_ROWS         2000000         /* rows of one subscribers export file */
 
 /* Arena */
 #define LIMIT_ARENA_BYTES         (64 * 1024 * 1024) /* one request may not use more */

@@ -515,7 +515,7 @@ os_err licensing_import(op_ctx *x, const import_row *rows, int n, field_errors *
     /* Pass 1: validate everything, so the report lists every bad row. */
     for (int i = 0; i < n; i++) {
         const import_row *r = &rows[i];
-        int row = i + 2;  /* the header is row 1 */
+        int row = rows[i].row;
 #define WHERE(col) arena_printf(x->a, "row %d, column %s", row, col)
         char lic[LICENSE_DIGITS + 1], auth[AUTHNO_CHARS + 1];
         if (!r->license_number || !license_number_normalize(r->license_number, lic))
@@ -526,7 +526,7 @@ os_err licensing_import(op_ctx *x, const import_row *rows, int n, field_errors *
                 fe_add(fe, WHERE("license_number"), "conflict", "this license already exists");
             for (int k = 0; k < i; k++)
                 if (rows[k].license_number && !strcmp(text_trim(x->a, rows[k].license_number), lic))
-                    fe_add(fe, WHERE("license_number"), "duplicate", arena_printf(x->a, "repeats row %d", k + 2));
+                    fe_add(fe, WHERE("license_number"), "duplicate", arena_printf(x->a, "repeats row %d", rows[k].row));
         }
         if (!r->authorization_number || !authno_normalize(r->authorization_number, auth))
             fe_add(fe, WHERE("authorization_number"), "invalid_value",
@@ -538,7 +538,7 @@ os_err licensing_import(op_ctx *x, const import_row *rows, int n, field_errors *
             if (taken) fe_add(fe, WHERE("authorization_number"), "conflict", "this authorization number already exists");
             for (int k = 0; k < i; k++)
                 if (norm_auth[k] && !strcmp(norm_auth[k], auth))
-                    fe_add(fe, WHERE("authorization_number"), "duplicate", arena_printf(x->a, "repeats row %d", k + 2));
+                    fe_add(fe, WHERE("authorization_number"), "duplicate", arena_printf(x->a, "repeats row %d", rows[k].row));
         }
         if (!r->customer_name || !*text_trim(x->a, r->customer_name))
             fe_add(fe, WHERE("customer_name"), "required", "is required");

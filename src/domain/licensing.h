@@ -78,6 +78,7 @@ os_err licensing_program_set(op_ctx *x, const char *name, int64_t reassign_days)
 typedef struct import_row {
     const char *license_number, *authorization_number, *customer_name, *customer_country, *customer_email,
         *partner_name, *start_date, *end_date, *lines;
+    int row;   /* the row number the user sees in the file, for error messages */
 } import_row;
 /* Validates every row (fe fields are "row N, column C"), then imports all or nothing. */
 os_err licensing_import(op_ctx *x, const import_row *rows, int n, field_errors *fe, int *imported);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "core/limits.h"
 #include "core/secret.h"
 #include "core/text.h"
 #include "domain/audit.h"
@@ -414,6 +415,65 @@ os_err subscribers_write_list(op_ctx *x, sub_query *q, const char *cursor, jw *w
     else
         jw_knull(w, "next_cursor");
     jw_obj_end(w);
+    return OS_OK;
+}
+
+os_err subscribers_each(op_ctx *x, sub_query *q, int64_t max, sub_row_fn fn, void *ud, int64_t *count,
+                        field_errors *fe) {
+    /* Two arenas in turn: the next page's cursor points into the page before it. */
+    arena pages[2];
+    arena_init(&pages[0], LIMIT_ARENA_BYTES);
+    arena_init(&pages[1], LIMIT_ARENA_BYTES);
+    q->after_key = NULL;
+    q->after_id = 0;
+    q->limit = LIMIT_PAGE_SIZE_MAX;
+    *count = 0;
+    os_err e = OS_OK;
+    for (int p = 0; !e; p++) {
+        arena *pa = &pages[p % 2];
+        arena_free(pa);
+        sub_rec *rows;
+        int n;
+        int64_t total;
+        bool exact;
+        e = st_sub_page(x->c, pa, q, &rows, &n, &total, &exact);
+        if (e == OS_ERR_INVALID)
+            fe_add(fe, "q", "too_long", arena_printf(x->a, "At most %d words", SUB_QUERY_WORDS));
+        if (!e && p == 0 && exact && total > max) e = OS_ERR_TOO_LARGE;
+        for (int i = 0; !e && i < n; i++) {
+            if (*count == max) e = OS_ERR_TOO_LARGE;
+            else if (!(e = fn(ud, &rows[i]))) (*count)++;
+        }
+        if (e || n < q->limit) break;
+        q->after_key = st_sub_sort_key(pa, &rows[n - 1], q->sort);
+        q->after_id = rows[n - 1].id;
+    }
+    arena_free(&pages[0]);
+    arena_free(&pages[1]);
+    return e;
+}
+
+os_err subscribers_exported(op_ctx *x, int64_t agreement_id, const char *format, int64_t rows) {
+    buf b;
+    jw w;
+    buf_init(&b, x->a, 256);
+    jw_init(&w, &b);
+    jw_obj(&w);
+    jw_kint(&w, "rows", rows);
+    jw_kstr(&w, "format", format);
+    jw_obj_end(&w);
+    os_err e = store_tx_begin(x->c);
+    if (e) return e;
+    e = audit(x, "subscriptions.exported", "agreement", NULL, agreement_id, jw_ok(&w) ? b.data : NULL);
+    return store_tx_end(x->c, e);
+}
+
+os_err subscribers_level_codes(op_ctx *x, int64_t agreement_id, const char ***codes, int *n) {
+    pool_rec *pools;
+    os_err e = st_pools(x->c, x->a, agreement_id, &pools, n);
+    if (e) return e;
+    *codes = arena_alloc(x->a, sizeof(char *) * (size_t)(*n + 1));
+    for (int i = 0; i < *n; i++) (*codes)[i] = pools[i].level_code;
     return OS_OK;
 }
 

@@ -59,6 +59,20 @@ os_err subscribers_write_mine(op_ctx *x, const char *lang, jw *w);
 os_err subscribers_ask(op_ctx *x, const char *license_number, const char *subject, const char *message, bool copy);
 /* {"items":[…], "total":N, "next_cursor": "…"|null}; cursor is opaque text from a previous page. */
 os_err subscribers_write_list(op_ctx *x, sub_query *q, const char *cursor, jw *w, field_errors *fe);
+/* Every subscription matching q's filters, in its sort order, handed to fn one at a time
+ * (an export): the list's keyset pages, LIMIT_PAGE_SIZE_MAX rows each, each page in an arena
+ * of its own, so memory is one page's whatever the count. q's cursor and limit are the
+ * walk's own. Stops at fn's first error and returns it. More than max matches:
+ * OS_ERR_TOO_LARGE — before any row when the count is exact, else when row max + 1 comes.
+ * Rows changed while the walk runs may be missed or met twice (no snapshot is held: a long
+ * read would hold back the database's checkpoints). *count: rows handed to fn. */
+typedef os_err (*sub_row_fn)(void *ud, const sub_rec *s);
+os_err subscribers_each(op_ctx *x, sub_query *q, int64_t max, sub_row_fn fn, void *ud, int64_t *count,
+                        field_errors *fe);
+/* Records an export of the list: audit "subscriptions.exported" {"rows": N, "format": …}. */
+os_err subscribers_exported(op_ctx *x, int64_t agreement_id, const char *format, int64_t rows);
+/* The codes of the agreement's levels (those with a pool), in display order; arena-owned. */
+os_err subscribers_level_codes(op_ctx *x, int64_t agreement_id, const char ***codes, int *n);
 /* {"levels":[{level, name, purchased, assigned, available}]} */
 os_err subscribers_write_overview(op_ctx *x, int64_t agreement_id, jw *w);
 

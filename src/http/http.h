@@ -94,6 +94,8 @@ struct req {
     header_kv headers[MAX_RESP_HEADERS];
     int nheaders;
     bool replied;
+    int file_fd;                          /* reply_file's descriptor until MHD takes it; -1: none */
+    uint64_t file_size;
     /* error details for problem.c */
     field_errors fe;
     const char *problem_code, *problem_detail;
@@ -106,6 +108,13 @@ void reply_bytes(req *r, int status, const char *content_type, const char *data,
 void reply_empty(req *r, int status);
 void reply_header(req *r, const char *name, const char *value);  /* value arena-owned or static */
 void reply_redirect(req *r, const char *location);
+/* A download: the body is size bytes read from fd (a regular file, at offset 0), sent by
+ * libmicrohttpd without passing through the arena, so a file of any size costs no memory.
+ * The request owns fd from this call on: it is closed once sent, or when another reply
+ * replaces this one, or when the request ends. Content-Disposition says "attachment" with
+ * download_name (an ASCII fallback and its UTF-8 form, RFC 6266/8187); the usual security
+ * headers apply. */
+void reply_file(req *r, int status, const char *content_type, int fd, uint64_t size, const char *download_name);
 
 /* ---- request helpers ---- */
 const char *req_header(req *r, const char *name);
@@ -123,6 +132,9 @@ void reply_cookie(req *r, const char *name, const char *value, const char *same_
 void problem_reply(req *r, os_err err);
 /* A problem with an explicit status/code, for the pipeline's own refusals. */
 void problem_reply_status(req *r, int status, const char *code, const char *detail);
+/* The same problem, left open for extension members: the caller adds keys, then closes it
+ * with jw_obj_end. */
+jw *problem_open(req *r, int status, const char *code, const char *detail);
 int  problem_status(os_err err);
 
 /* ---- JSON body fields (body.c) ---- */

@@ -55,7 +55,7 @@ int problem_status(os_err err) {
     return 500;
 }
 
-static void write_problem(req *r, int status, const char *code, const char *title, const char *detail) {
+static jw *open_problem(req *r, int status, const char *code, const char *title, const char *detail) {
     /* Drop anything a handler may have half-written before failing. */
     buf_reset(&r->out);
     r->nheaders = 0;
@@ -89,11 +89,19 @@ static void write_problem(req *r, int status, const char *code, const char *titl
         }
         jw_arr_end(w);
     }
-    jw_obj_end(w);
+    return w;
+}
+
+static void write_problem(req *r, int status, const char *code, const char *title, const char *detail) {
+    jw_obj_end(open_problem(r, status, code, title, detail));
 }
 
 void problem_reply_status(req *r, int status, const char *code, const char *detail) {
     write_problem(r, status, code, title_for_status(status), detail);
+}
+
+jw *problem_open(req *r, int status, const char *code, const char *detail) {
+    return open_problem(r, status, code, title_for_status(status), detail);
 }
 
 void problem_reply(req *r, os_err err) {

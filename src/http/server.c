@@ -49,7 +49,15 @@ static double now_s(void) {
 
 /* ---- reply helpers (declared in http.h) ---- */
 
+/* A reply replacing a file reply (a problem after reply_file) must not leak its descriptor. */
+static void drop_file(req *r) {
+    if (r->file_fd >= 0) close(r->file_fd);
+    r->file_fd = -1;
+    r->file_size = 0;
+}
+
 jw *reply_json(req *r, int status) {
+    drop_file(r);
     r->status = status;
     r->content_type = "application/json";
     r->replied = true;
@@ -59,6 +67,7 @@ jw *reply_json(req *r, int status) {
 }
 
 void reply_bytes(req *r, int status, const char *content_type, const char *data, size_t len) {
+    drop_file(r);
     r->w.out = NULL;   /* not written by the JSON writer: nothing for send_reply to check */
     r->status = status;
     r->content_type = content_type;
@@ -69,11 +78,37 @@ void reply_bytes(req *r, int status, const char *content_type, const char *data,
 }
 
 void reply_empty(req *r, int status) {
+    drop_file(r);
     r->w.out = NULL;
     r->status = status;
     r->content_type = NULL;
     r->replied = true;
     buf_reset(&r->out);
+}
+
+/* RFC 8187 attr-char: what may stand unescaped in filename*=UTF-8''… */
+static bool attr_char(unsigned char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || strchr("!#$&+-.^_`|~", c);
+}
+
+void reply_file(req *r, int status, const char *content_type, int fd, uint64_t size, const char *download_name) {
+    reply_empty(r, status);
+    r->content_type = content_type;
+    r->file_fd = fd;
+    r->file_size = size;
+    /* filename="…" for clients that only know the quoted form (ASCII; anything else, and
+     * quotes or backslashes that would end or escape it, become '_'), filename*= for the
+     * exact name. */
+    buf b;
+    buf_init(&b, &r->a, 4096);
+    buf_puts(&b, "attachment; filename=\"");
+    for (const unsigned char *p = (const unsigned char *)download_name; *p; p++)
+        buf_putc(&b, *p < 0x20 || *p >= 0x7f || *p == '"' || *p == '\\' ? '_' : (char)*p);
+    buf_puts(&b, "\"; filename*=UTF-8''");
+    for (const unsigned char *p = (const unsigned char *)download_name; *p; p++)
+        if (attr_char(*p)) buf_putc(&b, (char)*p);
+        else buf_printf(&b, "%%%02X", *p);
+    reply_header(r, "Content-Disposition", b.overflow ? "attachment" : b.data);
 }
 
 void reply_header(req *r, const char *name, const char *value) {
@@ -188,6 +223,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn) {
     r->now = (int64_t)time(NULL);
     r->route_index = -1;
     r->status = 500;
+    r->file_fd = -1;
     fe_init(&r->fe, &r->a);
     buf_init(&r->out, &r->a, 64u * 1024 * 1024);
     const char *q = strchr(uri, '?');
@@ -215,6 +251,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                   "completed", toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "ok" : "aborted", NULL);
     }
     if (r->json) json_decref(r->json);
+    drop_file(r);   /* a file reply that was never queued */
     arena_free(&r->a);
     free(cr);
     *con_cls = NULL;
@@ -281,9 +318,19 @@ static enum MHD_Result send_reply(req *r) {
         problem_reply(r, OS_ERR_INTERNAL);
     }
     bool head = r->method && strcmp(r->method, "HEAD") == 0;
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(head ? 0 : r->out.len, r->out.data ? r->out.data : (void *)"",
-                                        MHD_RESPMEM_PERSISTENT);
+    struct MHD_Response *resp;
+    if (r->file_fd >= 0) {
+        /* MHD sends the file (sendfile where it can) and closes fd with the response. */
+        resp = MHD_create_response_from_fd64(r->file_size, r->file_fd);
+        if (!resp) {
+            drop_file(r);
+            return MHD_NO;
+        }
+        r->file_fd = -1;
+    } else {
+        resp = MHD_create_response_from_buffer(head ? 0 : r->out.len, r->out.data ? r->out.data : (void *)"",
+                                               MHD_RESPMEM_PERSISTENT);
+    }
     if (!resp) return MHD_NO;
     if (r->content_type) {
         const char *ct = r->content_type;

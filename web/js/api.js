@@ -65,14 +65,16 @@ export function isAbort(err) {
 
 async function send(method, path, body, extraHeaders = {}, signal = undefined) {
   const headers = { ...extraHeaders, Accept: 'application/json' };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  // A File (an upload) goes as it is, with its own type; anything else as JSON.
+  const file = typeof File !== 'undefined' && body instanceof File;
+  if (body !== undefined) headers['Content-Type'] = file ? (body.type || 'application/octet-stream') : 'application/json';
   if (method !== 'GET' && csrfToken) headers['X-CSRF-Token'] = csrfToken;
   let response;
   try {
     response = await fetch(BASE + path, {
       method,
       headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined || file ? body : JSON.stringify(body),
       credentials: 'same-origin',
       cache: 'no-store',
       signal,

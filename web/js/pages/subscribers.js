@@ -7,6 +7,7 @@
 import { ApiError, api, apiResponse, isAbort } from '../api.js';
 import { isFull, seatChart } from '../chart.js';
 import { confirmAction } from '../confirm.js';
+import { openBulkUpload } from '../bulk-upload.js';
 import { openDialog } from '../dialog.js';
 import { h, uid } from '../dom.js';
 import { createForm, whilePending } from '../form.js';
@@ -172,6 +173,19 @@ function subscribersCard({ agreement, base, levelName, levelsNow, onChange }) {
     type: 'button', class: 'button button--primary', t: 'subscribers.add', 'data-testid': 'add-subscriber',
     onclick: () => openAddDialog(),
   });
+  const bulkButton = h('button', {
+    type: 'button', class: 'button', t: 'bulk.open', 'data-testid': 'bulk-open',
+    onclick: () => openBulkUpload({ license: agreement.license_number, onAdded: () => refresh() }),
+  });
+
+  // -- files: the list as it is filtered and sorted, and the templates for bulk additions --
+  const fileLink = (testid, key) => h('a', { class: 'button button--small', download: true, 'data-testid': testid, t: key });
+  const exportCsv = fileLink('export-csv', 'subscribers.exportCsv');
+  const exportXlsx = fileLink('export-xlsx', 'subscribers.exportExcel');
+  const templateXlsx = fileLink('template-xlsx', 'subscribers.templateExcel');
+  const templateCsv = fileLink('template-csv', 'subscribers.templateCsv');
+  templateXlsx.setAttribute('href', `/api/v1${base}/subscriptions/template?format=xlsx`);
+  templateCsv.setAttribute('href', `/api/v1${base}/subscriptions/template?format=csv`);
 
   // -- the table --
   const selectAll = h('input', { type: 'checkbox', class: 'select-box', tAttrs: { 'aria-label': 'subscribers.selectAll' }, 'data-testid': 'select-all' });
@@ -213,7 +227,7 @@ function subscribersCard({ agreement, base, levelName, levelsNow, onChange }) {
   const element = h('section', { class: 'card', 'aria-labelledby': 'subscribers-title', 'data-testid': 'agreement-subscribers' },
     h('div', { class: 'card__head' },
       h('h2', { id: 'subscribers-title', class: 'card__title', tabindex: '-1', t: 'agreement.subscribersTitle' }),
-      addButton),
+      h('div', { class: 'card__actions' }, bulkButton, addButton)),
     count,
     h('div', { class: 'filters', role: 'search', tAttrs: { 'aria-label': 'subscribers.filtersLabel' } },
       filterField('subscribers.search', search, 'subscribers.searchHint'),
@@ -221,6 +235,8 @@ function subscribersCard({ agreement, base, levelName, levelsNow, onChange }) {
       filterField('subscribers.colCountry', countryFilter),
       filterField('subscribers.colDownloads', downloadsFilter)),
     h('div', { class: 'bulk', role: 'group', tAttrs: { 'aria-label': 'subscribers.bulkLabel' } }, selectedText, resendButton, removeButton),
+    h('div', { class: 'bulk', role: 'group', tAttrs: { 'aria-label': 'subscribers.filesLabel' }, 'data-testid': 'subscriber-files' },
+      exportCsv, exportXlsx, templateXlsx, templateCsv),
     loading,
     empty,
     tableWrap,
@@ -242,11 +258,26 @@ function subscribersCard({ agreement, base, levelName, levelsNow, onChange }) {
     }
   }
 
-  function path(cursor) {
+  /** The current filters and sort as query parameters. */
+  function filterParams() {
     const params = new URLSearchParams();
     for (const key of ['q', 'level', 'country', 'downloads']) if (state[key]) params.set(key, state[key]);
     params.set('sort', state.sort);
     params.set('order', state.order);
+    return params;
+  }
+
+  /** Points the export links at what the list shows now. */
+  function showExportLinks() {
+    for (const [link, format] of [[exportCsv, 'csv'], [exportXlsx, 'xlsx']]) {
+      const params = filterParams();
+      params.set('format', format);
+      link.setAttribute('href', `/api/v1${base}/subscriptions/export?${params}`);
+    }
+  }
+
+  function path(cursor) {
+    const params = filterParams();
     params.set('limit', String(PAGE_SIZE));
     if (cursor) params.set('cursor', cursor);
     return `${base}/subscriptions?${params}`;
@@ -255,6 +286,7 @@ function subscribersCard({ agreement, base, levelName, levelsNow, onChange }) {
   /** Fetches the first page for the current filters (or, `more`, the next one); a newer call cancels an older one. */
   async function load({ more = false } = {}) {
     if (more && !nextCursor) return;
+    showExportLinks();
     controller?.abort();
     const mine = new AbortController();
     controller = mine;
