@@ -158,6 +158,11 @@ void jw_raw(jw *w, const char *json) {
 }
 
 void jw_kstr(jw *w, const char *k, const char *s) { jw_key(w, k); jw_str(w, s); }
+void jw_kraw_opt(jw *w, const char *k, const char *json) {
+    if (!json) return;
+    jw_key(w, k);
+    jw_raw(w, json);
+}
 void jw_kint(jw *w, const char *k, int64_t v) { jw_key(w, k); jw_int(w, v); }
 void jw_kbool(jw *w, const char *k, bool v) { jw_key(w, k); jw_bool(w, v); }
 void jw_knull(jw *w, const char *k) { jw_key(w, k); jw_null(w); }

@@ -37,6 +37,8 @@ void jw_int(jw *w, int64_t v);
 void jw_bool(jw *w, bool v);
 void jw_null(jw *w);
 void jw_raw(jw *w, const char *json);              /* trusted, already-valid JSON */
+/* Key and already-valid JSON, both left out when json is NULL (optional extension members). */
+void jw_kraw_opt(jw *w, const char *k, const char *json);
 
 /* key + value in one call */
 void jw_kstr(jw *w, const char *key, const char *s);

@@ -332,10 +332,7 @@ void bulk_write_report(jw *w, const bulk_report *r) {
         jw_kstr(w, "value", e->value);
         jw_kstr(w, "code", e->code);
         jw_kstr(w, "message", e->message);
-        if (e->params) {
-            jw_key(w, "params");
-            jw_raw(w, e->params);
-        }
+        jw_kraw_opt(w, "params", e->params);
         jw_obj_end(w);
     }
     jw_arr_end(w);

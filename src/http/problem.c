@@ -81,10 +81,7 @@ static jw *open_problem(req *r, int status, const char *code, const char *title,
             jw_kstr(w, "field", e->field);
             jw_kstr(w, "code", e->code);
             jw_kstr(w, "message", e->message);
-            if (e->params) {
-                jw_key(w, "params");
-                jw_raw(w, e->params);
-            }
+            jw_kraw_opt(w, "params", e->params);
             jw_obj_end(w);
         }
         jw_arr_end(w);
