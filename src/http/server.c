@@ -397,6 +397,14 @@ static bool content_type_is_json(const char *ct) {
     return n == 16 && strncasecmp(ct, "application/json", 16) == 0;
 }
 
+/* 413 naming the limit: uploads in megabytes (a person chose a file), bodies in bytes. */
+static void too_large(req *r, size_t limit) {
+    const char *what = r->route && r->route->body == BODY_UPLOAD
+                           ? arena_printf(&r->a, "The file is larger than the %zu MB limit", limit / (1024 * 1024))
+                           : arena_printf(&r->a, "The request body is larger than %zu bytes", limit);
+    problem_reply_status(r, 413, "too_large", what);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
                                   const char *version, const char *upload_data, size_t *upload_data_size,
                                   void **con_cls) {
@@ -440,8 +448,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         buf_init(&r->body, &r->a, limit);
         const char *cl = req_header(r, "Content-Length");
         if (cl && strtoull(cl, NULL, 10) > limit && r->route->body != BODY_NONE) {
-            problem_reply_status(r, 413, "too_large",
-                                 arena_printf(&r->a, "The request body is larger than %zu bytes", limit));
+            too_large(r, limit);
             return send_reply(r);
         }
         if (r->route->body == BODY_JSON && is_state_changing(method) &&
@@ -461,8 +468,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
 
     if (r->body_too_large) {
-        problem_reply_status(r, 413, "too_large",
-                             arena_printf(&r->a, "The request body is larger than %zu bytes", r->body.max));
+        too_large(r, r->body.max);
         return send_reply(r);
     }
     run_pipeline(s, r);

@@ -2,8 +2,8 @@
 a check-only mode, English or French headers in any order, CSV (',' or ';', BOM or not)
 and Excel."""
 import io
+import json
 import os
-import zipfile
 
 from conftest import addr, assert_problem, db_count, db_query, partner_user, verified_user
 from test_subscriptions import agreement, outbox_rows, subs
@@ -183,3 +183,53 @@ def test_cell_rules(server):
     assert level["value"] == "platinum" and "enterprise" in level["message"], level
     assert len(next(e for e in rep["errors"] if e["row"] == 2)["value"]) == 101
     assert count(server, ag) == 0
+
+
+def test_a_file_over_the_upload_limit_is_refused_whole(server):
+    """The server's --max-upload (32 MiB by default) bounds a file: refused from its declared
+    length, before any of it is read, with a message a person understands."""
+    import socket
+    ag = agreement(server, {"enterprise": 3})
+    ag.sa.refresh_csrf()
+    head = (f"POST {subs(ag.lic, '/bulk')} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/csv\r\n"
+            f"Content-Length: {33 * 1024 * 1024}\r\nCookie: {ag.sa.cookie_header()}\r\n"
+            f"X-CSRF-Token: {ag.sa.csrf_token}\r\nAccept: application/json\r\n\r\n")
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(head.encode() + b"Name,Sign-in Email\n")
+        answer = b""
+        while b"\r\n\r\n" not in answer or not answer.rstrip().endswith(b"}"):
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            answer += chunk
+    status_line, _, rest = answer.partition(b"\r\n")
+    assert b" 413 " in status_line, answer[:300]
+    body = json.loads(rest.partition(b"\r\n\r\n")[2])
+    assert body["code"] == "too_large" and "32 MB" in body["detail"], body
+    assert count(server, ag) == 0
+
+
+def test_excel_file(server):
+    """An .xlsx written by openpyxl: numbers, booleans and empty cells read like CSV text."""
+    from openpyxl import Workbook
+    ag = with_defaults(agreement(server, {"enterprise": 5}))
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["E-mail de connexion", "Nom", "Référence", "Téléchargements", "Pays"])
+    a, b = addr("xa"), addr("xb")
+    ws.append([a, "Zoé Lambert", 4200, "Non", None])
+    ws.append([b, "Yann Morel", None, "Oui", "be"])
+    ws.append([None, None, None, None, None])          # an empty row in the middle
+    ws.append(["bad@", "Broken", None, None, None])
+    data = io.BytesIO()
+    wb.save(data)
+    rep = report_of(upload(ag.sa, ag.lic, data.getvalue(), content_type=XLSX, check_only="true"))
+    assert [(e["row"], e["column"], e["value"]) for e in rep["errors"]] == [(5, "E-mail de connexion", "bad@")], rep
+    ws.delete_rows(5)
+    data = io.BytesIO()
+    wb.save(data)
+    r = upload(ag.sa, ag.lic, data.getvalue(), content_type=XLSX)
+    assert r.status == 201 and r.body["added"] == 2, r
+    rows = dict(db_query(server, "SELECT sign_in_email, reference || '/' || downloads || '/' || country"
+                                 " FROM subscriptions WHERE agreement_id = ?", (ag.id,)))
+    assert rows == {a: "4200/0/FR", b: "/1/BE"}, rows
