@@ -13,6 +13,7 @@
 #include "mail/outbox.h"
 
 #define VALUE_SHOWN 200   /* characters of a cell repeated in the report */
+#define BULK_ROW_HEADROOM (4 * 1024 * 1024)   /* request memory kept free while reading rows */
 
 typedef struct bulk {
     op_ctx *x;
@@ -61,8 +62,9 @@ static bool folded_equal(const char *a, const char *b) {
     return fa[0] && !strcmp(fa, fb);
 }
 
-/* Row 1 names the columns. False when the rows cannot be read (a problem is reported). */
-static bool read_header(bulk *b) {
+/* Row 1 names the columns: each is matched to the template's (unknown and repeated ones
+ * reported). */
+static void read_columns(bulk *b) {
     for (int c = 0; c < SUBCOL_COUNT; c++) b->col[c] = -1;
     const io_table *t = b->t;
     for (int i = 0; i < t->ncells[0]; i++) {
@@ -78,12 +80,22 @@ static bool read_header(bulk *b) {
             b->col[found] = i;   /* Assigned and Expires (from an export) are read and ignored */
         }
     }
-    static const sub_column required[] = {SUBCOL_NAME, SUBCOL_SIGN_IN_EMAIL};
-    for (size_t k = 0; k < sizeof required / sizeof required[0]; k++)
+}
+
+/* The columns a file must have. False when the rows cannot be read (a problem is reported). */
+static bool require_columns(bulk *b, const sub_column *required, size_t n) {
+    for (size_t k = 0; k < n; k++)
         if (b->col[required[k]] < 0)
             report(b, 0, 0, -1, "missing_column",
                    arena_printf(b->x->a, "The column \"%s\" is missing", sub_columns[required[k]].en), NULL);
     return b->r->nerrors == 0;
+}
+
+/* The header of a file of new subscribers. False when the rows cannot be read. */
+static bool read_header(bulk *b) {
+    read_columns(b);
+    static const sub_column required[] = {SUBCOL_NAME, SUBCOL_SIGN_IN_EMAIL};
+    return require_columns(b, required, sizeof required / sizeof required[0]);
 }
 
 static const char *cell(const bulk *b, int i, int c) {
@@ -154,6 +166,44 @@ static const char *level_cell(bulk *b, int i, const sub_target *tg) {
     return NULL;
 }
 
+/* Yes or No in either language: 1 or 0; -1 when empty or wrong (reported). */
+static int downloads_cell(bulk *b, int i) {
+    const char *d = text_cell(b, i, SUBCOL_DOWNLOADS, 16, false);
+    int v = d ? columns_parse_yes_no(d) : -1;
+    if (d && v < 0) report(b, i, 0, b->col[SUBCOL_DOWNLOADS], "invalid_value", "Write Yes or No", NULL);
+    return v;
+}
+
+/* An ISO 3166-1 alpha-2 code, in capitals; NULL when empty or wrong (reported). */
+static const char *country_cell(bulk *b, int i) {
+    const char *c = text_cell(b, i, SUBCOL_COUNTRY, 2, false);
+    if (!c) return NULL;
+    if (strlen(c) != 2 || !((c[0] | 32) >= 'a' && (c[0] | 32) <= 'z' && (c[1] | 32) >= 'a' && (c[1] | 32) <= 'z')) {
+        report(b, i, 0, b->col[SUBCOL_COUNTRY], "invalid_value", "Use a two-letter country code, e.g. FR", NULL);
+        return NULL;
+    }
+    char *u = arena_strdup(b->x->a, c);
+    u[0] = (char)(u[0] & ~32);
+    u[1] = (char)(u[1] & ~32);
+    if (country_code_known(u)) return u;
+    report(b, i, 0, b->col[SUBCOL_COUNTRY], "invalid_value",
+           arena_printf(b->x->a, "%s is not an ISO 3166-1 country code", u), NULL);
+    return NULL;
+}
+
+/* One of subscriber_languages; NULL when empty or wrong (reported). */
+static const char *language_cell(bulk *b, int i) {
+    const char *l = text_cell(b, i, SUBCOL_LANGUAGE, 32, false);
+    if (!l) return NULL;
+    /* A code (any case), or English and French by name as people often write them. */
+    static const char *const names[] = {"english", "anglais", "french", "francais", NULL};
+    int k = word_of(l, subscriber_languages), named = word_of(l, names);
+    if (k >= 0) return subscriber_languages[k];
+    if (named >= 0) return named < 2 ? "en" : "fr";
+    report(b, i, 0, b->col[SUBCOL_LANGUAGE], "invalid_value", "Use a language code: en, fr, de, es, it, nl, pt, ja or zh", NULL);
+    return NULL;
+}
+
 /* Fills `in` from row i; false when a cell has a problem (reported). */
 static bool read_row(bulk *b, int i, const sub_target *tg, sub_input *in) {
     int before = b->r->nerrors;
@@ -163,32 +213,9 @@ static bool read_row(bulk *b, int i, const sub_target *tg, sub_input *in) {
     in->notification_email = email_cell(b, i, SUBCOL_NOTIFICATION_EMAIL, false);
     in->level = level_cell(b, i, tg);
     in->reference = text_cell(b, i, SUBCOL_REFERENCE, SUB_REFERENCE_MAX, false);
-    in->downloads = -1;
-    const char *d = text_cell(b, i, SUBCOL_DOWNLOADS, 16, false);
-    if (d && (in->downloads = columns_parse_yes_no(d)) < 0)
-        report(b, i, 0, b->col[SUBCOL_DOWNLOADS], "invalid_value", "Write Yes or No", NULL);
-    const char *c = text_cell(b, i, SUBCOL_COUNTRY, 2, false);
-    if (c) {
-        if (strlen(c) != 2 || !((c[0] | 32) >= 'a' && (c[0] | 32) <= 'z' && (c[1] | 32) >= 'a' && (c[1] | 32) <= 'z')) {
-            report(b, i, 0, b->col[SUBCOL_COUNTRY], "invalid_value", "Use a two-letter country code, e.g. FR", NULL);
-        } else {
-            char *u = arena_strdup(b->x->a, c);
-            u[0] = (char)(u[0] & ~32);
-            u[1] = (char)(u[1] & ~32);
-            if (country_code_known(u)) in->country = u;
-            else report(b, i, 0, b->col[SUBCOL_COUNTRY], "invalid_value",
-                        arena_printf(b->x->a, "%s is not an ISO 3166-1 country code", u), NULL);
-        }
-    }
-    const char *l = text_cell(b, i, SUBCOL_LANGUAGE, 32, false);
-    if (l) {
-        /* A code (any case), or English and French by name as people often write them. */
-        static const char *const names[] = {"english", "anglais", "french", "francais", NULL};
-        int k = word_of(l, subscriber_languages), named = word_of(l, names);
-        if (k >= 0) in->language = subscriber_languages[k];
-        else if (named >= 0) in->language = named < 2 ? "en" : "fr";
-        else report(b, i, 0, b->col[SUBCOL_LANGUAGE], "invalid_value", "Use a language code: en, fr, de, es, it, nl, pt, ja or zh", NULL);
-    }
+    in->downloads = downloads_cell(b, i);
+    in->country = country_cell(b, i);
+    in->language = language_cell(b, i);
     if (*text_trim(b->x->a, cell(b, i, SUBCOL_ID)))
         report(b, i, 0, b->col[SUBCOL_ID], "not_allowed",
                "Leave Subscription Id empty to add subscribers; ids are for changing existing ones", NULL);
@@ -271,6 +298,12 @@ os_err bulk_add(op_ctx *x, int64_t agreement_id, const io_table *t, bool check_o
     s.keys = arena_alloc(x->a, sizeof *s.keys * s.cap);
     s.rows = arena_alloc(x->a, sizeof *s.rows * s.cap);
     for (int i = 0; i < n; i++) {
+        if (x->a->limit - x->a->used_total < BULK_ROW_HEADROOM) {
+            /* Running out of the request's memory aborts the request; say so before. */
+            report(&b, i + 1, 0, -1, "too_large", "This file is too large to check at once: split it into smaller files",
+                   NULL);
+            return OS_OK;
+        }
         ok[i] = read_row(&b, i + 1, &tg, &ins[i]);
         ins[i].notify = notify;
         const char *lv = ins[i].level ? ins[i].level : tg.pr.default_level;
@@ -288,20 +321,29 @@ os_err bulk_add(op_ctx *x, int64_t agreement_id, const io_table *t, bool check_o
     /* Then the agreement's own rules, row by row, in one transaction. */
     if ((e = store_tx_begin(x->c))) return e;
     int added = 0;
+    /* Each row's own allocations (its record, audit and e-mail texts) go to a scratch arena
+     * emptied after the row: a file's memory is its table and report, not rows × writes. */
+    arena scratch;
+    arena_init(&scratch, BULK_ROW_HEADROOM);
+    op_ctx rx = *x;
+    rx.a = &scratch;
     for (int i = 0; !e && i < n; i++) {
         if (!ok[i]) continue;
         field_errors fe;
-        fe_init(&fe, x->a);
+        fe_init(&fe, &scratch);
         sub_rec rec;
-        e = subscribers_add_in_tx(x, &tg, &ins[i], &fe, &rec);
+        e = subscribers_add_in_tx(&rx, &tg, &ins[i], &fe, &rec);
         if (e == OS_ERR_INVALID) {
             for (const field_error *f = fe.head; f; f = f->next)
-                report(&b, i + 1, 0, column_of_field(&b, f->field), f->code, f->message, f->params);
+                report(&b, i + 1, 0, column_of_field(&b, f->field), f->code, arena_strdup(x->a, f->message),
+                       f->params ? arena_strdup(x->a, f->params) : NULL);
             e = OS_OK;
-            continue;
+        } else if (!e) {
+            added++;
         }
-        if (!e) added++;
+        arena_free(&scratch);
     }
+    arena_free(&scratch);
     bool keep = !e && out->nerrors == 0 && !check_only;
     if (keep) {
         e = store_tx_end(x->c, OS_OK);
@@ -316,11 +358,8 @@ os_err bulk_add(op_ctx *x, int64_t agreement_id, const io_table *t, bool check_o
     return OS_OK;
 }
 
-void bulk_write_report(jw *w, const bulk_report *r) {
-    jw_obj(w);
-    jw_kbool(w, "applied", r->applied);
-    jw_kint(w, "rows", r->rows);
-    jw_kint(w, "added", r->added);
+/* "error_count" and "errors": the part every report shares. */
+static void write_errors(jw *w, const bulk_report *r) {
     jw_kint(w, "error_count", r->nerrors);
     jw_key(w, "errors");
     jw_arr(w);
@@ -336,6 +375,14 @@ void bulk_write_report(jw *w, const bulk_report *r) {
         jw_obj_end(w);
     }
     jw_arr_end(w);
+}
+
+void bulk_write_report(jw *w, const bulk_report *r) {
+    jw_obj(w);
+    jw_kbool(w, "applied", r->applied);
+    jw_kint(w, "rows", r->rows);
+    jw_kint(w, "added", r->added);
+    write_errors(w, r);
     jw_key(w, "levels");
     jw_arr(w);
     for (int i = 0; i < r->nlevels; i++) {
