@@ -114,6 +114,7 @@ fuzz-short: $(FUZZ_TARGETS)
 bench: deps openseat
 	@bash bench/run.sh
 	@bash bench/subscribers.sh
+	@bash bench/files.sh
 
 clean:
 	rm -rf build openseat

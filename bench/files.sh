@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# Benchmark "files": a 100,000-row bulk add (validate + insert + audit + e-mails queued), and
+# the CSV and XLSX exports of 100,000 rows, side by side with what SQLite's own shell does
+# with the same data: `.import` of the same CSV into a plain table, and `-csv` of the same
+# query. The yardsticks say how much the portal's own work (checks, search terms, audit,
+# e-mails, formatting) costs over moving the bytes.
+#
+# Appends a dated section to bench/RESULTS.md. Environment:
+#   BENCH_ROWS      rows (default 100000)
+#   OPENSEAT_BIN    binary to measure (default ./openseat)
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+BIN=${OPENSEAT_BIN:-./openseat}
+DURATION=1   # unused here; check_tools wants it
+ROWS=${BENCH_ROWS:-100000}
+RESULTS=$ROOT/bench/RESULTS.md
+TARGET_ADD=3      # bulk add at most this many times .import
+TARGET_CSV=2      # CSV export at most this many times sqlite3 -csv
+TARGET_XLSX_S=1.5 # XLSX export seconds
+TARGET_XLSX_MB=32 # XLSX export extra peak memory
+
+. bench/lib.sh
+check_tools
+command -v sqlite3 >/dev/null || die "sqlite3 is not installed (Debian package sqlite3)"
+[[ $ROWS =~ ^[1-9][0-9]*$ ]] || die "BENCH_ROWS must be a whole number"
+
+now_ms() { date +%s%3N; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b - a) / 1000 }'; }
+
+# ---- data: the demo, with pools large enough, and a file of ROWS new subscribers ----------
+"$BIN" demo "${OS_FLAGS[@]}" >"$WORK/demo.out" 2>"$WORK/demo.log" || { cat "$WORK/demo.log" >&2; die "openseat demo failed"; }
+DB=$WORK/data/openseat.db
+sqlite3 "$DB" "UPDATE pools SET purchased = purchased + $ROWS"
+LIC=$(sqlite3 "$DB" "SELECT license_number FROM agreements WHERE customer_email = 'camille@contoso.example' LIMIT 1")
+CSV=$WORK/add.csv
+awk -v n="$ROWS" 'BEGIN {
+    print "Name,Sign-in Email,Subscription Level,Country,Language,Reference,Downloads"
+    for (i = 1; i <= n; i++) printf "Person %d Dupont,person.%d@contoso.example,enterprise,FR,fr,Dept %d,Yes\n", i, i, i % 10 }' >"$CSV"
+
+# ---- yardsticks: the SQLite shell on the same data --------------------------------------------
+T0=$(now_ms)
+printf '.mode csv\n.import %s plain\n' "$CSV" | sqlite3 "$WORK/import.db"
+IMPORT_S=$(secs "$T0" "$(now_ms)")
+
+# ---- openseat --------------------------------------------------------------------------------
+"$BIN" serve "${OS_FLAGS[@]}" --max-upload $((256 * 1024 * 1024)) --bind 127.0.0.1 --port 0 --log-level info \
+    2>"$WORK/openseat.log" &
+OS_PID=$!
+OS_PORT=""
+for _ in $(seq 100); do
+    OS_PORT=$(sed -n 's/.*"msg":"listening".*"port":"\([0-9]*\)".*/\1/p' "$WORK/openseat.log")
+    [ -n "$OS_PORT" ] && break
+    kill -0 "$OS_PID" 2>/dev/null || die "openseat exited during start-up"
+    sleep 0.1
+done
+[ -n "$OS_PORT" ] || die "openseat did not report its port"
+OS_BASE="http://127.0.0.1:$OS_PORT"
+sign_in camille@contoso.example demo-password-1
+CSRF=$(sed -n 's/.*"csrf_token":"\([^"]*\)".*/\1/p' "$WORK/signin.json")
+
+T0=$(now_ms)
+curl -sS -f -H "$COOKIE" -H "X-CSRF-Token: $CSRF" -H "Content-Type: text/csv" --data-binary "@$CSV" \
+    -o "$WORK/add.json" "$OS_BASE/api/v1/agreements/$LIC/subscriptions/bulk" || die "bulk add failed: $(cat "$WORK/add.json" 2>/dev/null)"
+ADD_S=$(secs "$T0" "$(now_ms)")
+grep -q "\"added\":$ROWS" "$WORK/add.json" || die "bulk add did not add $ROWS rows: $(head -c 300 "$WORK/add.json")"
+QUEUED=$(sqlite3 "$DB" "SELECT COUNT(*) FROM outbox WHERE template = 'subscription_assigned'")
+# The mail worker delivers the queued e-mails (to a Maildir here) before the exports are
+# timed, so they do not share the CPUs with it; how long that takes is worth knowing too.
+T0=$(now_ms)
+for _ in $(seq 1200); do
+    [ "$(sqlite3 "$DB" "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL")" = 0 ] && break
+    sleep 0.5
+done
+DRAIN_S=$(secs "$T0" "$(now_ms)")
+
+# Exports of the agreement's rows (ROWS and the demo's), default order, and the same query
+# through the SQLite shell.
+T0=$(now_ms)
+curl -sS -f -H "$COOKIE" -o "$WORK/export.csv" "$OS_BASE/api/v1/agreements/$LIC/subscriptions/export?format=csv"
+CSV_S=$(secs "$T0" "$(now_ms)")
+EXPORTED=$(($(wc -l <"$WORK/export.csv") - 1))
+[ "$EXPORTED" -ge "$ROWS" ] || die "the CSV export has $EXPORTED rows"
+T0=$(now_ms)
+sqlite3 -csv -header "$DB" "SELECT s.name, s.sign_in_email, s.notification_email, l.code, s.reference, s.downloads,
+    s.country, s.language, s.assigned_at, s.expires_on, s.uuid FROM subscriptions s JOIN levels l ON l.id = s.level_id
+    JOIN agreements a ON a.id = s.agreement_id WHERE a.license_number = '$LIC' ORDER BY s.name, s.id" >"$WORK/shell.csv"
+SHELL_S=$(secs "$T0" "$(now_ms)")
+
+HWM_BEFORE=$(awk '/^VmHWM/ { print $2 }' "/proc/$OS_PID/status")
+T0=$(now_ms)
+curl -sS -f -H "$COOKIE" -o "$WORK/export.xlsx" "$OS_BASE/api/v1/agreements/$LIC/subscriptions/export?format=xlsx"
+XLSX_S=$(secs "$T0" "$(now_ms)")
+HWM_AFTER=$(awk '/^VmHWM/ { print $2 }' "/proc/$OS_PID/status")
+XLSX_MB=$(awk -v a="$HWM_BEFORE" -v b="$HWM_AFTER" 'BEGIN { printf "%.1f", (b - a) / 1024 }')
+[ "$(head -c 2 "$WORK/export.xlsx")" = PK ] || die "the XLSX export is not a zip"
+
+# ---- report --------------------------------------------------------------------------------
+ADD_X=$(fmt_ratio "$ADD_S" "$IMPORT_S")
+CSV_X=$(fmt_ratio "$CSV_S" "$SHELL_S")
+v() { if at_most "$1" "$2"; then echo PASS; else echo FAIL; fi; }
+SECTION=$(cat <<EOF
+
+## $(date -u '+%Y-%m-%d %H:%M UTC') — files ($(printf "%'d" "$ROWS") rows)
+
+| what | openseat (s) | yardstick (s) | ratio | target | result |
+|---|---:|---:|---:|---|---|
+| bulk add (CSV upload: checks, insert, search terms, audit, $QUEUED e-mails queued) | $ADD_S | \`sqlite3 .import\` $IMPORT_S | $ADD_X× | ≤ $TARGET_ADD× | $(v "$ADD_X" "$TARGET_ADD") |
+| CSV export ($EXPORTED rows) | $CSV_S | \`sqlite3 -csv\` $SHELL_S | $CSV_X× | ≤ $TARGET_CSV× | $(v "$CSV_X" "$TARGET_CSV") |
+| XLSX export ($EXPORTED rows), seconds | $XLSX_S | — | — | ≤ $TARGET_XLSX_S s | $(v "$XLSX_S" "$TARGET_XLSX_S") |
+| XLSX export, extra peak memory (VmHWM) | $XLSX_MB MB | — | — | ≤ $TARGET_XLSX_MB MB | $(v "$XLSX_MB" "$TARGET_XLSX_MB") |
+
+- The $QUEUED assignment e-mails were delivered to a Maildir by the worker in $DRAIN_S s after the upload, before the exports were timed.
+- Command: \`make bench\` (bench/files.sh, BENCH_ROWS=$ROWS); one request each, timed with curl on 127.0.0.1; SQLite shell $(sqlite3 --version | cut -d' ' -f1).
+- Machine: $(machine_line). openseat revision $(revision).
+EOF
+)
+echo "$SECTION"
+[ -f "$RESULTS" ] || echo "# Benchmark results" >"$RESULTS"
+echo "$SECTION" >>"$RESULTS"
