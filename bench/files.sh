@@ -45,19 +45,22 @@ printf '.mode csv\n.import %s plain\n' "$CSV" | sqlite3 "$WORK/import.db"
 IMPORT_S=$(secs "$T0" "$(now_ms)")
 
 # ---- openseat --------------------------------------------------------------------------------
-"$BIN" serve "${OS_FLAGS[@]}" --max-upload $((256 * 1024 * 1024)) --bind 127.0.0.1 --port 0 --log-level info \
-    2>"$WORK/openseat.log" &
-OS_PID=$!
-OS_PORT=""
-for _ in $(seq 100); do
-    OS_PORT=$(sed -n 's/.*"msg":"listening".*"port":"\([0-9]*\)".*/\1/p' "$WORK/openseat.log")
-    [ -n "$OS_PORT" ] && break
-    kill -0 "$OS_PID" 2>/dev/null || die "openseat exited during start-up"
-    sleep 0.1
-done
-[ -n "$OS_PORT" ] || die "openseat did not report its port"
-OS_BASE="http://127.0.0.1:$OS_PORT"
-sign_in camille@contoso.example demo-password-1
+start_server() {
+    "$BIN" serve "${OS_FLAGS[@]}" --max-upload $((256 * 1024 * 1024)) --bind 127.0.0.1 --port 0 --log-level info \
+        2>"$WORK/openseat.log" &
+    OS_PID=$!
+    OS_PORT=""
+    for _ in $(seq 100); do
+        OS_PORT=$(sed -n 's/.*"msg":"listening".*"port":"\([0-9]*\)".*/\1/p' "$WORK/openseat.log")
+        [ -n "$OS_PORT" ] && break
+        kill -0 "$OS_PID" 2>/dev/null || die "openseat exited during start-up"
+        sleep 0.1
+    done
+    [ -n "$OS_PORT" ] || die "openseat did not report its port"
+    OS_BASE="http://127.0.0.1:$OS_PORT"
+    sign_in camille@contoso.example demo-password-1
+}
+start_server
 CSRF=$(sed -n 's/.*"csrf_token":"\([^"]*\)".*/\1/p' "$WORK/signin.json")
 
 T0=$(now_ms)
@@ -88,12 +91,24 @@ sqlite3 -csv -header "$DB" "SELECT s.name, s.sign_in_email, s.notification_email
     JOIN agreements a ON a.id = s.agreement_id WHERE a.license_number = '$LIC' ORDER BY s.name, s.id" >"$WORK/shell.csv"
 SHELL_S=$(secs "$T0" "$(now_ms)")
 
-HWM_BEFORE=$(awk '/^VmHWM/ { print $2 }' "/proc/$OS_PID/status")
+# A fresh server for the XLSX export, so its peak memory is its own and not the upload's.
+kill "$OS_PID"
+wait "$OS_PID" 2>/dev/null || true
+start_server
+curl -sS -f -H "$COOKIE" -o /dev/null "$OS_BASE/api/v1/agreements/$LIC/subscriptions?limit=500"
+# The server's own memory (RssAnon): not VmHWM, which also counts the database pages SQLite
+# maps in (file-backed, shared with the kernel's cache). Sampled every 10 ms during the export.
+anon() { awk '/^RssAnon/ { print $2 }' "/proc/$OS_PID/status"; }
+ANON_BEFORE=$(anon)
+(peak=0; while kill -0 "$OS_PID" 2>/dev/null && [ ! -e "$WORK/xlsx.done" ]; do
+    v=$(anon); [ "${v:-0}" -gt "$peak" ] && peak=$v; echo "$peak" >"$WORK/xlsx.peak"; sleep 0.01; done) &
+SAMPLER=$!
 T0=$(now_ms)
 curl -sS -f -H "$COOKIE" -o "$WORK/export.xlsx" "$OS_BASE/api/v1/agreements/$LIC/subscriptions/export?format=xlsx"
 XLSX_S=$(secs "$T0" "$(now_ms)")
-HWM_AFTER=$(awk '/^VmHWM/ { print $2 }' "/proc/$OS_PID/status")
-XLSX_MB=$(awk -v a="$HWM_BEFORE" -v b="$HWM_AFTER" 'BEGIN { printf "%.1f", (b - a) / 1024 }')
+touch "$WORK/xlsx.done"
+wait "$SAMPLER" 2>/dev/null || true
+XLSX_MB=$(awk -v a="$ANON_BEFORE" -v b="$(cat "$WORK/xlsx.peak")" 'BEGIN { printf "%.1f", (b - a) / 1024 }')
 [ "$(head -c 2 "$WORK/export.xlsx")" = PK ] || die "the XLSX export is not a zip"
 
 # ---- report --------------------------------------------------------------------------------
@@ -109,7 +124,7 @@ SECTION=$(cat <<EOF
 | bulk add (CSV upload: checks, insert, search terms, audit, $QUEUED e-mails queued) | $ADD_S | \`sqlite3 .import\` $IMPORT_S | $ADD_X× | ≤ $TARGET_ADD× | $(v "$ADD_X" "$TARGET_ADD") |
 | CSV export ($EXPORTED rows) | $CSV_S | \`sqlite3 -csv\` $SHELL_S | $CSV_X× | ≤ $TARGET_CSV× | $(v "$CSV_X" "$TARGET_CSV") |
 | XLSX export ($EXPORTED rows), seconds | $XLSX_S | — | — | ≤ $TARGET_XLSX_S s | $(v "$XLSX_S" "$TARGET_XLSX_S") |
-| XLSX export, extra peak memory (VmHWM) | $XLSX_MB MB | — | — | ≤ $TARGET_XLSX_MB MB | $(v "$XLSX_MB" "$TARGET_XLSX_MB") |
+| XLSX export, extra peak memory (RssAnon, sampled every 10 ms) | $XLSX_MB MB | — | — | ≤ $TARGET_XLSX_MB MB | $(v "$XLSX_MB" "$TARGET_XLSX_MB") |
 
 - The $QUEUED assignment e-mails were delivered to a Maildir by the worker in $DRAIN_S s after the upload, before the exports were timed.
 - Command: \`make bench\` (bench/files.sh, BENCH_ROWS=$ROWS); one request each, timed with curl on 127.0.0.1; SQLite shell $(sqlite3 --version | cut -d' ' -f1).
