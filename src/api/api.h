@@ -57,6 +57,8 @@ os_err h_subs_update(req *r);
 os_err h_subs_delete(req *r);
 os_err h_subs_remove(req *r);
 os_err h_subs_bulk_add(req *r);
+os_err h_subs_bulk_edit(req *r);
+os_err h_subs_bulk_remove(req *r);
 os_err h_subs_resend(req *r);
 os_err h_subs_export(req *r);
 os_err h_subs_template(req *r);

@@ -1,6 +1,7 @@
-/* bulk.c — uploads of subscriber files: bulk add (check or apply). The file is the raw
- * request body, CSV or Excel (.xlsx, recognised by its zip signature); the report lists
- * every problem by row and column (domain/bulk.h). */
+/* bulk.c — uploads of subscriber files: bulk add, bulk edit and bulk removal, each checked
+ * only (the preview) or applied. The file is the raw request body, CSV or Excel (.xlsx,
+ * recognised by its zip signature; a plain-text list reads as a one-column CSV); the report
+ * lists every problem by row and column (domain/bulk.h). */
 #include <string.h>
 #include "api.h"
 #include "domain/bulk.h"
@@ -36,6 +37,15 @@ static bool flag(req *r, const char *name, bool absent) {
     return absent;
 }
 
+/* 422 `bulk_rejected` carrying the report: nothing was applied, and the UI lists every row. */
+static jw *rejected(req *r, int nerrors, const char *what) {
+    jw *w = problem_open(r, 422, "bulk_rejected",
+                         arena_printf(&r->a, "%d problem%s in the file; nothing was %s", nerrors,
+                                      nerrors == 1 ? "" : "s", what));
+    jw_key(w, "report");
+    return w;
+}
+
 os_err h_subs_bulk_add(req *r) {
     bool check = flag(r, "check_only", false), notify = flag(r, "send_email", true);
     if (fe_any(&r->fe)) return OS_ERR_INVALID;
@@ -47,15 +57,51 @@ os_err h_subs_bulk_add(req *r) {
     bulk_report rep;
     if ((e = bulk_add(&x, r->agreement_id, &t, check, notify, &rep))) return e;
     if (rep.nerrors && !check) {
-        /* Refused as a whole: the problem carries the report, so the UI can list every row. */
-        jw *w = problem_open(r, 422, "bulk_rejected",
-                             arena_printf(&r->a, "%d problem%s in the file; nothing was added", rep.nerrors,
-                                          rep.nerrors == 1 ? "" : "s"));
-        jw_key(w, "report");
+        jw *w = rejected(r, rep.nerrors, "added");
         bulk_write_report(w, &rep);
         jw_obj_end(w);
         return OS_OK;
     }
     bulk_write_report(reply_json(r, rep.applied ? 201 : 200), &rep);
+    return OS_OK;
+}
+
+os_err h_subs_bulk_edit(req *r) {
+    bool check = flag(r, "check_only", false);
+    if (fe_any(&r->fe)) return OS_ERR_INVALID;
+    io_table t;
+    if (read_upload(r, &t)) return OS_OK;   /* the problem is written */
+    op_ctx x;
+    os_err e = api_ctx(r, &x);
+    if (e) return e;
+    bulk_edit_report rep;
+    if ((e = bulk_edit(&x, r->agreement_id, &t, check, &rep))) return e;
+    if (rep.base.nerrors && !check) {
+        jw *w = rejected(r, rep.base.nerrors, "changed");
+        bulk_write_edit_report(w, &rep);
+        jw_obj_end(w);
+        return OS_OK;
+    }
+    bulk_write_edit_report(reply_json(r, 200), &rep);
+    return OS_OK;
+}
+
+os_err h_subs_bulk_remove(req *r) {
+    bool check = flag(r, "check_only", false);
+    if (fe_any(&r->fe)) return OS_ERR_INVALID;
+    io_table t;
+    if (read_upload(r, &t)) return OS_OK;
+    op_ctx x;
+    os_err e = api_ctx(r, &x);
+    if (e) return e;
+    bulk_remove_report rep;
+    if ((e = bulk_remove(&x, r->agreement_id, &t, check, &rep))) return e;
+    if (rep.base.nerrors && !check) {
+        jw *w = rejected(r, rep.base.nerrors, "removed");
+        bulk_write_remove_report(w, &rep);
+        jw_obj_end(w);
+        return OS_OK;
+    }
+    bulk_write_remove_report(reply_json(r, 200), &rep);
     return OS_OK;
 }

@@ -57,16 +57,6 @@ os_err h_lsc_handoff(req *r) {
     return OS_OK;
 }
 
-static const char *country_field(req *r, const char *field) {
-    const char *c = body_str(r, field, 2, false);
-    if (!c) return NULL;
-    if (strlen(c) != 2 || c[0] < 'A' || c[0] > 'Z' || c[1] < 'A' || c[1] > 'Z') {
-        fe_add(&r->fe, field, "invalid_value", "Use a two-letter country code in capitals, e.g. FR");
-        return NULL;
-    }
-    return c;
-}
-
 /* lines: [{level, quantity}], each checked for shape here; the domain checks the values. */
 static order_line_in *lines_field(req *r, int *n) {
     json_t *arr = json_object_get(r->json, "lines");
@@ -116,7 +106,7 @@ os_err h_order_create(req *r) {
     order_in in = {0};
     in.customer_name = body_str(r, "customer_name", LIMIT_NAME_BYTES, false);
     in.customer_email = body_email(r, "customer_email", false);
-    in.customer_country = country_field(r, "customer_country");
+    in.customer_country = body_country(r, "customer_country", false);
     in.language = body_enum(r, "language", languages, false);
     in.po_reference = body_str(r, "po_reference", 100, false);
     const char *lic = body_str(r, "license_number", 16, false);

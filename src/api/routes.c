@@ -36,6 +36,8 @@ const route api_routes[] = {
     R("POST",   "/api/v1/agreements/{license}/subscriptions", ACCESS_AGREEMENT, BODY_JSON, h_subs_add, "subs_add"),
     R("POST",   "/api/v1/agreements/{license}/subscriptions/remove", ACCESS_AGREEMENT, BODY_JSON, h_subs_remove, "subs_remove"),
     R("POST",   "/api/v1/agreements/{license}/subscriptions/bulk", ACCESS_AGREEMENT, BODY_UPLOAD, h_subs_bulk_add, "subs_bulk_add"),
+    R("POST",   "/api/v1/agreements/{license}/subscriptions/bulk-edit", ACCESS_AGREEMENT, BODY_UPLOAD, h_subs_bulk_edit, "subs_bulk_edit"),
+    R("POST",   "/api/v1/agreements/{license}/subscriptions/bulk-remove", ACCESS_AGREEMENT, BODY_UPLOAD, h_subs_bulk_remove, "subs_bulk_remove"),
     R("POST",   "/api/v1/agreements/{license}/subscriptions/resend", ACCESS_AGREEMENT, BODY_JSON, h_subs_resend, "subs_resend"),
     /* Before {id}: the first matching pattern wins. */
     R("GET",    "/api/v1/agreements/{license}/subscriptions/export", ACCESS_AGREEMENT, BODY_NONE, h_subs_export, "subs_export"),

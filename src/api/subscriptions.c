@@ -7,15 +7,6 @@
 #include "domain/subscribers.h"
 #include "domain/usage.h"
 
-static const char *country_code(req *r, const char *field, bool required) {
-    const char *c = body_str(r, field, 2, required);
-    if (c && (strlen(c) != 2 || c[0] < 'A' || c[0] > 'Z' || c[1] < 'A' || c[1] > 'Z')) {
-        fe_add(&r->fe, field, "invalid_value", "Use a two-letter country code in capitals, e.g. FR");
-        return NULL;
-    }
-    return c;
-}
-
 /* The editable fields; `creating` makes the ones a new subscription needs required. */
 static void read_input(req *r, sub_input *in, bool creating) {
     memset(in, 0, sizeof *in);
@@ -26,7 +17,7 @@ static void read_input(req *r, sub_input *in, bool creating) {
     else in->notification_email = body_email(r, "notification_email", false);
     /* Level, country and language may come from the agreement's preferences. */
     in->level = body_str(r, "level", 64, false);
-    in->country = country_code(r, "country", false);
+    in->country = body_country(r, "country", false);
     in->language = body_enum(r, "language", subscriber_languages, false);
     json_t *ref = json_object_get(r->json, "reference");
     if (json_is_string(ref) && !*json_string_value(ref)) in->reference = "";   /* cleared */

@@ -40,5 +40,6 @@
 
 /* Arena */
 #define LIMIT_ARENA_BYTES         (64 * 1024 * 1024) /* one request may not use more */
+#define LIMIT_UPLOAD_ARENA_FACTOR 4               /* upload routes: + this × max-upload */
 
 #endif

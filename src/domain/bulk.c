@@ -116,7 +116,10 @@ static int column_of_field(const bulk *b, const char *field) {
  * An apostrophe before = + - @ is the one exports add so spreadsheets do not run the cell as
  * a formula (io/export.h): it is taken off, so an exported file reads back as it was. */
 static const char *text_cell(bulk *b, int i, int c, size_t max, bool required) {
-    char *v = text_trim(b->x->a, cell(b, i, c));
+    const char *v = cell(b, i, c);
+    size_t n = strlen(v);
+    if (n && (v[0] == ' ' || v[0] == '\t' || v[n - 1] == ' ' || v[n - 1] == '\t'))
+        v = text_trim(b->x->a, v);   /* copied only when there is something to cut (most cells: not) */
     if (v[0] == '\'' && v[1] && strchr("=+-@", v[1])) v++;
     if (!*v) {
         if (required) report(b, i, 0, b->col[c], "required", "This field is required", NULL);
@@ -390,6 +393,470 @@ void bulk_write_report(jw *w, const bulk_report *r) {
         jw_kstr(w, "level", r->levels[i].level);
         jw_kint(w, "rows", r->levels[i].rows);
         jw_kint(w, "available", r->levels[i].available);
+        jw_obj_end(w);
+    }
+    jw_arr_end(w);
+    jw_obj_end(w);
+}
+
+/* ---- changing and removing existing subscriptions ---- */
+
+/* Text keys → the first row that used them, in the request arena; grows as it fills (the
+ * keys of a removal are not known in number beforehand: an address may hold every level). */
+typedef struct keymap {
+    arena *a;
+    const char **keys;
+    int *rows;
+    size_t cap, n;
+} keymap;
+
+static void keymap_init(keymap *m, arena *a) {
+    *m = (keymap){.a = a, .cap = 64};
+    m->keys = arena_alloc(a, sizeof *m->keys * m->cap);
+    m->rows = arena_alloc(a, sizeof *m->rows * m->cap);
+}
+
+static size_t keymap_slot(const keymap *m, const char *key) {
+    size_t h = 1469598103934665603u;
+    for (const char *p = key; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211u;
+    size_t i = h & (m->cap - 1);
+    while (m->keys[i] && strcmp(m->keys[i], key)) i = (i + 1) & (m->cap - 1);
+    return i;
+}
+
+/* The row that used key first; 0 when none has. */
+static int keymap_find(const keymap *m, const char *key) {
+    size_t i = keymap_slot(m, key);
+    return m->keys[i] ? m->rows[i] : 0;
+}
+
+/* Like keymap_find, and when no row has used key, records it for `row`. */
+static int keymap_put(keymap *m, const char *key, int row) {
+    size_t i = keymap_slot(m, key);
+    if (m->keys[i]) return m->rows[i];
+    if ((m->n + 1) * 2 > m->cap) {   /* at most half full, so probes stay short */
+        keymap old = *m;
+        m->cap *= 2;
+        m->keys = arena_alloc(m->a, sizeof *m->keys * m->cap);
+        m->rows = arena_alloc(m->a, sizeof *m->rows * m->cap);
+        for (size_t k = 0; k < old.cap; k++)
+            if (old.keys[k]) {
+                size_t j = keymap_slot(m, old.keys[k]);
+                m->keys[j] = old.keys[k];
+                m->rows[j] = old.rows[k];
+            }
+        i = keymap_slot(m, key);
+    }
+    m->keys[i] = arena_strdup(m->a, key);
+    m->rows[i] = row;
+    m->n++;
+    return 0;
+}
+
+/* Before row i: false (and a problem reported) when the request's memory is nearly used
+ * up, since running out would abort the request instead of answering. */
+static bool room_for_row(bulk *b, int i) {
+    arena *a = b->x->a;
+    if (a->limit - a->used_total >= BULK_ROW_HEADROOM) return true;
+    report(b, i, 0, -1, "too_large", "This file is too large to check at once: split it into smaller files", NULL);
+    return false;
+}
+
+/* 8-4-4-4-12 hexadecimal digits, the form of a subscription id; lower-cased into out. */
+static bool uuid_value(const char *v, char out[37]) {
+    if (strlen(v) != 36) return false;
+    for (int k = 0; k < 36; k++) {
+        char c = v[k];
+        if (k == 8 || k == 13 || k == 18 || k == 23) {
+            if (c != '-') return false;
+        } else if (!((c >= '0' && c <= '9') || ((c | 32) >= 'a' && (c | 32) <= 'f'))) {
+            return false;
+        }
+        out[k] = (char)(c >= 'A' && c <= 'F' ? c | 32 : c);
+    }
+    out[36] = 0;
+    return true;
+}
+
+/* The problems a per-subscription write found, on row i; their texts are in the row's
+ * scratch memory, so copied. */
+static void report_fields(bulk *b, int i, const field_errors *fe) {
+    arena *a = b->x->a;
+    for (const field_error *f = fe->head; f; f = f->next)
+        report(b, i, 0, column_of_field(b, f->field), f->code, arena_strdup(a, f->message),
+               f->params ? arena_strdup(a, f->params) : NULL);
+}
+
+static bool same_text(const char *a, const char *b) { return !strcmp(a ? a : "", b ? b : ""); }
+
+/* Row i of a bulk edit: its cells compared with the subscription it names and, when they
+ * differ and nothing is wrong, the change written (in the caller's transaction). Problems
+ * are reported; only a failing database is returned. */
+static os_err edit_row(bulk *b, int i, sub_target *tg, keymap *ids, keymap *emails, op_ctx *rx,
+                       bulk_edit_report *out) {
+    op_ctx *x = b->x;
+    int before = b->r->nerrors, row = b->t->rownum[i];
+    const char *raw = text_trim(rx->a, cell(b, i, SUBCOL_ID));
+    char id[37];
+    sub_rec cur;
+    bool found = false;
+    if (uuid_value(raw, id)) {
+        os_err e = st_sub_get(x->c, rx->a, tg->g.id, id, &cur);
+        if (e && e != OS_ERR_NOT_FOUND) return e;
+        found = !e;
+    }
+    /* The columns the file has, with the add's rules, in the template's order. */
+    bool has[SUBCOL_COUNT];
+    for (int c = 0; c < SUBCOL_COUNT; c++) has[c] = b->col[c] >= 0;
+    const char *name = has[SUBCOL_NAME] ? text_cell(b, i, SUBCOL_NAME, SUB_NAME_MAX, true) : NULL;
+    const char *email = has[SUBCOL_SIGN_IN_EMAIL] ? email_cell(b, i, SUBCOL_SIGN_IN_EMAIL, true) : NULL;
+    const char *notification = has[SUBCOL_NOTIFICATION_EMAIL] ? email_cell(b, i, SUBCOL_NOTIFICATION_EMAIL, false) : NULL;
+    const char *level = has[SUBCOL_LEVEL] ? level_cell(b, i, tg) : NULL;
+    if (level && found && strcmp(level, cur.level_code))
+        report(b, i, 0, b->col[SUBCOL_LEVEL], "invalid_value",
+               "The level of a subscription cannot change; remove it and add another", NULL);
+    const char *reference = has[SUBCOL_REFERENCE] ? text_cell(b, i, SUBCOL_REFERENCE, SUB_REFERENCE_MAX, false) : NULL;
+    int downloads = has[SUBCOL_DOWNLOADS] ? downloads_cell(b, i) : -1;
+    const char *country = has[SUBCOL_COUNTRY] ? country_cell(b, i) : NULL;
+    const char *language = has[SUBCOL_LANGUAGE] ? language_cell(b, i) : NULL;
+    if (!*raw) {
+        report(b, i, 0, b->col[SUBCOL_ID], "required", "This field is required", NULL);
+    } else if (!found) {
+        /* Another agreement's id is unknown here too: this agreement's admins see only its own. */
+        report(b, i, 0, b->col[SUBCOL_ID], "unknown_id", "No subscription of this agreement has this id", NULL);
+    } else {
+        int first = keymap_put(ids, cur.uuid, row);
+        if (first)
+            report(b, i, 0, b->col[SUBCOL_ID], "duplicate_in_file",
+                   arena_printf(x->a, "This subscription is already on row %d of the file", first),
+                   arena_printf(x->a, "{\"row\":%d}", first));
+    }
+    if (b->r->nerrors != before) return OS_OK;
+
+    /* What differs; an empty cell of a column that must have a value keeps the stored one. */
+    sub_rec next = cur;
+    bulk_field_change f[7];
+    int nf = 0;
+    if (name && strcmp(name, cur.name)) {
+        f[nf++] = (bulk_field_change){"name", cur.name, name, false};
+        next.name = name;
+    }
+    if (email && strcmp(email, cur.sign_in_email)) {
+        f[nf++] = (bulk_field_change){"sign_in_email", cur.sign_in_email, email, false};
+        next.sign_in_email = email;
+    }
+    if (has[SUBCOL_NOTIFICATION_EMAIL] && !same_text(notification, cur.notification_email)) {
+        f[nf++] = (bulk_field_change){"notification_email", cur.notification_email, notification, false};
+        next.notification_email = notification;
+    }
+    if (has[SUBCOL_REFERENCE] && !same_text(reference, cur.reference)) {
+        f[nf++] = (bulk_field_change){"reference", cur.reference ? cur.reference : "", reference ? reference : "", false};
+        next.reference = reference ? reference : "";
+    }
+    if (downloads >= 0 && downloads != (cur.downloads != 0)) {
+        f[nf++] = (bulk_field_change){"downloads", cur.downloads ? "true" : "false", downloads ? "true" : "false", true};
+        next.downloads = downloads;
+    }
+    if (country && strcmp(country, cur.country)) {
+        f[nf++] = (bulk_field_change){"country", cur.country, country, false};
+        next.country = country;
+    }
+    if (language && strcmp(language, cur.language)) {
+        f[nf++] = (bulk_field_change){"language", cur.language, language, false};
+        next.language = language;
+    }
+    if (!nf) {
+        out->unchanged++;
+        return OS_OK;
+    }
+    if (next.sign_in_email != cur.sign_in_email) {
+        /* Checked before writing, so the problem names the other row rather than the
+         * database's refusal of whichever came second. */
+        int first = keymap_put(emails, arena_printf(rx->a, "%s\x1f%s", email, cur.level_code), row);
+        if (first) {
+            report(b, i, 0, b->col[SUBCOL_SIGN_IN_EMAIL], "duplicate_in_file",
+                   arena_printf(x->a, "Row %d of the file gives this address to another subscription of this level",
+                                first),
+                   arena_printf(x->a, "{\"row\":%d}", first));
+            return OS_OK;
+        }
+    }
+    field_errors fe;
+    fe_init(&fe, rx->a);
+    os_err e = subscribers_update_in_tx(rx, &tg->g, &cur, &next, cur.version, &fe);
+    if (e == OS_ERR_INVALID) {
+        report_fields(b, i, &fe);
+        return OS_OK;
+    }
+    if (e) return e;
+    out->changed++;
+    if (out->nchanges >= BULK_LISTED_MAX) return OS_OK;
+    if (!out->changes) out->changes = arena_alloc(x->a, sizeof *out->changes * BULK_LISTED_MAX);
+    bulk_change *c = &out->changes[out->nchanges++];
+    *c = (bulk_change){.row = row, .id = arena_strdup(x->a, cur.uuid), .name = arena_strdup(x->a, cur.name),
+                       .fields = arena_alloc(x->a, sizeof *c->fields * (size_t)nf), .nfields = nf};
+    for (int k = 0; k < nf; k++)
+        c->fields[k] = (bulk_field_change){f[k].field, f[k].from ? arena_strdup(x->a, f[k].from) : NULL,
+                                           f[k].to ? arena_strdup(x->a, f[k].to) : NULL, f[k].boolean};
+    return OS_OK;
+}
+
+/* Commits the transaction when asked and nothing failed, else rolls it back; *applied says
+ * which. */
+static os_err finish(op_ctx *x, os_err e, bool apply, bool *applied) {
+    *applied = !e && apply;
+    if (*applied) return store_tx_end(x->c, OS_OK);
+    os_err undo = store_tx_end(x->c, e ? e : OS_ERR_INVALID);   /* roll back */
+    (void)undo;
+    return e;
+}
+
+os_err bulk_edit(op_ctx *x, int64_t agreement_id, const io_table *t, bool check_only, bulk_edit_report *out) {
+    memset(out, 0, sizeof *out);
+    bulk b = {.x = x, .t = t, .r = &out->base};
+    if (t->nrows == 0) {
+        report(&b, -1, 1, -1, "empty_file", "The file is empty: the first row names the columns", NULL);
+        return OS_OK;
+    }
+    read_columns(&b);
+    static const sub_column required[] = {SUBCOL_ID};
+    if (!require_columns(&b, required, 1)) return OS_OK;
+    int n = t->nrows - 1;
+    out->base.rows = n;
+    if (n == 0) {
+        report(&b, -1, t->rownum[0] + 1, -1, "no_rows", "The file has column names but no subscribers", NULL);
+        return OS_OK;
+    }
+    sub_target tg;
+    os_err e = subscribers_target(x, agreement_id, &tg);
+    if (e) return e;
+    keymap ids, emails;
+    keymap_init(&ids, x->a);
+    keymap_init(&emails, x->a);
+    /* Each row's reads and writes (its record, audit and e-mail texts) use a scratch arena
+     * emptied after the row: a file's memory is its table and report. */
+    arena scratch;
+    arena_init(&scratch, BULK_ROW_HEADROOM);
+    op_ctx rx = *x;
+    rx.a = &scratch;
+    /* Read and written in one transaction: each row is compared with the subscription as
+     * stored now, and its version is the one the update expects. */
+    if ((e = store_tx_begin(x->c))) return e;
+    for (int i = 1; !e && i <= n; i++) {
+        if (!room_for_row(&b, i)) break;
+        e = edit_row(&b, i, &tg, &ids, &emails, &rx, out);
+        arena_free(&scratch);
+    }
+    arena_free(&scratch);
+    bool applied;
+    if ((e = finish(x, e, out->base.nerrors == 0 && !check_only, &applied))) return e;
+    out->base.applied = applied;
+    if (applied) outbox_wake(x->app->mail);
+    return OS_OK;
+}
+
+/* Removes subscription s for row i (in the caller's transaction) and lists it. */
+static os_err remove_one(bulk *b, int i, const sub_rec *s, keymap *done, op_ctx *rx, bulk_remove_report *out) {
+    op_ctx *x = b->x;
+    int row = b->t->rownum[i];
+    os_err e = subscribers_remove_in_tx(rx, s);
+    if (e) return e;
+    /* Later rows naming it again, by id or by its address, are told which row removed it. */
+    keymap_put(done, arena_printf(rx->a, "s\x1f%s", s->uuid), row);
+    keymap_put(done, arena_printf(rx->a, "e\x1f%s", s->sign_in_email), row);
+    out->count++;
+    if (out->nsubs >= BULK_LISTED_MAX) return OS_OK;
+    if (!out->subs) out->subs = arena_alloc(x->a, sizeof *out->subs * BULK_LISTED_MAX);
+    out->subs[out->nsubs++] = (bulk_removal){row, arena_strdup(x->a, s->uuid), arena_strdup(x->a, s->name),
+                                             arena_strdup(x->a, s->sign_in_email), arena_strdup(x->a, s->level_code)};
+    return OS_OK;
+}
+
+/* Row i names again what row `first` did; message says so. */
+static void repeated(bulk *b, int i, int col, int first, const char *message) {
+    report(b, i, 0, col, "duplicate_in_file", message, arena_printf(b->x->a, "{\"row\":%d}", first));
+}
+
+/* Row i of a bulk removal: its value (column col) found and its subscriptions removed.
+ * Problems are reported; only a failing database is returned. */
+static os_err remove_row(bulk *b, int i, int col, int64_t agreement_id, keymap *values, keymap *done, op_ctx *rx,
+                         bulk_remove_report *out) {
+    op_ctx *x = b->x;
+    const io_table *t = b->t;
+    int row = t->rownum[i], first;
+    const char *v = text_trim(rx->a, col < t->ncells[i] ? t->rows[i][col] : "");
+    if (v[0] == '\'' && v[1] && strchr("=+-@", v[1])) v++;   /* an export's defused cell, as in text_cell */
+    char id[37];
+    const char *email = NULL;
+    if (!*v) {
+        report(b, i, 0, col, "required", "Write a sign-in e-mail or a subscription id", NULL);
+        return OS_OK;
+    }
+    bool by_id = uuid_value(v, id);
+    if (!by_id && !(email = email_normalize(rx->a, v))) {
+        report(b, i, 0, col, "unknown_value", "This is neither a sign-in e-mail nor a subscription id", NULL);
+        return OS_OK;
+    }
+    if ((first = keymap_put(values, by_id ? id : email, row))) {
+        repeated(b, i, col, first, arena_printf(x->a, "This value is already on row %d of the file", first));
+        return OS_OK;
+    }
+    os_err e;
+    if (by_id) {
+        if ((first = keymap_find(done, arena_printf(rx->a, "s\x1f%s", id)))) {
+            repeated(b, i, col, first, arena_printf(x->a, "Row %d of the file already removes this subscription", first));
+            return OS_OK;
+        }
+        sub_rec s;
+        e = st_sub_get(x->c, rx->a, agreement_id, id, &s);
+        if (e == OS_ERR_NOT_FOUND) {
+            report(b, i, 0, col, "unknown_value", "No subscription of this agreement has this id", NULL);
+            return OS_OK;
+        }
+        return e ? e : remove_one(b, i, &s, done, rx, out);
+    }
+    sub_rec *subs;
+    int n;
+    if ((e = st_sub_by_email(x->c, rx->a, agreement_id, email, &subs, &n))) return e;
+    if (n == 0) {
+        /* Its subscriptions may be gone already, named by id on an earlier row. */
+        if ((first = keymap_find(done, arena_printf(rx->a, "e\x1f%s", email))))
+            repeated(b, i, col, first,
+                     arena_printf(x->a, "Row %d of the file already removes this address's subscriptions", first));
+        else
+            report(b, i, 0, col, "unknown_value", "No subscription of this agreement has this sign-in e-mail", NULL);
+        return OS_OK;
+    }
+    for (int k = 0; !e && k < n; k++) e = remove_one(b, i, &subs[k], done, rx, out);
+    return e;
+}
+
+os_err bulk_remove(op_ctx *x, int64_t agreement_id, const io_table *file, bool check_only, bulk_remove_report *out) {
+    memset(out, 0, sizeof *out);
+    bulk b = {.x = x, .t = file, .r = &out->base};
+    if (file->nrows == 0) {
+        report(&b, -1, 1, -1, "empty_file", "The file is empty: write one sign-in e-mail or subscription id a row", NULL);
+        return OS_OK;
+    }
+    /* Row 1 names the columns when one of its cells is a column's header (an export, or a
+     * list headed "Sign-in Email"); the values are then that file's ids, else its addresses. */
+    int idcol = -1, emailcol = -1;
+    bool headed = false;
+    for (int k = 0; k < file->ncells[0]; k++) {
+        int c = columns_match(file->rows[0][k]);
+        headed |= c >= 0;
+        if (c == SUBCOL_ID && idcol < 0) idcol = k;
+        if (c == SUBCOL_SIGN_IN_EMAIL && emailcol < 0) emailcol = k;
+    }
+    int col = idcol >= 0 ? idcol : emailcol >= 0 ? emailcol : 0;
+    io_table view;
+    if (headed && idcol < 0 && emailcol < 0) {
+        report(&b, 0, 0, -1, "missing_column",
+               "The column \"Sign-in Email\" or \"Subscription Id\" is missing", NULL);
+        return OS_OK;
+    }
+    if (!headed && file->nrows > BULK_ROWS_MAX) {
+        /* The reader's bound counts a header row, which this file does not have. */
+        report(&b, -1, file->rownum[BULK_ROWS_MAX], -1, "too_large",
+               arena_printf(x->a, "At most %d values in one file: split it into smaller files", BULK_ROWS_MAX), NULL);
+        return OS_OK;
+    }
+    if (!headed) {
+        /* Every row is a value: the rows are seen below an empty header (a row of no cells),
+         * so problems are numbered as in the file and name no column. */
+        int n = file->nrows + 1;
+        view = (io_table){.rows = arena_alloc(x->a, sizeof *view.rows * (size_t)n),
+                          .ncells = arena_alloc(x->a, sizeof *view.ncells * (size_t)n),
+                          .rownum = arena_alloc(x->a, sizeof *view.rownum * (size_t)n), .nrows = n};
+        memcpy(view.rows + 1, file->rows, sizeof *view.rows * (size_t)file->nrows);
+        memcpy(view.ncells + 1, file->ncells, sizeof *view.ncells * (size_t)file->nrows);
+        memcpy(view.rownum + 1, file->rownum, sizeof *view.rownum * (size_t)file->nrows);
+        b.t = &view;
+    }
+    const io_table *t = b.t;
+    int n = t->nrows - 1;
+    out->base.rows = n;
+    if (n == 0) {
+        report(&b, -1, t->rownum[0] + 1, -1, "no_rows", "The file has column names but no values", NULL);
+        return OS_OK;
+    }
+    keymap values, done;
+    keymap_init(&values, x->a);
+    keymap_init(&done, x->a);
+    arena scratch;
+    arena_init(&scratch, BULK_ROW_HEADROOM);
+    op_ctx rx = *x;
+    rx.a = &scratch;
+    /* Removed as they are found, in one transaction: a later row sees what earlier ones
+     * removed (so a subscription named twice is reported once), and a preview is the same
+     * work rolled back. */
+    os_err e = store_tx_begin(x->c);
+    if (e) return e;
+    for (int i = 1; !e && i <= n; i++) {
+        if (!room_for_row(&b, i)) break;
+        e = remove_row(&b, i, col, agreement_id, &values, &done, &rx, out);
+        arena_free(&scratch);
+    }
+    arena_free(&scratch);
+    bool applied;
+    if ((e = finish(x, e, out->base.nerrors == 0 && !check_only, &applied))) return e;
+    out->base.applied = applied;
+    return OS_OK;
+}
+
+void bulk_write_edit_report(jw *w, const bulk_edit_report *r) {
+    jw_obj(w);
+    jw_kbool(w, "applied", r->base.applied);
+    jw_kint(w, "rows", r->base.rows);
+    jw_kint(w, "changed", r->changed);
+    jw_kint(w, "unchanged", r->unchanged);
+    write_errors(w, &r->base);
+    jw_key(w, "changes");
+    jw_arr(w);
+    for (int i = 0; i < r->nchanges; i++) {
+        const bulk_change *c = &r->changes[i];
+        jw_obj(w);
+        jw_kint(w, "row", c->row);
+        jw_kstr(w, "id", c->id);
+        jw_kstr(w, "name", c->name);
+        jw_key(w, "fields");
+        jw_obj(w);
+        for (int k = 0; k < c->nfields; k++) {
+            const bulk_field_change *f = &c->fields[k];
+            jw_key(w, f->field);
+            jw_obj(w);
+            if (f->boolean) {
+                jw_kbool(w, "from", !strcmp(f->from, "true"));
+                jw_kbool(w, "to", !strcmp(f->to, "true"));
+            } else {
+                jw_kstr(w, "from", f->from);
+                jw_kstr(w, "to", f->to);
+            }
+            jw_obj_end(w);
+        }
+        jw_obj_end(w);
+        jw_obj_end(w);
+    }
+    jw_arr_end(w);
+    jw_obj_end(w);
+}
+
+void bulk_write_remove_report(jw *w, const bulk_remove_report *r) {
+    jw_obj(w);
+    jw_kbool(w, "applied", r->base.applied);
+    jw_kint(w, "rows", r->base.rows);
+    jw_kint(w, "count", r->count);
+    write_errors(w, &r->base);
+    jw_key(w, "subscriptions");
+    jw_arr(w);
+    for (int i = 0; i < r->nsubs; i++) {
+        const bulk_removal *s = &r->subs[i];
+        jw_obj(w);
+        jw_kint(w, "row", s->row);
+        jw_kstr(w, "id", s->id);
+        jw_kstr(w, "name", s->name);
+        jw_kstr(w, "sign_in_email", s->sign_in_email);
+        jw_kstr(w, "level", s->level);
         jw_obj_end(w);
     }
     jw_arr_end(w);

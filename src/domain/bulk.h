@@ -50,4 +50,71 @@ os_err bulk_add(op_ctx *x, int64_t agreement_id, const io_table *t, bool check_o
  * message, params?}], "levels": [{level, rows, available}]} */
 void bulk_write_report(jw *w, const bulk_report *r);
 
+/* ---- changing and removing existing subscriptions from a file ----
+ *
+ * Both read the file the same way as an add (bounds, every problem by row and column) and
+ * are all or nothing: every row is checked and applied in one transaction, committed only
+ * when no row has a problem and the caller did not ask for a check only (the preview). The
+ * subscriptions are read inside that transaction, so what is applied is compared with what
+ * is stored then, whatever a preview showed earlier. */
+
+#define BULK_LISTED_MAX 1000   /* changes or removals listed in a report (all are counted) */
+
+typedef struct bulk_field_change {
+    const char *field;          /* the API's name: "sign_in_email" */
+    const char *from, *to;      /* NULL: none (a cleared notification e-mail) */
+    bool boolean;               /* from and to are "true" / "false" (downloads) */
+} bulk_field_change;
+
+typedef struct bulk_change {
+    int row;
+    const char *id, *name;      /* the name as stored before the change */
+    bulk_field_change *fields;
+    int nfields;
+} bulk_change;
+
+typedef struct bulk_edit_report {
+    bulk_report base;           /* applied, rows, errors (added and levels unused) */
+    int changed, unchanged;     /* rows without a problem, with and without a change */
+    bulk_change *changes;       /* the first BULK_LISTED_MAX changed rows */
+    int nchanges;
+} bulk_edit_report;
+
+/* Bulk edit: rows matched by the Subscription Id column (required; a subscription of this
+ * agreement, once per file). The cells of the columns the file has are compared with the
+ * stored subscription, with the rules of the add's cells: name and sign-in e-mail required;
+ * an empty notification e-mail or reference clears it; an empty Downloads, Country or
+ * Language keeps the stored value; the level cannot change (remove and add instead);
+ * Assigned and Expires are ignored. A changed sign-in e-mail must not already hold that
+ * level on the agreement, nor be another row's new address for that level. Each change is
+ * written like a single edit (subscribers_update_in_tx: version bumped, audited, a changed
+ * sign-in address told to both addresses). */
+os_err bulk_edit(op_ctx *x, int64_t agreement_id, const io_table *t, bool check_only, bulk_edit_report *out);
+
+typedef struct bulk_removal {
+    int row;
+    const char *id, *name, *sign_in_email, *level;
+} bulk_removal;
+
+typedef struct bulk_remove_report {
+    bulk_report base;           /* applied, rows, errors (added and levels unused) */
+    int count;                  /* subscriptions removed (or to remove) */
+    bulk_removal *subs;         /* the first BULK_LISTED_MAX of them */
+    int nsubs;
+} bulk_remove_report;
+
+/* Bulk removal: one value a row, a sign-in e-mail (every subscription of that address on the
+ * agreement, all levels) or a subscription id. Row 1 may name the columns (English or French
+ * headers, as in an export): the values are then read from its Subscription Id column, else
+ * its Sign-in Email column; without such a header, from the first column. Each subscription
+ * is removed like a single removal (subscribers_remove_in_tx). */
+os_err bulk_remove(op_ctx *x, int64_t agreement_id, const io_table *t, bool check_only, bulk_remove_report *out);
+
+/* {"applied", "rows", "changed", "unchanged", "error_count", "errors": […],
+ *  "changes": [{row, id, name, fields: {field: {from, to}}}]} */
+void bulk_write_edit_report(jw *w, const bulk_edit_report *r);
+/* {"applied", "rows", "count", "error_count", "errors": […],
+ *  "subscriptions": [{row, id, name, sign_in_email, level}]} */
+void bulk_write_remove_report(jw *w, const bulk_remove_report *r);
+
 #endif

@@ -199,6 +199,31 @@ os_err subscribers_add(op_ctx *x, int64_t agreement_id, const sub_input *in, fie
     return OS_OK;
 }
 
+os_err subscribers_update_in_tx(op_ctx *x, const agreement_rec *g, const sub_rec *cur, const sub_rec *next,
+                                int64_t expected_version, field_errors *fe) {
+    bool email_changed = strcmp(next->sign_in_email, cur->sign_in_email) != 0;
+    os_err e = st_sub_update(x->c, next, expected_version, x->now);
+    if (e == OS_ERR_CONFLICT) {
+        fe_add(fe, "sign_in_email", "duplicate", "This address already holds this level on this agreement");
+        e = OS_ERR_INVALID;
+    }
+    if (!e) e = audit(x, "subscription.updated", "subscription", cur->uuid, cur->agreement_id,
+                      email_changed ? json_pairs(x->a, "old_email", cur->sign_in_email, "new_email",
+                                                 next->sign_in_email, NULL)
+                                    : NULL);
+    if (!e && email_changed) {
+        agreement_rec own;
+        if (!g && !(e = st_agreement_by_id(x->c, x->a, cur->agreement_id, &own))) g = &own;
+        const char *data = e ? NULL : json_pairs(x->a, "name", next->name, "old_email", cur->sign_in_email,
+                                                 "new_email", next->sign_in_email, "customer_name", g->customer_name,
+                                                 NULL);
+        /* Both addresses hear of it: the old one in case the change was not wanted. */
+        if (!e) e = outbox_enqueue(x->app, x->c, x->a, next->sign_in_email, "sign_in_changed", next->language, data, x->now);
+        if (!e) e = outbox_enqueue(x->app, x->c, x->a, cur->sign_in_email, "sign_in_changed", next->language, data, x->now);
+    }
+    return e;
+}
+
 os_err subscribers_update(op_ctx *x, int64_t agreement_id, const char *uuid, int64_t expected_version,
                           const sub_input *in, field_errors *fe, sub_rec *out) {
     sub_rec cur;
@@ -215,31 +240,24 @@ os_err subscribers_update(op_ctx *x, int64_t agreement_id, const char *uuid, int
     if (in->language) next.language = in->language;
     if (in->reference) next.reference = in->reference;
     if (in->downloads >= 0) next.downloads = in->downloads;
-    bool email_changed = strcmp(next.sign_in_email, cur.sign_in_email) != 0;
     if ((e = store_tx_begin(x->c))) return e;
-    e = st_sub_update(x->c, &next, expected_version, x->now);
-    if (e == OS_ERR_CONFLICT) {
-        fe_add(fe, "sign_in_email", "duplicate", "This address already holds this level on this agreement");
-        e = OS_ERR_INVALID;
-    }
-    if (!e) e = audit(x, "subscription.updated", "subscription", uuid, agreement_id,
-                      email_changed ? json_pairs(x->a, "old_email", cur.sign_in_email, "new_email", next.sign_in_email,
-                                                 NULL)
-                                    : NULL);
-    if (!e && email_changed) {
-        agreement_rec g;
-        e = st_agreement_by_id(x->c, x->a, agreement_id, &g);
-        const char *data = json_pairs(x->a, "name", next.name, "old_email", cur.sign_in_email, "new_email",
-                                      next.sign_in_email, "customer_name", g.customer_name, NULL);
-        /* Both addresses hear of it: the old one in case the change was not wanted. */
-        if (!e) e = outbox_enqueue(x->app, x->c, x->a, next.sign_in_email, "sign_in_changed", next.language, data, x->now);
-        if (!e) e = outbox_enqueue(x->app, x->c, x->a, cur.sign_in_email, "sign_in_changed", next.language, data, x->now);
-    }
+    e = subscribers_update_in_tx(x, NULL, &cur, &next, expected_version, fe);
     e = store_tx_end(x->c, e);
     if (e == OS_ERR_PRECONDITION) st_sub_get(x->c, x->a, agreement_id, uuid, out);
     if (e) return e;
     outbox_wake(x->app->mail);
     return st_sub_get(x->c, x->a, agreement_id, uuid, out);
+}
+
+os_err subscribers_remove_in_tx(op_ctx *x, const sub_rec *s) {
+    os_err e = st_sub_delete(x->c, s->id);
+    if (!e) e = st_pool_give_back(x->c, s->agreement_id, s->level_id);
+    /* The freed seat keeps its last assignment date for the reassignment rule. */
+    if (!e) e = st_seat_release_add(x->c, s->agreement_id, s->level_id, s->sign_in_email, s->assigned_at, x->now);
+    if (!e) e = st_usage_record(x->c, s->agreement_id, s->level_id, x->now);
+    if (!e) e = audit(x, "subscription.removed", "subscription", s->uuid, s->agreement_id,
+                      json_pairs(x->a, "email", s->sign_in_email, "level", s->level_code, NULL));
+    return e;
 }
 
 os_err subscribers_remove(op_ctx *x, int64_t agreement_id, const char *const *uuids, int n, const char **missing) {
@@ -249,12 +267,7 @@ os_err subscribers_remove(op_ctx *x, int64_t agreement_id, const char *const *uu
         sub_rec s;
         e = st_sub_get(x->c, x->a, agreement_id, uuids[i], &s);
         if (e == OS_ERR_NOT_FOUND) *missing = uuids[i];
-        if (!e) e = st_sub_delete(x->c, s.id);
-        if (!e) e = st_pool_give_back(x->c, agreement_id, s.level_id);
-        if (!e) e = st_seat_release_add(x->c, agreement_id, s.level_id, s.sign_in_email, s.assigned_at, x->now);
-        if (!e) e = st_usage_record(x->c, agreement_id, s.level_id, x->now);
-        if (!e) e = audit(x, "subscription.removed", "subscription", s.uuid, agreement_id,
-                          json_pairs(x->a, "email", s.sign_in_email, "level", s.level_code, NULL));
+        if (!e) e = subscribers_remove_in_tx(x, &s);
     }
     return store_tx_end(x->c, e);
 }

@@ -5,6 +5,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include "core/countries.h"
 #include "core/limits.h"
 #include "http.h"
 
@@ -139,4 +140,18 @@ const char *body_enum(req *r, const char *field, const char *const *allowed, boo
         if (!strcmp(s, allowed[i])) return allowed[i];
     fe_add(&r->fe, field, "invalid_value", "This value is not one of the allowed values");
     return NULL;
+}
+
+const char *body_country(req *r, const char *field, bool required) {
+    const char *c = body_str(r, field, 2, required);
+    if (!c) return NULL;
+    if (strlen(c) != 2 || c[0] < 'A' || c[0] > 'Z' || c[1] < 'A' || c[1] > 'Z') {
+        fe_add(&r->fe, field, "invalid_value", "Use a two-letter country code in capitals, e.g. FR");
+        return NULL;
+    }
+    if (!country_code_known(c)) {
+        fe_add(&r->fe, field, "invalid_value", arena_printf(&r->a, "%s is not an ISO 3166-1 country code", c));
+        return NULL;
+    }
+    return c;
 }

@@ -152,5 +152,7 @@ const char *body_str_raw(req *r, const char *field, size_t min, size_t max, bool
 const char *body_email(req *r, const char *field, bool required);
 /* One of the allowed values (NULL-terminated list), or NULL when absent. */
 const char *body_enum(req *r, const char *field, const char *const *allowed, bool required);
+/* An ISO 3166-1 alpha-2 country code in capitals (field error invalid_value otherwise). */
+const char *body_country(req *r, const char *field, bool required);
 
 #endif

@@ -445,6 +445,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         size_t limit = r->route->body == BODY_UPLOAD ? (size_t)s->app->cfg->max_upload
                      : r->route->body == BODY_JSON   ? (size_t)s->app->cfg->max_body
                                                      : 0;
+        /* An upload is held in the request's memory, then its table of cells, then what is
+         * made of its rows: room for all three, on top of an ordinary request's. */
+        if (r->route->body == BODY_UPLOAD) r->a.limit += LIMIT_UPLOAD_ARENA_FACTOR * limit;
         buf_init(&r->body, &r->a, limit);
         const char *cl = req_header(r, "Content-Length");
         if (cl && strtoull(cl, NULL, 10) > limit && r->route->body != BODY_NONE) {

@@ -312,6 +312,9 @@ typedef struct sub_query {
 /* OS_ERR_CONFLICT when that address already holds that level on the agreement. */
 os_err st_sub_insert(store_conn *c, const sub_rec *in, int64_t now, int64_t *id);
 os_err st_sub_get(store_conn *c, arena *a, int64_t agreement_id, const char *uuid, sub_rec *out);
+/* Every subscription of that sign-in address (as stored: normalised) on the agreement, one
+ * per level, in the levels' display order; none is not an error (*n 0). */
+os_err st_sub_by_email(store_conn *c, arena *a, int64_t agreement_id, const char *email, sub_rec **rows, int *n);
 /* Writes the editable fields when the stored version equals expected; OS_ERR_PRECONDITION
  * otherwise (someone else changed it). The version is incremented. */
 os_err st_sub_update(store_conn *c, const sub_rec *in, int64_t expected_version, int64_t now);

@@ -65,26 +65,52 @@ static void fold(const char *name, const char *email, const char *reference, cha
     search_terms(texts, 3, out, SEARCH_TERMS_MAX);
 }
 
-/* Adds (add) or removes the sub_terms entries of one subscription. */
+/* Adds (add) or removes the sub_terms entries of one subscription, and its share of the
+ * terms' counts: two statements for up to TERMS_PER_STATEMENT terms (a bulk add writes
+ * hundreds of thousands of rows; one statement per term was most of its time). */
+#define TERMS_PER_STATEMENT 32
 static os_err terms_write(store_conn *c, bool add, int64_t agreement_id, int64_t sub_id, const char *name,
                           const char *terms) {
+    char mem[SEARCH_TERMS_MAX];
+    snprintf(mem, sizeof mem, "%s", terms);
     size_t pos = 0, len;
     const char *t;
-    char mem[SEARCH_TERMS_MAX], *word = mem;
     os_err e = OS_OK;
-    while (!e && search_next(terms, &pos, &t, &len)) {
-        memcpy(word, t, len);
-        word[len] = 0;
-        e = db_exec(c,
-                    add ? "INSERT INTO sub_terms (agreement_id, term, name, sub_id) VALUES (?1, ?2, ?3, ?4)"
-                        : "DELETE FROM sub_terms WHERE agreement_id = ?1 AND term = ?2 AND name = ?3 AND sub_id = ?4",
-                    DB_ARGS(DV_INT(agreement_id), DV_TEXT(word), DV_TEXT(name), DV_INT(sub_id)), NULL, NULL);
-        if (!e)
-            e = db_exec(c,
-                        add ? "INSERT INTO sub_term_counts (agreement_id, term, n) VALUES (?1, ?2, 1)"
-                              " ON CONFLICT (agreement_id, term) DO UPDATE SET n = n + 1"
-                            : "UPDATE sub_term_counts SET n = n - 1 WHERE agreement_id = ?1 AND term = ?2",
-                        DB_ARGS(DV_INT(agreement_id), DV_TEXT(word)), NULL, NULL);
+    bool more = true;
+    while (!e && more) {
+        db_val args[3 + TERMS_PER_STATEMENT] = {DV_INT(agreement_id), DV_TEXT(name), DV_INT(sub_id)};
+        int n = 0;
+        while (n < TERMS_PER_STATEMENT && (more = search_next(terms, &pos, &t, &len))) {
+            char *word = mem + (t - terms);   /* the same word in the copy, cut off there */
+            word[len] = 0;
+            args[3 + n++] = DV_TEXT(word);
+        }
+        if (!n) break;
+        char rows_sql[4096], counts_sql[4096];
+        buf rows, counts;
+        buf_init_fixed(&rows, rows_sql, sizeof rows_sql);
+        buf_init_fixed(&counts, counts_sql, sizeof counts_sql);
+        if (add) {
+            buf_puts(&rows, "INSERT INTO sub_terms (agreement_id, term, name, sub_id) VALUES ");
+            buf_puts(&counts, "INSERT INTO sub_term_counts (agreement_id, term, n) VALUES ");
+            for (int i = 0; i < n; i++) {
+                buf_printf(&rows, "%s(?1, ?%d, ?2, ?3)", i ? ", " : "", 4 + i);
+                buf_printf(&counts, "%s(?1, ?%d, 1)", i ? ", " : "", 4 + i);
+            }
+            buf_puts(&counts, " ON CONFLICT (agreement_id, term) DO UPDATE SET n = n + 1");
+        } else {
+            buf_puts(&rows, "DELETE FROM sub_terms WHERE agreement_id = ?1 AND name = ?2 AND sub_id = ?3 AND term IN (");
+            buf_puts(&counts, "UPDATE sub_term_counts SET n = n - 1 WHERE agreement_id = ?1 AND term IN (");
+            for (int i = 0; i < n; i++) {
+                buf_printf(&rows, "%s?%d", i ? ", " : "", 4 + i);
+                buf_printf(&counts, "%s?%d", i ? ", " : "", 4 + i);
+            }
+            buf_puts(&rows, ")");
+            buf_puts(&counts, ")");
+        }
+        if (rows.overflow || counts.overflow) return OS_ERR_INTERNAL;
+        e = db_exec(c, rows.data, args, 3 + n, NULL, NULL);
+        if (!e) e = db_exec(c, counts.data, args, 3 + n, NULL, NULL);
     }
     return e;
 }
@@ -116,6 +142,12 @@ os_err st_sub_get(store_conn *c, arena *a, int64_t agreement_id, const char *uui
     if (!n) return OS_ERR_NOT_FOUND;
     *out = rows[0];
     return OS_OK;
+}
+
+os_err st_sub_by_email(store_conn *c, arena *a, int64_t agreement_id, const char *email, sub_rec **rows, int *n) {
+    return st_list(c, a, "SELECT " SUB_COLS SUB_FROM " WHERE s.agreement_id = ?1 AND s.sign_in_email = ?2"
+                         " ORDER BY l.sort, s.id",
+                   DB_ARGS(DV_INT(agreement_id), DV_TEXT(email)), sizeof(sub_rec), fill_sub, (void **)rows, n);
 }
 
 os_err st_sub_update(store_conn *c, const sub_rec *in, int64_t expected_version, int64_t now) {

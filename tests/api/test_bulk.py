@@ -1,12 +1,15 @@
 """Bulk add from uploaded files: every problem reported by row and column, all or nothing,
 a check-only mode, English or French headers in any order, CSV (',' or ';', BOM or not)
-and Excel."""
+and Excel. Bulk edit (an edited export) and bulk removal (a file or a plain list of
+addresses and ids): a preview that applies nothing, then all or nothing."""
+import csv
 import io
 import json
 import os
+import uuid
 
-from conftest import addr, assert_problem, db_count, db_query, partner_user, verified_user
-from test_subscriptions import agreement, outbox_rows, subs
+from conftest import addr, assert_problem, db_count, db_query, db_write, partner_user, verified_user
+from test_subscriptions import agreement, outbox_rows, overview, snapshot, subs
 
 CSV = "text/csv"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -233,3 +236,264 @@ def test_excel_file(server):
     rows = dict(db_query(server, "SELECT sign_in_email, reference || '/' || downloads || '/' || country"
                                  " FROM subscriptions WHERE agreement_id = ?", (ag.id,)))
     assert rows == {a: "4200/0/FR", b: "/1/BE"}, rows
+
+
+# ---------------------------------------------------------------------------------------
+# Bulk edit and bulk removal: a preview (check_only=true) that applies nothing, then all or
+# nothing in one transaction.
+
+def send(client, lic, route, data, content_type=CSV, **params):
+    q = "&".join(f"{k}={v}" for k, v in params.items())
+    return client.request("POST", subs(lic, route) + ("?" + q if q else ""), body=data, content_type=content_type)
+
+
+def edit(client, lic, data, **params):
+    return send(client, lic, "/bulk-edit", data, **params)
+
+
+def remove(client, lic, data, content_type=CSV, **params):
+    return send(client, lic, "/bulk-remove", data, content_type=content_type, **params)
+
+
+def export_rows(client, lic):
+    """The CSV export (English headers for these users) as a header and a list of dicts."""
+    r = client.get(subs(lic, "/export?format=csv"))
+    assert r.status == 200, r
+    text = r.raw.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    return rows[0], [dict(zip(rows[0], row)) for row in rows[1:]]
+
+
+def to_csv(header, rows):
+    out = io.StringIO(newline="")
+    w = csv.writer(out, lineterminator="\r\n")
+    w.writerow(header)
+    for row in rows:
+        w.writerow([row.get(h, "") for h in header] if isinstance(row, dict) else row)
+    return "\ufeff" + out.getvalue()
+
+
+def stored(server, ag):
+    return {s[0]: s[1:] for s in db_query(
+        server, "SELECT uuid, name, sign_in_email, notification_email, reference, downloads, country, language,"
+                " version FROM subscriptions WHERE agreement_id = ?", (ag.id,))}
+
+
+def addr_lower(s):
+    return s.strip().lower()
+
+
+def add_people(server, ag, rows):
+    """Subscribers added through the bulk add (no e-mail): rows of (name, address, level)."""
+    text = "Name,Sign-in Email,Subscription Level,Country,Language\n" + "".join(
+        f"{n},{a},{lv},FR,en\n" for n, a, lv in rows)
+    r = upload(ag.sa, ag.lic, text, send_email="false")
+    assert r.status == 201, r
+    return {a_lv: s for a_lv, s in ((tuple(x[1:]), x[0]) for x in db_query(
+        server, "SELECT uuid, sign_in_email, l.code FROM subscriptions s JOIN levels l ON l.id = s.level_id"
+                " WHERE agreement_id = ?", (ag.id,)))}
+
+
+def test_edit_an_export_preview_then_apply(server):
+    ag = agreement(server, {"enterprise": 5, "professional": 5})
+    a, b, c, a2 = addr("ea"), addr("eb"), addr("ec"), addr("ea-new")
+    ids = add_people(server, ag, [("Ann Lee", a, "enterprise"), ("Ben Roy", b, "professional"),
+                                  ("Cy Dow", c, "enterprise")])
+    header, rows = export_rows(ag.sa, ag.lic)
+    assert "Assigned" in header and "Subscription Id" in header, header
+    by_mail = {r["Sign-in Email"]: r for r in rows}
+    by_mail[a].update({"Name": "Ann Lee-Smith", "Sign-in Email": a2.upper()})      # addresses read normalised
+    by_mail[b].update({"Notification Email": addr("eb-notify"), "Downloads": "No", "Country": "be",
+                       "Reference": "Team 7", "Assigned": "1999-01-01", "Expires": "2000-01-01"})   # dates ignored
+    text = to_csv(header, rows)
+    row_of = {r["Subscription Id"]: i + 2 for i, r in enumerate(rows)}
+    before = stored(server, ag)
+
+    r = edit(ag.sa, ag.lic, text, check_only="true")
+    rep = report_of(r)
+    assert r.status == 200 and rep["applied"] is False, rep
+    assert (rep["rows"], rep["changed"], rep["unchanged"], rep["error_count"]) == (3, 2, 1, 0), rep
+    changes = {ch["id"]: ch for ch in rep["changes"]}
+    ia, ib = ids[(a, "enterprise")], ids[(b, "professional")]
+    assert set(changes) == {ia, ib}, changes
+    assert changes[ia] == {"row": row_of[ia], "id": ia, "name": "Ann Lee",
+                           "fields": {"name": {"from": "Ann Lee", "to": "Ann Lee-Smith"},
+                                      "sign_in_email": {"from": a, "to": a2}}}, changes[ia]
+    assert changes[ib]["fields"] == {"notification_email": {"from": None, "to": addr_lower(by_mail[b]["Notification Email"])},
+                                     "reference": {"from": "", "to": "Team 7"},
+                                     "downloads": {"from": True, "to": False},
+                                     "country": {"from": "FR", "to": "BE"}}, changes[ib]
+    assert stored(server, ag) == before
+    assert outbox_rows(server, "sign_in_changed", a) == [] and outbox_rows(server, "sign_in_changed", a2) == []
+
+    r = edit(ag.sa, ag.lic, text)
+    rep = report_of(r)
+    assert r.status == 200 and rep["applied"] is True and rep["changed"] == 2, rep
+    after = stored(server, ag)
+    assert after[ia] == ("Ann Lee-Smith", a2, None, "", 1, "FR", "en", 2), after[ia]
+    assert after[ib] == ("Ben Roy", b, addr_lower(by_mail[b]["Notification Email"]), "Team 7", 0, "BE", "en", 2), after[ib]
+    ic = ids[(c, "enterprise")]
+    assert after[ic] == before[ic], "an unchanged row is not written (its version stays)"
+    # As a single edit: the old and the new sign-in address are both told, each change audited.
+    assert len(outbox_rows(server, "sign_in_changed", a)) == 1 and len(outbox_rows(server, "sign_in_changed", a2)) == 1
+    assert outbox_rows(server, "sign_in_changed", b) == []
+    assert db_count(server, "audit_events", "action = 'subscription.updated' AND agreement_id = ?", (ag.id,)) == 2
+
+    # The same file again changes nothing; a new export with the notification cell emptied clears it.
+    rep = report_of(edit(ag.sa, ag.lic, text))
+    assert (rep["changed"], rep["unchanged"]) == (0, 3), rep
+    header, rows = export_rows(ag.sa, ag.lic)
+    for row in rows:
+        row["Notification Email"] = ""
+    rep = report_of(edit(ag.sa, ag.lic, to_csv(header, rows)))
+    assert rep["changed"] == 1 and rep["changes"][0]["fields"] == {
+        "notification_email": {"from": addr_lower(by_mail[b]["Notification Email"]), "to": None}}, rep
+    assert stored(server, ag)[ib][2] is None and stored(server, ag)[ib][-1] == 3
+
+
+def test_edit_problems_are_reported_and_nothing_changes(server):
+    ag = agreement(server, {"enterprise": 9, "professional": 5})
+    other = agreement(server, {"enterprise": 2})
+    a, b, c, d, e, f = (addr(x) for x in ("pa", "pb", "pc", "pd", "pe", "pf"))
+    ids = add_people(server, ag, [("A", a, "enterprise"), ("B", b, "enterprise"), ("C", c, "professional"),
+                                  ("D", d, "enterprise"), ("E", e, "enterprise"), ("F", f, "enterprise")])
+    foreign = add_people(server, other, [("O", addr("po"), "enterprise")])
+    same = addr("p-same")
+    header = ["Subscription Id", "Name", "Sign-in Email", "Subscription Level", "Country"]
+    rows = [
+        [ids[(a, "enterprise")], "A renamed", a, "enterprise", "FR"],            # 2: fine on its own
+        [str(uuid.uuid4()), "X", addr("px"), "enterprise", "FR"],              # 3: unknown id
+        [next(iter(foreign.values())), "O", addr("po"), "enterprise", "FR"],      # 4: another agreement's
+        [ids[(b, "enterprise")], "B", b, "professional", "FR"],                   # 5: level change
+        [ids[(a, "enterprise")], "A again", a, "enterprise", "FR"],               # 6: id twice
+        [ids[(d, "enterprise")], "D", b, "enterprise", "FR"],                      # 7: B's address, same level
+        ["", "Nobody", addr("pn"), "enterprise", "FR"],                           # 8: no id
+        ["not-an-id", "Nobody", addr("pn2"), "enterprise", "FR"],                 # 9: not an id
+        [ids[(e, "enterprise")], "E", same, "enterprise", "FR"],                   # 10: a new address ...
+        [ids[(f, "enterprise")], "F", same.upper(), "enterprise", "FR"],           # 11: ... given twice
+        [ids[(c, "professional")], "C", b, "professional", "FR"],                  # 12: B's address, other level: fine
+    ]
+    text = to_csv(header, rows)
+    before = snapshot(server, ag)
+    rep = report_of(edit(ag.sa, ag.lic, text, check_only="true"))
+    got = [(e_["row"], e_["column"], e_["code"]) for e_ in rep["errors"]]
+    assert got == [(3, "Subscription Id", "unknown_id"), (4, "Subscription Id", "unknown_id"),
+                   (5, "Subscription Level", "invalid_value"), (6, "Subscription Id", "duplicate_in_file"),
+                   (7, "Sign-in Email", "duplicate"), (8, "Subscription Id", "required"),
+                   (9, "Subscription Id", "unknown_id"), (11, "Sign-in Email", "duplicate_in_file")], rep["errors"]
+    by_row = {e_["row"]: e_ for e_ in rep["errors"]}
+    assert by_row[6]["params"] == {"row": 2} and by_row[11]["params"] == {"row": 10}, by_row
+    assert by_row[3]["value"] == rows[1][0]
+    # The preview still lists what the good rows would change.
+    assert {ch["row"] for ch in rep["changes"]} == {2, 10, 12} and rep["changed"] == 3, rep["changes"]
+    r = edit(ag.sa, ag.lic, text)
+    assert_problem(r, 422, "bulk_rejected")
+    assert r.body["report"]["applied"] is False and r.body["report"]["error_count"] == 8
+    assert snapshot(server, ag) == before
+
+    # Each cell is checked as in an add; the Subscription Id column is required.
+    rep = report_of(edit(ag.sa, ag.lic, to_csv(["Subscription Id", "Name", "Sign-in Email", "Country", "Downloads"],
+                                             [[ids[(d, "enterprise")], "", "d@", "ZZ", "maybe"]])))
+    assert [(e_["column"], e_["code"]) for e_ in rep["errors"]] == [
+        ("Name", "required"), ("Sign-in Email", "invalid_email"), ("Downloads", "invalid_value"),
+        ("Country", "invalid_value")], rep
+    rep = report_of(edit(ag.sa, ag.lic, to_csv(["Name", "Sign-in Email"], [["A", a]])))
+    assert [(e_["code"], e_["column"]) for e_ in rep["errors"]] == [("missing_column", None)], rep
+    assert "Subscription Id" in rep["errors"][0]["message"]
+    assert snapshot(server, ag) == before
+
+
+def test_remove_by_addresses_and_ids_preview_then_apply(server):
+    ag = agreement(server, {"enterprise": 5, "professional": 5})
+    a, b, c, keep = addr("ra"), addr("rb"), addr("rc"), addr("rkeep")
+    ids = add_people(server, ag, [("A", a, "enterprise"), ("A", a, "professional"), ("B", b, "enterprise"),
+                                  ("C", c, "professional"), ("K", keep, "enterprise")])
+    seats = overview(ag.sa, ag.lic)
+    assert seats == {"enterprise": (5, 3, 2), "professional": (5, 2, 3)}, seats
+    # A list as typed in a text editor: a header, an address (both its levels) and an id.
+    text = f"Sign-in Email\n{a.upper()}\n\n{ids[(b, 'enterprise')]}\n"
+    before = snapshot(server, ag)
+    r = remove(ag.sa, ag.lic, text, content_type="text/plain", check_only="true")
+    rep = report_of(r)
+    assert r.status == 200 and rep["applied"] is False and rep["count"] == 3 and rep["error_count"] == 0, rep
+    assert rep["rows"] == 2
+    assert [(s["row"], s["sign_in_email"], s["level"]) for s in rep["subscriptions"]] == [
+        (2, a, "enterprise"), (2, a, "professional"), (4, b, "enterprise")], rep["subscriptions"]
+    assert rep["subscriptions"][2]["id"] == ids[(b, "enterprise")] and rep["subscriptions"][2]["name"] == "B"
+    assert snapshot(server, ag) == before
+
+    r = remove(ag.sa, ag.lic, text, content_type="text/plain")
+    rep = report_of(r)
+    assert r.status == 200 and rep["applied"] is True and rep["count"] == 3, rep
+    assert overview(ag.sa, ag.lic) == {"enterprise": (5, 1, 4), "professional": (5, 1, 4)}
+    left = {s[0] for s in db_query(server, "SELECT sign_in_email FROM subscriptions WHERE agreement_id = ?", (ag.id,))}
+    assert left == {c, keep}, left
+    # As single removals: audited, the seats recorded as freed and the usage as changed.
+    assert db_count(server, "audit_events", "action = 'subscription.removed' AND agreement_id = ?", (ag.id,)) == 3
+    assert db_count(server, "seat_releases", "agreement_id = ? AND reused_at IS NULL", (ag.id,)) == 3
+    assert db_count(server, "usage_changes", "agreement_id = ?", (ag.id,)) == 5 + 3
+
+    # An export read back: its Subscription Id column, not its first (the names).
+    header, rows = export_rows(ag.sa, ag.lic)
+    text = to_csv(header, [r_ for r_ in rows if r_["Sign-in Email"] == c])
+    rep = report_of(remove(ag.sa, ag.lic, text))
+    assert rep["applied"] is True and [s["sign_in_email"] for s in rep["subscriptions"]] == [c], rep
+    assert count(server, ag) == 1
+
+
+def test_remove_problems_are_reported_and_nothing_is_removed(server):
+    ag = agreement(server, {"enterprise": 5})
+    other = agreement(server, {"enterprise": 2})
+    a, b = addr("qa"), addr("qb")
+    ids = add_people(server, ag, [("A", a, "enterprise"), ("B", b, "enterprise")])
+    foreign = next(iter(add_people(server, other, [("O", addr("qo"), "enterprise")]).values()))
+    unknown, nobody = str(uuid.uuid4()), addr("nobody")
+    # No header: every row is a value, and problems name no column.
+    lines = [a, nobody, unknown, foreign, "neither", a, ids[(a, "enterprise")], ids[(b, "enterprise")],
+             b]
+    before = snapshot(server, ag)
+    r = remove(ag.sa, ag.lic, "\n".join(lines) + "\n", content_type="text/plain")
+    assert_problem(r, 422, "bulk_rejected")
+    rep = r.body["report"]
+    got = [(e["row"], e["column"], e["value"], e["code"]) for e in rep["errors"]]
+    assert got == [(2, None, nobody, "unknown_value"), (3, None, unknown, "unknown_value"),
+                   (4, None, foreign, "unknown_value"), (5, None, "neither", "unknown_value"),
+                   (6, None, a, "duplicate_in_file"), (7, None, ids[(a, "enterprise")], "duplicate_in_file"),
+                   (9, None, b, "duplicate_in_file")], got
+    assert [e["params"] for e in rep["errors"] if e["code"] == "duplicate_in_file"] == [
+        {"row": 1}, {"row": 1}, {"row": 8}], rep["errors"]
+    assert rep["applied"] is False and rep["count"] == 2 and rep["rows"] == 9, rep
+    assert snapshot(server, ag) == before
+    # A French header is recognised and skipped; an empty value in its column is required.
+    text = f"E-mail de connexion;Nom\n{a};A\n;B\n"
+    rep = report_of(remove(ag.sa, ag.lic, text, check_only="true"))
+    assert [(e["row"], e["column"], e["code"]) for e in rep["errors"]] == [(3, "E-mail de connexion", "required")], rep
+    assert rep["count"] == 1
+    rep = report_of(remove(ag.sa, ag.lic, "Name,Reference\nA,x\n"))
+    assert [e["code"] for e in rep["errors"]] == ["missing_column"], rep
+    assert snapshot(server, ag) == before
+
+
+def test_bulk_edit_and_remove_other_agreements_roles_and_read_only(server):
+    ag = agreement(server, {"enterprise": 3})
+    other = agreement(server, {"enterprise": 3})
+    a = addr("ro")
+    sid = next(iter(add_people(server, ag, [("A", a, "enterprise")]).values()))
+    edit_text = f"Subscription Id,Name\n{sid},Renamed\n"
+    outsiders = (other.sa, partner_user(server), verified_user(server, addr("stranger")))
+    before = snapshot(server, ag)
+    for client in outsiders:
+        assert_problem(edit(client, ag.lic, edit_text), 404, "not_found")
+        assert_problem(remove(client, ag.lic, a + "\n", content_type="text/plain"), 404, "not_found")
+    assert_problem(edit(ag.sa, ag.lic, edit_text, check_only="maybe"), 422, "validation")
+    assert_problem(remove(ag.sa, ag.lic, b"", content_type="text/plain"), 422, "empty_file")
+    assert snapshot(server, ag) == before
+    # The partner who placed the order may write like the customer's admins.
+    r = edit(ag.seller, ag.lic, edit_text, check_only="true")
+    assert r.status == 200 and r.body["changed"] == 1, r
+    # Read-only (past the grace period): refused like every other write, previews included.
+    db_write(server, "UPDATE agreements SET end_date = '2020-01-01' WHERE id = ?", (ag.id,))
+    for check in ("true", "false"):
+        assert_problem(edit(ag.sa, ag.lic, edit_text, check_only=check), 403, "read_only")
+        assert_problem(remove(ag.sa, ag.lic, a + "\n", content_type="text/plain", check_only=check), 403, "read_only")
+    assert snapshot(server, ag) == before

@@ -933,3 +933,16 @@ def test_anonymous_and_csrf(server, tenants):
         assert_problem(t.B.sa.request(method, path, body, headers=h), 403, "csrf")
     assert b_state(server, t) == before
     assert t.B.sa.get(subs(t.B.lic, "/" + t.b_sub["id"])).status == 200
+
+
+def test_country_codes_are_checked_against_the_standard(server, seller):
+    """Two capital letters are not enough: the code must be an assigned ISO 3166-1 one."""
+    ag = agreement(server, {"enterprise": 3}, seller=seller)
+    fe = field_errors(add(ag.sa, ag.lic, expect=422, sign_in_email=addr("zz"), country="ZZ"))
+    assert fe.get("country") == "invalid_value", fe
+    assert add(ag.sa, ag.lic, sign_in_email=addr("ax"), country="AX").status == 201   # Åland: assigned
+    fe = field_errors(ag.sa.put(f"{AGREEMENTS}/{ag.lic}/preferences", {"default_country": "UK"}))
+    assert fe.get("default_country") == "invalid_value", fe
+    r = seller.post(ORDERS, {"customer_name": "Nowhere " + uniq("co"), "customer_email": addr("nw"),
+                             "customer_country": "XK", "lines": [{"level": "enterprise", "quantity": 1}]})
+    assert field_errors(r).get("customer_country") == "invalid_value", r

@@ -1,13 +1,19 @@
-// Adding subscribers from a file: the dialog that sends a CSV or Excel file to the bulk route,
-// first to check it (nothing is kept) or straight away, and lists every problem the server
-// found by row and column. Nothing is half-added: the server applies all rows or none.
+// Subscribers from files: the dialogs that send a CSV or Excel file to the bulk routes — adding
+// subscribers, changing them (typically an edited export) and removing them (a file or a plain
+// list of addresses and ids). Each file is checked or previewed first (nothing is kept), and every
+// problem the server found is listed by row and column. Nothing is half-done: the server applies
+// all rows or none.
 
 import { ApiError, api } from './api.js';
+import { confirmAction } from './confirm.js';
 import { openDialog } from './dialog.js';
 import { h, uid } from './dom.js';
-import { currentLanguage, t } from './i18n.js';
-import { formatNumber } from './present.js';
+import { currentLanguage } from './i18n.js';
+import { notify } from './notice.js';
+import { countryName, formatNumber } from './present.js';
 import { fieldErrorKey, problemNotice } from './problems.js';
+
+const SPREADSHEETS = '.csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
 /**
  * Opens the dialog for the agreement `license`; `onAdded(count)` runs after rows were added.
@@ -16,7 +22,7 @@ export function openBulkUpload({ license, onAdded }) {
   const base = `/api/v1/agreements/${encodeURIComponent(license)}/subscriptions`;
   const fileId = uid('bulk-file');
   const notifyId = uid('bulk-notify');
-  const input = h('input', { type: 'file', id: fileId, accept: '.csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', 'data-testid': 'bulk-file', 'data-autofocus': true });
+  const input = h('input', { type: 'file', id: fileId, accept: SPREADSHEETS, 'data-testid': 'bulk-file', 'data-autofocus': true });
   const notifyBox = h('input', { type: 'checkbox', id: notifyId, checked: true, 'data-testid': 'bulk-notify' });
   const result = h('div', { class: 'bulk-result', 'aria-live': 'polite', 'data-testid': 'bulk-result' });
   const checkButton = h('button', { type: 'button', class: 'button', t: 'bulk.check', 'data-testid': 'bulk-check' });
@@ -35,7 +41,7 @@ export function openBulkUpload({ license, onAdded }) {
       input,
       h('p', { class: 'checkbox' }, notifyBox, ' ', h('label', { for: notifyId, t: 'bulk.notify' })),
       result,
-      h('div', { class: 'dialog__actions' },
+      h('div', { class: 'form__actions' },
         checkButton, applyButton,
         h('button', { type: 'button', class: 'button', t: 'dialog.cancel', 'data-testid': 'dialog-cancel', onclick: done }))),
   });
@@ -59,19 +65,13 @@ export function openBulkUpload({ license, onAdded }) {
       }
     } catch (err) {
       if (err instanceof ApiError && err.problem && err.problem.report) showReport(err.problem.report, checkOnly);
-      else if (err instanceof ApiError) showProblem(err);
+      else if (err instanceof ApiError) result.replaceChildren(...problemNodes(err));
       else throw err;
     } finally {
       checkButton.disabled = applyButton.disabled = false;
     }
   }
 
-  function showProblem(err) {
-    const notice = problemNotice(err);
-    const detail = currentLanguage() === 'en' && err.problem && err.problem.detail ? err.problem.detail : null;
-    result.replaceChildren(h('p', { class: 'error', role: 'alert', 'data-testid': 'bulk-problem', t: notice.key, params: notice.params }),
-      detail ? h('p', {}, detail) : '');
-  }
 
   function showReport(report, checkOnly) {
     const lang = currentLanguage();
@@ -87,24 +87,278 @@ export function openBulkUpload({ license, onAdded }) {
         params: { level: l.level, rows: formatNumber(lang, l.rows), available: formatNumber(lang, l.available) },
       }))));
     }
-    if (report.errors && report.errors.length) {
-      nodes.push(h('table', { class: 'table bulk-errors', 'data-testid': 'bulk-errors' },
-        h('thead', {}, h('tr', {},
-          h('th', { scope: 'col', t: 'bulk.row' }), h('th', { scope: 'col', t: 'bulk.column' }),
-          h('th', { scope: 'col', t: 'bulk.value' }), h('th', { scope: 'col', t: 'bulk.problem' }))),
-        h('tbody', {}, ...report.errors.map((e) => h('tr', { 'data-row': e.row },
-          h('td', {}, String(e.row)), h('td', {}, e.column || ''), h('td', {}, e.value || ''),
-          // The server's English text is the most precise; other languages get the catalogue's.
-          h('td', lang === 'en' ? {} : { t: fieldErrorKey(e.code) }, lang === 'en' ? e.message : ''))))));
-      if (report.error_count > report.errors.length) {
-        nodes.push(h('p', { t: 'bulk.more', params: { count: formatNumber(lang, report.error_count - report.errors.length) } }));
-      }
-    }
+    nodes.push(...errorNodes(report));
     if (checkOnly && !report.error_count) nodes.push(h('p', { t: 'bulk.checkedHint' }));
     result.replaceChildren(...nodes);
   }
 
   checkButton.addEventListener('click', () => send(true));
   applyButton.addEventListener('click', () => send(false));
+  return { close };
+}
+
+// ---- shared by the dialogs -----------------------------------------------------------------
+
+/** A refusal without a report (unreadable file, read-only agreement…), and its detail in English. */
+function problemNodes(err) {
+  const notice = problemNotice(err);
+  const detail = currentLanguage() === 'en' && err.problem && err.problem.detail ? err.problem.detail : null;
+  return [h('p', { class: 'error', role: 'alert', 'data-testid': 'bulk-problem', t: notice.key, params: notice.params }),
+    detail ? h('p', {}, detail) : ''];
+}
+
+/** The report's problems, one table row each (row, column, value, problem). */
+function errorNodes(report) {
+  if (!report.errors || !report.errors.length) return [];
+  const lang = currentLanguage();
+  const nodes = [h('table', { class: 'table bulk-errors', 'data-testid': 'bulk-errors' },
+    h('thead', {}, h('tr', {},
+      h('th', { scope: 'col', t: 'bulk.row' }), h('th', { scope: 'col', t: 'bulk.column' }),
+      h('th', { scope: 'col', t: 'bulk.value' }), h('th', { scope: 'col', t: 'bulk.problem' }))),
+    h('tbody', {}, ...report.errors.map((e) => h('tr', { 'data-row': e.row },
+      h('td', {}, String(e.row)), h('td', {}, e.column || ''), h('td', {}, e.value || ''),
+      // The server's English text is the most precise; other languages get the catalogue's.
+      h('td', lang === 'en' ? {} : { t: fieldErrorKey(e.code) }, lang === 'en' ? e.message : '')))))];
+  if (report.error_count > report.errors.length) {
+    nodes.push(h('p', { t: 'bulk.more', params: { count: formatNumber(lang, report.error_count - report.errors.length) } }));
+  }
+  return nodes;
+}
+
+/**
+ * The parts of a "preview, then apply" dialog: a file field, the result area, and `send` that
+ * posts the chosen file to `path` (check_only=true for the preview) and hands the report to
+ * `show`, whether the server accepted the file or refused it with a report.
+ */
+function previewDialog({ path, prefix, accept, buttons }) {
+  const fileId = uid(`${prefix}-file`);
+  const input = h('input', { type: 'file', id: fileId, accept, 'data-testid': `${prefix}-file`, 'data-autofocus': true });
+  const result = h('div', { class: 'bulk-result', 'aria-live': 'polite', 'data-testid': `${prefix}-result` });
+  const chosen = () => {
+    const file = input.files && input.files[0];
+    if (!file) {
+      result.replaceChildren(h('p', { class: 'error', t: 'bulk.noFile' }));
+      input.focus();
+    }
+    return file;
+  };
+  async function send(checkOnly, show) {
+    const file = chosen();
+    if (!file) return null;
+    for (const button of buttons()) button.disabled = true;
+    result.replaceChildren(h('p', { t: 'bulk.working' }));
+    try {
+      const report = await api('POST', `${path}?check_only=${checkOnly}`, file);
+      show(report, checkOnly);
+      return report;
+    } catch (err) {
+      if (err instanceof ApiError && err.problem && err.problem.report) show(err.problem.report, checkOnly);
+      else if (err instanceof ApiError) result.replaceChildren(...problemNodes(err));
+      else throw err;
+      return null;
+    } finally {
+      for (const button of buttons()) button.disabled = false;
+    }
+  }
+  return { fileId, input, result, send };
+}
+
+// The fields a bulk edit may change, with their labels (the subscribers table's).
+const FIELD_LABELS = {
+  name: 'subscribers.colName',
+  sign_in_email: 'subscribers.colSignInEmail',
+  notification_email: 'subscribers.colNotificationEmail',
+  reference: 'subscribers.colReference',
+  downloads: 'subscribers.colDownloads',
+  country: 'subscribers.colCountry',
+  language: 'subscribers.colLanguage',
+};
+
+/**
+ * Changing subscribers from a file (an export whose cells were changed): "Preview" lists what
+ * would change, subscriber by subscriber, then "Apply changes" applies them all.
+ * `languageName(lang, code)` words a language; `onChanged(count)` runs after changes were applied.
+ */
+export function openBulkEdit({ license, languageName, onChanged }) {
+  const previewButton = h('button', { type: 'button', class: 'button', t: 'bulkEdit.preview', 'data-testid': 'bulk-edit-preview' });
+  const applyButton = h('button', { type: 'button', class: 'button button--primary', t: 'bulkEdit.apply', 'data-testid': 'bulk-edit-apply', hidden: true });
+  const { fileId, input, result, send } = previewDialog({
+    path: `/agreements/${encodeURIComponent(license)}/subscriptions/bulk-edit`,
+    prefix: 'bulk-edit',
+    accept: SPREADSHEETS,
+    buttons: () => [previewButton, applyButton],
+  });
+
+  const { close } = openDialog({
+    title: 'bulkEdit.title',
+    testid: 'bulk-edit-dialog',
+    content: ({ close: done }) => h('div', {},
+      h('p', { t: 'bulkEdit.intro' }),
+      h('label', { for: fileId, class: 'field__label', t: 'bulk.file' }),
+      input,
+      result,
+      h('div', { class: 'form__actions' },
+        previewButton, applyButton,
+        h('button', { type: 'button', class: 'button', t: 'dialog.cancel', 'data-testid': 'dialog-cancel', onclick: done }))),
+  });
+
+  // Another file needs its own preview before anything is applied.
+  input.addEventListener('change', () => {
+    applyButton.hidden = true;
+    result.replaceChildren();
+  });
+  previewButton.addEventListener('click', () => send(true, show));
+  applyButton.addEventListener('click', async () => {
+    const report = await send(false, show);
+    if (report && report.applied) {
+      input.value = '';
+      onChanged?.(report.changed);
+    }
+  });
+
+  const shown = (field, value) => {
+    if (value === null || value === undefined || value === '') return h('span', { class: 'muted', t: 'bulkEdit.empty' });
+    if (field === 'downloads') return h('span', { t: value ? 'subscribers.yes' : 'subscribers.no' });
+    if (field === 'country') return h('span', { format: (lang) => countryName(lang, value) });
+    if (field === 'language') return h('span', { format: (lang) => languageName(lang, value) });
+    return h('span', {}, String(value));
+  };
+
+  function show(report, checkOnly) {
+    const lang = currentLanguage();
+    let summary;
+    if (report.error_count > 0) {
+      summary = h('p', { class: 'error', role: 'alert', 'data-testid': 'bulk-summary', t: 'bulkEdit.problems',
+        params: { count: formatNumber(lang, report.error_count), rows: formatNumber(lang, report.rows) } });
+    } else if (report.applied) {
+      summary = h('p', { 'data-testid': 'bulk-summary', t: 'bulkEdit.applied', params: { count: formatNumber(lang, report.changed) } });
+    } else if (report.changed > 0) {
+      summary = h('p', { 'data-testid': 'bulk-summary', t: 'bulkEdit.previewed',
+        params: { count: formatNumber(lang, report.changed), unchanged: formatNumber(lang, report.unchanged) } });
+    } else {
+      summary = h('p', { 'data-testid': 'bulk-summary', t: 'bulkEdit.nothing' });
+    }
+    const nodes = [summary];
+    if (report.changes && report.changes.length) {
+      nodes.push(h('ul', { class: 'bulk-changes', 'data-testid': 'bulk-changes' }, ...report.changes.map((change) => h('li', { 'data-row': change.row, 'data-id': change.id },
+        h('strong', {}, change.name || ''), ' ',
+        h('span', { class: 'muted', t: 'bulkEdit.row', params: { row: change.row } }),
+        h('ul', {}, ...Object.entries(change.fields || {}).map(([field, { from, to }]) => h('li', { 'data-field': field },
+          h('span', { t: FIELD_LABELS[field] || 'bulkEdit.otherField' }), ': ',
+          shown(field, from), ' → ', shown(field, to))))))));
+      if (report.changed > report.changes.length) {
+        nodes.push(h('p', { t: 'bulkEdit.moreChanges', params: { count: formatNumber(lang, report.changed - report.changes.length) } }));
+      }
+    }
+    nodes.push(...errorNodes(report));
+    if (checkOnly && !report.error_count && report.changed > 0) nodes.push(h('p', { t: 'bulkEdit.previewHint' }));
+    result.replaceChildren(...nodes);
+    applyButton.hidden = !(checkOnly && !report.error_count && report.changed > 0);
+  }
+
+  return { close };
+}
+
+/**
+ * Removing subscribers named in a file or a plain list (sign-in e-mails or subscription ids, one
+ * a line): "Preview" lists the subscriptions found, then "Remove N subscriptions" removes them
+ * all. `levelName(code)` names a level; `onRemoved(count)` runs after the removal.
+ */
+export function openBulkRemove({ license, levelName, onRemoved }) {
+  const path = `/agreements/${encodeURIComponent(license)}/subscriptions/bulk-remove`;
+  const previewButton = h('button', { type: 'button', class: 'button', t: 'bulkRemove.preview', 'data-testid': 'bulk-remove-preview' });
+  const cancelButton = h('button', { type: 'button', class: 'button', t: 'dialog.cancel', 'data-testid': 'dialog-cancel' });
+  let confirmButton = null;   // offered after a preview without problems
+  const { fileId, input, result, send } = previewDialog({
+    path,
+    prefix: 'bulk-remove',
+    accept: `${SPREADSHEETS},.txt,text/plain`,
+    buttons: () => [previewButton, ...(confirmButton ? [confirmButton] : [])],
+  });
+  let messages = h('div');
+
+  const { close } = openDialog({
+    title: 'bulkRemove.title',
+    testid: 'bulk-remove-dialog',
+    content: ({ close: done }) => {
+      cancelButton.addEventListener('click', done);
+      return h('div', {},
+        h('p', { t: 'bulkRemove.intro' }),
+        h('label', { for: fileId, class: 'field__label', t: 'bulkRemove.file' }),
+        input,
+        result,
+        messages,
+        h('div', { class: 'form__actions' }, previewButton, cancelButton));
+    },
+  });
+
+  // A removal is offered only for the preview on screen: another file, or a report with
+  // problems, takes it back (and the message of a refused attempt with it).
+  function withdrawRemoval() {
+    confirmButton?.remove();
+    confirmButton = null;
+    messages.replaceChildren();
+  }
+
+  input.addEventListener('change', () => {
+    withdrawRemoval();
+    result.replaceChildren();
+  });
+  previewButton.addEventListener('click', () => send(true, show));
+
+  function show(report, checkOnly) {
+    const lang = currentLanguage();
+    const nodes = [report.error_count > 0
+      ? h('p', { class: 'error', role: 'alert', 'data-testid': 'bulk-summary', t: 'bulkRemove.problems',
+        params: { count: formatNumber(lang, report.error_count), rows: formatNumber(lang, report.rows) } })
+      : h('p', { 'data-testid': 'bulk-summary', t: report.count ? 'bulkRemove.previewed' : 'bulkRemove.nothing',
+        params: { count: formatNumber(lang, report.count) } })];
+    if (report.subscriptions && report.subscriptions.length) {
+      nodes.push(h('ul', { class: 'dialog__list', 'data-testid': 'bulk-remove-list' }, ...report.subscriptions.map((s) => h('li', { 'data-row': s.row, 'data-id': s.id },
+        `${s.name ?? ''} (${s.sign_in_email ?? ''}, `, h('span', { format: () => levelName(s.level) }), ')'))));
+      if (report.count > report.subscriptions.length) {
+        nodes.push(h('p', { t: 'subscribers.andMore', params: { count: formatNumber(lang, report.count - report.subscriptions.length) } }));
+      }
+    }
+    nodes.push(...errorNodes(report));
+    result.replaceChildren(...nodes);
+    withdrawRemoval();
+    if (checkOnly && !report.error_count && report.count > 0) offerRemoval(report.count);
+  }
+
+  // The destructive step goes through the confirming button every removal uses.
+  function offerRemoval(count) {
+    const n = count;
+    const action = confirmAction({
+      close,
+      label: 'bulkRemove.confirm',
+      labelParams: { count: (lang) => formatNumber(lang, n) },
+      testid: 'bulk-remove-apply',
+      messagesTestid: 'bulk-remove-message',
+      run: async () => {
+        const file = input.files && input.files[0];
+        try {
+          await api('POST', `${path}?check_only=false`, file);
+        } catch (err) {
+          // Refused as a whole (the list changed since the preview): show why, keep the dialog.
+          if (err instanceof ApiError && err.problem && err.problem.report) {
+            show(err.problem.report, false);
+          }
+          throw err;
+        }
+      },
+      onDone: () => notify({ kind: 'success', key: 'bulkRemove.removed', params: { count: (lang) => formatNumber(lang, n) } }),
+      isGone: () => false,
+      onGone: () => {},
+      after: async () => {
+        await onRemoved?.(n);
+      },
+    });
+    messages.replaceWith(action.messages);
+    messages = action.messages;
+    confirmButton = action.confirm;
+    cancelButton.before(confirmButton);
+  }
+
   return { close };
 }

@@ -1,4 +1,5 @@
 /* The confirming button of a destructive dialog (remove a partner, an admin, subscribers).
+ * `labelParams` fill the label's placeholders ("Remove {count} subscriptions").
  *
  * `run` sends the request. On success the dialog closes, `onDone` tells the user, and
  * `after` refreshes the page. When the request finds the thing already gone (`isGone`),
@@ -10,12 +11,13 @@ import { h } from './dom.js';
 import { whilePending } from './form.js';
 import { problemNotice, reportProblem } from './problems.js';
 
-export function confirmAction({ close, label, testid, messagesTestid, run, onDone, isGone, onGone, after }) {
+export function confirmAction({ close, label, labelParams, testid, messagesTestid, run, onDone, isGone, onGone, after }) {
   const messages = h('div', { class: 'form__messages', role: 'alert', 'data-testid': messagesTestid });
   const confirm = h('button', {
     type: 'button',
     class: 'button button--danger-solid',
     t: label,
+    params: labelParams,
     'data-testid': testid,
     onclick: () => whilePending(confirm, async () => {
       messages.replaceChildren();

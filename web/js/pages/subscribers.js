@@ -7,7 +7,7 @@
 import { ApiError, api, apiResponse, isAbort } from '../api.js';
 import { isFull, seatChart } from '../chart.js';
 import { confirmAction } from '../confirm.js';
-import { openBulkUpload } from '../bulk-upload.js';
+import { openBulkEdit, openBulkRemove, openBulkUpload } from '../bulk-upload.js';
 import { openDialog } from '../dialog.js';
 import { h, uid } from '../dom.js';
 import { createForm, whilePending } from '../form.js';
@@ -177,6 +177,22 @@ function subscribersCard({ agreement, base, levelName, levelsNow, onChange }) {
     type: 'button', class: 'button', t: 'bulk.open', 'data-testid': 'bulk-open',
     onclick: () => openBulkUpload({ license: agreement.license_number, onAdded: () => refresh() }),
   });
+  const bulkEditButton = h('button', {
+    type: 'button', class: 'button', t: 'bulkEdit.open', 'data-testid': 'bulk-edit-open',
+    onclick: () => openBulkEdit({ license: agreement.license_number, languageName, onChanged: () => refresh() }),
+  });
+  const bulkRemoveButton = h('button', {
+    type: 'button', class: 'button', t: 'bulkRemove.open', 'data-testid': 'bulk-remove-open',
+    onclick: () => openBulkRemove({
+      license: agreement.license_number,
+      levelName,
+      onRemoved: async () => {
+        selected.clear();
+        await refresh();
+        document.getElementById('subscribers-title')?.focus();
+      },
+    }),
+  });
 
   // -- files: the list as it is filtered and sorted, and the templates for bulk additions --
   const fileLink = (testid, key) => h('a', { class: 'button button--small', download: true, 'data-testid': testid, t: key });
@@ -227,7 +243,7 @@ function subscribersCard({ agreement, base, levelName, levelsNow, onChange }) {
   const element = h('section', { class: 'card', 'aria-labelledby': 'subscribers-title', 'data-testid': 'agreement-subscribers' },
     h('div', { class: 'card__head' },
       h('h2', { id: 'subscribers-title', class: 'card__title', tabindex: '-1', t: 'agreement.subscribersTitle' }),
-      h('div', { class: 'card__actions' }, bulkButton, addButton)),
+      h('div', { class: 'card__actions' }, bulkButton, bulkEditButton, bulkRemoveButton, addButton)),
     count,
     h('div', { class: 'filters', role: 'search', tAttrs: { 'aria-label': 'subscribers.filtersLabel' } },
       filterField('subscribers.search', search, 'subscribers.searchHint'),
