@@ -46,18 +46,7 @@ IMPORT_S=$(secs "$T0" "$(now_ms)")
 
 # ---- openseat --------------------------------------------------------------------------------
 start_server() {
-    "$BIN" serve "${OS_FLAGS[@]}" --max-upload $((256 * 1024 * 1024)) --bind 127.0.0.1 --port 0 --log-level info \
-        2>"$WORK/openseat.log" &
-    OS_PID=$!
-    OS_PORT=""
-    for _ in $(seq 100); do
-        OS_PORT=$(sed -n 's/.*"msg":"listening".*"port":"\([0-9]*\)".*/\1/p' "$WORK/openseat.log")
-        [ -n "$OS_PORT" ] && break
-        kill -0 "$OS_PID" 2>/dev/null || die "openseat exited during start-up"
-        sleep 0.1
-    done
-    [ -n "$OS_PORT" ] || die "openseat did not report its port"
-    OS_BASE="http://127.0.0.1:$OS_PORT"
+    start_openseat --max-upload $((256 * 1024 * 1024))
     sign_in camille@contoso.example demo-password-1
 }
 start_server

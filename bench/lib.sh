@@ -63,8 +63,8 @@ OS_FLAGS=(--data "$WORK/data" --argon2-ops 1 --argon2-mem-kib 8)
 # Port 0: the server picks a free port itself and logs it, so there is no race. The log
 # level is pinned to info because the per-request access-log line is part of the cost
 # being measured; the log goes to a file (on the same disk as the temp dir).
-start_openseat() {
-    "$BIN" serve "${OS_FLAGS[@]}" --bind 127.0.0.1 --port 0 --log-level info 2>"$WORK/openseat.log" &
+start_openseat() {   # [more serve options]
+    "$BIN" serve "${OS_FLAGS[@]}" --bind 127.0.0.1 --port 0 --log-level info "$@" 2>"$WORK/openseat.log" &
     OS_PID=$!
     OS_PORT=""
     for _ in $(seq 100); do

@@ -46,62 +46,44 @@ static jw *rejected(req *r, int nerrors, const char *what) {
     return w;
 }
 
-os_err h_subs_bulk_add(req *r) {
-    bool check = flag(r, "check_only", false), notify = flag(r, "send_email", true);
+typedef enum { BULK_ADD, BULK_EDIT, BULK_REMOVE } bulk_kind;
+
+/* The three uploads share their steps: flags, the file, the domain's check or apply, then
+ * the report — as the answer (200; 201 for rows added), or inside a 422 when refused. */
+static os_err run_bulk(req *r, bulk_kind kind) {
+    bool check = flag(r, "check_only", false);
+    bool notify = kind == BULK_ADD && flag(r, "send_email", true);
     if (fe_any(&r->fe)) return OS_ERR_INVALID;
     io_table t;
     if (read_upload(r, &t)) return OS_OK;   /* the problem is written */
     op_ctx x;
     os_err e = api_ctx(r, &x);
     if (e) return e;
-    bulk_report rep;
-    if ((e = bulk_add(&x, r->agreement_id, &t, check, notify, &rep))) return e;
-    if (rep.nerrors && !check) {
-        jw *w = rejected(r, rep.nerrors, "added");
-        bulk_write_report(w, &rep);
-        jw_obj_end(w);
-        return OS_OK;
+    union {
+        bulk_report add;
+        bulk_edit_report edit;
+        bulk_remove_report remove;
+    } rep;
+    const bulk_report *base;
+    switch (kind) {
+    case BULK_ADD: e = bulk_add(&x, r->agreement_id, &t, check, notify, &rep.add), base = &rep.add; break;
+    case BULK_EDIT: e = bulk_edit(&x, r->agreement_id, &t, check, &rep.edit), base = &rep.edit.base; break;
+    default: e = bulk_remove(&x, r->agreement_id, &t, check, &rep.remove), base = &rep.remove.base; break;
     }
-    bulk_write_report(reply_json(r, rep.applied ? 201 : 200), &rep);
+    if (e) return e;
+    static const char *const done[] = {"added", "changed", "removed"};
+    bool refused = base->nerrors && !check;
+    jw *w = refused ? rejected(r, base->nerrors, done[kind])
+                    : reply_json(r, kind == BULK_ADD && base->applied ? 201 : 200);
+    switch (kind) {
+    case BULK_ADD: bulk_write_report(w, &rep.add); break;
+    case BULK_EDIT: bulk_write_edit_report(w, &rep.edit); break;
+    default: bulk_write_remove_report(w, &rep.remove); break;
+    }
+    if (refused) jw_obj_end(w);
     return OS_OK;
 }
 
-os_err h_subs_bulk_edit(req *r) {
-    bool check = flag(r, "check_only", false);
-    if (fe_any(&r->fe)) return OS_ERR_INVALID;
-    io_table t;
-    if (read_upload(r, &t)) return OS_OK;   /* the problem is written */
-    op_ctx x;
-    os_err e = api_ctx(r, &x);
-    if (e) return e;
-    bulk_edit_report rep;
-    if ((e = bulk_edit(&x, r->agreement_id, &t, check, &rep))) return e;
-    if (rep.base.nerrors && !check) {
-        jw *w = rejected(r, rep.base.nerrors, "changed");
-        bulk_write_edit_report(w, &rep);
-        jw_obj_end(w);
-        return OS_OK;
-    }
-    bulk_write_edit_report(reply_json(r, 200), &rep);
-    return OS_OK;
-}
-
-os_err h_subs_bulk_remove(req *r) {
-    bool check = flag(r, "check_only", false);
-    if (fe_any(&r->fe)) return OS_ERR_INVALID;
-    io_table t;
-    if (read_upload(r, &t)) return OS_OK;
-    op_ctx x;
-    os_err e = api_ctx(r, &x);
-    if (e) return e;
-    bulk_remove_report rep;
-    if ((e = bulk_remove(&x, r->agreement_id, &t, check, &rep))) return e;
-    if (rep.base.nerrors && !check) {
-        jw *w = rejected(r, rep.base.nerrors, "removed");
-        bulk_write_remove_report(w, &rep);
-        jw_obj_end(w);
-        return OS_OK;
-    }
-    bulk_write_remove_report(reply_json(r, 200), &rep);
-    return OS_OK;
-}
+os_err h_subs_bulk_add(req *r) { return run_bulk(r, BULK_ADD); }
+os_err h_subs_bulk_edit(req *r) { return run_bulk(r, BULK_EDIT); }
+os_err h_subs_bulk_remove(req *r) { return run_bulk(r, BULK_REMOVE); }
