@@ -78,6 +78,16 @@ step('a file with mistakes is checked: each one listed by row and column, nothin
     ['4', 'Téléchargements', 'Peut-être'],
   ]);
   assert.match(cells[0][3], /adresse e-mail/i, 'the problem in French');
+  // The same problems as a file to keep while fixing the spreadsheet.
+  const [problems] = await Promise.all([
+    page.waitForEvent('download'),
+    dialog().getByTestId('bulk-problems-file').click(),
+  ]);
+  const { readFile } = await import('node:fs/promises');
+  const text = (await readFile(await problems.path())).toString('utf8');
+  assert.equal(problems.suggestedFilename(), 'problemes.csv');
+  assert.ok(text.startsWith('\ufeffLigne;Colonne;Valeur;Problème\r\n'), JSON.stringify(text.slice(0, 60)));
+  assert.match(text, /\r\n3;E-mail de connexion;hugo\.bernard@;Saisissez/);
   await env.screenshots('bulk-report');
 });
 

@@ -8,7 +8,7 @@ import { ApiError, api } from './api.js';
 import { confirmAction } from './confirm.js';
 import { openDialog } from './dialog.js';
 import { h, uid } from './dom.js';
-import { currentLanguage } from './i18n.js';
+import { currentLanguage, t } from './i18n.js';
 import { notify } from './notice.js';
 import { countryName, formatNumber } from './present.js';
 import { fieldErrorKey, problemNotice } from './problems.js';
@@ -122,7 +122,29 @@ function errorNodes(report) {
   if (report.error_count > report.errors.length) {
     nodes.push(h('p', { t: 'bulk.more', params: { count: formatNumber(lang, report.error_count - report.errors.length) } }));
   }
+  nodes.push(h('p', {}, problemsFile(report, lang)));
   return nodes;
+}
+
+/**
+ * The problems as a CSV file to keep beside the spreadsheet while fixing it: the same
+ * columns as the table, with a byte-order mark and the separator a spreadsheet of the user's
+ * language expects. Made in the page from the report: nothing more is asked of the server.
+ */
+function problemsFile(report, lang) {
+  const sep = lang === 'fr' ? ';' : ',';
+  const quote = (v) => {
+    const text = String(v ?? '');
+    // As the server's exports do: a leading = + - @ would be run as a formula.
+    const safe = /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
+    return /[",;\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+  };
+  const lines = [[t('bulk.row'), t('bulk.column'), t('bulk.value'), t('bulk.problem')]]
+    .concat(report.errors.map((e) => [e.row, e.column, e.value, lang === 'en' ? e.message : t(fieldErrorKey(e.code))]));
+  const text = `\ufeff${lines.map((cells) => cells.map(quote).join(sep)).join('\r\n')}\r\n`;
+  // A data: address rather than a blob: one, which would have to be revoked (and so timed).
+  const url = `data:text/csv;charset=utf-8,${encodeURIComponent(text)}`;
+  return h('a', { href: url, download: t('bulk.problemsFileName'), t: 'bulk.problemsFile', 'data-testid': 'bulk-problems-file' });
 }
 
 /**
