@@ -14,6 +14,10 @@
 
 #define VALUE_SHOWN 200   /* characters of a cell repeated in the report */
 #define BULK_ROW_HEADROOM (4 * 1024 * 1024)   /* request memory kept free while reading rows */
+/* The set-based add checks, then writes, this many rows together: a few statements each. */
+#define BULK_CHUNK 256
+/* A chunk's memory at most: about 2 KB a row, 16 KB with every text as long as allowed. */
+#define BULK_CHUNK_MEMORY (16 * 1024 * 1024)
 
 typedef struct bulk {
     op_ctx *x;
@@ -55,7 +59,16 @@ static void report(bulk *b, int ti, int row, int colidx, const char *code, const
     }
 }
 
+/* Only ASCII letters and digits: folded, such a text is itself in lower case. */
+static bool plain_word(const char *s) {
+    for (const char *p = s; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9'))) return false;
+    return *s != 0;
+}
+
 static bool folded_equal(const char *a, const char *b) {
+    /* The common cells ("fr", "Yes") need no tokenizer: it was most of reading a row. */
+    if (plain_word(a) && plain_word(b)) return !strcasecmp(a, b);
     char fa[256], fb[256];
     const char *ta[] = {a}, *tb[] = {b};
     if (!search_terms(ta, 1, fa, sizeof fa) || !search_terms(tb, 1, fb, sizeof fb)) return false;
@@ -110,6 +123,15 @@ static int column_of_field(const bulk *b, const char *field) {
     for (int c = 0; c < SUBCOL_COUNT; c++)
         if (!strcmp(sub_columns[c].field, field)) return b->col[c] >= 0 ? b->col[c] : -2 - c;
     return -1;
+}
+
+/* The problems a per-subscription write found, on row i; their texts are in the row's
+ * scratch memory, so copied. */
+static void report_fields(bulk *b, int i, const field_errors *fe) {
+    arena *a = b->x->a;
+    for (const field_error *f = fe->head; f; f = f->next)
+        report(b, i, 0, column_of_field(b, f->field), f->code, arena_strdup(a, f->message),
+               f->params ? arena_strdup(a, f->params) : NULL);
 }
 
 /* A text cell: trimmed, at most max characters, no control characters; NULL when empty.
@@ -261,6 +283,116 @@ static void add_levels(bulk *b, const sub_target *tg, const sub_input *ins, cons
     }
 }
 
+/* Rows with the cells and file's checks passed are added row by row, the single add's code
+ * (subscribers_add_in_tx), inside the caller's transaction; *added counts those without a
+ * problem. */
+static os_err add_row_by_row(bulk *b, sub_target *tg, const sub_input *ins, const bool *ok, int n, int *added) {
+    /* Each row's own allocations (its record, audit and e-mail texts) go to a scratch arena
+     * emptied after the row: a file's memory is its table and report, not rows × writes. */
+    arena scratch;
+    arena_init(&scratch, BULK_ROW_HEADROOM);
+    op_ctx rx = *b->x;
+    rx.a = &scratch;
+    os_err e = OS_OK;
+    for (int i = 0; !e && i < n; i++) {
+        if (!ok[i]) continue;
+        field_errors fe;
+        fe_init(&fe, &scratch);
+        sub_rec rec;
+        e = subscribers_add_in_tx(&rx, tg, &ins[i], &fe, &rec);
+        if (e == OS_ERR_INVALID) {
+            report_fields(b, i + 1, &fe);
+            e = OS_OK;
+        } else if (!e) {
+            (*added)++;
+        }
+        arena_free(&scratch);
+    }
+    arena_free(&scratch);
+    return e;
+}
+
+/* The index of the pool of a row's level (its own or the preferences' default); -1: none. */
+static int pool_index(const sub_target *tg, const sub_input *in) {
+    const char *lv = in->level ? in->level : tg->pr.default_level;
+    for (int k = 0; lv && k < tg->npools; k++)
+        if (!strcmp(tg->pools[k].level_code, lv)) return k;
+    return -1;
+}
+
+/* The next rows that passed the file's checks, from index *next on: at most BULK_CHUNK, their
+ * inputs copied into a and their indexes in idx. Their count; 0 at the end. */
+static int next_chunk(const sub_input *ins, const bool *ok, int n, int *next, arena *a, sub_input **in, int **idx) {
+    *in = arena_alloc(a, sizeof **in * BULK_CHUNK);
+    *idx = arena_alloc(a, sizeof **idx * BULK_CHUNK);
+    int m = 0;
+    for (; *next < n && m < BULK_CHUNK; (*next)++)
+        if (ok[*next]) {
+            (*in)[m] = ins[*next];
+            (*idx)[m++] = *next;
+        }
+    return m;
+}
+
+/* Every row checked like a single add (subscribers_check_many), a chunk at a time; each
+ * problem reported on its row. */
+static os_err check_chunks(bulk *b, const sub_target *tg, const sub_input *ins, const bool *ok, int n, op_ctx *rx) {
+    os_err e = OS_OK;
+    sub_input *in;
+    int *idx, m, next = 0;
+    while (!e && (m = next_chunk(ins, ok, n, &next, rx->a, &in, &idx))) {
+        field_errors *fe = arena_alloc(rx->a, sizeof *fe * (size_t)m);
+        e = subscribers_check_many(rx, tg, in, m, fe);
+        for (int k = 0; !e && k < m; k++) report_fields(b, idx[k] + 1, &fe[k]);
+        arena_free(rx->a);
+    }
+    return e;
+}
+
+/* The rows written a chunk at a time (subscribers_add_many_in_tx). */
+static os_err write_chunks(sub_target *tg, const sub_input *ins, const bool *ok, int n, op_ctx *rx, int *added) {
+    os_err e = OS_OK;
+    sub_input *in;
+    int *idx, m, next = 0;
+    while (!e && (m = next_chunk(ins, ok, n, &next, rx->a, &in, &idx))) {
+        e = subscribers_add_many_in_tx(rx, tg, in, m);
+        if (!e) *added += m;
+        arena_free(rx->a);
+    }
+    return e;
+}
+
+/* The set-based add, inside the caller's transaction: every row checked (problems
+ * reported), then, when none was found, one seat update per level and the rows written a
+ * few statements per chunk. Only when each level's rows fit in seats never assigned: then
+ * no row can meet the reassignment rule, whose answer depends on the rows before it.
+ * Otherwise *used is false and nothing was written: the caller adds row by row. */
+static os_err add_set_based(bulk *b, sub_target *tg, const sub_input *ins, const bool *ok, int n, bool *used,
+                            int *added) {
+    op_ctx *x = b->x;
+    *used = false;
+    int64_t *need = arena_alloc(x->a, sizeof *need * (size_t)(tg->npools ? tg->npools : 1));
+    for (int i = 0; i < n; i++) {
+        int k = ok[i] ? pool_index(tg, &ins[i]) : -1;
+        if (k >= 0) need[k]++;
+    }
+    os_err e = subscribers_target_refresh(x, tg);
+    for (int k = 0; !e && k < tg->npools; k++)
+        if (need[k] > subscribers_unassigned(tg, k)) return OS_OK;
+    if (e) return e;
+    /* A chunk's records, texts and statements, emptied after each chunk. */
+    arena scratch;
+    arena_init(&scratch, BULK_CHUNK_MEMORY);
+    op_ctx rx = *x;
+    rx.a = &scratch;
+    e = check_chunks(b, tg, ins, ok, n, &rx);
+    *used = true;
+    if (!e && b->r->nerrors == 0) e = subscribers_take_seats(&rx, tg, need, used);
+    if (!e && *used && b->r->nerrors == 0) e = write_chunks(tg, ins, ok, n, &rx, added);
+    arena_free(&scratch);
+    return e;
+}
+
 os_err bulk_add(op_ctx *x, int64_t agreement_id, const io_table *t, bool check_only, bool notify, bulk_report *out) {
     memset(out, 0, sizeof *out);
     bulk b = {.x = x, .t = t, .r = out};
@@ -321,32 +453,13 @@ os_err bulk_add(op_ctx *x, int64_t agreement_id, const io_table *t, bool check_o
     }
     add_levels(&b, &tg, ins, ok, n);
 
-    /* Then the agreement's own rules, row by row, in one transaction. */
+    /* Then the agreement's own rules, in one transaction: set-based when it can be. */
     if ((e = store_tx_begin(x->c))) return e;
     int added = 0;
-    /* Each row's own allocations (its record, audit and e-mail texts) go to a scratch arena
-     * emptied after the row: a file's memory is its table and report, not rows × writes. */
-    arena scratch;
-    arena_init(&scratch, BULK_ROW_HEADROOM);
-    op_ctx rx = *x;
-    rx.a = &scratch;
-    for (int i = 0; !e && i < n; i++) {
-        if (!ok[i]) continue;
-        field_errors fe;
-        fe_init(&fe, &scratch);
-        sub_rec rec;
-        e = subscribers_add_in_tx(&rx, &tg, &ins[i], &fe, &rec);
-        if (e == OS_ERR_INVALID) {
-            for (const field_error *f = fe.head; f; f = f->next)
-                report(&b, i + 1, 0, column_of_field(&b, f->field), f->code, arena_strdup(x->a, f->message),
-                       f->params ? arena_strdup(x->a, f->params) : NULL);
-            e = OS_OK;
-        } else if (!e) {
-            added++;
-        }
-        arena_free(&scratch);
-    }
-    arena_free(&scratch);
+    bool set_based = false;
+    e = store_tx_bulk(x->c);
+    if (!e) e = add_set_based(&b, &tg, ins, ok, n, &set_based, &added);
+    if (!e && !set_based) e = add_row_by_row(&b, &tg, ins, ok, n, &added);
     bool keep = !e && out->nerrors == 0 && !check_only;
     if (keep) {
         e = store_tx_end(x->c, OS_OK);
@@ -476,15 +589,6 @@ static bool uuid_value(const char *v, char out[37]) {
     }
     out[36] = 0;
     return true;
-}
-
-/* The problems a per-subscription write found, on row i; their texts are in the row's
- * scratch memory, so copied. */
-static void report_fields(bulk *b, int i, const field_errors *fe) {
-    arena *a = b->x->a;
-    for (const field_error *f = fe->head; f; f = f->next)
-        report(b, i, 0, column_of_field(b, f->field), f->code, arena_strdup(a, f->message),
-               f->params ? arena_strdup(a, f->params) : NULL);
 }
 
 static bool same_text(const char *a, const char *b) { return !strcmp(a ? a : "", b ? b : ""); }

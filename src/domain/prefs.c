@@ -52,8 +52,13 @@ os_err prefs_domain_is_customers(op_ctx *x, int64_t agreement_id, const char *em
     const char **domains;
     int n;
     os_err e = st_customer_domains(x->c, x->a, agreement_id, &domains, &n);
-    *yes = false;
-    for (int i = 0; !e && i < n; i++)
-        if (domains[i] && !strcmp(domains[i], email_domain(email))) *yes = true;
+    *yes = !e && prefs_domain_in(domains, n, email);
     return e;
+}
+
+bool prefs_domain_in(const char *const *domains, int n, const char *email) {
+    const char *d = email_domain(email);
+    for (int i = 0; i < n; i++)
+        if (domains[i] && !strcmp(domains[i], d)) return true;
+    return false;
 }

@@ -11,5 +11,8 @@ os_err prefs_write(op_ctx *x, int64_t agreement_id, jw *w);
 os_err prefs_save(op_ctx *x, int64_t agreement_id, const prefs_rec *p, field_errors *fe);
 /* Whether the address's domain is one of the customer's own. */
 os_err prefs_domain_is_customers(op_ctx *x, int64_t agreement_id, const char *email, bool *yes);
+/* Whether the address's domain is one of domains[0..n) (the customer's own, read once for
+ * many addresses with st_customer_domains). */
+bool prefs_domain_in(const char *const *domains, int n, const char *email);
 
 #endif

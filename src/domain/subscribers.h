@@ -34,6 +34,10 @@ typedef struct sub_target {
     pool_rec *pools;
     int npools;
     prefs_rec pr;
+    /* Read by subscribers_target_refresh, for adding many at once: */
+    int64_t *freed;             /* per pool: freed seats not reused yet */
+    const char **domains;       /* the customer's own e-mail domains */
+    int ndomains;
 } sub_target;
 os_err subscribers_target(op_ctx *x, int64_t agreement_id, sub_target *t);
 /* subscribers_add's checks and writes inside the caller's transaction: OS_ERR_INVALID with
@@ -41,6 +45,33 @@ os_err subscribers_target(op_ctx *x, int64_t agreement_id, sub_target *t);
  * (its insert, when the seat was then refused): commit only when no row failed. The caller
  * wakes the mail worker after committing. */
 os_err subscribers_add_in_tx(op_ctx *x, sub_target *t, const sub_input *in, field_errors *fe, sub_rec *out);
+
+/* Adding many at once (a bulk add), set-based, inside the caller's transaction: the same
+ * checks, records, seats, usage, alert, audit and e-mails as subscribers_add_in_tx row by
+ * row, in a few statements per chunk of rows and one seat update per level. It must not
+ * meet the reassignment rule, so it is for rows that fit in seats never assigned
+ * (subscribers_unassigned); the caller adds row by row otherwise.
+ *
+ * Reads again, in the caller's transaction, what the set-based add decides with: the pools'
+ * counts, their freed seats not reused yet, the customer's domains. */
+os_err subscribers_target_refresh(op_ctx *x, sub_target *t);
+/* Seats of pool k never assigned: free ones less the freed ones not reused yet (after
+ * subscribers_target_refresh). */
+int64_t subscribers_unassigned(const sub_target *t, int k);
+/* subscribers_add_in_tx's checks of in[0..n), writing nothing: each row's problems in fe[i]
+ * (initialised here, in x's arena), with the single add's fields, codes and messages; an
+ * address already holding the level is found with one query per 64 addresses. */
+os_err subscribers_check_many(op_ctx *x, const sub_target *t, const sub_input *in, int n, field_errors *fe);
+/* Takes need[k] seats of each pool k, one update each, then records one usage point per pool
+ * and sends the pool alert when the seats cross its threshold. *taken false, and nothing
+ * changed, when a pool has fewer seats left than t says (another writer took some). */
+os_err subscribers_take_seats(op_ctx *x, sub_target *t, const int64_t *need, bool *taken);
+/* Writes in[0..n), rows subscribers_check_many found no problem with and whose seats
+ * subscribers_take_seats took: the subscriptions with their search terms, a freed seat
+ * taken back by its own address, the audit entries and the assignment e-mails (rows with
+ * notify). Memory: about n rows' worth in x's arena. */
+os_err subscribers_add_many_in_tx(op_ctx *x, sub_target *t, const sub_input *in, int n);
+
 /* OS_ERR_PRECONDITION: changed since expected_version (*out then holds the current one). */
 os_err subscribers_update(op_ctx *x, int64_t agreement_id, const char *uuid, int64_t expected_version,
                           const sub_input *in, field_errors *fe, sub_rec *out);

@@ -31,6 +31,11 @@ os_err outbox_enqueue(const app *a, store_conn *c, arena *ar, const char *to, co
     return st_outbox_add(c, to, template_name, language, data_json, mid, now, NULL);
 }
 
+os_err outbox_enqueue_many(const app *a, store_conn *c, arena *ar, outbox_rec *m, int n, int64_t now) {
+    for (int i = 0; i < n; i++) m[i].message_id = mail_new_message_id(ar, a->cfg->smtp_from);
+    return st_outbox_add_many(c, m, n, now);
+}
+
 int64_t outbox_backoff(int64_t attempts) {
     int64_t s = 30;
     for (int64_t i = 1; i < attempts && s < 3600; i++) s *= 2;

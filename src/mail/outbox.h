@@ -17,6 +17,9 @@ typedef struct outbox_worker outbox_worker;
 
 os_err outbox_enqueue(const app *a, store_conn *c, arena *ar, const char *to, const char *template_name,
                       const char *language, const char *data_json, int64_t now);
+/* outbox_enqueue for n messages at once (a bulk change's): m[i] gives recipient,
+ * template_name, language and data; its message_id is set here. */
+os_err outbox_enqueue_many(const app *a, store_conn *c, arena *ar, outbox_rec *m, int n, int64_t now);
 
 outbox_worker *outbox_start(const app *a);
 void outbox_wake(outbox_worker *w);           /* NULL-safe */

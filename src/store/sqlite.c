@@ -26,6 +26,7 @@ typedef struct sqlite_conn {
     db_conn base;
     sqlite3 *db;
     cached cache[STMT_CACHE];
+    bool bulk;                /* a bulk transaction is open (sq_bulk) */
 } sqlite_conn;
 
 struct db_row {
@@ -135,8 +136,40 @@ static os_err sq_script(db_conn *base, const char *sql) {
 static os_err sq_begin(db_conn *c, bool write) {
     return sq_exec(c, write ? "BEGIN IMMEDIATE" : "BEGIN", NULL, 0, NULL, NULL, NULL);
 }
-static os_err sq_commit(db_conn *c) { return sq_exec(c, "COMMIT", NULL, 0, NULL, NULL, NULL); }
-static os_err sq_rollback(db_conn *c) { return sq_exec(c, "ROLLBACK", NULL, 0, NULL, NULL, NULL); }
+
+/* A bulk transaction's page cache. With SQLite's default (2 MiB) a 100,000-row bulk add
+ * (about 140 MiB of new pages) spilled pages into the log and read them back while it
+ * ran: 4.8 s; with 32 MiB 4.0 s, 64 MiB 3.9 s, 128 MiB no better. Only for the
+ * transaction: a cache this size on every connection would stay filled after it. */
+#define BULK_CACHE_KIB 65536
+
+static os_err sq_bulk(db_conn *base) {
+    sqlite_conn *c = (sqlite_conn *)base;
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA cache_size = -%d", BULK_CACHE_KIB);
+    os_err e = sq_script(base, sql);
+    c->bulk = !e;
+    return e;
+}
+
+/* After a bulk transaction: the default cache again, and its memory given back. */
+static void bulk_end(sqlite_conn *c) {
+    if (!c->bulk) return;
+    c->bulk = false;
+    sqlite3_exec(c->db, "PRAGMA cache_size = -2000; PRAGMA shrink_memory", NULL, NULL, NULL);
+}
+
+static os_err sq_commit(db_conn *c) {
+    os_err e = sq_exec(c, "COMMIT", NULL, 0, NULL, NULL, NULL);
+    if (!e) bulk_end((sqlite_conn *)c);   /* when it fails, the caller rolls back */
+    return e;
+}
+
+static os_err sq_rollback(db_conn *c) {
+    os_err e = sq_exec(c, "ROLLBACK", NULL, 0, NULL, NULL, NULL);
+    bulk_end((sqlite_conn *)c);
+    return e;
+}
 
 static void sq_close(db_conn *base) {
     sqlite_conn *c = (sqlite_conn *)base;
@@ -155,6 +188,7 @@ static const db_driver sqlite_driver = {
     .begin = sq_begin,
     .commit = sq_commit,
     .rollback = sq_rollback,
+    .bulk = sq_bulk,
     .close = sq_close,
 };
 

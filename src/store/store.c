@@ -151,6 +151,11 @@ os_err store_tx_end(store_conn *c, os_err e) {
     return ce;
 }
 
+os_err store_tx_bulk(store_conn *c) {
+    if (c->tx_depth <= 0) return OS_ERR_INTERNAL;
+    return c->drv->bulk ? c->drv->bulk(c) : OS_OK;
+}
+
 /* ---- migrations ---------------------------------------------------------------------- */
 
 typedef struct mig_list {

@@ -15,6 +15,41 @@ os_err st_audit_add(store_conn *c, const audit_rec *r) {
                    NULL, NULL);
 }
 
+#define AUDIT_PER_STATEMENT 64   /* 10 parameters each */
+
+os_err st_audit_add_many(store_conn *c, const audit_rec *r, int n) {
+    os_err e = OS_OK;
+    for (int done = 0; !e && done < n;) {
+        int k = st_batch(n - done, AUDIT_PER_STATEMENT);
+        char mem[8192];
+        buf sql;
+        buf_init_fixed(&sql, mem, sizeof mem);
+        if (!st_rows_sql(&sql,
+                         "INSERT INTO audit_events (at, actor_user_id, actor_email, action, target_type, target_id,"
+                         " agreement_id, address, request_id, details) VALUES ",
+                         "(#, #, #, #, #, #, #, #, #, #)", 1, k, ""))
+            return OS_ERR_INTERNAL;
+        db_val args[AUDIT_PER_STATEMENT * 10];
+        for (int i = 0; i < k; i++) {
+            const audit_rec *x = &r[done + i];
+            db_val *v = &args[10 * i];
+            v[0] = DV_INT(x->at);
+            v[1] = opt_id(x->actor_user_id);
+            v[2] = DV_TEXT(x->actor_email);
+            v[3] = DV_TEXT(x->action);
+            v[4] = DV_TEXT(x->target_type);
+            v[5] = DV_TEXT(x->target_id);
+            v[6] = opt_id(x->agreement_id);
+            v[7] = DV_TEXT(x->address);
+            v[8] = DV_TEXT(x->request_id);
+            v[9] = DV_TEXT(x->details_json);
+        }
+        e = db_exec(c, sql.data, args, 10 * k, NULL, NULL);
+        done += k;
+    }
+    return e;
+}
+
 typedef struct au_ud {
     arena *a;
     audit_rec *rows;

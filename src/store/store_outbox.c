@@ -43,6 +43,37 @@ os_err st_outbox_add(store_conn *c, const char *recipient, const char *template_
                          id ? id : &tmp);
 }
 
+#define OUTBOX_PER_STATEMENT 64   /* 5 parameters each */
+
+os_err st_outbox_add_many(store_conn *c, const outbox_rec *rows, int n, int64_t now) {
+    os_err e = OS_OK;
+    for (int done = 0; !e && done < n;) {
+        int k = st_batch(n - done, OUTBOX_PER_STATEMENT);
+        char mem[4096];
+        buf sql;
+        buf_init_fixed(&sql, mem, sizeof mem);
+        if (!st_rows_sql(&sql,
+                         "INSERT INTO outbox (recipient, template, language, data, message_id, next_attempt_at,"
+                         " created_at) VALUES ",
+                         "(#, #, #, #, #, ?1, ?1)", 2, k, ""))
+            return OS_ERR_INTERNAL;
+        db_val args[1 + OUTBOX_PER_STATEMENT * 5];
+        args[0] = DV_INT(now);
+        for (int i = 0; i < k; i++) {
+            const outbox_rec *m = &rows[done + i];
+            db_val *v = &args[1 + 5 * i];
+            v[0] = DV_TEXT(m->recipient);
+            v[1] = DV_TEXT(m->template_name);
+            v[2] = DV_TEXT(m->language);
+            v[3] = DV_TEXT(m->data);
+            v[4] = DV_TEXT(m->message_id);
+        }
+        e = db_exec(c, sql.data, args, 1 + 5 * k, NULL, NULL);
+        done += k;
+    }
+    return e;
+}
+
 os_err st_outbox_claim(store_conn *c, arena *a, const char *worker, int64_t now, int64_t lease_until, int limit,
                        outbox_rec **rows, int *n) {
     ob_ud u = {a, arena_alloc(a, sizeof(outbox_rec) * (size_t)(limit > 0 ? limit : 1)), 0, limit};

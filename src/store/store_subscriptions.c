@@ -1,8 +1,9 @@
 /* store_subscriptions.c — subscriber assignments, pool seats, freed seats and the usage
- * series. Contract in store.h. The subscribers list is the one place SQL is assembled at
- * run time: only from the fixed column table below, every value bound. */
-#include <string.h>
+ * series. Contract in store.h. SQL is assembled at run time for the subscribers list (only
+ * from the fixed column table below) and for multi-row writes (repeated fixed fragments):
+ * every value bound. */
 #include <stdio.h>
+#include <string.h>
 #include "core/buf.h"
 #include "core/limits.h"
 #include "core/search.h"
@@ -131,6 +132,221 @@ os_err st_sub_insert(store_conn *c, const sub_rec *in, int64_t now, int64_t *id)
                              id);
     if (e) return e;
     return terms_write(c, true, in->agreement_id, *id, in->name, terms);
+}
+
+/* ---- many rows at once (a bulk add) ----
+ * Multi-row statements whose sizes are powers of two (st_batch): a few texts to prepare
+ * whatever the count. A row is its subscription and about six sub_terms entries; the
+ * terms' counts are summed first, so a term every row shares ("contoso") is one upsert per
+ * call, not one per row. */
+#define SUBS_PER_STATEMENT 64       /* 11 parameters each */
+#define ENTRIES_PER_STATEMENT 128   /* sub_terms entries (3 parameters), counts (2) */
+#define VALUES_PER_QUERY 64         /* addresses in one IN (…) */
+
+static const char *rows_sql(arena *a, const char *head, const char *tuple, int first, int rows, const char *tail) {
+    buf b;
+    buf_init(&b, a, 256 * 1024);
+    return st_rows_sql(&b, head, tuple, first, rows, tail) ? b.data : NULL;
+}
+
+typedef struct returned_ids {
+    sub_rec *rows;
+    int n, next, found;
+} returned_ids;
+
+/* RETURNING promises no order: each id goes to the row of its uuid (the row after the one
+ * matched last is tried first, as SQLite returns them in order). */
+static int read_returned_id(void *ud, db_row *r) {
+    returned_ids *u = ud;
+    const char *uuid = db_text(r, 1);
+    int k = u->next < u->n && !strcmp(u->rows[u->next].uuid, uuid) ? u->next : -1;
+    for (int i = 0; k < 0 && i < u->n; i++)
+        if (!strcmp(u->rows[i].uuid, uuid)) k = i;
+    if (k < 0) return 0;
+    u->rows[k].id = db_int(r, 0);
+    u->next = k + 1;
+    u->found++;
+    return 0;
+}
+
+/* rows[0..n) (n ≤ SUBS_PER_STATEMENT) with their terms, in one statement. */
+static os_err insert_subs(store_conn *c, arena *a, sub_rec *rows, const char *const *terms, int n, int64_t now) {
+    const char *sql = rows_sql(a,
+                               "INSERT INTO subscriptions (uuid, agreement_id, level_id, name, sign_in_email,"
+                               " notification_email, country, language, downloads, reference, assigned_at,"
+                               " expires_on, updated_at, search) VALUES ",
+                               "(#, ?1, #, #, #, #, #, #, #, #, ?2, #, ?2, #)", 3, n, " RETURNING id, uuid");
+    if (!sql) return OS_ERR_INTERNAL;
+    db_val *args = arena_alloc(a, sizeof *args * (size_t)(2 + 11 * n));
+    int k = 0;
+    args[k++] = DV_INT(rows[0].agreement_id);
+    args[k++] = DV_INT(now);
+    for (int i = 0; i < n; i++) {
+        const sub_rec *s = &rows[i];
+        args[k++] = DV_TEXT(s->uuid);
+        args[k++] = DV_INT(s->level_id);
+        args[k++] = DV_TEXT(s->name);
+        args[k++] = DV_TEXT(s->sign_in_email);
+        args[k++] = DV_TEXT(s->notification_email);
+        args[k++] = DV_TEXT(s->country);
+        args[k++] = DV_TEXT(s->language);
+        args[k++] = DV_INT(s->downloads);
+        args[k++] = DV_TEXT(s->reference ? s->reference : "");
+        args[k++] = DV_TEXT(s->expires_on);
+        args[k++] = DV_TEXT(terms[i]);
+    }
+    returned_ids u = {rows, n, 0, 0};
+    os_err e = db_exec(c, sql, args, k, read_returned_id, &u);
+    return e ? e : u.found == n ? OS_OK : OS_ERR_INTERNAL;
+}
+
+/* One sub_terms entry: a term of a row. */
+typedef struct term_entry {
+    const char *term, *name;
+    int64_t sub_id;
+} term_entry;
+
+/* The entries of rows[0..n) whose terms strings are terms[0..n): each term cut out of a copy. */
+static term_entry *entries_of(arena *a, const sub_rec *rows, const char *const *terms, int n, int *count) {
+    int total = 0;
+    for (int i = 0; i < n; i++)
+        for (const char *p = terms[i]; *p; p++) total += *p == ' ';   /* each term follows one space */
+    term_entry *out = arena_alloc(a, sizeof *out * (size_t)(total ? total : 1));
+    int k = 0;
+    for (int i = 0; i < n; i++) {
+        char *copy = arena_strdup(a, terms[i]);
+        size_t pos = 0, len;
+        const char *t;
+        while (k < total && search_next(terms[i], &pos, &t, &len)) {
+            char *word = copy + (t - terms[i]);
+            word[len] = 0;
+            out[k++] = (term_entry){word, rows[i].name, rows[i].id};
+        }
+    }
+    *count = k;
+    return out;
+}
+
+static os_err insert_entries(store_conn *c, arena *a, int64_t agreement_id, const term_entry *e, int n) {
+    os_err err = OS_OK;
+    for (int done = 0; !err && done < n;) {
+        int k = st_batch(n - done, ENTRIES_PER_STATEMENT);
+        const char *sql = rows_sql(a, "INSERT INTO sub_terms (agreement_id, term, name, sub_id) VALUES ",
+                                   "(?1, #, #, #)", 2, k, "");
+        if (!sql) return OS_ERR_INTERNAL;
+        db_val *args = arena_alloc(a, sizeof *args * (size_t)(1 + 3 * k));
+        args[0] = DV_INT(agreement_id);
+        for (int i = 0; i < k; i++) {
+            args[1 + 3 * i] = DV_TEXT(e[done + i].term);
+            args[2 + 3 * i] = DV_TEXT(e[done + i].name);
+            args[3 + 3 * i] = DV_INT(e[done + i].sub_id);
+        }
+        err = db_exec(c, sql, args, 1 + 3 * k, NULL, NULL);
+        done += k;
+    }
+    return err;
+}
+
+typedef struct term_count {
+    const char *term;
+    int64_t n;
+} term_count;
+
+/* The entries' terms with how many entries hold each: an arena hash table, then its filled
+ * slots in front. */
+static term_count *count_terms(arena *a, const term_entry *e, int n, int *distinct) {
+    size_t cap = 16;
+    while (cap < (size_t)n * 2) cap *= 2;
+    term_count *slots = arena_alloc(a, sizeof *slots * cap);
+    for (int i = 0; i < n; i++) {
+        size_t h = 1469598103934665603u;
+        for (const char *p = e[i].term; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211u;
+        size_t k = h & (cap - 1);
+        while (slots[k].term && strcmp(slots[k].term, e[i].term)) k = (k + 1) & (cap - 1);
+        slots[k].term = e[i].term;
+        slots[k].n++;
+    }
+    int m = 0;
+    for (size_t k = 0; k < cap; k++)
+        if (slots[k].term) slots[m++] = slots[k];
+    *distinct = m;
+    return slots;
+}
+
+static os_err add_counts(store_conn *c, arena *a, int64_t agreement_id, const term_count *t, int n) {
+    os_err err = OS_OK;
+    for (int done = 0; !err && done < n;) {
+        int k = st_batch(n - done, ENTRIES_PER_STATEMENT);
+        const char *sql = rows_sql(a, "INSERT INTO sub_term_counts (agreement_id, term, n) VALUES ", "(?1, #, #)", 2, k,
+                                   " ON CONFLICT (agreement_id, term) DO UPDATE SET n = sub_term_counts.n + excluded.n");
+        if (!sql) return OS_ERR_INTERNAL;
+        db_val *args = arena_alloc(a, sizeof *args * (size_t)(1 + 2 * k));
+        args[0] = DV_INT(agreement_id);
+        for (int i = 0; i < k; i++) {
+            args[1 + 2 * i] = DV_TEXT(t[done + i].term);
+            args[2 + 2 * i] = DV_INT(t[done + i].n);
+        }
+        err = db_exec(c, sql, args, 1 + 2 * k, NULL, NULL);
+        done += k;
+    }
+    return err;
+}
+
+os_err st_sub_insert_many(store_conn *c, arena *a, sub_rec *rows, int n, int64_t now) {
+    if (n <= 0) return OS_OK;
+    const char **terms = arena_alloc(a, sizeof *terms * (size_t)n);
+    for (int i = 0; i < n; i++) {
+        char mem[SEARCH_TERMS_MAX];
+        fold(rows[i].name, rows[i].sign_in_email, rows[i].reference, mem);
+        terms[i] = arena_strdup(a, mem);
+    }
+    os_err e = OS_OK;
+    for (int done = 0; !e && done < n;) {
+        int k = st_batch(n - done, SUBS_PER_STATEMENT);
+        e = insert_subs(c, a, rows + done, terms + done, k, now);
+        done += k;
+    }
+    if (e) return e;
+    int nentries, nterms;
+    term_entry *entries = entries_of(a, rows, terms, n, &nentries);
+    term_count *counts = count_terms(a, entries, nentries, &nterms);
+    e = insert_entries(c, a, rows[0].agreement_id, entries, nentries);
+    return e ? e : add_counts(c, a, rows[0].agreement_id, counts, nterms);
+}
+
+/* Runs `head` — a query ending "IN (" whose first nfixed parameters are fixed — over
+ * values[0..n) in batches, the rows collected in u. */
+static os_err query_in(store_conn *c, arena *a, const char *head, const db_val *fixed, int nfixed,
+                       const char *const *values, int n, rows_ud *u) {
+    os_err e = OS_OK;
+    for (int done = 0; !e && done < n;) {
+        int k = st_batch(n - done, VALUES_PER_QUERY);
+        const char *sql = rows_sql(a, head, "#", nfixed + 1, k, ")");
+        if (!sql) return OS_ERR_INTERNAL;
+        db_val *args = arena_alloc(a, sizeof *args * (size_t)(nfixed + k));
+        memcpy(args, fixed, sizeof *args * (size_t)nfixed);
+        for (int i = 0; i < k; i++) args[nfixed + i] = DV_TEXT(values[done + i]);
+        e = db_exec(c, sql, args, nfixed + k, st_collect, u);
+        done += k;
+    }
+    return e;
+}
+
+static void fill_held(arena *a, db_row *r, void *dst) {
+    sub_held_rec *x = dst;
+    x->sign_in_email = st_dup(a, r, 0);
+    x->level_id = db_int(r, 1);
+}
+
+os_err st_sub_held(store_conn *c, arena *a, int64_t agreement_id, const char *const *emails, int n,
+                   sub_held_rec **rows, int *nrows) {
+    rows_ud u = {a, sizeof(sub_held_rec), fill_held, NULL, 0, 0};
+    os_err e = query_in(c, a, "SELECT sign_in_email, level_id FROM subscriptions WHERE agreement_id = ?1"
+                              " AND sign_in_email IN (",
+                        DB_ARGS(DV_INT(agreement_id)), emails, n, &u);
+    *rows = u.rows ? (void *)u.rows : arena_alloc(a, sizeof(sub_held_rec));
+    *nrows = u.n;
+    return e;
 }
 
 os_err st_sub_get(store_conn *c, arena *a, int64_t agreement_id, const char *uuid, sub_rec *out) {
@@ -542,6 +758,61 @@ os_err st_seat_release_reuse(store_conn *c, int64_t agreement_id, int64_t level_
     if (e) return e;
     return db_exec(c, "UPDATE seat_releases SET reused_at = ?2 WHERE id = ?1", DB_ARGS(DV_INT(id), DV_INT(now)), NULL,
                    NULL);
+}
+
+typedef struct pool_seats {
+    int64_t purchased, assigned, freed;
+    bool found;
+} pool_seats;
+
+static int read_pool_seats(void *ud, db_row *r) {
+    pool_seats *p = ud;
+    *p = (pool_seats){db_int(r, 0), db_int(r, 1), db_int(r, 2), true};
+    return 1;
+}
+
+os_err st_pool_seats(store_conn *c, int64_t agreement_id, int64_t level_id, int64_t *purchased, int64_t *assigned,
+                     int64_t *freed) {
+    pool_seats p = {0, 0, 0, false};
+    os_err e = db_exec(c,
+                       "SELECT p.purchased, p.assigned, (SELECT COUNT(*) FROM seat_releases r"
+                       " WHERE r.agreement_id = p.agreement_id AND r.level_id = p.level_id AND r.reused_at IS NULL)"
+                       " FROM pools p WHERE p.agreement_id = ?1 AND p.level_id = ?2",
+                       DB_ARGS(DV_INT(agreement_id), DV_INT(level_id)), read_pool_seats, &p);
+    if (e) return e;
+    if (!p.found) return OS_ERR_NOT_FOUND;
+    *purchased = p.purchased;
+    *assigned = p.assigned;
+    *freed = p.freed;
+    return OS_OK;
+}
+
+os_err st_pool_take_many(store_conn *c, int64_t agreement_id, int64_t level_id, int64_t n, bool *taken) {
+    int64_t changed = 0;
+    os_err e = db_exec_changes(c,
+                               "UPDATE pools SET assigned = assigned + ?3"
+                               " WHERE agreement_id = ?1 AND level_id = ?2 AND assigned + ?3 <= purchased",
+                               DB_ARGS(DV_INT(agreement_id), DV_INT(level_id), DV_INT(n)), &changed);
+    *taken = !e && changed == 1;
+    return e;
+}
+
+os_err st_pool_give_back_many(store_conn *c, int64_t agreement_id, int64_t level_id, int64_t n) {
+    return db_exec(c,
+                   "UPDATE pools SET assigned = assigned - ?3 WHERE agreement_id = ?1 AND level_id = ?2"
+                   " AND assigned >= ?3",
+                   DB_ARGS(DV_INT(agreement_id), DV_INT(level_id), DV_INT(n)), NULL, NULL);
+}
+
+os_err st_seat_releases_of(store_conn *c, arena *a, int64_t agreement_id, int64_t level_id, const char *const *emails,
+                           int n, const char ***found, int *nfound) {
+    rows_ud u = {a, sizeof(const char *), st_fill_text, NULL, 0, 0};
+    os_err e = query_in(c, a, "SELECT DISTINCT sign_in_email FROM seat_releases WHERE agreement_id = ?1"
+                              " AND level_id = ?2 AND reused_at IS NULL AND sign_in_email IN (",
+                        DB_ARGS(DV_INT(agreement_id), DV_INT(level_id)), emails, n, &u);
+    *found = u.rows ? (void *)u.rows : arena_alloc(a, sizeof(const char *));
+    *nfound = u.n;
+    return e;
 }
 
 /* ---- search terms of older rows ---- */

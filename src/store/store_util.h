@@ -3,6 +3,7 @@
 #define OPENSEAT_STORE_UTIL_H
 #include <string.h>
 #include "core/arena.h"
+#include "core/buf.h"
 #include "store/db.h"
 #include "store/store.h"
 
@@ -55,6 +56,41 @@ static inline os_err st_list(db_conn *c, arena *a, const char *sql, const db_val
     *rows = u.rows ? (void *)u.rows : arena_alloc(a, elem);
     *n = u.n;
     return e;
+}
+
+/* Multi-row statements (bulk writes). The text is head, then `rows` copies of tuple joined
+ * by ", ", then tail; each '#' in a tuple becomes the next numbered parameter (?first,
+ * ?first + 1, … across the tuples), so every value is bound, never written into the text.
+ * False when the text does not fit in b. */
+static inline bool st_rows_sql(buf *b, const char *head, const char *tuple, int first, int rows, const char *tail) {
+    buf_puts(b, head);
+    for (int r = 0, k = first; r < rows; r++) {
+        if (r) buf_puts(b, ", ");
+        for (const char *p = tuple;; p++) {
+            const char *mark = strchr(p, '#');
+            buf_append(b, p, mark ? (size_t)(mark - p) : strlen(p));
+            if (!mark) break;
+            /* Digits written here: a 64-row insert has hundreds, and printf would cost more
+             * than the statement's own binding. */
+            char num[12];
+            int len = 0;
+            for (int v = k++; v; v /= 10) num[len++] = (char)('0' + v % 10);
+            buf_putc(b, '?');
+            while (len) buf_putc(b, num[--len]);
+            p = mark;
+        }
+    }
+    buf_puts(b, tail);
+    return !b->overflow;
+}
+
+/* Rows for the next multi-row statement of n left: the largest power of two up to n and
+ * max. However many rows a file has, a handful of statement texts are then prepared (and
+ * kept in the connection's cache) instead of one per count. */
+static inline int st_batch(int n, int max) {
+    int k = 1;
+    while (k * 2 <= n && k * 2 <= max) k *= 2;
+    return k;
 }
 
 #endif

@@ -239,6 +239,229 @@ def test_excel_file(server):
 
 
 # ---------------------------------------------------------------------------------------
+# The set-based add: when every level's rows fit in seats never assigned, the rows are
+# checked, then written a chunk of rows per statement. It must leave what adding them one
+# by one would, but for one usage point per level (and one alert per crossing); otherwise the
+# file is added row by row, where the reassignment rule decides each seat.
+
+PREFS = "/api/v1/agreements/{}/preferences"
+
+
+def word():
+    """A word that folds into one search term no other row holds."""
+    return "w" + uuid.uuid4().hex[:12]
+
+
+def usage_points(server, ag):
+    return db_query(server, "SELECT l.code, u.assigned_after FROM usage_changes u JOIN levels l ON l.id = u.level_id"
+                            " WHERE u.agreement_id = ? ORDER BY u.id", (ag.id,))
+
+
+def filtered(client, lic, q):
+    r = client.get(subs(lic, f"?q={q}&limit=100"))
+    assert r.status == 200, r
+    return r.body["total"], r.body["total_exact"], {s["sign_in_email"] for s in r.body["items"]}
+
+
+def assert_terms_kept(server, ag):
+    """Each subscription's sub_terms entries are its `search` terms under its own id and name,
+    and each term's count is how many entries hold it."""
+    wrong = db_query(server, "SELECT COUNT(*) FROM sub_terms t LEFT JOIN subscriptions s ON s.id = t.sub_id"
+                             " WHERE t.agreement_id = ? AND (s.id IS NULL OR s.name != t.name"
+                             " OR instr(s.search || ' ', ' ' || t.term || ' ') = 0)", (ag.id,))[0][0]
+    assert wrong == 0, wrong
+    entries = db_query(server, "SELECT COUNT(*) FROM sub_terms WHERE agreement_id = ?", (ag.id,))[0][0]
+    terms = db_query(server, "SELECT COALESCE(SUM(length(search) - length(replace(search, ' ', ''))), 0)"
+                             " FROM subscriptions WHERE agreement_id = ?", (ag.id,))[0][0]
+    assert entries == terms, (entries, terms)
+    counted = dict(db_query(server, "SELECT term, n FROM sub_term_counts WHERE agreement_id = ? AND n > 0", (ag.id,)))
+    held = dict(db_query(server, "SELECT term, COUNT(*) FROM sub_terms WHERE agreement_id = ? GROUP BY term", (ag.id,)))
+    assert counted == held
+
+
+def test_set_based_add_writes_what_single_adds_would(server):
+    ag = agreement(server, {"enterprise": 10, "professional": 5})
+    shared, own = word(), word()
+    ent = [addr(f"se{i}", "contoso.example") for i in range(9)]
+    pro = [addr(f"sp{i}", "contoso.example") for i in range(2)]
+    note = addr("note")
+    text = "\n".join(
+        ["Name,Sign-in Email,Notification Email,Subscription Level,Country,Language,Reference,Downloads"]
+        + [f"Ent {i} {shared},{a},,enterprise,FR,fr,Team {i},Yes" for i, a in enumerate(ent)]
+        + [f"Pro {own},{pro[0]},{note},professional,BE,en,{shared},No", f"Pro Two,{pro[1]},,professional,DE,de,,"]) + "\n"
+    before = snapshot(server, ag)
+    rep = report_of(upload(ag.sa, ag.lic, text, check_only="true"))
+    assert rep["applied"] is False and rep["rows"] == 11 and rep["error_count"] == 0, rep
+    assert snapshot(server, ag) == before
+    r = upload(ag.sa, ag.lic, text)
+    rep = report_of(r)
+    assert r.status == 201 and rep["applied"] is True and rep["added"] == 11, rep
+
+    rows = {s[0]: s[1:] for s in db_query(
+        server, "SELECT s.sign_in_email, s.name, l.code, s.notification_email, s.reference, s.downloads, s.country,"
+                " s.language, s.expires_on, s.version, s.uuid FROM subscriptions s JOIN levels l ON l.id = s.level_id"
+                " WHERE s.agreement_id = ?", (ag.id,))}
+    assert set(rows) == set(ent) | set(pro), rows
+    assert rows[ent[3]][:9] == (f"Ent 3 {shared}", "enterprise", None, "Team 3", 1, "FR", "fr", ag.end_date, 1)
+    assert rows[pro[0]][:9] == (f"Pro {own}", "professional", note, shared, 0, "BE", "en", ag.end_date, 1)
+    assert rows[pro[1]][:9] == ("Pro Two", "professional", None, "", 1, "DE", "de", ag.end_date, 1)
+    assert len({v[-1] for v in rows.values()}) == 11 and all(len(v[-1]) == 36 for v in rows.values())
+    # The filter box finds them, and a one-word filter's total is the kept count.
+    assert filtered(ag.sa, ag.lic, own) == (1, True, {pro[0]})
+    assert filtered(ag.sa, ag.lic, shared) == (10, True, set(ent) | {pro[0]})
+    assert filtered(ag.sa, ag.lic, "team") == (9, True, set(ent))
+    assert_terms_kept(server, ag)
+    # Seats, one usage point per level, one audit entry and one e-mail per subscriber.
+    assert overview(ag.sa, ag.lic) == {"enterprise": (10, 9, 1), "professional": (5, 2, 3)}
+    assert sorted(usage_points(server, ag)) == [("enterprise", 9), ("professional", 2)]
+    audited = db_query(server, "SELECT target_id, target_type, details, actor_user_id FROM audit_events"
+                               " WHERE action = 'subscription.added' AND agreement_id = ?", (ag.id,))
+    assert sorted(a[0] for a in audited) == sorted(v[-1] for v in rows.values()), audited
+    by_uuid = {v[-1]: (email, v[1]) for email, v in rows.items()}
+    for target, kind, details, actor in audited:
+        assert kind == "subscription" and actor == ag.sa.user["id"], (kind, actor)
+        assert json.loads(details) == {"email": by_uuid[target][0], "level": by_uuid[target][1]}, details
+    for a in ent:
+        assert outbox_rows(server, "subscription_assigned", a) == [("fr",)], a
+    assert outbox_rows(server, "subscription_assigned", note) == [("en",)]
+    assert outbox_rows(server, "subscription_assigned", pro[0]) == []
+    assert outbox_rows(server, "subscription_assigned", pro[1]) == [("de",)]
+    # 9 of 10 Enterprise seats crosses the 90 % threshold: one alert, with the count after the
+    # file; 2 of 5 Professional seats does not.
+    alerts = db_query(server, "SELECT data FROM outbox WHERE template = 'pool_alert' AND recipient = ?",
+                      (ag.customer_email.lower(),))
+    assert len(alerts) == 1, alerts
+    data = json.loads(alerts[0][0])
+    assert (data["level_name"], data["assigned"], data["purchased"], data["threshold"]) == ("Enterprise", "9", "10", "90")
+
+    # The last seat, without e-mail: no assignment e-mail, no second alert (already above).
+    last = addr("last", "contoso.example")
+    r = upload(ag.sa, ag.lic, f"Name,Sign-in Email,Subscription Level,Country,Language\nLast,{last},enterprise,FR,en\n",
+               send_email="false")
+    assert r.status == 201 and r.body["added"] == 1, r
+    assert outbox_rows(server, "subscription_assigned", last) == []
+    assert db_count(server, "outbox", "template = 'pool_alert' AND recipient = ?", (ag.customer_email.lower(),)) == 1
+    assert sorted(usage_points(server, ag)) == [("enterprise", 9), ("enterprise", 10), ("professional", 2)]
+    assert db_count(server, "audit_events", "action = 'subscription.added' AND agreement_id = ?", (ag.id,)) == 12
+
+
+def test_set_based_add_across_chunks(server):
+    """Hundreds of rows: several chunks, statements of every size, terms shared across chunks."""
+    ag = agreement(server, {"enterprise": 500, "professional": 300})
+    shared = word()
+    people = [(f"Person {i} {shared}", addr(f"ck{i}"), "enterprise" if i % 3 else "professional") for i in range(700)]
+    text = "Name,Sign-in Email,Subscription Level,Country,Language,Reference\n" + "".join(
+        f"{n},{a},{lv},FR,en,Dept {i % 7}\n" for i, (n, a, lv) in enumerate(people))
+    r = upload(ag.sa, ag.lic, text)
+    assert r.status == 201 and r.body["added"] == 700, r
+    levels = dict(db_query(server, "SELECT s.sign_in_email, l.code FROM subscriptions s JOIN levels l"
+                                   " ON l.id = s.level_id WHERE s.agreement_id = ?", (ag.id,)))
+    assert levels == {a: lv for _, a, lv in people}
+    assert_terms_kept(server, ag)
+    assert filtered(ag.sa, ag.lic, shared)[:2] == (700, True)
+    assert filtered(ag.sa, ag.lic, "dept")[:2] == (700, True)
+    assert filtered(ag.sa, ag.lic, "person")[:2] == (700, True)
+    assert overview(ag.sa, ag.lic) == {"enterprise": (500, 466, 34), "professional": (300, 234, 66)}
+    assert sorted(usage_points(server, ag)) == [("enterprise", 466), ("professional", 234)]
+    assert db_count(server, "audit_events", "action = 'subscription.added' AND agreement_id = ?", (ag.id,)) == 700
+    emails = [a for _, a, _ in people]
+    mailed = db_query(server, "SELECT recipient, COUNT(*) FROM outbox WHERE template = 'subscription_assigned'"
+                              f" AND recipient IN ({', '.join('?' * len(emails))}) GROUP BY recipient", emails)
+    assert len(mailed) == 700 and all(n == 1 for _, n in mailed)
+
+
+def test_set_based_add_reports_each_rows_problems(server):
+    """The single add's checks, row by row, with its codes and messages: defaults from the
+    preferences, addresses outside the customer's domains, an address already holding the
+    level. Nothing is written."""
+    ag = agreement(server, {"enterprise": 10, "professional": 10})
+    r = ag.sa.put(PREFS.format(ag.lic), {"allow_outside_domains": False, "default_language": "en"})
+    assert r.status == 200, r
+    dom = "contoso.example"
+    held = addr("held", dom)
+    assert upload(ag.sa, ag.lic, f"Name,Sign-in Email,Subscription Level,Country\nH,{held},enterprise,FR\n").status == 201
+    outside, outside2 = addr("out", "gmail.example"), addr("out2", "gmail.example")
+    text = ("Name,Sign-in Email,Subscription Level,Country\n"
+            f"Fine,{addr('fine', dom)},enterprise,FR\n"
+            f"Held,{held.upper()},enterprise,FR\n"
+            f"Held pro,{held},professional,FR\n"
+            f"Out,{outside},enterprise,FR\n"
+            f"No country,{addr('nc', dom)},enterprise,\n"
+            f"Both,{outside2},professional,\n")
+    before = snapshot(server, ag)
+    points = usage_points(server, ag)
+    r = upload(ag.sa, ag.lic, text)
+    assert_problem(r, 422, "bulk_rejected")
+    rep = r.body["report"]
+    outside_msg = "This agreement only accepts addresses of the customer's own e-mail domains"
+    got = [(e["row"], e["column"], e["value"], e["code"], e["message"]) for e in rep["errors"]]
+    assert got == [
+        (3, "Sign-in Email", held.upper(), "duplicate", "This address already holds a Enterprise subscription on this agreement"),
+        (5, "Sign-in Email", outside, "outside_domain", outside_msg),
+        (6, "Country", "", "required", "This field is required"),
+        (7, "Country", "", "required", "This field is required"),
+        (7, "Sign-in Email", outside2, "outside_domain", outside_msg),
+    ], got
+    assert rep["applied"] is False and rep["added"] == 0 and rep["error_count"] == 5, rep
+    assert snapshot(server, ag) == before and usage_points(server, ag) == points
+    # A preview reports the same.
+    rep = report_of(upload(ag.sa, ag.lic, text, check_only="true"))
+    assert [(e["row"], e["column"], e["value"], e["code"], e["message"]) for e in rep["errors"]] == got
+    assert snapshot(server, ag) == before
+
+
+def test_set_based_add_gives_freed_seats_back_to_their_own_address(server):
+    ag = agreement(server, {"enterprise": 10})
+    a, b = addr("own-a"), addr("own-b")
+    ids = add_people(server, ag, [("A", a, "enterprise"), ("B", b, "enterprise")])
+    r = ag.sa.post(subs(ag.lic, "/remove"), {"ids": [ids[(a, "enterprise")]]})
+    assert r.status == 200, r
+    assert db_count(server, "seat_releases", "agreement_id = ? AND reused_at IS NULL", (ag.id,)) == 1
+    points = len(usage_points(server, ag))
+    # 3 rows, 8 seats never assigned: set-based; A takes its own freed seat back.
+    r = upload(ag.sa, ag.lic, "Name,Sign-in Email,Subscription Level,Country,Language\n"
+                              f"A,{a},enterprise,FR,en\nC,{addr('own-c')},enterprise,FR,en\n"
+                              f"D,{addr('own-d')},enterprise,FR,en\n", send_email="false")
+    assert r.status == 201 and r.body["added"] == 3, r
+    assert db_count(server, "seat_releases", "agreement_id = ? AND reused_at IS NULL", (ag.id,)) == 0
+    assert db_count(server, "seat_releases", "agreement_id = ? AND reused_at IS NOT NULL", (ag.id,)) == 1
+    assert overview(ag.sa, ag.lic) == {"enterprise": (10, 4, 6)}
+    assert len(usage_points(server, ag)) == points + 1
+
+
+def test_rows_that_may_need_a_freed_seat_are_added_row_by_row(server):
+    """Freed seats from a removal under 90 days ago: a file needing more than the seats never
+    assigned is added row by row, where the reassignment rule refuses a different person."""
+    ag = agreement(server, {"enterprise": 5})
+    a, b, c = addr("fa"), addr("fb"), addr("fc")
+    ids = add_people(server, ag, [("A", a, "enterprise"), ("B", b, "enterprise"), ("C", c, "enterprise")])
+    r = ag.sa.post(subs(ag.lic, "/remove"), {"ids": [ids[(a, "enterprise")], ids[(b, "enterprise")]]})
+    assert r.status == 200, r
+    # 1 assigned, 4 free of which 2 freed today: 2 never assigned.
+    head = "Name,Sign-in Email,Subscription Level,Country,Language\n"
+    new = [addr(f"fn{i}") for i in range(4)]
+    before = snapshot(server, ag)
+    rep = report_of(upload(ag.sa, ag.lic, head + "".join(f"N,{e},enterprise,FR,en\n" for e in new)))
+    got = [(e["row"], e["column"], e["code"]) for e in rep["errors"]]
+    assert got == [(4, "Subscription Level", "reassignment_too_soon"), (5, "Subscription Level", "reassignment_too_soon")], got
+    assert rep["errors"][0]["message"].startswith("The free Enterprise seats were assigned less than 90 days ago"), rep
+    assert rep["errors"][0]["params"]["days"] == 90, rep
+    assert snapshot(server, ag) == before
+    # A and B take their own freed seats back, a third person the last seat never assigned.
+    points = len(usage_points(server, ag))
+    r = upload(ag.sa, ag.lic, head + f"A,{a},enterprise,FR,en\nB,{b},enterprise,FR,en\nN,{new[0]},enterprise,FR,en\n")
+    assert r.status == 201 and r.body["added"] == 3, r
+    assert overview(ag.sa, ag.lic) == {"enterprise": (5, 4, 1)}
+    assert db_count(server, "seat_releases", "agreement_id = ? AND reused_at IS NULL", (ag.id,)) == 0
+    assert len(usage_points(server, ag)) == points + 3          # row by row: a point per row
+    assert db_count(server, "audit_events", "action = 'subscription.added' AND agreement_id = ?", (ag.id,)) == 6
+    for e in (a, b, new[0]):
+        assert len(outbox_rows(server, "subscription_assigned", e)) == 1, e
+    assert_terms_kept(server, ag)
+    assert filtered(ag.sa, ag.lic, new[0].split(".")[0])[:2] == (1, True)
+
+
+# ---------------------------------------------------------------------------------------
 # Bulk edit and bulk removal: a preview (check_only=true) that applies nothing, then all or
 # nothing in one transaction.
 
@@ -431,7 +654,8 @@ def test_remove_by_addresses_and_ids_preview_then_apply(server):
     # As single removals: audited, the seats recorded as freed and the usage as changed.
     assert db_count(server, "audit_events", "action = 'subscription.removed' AND agreement_id = ?", (ag.id,)) == 3
     assert db_count(server, "seat_releases", "agreement_id = ? AND reused_at IS NULL", (ag.id,)) == 3
-    assert db_count(server, "usage_changes", "agreement_id = ?", (ag.id,)) == 5 + 3
+    # The add recorded one usage point per level (two), each removal its own.
+    assert db_count(server, "usage_changes", "agreement_id = ?", (ag.id,)) == 2 + 3
 
     # An export read back: its Subscription Id column, not its first (the names).
     header, rows = export_rows(ag.sa, ag.lic)
