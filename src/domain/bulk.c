@@ -16,7 +16,8 @@
 #define BULK_ROW_HEADROOM (4 * 1024 * 1024)   /* request memory kept free while reading rows */
 /* The set-based add checks, then writes, this many rows together: a few statements each. */
 #define BULK_CHUNK 256
-/* A chunk's memory at most: about 2 KB a row, 16 KB with every text as long as allowed. */
+/* A chunk's memory at most. Measured: 1.7 KB a row, 17 KB (4.2 MB a chunk) when the name,
+ * address and reference are as long, and cut into as many words, as allowed. */
 #define BULK_CHUNK_MEMORY (16 * 1024 * 1024)
 
 typedef struct bulk {

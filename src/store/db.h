@@ -48,9 +48,8 @@ typedef struct db_driver {
     os_err (*begin)(db_conn *c, bool write);
     os_err (*commit)(db_conn *c);
     os_err (*rollback)(db_conn *c);
-    /* The open write transaction will write many rows: its changed pages stay in memory
-     * until it ends instead of being written out and read back while it runs. NULL: the
-     * backend has nothing to change for that. */
+    /* The open write transaction will write many rows: keep its changes in memory until it
+     * ends (NULL: nothing to do). */
     os_err (*bulk)(db_conn *c);
     void (*close)(db_conn *c);
 } db_driver;

@@ -36,9 +36,7 @@ const char *store_describe(const store *s);          /* "sqlite:/path" for logs 
  * and rolls back otherwise, returning the error to pass on. */
 os_err store_tx_begin(store_conn *c);
 os_err store_tx_end(store_conn *c, os_err e);
-/* Inside a transaction that will write many rows (a bulk add): the database keeps its
- * changes in memory (SQLite: up to 64 MiB of pages) until it ends, instead of writing them
- * out and reading them back as it goes. Back to normal when the transaction ends. */
+/* The open transaction will write many rows: its changes stay in memory (SQLite: 64 MiB) until it ends. */
 os_err store_tx_bulk(store_conn *c);
 
 /* ---- users ---------------------------------------------------------------------- */
@@ -103,8 +101,7 @@ typedef struct outbox_rec {
 
 os_err st_outbox_add(store_conn *c, const char *recipient, const char *template_name, const char *language,
                      const char *data_json, const char *message_id, int64_t now, int64_t *id);
-/* st_outbox_add for n messages (recipient, template_name, language, data and message_id of
- * each), up to 64 a statement. */
+/* st_outbox_add for n messages (recipient, template_name, language, data, message_id), 64 a statement. */
 os_err st_outbox_add_many(store_conn *c, const outbox_rec *rows, int n, int64_t now);
 /* Leases up to `limit` due, unsent rows to `worker` until lease_until; rows leased by
  * another live worker are skipped, so two workers never hold the same row. */
@@ -130,7 +127,7 @@ typedef struct audit_rec {
 } audit_rec;
 
 os_err st_audit_add(store_conn *c, const audit_rec *r);
-/* Appends n entries, up to 64 a statement (a bulk change's, one per row). */
+/* st_audit_add for n entries (a bulk change's), 64 a statement. */
 os_err st_audit_add_many(store_conn *c, const audit_rec *r, int n);
 os_err st_audit_recent(store_conn *c, arena *a, int64_t actor_user_id, int limit, audit_rec **rows, int *n);
 
@@ -320,17 +317,13 @@ typedef struct sub_query {
 
 /* OS_ERR_CONFLICT when that address already holds that level on the agreement. */
 os_err st_sub_insert(store_conn *c, const sub_rec *in, int64_t now, int64_t *id);
-/* st_sub_insert for n rows of one agreement (each with its uuid), a few multi-row statements
- * per 64 rows: the subscriptions and their search terms, the terms' sub_terms entries, and
- * each distinct term's count once; sets each row's id. OS_ERR_CONFLICT when an address
- * already holds its level (look first: st_sub_held). a: scratch memory for the terms. */
+/* st_sub_insert for n rows of one agreement (uuids set; ids filled in), a few statements per 64; a: scratch. */
 os_err st_sub_insert_many(store_conn *c, arena *a, sub_rec *rows, int n, int64_t now);
 typedef struct sub_held_rec {
     const char *sign_in_email;
     int64_t level_id;
 } sub_held_rec;
-/* The levels that these sign-in addresses (as stored: normalised) already hold on the
- * agreement, one query per up to 64 addresses; none is not an error (*nrows 0). */
+/* The levels these sign-in addresses (normalised) already hold on the agreement; a query per 64 addresses. */
 os_err st_sub_held(store_conn *c, arena *a, int64_t agreement_id, const char *const *emails, int n,
                    sub_held_rec **rows, int *nrows);
 os_err st_sub_get(store_conn *c, arena *a, int64_t agreement_id, const char *uuid, sub_rec *out);
@@ -374,8 +367,7 @@ os_err st_usage_record(store_conn *c, int64_t agreement_id, int64_t level_id, in
 os_err st_seat_release_add(store_conn *c, int64_t agreement_id, int64_t level_id, const char *email,
                            int64_t assigned_at, int64_t now);
 os_err st_seat_releases_free(store_conn *c, int64_t agreement_id, int64_t level_id, int64_t *n);
-/* Which of these addresses have a freed seat of the pool not yet reused (theirs to take back),
- * one query per up to 64 addresses. */
+/* Which of these addresses have a freed seat of the pool not reused yet; a query per 64 addresses. */
 os_err st_seat_releases_of(store_conn *c, arena *a, int64_t agreement_id, int64_t level_id, const char *const *emails,
                            int n, const char ***found, int *nfound);
 /* Reuses a freed seat usable by `email`: its own, or one last assigned before `cutoff`.

@@ -139,14 +139,28 @@ os_err st_sub_insert(store_conn *c, const sub_rec *in, int64_t now, int64_t *id)
  * whatever the count. A row is its subscription and about six sub_terms entries; the
  * terms' counts are summed first, so a term every row shares ("contoso") is one upsert per
  * call, not one per row. */
-#define SUBS_PER_STATEMENT 64       /* 11 parameters each */
-#define ENTRIES_PER_STATEMENT 128   /* sub_terms entries (3 parameters), counts (2) */
+#define SUBS_PER_STATEMENT 64       /* 11 parameters each, and 2 for all */
+#define ENTRIES_PER_STATEMENT 128   /* sub_terms entries (3 parameters), counts (2), and 1 for all */
 #define VALUES_PER_QUERY 64         /* addresses in one IN (…) */
+#define INSERT_ARGS (2 + 11 * SUBS_PER_STATEMENT)
+_Static_assert(1 + 3 * ENTRIES_PER_STATEMENT <= INSERT_ARGS, "the rows' statement binds the most");
 
-static const char *rows_sql(arena *a, const char *head, const char *tuple, int first, int rows, const char *tail) {
-    buf b;
-    buf_init(&b, a, 256 * 1024);
-    return st_rows_sql(&b, head, tuple, first, rows, tail) ? b.data : NULL;
+/* A multi-row statement's text and arguments, in memory sized for the largest and reused by
+ * each: a chunk's memory does not grow with its statements. */
+typedef struct multi {
+    buf sql;
+    db_val *args;
+} multi;
+
+static void multi_init(multi *m, arena *a, int max_args) {
+    buf_init(&m->sql, a, 256 * 1024);
+    m->args = arena_alloc(a, sizeof *m->args * (size_t)max_args);
+}
+
+/* The text of `rows` tuples (st_rows_sql) in place of the previous one; NULL if too long. */
+static const char *multi_sql(multi *m, const char *head, const char *tuple, int first, int rows, const char *tail) {
+    buf_reset(&m->sql);
+    return st_rows_sql(&m->sql, head, tuple, first, rows, tail) ? m->sql.data : NULL;
 }
 
 typedef struct returned_ids {
@@ -170,14 +184,14 @@ static int read_returned_id(void *ud, db_row *r) {
 }
 
 /* rows[0..n) (n ≤ SUBS_PER_STATEMENT) with their terms, in one statement. */
-static os_err insert_subs(store_conn *c, arena *a, sub_rec *rows, const char *const *terms, int n, int64_t now) {
-    const char *sql = rows_sql(a,
-                               "INSERT INTO subscriptions (uuid, agreement_id, level_id, name, sign_in_email,"
-                               " notification_email, country, language, downloads, reference, assigned_at,"
-                               " expires_on, updated_at, search) VALUES ",
-                               "(#, ?1, #, #, #, #, #, #, #, #, ?2, #, ?2, #)", 3, n, " RETURNING id, uuid");
+static os_err insert_subs(store_conn *c, multi *m, sub_rec *rows, const char *const *terms, int n, int64_t now) {
+    const char *sql = multi_sql(m,
+                                "INSERT INTO subscriptions (uuid, agreement_id, level_id, name, sign_in_email,"
+                                " notification_email, country, language, downloads, reference, assigned_at,"
+                                " expires_on, updated_at, search) VALUES ",
+                                "(#, ?1, #, #, #, #, #, #, #, #, ?2, #, ?2, #)", 3, n, " RETURNING id, uuid");
     if (!sql) return OS_ERR_INTERNAL;
-    db_val *args = arena_alloc(a, sizeof *args * (size_t)(2 + 11 * n));
+    db_val *args = m->args;
     int k = 0;
     args[k++] = DV_INT(rows[0].agreement_id);
     args[k++] = DV_INT(now);
@@ -227,14 +241,14 @@ static term_entry *entries_of(arena *a, const sub_rec *rows, const char *const *
     return out;
 }
 
-static os_err insert_entries(store_conn *c, arena *a, int64_t agreement_id, const term_entry *e, int n) {
+static os_err insert_entries(store_conn *c, multi *m, int64_t agreement_id, const term_entry *e, int n) {
     os_err err = OS_OK;
     for (int done = 0; !err && done < n;) {
         int k = st_batch(n - done, ENTRIES_PER_STATEMENT);
-        const char *sql = rows_sql(a, "INSERT INTO sub_terms (agreement_id, term, name, sub_id) VALUES ",
-                                   "(?1, #, #, #)", 2, k, "");
+        const char *sql = multi_sql(m, "INSERT INTO sub_terms (agreement_id, term, name, sub_id) VALUES ",
+                                    "(?1, #, #, #)", 2, k, "");
         if (!sql) return OS_ERR_INTERNAL;
-        db_val *args = arena_alloc(a, sizeof *args * (size_t)(1 + 3 * k));
+        db_val *args = m->args;
         args[0] = DV_INT(agreement_id);
         for (int i = 0; i < k; i++) {
             args[1 + 3 * i] = DV_TEXT(e[done + i].term);
@@ -273,14 +287,14 @@ static term_count *count_terms(arena *a, const term_entry *e, int n, int *distin
     return slots;
 }
 
-static os_err add_counts(store_conn *c, arena *a, int64_t agreement_id, const term_count *t, int n) {
+static os_err add_counts(store_conn *c, multi *m, int64_t agreement_id, const term_count *t, int n) {
     os_err err = OS_OK;
     for (int done = 0; !err && done < n;) {
         int k = st_batch(n - done, ENTRIES_PER_STATEMENT);
-        const char *sql = rows_sql(a, "INSERT INTO sub_term_counts (agreement_id, term, n) VALUES ", "(?1, #, #)", 2, k,
-                                   " ON CONFLICT (agreement_id, term) DO UPDATE SET n = sub_term_counts.n + excluded.n");
+        const char *sql = multi_sql(m, "INSERT INTO sub_term_counts (agreement_id, term, n) VALUES ", "(?1, #, #)", 2, k,
+                                    " ON CONFLICT (agreement_id, term) DO UPDATE SET n = sub_term_counts.n + excluded.n");
         if (!sql) return OS_ERR_INTERNAL;
-        db_val *args = arena_alloc(a, sizeof *args * (size_t)(1 + 2 * k));
+        db_val *args = m->args;
         args[0] = DV_INT(agreement_id);
         for (int i = 0; i < k; i++) {
             args[1 + 2 * i] = DV_TEXT(t[done + i].term);
@@ -300,31 +314,35 @@ os_err st_sub_insert_many(store_conn *c, arena *a, sub_rec *rows, int n, int64_t
         fold(rows[i].name, rows[i].sign_in_email, rows[i].reference, mem);
         terms[i] = arena_strdup(a, mem);
     }
+    multi m;
+    multi_init(&m, a, INSERT_ARGS);
     os_err e = OS_OK;
     for (int done = 0; !e && done < n;) {
         int k = st_batch(n - done, SUBS_PER_STATEMENT);
-        e = insert_subs(c, a, rows + done, terms + done, k, now);
+        e = insert_subs(c, &m, rows + done, terms + done, k, now);
         done += k;
     }
     if (e) return e;
     int nentries, nterms;
     term_entry *entries = entries_of(a, rows, terms, n, &nentries);
     term_count *counts = count_terms(a, entries, nentries, &nterms);
-    e = insert_entries(c, a, rows[0].agreement_id, entries, nentries);
-    return e ? e : add_counts(c, a, rows[0].agreement_id, counts, nterms);
+    e = insert_entries(c, &m, rows[0].agreement_id, entries, nentries);
+    return e ? e : add_counts(c, &m, rows[0].agreement_id, counts, nterms);
 }
 
 /* Runs `head` — a query ending "IN (" whose first nfixed parameters are fixed — over
  * values[0..n) in batches, the rows collected in u. */
 static os_err query_in(store_conn *c, arena *a, const char *head, const db_val *fixed, int nfixed,
                        const char *const *values, int n, rows_ud *u) {
+    multi m;
+    multi_init(&m, a, nfixed + VALUES_PER_QUERY);
+    db_val *args = m.args;
+    memcpy(args, fixed, sizeof *args * (size_t)nfixed);
     os_err e = OS_OK;
     for (int done = 0; !e && done < n;) {
         int k = st_batch(n - done, VALUES_PER_QUERY);
-        const char *sql = rows_sql(a, head, "#", nfixed + 1, k, ")");
+        const char *sql = multi_sql(&m, head, "#", nfixed + 1, k, ")");
         if (!sql) return OS_ERR_INTERNAL;
-        db_val *args = arena_alloc(a, sizeof *args * (size_t)(nfixed + k));
-        memcpy(args, fixed, sizeof *args * (size_t)nfixed);
         for (int i = 0; i < k; i++) args[nfixed + i] = DV_TEXT(values[done + i]);
         e = db_exec(c, sql, args, nfixed + k, st_collect, u);
         done += k;

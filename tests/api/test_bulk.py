@@ -451,12 +451,15 @@ def test_rows_that_may_need_a_freed_seat_are_added_row_by_row(server):
     points = len(usage_points(server, ag))
     r = upload(ag.sa, ag.lic, head + f"A,{a},enterprise,FR,en\nB,{b},enterprise,FR,en\nN,{new[0]},enterprise,FR,en\n")
     assert r.status == 201 and r.body["added"] == 3, r
+    stored_now = db_query(server, "SELECT sign_in_email FROM subscriptions WHERE agreement_id = ?", (ag.id,))
+    assert {x[0] for x in stored_now} == {a, b, c, new[0]}, stored_now
     assert overview(ag.sa, ag.lic) == {"enterprise": (5, 4, 1)}
     assert db_count(server, "seat_releases", "agreement_id = ? AND reused_at IS NULL", (ag.id,)) == 0
     assert len(usage_points(server, ag)) == points + 3          # row by row: a point per row
     assert db_count(server, "audit_events", "action = 'subscription.added' AND agreement_id = ?", (ag.id,)) == 6
     for e in (a, b, new[0]):
         assert len(outbox_rows(server, "subscription_assigned", e)) == 1, e
+    assert outbox_rows(server, "pool_alert", ag.customer_email) == []      # 4 of 5: under 90 %
     assert_terms_kept(server, ag)
     assert filtered(ag.sa, ag.lic, new[0].split(".")[0])[:2] == (1, True)
 
