@@ -11,6 +11,7 @@
 #include "store/store.h"
 
 struct outbox_worker;
+struct jobs_worker;
 struct metrics;
 
 typedef struct app_keys {
@@ -25,6 +26,7 @@ typedef struct app {
     char base_url[512];          /* no trailing slash */
     bool cookie_secure;          /* Secure attribute on cookies */
     struct outbox_worker *mail;  /* NULL outside `serve` */
+    struct jobs_worker *jobs;    /* background jobs; NULL outside `serve` */
     struct metrics *metrics;     /* NULL outside `serve` */
     app_keys keys;
 } app;

@@ -7,6 +7,7 @@
 #ifndef OPENSEAT_API_H
 #define OPENSEAT_API_H
 #include "domain/ctx.h"
+#include "domain/jobs.h"
 #include "http/http.h"
 #include "http/server.h"
 
@@ -25,6 +26,12 @@ void api_write_user(jw *w, int64_t id, const char *name, const char *email, cons
 /* The subscribers list's filters and sort from the query string (q, level, country,
  * downloads, sort, order), shared by the list and its export; problems go to r->fe. */
 void subs_query_from(req *r, sub_query *q);
+
+/* Background jobs: the job object (with this process's live progress when it runs the job),
+ * the job's URL, and the executor the job worker is started with (bulk.c). */
+void api_write_job(jw *w, const app *a, const job_rec *j);
+const char *api_job_url(req *r, const char *id);
+os_err api_job_exec(job_run *run, op_ctx *x, const job_rec *j, int *status, const char **result);
 
 /* handlers */
 os_err h_session_get(req *r);
@@ -59,6 +66,10 @@ os_err h_subs_remove(req *r);
 os_err h_subs_bulk_add(req *r);
 os_err h_subs_bulk_edit(req *r);
 os_err h_subs_bulk_remove(req *r);
+os_err h_jobs_list(req *r);
+os_err h_job_get(req *r);
+os_err h_job_delete(req *r);
+os_err h_job_annotated(req *r);
 os_err h_subs_resend(req *r);
 os_err h_subs_export(req *r);
 os_err h_subs_template(req *r);

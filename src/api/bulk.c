@@ -1,31 +1,100 @@
 /* bulk.c — uploads of subscriber files: bulk add, bulk edit and bulk removal, each checked
  * only (the preview) or applied. The file is the raw request body, CSV or Excel (.xlsx,
  * recognised by its zip signature; a plain-text list reads as a one-column CSV); the report
- * lists every problem by row and column (domain/bulk.h). */
+ * lists every problem by row and column (domain/bulk.h).
+ *
+ * An upload is answered within its request, or — with background=true — kept as a job
+ * (domain/jobs.h) that api_job_exec runs on the worker: the same steps, the same answer,
+ * recorded with the job instead of sent. */
 #include <string.h>
 #include "api.h"
+#include "core/text.h"
 #include "domain/bulk.h"
-#include "io/csv.h"
-#include "io/xlsx.h"
+#include "io/table.h"
 
-/* The uploaded table, or a 422 `unreadable_file` saying why it cannot be read. */
-static os_err read_upload(req *r, io_table *t) {
-    const char *data = r->body.data ? r->body.data : "";
-    size_t len = r->body.len;
-    char err[256] = "";
-    os_err e;
-    if (len == 0) {
-        problem_reply_status(r, 422, "empty_file", "The file is empty: the first row names the columns");
-        return OS_ERR_INVALID;
+#define FILE_NAME_MAX 255
+
+typedef enum { BULK_ADD, BULK_EDIT, BULK_REMOVE } bulk_kind;
+
+static const char *const kind_names[] = {"add", "edit", "remove"};
+
+/* One upload, from a request or from a job, and what running it produced. */
+typedef struct upload {
+    op_ctx *x;
+    int64_t agreement_id;
+    bulk_kind kind;
+    bool check, notify;
+    const char *data;
+    size_t len;
+    const char *instance, *request_id;    /* for problems */
+    const bulk_hooks *h;
+    union {
+        bulk_report add;
+        bulk_edit_report edit;
+        bulk_remove_report remove;
+    } rep;
+} upload;
+
+static const bulk_report *base_report(const upload *u) {
+    switch (u->kind) {
+    case BULK_ADD: return &u->rep.add;
+    case BULK_EDIT: return &u->rep.edit.base;
+    default: return &u->rep.remove.base;
     }
-    if (len >= 4 && !memcmp(data, "PK\x03\x04", 4)) e = xlsx_read(&r->a, data, len, BULK_ROWS_MAX + 1, t, err, sizeof err);
-    else e = csv_read(&r->a, data, len, BULK_ROWS_MAX + 1, t, err, sizeof err);
+}
+
+/* A whole problem (no extension members) into w; its status. */
+static int problem(const upload *u, jw *w, int status, const char *code, const char *detail) {
+    problem_members(w, u->x->a, status, code, NULL, detail, u->instance, u->request_id);
+    jw_obj_end(w);
+    return status;
+}
+
+/* The report of a run into w: the 2xx body, or the 422 `bulk_rejected` problem carrying it
+ * (nothing was applied, and the UI lists every row). Its status. */
+static int write_outcome(const upload *u, jw *w) {
+    static const char *const done[] = {"added", "changed", "removed"};
+    const bulk_report *base = base_report(u);
+    bool refused = base->nerrors && !u->check;
+    int status = u->kind == BULK_ADD && base->applied ? 201 : 200;
+    if (refused) {
+        status = 422;
+        problem_members(w, u->x->a, status, "bulk_rejected", NULL,
+                        arena_printf(u->x->a, "%d problem%s in the file; nothing was %s", base->nerrors,
+                                     base->nerrors == 1 ? "" : "s", done[u->kind]),
+                        u->instance, u->request_id);
+        jw_key(w, "report");
+    }
+    switch (u->kind) {
+    case BULK_ADD: bulk_write_report(w, &u->rep.add); break;
+    case BULK_EDIT: bulk_write_edit_report(w, &u->rep.edit); break;
+    default: bulk_write_remove_report(w, &u->rep.remove); break;
+    }
+    if (refused) jw_obj_end(w);
+    return status;
+}
+
+/* Reads the file and runs the upload, its answer into w. The answer's status, or 0 when the
+ * run failed (*err says why; nothing was applied). */
+static int run_upload(upload *u, jw *w, os_err *err) {
+    if (u->len == 0) return problem(u, w, 422, "empty_file", "The file is empty: the first row names the columns");
+    io_table t;
+    char why[256] = "";
+    os_err e = io_table_read(u->x->a, u->data, u->len, BULK_ROWS_MAX + 1, &t, why, sizeof why);
+    if (e)
+        return problem(u, w, 422, "unreadable_file",
+                       arena_printf(u->x->a, "This file cannot be read: %s", *why ? why : "unknown format"));
+    if (u->h && u->h->progress) u->h->progress(u->h->arg, "checking", t.nrows > 1 ? t.nrows - 1 : 0, 0, 0);
+    switch (u->kind) {
+    case BULK_ADD: e = bulk_add(u->x, u->agreement_id, &t, u->check, u->notify, u->h, &u->rep.add); break;
+    case BULK_EDIT: e = bulk_edit(u->x, u->agreement_id, &t, u->check, u->h, &u->rep.edit); break;
+    default: e = bulk_remove(u->x, u->agreement_id, &t, u->check, u->h, &u->rep.remove); break;
+    }
     if (e) {
-        problem_reply_status(r, 422, "unreadable_file",
-                             arena_printf(&r->a, "This file cannot be read: %s", *err ? err : "unknown format"));
-        return OS_ERR_INVALID;
+        *err = e;
+        return 0;
     }
-    return OS_OK;
+    return write_outcome(u, w);
 }
 
 static bool flag(req *r, const char *name, bool absent) {
@@ -37,53 +106,118 @@ static bool flag(req *r, const char *name, bool absent) {
     return absent;
 }
 
-/* 422 `bulk_rejected` carrying the report: nothing was applied, and the UI lists every row. */
-static jw *rejected(req *r, int nerrors, const char *what) {
-    jw *w = problem_open(r, 422, "bulk_rejected",
-                         arena_printf(&r->a, "%d problem%s in the file; nothing was %s", nerrors,
-                                      nerrors == 1 ? "" : "s", what));
-    jw_key(w, "report");
-    return w;
+/* The name the user's file had (optional): shown back, and naming the annotated copy. */
+static const char *file_name(req *r) {
+    const char *v = qs_get(&r->query, "file_name");
+    if (!v || !*v) return NULL;
+    size_t n = strlen(v);
+    if (utf8_valid_prefix(v, n) != n) fe_add(&r->fe, "file_name", "invalid_value", "Use UTF-8 text");
+    else if (utf8_chars(v) > FILE_NAME_MAX)
+        fe_add(&r->fe, "file_name", "too_long", arena_printf(&r->a, "At most %d characters", FILE_NAME_MAX));
+    for (const char *p = v; *p; p++)
+        if ((unsigned char)*p < 0x20) {
+            fe_add(&r->fe, "file_name", "invalid_value", "A file name has no control characters");
+            break;
+        }
+    return v;
 }
 
-typedef enum { BULK_ADD, BULK_EDIT, BULK_REMOVE } bulk_kind;
+/* Keeps the file with a new job and answers 202 with it. */
+static os_err submit(req *r, op_ctx *x, bulk_kind kind, bool check, bool notify, const char *name) {
+    if (r->body.len == 0) {
+        problem_reply_status(r, 422, "empty_file", "The file is empty: the first row names the columns");
+        return OS_OK;
+    }
+    job_rec j = {.agreement_id = r->agreement_id, .user_id = r->user_id, .kind = kind_names[kind],
+                 .check_only = check, .send_email = notify, .file_name = name, .file = r->body.data,
+                 .file_len = r->body.len, .address = r->client_addr, .request_id = r->request_id};
+    os_err e = jobs_submit(x, &j);
+    if (e) return e;
+    job_rec stored;
+    if ((e = st_job_get(x->c, x->a, r->agreement_id, r->user_id, j.id, false, &stored))) return e;
+    reply_header(r, "Location", api_job_url(r, j.id));
+    api_write_job(reply_json(r, 202), r->app, &stored);
+    return OS_OK;
+}
 
-/* The three uploads share their steps: flags, the file, the domain's check or apply, then
- * the report — as the answer (200; 201 for rows added), or inside a 422 when refused. */
+/* The three uploads share their steps: flags, then the job or the run and its answer. */
 static os_err run_bulk(req *r, bulk_kind kind) {
     bool check = flag(r, "check_only", false);
     bool notify = kind == BULK_ADD && flag(r, "send_email", true);
+    bool background = flag(r, "background", false);
+    const char *name = file_name(r);
     if (fe_any(&r->fe)) return OS_ERR_INVALID;
-    io_table t;
-    if (read_upload(r, &t)) return OS_OK;   /* the problem is written */
     op_ctx x;
     os_err e = api_ctx(r, &x);
     if (e) return e;
-    union {
-        bulk_report add;
-        bulk_edit_report edit;
-        bulk_remove_report remove;
-    } rep;
-    const bulk_report *base;
-    switch (kind) {
-    case BULK_ADD: e = bulk_add(&x, r->agreement_id, &t, check, notify, &rep.add), base = &rep.add; break;
-    case BULK_EDIT: e = bulk_edit(&x, r->agreement_id, &t, check, &rep.edit), base = &rep.edit.base; break;
-    default: e = bulk_remove(&x, r->agreement_id, &t, check, &rep.remove), base = &rep.remove.base; break;
-    }
-    if (e) return e;
-    static const char *const done[] = {"added", "changed", "removed"};
-    bool refused = base->nerrors && !check;
-    jw *w = refused ? rejected(r, base->nerrors, done[kind])
-                    : reply_json(r, kind == BULK_ADD && base->applied ? 201 : 200);
-    switch (kind) {
-    case BULK_ADD: bulk_write_report(w, &rep.add); break;
-    case BULK_EDIT: bulk_write_edit_report(w, &rep.edit); break;
-    default: bulk_write_remove_report(w, &rep.remove); break;
-    }
-    if (refused) jw_obj_end(w);
+    if (background) return submit(r, &x, kind, check, notify, name);
+    upload u = {.x = &x, .agreement_id = r->agreement_id, .kind = kind, .check = check, .notify = notify,
+                .data = r->body.data ? r->body.data : "", .len = r->body.len, .instance = r->path,
+                .request_id = r->request_id};
+    jw *w = reply_json(r, 200);
+    int status = run_upload(&u, w, &e);
+    if (!status) return e;
+    r->status = status;
+    if (status >= 400) r->content_type = "application/problem+json";
     return OS_OK;
 }
 
 os_err h_subs_bulk_add(req *r) { return run_bulk(r, BULK_ADD); }
 os_err h_subs_bulk_edit(req *r) { return run_bulk(r, BULK_EDIT); }
 os_err h_subs_bulk_remove(req *r) { return run_bulk(r, BULK_REMOVE); }
+
+/* ---- the same uploads on the job worker ---- */
+
+typedef struct job_hook {
+    upload *u;
+    job_run *run;
+} job_hook;
+
+static void on_progress(void *arg, const char *phase, int rows, int checked, int written) {
+    jobs_progress(((job_hook *)arg)->run, phase, rows, checked, written);
+}
+
+/* The answer, as JSON text in a; NULL when it does not fit or is not valid. */
+static const char *answer_text(arena *a, const upload *u, int *status) {
+    buf b;
+    buf_init(&b, a, LIMIT_JOB_RESULT);
+    jw w;
+    jw_init(&w, &b);
+    *status = write_outcome(u, &w);
+    return jw_ok(&w) && !b.overflow ? b.data : NULL;
+}
+
+/* An applied change's answer is the job's result, kept in the change's own transaction. */
+static os_err job_commit(void *arg, op_ctx *x) {
+    job_hook *jh = arg;
+    const bulk_report *base = base_report(jh->u);
+    int count = jh->u->kind == BULK_ADD ? jh->u->rep.add.added
+              : jh->u->kind == BULK_EDIT ? jh->u->rep.edit.changed : jh->u->rep.remove.count;
+    jobs_progress(jh->run, "writing", base->rows, base->rows, count);
+    int status;
+    const char *result = answer_text(x->a, jh->u, &status);
+    if (!result) return OS_ERR_TOO_LARGE;
+    return jobs_finish_in_tx(jh->run, x, status, result);
+}
+
+os_err api_job_exec(job_run *run, op_ctx *x, const job_rec *j, int *status, const char **result) {
+    bulk_kind kind = BULK_ADD;
+    while (kind < BULK_REMOVE && strcmp(kind_names[kind], j->kind)) kind++;
+    upload u = {.x = x, .agreement_id = j->agreement_id, .kind = kind, .check = j->check_only,
+                .notify = kind == BULK_ADD && j->send_email, .data = j->file, .len = j->file_len,
+                .instance = arena_printf(x->a, "urn:openseat:job:%s", j->id), .request_id = j->request_id};
+    job_hook jh = {&u, run};
+    bulk_hooks h = {.arg = &jh, .progress = on_progress, .before_commit = job_commit};
+    u.h = &h;
+    buf b;
+    buf_init(&b, x->a, LIMIT_JOB_RESULT);
+    jw w;
+    jw_init(&w, &b);
+    os_err e = OS_OK;
+    int st = run_upload(&u, &w, &e);
+    if (!st) return e;
+    if (!jw_ok(&w) || b.overflow) return OS_ERR_TOO_LARGE;
+    *status = st;
+    *result = b.data;
+    return OS_OK;
+}

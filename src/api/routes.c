@@ -38,6 +38,10 @@ const route api_routes[] = {
     R("POST",   "/api/v1/agreements/{license}/subscriptions/bulk", ACCESS_AGREEMENT, BODY_UPLOAD, h_subs_bulk_add, "subs_bulk_add"),
     R("POST",   "/api/v1/agreements/{license}/subscriptions/bulk-edit", ACCESS_AGREEMENT, BODY_UPLOAD, h_subs_bulk_edit, "subs_bulk_edit"),
     R("POST",   "/api/v1/agreements/{license}/subscriptions/bulk-remove", ACCESS_AGREEMENT, BODY_UPLOAD, h_subs_bulk_remove, "subs_bulk_remove"),
+    R("GET",    "/api/v1/agreements/{license}/jobs", ACCESS_AGREEMENT, BODY_NONE, h_jobs_list, "jobs_list"),
+    R("GET",    "/api/v1/agreements/{license}/jobs/{job}", ACCESS_AGREEMENT, BODY_NONE, h_job_get, "job_get"),
+    R("DELETE", "/api/v1/agreements/{license}/jobs/{job}", ACCESS_AGREEMENT, BODY_NONE, h_job_delete, "job_delete"),
+    R("GET",    "/api/v1/agreements/{license}/jobs/{job}/annotated", ACCESS_AGREEMENT, BODY_NONE, h_job_annotated, "job_annotated"),
     R("POST",   "/api/v1/agreements/{license}/subscriptions/resend", ACCESS_AGREEMENT, BODY_JSON, h_subs_resend, "subs_resend"),
     /* Before {id}: the first matching pattern wins. */
     R("GET",    "/api/v1/agreements/{license}/subscriptions/export", ACCESS_AGREEMENT, BODY_NONE, h_subs_export, "subs_export"),

@@ -1,4 +1,4 @@
-/* serve.c — the web server, the mail worker and housekeeping, until SIGTERM/SIGINT. */
+/* serve.c — the web server, the mail and job workers and housekeeping, until SIGTERM/SIGINT. */
 #include <curl/curl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -7,6 +7,7 @@
 #include "cli/cli.h"
 #include "core/log.h"
 #include "domain/housekeeping.h"
+#include "domain/jobs.h"
 #include "http/metrics.h"
 #include "http/server.h"
 #include "mail/outbox.h"
@@ -26,14 +27,18 @@ int cmd_serve(int argc, char **argv) {
     signal(SIGPIPE, SIG_IGN);
 
     a.metrics = metrics_new(api_routes, api_route_count);
+    /* The workers exist before the first request that may wake them. */
+    a.mail = outbox_start(&a);
+    a.jobs = jobs_start(&a, api_job_exec);
     char err[512];
     server *srv = server_start(&a, api_routes, api_route_count, &api_hooks, err, sizeof err);
     if (!srv) {
         fprintf(stderr, "openseat: %s\n", err);
+        jobs_stop(a.jobs);
+        outbox_stop(a.mail);
         store_close(a.st);
         return 1;
     }
-    a.mail = outbox_start(&a);
     char port[16];
     snprintf(port, sizeof port, "%d", server_port(srv));
     log_event(LOG_INFO, "listening", "address", cfg.bind, "port", port, "url", a.base_url, "database",
@@ -44,6 +49,7 @@ int cmd_serve(int argc, char **argv) {
     while ((sig = sigtimedwait(&set, NULL, &minute)) < 0) housekeeping_run(&a);
     log_event(LOG_INFO, "stopping", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM", NULL);
     server_stop(srv);
+    jobs_stop(a.jobs);
     outbox_stop(a.mail);
     metrics_free(a.metrics);
     store_close(a.st);

@@ -23,6 +23,7 @@ typedef struct config {
     const char *smtp_from;
     const char *smtp_tls;         /* "try" | "required" | "none" */
     long mail_poll_ms;
+    long job_lease_s;
     long argon2_ops;
     long argon2_mem_kib;
     long session_idle_s;

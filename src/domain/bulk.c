@@ -26,7 +26,31 @@ typedef struct bulk {
     bulk_report *r;
     int col[SUBCOL_COUNT];      /* column index in the file, -1: absent */
     int cap;
+    const bulk_hooks *h;        /* never NULL (a static empty one stands in) */
 } bulk;
+
+static const bulk_hooks no_hooks;
+
+/* Progress every this many rows. */
+#define PROGRESS_EVERY 256
+
+static void progress(const bulk *b, const char *phase, int checked, int written) {
+    if (b->h->progress) b->h->progress(b->h->arg, phase, b->r->rows, checked, written);
+}
+
+/* Commits the transaction when asked and nothing failed — after the hook's last word — else
+ * rolls it back; *applied says which (and is set before the hook, which reports it). */
+static os_err finish(const bulk *b, os_err e, bool apply, bool *applied) {
+    op_ctx *x = b->x;
+    *applied = b->r->applied = !e && apply;
+    if (*applied && b->h->before_commit && (e = b->h->before_commit(b->h->arg, x))) *applied = false;
+    if (*applied && (e = store_tx_end(x->c, OS_OK))) *applied = false;
+    b->r->applied = *applied;
+    if (*applied || e) return e;
+    os_err undo = store_tx_end(x->c, e ? e : OS_ERR_INVALID);   /* roll back */
+    (void)undo;
+    return e;
+}
 
 /* A problem on table row ti (its cell in column colidx shown as the value), or on no row
  * (ti < 0: then `row` is the number reported). colidx -1: no particular column; -2 - id:
@@ -296,6 +320,7 @@ static os_err add_row_by_row(bulk *b, sub_target *tg, const sub_input *ins, cons
     rx.a = &scratch;
     os_err e = OS_OK;
     for (int i = 0; !e && i < n; i++) {
+        if (i % PROGRESS_EVERY == 0) progress(b, "checking", (n + i) / 2, *added);
         if (!ok[i]) continue;
         field_errors fe;
         fe_init(&fe, &scratch);
@@ -346,12 +371,14 @@ static os_err check_chunks(bulk *b, const sub_target *tg, const sub_input *ins, 
         e = subscribers_check_many(rx, tg, in, m, fe);
         for (int k = 0; !e && k < m; k++) report_fields(b, idx[k] + 1, &fe[k]);
         arena_free(rx->a);
+        progress(b, "checking", (n + next) / 2, 0);
     }
     return e;
 }
 
 /* The rows written a chunk at a time (subscribers_add_many_in_tx). */
-static os_err write_chunks(sub_target *tg, const sub_input *ins, const bool *ok, int n, op_ctx *rx, int *added) {
+static os_err write_chunks(bulk *b, sub_target *tg, const sub_input *ins, const bool *ok, int n, op_ctx *rx,
+                           int *added) {
     os_err e = OS_OK;
     sub_input *in;
     int *idx, m, next = 0;
@@ -359,6 +386,7 @@ static os_err write_chunks(sub_target *tg, const sub_input *ins, const bool *ok,
         e = subscribers_add_many_in_tx(rx, tg, in, m);
         if (!e) *added += m;
         arena_free(rx->a);
+        progress(b, "writing", n, *added);
     }
     return e;
 }
@@ -389,14 +417,15 @@ static os_err add_set_based(bulk *b, sub_target *tg, const sub_input *ins, const
     e = check_chunks(b, tg, ins, ok, n, &rx);
     *used = true;
     if (!e && b->r->nerrors == 0) e = subscribers_take_seats(&rx, tg, need, used);
-    if (!e && *used && b->r->nerrors == 0) e = write_chunks(tg, ins, ok, n, &rx, added);
+    if (!e && *used && b->r->nerrors == 0) e = write_chunks(b, tg, ins, ok, n, &rx, added);
     arena_free(&scratch);
     return e;
 }
 
-os_err bulk_add(op_ctx *x, int64_t agreement_id, const io_table *t, bool check_only, bool notify, bulk_report *out) {
+os_err bulk_add(op_ctx *x, int64_t agreement_id, const io_table *t, bool check_only, bool notify,
+                const bulk_hooks *h, bulk_report *out) {
     memset(out, 0, sizeof *out);
-    bulk b = {.x = x, .t = t, .r = out};
+    bulk b = {.x = x, .t = t, .r = out, .h = h ? h : &no_hooks};
     if (t->nrows == 0) {
         report(&b, -1, 1, -1, "empty_file", "The file is empty: the first row names the columns", NULL);
         return OS_OK;
@@ -440,6 +469,8 @@ os_err bulk_add(op_ctx *x, int64_t agreement_id, const io_table *t, bool check_o
                    NULL);
             return OS_OK;
         }
+        /* Checked twice over (cells here, then the agreement's rules): each pass is half. */
+        if (i % PROGRESS_EVERY == 0) progress(&b, "checking", i / 2, 0);
         ok[i] = read_row(&b, i + 1, &tg, &ins[i]);
         ins[i].notify = notify;
         const char *lv = ins[i].level ? ins[i].level : tg.pr.default_level;
@@ -462,15 +493,9 @@ os_err bulk_add(op_ctx *x, int64_t agreement_id, const io_table *t, bool check_o
     if (!e) e = add_set_based(&b, &tg, ins, ok, n, &set_based, &added);
     if (!e && !set_based) e = add_row_by_row(&b, &tg, ins, ok, n, &added);
     bool keep = !e && out->nerrors == 0 && !check_only;
-    if (keep) {
-        e = store_tx_end(x->c, OS_OK);
-    } else {
-        os_err undo = store_tx_end(x->c, e ? e : OS_ERR_INVALID);   /* roll back */
-        (void)undo;
-    }
-    if (e) return e;
-    out->applied = keep;
     out->added = keep ? added : 0;
+    if ((e = finish(&b, e, keep, &keep))) return e;
+    if (!keep) out->added = 0;
     if (keep && notify) outbox_wake(x->app->mail);
     return OS_OK;
 }
@@ -706,19 +731,10 @@ static os_err edit_row(bulk *b, int i, sub_target *tg, keymap *ids, keymap *emai
     return OS_OK;
 }
 
-/* Commits the transaction when asked and nothing failed, else rolls it back; *applied says
- * which. */
-static os_err finish(op_ctx *x, os_err e, bool apply, bool *applied) {
-    *applied = !e && apply;
-    if (*applied) return store_tx_end(x->c, OS_OK);
-    os_err undo = store_tx_end(x->c, e ? e : OS_ERR_INVALID);   /* roll back */
-    (void)undo;
-    return e;
-}
-
-os_err bulk_edit(op_ctx *x, int64_t agreement_id, const io_table *t, bool check_only, bulk_edit_report *out) {
+os_err bulk_edit(op_ctx *x, int64_t agreement_id, const io_table *t, bool check_only, const bulk_hooks *h,
+                 bulk_edit_report *out) {
     memset(out, 0, sizeof *out);
-    bulk b = {.x = x, .t = t, .r = &out->base};
+    bulk b = {.x = x, .t = t, .r = &out->base, .h = h ? h : &no_hooks};
     if (t->nrows == 0) {
         report(&b, -1, 1, -1, "empty_file", "The file is empty: the first row names the columns", NULL);
         return OS_OK;
@@ -751,11 +767,11 @@ os_err bulk_edit(op_ctx *x, int64_t agreement_id, const io_table *t, bool check_
         if (!room_for_row(&b, i)) break;
         e = edit_row(&b, i, &tg, &ids, &emails, &rx, out);
         arena_free(&scratch);
+        if (i % PROGRESS_EVERY == 0) progress(&b, "checking", i, 0);
     }
     arena_free(&scratch);
     bool applied;
-    if ((e = finish(x, e, out->base.nerrors == 0 && !check_only, &applied))) return e;
-    out->base.applied = applied;
+    if ((e = finish(&b, e, out->base.nerrors == 0 && !check_only, &applied))) return e;
     if (applied) outbox_wake(x->app->mail);
     return OS_OK;
 }
@@ -836,9 +852,10 @@ static os_err remove_row(bulk *b, int i, int col, int64_t agreement_id, keymap *
     return e;
 }
 
-os_err bulk_remove(op_ctx *x, int64_t agreement_id, const io_table *file, bool check_only, bulk_remove_report *out) {
+os_err bulk_remove(op_ctx *x, int64_t agreement_id, const io_table *file, bool check_only, const bulk_hooks *h,
+                   bulk_remove_report *out) {
     memset(out, 0, sizeof *out);
-    bulk b = {.x = x, .t = file, .r = &out->base};
+    bulk b = {.x = x, .t = file, .r = &out->base, .h = h ? h : &no_hooks};
     if (file->nrows == 0) {
         report(&b, -1, 1, -1, "empty_file", "The file is empty: write one sign-in e-mail or subscription id a row", NULL);
         return OS_OK;
@@ -901,11 +918,11 @@ os_err bulk_remove(op_ctx *x, int64_t agreement_id, const io_table *file, bool c
         if (!room_for_row(&b, i)) break;
         e = remove_row(&b, i, col, agreement_id, &values, &done, &rx, out);
         arena_free(&scratch);
+        if (i % PROGRESS_EVERY == 0) progress(&b, "checking", i, 0);
     }
     arena_free(&scratch);
     bool applied;
-    if ((e = finish(x, e, out->base.nerrors == 0 && !check_only, &applied))) return e;
-    out->base.applied = applied;
+    if ((e = finish(&b, e, out->base.nerrors == 0 && !check_only, &applied))) return e;
     return OS_OK;
 }
 

@@ -42,9 +42,22 @@ typedef struct bulk_report {
     int nlevels;
 } bulk_report;
 
+/* What a caller running an upload in the background is told (all optional; NULL: none). */
+typedef struct bulk_hooks {
+    void *arg;
+    /* Every few hundred rows: the file's data rows, how many were checked and written so far,
+     * and the phase ("checking", then "writing" when the rows are written apart from their
+     * checks). Monotonic. */
+    void (*progress)(void *arg, const char *phase, int rows, int checked, int written);
+    /* Inside the transaction, the report complete and marked applied, just before the commit:
+     * whatever it writes is kept with the change or not at all. An error rolls back both. */
+    os_err (*before_commit)(void *arg, op_ctx *x);
+} bulk_hooks;
+
 /* check_only: everything is checked (inside a transaction that is then rolled back) and
  * nothing kept. notify: queue the assignment e-mail for each new subscriber. */
-os_err bulk_add(op_ctx *x, int64_t agreement_id, const io_table *t, bool check_only, bool notify, bulk_report *out);
+os_err bulk_add(op_ctx *x, int64_t agreement_id, const io_table *t, bool check_only, bool notify,
+                const bulk_hooks *h, bulk_report *out);
 
 /* {"applied", "rows", "added", "error_count", "errors": [{row, column, value, code,
  * message, params?}], "levels": [{level, rows, available}]} */
@@ -89,7 +102,8 @@ typedef struct bulk_edit_report {
  * level on the agreement, nor be another row's new address for that level. Each change is
  * written like a single edit (subscribers_update_in_tx: version bumped, audited, a changed
  * sign-in address told to both addresses). */
-os_err bulk_edit(op_ctx *x, int64_t agreement_id, const io_table *t, bool check_only, bulk_edit_report *out);
+os_err bulk_edit(op_ctx *x, int64_t agreement_id, const io_table *t, bool check_only, const bulk_hooks *h,
+                 bulk_edit_report *out);
 
 typedef struct bulk_removal {
     int row;
@@ -108,7 +122,8 @@ typedef struct bulk_remove_report {
  * headers, as in an export): the values are then read from its Subscription Id column, else
  * its Sign-in Email column; without such a header, from the first column. Each subscription
  * is removed like a single removal (subscribers_remove_in_tx). */
-os_err bulk_remove(op_ctx *x, int64_t agreement_id, const io_table *t, bool check_only, bulk_remove_report *out);
+os_err bulk_remove(op_ctx *x, int64_t agreement_id, const io_table *t, bool check_only, const bulk_hooks *h,
+                   bulk_remove_report *out);
 
 /* {"applied", "rows", "changed", "unchanged", "error_count", "errors": […],
  *  "changes": [{row, id, name, fields: {field: {from, to}}}]} */

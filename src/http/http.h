@@ -136,6 +136,11 @@ void problem_reply_status(req *r, int status, const char *code, const char *deta
  * with jw_obj_end. */
 jw *problem_open(req *r, int status, const char *code, const char *detail);
 int  problem_status(os_err err);
+/* A problem's opening and standard members written into any writer (a background job's
+ * answer has no request): the caller adds members and closes the object. title NULL: the
+ * status's; request_id NULL: left out. */
+void problem_members(jw *w, arena *a, int status, const char *code, const char *title, const char *detail,
+                     const char *instance, const char *request_id);
 
 /* ---- JSON body fields (body.c) ---- */
 /* Parse a request body: valid UTF-8, nesting at most LIMIT_JSON_DEPTH, an object.

@@ -55,20 +55,25 @@ int problem_status(os_err err) {
     return 500;
 }
 
+void problem_members(jw *w, arena *a, int status, const char *code, const char *title, const char *detail,
+                     const char *instance, const char *request_id) {
+    jw_obj(w);
+    jw_kstr(w, "type", arena_printf(a, "urn:openseat:problem:%s", code));
+    jw_kstr(w, "title", title ? title : title_for_status(status));
+    jw_kint(w, "status", status);
+    if (detail) jw_kstr(w, "detail", detail);
+    jw_kstr(w, "instance", instance ? instance : "/");
+    if (request_id) jw_kstr(w, "request_id", request_id);
+    jw_kstr(w, "code", code);
+}
+
 static jw *open_problem(req *r, int status, const char *code, const char *title, const char *detail) {
     /* Drop anything a handler may have half-written before failing. */
     buf_reset(&r->out);
     r->nheaders = 0;
     jw *w = reply_json(r, status);
     r->content_type = "application/problem+json";
-    jw_obj(w);
-    jw_kstr(w, "type", arena_printf(&r->a, "urn:openseat:problem:%s", code));
-    jw_kstr(w, "title", title);
-    jw_kint(w, "status", status);
-    if (detail) jw_kstr(w, "detail", detail);
-    jw_kstr(w, "instance", r->path ? r->path : "/");
-    jw_kstr(w, "request_id", r->request_id);
-    jw_kstr(w, "code", code);
+    problem_members(w, &r->a, status, code, title, detail, r->path, r->request_id);
     if (status == 429 && r->retry_after > 0) {
         jw_kint(w, "retry_after", r->retry_after);
         reply_header(r, "Retry-After", arena_printf(&r->a, "%lld", (long long)r->retry_after));

@@ -1,5 +1,7 @@
 /* table.c — see table.h. */
 #include "table.h"
+#include "csv.h"
+#include "xlsx.h"
 #include <string.h>
 #include <strings.h>
 
@@ -47,4 +49,11 @@ os_err io_table_add(arena *a, io_table *t, int *cap, int max_rows, char *const *
     t->rownum[t->nrows] = rownum;
     t->nrows++;
     return OS_OK;
+}
+
+bool io_is_xlsx(const char *data, size_t len) { return len >= 4 && !memcmp(data, "PK\x03\x04", 4); }
+
+os_err io_table_read(arena *a, const char *data, size_t len, int max_rows, io_table *out, char *err, size_t errlen) {
+    return io_is_xlsx(data, len) ? xlsx_read(a, data, len, max_rows, out, err, errlen)
+                                 : csv_read(a, data, len, max_rows, out, err, errlen);
 }

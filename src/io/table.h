@@ -20,6 +20,8 @@
  */
 #ifndef OPENSEAT_IO_TABLE_H
 #define OPENSEAT_IO_TABLE_H
+#include <stdbool.h>
+#include <stddef.h>
 #include "core/arena.h"
 #include "core/error.h"
 
@@ -43,5 +45,10 @@ int io_column(const io_table *t, const char *name);
  * OS_ERR_TOO_LARGE when the table already has max_rows rows, OS_ERR_NOMEM when the arena
  * is exhausted. */
 os_err io_table_add(arena *a, io_table *t, int *cap, int max_rows, char *const *cells, int n, int rownum);
+
+/* An uploaded file of either kind: Excel when it starts with a zip signature (xlsx_read),
+ * else CSV (csv_read). Same contract as those readers. */
+os_err io_table_read(arena *a, const char *data, size_t len, int max_rows, io_table *out, char *err, size_t errlen);
+bool io_is_xlsx(const char *data, size_t len);
 
 #endif

@@ -5,9 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 #include "core/log.h"
-#include "core/secret.h"
+#include "core/worker.h"
 #include "mail/maildir.h"
 #include "mail/message.h"
 #include "mail/smtp.h"
@@ -22,7 +21,7 @@ struct outbox_worker {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     bool stop, woken;
-    char name[64];
+    char name[WORKER_NAME_MAX];
 };
 
 os_err outbox_enqueue(const app *a, store_conn *c, arena *ar, const char *to, const char *template_name,
@@ -108,15 +107,7 @@ static void *worker_main(void *p) {
         outbox_run_once(w->app, w->name, NULL);
         pthread_mutex_lock(&w->mu);
         if (w->stop) break;
-        if (!w->woken) {
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            long ms = w->app->cfg->mail_poll_ms;
-            ts.tv_sec += ms / 1000;
-            ts.tv_nsec += (ms % 1000) * 1000000L;
-            if (ts.tv_nsec >= 1000000000L) { ts.tv_sec++; ts.tv_nsec -= 1000000000L; }
-            pthread_cond_timedwait(&w->cv, &w->mu, &ts);
-        }
+        if (!w->woken) worker_wait(&w->cv, &w->mu, w->app->cfg->mail_poll_ms);
         w->woken = false;
     }
     pthread_mutex_unlock(&w->mu);
@@ -127,11 +118,7 @@ outbox_worker *outbox_start(const app *a) {
     outbox_worker *w = calloc(1, sizeof *w);
     if (!w) return NULL;
     w->app = a;
-    char host[32] = "host", rid[17];
-    gethostname(host, sizeof host - 1);
-    secret_request_id(rid);
-    /* Unique per process, so leases from two instances never collide. */
-    snprintf(w->name, sizeof w->name, "%.31s-%d-%.8s", host, (int)getpid(), rid);
+    worker_name(w->name);
     pthread_mutex_init(&w->mu, NULL);
     pthread_cond_init(&w->cv, NULL);
     if (pthread_create(&w->th, NULL, worker_main, w)) {

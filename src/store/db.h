@@ -18,16 +18,17 @@
 typedef struct db_conn db_conn;
 typedef struct db_row db_row;
 
-typedef enum { DBV_NULL, DBV_INT, DBV_TEXT } db_vtype;
+typedef enum { DBV_NULL, DBV_INT, DBV_TEXT, DBV_BLOB } db_vtype;
 typedef struct db_val {
     db_vtype t;
-    int64_t i;
+    int64_t i;              /* DBV_INT: the value; DBV_BLOB: its length */
     const char *s;
 } db_val;
 
 #define DV_INT(x)  ((db_val){.t = DBV_INT, .i = (int64_t)(x)})
 #define DV_TEXT(x) ((db_val){.t = (x) ? DBV_TEXT : DBV_NULL, .s = (x)})
 #define DV_NULL    ((db_val){.t = DBV_NULL})
+#define DV_BLOB(p, n) ((db_val){.t = DBV_BLOB, .i = (int64_t)(n), .s = (p)})   /* bytes, NULs allowed */
 #define DB_ARGS(...) (const db_val[]){__VA_ARGS__}, (int)(sizeof((const db_val[]){__VA_ARGS__}) / sizeof(db_val))
 #define DB_NOARGS NULL, 0
 
@@ -39,6 +40,7 @@ typedef int (*db_row_fn)(void *ud, db_row *r);
 int64_t     db_int(db_row *r, int col);
 const char *db_text(db_row *r, int col);     /* NULL for SQL NULL */
 bool        db_is_null(db_row *r, int col);
+const void *db_blob(db_row *r, int col, size_t *len);   /* NULL (and *len 0) for SQL NULL */
 
 typedef struct db_driver {
     db_dialect dialect;

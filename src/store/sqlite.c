@@ -39,6 +39,11 @@ const char *db_text(db_row *r, int col) {
     return (const char *)sqlite3_column_text(r->st, col);
 }
 bool db_is_null(db_row *r, int col) { return sqlite3_column_type(r->st, col) == SQLITE_NULL; }
+const void *db_blob(db_row *r, int col, size_t *len) {
+    const void *p = sqlite3_column_blob(r->st, col);   /* before the length: it may convert */
+    *len = p ? (size_t)sqlite3_column_bytes(r->st, col) : 0;
+    return p;
+}
 
 static uint64_t fnv(const char *s) {
     uint64_t h = 1469598103934665603ULL;
@@ -100,6 +105,7 @@ static os_err sq_exec(db_conn *base, const char *sql, const db_val *args, int na
         switch (args[i].t) {
         case DBV_INT: rc = sqlite3_bind_int64(st, i + 1, args[i].i); break;
         case DBV_TEXT: rc = sqlite3_bind_text(st, i + 1, args[i].s, -1, SQLITE_STATIC); break;
+        case DBV_BLOB: rc = sqlite3_bind_blob64(st, i + 1, args[i].s, (sqlite3_uint64)args[i].i, SQLITE_STATIC); break;
         default: rc = sqlite3_bind_null(st, i + 1); break;
         }
         if (rc != SQLITE_OK) { e = map_rc(c, rc, sql); goto out; }

@@ -457,4 +457,42 @@ os_err st_prefs_put(store_conn *c, int64_t agreement_id, const prefs_rec *p, int
 /* The customer's own e-mail domains: the order's address and every super admin's. */
 os_err st_customer_domains(store_conn *c, arena *a, int64_t agreement_id, const char ***domains, int *n);
 
+/* ---- background jobs (uploaded files) ------------------------------------------------------ */
+typedef struct job_rec {
+    const char *id, *kind, *file_name, *address, *request_id;
+    const char *state, *phase, *result;     /* result: JSON, NULL until finished */
+    const char *file;                        /* the upload (only where asked for); file_len bytes */
+    size_t file_len;
+    int64_t agreement_id, user_id, rows, rows_checked, rows_written, status, created_at, finished_at;
+    bool check_only, send_email;
+} job_rec;
+
+/* A queued job from j's id, agreement_id, user_id, kind, flags, file_name, file, address,
+ * request_id. */
+os_err st_job_create(store_conn *c, const job_rec *j, int64_t now);
+/* Leases the oldest queued job to `worker` until lease_until and marks it running, file
+ * included; OS_ERR_NOT_FOUND when none waits. Two workers never claim the same job. */
+os_err st_job_claim(store_conn *c, arena *a, const char *worker, int64_t lease_until, job_rec *out);
+/* Extends the leases of the jobs `worker` is running. */
+os_err st_job_extend(store_conn *c, const char *worker, int64_t lease_until);
+os_err st_job_progress(store_conn *c, const char *id, const char *phase, int64_t rows, int64_t checked,
+                       int64_t written);
+/* Ends a running job: state 'done' or 'failed', the answer's status and JSON body. */
+os_err st_job_finish(store_conn *c, const char *id, const char *state, int64_t status, const char *result,
+                     int64_t rows, int64_t checked, int64_t written, int64_t now);
+/* Running jobs whose lease ended before `now` (their worker stopped) become failed with
+ * this status and result. *n (may be NULL) counts them. */
+os_err st_jobs_fail_stale(store_conn *c, int64_t now, int64_t status, const char *result, int64_t *n);
+/* One of the user's jobs on the agreement (with its file when with_file); OS_ERR_NOT_FOUND
+ * for anyone else's. */
+os_err st_job_get(store_conn *c, arena *a, int64_t agreement_id, int64_t user_id, const char *id, bool with_file,
+                  job_rec *out);
+/* The user's jobs on the agreement, newest first, without their files. */
+os_err st_job_list(store_conn *c, arena *a, int64_t agreement_id, int64_t user_id, int limit, job_rec **rows,
+                   int *n);
+/* Forgets a finished job: OS_ERR_NOT_FOUND (not the user's), OS_ERR_CONFLICT (still queued or running). */
+os_err st_job_delete(store_conn *c, int64_t agreement_id, int64_t user_id, const char *id);
+/* Forgets jobs created before `before` that are not running. */
+os_err st_jobs_purge(store_conn *c, int64_t before);
+
 #endif

@@ -1,0 +1,63 @@
+/* jobs.h — work done in the background for a user: uploaded files (bulk add, edit, removal)
+ * too large to answer within a request.
+ *
+ * A job is a row (store.h, st_job_*): the file, who asked and how, its progress and, once
+ * finished, the answer the same request would have given synchronously (HTTP status and JSON
+ * body). Nothing a reader needs lives only in one process: any instance's worker may run a
+ * queued job, and any instance can answer for it.
+ *
+ * jobs_start() starts this process's worker thread; it claims queued jobs one at a time and
+ * hands each to the executor given there (the API layer's: it knows how to answer). The
+ * executor reports progress with jobs_progress(): kept in memory for this process's readers
+ * (jobs_live), and in the row whenever the executor is outside a transaction. An executor
+ * whose change is applied finishes the job with jobs_finish_in_tx() inside that change's
+ * transaction, so a job can never say "nothing applied" about rows that were; otherwise the
+ * worker records the answer the executor returns.
+ *
+ * A worker holds a lease on its job (--job-lease seconds), renewed by a keeper thread a few
+ * times a lease on its own connection. A job whose lease ran out was interrupted with its
+ * process — its transaction rolled back — and any instance's keeper marks it failed
+ * (`job_interrupted`); it is not run again on its own: the user decides. The keeper also
+ * forgets jobs older than JOBS_KEEP_S.
+ */
+#ifndef OPENSEAT_JOBS_H
+#define OPENSEAT_JOBS_H
+#include <stdbool.h>
+#include <stdint.h>
+#include "domain/ctx.h"
+
+#define JOBS_KEEP_S (7 * 24 * 3600)       /* finished jobs are forgotten after a week */
+#define JOBS_LISTED 20                    /* a user's jobs listed at most */
+
+typedef struct jobs_worker jobs_worker;
+typedef struct job_run job_run;           /* a job being executed, for its progress */
+
+typedef struct job_progress {
+    const char *phase;                    /* "reading", "checking", "writing" */
+    int64_t rows, checked, written;
+} job_progress;
+
+/* Runs job j (its file included) as its user with x; sets *status and *result (JSON, in
+ * x->a) to the answer, unless it called jobs_finish_in_tx. Returning an error marks the job
+ * failed (`internal`). */
+typedef os_err (*job_exec_fn)(job_run *run, op_ctx *x, const job_rec *j, int *status, const char **result);
+
+/* Queues a job from j (id filled here: 32 hex characters, written into j->id's storage in a)
+ * and wakes this process's worker. */
+os_err jobs_submit(op_ctx *x, job_rec *j);
+
+jobs_worker *jobs_start(const app *a, job_exec_fn exec);
+void jobs_stop(jobs_worker *w);          /* finishes the job in hand, then joins; NULL-safe */
+
+/* Progress of the running job (cheap: call it as often as every chunk of rows). */
+void jobs_progress(job_run *run, const char *phase, int64_t rows, int64_t checked, int64_t written);
+/* Finishes the job on x's connection, inside the caller's open transaction. */
+os_err jobs_finish_in_tx(job_run *run, op_ctx *x, int status, const char *result);
+
+/* The live progress of job `id` when this process is running it. */
+bool jobs_live(jobs_worker *w, const char *id, job_progress *out);
+
+/* The problem a job interrupted by a stopped server ends with (status 500). */
+extern const char *const jobs_interrupted_result;
+
+#endif

@@ -1,0 +1,138 @@
+/* store_jobs.c — background jobs: uploaded files waiting, being processed, and their answers.
+ * Contract in store.h. */
+#include "store_util.h"
+
+#define JOB_COLS "id, agreement_id, user_id, kind, check_only, send_email, file_name, address, request_id," \
+                 " state, phase, rows, rows_checked, rows_written, status, result, created_at, finished_at"
+
+typedef struct job_ud {
+    arena *a;
+    job_rec *out;
+    bool with_file;   /* the file follows the columns above */
+    bool found;
+} job_ud;
+
+static void fill_job(arena *a, db_row *r, job_rec *j, bool with_file) {
+    *j = (job_rec){.id = st_dup(a, r, 0), .agreement_id = db_int(r, 1), .user_id = db_int(r, 2),
+                   .kind = st_dup(a, r, 3), .check_only = db_int(r, 4) != 0, .send_email = db_int(r, 5) != 0,
+                   .file_name = st_dup(a, r, 6), .address = st_dup(a, r, 7), .request_id = st_dup(a, r, 8),
+                   .state = st_dup(a, r, 9), .phase = st_dup(a, r, 10), .rows = db_int(r, 11),
+                   .rows_checked = db_int(r, 12), .rows_written = db_int(r, 13),
+                   .status = db_is_null(r, 14) ? 0 : db_int(r, 14), .result = st_dup(a, r, 15),
+                   .created_at = db_int(r, 16), .finished_at = db_is_null(r, 17) ? 0 : db_int(r, 17)};
+    if (with_file) {
+        size_t n;
+        const void *p = db_blob(r, 18, &n);
+        char *copy = arena_alloc(a, n + 1);   /* NUL-terminated too: the CSV reader's input */
+        if (n) memcpy(copy, p, n);
+        copy[n] = 0;
+        j->file = copy;
+        j->file_len = n;
+    }
+}
+
+static int job_row(void *ud, db_row *r) {
+    job_ud *u = ud;
+    fill_job(u->a, r, u->out, u->with_file);
+    u->found = true;
+    return 1;
+}
+
+static void job_fill(arena *a, db_row *r, void *dst) { fill_job(a, r, dst, false); }
+
+os_err st_job_create(store_conn *c, const job_rec *j, int64_t now) {
+    return db_exec(c,
+                   "INSERT INTO jobs (id, agreement_id, user_id, kind, check_only, send_email, file_name, file,"
+                   " address, request_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                   DB_ARGS(DV_TEXT(j->id), DV_INT(j->agreement_id), DV_INT(j->user_id), DV_TEXT(j->kind),
+                           DV_INT(j->check_only), DV_INT(j->send_email), DV_TEXT(j->file_name),
+                           DV_BLOB(j->file, j->file_len), DV_TEXT(j->address), DV_TEXT(j->request_id), DV_INT(now)),
+                   NULL, NULL);
+}
+
+os_err st_job_claim(store_conn *c, arena *a, const char *worker, int64_t lease_until, job_rec *out) {
+    job_ud u = {a, out, true, false};
+    /* As the outbox's claim: SQLite serialises writers; PostgreSQL skips rows another
+     * instance is claiming. */
+    const char *sql = c->drv->dialect == DIALECT_PG
+        ? "UPDATE jobs SET state = 'running', phase = 'reading', claimed_by = ?1, claimed_until = ?2"
+          " WHERE id = (SELECT id FROM jobs WHERE state = 'queued' ORDER BY seq LIMIT 1"
+          " FOR UPDATE SKIP LOCKED) RETURNING " JOB_COLS ", file"
+        : "UPDATE jobs SET state = 'running', phase = 'reading', claimed_by = ?1, claimed_until = ?2"
+          " WHERE id = (SELECT id FROM jobs WHERE state = 'queued' ORDER BY seq LIMIT 1)"
+          " RETURNING " JOB_COLS ", file";
+    os_err e = db_exec(c, sql, DB_ARGS(DV_TEXT(worker), DV_INT(lease_until)), job_row, &u);
+    if (!e && !u.found) e = OS_ERR_NOT_FOUND;
+    return e;
+}
+
+os_err st_job_extend(store_conn *c, const char *worker, int64_t lease_until) {
+    return db_exec(c, "UPDATE jobs SET claimed_until = ?2 WHERE state = 'running' AND claimed_by = ?1",
+                   DB_ARGS(DV_TEXT(worker), DV_INT(lease_until)), NULL, NULL);
+}
+
+os_err st_job_progress(store_conn *c, const char *id, const char *phase, int64_t rows, int64_t checked,
+                       int64_t written) {
+    return db_exec(c,
+                   "UPDATE jobs SET phase = ?2, rows = ?3, rows_checked = ?4, rows_written = ?5"
+                   " WHERE id = ?1 AND state = 'running'",
+                   DB_ARGS(DV_TEXT(id), DV_TEXT(phase), DV_INT(rows), DV_INT(checked), DV_INT(written)), NULL, NULL);
+}
+
+os_err st_job_finish(store_conn *c, const char *id, const char *state, int64_t status, const char *result,
+                     int64_t rows, int64_t checked, int64_t written, int64_t now) {
+    return db_exec(c,
+                   "UPDATE jobs SET state = ?2, phase = 'finished', status = ?3, result = ?4, rows = ?5,"
+                   " rows_checked = ?6, rows_written = ?7, finished_at = ?8, claimed_by = NULL, claimed_until = NULL"
+                   " WHERE id = ?1 AND state = 'running'",
+                   DB_ARGS(DV_TEXT(id), DV_TEXT(state), DV_INT(status), DV_TEXT(result), DV_INT(rows),
+                           DV_INT(checked), DV_INT(written), DV_INT(now)),
+                   NULL, NULL);
+}
+
+os_err st_jobs_fail_stale(store_conn *c, int64_t now, int64_t status, const char *result, int64_t *n) {
+    int64_t tmp;
+    return db_exec_changes(c,
+                           "UPDATE jobs SET state = 'failed', phase = 'finished', status = ?2, result = ?3,"
+                           " finished_at = ?1, claimed_by = NULL, claimed_until = NULL"
+                           " WHERE state = 'running' AND claimed_until < ?1",
+                           DB_ARGS(DV_INT(now), DV_INT(status), DV_TEXT(result)), n ? n : &tmp);
+}
+
+os_err st_job_get(store_conn *c, arena *a, int64_t agreement_id, int64_t user_id, const char *id, bool with_file,
+                  job_rec *out) {
+    job_ud u = {a, out, with_file, false};
+    os_err e = db_exec(c,
+                       with_file ? "SELECT " JOB_COLS ", file FROM jobs WHERE id = ?1 AND agreement_id = ?2 AND user_id = ?3"
+                                 : "SELECT " JOB_COLS " FROM jobs WHERE id = ?1 AND agreement_id = ?2 AND user_id = ?3",
+                       DB_ARGS(DV_TEXT(id), DV_INT(agreement_id), DV_INT(user_id)), job_row, &u);
+    if (!e && !u.found) e = OS_ERR_NOT_FOUND;
+    return e;
+}
+
+os_err st_job_list(store_conn *c, arena *a, int64_t agreement_id, int64_t user_id, int limit, job_rec **rows,
+                   int *n) {
+    return st_list(c, a,
+                   "SELECT " JOB_COLS " FROM jobs WHERE agreement_id = ?1 AND user_id = ?2"
+                   " ORDER BY seq DESC LIMIT ?3",
+                   DB_ARGS(DV_INT(agreement_id), DV_INT(user_id), DV_INT(limit)), sizeof(job_rec), job_fill,
+                   (void **)rows, n);
+}
+
+os_err st_job_delete(store_conn *c, int64_t agreement_id, int64_t user_id, const char *id) {
+    int64_t n = 0;
+    os_err e = db_exec_changes(c,
+                               "DELETE FROM jobs WHERE id = ?1 AND agreement_id = ?2 AND user_id = ?3"
+                               " AND state IN ('done', 'failed')",
+                               DB_ARGS(DV_TEXT(id), DV_INT(agreement_id), DV_INT(user_id)), &n);
+    if (e || n) return e;
+    int64_t exists;
+    e = db_scalar_int(c, "SELECT 1 FROM jobs WHERE id = ?1 AND agreement_id = ?2 AND user_id = ?3",
+                      DB_ARGS(DV_TEXT(id), DV_INT(agreement_id), DV_INT(user_id)), &exists);
+    return e ? e : OS_ERR_CONFLICT;
+}
+
+os_err st_jobs_purge(store_conn *c, int64_t before) {
+    return db_exec(c, "DELETE FROM jobs WHERE created_at < ?1 AND state <> 'running'", DB_ARGS(DV_INT(before)), NULL,
+                   NULL);
+}
