@@ -114,13 +114,20 @@ os_err h_activity_csv(req *r) {
     op_ctx x;
     os_err e = api_ctx(r, &x);
     if (e) return e;
-    buf out;
-    buf_init(&out, &r->a, 48u << 20);
-    if ((e = activity_csv(&x, &q, &out))) return e;
+    static const export_column cols[] = {{"time", 20}, {"actor", 30}, {"action", 24}, {"target type", 14},
+                                         {"target", 36}, {"address", 16}, {"details", 60}};
+    export_file *f;
+    if ((e = export_begin(&r->a, EXPORT_CSV, r->user_language, "activity", cols, 7, &f))) return e;
+    if ((e = activity_csv(&x, &q, f))) {
+        export_discard(f);
+        return e;
+    }
+    int fd;
+    uint64_t size;
+    if ((e = export_end(f, &fd, &size))) return e;
     char day[11];
     text_day(r->now, day);
-    reply_bytes(r, 200, "text/csv; charset=utf-8", out.data, out.len);
-    reply_header(r, "Content-Disposition",
-                 arena_printf(&r->a, "attachment; filename=\"activity-%s-%s.csv\"", r->agreement_license, day));
+    reply_file(r, 200, export_content_type(EXPORT_CSV), fd, size,
+               arena_printf(&r->a, "activity-%s-%s.csv", r->agreement_license, day));
     return OS_OK;
 }

@@ -1,6 +1,5 @@
 /* admins.c — see admins.h. */
 #include "admins.h"
-#include <csv.h>
 #include <string.h>
 #include <time.h>
 #include "core/text.h"
@@ -130,27 +129,7 @@ os_err activity_write(op_ctx *x, activity_query *q, jw *w) {
     return OS_OK;
 }
 
-/* One CSV field through libcsv's quoting. */
-static void csv_field(buf *out, const char *s, bool last) {
-    if (!s) s = "";
-    size_t n = strlen(s);
-    size_t need = csv_write(NULL, 0, s, n);
-    char small[1024];
-    char *dst = need <= sizeof small ? small : NULL;
-    if (!dst) {
-        arena *a = out->arena;
-        dst = a ? arena_try_alloc(a, need) : NULL;
-        if (!dst) { out->overflow = true; return; }
-    }
-    csv_write(dst, need, s, n);
-    buf_append(out, dst, need);
-    buf_puts(out, last ? "\r\n" : ",");
-}
-
-os_err activity_csv(op_ctx *x, activity_query *q, buf *out) {
-    buf_puts(out, "\xEF\xBB\xBF");
-    const char *head[] = {"time", "actor", "action", "target type", "target", "address", "details"};
-    for (int i = 0; i < 7; i++) csv_field(out, head[i], i == 6);
+os_err activity_csv(op_ctx *x, activity_query *q, export_file *f) {
     int page = 1000;
     for (;;) {
         q->limit = page;
@@ -158,13 +137,12 @@ os_err activity_csv(op_ctx *x, activity_query *q, buf *out) {
         int n;
         os_err e = st_activity(x->c, x->a, q, &rows, &n);
         if (e) return e;
-        for (int i = 0; i < n; i++) {
-            const char *f[] = {text_iso_time(x->a, rows[i].at), rows[i].actor_email, rows[i].action, rows[i].target_type,
-                               rows[i].target_id, rows[i].address, rows[i].details};
-            for (int k = 0; k < 7; k++) csv_field(out, f[k], k == 6);
+        for (int i = 0; !e && i < n; i++) {
+            const char *cells[] = {text_iso_time(x->a, rows[i].at), rows[i].actor_email, rows[i].action,
+                                   rows[i].target_type, rows[i].target_id, rows[i].address, rows[i].details};
+            e = export_row(f, cells);
         }
-        if (out->overflow) return OS_ERR_TOO_LARGE;
-        if (n < page) return OS_OK;
+        if (e || n < page) return e;
         q->before_id = rows[n - 1].id;
     }
 }

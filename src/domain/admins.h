@@ -11,6 +11,7 @@
 #include "core/buf.h"
 #include "core/json_write.h"
 #include "domain/ctx.h"
+#include "io/export.h"
 
 os_err admins_write_list(op_ctx *x, int64_t agreement_id, jw *w);
 /* OS_ERR_CONFLICT when it would turn the last super admin into a plain admin. */
@@ -24,7 +25,8 @@ os_err admins_claim(op_ctx *x, int64_t user_id, const char *email);
 
 /* {"events":[…], "next_before": id|null} */
 os_err activity_write(op_ctx *x, activity_query *q, jw *w);
-/* The same events as CSV (UTF-8 with BOM, header row), every page, into out. */
-os_err activity_csv(op_ctx *x, activity_query *q, buf *out);
+/* The same events, every page, as rows of f (io/export.h: its header row is the caller's;
+ * a cell that a spreadsheet would take for a formula is defused there). */
+os_err activity_csv(op_ctx *x, activity_query *q, export_file *f);
 
 #endif

@@ -599,6 +599,23 @@ def test_activity_csv(server):
     assert len(read_csv(a.seller.get(url(a.lic, "/activity.csv")))) == 1 + len(evs)
 
 
+def test_activity_csv_defuses_formula_like_cells(server):
+    """An address may start with '=' (it is a valid e-mail address): in the CSV it is shown
+    as typed, behind an apostrophe, never as a formula a spreadsheet would run."""
+    ag = agreement(server, {"enterprise": 2})
+    evil = "=2+3" + uniq("x") + "@contoso.example"
+    adm = verified_user(server, evil)
+    n = db_write(server, "INSERT INTO admin_roles (agreement_id, user_id, role, granted_at)"
+                         " VALUES (?, ?, 'admin', CAST(strftime('%s','now') AS INTEGER))", (ag.id, adm.user["id"]))
+    assert n == 1
+    r = adm.post(f"/api/v1/agreements/{ag.lic}/subscriptions", sub_body(name="Eve"))
+    assert r.status == 201, r
+    rows = read_csv(ag.sa.get(url(ag.lic, "/activity.csv?action=subscription.added")))
+    assert len(rows) == 2, rows
+    assert rows[1][1] == "'" + evil, rows[1]          # the actor, shown as typed
+    assert not any(c.startswith("=") for row in rows for c in row), rows
+
+
 def test_activity_of_another_agreement_is_not_found(server, ag):
     other = agreement(server, {"enterprise": 1})
     assert_problem(other.sa.get(url(ag.lic, "/activity")), 404, "not_found")
