@@ -148,6 +148,8 @@ os_err subscribers_target(op_ctx *x, int64_t agreement_id, sub_target *t) {
     return e;
 }
 
+#define OUTSIDE_DOMAIN_MESSAGE "This agreement only accepts addresses of the customer's own e-mail domains"
+
 /* subscribers_add_in_tx's checks, which read nothing: `own` says whether the address's domain
  * is the customer's. Problems go to fe (false); else *out is the subscription to write (its
  * uuid not chosen yet) and *pool its level's pool. */
@@ -169,8 +171,7 @@ static bool check_new(const sub_target *t, const sub_input *in, bool own, field_
     /* Refused when the preference forbids it; when allowed, the UI asks the admin to confirm
      * before sending (it knows the domains from the preferences). */
     if (in->sign_in_email && !own && !t->pr.allow_outside_domains)
-        fe_add(fe, "sign_in_email", "outside_domain",
-               "This agreement only accepts addresses of the customer's own e-mail domains");
+        fe_add(fe, "sign_in_email", "outside_domain", OUTSIDE_DOMAIN_MESSAGE);
     if (fe_any(fe)) return false;
     *out = (sub_rec){
         .agreement_id = t->g.id, .level_id = p->level_id, .level_code = p->level_code, .name = in->name,
@@ -342,7 +343,21 @@ os_err subscribers_add(op_ctx *x, int64_t agreement_id, const sub_input *in, fie
 os_err subscribers_update_in_tx(op_ctx *x, const agreement_rec *g, const sub_rec *cur, const sub_rec *next,
                                 int64_t expected_version, field_errors *fe) {
     bool email_changed = strcmp(next->sign_in_email, cur->sign_in_email) != 0;
-    os_err e = st_sub_update(x->c, next, expected_version, x->now);
+    os_err e;
+    if (email_changed) {
+        /* A new address meets the rule a new subscription's does. */
+        prefs_rec pr;
+        bool own = false;
+        if ((e = st_prefs_get(x->c, x->a, cur->agreement_id, &pr))) return e;
+        if (!pr.allow_outside_domains &&
+            (e = prefs_domain_is_customers(x, cur->agreement_id, next->sign_in_email, &own)))
+            return e;
+        if (!pr.allow_outside_domains && !own) {
+            fe_add(fe, "sign_in_email", "outside_domain", OUTSIDE_DOMAIN_MESSAGE);
+            return OS_ERR_INVALID;
+        }
+    }
+    e = st_sub_update(x->c, next, expected_version, x->now);
     if (e == OS_ERR_CONFLICT) {
         fe_add(fe, "sign_in_email", "duplicate", "This address already holds this level on this agreement");
         e = OS_ERR_INVALID;

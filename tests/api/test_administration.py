@@ -440,6 +440,16 @@ def test_outside_domains_refused_when_not_allowed(server):
     assert db_count(server, "subscriptions", "agreement_id = ?", (a.id,)) == before
     s = add_sub(a.sa, a.lic, sign_in_email=addr("own", a.domain)).body
     assert s["sign_in_email"].endswith("@" + a.domain), s
+    # Changing an address to an outside one meets the same rule, alone or from a file.
+    path = f"/api/v1/agreements/{a.lic}/subscriptions/{s['id']}"
+    r = a.sa.patch(path, {"sign_in_email": addr("moved", "gmail.com")}, headers={"If-Match": f'"{s["version"]}"'})
+    assert field_errors(r).get("sign_in_email") == "outside_domain", r
+    edit = f"Subscription Id,Sign-in Email\n{s['id']},{addr('moved', 'gmail.com')}\n"
+    r = a.sa.request("POST", f"/api/v1/agreements/{a.lic}/subscriptions/bulk-edit", body=edit, content_type="text/csv")
+    assert r.status == 422 and r.body["report"]["errors"][0]["code"] == "outside_domain", r
+    assert r.body["report"]["errors"][0]["column"] == "Sign-in Email", r
+    r = a.sa.patch(path, {"sign_in_email": addr("moved", a.domain)}, headers={"If-Match": f'"{s["version"]}"'})
+    assert r.status == 200, r
 
 
 def test_preferences_validation(server):
