@@ -763,6 +763,7 @@ os_err bulk_edit(op_ctx *x, int64_t agreement_id, const io_table *t, bool check_
     /* Read and written in one transaction: each row is compared with the subscription as
      * stored now, and its version is the one the update expects. */
     if ((e = store_tx_begin(x->c))) return e;
+    e = store_tx_bulk(x->c);
     for (int i = 1; !e && i <= n; i++) {
         if (!room_for_row(&b, i)) break;
         e = edit_row(&b, i, &tg, &ids, &emails, &rx, out);
@@ -914,6 +915,7 @@ os_err bulk_remove(op_ctx *x, int64_t agreement_id, const io_table *file, bool c
      * work rolled back. */
     os_err e = store_tx_begin(x->c);
     if (e) return e;
+    e = store_tx_bulk(x->c);
     for (int i = 1; !e && i <= n; i++) {
         if (!room_for_row(&b, i)) break;
         e = remove_row(&b, i, col, agreement_id, &values, &done, &rx, out);
