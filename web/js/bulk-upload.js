@@ -3,8 +3,13 @@
 // list of addresses and ids). Each file is checked or previewed first (nothing is kept), and every
 // problem the server found is listed by row and column. Nothing is half-done: the server applies
 // all rows or none.
+//
+// Files go as background jobs (bulk-job.js): the dialog shows the server's progress, and the
+// result survives a reload — the subscribers page reopens the dialog of the user's latest job
+// (resumeBulkJob) until it has been seen and the dialog closed.
 
-import { ApiError, api } from './api.js';
+import { ApiError, isAbort } from './api.js';
+import { annotatedHref, isFinished, jobTracker, latestJob } from './bulk-job.js';
 import { confirmAction } from './confirm.js';
 import { openDialog } from './dialog.js';
 import { h, uid } from './dom.js';
@@ -16,9 +21,23 @@ import { fieldErrorKey, problemNotice } from './problems.js';
 const SPREADSHEETS = '.csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
 /**
- * Opens the dialog for the agreement `license`; `onAdded(count)` runs after rows were added.
+ * Reopens the dialog of the user's latest upload on the agreement `license`, if there is one:
+ * still under way, or finished and not yet dismissed. `options` are the three dialogs' (their
+ * callbacks and namers); `stillHere()` says whether the page that asked is still shown.
  */
-export function openBulkUpload({ license, onAdded }) {
+export async function resumeBulkJob({ license, stillHere = () => true, ...options }) {
+  const job = await latestJob(license);
+  // Not over another dialog the user opened meanwhile, nor on a page they have left.
+  if (!job || !stillHere() || document.querySelector('dialog[open]')) return;
+  const open = { add: openBulkUpload, edit: openBulkEdit, remove: openBulkRemove }[job.kind];
+  open?.({ license, ...options, job });
+}
+
+/**
+ * Opens the dialog for the agreement `license`; `onAdded(count)` runs after rows were added.
+ * With `job`, it shows that job (from an earlier visit) instead of waiting for a file.
+ */
+export function openBulkUpload({ license, onAdded, job }) {
   const base = `/api/v1/agreements/${encodeURIComponent(license)}/subscriptions`;
   const fileId = uid('bulk-file');
   const notifyId = uid('bulk-notify');
@@ -27,8 +46,9 @@ export function openBulkUpload({ license, onAdded }) {
   const result = h('div', { class: 'bulk-result', 'aria-live': 'polite', 'data-testid': 'bulk-result' });
   const checkButton = h('button', { type: 'button', class: 'button', t: 'bulk.check', 'data-testid': 'bulk-check' });
   const applyButton = h('button', { type: 'button', class: 'button button--primary', t: 'bulk.apply', 'data-testid': 'bulk-apply' });
+  const tracker = jobTracker({ license, onLeftRunning });
 
-  const { close } = openDialog({
+  const { dialog, close } = openDialog({
     title: 'bulk.title',
     testid: 'bulk-dialog',
     content: ({ close: done }) => h('div', {},
@@ -40,6 +60,7 @@ export function openBulkUpload({ license, onAdded }) {
       h('label', { for: fileId, class: 'field__label', t: 'bulk.file' }),
       input,
       h('p', { class: 'checkbox' }, notifyBox, ' ', h('label', { for: notifyId, t: 'bulk.notify' })),
+      tracker.element,
       result,
       h('div', { class: 'form__actions' },
         checkButton, applyButton,
@@ -54,16 +75,25 @@ export function openBulkUpload({ license, onAdded }) {
       return;
     }
     const query = `check_only=${checkOnly}&send_email=${notifyBox.checked}`;
+    await whileJob(checkOnly, true, () => tracker.start(`/agreements/${encodeURIComponent(license)}/subscriptions/bulk`, query, file));
+  }
+
+  /**
+   * Waits for `work` (a job's report) and shows it. `fresh`: the rows were added while the
+   * user watched, so the list behind is out of date (a job found finished at load is not).
+   */
+  async function whileJob(checkOnly, fresh, work) {
     checkButton.disabled = applyButton.disabled = true;
-    result.replaceChildren(h('p', { t: 'bulk.working' }));
+    result.replaceChildren();
     try {
-      const report = await api('POST', `/agreements/${encodeURIComponent(license)}/subscriptions/bulk?${query}`, file);
+      const report = await work();
       showReport(report, checkOnly);
       if (report.applied) {
-        onAdded?.(report.added);
+        if (fresh) onAdded?.(report.added);
         input.value = '';
       }
     } catch (err) {
+      if (isAbort(err)) return; // the dialog was closed
       if (err instanceof ApiError && err.problem && err.problem.report) showReport(err.problem.report, checkOnly);
       else if (err instanceof ApiError) result.replaceChildren(...problemNodes(err));
       else throw err;
@@ -71,7 +101,6 @@ export function openBulkUpload({ license, onAdded }) {
       checkButton.disabled = applyButton.disabled = false;
     }
   }
-
 
   function showReport(report, checkOnly) {
     const lang = currentLanguage();
@@ -87,17 +116,32 @@ export function openBulkUpload({ license, onAdded }) {
         params: { level: l.level, rows: formatNumber(lang, l.rows), available: formatNumber(lang, l.available) },
       }))));
     }
-    nodes.push(...errorNodes(report));
-    if (checkOnly && !report.error_count) nodes.push(h('p', { t: 'bulk.checkedHint' }));
+    nodes.push(...errorNodes(report, license, tracker));
+    if (checkOnly && !report.error_count) nodes.push(h('p', { t: chosen(input) ? 'bulk.checkedHint' : 'bulkJob.chooseAgain' }));
     result.replaceChildren(...nodes);
   }
 
   checkButton.addEventListener('click', () => send(true));
   applyButton.addEventListener('click', () => send(false));
+  dialog.addEventListener('close', () => tracker.closed());
+  if (job) {
+    notifyBox.checked = job.send_email !== false;
+    whileJob(job.check_only, !isFinished(job), () => tracker.follow(job));
+  }
   return { close };
 }
 
 // ---- shared by the dialogs -----------------------------------------------------------------
+
+/** The file picked in `input`, if any (none after a reload: a job's file is the server's). */
+function chosen(input) {
+  return (input.files && input.files[0]) || null;
+}
+
+/** A dialog closed while its file is still processed: where the result will be. */
+function onLeftRunning() {
+  notify({ kind: 'info', key: 'bulkJob.leftRunning' });
+}
 
 /** A refusal without a report (unreadable file, read-only agreement…), and its detail in English. */
 function problemNodes(err) {
@@ -107,8 +151,12 @@ function problemNodes(err) {
     detail ? h('p', {}, detail) : ''];
 }
 
-/** The report's problems, one table row each (row, column, value, problem). */
-function errorNodes(report) {
+/**
+ * The report's problems, one table row each (row, column, value, problem), and the files to
+ * fix them with: the uploaded file itself with a first column of problems (from the server,
+ * while `tracker` holds the finished job), and the problems alone.
+ */
+function errorNodes(report, license, tracker) {
   if (!report.errors || !report.errors.length) return [];
   const lang = currentLanguage();
   const nodes = [h('table', { class: 'table bulk-errors', 'data-testid': 'bulk-errors' },
@@ -122,7 +170,10 @@ function errorNodes(report) {
   if (report.error_count > report.errors.length) {
     nodes.push(h('p', { t: 'bulk.more', params: { count: formatNumber(lang, report.error_count - report.errors.length) } }));
   }
-  nodes.push(h('p', {}, problemsFile(report, lang)));
+  const job = tracker?.current();
+  nodes.push(h('p', { class: 'bulk-files' },
+    job && isFinished(job) ? [h('a', { href: annotatedHref(license, job), download: '', t: 'bulkJob.annotated', 'data-testid': 'bulk-annotated' }), ' · '] : null,
+    problemsFile(report, lang)));
   return nodes;
 }
 
@@ -148,32 +199,34 @@ function problemsFile(report, lang) {
 }
 
 /**
- * The parts of a "preview, then apply" dialog: a file field, the result area, and `send` that
- * posts the chosen file to `path` (check_only=true for the preview) and hands the report to
- * `show`, whether the server accepted the file or refused it with a report.
+ * The parts of a "preview, then apply" dialog: a file field, the job's progress, the result
+ * area, and `send` that posts the chosen file to `path` (check_only=true for the preview) and
+ * hands the report to `show`, whether the server accepted the file or refused it with a report;
+ * `follow` does the same for a job from an earlier visit.
  */
-function previewDialog({ path, prefix, accept, buttons }) {
+function previewDialog({ license, path, prefix, accept, buttons }) {
   const fileId = uid(`${prefix}-file`);
   const input = h('input', { type: 'file', id: fileId, accept, 'data-testid': `${prefix}-file`, 'data-autofocus': true });
   const result = h('div', { class: 'bulk-result', 'aria-live': 'polite', 'data-testid': `${prefix}-result` });
-  const chosen = () => {
-    const file = input.files && input.files[0];
+  const tracker = jobTracker({ license, onLeftRunning });
+  const picked = () => {
+    const file = chosen(input);
     if (!file) {
       result.replaceChildren(h('p', { class: 'error', t: 'bulk.noFile' }));
       input.focus();
     }
     return file;
   };
-  async function send(checkOnly, show) {
-    const file = chosen();
-    if (!file) return null;
+  // Resolves to the report shown, or null when there was none (refused, or the dialog closed).
+  async function whileJob(checkOnly, show, work) {
     for (const button of buttons()) button.disabled = true;
-    result.replaceChildren(h('p', { t: 'bulk.working' }));
+    result.replaceChildren();
     try {
-      const report = await api('POST', `${path}?check_only=${checkOnly}`, file);
+      const report = await work();
       show(report, checkOnly);
       return report;
     } catch (err) {
+      if (isAbort(err)) return null;
       if (err instanceof ApiError && err.problem && err.problem.report) show(err.problem.report, checkOnly);
       else if (err instanceof ApiError) result.replaceChildren(...problemNodes(err));
       else throw err;
@@ -182,7 +235,15 @@ function previewDialog({ path, prefix, accept, buttons }) {
       for (const button of buttons()) button.disabled = false;
     }
   }
-  return { fileId, input, result, send };
+  function send(checkOnly, show) {
+    const file = picked();
+    if (!file) return Promise.resolve(null);
+    return whileJob(checkOnly, show, () => tracker.start(path, `check_only=${checkOnly}`, file));
+  }
+  function follow(job, show) {
+    return whileJob(job.check_only, show, () => tracker.follow(job));
+  }
+  return { fileId, input, result, tracker, send, follow };
 }
 
 // The fields a bulk edit may change, with their labels (the subscribers table's).
@@ -201,23 +262,25 @@ const FIELD_LABELS = {
  * would change, subscriber by subscriber, then "Apply changes" applies them all.
  * `languageName(lang, code)` words a language; `onChanged(count)` runs after changes were applied.
  */
-export function openBulkEdit({ license, languageName, onChanged }) {
+export function openBulkEdit({ license, languageName, onChanged, job }) {
   const previewButton = h('button', { type: 'button', class: 'button', t: 'bulkEdit.preview', 'data-testid': 'bulk-edit-preview' });
   const applyButton = h('button', { type: 'button', class: 'button button--primary', t: 'bulkEdit.apply', 'data-testid': 'bulk-edit-apply', hidden: true });
-  const { fileId, input, result, send } = previewDialog({
+  const { fileId, input, result, tracker, send, follow } = previewDialog({
+    license,
     path: `/agreements/${encodeURIComponent(license)}/subscriptions/bulk-edit`,
     prefix: 'bulk-edit',
     accept: SPREADSHEETS,
     buttons: () => [previewButton, applyButton],
   });
 
-  const { close } = openDialog({
+  const { dialog, close } = openDialog({
     title: 'bulkEdit.title',
     testid: 'bulk-edit-dialog',
     content: ({ close: done }) => h('div', {},
       h('p', { t: 'bulkEdit.intro' }),
       h('label', { for: fileId, class: 'field__label', t: 'bulk.file' }),
       input,
+      tracker.element,
       result,
       h('div', { class: 'form__actions' },
         previewButton, applyButton,
@@ -237,6 +300,13 @@ export function openBulkEdit({ license, languageName, onChanged }) {
       onChanged?.(report.changed);
     }
   });
+  dialog.addEventListener('close', () => tracker.closed());
+  if (job) {
+    const fresh = !isFinished(job);
+    follow(job, show).then((report) => {
+      if (fresh && report && report.applied) onChanged?.(report.changed);
+    });
+  }
 
   const shown = (field, value) => {
     if (value === null || value === undefined || value === '') return h('span', { class: 'muted', t: 'bulkEdit.empty' });
@@ -272,10 +342,12 @@ export function openBulkEdit({ license, languageName, onChanged }) {
         nodes.push(h('p', { t: 'bulkEdit.moreChanges', params: { count: formatNumber(lang, report.changed - report.changes.length) } }));
       }
     }
-    nodes.push(...errorNodes(report));
-    if (checkOnly && !report.error_count && report.changed > 0) nodes.push(h('p', { t: 'bulkEdit.previewHint' }));
+    nodes.push(...errorNodes(report, license, tracker));
+    // Applying needs the file: after a reload the preview is the server's, the file is not here.
+    const applicable = checkOnly && !report.error_count && report.changed > 0;
+    if (applicable) nodes.push(h('p', { t: chosen(input) ? 'bulkEdit.previewHint' : 'bulkJob.chooseAgain' }));
     result.replaceChildren(...nodes);
-    applyButton.hidden = !(checkOnly && !report.error_count && report.changed > 0);
+    applyButton.hidden = !(applicable && chosen(input));
   }
 
   return { close };
@@ -286,12 +358,13 @@ export function openBulkEdit({ license, languageName, onChanged }) {
  * a line): "Preview" lists the subscriptions found, then "Remove N subscriptions" removes them
  * all. `levelName(code)` names a level; `onRemoved(count)` runs after the removal.
  */
-export function openBulkRemove({ license, levelName, onRemoved }) {
+export function openBulkRemove({ license, levelName, onRemoved, job }) {
   const path = `/agreements/${encodeURIComponent(license)}/subscriptions/bulk-remove`;
   const previewButton = h('button', { type: 'button', class: 'button', t: 'bulkRemove.preview', 'data-testid': 'bulk-remove-preview' });
   const cancelButton = h('button', { type: 'button', class: 'button', t: 'dialog.cancel', 'data-testid': 'dialog-cancel' });
   let confirmButton = null;   // offered after a preview without problems
-  const { fileId, input, result, send } = previewDialog({
+  const { fileId, input, result, tracker, send, follow } = previewDialog({
+    license,
     path,
     prefix: 'bulk-remove',
     accept: `${SPREADSHEETS},.txt,text/plain`,
@@ -299,7 +372,7 @@ export function openBulkRemove({ license, levelName, onRemoved }) {
   });
   let messages = h('div');
 
-  const { close } = openDialog({
+  const { dialog, close } = openDialog({
     title: 'bulkRemove.title',
     testid: 'bulk-remove-dialog',
     content: ({ close: done }) => {
@@ -308,6 +381,7 @@ export function openBulkRemove({ license, levelName, onRemoved }) {
         h('p', { t: 'bulkRemove.intro' }),
         h('label', { for: fileId, class: 'field__label', t: 'bulkRemove.file' }),
         input,
+        tracker.element,
         result,
         messages,
         h('div', { class: 'form__actions' }, previewButton, cancelButton));
@@ -327,14 +401,23 @@ export function openBulkRemove({ license, levelName, onRemoved }) {
     result.replaceChildren();
   });
   previewButton.addEventListener('click', () => send(true, show));
+  dialog.addEventListener('close', () => tracker.closed());
+  if (job) {
+    const fresh = !isFinished(job);
+    follow(job, show).then((report) => {
+      if (fresh && report && report.applied) onRemoved?.(report.count);
+    });
+  }
 
   function show(report, checkOnly) {
     const lang = currentLanguage();
+    let summaryKey = 'bulkRemove.nothing';
+    if (report.applied) summaryKey = 'bulkRemove.removed';   // a removal's job, seen again after a reload
+    else if (report.count) summaryKey = 'bulkRemove.previewed';
     const nodes = [report.error_count > 0
       ? h('p', { class: 'error', role: 'alert', 'data-testid': 'bulk-summary', t: 'bulkRemove.problems',
         params: { count: formatNumber(lang, report.error_count), rows: formatNumber(lang, report.rows) } })
-      : h('p', { 'data-testid': 'bulk-summary', t: report.count ? 'bulkRemove.previewed' : 'bulkRemove.nothing',
-        params: { count: formatNumber(lang, report.count) } })];
+      : h('p', { 'data-testid': 'bulk-summary', t: summaryKey, params: { count: formatNumber(lang, report.count) } })];
     if (report.subscriptions && report.subscriptions.length) {
       nodes.push(h('ul', { class: 'dialog__list', 'data-testid': 'bulk-remove-list' }, ...report.subscriptions.map((s) => h('li', { 'data-row': s.row, 'data-id': s.id },
         `${s.name ?? ''} (${s.sign_in_email ?? ''}, `, h('span', { format: () => levelName(s.level) }), ')'))));
@@ -342,15 +425,21 @@ export function openBulkRemove({ license, levelName, onRemoved }) {
         nodes.push(h('p', { t: 'subscribers.andMore', params: { count: formatNumber(lang, report.count - report.subscriptions.length) } }));
       }
     }
-    nodes.push(...errorNodes(report));
-    result.replaceChildren(...nodes);
+    nodes.push(...errorNodes(report, license, tracker));
     withdrawRemoval();
-    if (checkOnly && !report.error_count && report.count > 0) offerRemoval(report.count);
+    if (checkOnly && !report.error_count && report.count > 0) {
+      // Removing needs the file: after a reload the preview is the server's, the file is not here.
+      if (chosen(input)) offerRemoval(report.count);
+      else nodes.push(h('p', { t: 'bulkJob.chooseAgain' }));
+    }
+    result.replaceChildren(...nodes);
   }
 
-  // The destructive step goes through the confirming button every removal uses.
+  // The destructive step goes through the confirming button every removal uses; the removal is
+  // a job too, its progress shown in the dialog until it is done.
   function offerRemoval(count) {
     const n = count;
+    let removed = false;   // false when the dialog was closed before the job had finished
     const action = confirmAction({
       close,
       label: 'bulkRemove.confirm',
@@ -358,22 +447,31 @@ export function openBulkRemove({ license, levelName, onRemoved }) {
       testid: 'bulk-remove-apply',
       messagesTestid: 'bulk-remove-message',
       run: async () => {
-        const file = input.files && input.files[0];
+        const file = chosen(input);
+        previewButton.disabled = true;
         try {
-          await api('POST', `${path}?check_only=false`, file);
+          await tracker.start(path, 'check_only=false', file);
+          // Done, and said in the page's status line as the dialog closes: nothing to see again.
+          await tracker.dismiss();
+          removed = true;
         } catch (err) {
+          if (isAbort(err)) return; // closed while removing: the result waits for the next visit
           // Refused as a whole (the list changed since the preview): show why, keep the dialog.
           if (err instanceof ApiError && err.problem && err.problem.report) {
             show(err.problem.report, false);
           }
           throw err;
+        } finally {
+          previewButton.disabled = false;
         }
       },
-      onDone: () => notify({ kind: 'success', key: 'bulkRemove.removed', params: { count: (lang) => formatNumber(lang, n) } }),
+      onDone: () => {
+        if (removed) notify({ kind: 'success', key: 'bulkRemove.removed', params: { count: (lang) => formatNumber(lang, n) } });
+      },
       isGone: () => false,
       onGone: () => {},
       after: async () => {
-        await onRemoved?.(n);
+        if (removed) await onRemoved?.(n);
       },
     });
     messages.replaceWith(action.messages);

@@ -7,7 +7,7 @@
 import { ApiError, api, apiResponse, isAbort } from '../api.js';
 import { isFull, seatChart } from '../chart.js';
 import { confirmAction } from '../confirm.js';
-import { openBulkEdit, openBulkRemove, openBulkUpload } from '../bulk-upload.js';
+import { openBulkEdit, openBulkRemove, openBulkUpload, resumeBulkJob } from '../bulk-upload.js';
 import { openDialog } from '../dialog.js';
 import { h, uid } from '../dom.js';
 import { createForm, whilePending } from '../form.js';
@@ -173,25 +173,30 @@ function subscribersCard({ agreement, base, levelName, levelsNow, onChange }) {
     type: 'button', class: 'button button--primary', t: 'subscribers.add', 'data-testid': 'add-subscriber',
     onclick: () => openAddDialog(),
   });
+  // The file dialogs' callbacks, also for reopening one on an upload still under way (below).
+  const bulkOptions = {
+    license: agreement.license_number,
+    languageName,
+    levelName,
+    onAdded: () => refresh(),
+    onChanged: () => refresh(),
+    onRemoved: async () => {
+      selected.clear();
+      await refresh();
+      document.getElementById('subscribers-title')?.focus();
+    },
+  };
   const bulkButton = h('button', {
     type: 'button', class: 'button', t: 'bulk.open', 'data-testid': 'bulk-open',
-    onclick: () => openBulkUpload({ license: agreement.license_number, onAdded: () => refresh() }),
+    onclick: () => openBulkUpload(bulkOptions),
   });
   const bulkEditButton = h('button', {
     type: 'button', class: 'button', t: 'bulkEdit.open', 'data-testid': 'bulk-edit-open',
-    onclick: () => openBulkEdit({ license: agreement.license_number, languageName, onChanged: () => refresh() }),
+    onclick: () => openBulkEdit(bulkOptions),
   });
   const bulkRemoveButton = h('button', {
     type: 'button', class: 'button', t: 'bulkRemove.open', 'data-testid': 'bulk-remove-open',
-    onclick: () => openBulkRemove({
-      license: agreement.license_number,
-      levelName,
-      onRemoved: async () => {
-        selected.clear();
-        await refresh();
-        document.getElementById('subscribers-title')?.focus();
-      },
-    }),
+    onclick: () => openBulkRemove(bulkOptions),
   });
 
   // -- files: the list as it is filtered and sorted, and the templates for bulk additions --
@@ -678,6 +683,9 @@ function subscribersCard({ agreement, base, levelName, levelsNow, onChange }) {
 
   showSort();
   load();
+  // An upload sent on an earlier visit (or before a reload): its progress, or its result until
+  // the user has seen it.
+  resumeBulkJob({ ...bulkOptions, stillHere: () => element.isConnected });
   return {
     element,
     /** The overview has (new) levels: the level filter offers them. */
