@@ -29,7 +29,7 @@ void subs_query_from(req *r, sub_query *q);
 
 /* Background jobs: the job object (with this process's live progress when it runs the job),
  * the job's URL, and the executor the job worker is started with (bulk.c). */
-void api_write_job(jw *w, const app *a, const job_rec *j);
+void api_write_job(jw *w, req *r, const job_rec *j);
 const char *api_job_url(req *r, const char *id);
 os_err api_job_exec(job_run *run, op_ctx *x, const job_rec *j, int *status, const char **result);
 

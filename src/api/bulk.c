@@ -133,10 +133,8 @@ static os_err submit(req *r, op_ctx *x, bulk_kind kind, bool check, bool notify,
                  .file_len = r->body.len, .address = r->client_addr, .request_id = r->request_id};
     os_err e = jobs_submit(x, &j);
     if (e) return e;
-    job_rec stored;
-    if ((e = st_job_get(x->c, x->a, r->agreement_id, r->user_id, j.id, false, &stored))) return e;
     reply_header(r, "Location", api_job_url(r, j.id));
-    api_write_job(reply_json(r, 202), r->app, &stored);
+    api_write_job(reply_json(r, 202), r, &j);
     return OS_OK;
 }
 
@@ -177,15 +175,15 @@ static void on_progress(void *arg, const char *phase, int rows, int checked, int
     jobs_progress(((job_hook *)arg)->run, phase, rows, checked, written);
 }
 
-/* The answer, as JSON text in a; NULL when it does not fit or is not valid. */
-static const char *answer_text(arena *a, const upload *u, int *status) {
-    buf b;
-    buf_init(&b, a, LIMIT_JOB_RESULT);
-    jw w;
-    jw_init(&w, &b);
-    *status = write_outcome(u, &w);
-    return jw_ok(&w) && !b.overflow ? b.data : NULL;
+/* A job's answer is JSON text kept in the arena: a writer over a bounded buffer, and its
+ * text once written (NULL when it did not fit or is not valid). */
+static jw *text_writer(arena *a, buf *b, jw *w) {
+    buf_init(b, a, LIMIT_JOB_RESULT);
+    jw_init(w, b);
+    return w;
 }
+
+static const char *written_text(const buf *b, const jw *w) { return jw_ok(w) && !b->overflow ? b->data : NULL; }
 
 /* An applied change's answer is the job's result, kept in the change's own transaction. */
 static os_err job_commit(void *arg, op_ctx *x) {
@@ -194,8 +192,10 @@ static os_err job_commit(void *arg, op_ctx *x) {
     int count = jh->u->kind == BULK_ADD ? jh->u->rep.add.added
               : jh->u->kind == BULK_EDIT ? jh->u->rep.edit.changed : jh->u->rep.remove.count;
     jobs_progress(jh->run, "writing", base->rows, base->rows, count);
-    int status;
-    const char *result = answer_text(x->a, jh->u, &status);
+    buf b;
+    jw w;
+    int status = write_outcome(jh->u, text_writer(x->a, &b, &w));
+    const char *result = written_text(&b, &w);
     if (!result) return OS_ERR_TOO_LARGE;
     return jobs_finish_in_tx(jh->run, x, status, result);
 }
@@ -210,14 +210,11 @@ os_err api_job_exec(job_run *run, op_ctx *x, const job_rec *j, int *status, cons
     bulk_hooks h = {.arg = &jh, .progress = on_progress, .before_commit = job_commit};
     u.h = &h;
     buf b;
-    buf_init(&b, x->a, LIMIT_JOB_RESULT);
     jw w;
-    jw_init(&w, &b);
     os_err e = OS_OK;
-    int st = run_upload(&u, &w, &e);
+    int st = run_upload(&u, text_writer(x->a, &b, &w), &e);
     if (!st) return e;
-    if (!jw_ok(&w) || b.overflow) return OS_ERR_TOO_LARGE;
+    if (!(*result = written_text(&b, &w))) return OS_ERR_TOO_LARGE;
     *status = st;
-    *result = b.data;
     return OS_OK;
 }

@@ -19,10 +19,10 @@ const char *api_job_url(req *r, const char *id) {
     return arena_printf(&r->a, "/api/v1/agreements/%s/jobs/%s", r->agreement_license, id);
 }
 
-void api_write_job(jw *w, const app *a, const job_rec *j) {
+void api_write_job(jw *w, req *r, const job_rec *j) {
     job_progress live = {j->phase, j->rows, j->rows_checked, j->rows_written};
     /* While this process runs it, memory is ahead of the row (see jobs.h). */
-    if (!strcmp(j->state, "running")) jobs_live(a->jobs, j->id, &live);
+    if (!strcmp(j->state, "running")) jobs_live(r->app->jobs, j->id, &live);
     jw_obj(w);
     jw_kstr(w, "id", j->id);
     jw_kstr(w, "kind", j->kind);
@@ -34,8 +34,8 @@ void api_write_job(jw *w, const app *a, const job_rec *j) {
     jw_kint(w, "rows", live.rows);
     jw_kint(w, "rows_checked", live.checked);
     jw_kint(w, "rows_written", live.written);
-    jw_kstr(w, "created_at", text_iso_time(w->out->arena, j->created_at));
-    jw_kstr(w, "finished_at", j->finished_at ? text_iso_time(w->out->arena, j->finished_at) : NULL);
+    jw_kstr(w, "created_at", text_iso_time(&r->a, j->created_at));
+    jw_kstr(w, "finished_at", j->finished_at ? text_iso_time(&r->a, j->finished_at) : NULL);
     if (j->status) jw_kint(w, "status", j->status);
     else jw_knull(w, "status");
     jw_key(w, "result");
@@ -54,13 +54,13 @@ static const char *job_param(req *r) {
     return id;
 }
 
-/* The caller's job named by the path, with its file when asked. */
-static os_err load_job(req *r, op_ctx *x, bool with_file, job_rec *j) {
+/* The caller's job named by the path (without its file). */
+static os_err load_job(req *r, op_ctx *x, job_rec *j) {
     const char *id = job_param(r);
     if (!id) return OS_ERR_NOT_FOUND;
     os_err e = api_ctx(r, x);
     if (e) return e;
-    return st_job_get(x->c, x->a, r->agreement_id, r->user_id, id, with_file, j);
+    return st_job_get(x->c, x->a, r->agreement_id, r->user_id, id, j);
 }
 
 os_err h_jobs_list(req *r) {
@@ -74,7 +74,7 @@ os_err h_jobs_list(req *r) {
     jw_obj(w);
     jw_key(w, "jobs");
     jw_arr(w);
-    for (int i = 0; i < n; i++) api_write_job(w, r->app, &rows[i]);
+    for (int i = 0; i < n; i++) api_write_job(w, r, &rows[i]);
     jw_arr_end(w);
     jw_obj_end(w);
     return OS_OK;
@@ -83,9 +83,9 @@ os_err h_jobs_list(req *r) {
 os_err h_job_get(req *r) {
     op_ctx x;
     job_rec j;
-    os_err e = load_job(r, &x, false, &j);
+    os_err e = load_job(r, &x, &j);
     if (e) return e;
-    api_write_job(reply_json(r, 200), r->app, &j);
+    api_write_job(reply_json(r, 200), r, &j);
     return OS_OK;
 }
 
@@ -167,9 +167,10 @@ static const char **row_problems(req *r, const job_rec *j, const io_table *t, co
 os_err h_job_annotated(req *r) {
     op_ctx x;
     job_rec j;
-    os_err e = load_job(r, &x, true, &j);
+    os_err e = load_job(r, &x, &j);
     if (e) return e;
     if (!strcmp(j.state, "queued") || !strcmp(j.state, "running")) return job_running(r);
+    if ((e = st_job_file(x.c, x.a, &j))) return e;
     io_table t;
     char why[256] = "";
     if (io_table_read(&r->a, j.file, j.file_len, BULK_ROWS_MAX + 1, &t, why, sizeof why)) {

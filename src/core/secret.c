@@ -36,11 +36,14 @@ bool secret_equal(const char *a, const char *b) {
     return sodium_memcmp(a, b, la) == 0;
 }
 
-void secret_request_id(char out[17]) {
-    unsigned char raw[8];
-    randombytes_buf(raw, sizeof raw);
-    sodium_bin2hex(out, 17, raw, sizeof raw);
+void secret_random_hex(char *out, size_t nbytes) {
+    unsigned char raw[SECRET_RANDOM_HEX_MAX];
+    if (nbytes > sizeof raw) nbytes = sizeof raw;
+    randombytes_buf(raw, nbytes);
+    sodium_bin2hex(out, 2 * nbytes + 1, raw, nbytes);
 }
+
+void secret_request_id(char out[17]) { secret_random_hex(out, 8); }
 
 void secret_hmac(const unsigned char key[32], const void *msg, size_t n, unsigned char out[32]) {
     crypto_auth_hmacsha256_state st;

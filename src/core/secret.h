@@ -24,6 +24,10 @@ void secret_hash_hex(const char *s, size_t n, char out[SECRET_HASH_HEX]);
 /* Constant-time equality of two strings (length leaks, content does not). */
 bool secret_equal(const char *a, const char *b);
 /* A random id for logs (16 hex chars); out holds 17 bytes. */
+/* nbytes (at most SECRET_RANDOM_HEX_MAX) random bytes as lower-case hex: out holds
+ * 2 * nbytes + 1. */
+#define SECRET_RANDOM_HEX_MAX 32
+void secret_random_hex(char *out, size_t nbytes);
 void secret_request_id(char out[17]);
 
 /* Keyed hash: HMAC-SHA256(key, msg) as lowercase hex (SECRET_HASH_HEX bytes). */

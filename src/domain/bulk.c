@@ -39,16 +39,22 @@ static void progress(const bulk *b, const char *phase, int checked, int written)
 }
 
 /* Commits the transaction when asked and nothing failed — after the hook's last word — else
- * rolls it back; *applied says which (and is set before the hook, which reports it). */
-static os_err finish(const bulk *b, os_err e, bool apply, bool *applied) {
+ * rolls it back. The report's `applied` says which; it is set before the hook, which
+ * reports it, and cleared again when the hook or the commit fails (the error is returned). */
+static os_err finish(const bulk *b, os_err e, bool apply) {
     op_ctx *x = b->x;
-    *applied = b->r->applied = !e && apply;
-    if (*applied && b->h->before_commit && (e = b->h->before_commit(b->h->arg, x))) *applied = false;
-    if (*applied && (e = store_tx_end(x->c, OS_OK))) *applied = false;
-    b->r->applied = *applied;
-    if (*applied || e) return e;
-    os_err undo = store_tx_end(x->c, e ? e : OS_ERR_INVALID);   /* roll back */
-    (void)undo;
+    b->r->applied = !e && apply;
+    if (!b->r->applied) {
+        os_err undo = store_tx_end(x->c, e ? e : OS_ERR_INVALID);   /* roll back */
+        (void)undo;
+        return e;
+    }
+    if (b->h->before_commit && (e = b->h->before_commit(b->h->arg, x))) {
+        (void)store_tx_end(x->c, e);
+    } else {
+        e = store_tx_end(x->c, OS_OK);
+    }
+    if (e) b->r->applied = false;
     return e;
 }
 
@@ -493,10 +499,9 @@ os_err bulk_add(op_ctx *x, int64_t agreement_id, const io_table *t, bool check_o
     if (!e) e = add_set_based(&b, &tg, ins, ok, n, &set_based, &added);
     if (!e && !set_based) e = add_row_by_row(&b, &tg, ins, ok, n, &added);
     bool keep = !e && out->nerrors == 0 && !check_only;
-    out->added = keep ? added : 0;
-    if ((e = finish(&b, e, keep, &keep))) return e;
-    if (!keep) out->added = 0;
-    if (keep && notify) outbox_wake(x->app->mail);
+    out->added = keep ? added : 0;   /* before the commit: the hook reports it */
+    if ((e = finish(&b, e, keep))) return e;
+    if (out->applied && notify) outbox_wake(x->app->mail);
     return OS_OK;
 }
 
@@ -713,7 +718,7 @@ static os_err edit_row(bulk *b, int i, sub_target *tg, keymap *ids, keymap *emai
     }
     field_errors fe;
     fe_init(&fe, rx->a);
-    os_err e = subscribers_update_in_tx(rx, &tg->g, &cur, &next, cur.version, &fe);
+    os_err e = subscribers_update_in_tx(rx, &tg->g, &tg->pr, &cur, &next, cur.version, &fe);
     if (e == OS_ERR_INVALID) {
         report_fields(b, i, &fe);
         return OS_OK;
@@ -771,9 +776,8 @@ os_err bulk_edit(op_ctx *x, int64_t agreement_id, const io_table *t, bool check_
         if (i % PROGRESS_EVERY == 0) progress(&b, "checking", i, 0);
     }
     arena_free(&scratch);
-    bool applied;
-    if ((e = finish(&b, e, out->base.nerrors == 0 && !check_only, &applied))) return e;
-    if (applied) outbox_wake(x->app->mail);
+    if ((e = finish(&b, e, out->base.nerrors == 0 && !check_only))) return e;
+    if (out->base.applied) outbox_wake(x->app->mail);
     return OS_OK;
 }
 
@@ -923,9 +927,7 @@ os_err bulk_remove(op_ctx *x, int64_t agreement_id, const io_table *file, bool c
         if (i % PROGRESS_EVERY == 0) progress(&b, "checking", i, 0);
     }
     arena_free(&scratch);
-    bool applied;
-    if ((e = finish(&b, e, out->base.nerrors == 0 && !check_only, &applied))) return e;
-    return OS_OK;
+    return finish(&b, e, out->base.nerrors == 0 && !check_only);
 }
 
 void bulk_write_edit_report(jw *w, const bulk_edit_report *r) {

@@ -53,13 +53,14 @@ static int64_t now_ms(void) {
 }
 
 os_err jobs_submit(op_ctx *x, job_rec *j) {
-    unsigned char raw[16];
-    secret_random(raw, sizeof raw);
     char *id = arena_alloc(x->a, 33);
-    for (int i = 0; i < 16; i++) snprintf(id + 2 * i, 3, "%02x", raw[i]);
+    secret_random_hex(id, 16);
     j->id = id;
     os_err e = st_job_create(x->c, j, x->now);
     if (e) return e;
+    /* The record now says what the row does. */
+    j->state = j->phase = "queued";
+    j->created_at = x->now;
     jobs_worker *w = x->app->jobs;
     if (w) {
         pthread_mutex_lock(&w->mu);

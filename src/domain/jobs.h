@@ -42,8 +42,8 @@ typedef struct job_progress {
  * failed (`internal`). */
 typedef os_err (*job_exec_fn)(job_run *run, op_ctx *x, const job_rec *j, int *status, const char **result);
 
-/* Queues a job from j (id filled here: 32 hex characters, written into j->id's storage in a)
- * and wakes this process's worker. */
+/* Queues a job from j and wakes this process's worker; j then describes the stored row (its
+ * new id — 32 hex characters in x->a —, state, phase, creation time). */
 os_err jobs_submit(op_ctx *x, job_rec *j);
 
 jobs_worker *jobs_start(const app *a, job_exec_fn exec);

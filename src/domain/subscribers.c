@@ -340,19 +340,20 @@ os_err subscribers_add(op_ctx *x, int64_t agreement_id, const sub_input *in, fie
     return OS_OK;
 }
 
-os_err subscribers_update_in_tx(op_ctx *x, const agreement_rec *g, const sub_rec *cur, const sub_rec *next,
-                                int64_t expected_version, field_errors *fe) {
+os_err subscribers_update_in_tx(op_ctx *x, const agreement_rec *g, const prefs_rec *pr, const sub_rec *cur,
+                                const sub_rec *next, int64_t expected_version, field_errors *fe) {
     bool email_changed = strcmp(next->sign_in_email, cur->sign_in_email) != 0;
     os_err e;
-    if (email_changed) {
-        /* A new address meets the rule a new subscription's does. */
-        prefs_rec pr;
+    prefs_rec stored;
+    if (email_changed && !pr) {
+        if ((e = st_prefs_get(x->c, x->a, cur->agreement_id, &stored))) return e;
+        pr = &stored;
+    }
+    /* A new address meets the rule a new subscription's does. */
+    if (email_changed && !pr->allow_outside_domains) {
         bool own = false;
-        if ((e = st_prefs_get(x->c, x->a, cur->agreement_id, &pr))) return e;
-        if (!pr.allow_outside_domains &&
-            (e = prefs_domain_is_customers(x, cur->agreement_id, next->sign_in_email, &own)))
-            return e;
-        if (!pr.allow_outside_domains && !own) {
+        if ((e = prefs_domain_is_customers(x, cur->agreement_id, next->sign_in_email, &own))) return e;
+        if (!own) {
             fe_add(fe, "sign_in_email", "outside_domain", OUTSIDE_DOMAIN_MESSAGE);
             return OS_ERR_INVALID;
         }
@@ -396,7 +397,7 @@ os_err subscribers_update(op_ctx *x, int64_t agreement_id, const char *uuid, int
     if (in->reference) next.reference = in->reference;
     if (in->downloads >= 0) next.downloads = in->downloads;
     if ((e = store_tx_begin(x->c))) return e;
-    e = subscribers_update_in_tx(x, NULL, &cur, &next, expected_version, fe);
+    e = subscribers_update_in_tx(x, NULL, NULL, &cur, &next, expected_version, fe);
     e = store_tx_end(x->c, e);
     if (e == OS_ERR_PRECONDITION) st_sub_get(x->c, x->a, agreement_id, uuid, out);
     if (e) return e;

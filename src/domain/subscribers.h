@@ -77,11 +77,13 @@ os_err subscribers_update(op_ctx *x, int64_t agreement_id, const char *uuid, int
                           const sub_input *in, field_errors *fe, sub_rec *out);
 /* subscribers_update's writes inside the caller's transaction: `next` is `cur` (as read) with
  * the changes, written when the stored version is still expected_version; audited, and a
- * changed sign-in address is told to both addresses. g: the agreement, for the e-mail (NULL:
- * read here when needed). OS_ERR_INVALID with fe when the new address already holds that
- * level; OS_ERR_PRECONDITION when stale. The caller wakes the mail worker after committing. */
-os_err subscribers_update_in_tx(op_ctx *x, const agreement_rec *g, const sub_rec *cur, const sub_rec *next,
-                                int64_t expected_version, field_errors *fe);
+ * changed sign-in address is told to both addresses. g: the agreement, for the e-mail; pr: its
+ * preferences, for a changed address's domain (either NULL: read here when needed).
+ * OS_ERR_INVALID with fe when the new address already holds that level, or is outside the
+ * customer's domains when the preferences refuse those; OS_ERR_PRECONDITION when stale. The
+ * caller wakes the mail worker after committing. */
+os_err subscribers_update_in_tx(op_ctx *x, const agreement_rec *g, const prefs_rec *pr, const sub_rec *cur,
+                                const sub_rec *next, int64_t expected_version, field_errors *fe);
 /* All or nothing: OS_ERR_NOT_FOUND (and *missing) when one id is unknown. */
 os_err subscribers_remove(op_ctx *x, int64_t agreement_id, const char *const *uuids, int n, const char **missing);
 /* Removes one subscription (as read in this transaction) inside the caller's transaction: the

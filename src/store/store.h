@@ -483,10 +483,11 @@ os_err st_job_finish(store_conn *c, const char *id, const char *state, int64_t s
 /* Running jobs whose lease ended before `now` (their worker stopped) become failed with
  * this status and result. *n (may be NULL) counts them. */
 os_err st_jobs_fail_stale(store_conn *c, int64_t now, int64_t status, const char *result, int64_t *n);
-/* One of the user's jobs on the agreement (with its file when with_file); OS_ERR_NOT_FOUND
- * for anyone else's. */
-os_err st_job_get(store_conn *c, arena *a, int64_t agreement_id, int64_t user_id, const char *id, bool with_file,
-                  job_rec *out);
+/* One of the user's jobs on the agreement, without its file; OS_ERR_NOT_FOUND for anyone
+ * else's. */
+os_err st_job_get(store_conn *c, arena *a, int64_t agreement_id, int64_t user_id, const char *id, job_rec *out);
+/* The file of job j (j->file, j->file_len); OS_ERR_NOT_FOUND when it has none. */
+os_err st_job_file(store_conn *c, arena *a, job_rec *j);
 /* The user's jobs on the agreement, newest first, without their files. */
 os_err st_job_list(store_conn *c, arena *a, int64_t agreement_id, int64_t user_id, int limit, job_rec **rows,
                    int *n);

@@ -8,11 +8,10 @@
 typedef struct job_ud {
     arena *a;
     job_rec *out;
-    bool with_file;   /* the file follows the columns above */
     bool found;
 } job_ud;
 
-static void fill_job(arena *a, db_row *r, job_rec *j, bool with_file) {
+static void fill_job(arena *a, db_row *r, job_rec *j) {
     *j = (job_rec){.id = st_dup(a, r, 0), .agreement_id = db_int(r, 1), .user_id = db_int(r, 2),
                    .kind = st_dup(a, r, 3), .check_only = db_int(r, 4) != 0, .send_email = db_int(r, 5) != 0,
                    .file_name = st_dup(a, r, 6), .address = st_dup(a, r, 7), .request_id = st_dup(a, r, 8),
@@ -20,50 +19,65 @@ static void fill_job(arena *a, db_row *r, job_rec *j, bool with_file) {
                    .rows_checked = db_int(r, 12), .rows_written = db_int(r, 13),
                    .status = db_is_null(r, 14) ? 0 : db_int(r, 14), .result = st_dup(a, r, 15),
                    .created_at = db_int(r, 16), .finished_at = db_is_null(r, 17) ? 0 : db_int(r, 17)};
-    if (with_file) {
-        size_t n;
-        const void *p = db_blob(r, 18, &n);
-        char *copy = arena_alloc(a, n + 1);   /* NUL-terminated too: the CSV reader's input */
-        if (n) memcpy(copy, p, n);
-        copy[n] = 0;
-        j->file = copy;
-        j->file_len = n;
-    }
 }
 
 static int job_row(void *ud, db_row *r) {
     job_ud *u = ud;
-    fill_job(u->a, r, u->out, u->with_file);
+    fill_job(u->a, r, u->out);
     u->found = true;
     return 1;
 }
 
-static void job_fill(arena *a, db_row *r, void *dst) { fill_job(a, r, dst, false); }
+static void job_fill(arena *a, db_row *r, void *dst) { fill_job(a, r, dst); }
+
+static int file_row(void *ud, db_row *r) {
+    job_ud *u = ud;
+    size_t n;
+    const void *p = db_blob(r, 0, &n);
+    char *copy = arena_alloc(u->a, n + 1);   /* NUL-terminated too: the CSV reader's input */
+    if (n) memcpy(copy, p, n);
+    copy[n] = 0;
+    u->out->file = copy;
+    u->out->file_len = n;
+    u->found = true;
+    return 1;
+}
+
+os_err st_job_file(store_conn *c, arena *a, job_rec *out) {
+    job_ud u = {a, out, false};
+    os_err e = db_exec(c, "SELECT data FROM job_files WHERE job_id = ?1", DB_ARGS(DV_TEXT(out->id)), file_row, &u);
+    return !e && !u.found ? OS_ERR_NOT_FOUND : e;
+}
 
 os_err st_job_create(store_conn *c, const job_rec *j, int64_t now) {
-    return db_exec(c,
-                   "INSERT INTO jobs (id, agreement_id, user_id, kind, check_only, send_email, file_name, file,"
-                   " address, request_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-                   DB_ARGS(DV_TEXT(j->id), DV_INT(j->agreement_id), DV_INT(j->user_id), DV_TEXT(j->kind),
-                           DV_INT(j->check_only), DV_INT(j->send_email), DV_TEXT(j->file_name),
-                           DV_BLOB(j->file, j->file_len), DV_TEXT(j->address), DV_TEXT(j->request_id), DV_INT(now)),
-                   NULL, NULL);
+    os_err e = store_tx_begin(c);
+    if (e) return e;
+    e = db_exec(c,
+                "INSERT INTO jobs (id, agreement_id, user_id, kind, check_only, send_email, file_name, address,"
+                " request_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                DB_ARGS(DV_TEXT(j->id), DV_INT(j->agreement_id), DV_INT(j->user_id), DV_TEXT(j->kind),
+                        DV_INT(j->check_only), DV_INT(j->send_email), DV_TEXT(j->file_name), DV_TEXT(j->address),
+                        DV_TEXT(j->request_id), DV_INT(now)),
+                NULL, NULL);
+    if (!e) e = db_exec(c, "INSERT INTO job_files (job_id, data) VALUES (?1, ?2)",
+                        DB_ARGS(DV_TEXT(j->id), DV_BLOB(j->file, j->file_len)), NULL, NULL);
+    return store_tx_end(c, e);
 }
 
 os_err st_job_claim(store_conn *c, arena *a, const char *worker, int64_t lease_until, job_rec *out) {
-    job_ud u = {a, out, true, false};
+    job_ud u = {a, out, false};
     /* As the outbox's claim: SQLite serialises writers; PostgreSQL skips rows another
      * instance is claiming. */
     const char *sql = c->drv->dialect == DIALECT_PG
         ? "UPDATE jobs SET state = 'running', phase = 'reading', claimed_by = ?1, claimed_until = ?2"
           " WHERE id = (SELECT id FROM jobs WHERE state = 'queued' ORDER BY seq LIMIT 1"
-          " FOR UPDATE SKIP LOCKED) RETURNING " JOB_COLS ", file"
+          " FOR UPDATE SKIP LOCKED) RETURNING " JOB_COLS
         : "UPDATE jobs SET state = 'running', phase = 'reading', claimed_by = ?1, claimed_until = ?2"
           " WHERE id = (SELECT id FROM jobs WHERE state = 'queued' ORDER BY seq LIMIT 1)"
-          " RETURNING " JOB_COLS ", file";
+          " RETURNING " JOB_COLS;
     os_err e = db_exec(c, sql, DB_ARGS(DV_TEXT(worker), DV_INT(lease_until)), job_row, &u);
     if (!e && !u.found) e = OS_ERR_NOT_FOUND;
-    return e;
+    return e ? e : st_job_file(c, a, out);
 }
 
 os_err st_job_extend(store_conn *c, const char *worker, int64_t lease_until) {
@@ -99,12 +113,9 @@ os_err st_jobs_fail_stale(store_conn *c, int64_t now, int64_t status, const char
                            DB_ARGS(DV_INT(now), DV_INT(status), DV_TEXT(result)), n ? n : &tmp);
 }
 
-os_err st_job_get(store_conn *c, arena *a, int64_t agreement_id, int64_t user_id, const char *id, bool with_file,
-                  job_rec *out) {
-    job_ud u = {a, out, with_file, false};
-    os_err e = db_exec(c,
-                       with_file ? "SELECT " JOB_COLS ", file FROM jobs WHERE id = ?1 AND agreement_id = ?2 AND user_id = ?3"
-                                 : "SELECT " JOB_COLS " FROM jobs WHERE id = ?1 AND agreement_id = ?2 AND user_id = ?3",
+os_err st_job_get(store_conn *c, arena *a, int64_t agreement_id, int64_t user_id, const char *id, job_rec *out) {
+    job_ud u = {a, out, false};
+    os_err e = db_exec(c, "SELECT " JOB_COLS " FROM jobs WHERE id = ?1 AND agreement_id = ?2 AND user_id = ?3",
                        DB_ARGS(DV_TEXT(id), DV_INT(agreement_id), DV_INT(user_id)), job_row, &u);
     if (!e && !u.found) e = OS_ERR_NOT_FOUND;
     return e;

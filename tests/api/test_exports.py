@@ -5,6 +5,7 @@ second sheet of allowed values). Both in the signed-in user's language.
 
 The XLSX files are read back with openpyxl and, when LibreOffice is installed, converted to
 CSV by it, and compared with the CSV export cell by cell."""
+import contextlib
 import csv
 import datetime
 import io
@@ -108,6 +109,18 @@ def set_language(client, lang):
     assert r.status == 200 and r.body["user"]["language"] == lang, r
 
 
+@contextlib.contextmanager
+def in_french(server, ag):
+    """The agreement's super admin, for a while a French user (a client on their session)."""
+    fr = Client(server)
+    fr.cookies = dict(ag.sa.cookies)
+    set_language(fr, "fr")
+    try:
+        yield fr
+    finally:
+        set_language(fr, "en")
+
+
 def exports_audited(server, ag):
     rows = db_query(server, "SELECT actor_user_id, details FROM audit_events WHERE action = 'subscriptions.exported'"
                             " AND agreement_id = ? ORDER BY id", (ag.id,))
@@ -169,13 +182,8 @@ def test_csv_export_english(server, tricky):
 
 def test_csv_export_french(server, tricky):
     ag = tricky
-    fr = Client(server)
-    fr.cookies = dict(ag.sa.cookies)
-    set_language(fr, "fr")
-    try:
+    with in_french(server, ag) as fr:
         r = export(fr, ag.lic)
-    finally:
-        set_language(fr, "en")
     rows = csv_rows(r, ";")
     assert rows[0] == HEAD_FR
     items, _ = list_all(ag.sa, ag.lic, limit=500)
@@ -279,14 +287,9 @@ def test_xlsx_export_matches_csv(server, tricky):
 
 def test_xlsx_export_french(server, tricky):
     ag = tricky
-    fr = Client(server)
-    fr.cookies = dict(ag.sa.cookies)
-    set_language(fr, "fr")
-    try:
+    with in_french(server, ag) as fr:
         wb = workbook(export(fr, ag.lic, "xlsx", sort="name", order="desc"))
         csv_fr = csv_rows(export(fr, ag.lic, sort="name", order="desc"), ";")
-    finally:
-        set_language(fr, "en")
     assert wb.sheetnames == ["Abonnés"]
     rows = sheet_rows(wb.worksheets[0])
     assert rows[0] == HEAD_FR
@@ -328,13 +331,8 @@ def test_csv_templates(server, tricky):
     r = template(ag.sa, ag.lic)
     assert disposition_name(r) == f"subscribers-template-{ag.lic}.csv"
     assert csv_rows(r, ",") == [TEMPLATE_EN]
-    fr = Client(server)
-    fr.cookies = dict(ag.sa.cookies)
-    set_language(fr, "fr")
-    try:
+    with in_french(server, ag) as fr:
         r = template(fr, ag.lic)
-    finally:
-        set_language(fr, "en")
     assert csv_rows(r, ";") == [TEMPLATE_FR]
     assert r.raw == BOM + (";".join(TEMPLATE_FR) + "\r\n").encode()
     # Downloading a template is not an export of anyone's data.

@@ -76,6 +76,8 @@ def test_background_add_gives_the_synchronous_answer_and_survives_in_the_list(se
     assert_problem(ag.sa.get(jobs(ag.lic, "/" + job["id"])), 404)
     assert job["id"] not in [j["id"] for j in ag.sa.get(jobs(ag.lic)).body["jobs"]]
     assert db_count(server, "jobs", "id = ?", (job["id"],)) == 0
+    assert db_count(server, "job_files", "job_id = ?", (job["id"],)) == 0     # the file went with it
+    assert db_count(server, "job_files", "job_id = ?", (again["id"],)) == 1
 
 
 def test_result_is_committed_with_the_change(server):
@@ -192,8 +194,8 @@ def test_a_running_job_cannot_be_dismissed_nor_downloaded(server):
     ag = with_defaults(agreement(server, {"enterprise": 10}))
     job_id = "ab" * 16
     far = int(time.time()) + 3600
-    db_write(server, "INSERT INTO jobs (id, agreement_id, user_id, kind, check_only, send_email, file, state,"
-                     " phase, claimed_by, claimed_until, created_at) VALUES (?, ?, ?, 'add', 0, 1, X'6E', 'running',"
+    db_write(server, "INSERT INTO jobs (id, agreement_id, user_id, kind, check_only, send_email, state,"
+                     " phase, claimed_by, claimed_until, created_at) VALUES (?, ?, ?, 'add', 0, 1, 'running',"
                      " 'checking', 'elsewhere', ?, ?)", (job_id, ag.id, ag.sa.user["id"], far, far - 3600))
     r = ag.sa.get(jobs(ag.lic, "/" + job_id))
     assert r.status == 200 and r.body["state"] == "running" and r.body["result"] is None, r
