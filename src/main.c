@@ -14,6 +14,10 @@ static void usage(FILE *out) {
             "  serve                 run the web server and the mail worker\n"
             "  migrate               apply pending database migrations and exit\n"
             "  backup FILE           write an online, consistent copy of the database to FILE\n"
+            "                        (PostgreSQL: a pg_dump custom-format file, for pg_restore)\n"
+            "  copy --from URL --to URL\n"
+            "                        copy every row of one database (sqlite:FILE or postgres://…)\n"
+            "                        into a new, empty PostgreSQL database, all or nothing\n"
             "  demo                  create demo accounts (idempotent) and print the sign-ins\n"
             "  outbox [list]         show queued and recent e-mails with attempts and last error\n"
             "  outbox retry ID|--all make one or every undelivered e-mail due now\n"
@@ -45,6 +49,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "serve")) return cmd_serve(argc, argv);
     if (!strcmp(cmd, "migrate")) return cmd_migrate(argc, argv);
     if (!strcmp(cmd, "backup")) return cmd_backup(argc, argv);
+    if (!strcmp(cmd, "copy")) return cmd_copy(argc, argv);
     if (!strcmp(cmd, "demo")) return cmd_demo(argc, argv);
     if (!strcmp(cmd, "outbox")) return cmd_outbox(argc, argv);
     if (!strcmp(cmd, "partner")) return cmd_partner(argc, argv);

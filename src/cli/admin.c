@@ -1,9 +1,10 @@
-/* admin.c — operator commands: migrate, backup, outbox. */
+/* admin.c — operator commands: migrate, backup, copy, outbox. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include "cli/cli.h"
+#include "core/log.h"
 #include "domain/lifecycle.h"
 #include "store/store.h"
 
@@ -34,6 +35,59 @@ int cmd_backup(int argc, char **argv) {
     if (e) fprintf(stderr, "openseat: %s\n", err);
     else printf("backup written to %s\n", rest[0]);
     store_close(a.st);
+    return e ? 1 : 0;
+}
+
+static void copy_report(void *ud, const char *table, int64_t rows) {
+    (void)ud;
+    printf("  %-24s %lld rows\n", table, (long long)rows);
+}
+
+/* Opens a store at url and brings it to this version's schema. */
+static store *copy_open(const config *cfg, const char *url, const char *which) {
+    char err[512];
+    store *s;
+    if (store_open(cfg->data_dir, url, &s, err, sizeof err)) {
+        fprintf(stderr, "openseat: --%s: %s\n", which, err);
+        return NULL;
+    }
+    if (store_migrate(s, NULL, err, sizeof err)) {
+        fprintf(stderr, "openseat: --%s: %s\n", which, err);
+        store_close(s);
+        return NULL;
+    }
+    return s;
+}
+
+int cmd_copy(int argc, char **argv) {
+    const char *from = NULL, *to = NULL;
+    static char empty[] = "";
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "--from") && i + 1 < argc) { from = argv[i + 1]; argv[i] = argv[i + 1] = empty; i++; }
+        else if (!strcmp(argv[i], "--to") && i + 1 < argc) { to = argv[i + 1]; argv[i] = argv[i + 1] = empty; i++; }
+    }
+    if (!from || !to) {
+        fprintf(stderr, "usage: openseat copy --from sqlite:FILE --to postgres://USER@HOST/DB\n");
+        return 2;
+    }
+    config cfg;
+    char err[512];
+    if (config_load(&cfg, argc, argv, 2, NULL, 0, err, sizeof err)) {
+        fprintf(stderr, "openseat: %s\n", err);
+        return 2;
+    }
+    log_level lvl;
+    if (!log_level_parse(cfg.log_level, &lvl)) log_set_level(lvl);
+    store *src = copy_open(&cfg, from, "from");
+    if (!src) return 1;
+    store *dst = copy_open(&cfg, to, "to");
+    if (!dst) { store_close(src); return 1; }
+    printf("copying %s to %s\n", store_describe(src), store_describe(dst));
+    os_err e = store_copy(src, dst, copy_report, NULL, err, sizeof err);
+    if (e) fprintf(stderr, "openseat: %s; the target is unchanged\n", err);
+    else printf("done: start openseat with --database-url on the new database (and the same secret key)\n");
+    store_close(dst);
+    store_close(src);
     return e ? 1 : 0;
 }
 

@@ -16,6 +16,7 @@ void cli_ctx(app *a, arena *ar, op_ctx *x);
 int cmd_serve(int argc, char **argv);
 int cmd_migrate(int argc, char **argv);
 int cmd_backup(int argc, char **argv);
+int cmd_copy(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_outbox(int argc, char **argv);
 int cmd_partner(int argc, char **argv);

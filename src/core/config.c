@@ -31,6 +31,7 @@ static const opt options[] = {
     {"smtp-from", "OPENSEAT_SMTP_FROM", OPT_STR, OFF(smtp_from), "openseat <no-reply@openseat.localhost>", 0, 0, "sender address of every e-mail"},
     {"smtp-tls", "OPENSEAT_SMTP_TLS", OPT_STR, OFF(smtp_tls), "try", 0, 0, "STARTTLS on smtp:// relays: try | required | none"},
     {"mail-poll-ms", "OPENSEAT_MAIL_POLL_MS", OPT_LONG, OFF(mail_poll_ms), "1000", 10, 600000, "how often the outbox worker looks for due mail"},
+    {"mail-lease", "OPENSEAT_MAIL_LEASE", OPT_LONG, OFF(mail_lease_s), "120", 2, 3600, "seconds a claimed e-mail stays with the instance sending it before another may (longer than one SMTP attempt)"},
     {"job-lease", "OPENSEAT_JOB_LEASE", OPT_LONG, OFF(job_lease_s), "60", 3, 3600, "seconds without a sign of life after which a background job counts as interrupted"},
     {"argon2-ops", "OPENSEAT_ARGON2_OPS", OPT_LONG, OFF(argon2_ops), "2", 1, 16, "argon2id passes per password hash"},
     {"argon2-mem-kib", "OPENSEAT_ARGON2_MEM_KIB", OPT_LONG, OFF(argon2_mem_kib), "65536", 8, 4194304, "argon2id memory per password hash, KiB (lower only in tests)"},

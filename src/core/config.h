@@ -24,6 +24,7 @@ typedef struct config {
     const char *smtp_tls;         /* "try" | "required" | "none" */
     long mail_poll_ms;
     long job_lease_s;
+    long mail_lease_s;            /* seconds a claimed e-mail stays with its instance */
     long argon2_ops;
     long argon2_mem_kib;
     long session_idle_s;

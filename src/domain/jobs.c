@@ -44,6 +44,7 @@ struct jobs_worker {
     /* The job in hand and its progress, under mu. */
     char live_id[33];
     job_progress live;
+    bool progress_due;          /* the keeper is to write live to the row */
 };
 
 static int64_t now_ms(void) {
@@ -76,12 +77,20 @@ void jobs_progress(job_run *run, const char *phase, int64_t rows, int64_t checke
     pthread_mutex_lock(&w->mu);
     w->live = (job_progress){phase, rows, checked, written};
     pthread_mutex_unlock(&w->mu);
-    /* Inside a transaction the row's change would only show at its end (and SQLite's other
-     * connections cannot write meanwhile): then this process's memory is the only witness. */
     int64_t t = now_ms();
-    if (run->c->tx_depth == 0 && t - run->written_ms >= PROGRESS_WRITE_MS) {
+    if (t - run->written_ms < PROGRESS_WRITE_MS) return;
+    if (run->c->tx_depth == 0) {
         run->written_ms = t;
         (void)st_job_progress(run->c, run->id, phase, rows, checked, written);
+    } else if (store_writes_beside_tx(w->app->st)) {
+        /* Inside a transaction the row's change would only show at its end: the keeper
+         * writes it on its own connection. (Where other connections cannot write meanwhile
+         * — SQLite — this process's memory is the only witness.) */
+        run->written_ms = t;
+        pthread_mutex_lock(&w->mu);
+        w->progress_due = true;
+        pthread_cond_broadcast(&w->keeper_cv);
+        pthread_mutex_unlock(&w->mu);
     }
 }
 
@@ -173,26 +182,36 @@ static void *worker_main(void *p) {
 
 /* Renews this process's lease a few times a lease, marks jobs whose worker stopped as
  * failed, and forgets old jobs: on its own connection, so a long job's transaction on the
- * worker's never delays it by more than the database's busy wait. */
+ * worker's never delays it by more than the database's busy wait. Where the database lets
+ * it, it also writes the progress of a job whose rows are inside a transaction. */
 static void *keeper_main(void *p) {
     jobs_worker *w = p;
     store_conn *c = store_conn_get(w->app->st);
     long lease = w->app->cfg->job_lease_s;
+    int64_t next_rounds = 0;
     pthread_mutex_lock(&w->mu);
     while (!w->stop) {
+        bool due = w->progress_due;
+        w->progress_due = false;
+        char id[sizeof w->live_id];
+        memcpy(id, w->live_id, sizeof id);
+        job_progress live = w->live;
         pthread_mutex_unlock(&w->mu);
-        int64_t now = time(NULL);
-        if (c) {
-            int64_t failed = 0;
+        if (c && due && id[0]) (void)st_job_progress(c, id, live.phase, live.rows, live.checked, live.written);
+        int64_t t = now_ms();
+        if (c && t >= next_rounds) {
+            int64_t now = time(NULL), failed = 0;
             os_err e = st_job_extend(c, w->name, now + lease);
             if (!e) e = st_jobs_fail_stale(c, now, 500, jobs_interrupted_result, &failed);
             if (!e) e = st_jobs_purge(c, now - JOBS_KEEP_S);
             if (e) log_event(LOG_WARN, "job keeper failed", "error", os_err_name(e), NULL);
             if (failed) log_event(LOG_WARN, "interrupted jobs marked failed", NULL);
+            next_rounds = t + lease * 1000 / 3;
         }
         pthread_mutex_lock(&w->mu);
         if (w->stop) break;
-        worker_wait(&w->keeper_cv, &w->mu, lease * 1000 / 3);
+        long wait = (long)(next_rounds - now_ms());
+        if (!w->progress_due && wait > 0) worker_wait(&w->keeper_cv, &w->mu, wait);
     }
     pthread_mutex_unlock(&w->mu);
     return NULL;

@@ -44,6 +44,31 @@ static os_err master_from_file(const char *dir, unsigned char key[32], char *err
     return OS_OK;
 }
 
+/* The database remembers a fingerprint of the key its authorization numbers were sealed
+ * with (a subkey of it, not the key): an instance started with another key — a second
+ * machine without the same secret, a lost DATA/secret.key — refuses to start instead of
+ * sealing numbers the others cannot open. */
+static os_err check_master(app *a, const unsigned char master[32], char *err, size_t errlen) {
+    unsigned char check[32];
+    char hex[65];
+    secret_subkey(master, 3, "keycheck", check);
+    for (int i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", check[i]);
+    store_conn *c = store_conn_get(a->st);
+    if (!c) { snprintf(err, errlen, "no database connection"); return OS_ERR_STORE; }
+    arena ar;
+    arena_init(&ar, 4096);
+    const char *stored = NULL;
+    os_err e = st_setting_init(c, &ar, "secret_key_check", hex, &stored);
+    if (e) snprintf(err, errlen, "cannot check the secret key: %s", os_err_name(e));
+    else if (!secret_equal(stored, hex)) {
+        snprintf(err, errlen, "this database was sealed with another secret key: give every instance the same"
+                              " --secret-key (or the same DATA/secret.key)");
+        e = OS_ERR_INVALID;
+    }
+    arena_free(&ar);
+    return e;
+}
+
 os_err keys_load(app *a, char *err, size_t errlen) {
     unsigned char master[32];
     os_err e;
@@ -57,6 +82,7 @@ os_err keys_load(app *a, char *err, size_t errlen) {
     }
     secret_subkey(master, 1, "authnoMC", a->keys.authno_mac);
     secret_subkey(master, 2, "authnoSL", a->keys.authno_seal);
+    if ((e = check_master(a, master, err, errlen))) return e;
     if (a->cfg->handoff_key) {
         if (!secret_hex32(a->cfg->handoff_key, a->keys.handoff)) {
             snprintf(err, errlen, "--handoff-key must be 64 hex characters");

@@ -13,7 +13,6 @@
 #include "mail/template.h"
 
 #define CLAIM_BATCH 16
-#define LEASE_S 120          /* longer than one SMTP attempt can take */
 
 struct outbox_worker {
     const app *app;
@@ -73,7 +72,7 @@ int outbox_run_once(const app *a, const char *worker_name, int *failed) {
         outbox_rec *rows;
         int n = 0;
         int64_t now = time(NULL);
-        os_err e = st_outbox_claim(c, &ar, worker_name, now, now + LEASE_S, CLAIM_BATCH, &rows, &n);
+        os_err e = st_outbox_claim(c, &ar, worker_name, now, now + a->cfg->mail_lease_s, CLAIM_BATCH, &rows, &n);
         if (e || n == 0) { arena_free(&ar); break; }
         for (int i = 0; i < n; i++) {
             char err[512] = "";

@@ -17,6 +17,7 @@
 
 typedef struct db_conn db_conn;
 typedef struct db_row db_row;
+typedef struct db_driver db_driver;
 
 typedef enum { DBV_NULL, DBV_INT, DBV_TEXT, DBV_BLOB } db_vtype;
 typedef struct db_val {
@@ -34,15 +35,26 @@ typedef struct db_val {
 
 typedef enum { DIALECT_SQLITE, DIALECT_PG } db_dialect;
 
+/* One result row as a driver hands it to a db_row_fn: the driver's own handle and
+ * position; read it only through db_int, db_text, db_is_null and db_blob. */
+struct db_row {
+    const db_driver *drv;
+    void *h;                 /* sqlite3_stmt *, PGresult * */
+    int n;                   /* row within h, where the driver needs it */
+    void *tmp;               /* a decoded value the driver frees after the callback */
+};
+
 /* Return 0 to continue, non-zero to stop reading rows. */
 typedef int (*db_row_fn)(void *ud, db_row *r);
 
 int64_t     db_int(db_row *r, int col);
 const char *db_text(db_row *r, int col);     /* NULL for SQL NULL */
 bool        db_is_null(db_row *r, int col);
-const void *db_blob(db_row *r, int col, size_t *len);   /* NULL (and *len 0) for SQL NULL */
+/* NULL (and *len 0) for SQL NULL. Valid until the callback returns or the next db_blob on
+ * the same row. */
+const void *db_blob(db_row *r, int col, size_t *len);
 
-typedef struct db_driver {
+struct db_driver {
     db_dialect dialect;
     os_err (*exec)(db_conn *c, const char *sql, const db_val *args, int nargs, db_row_fn fn, void *ud,
                    int64_t *changes);
@@ -54,7 +66,12 @@ typedef struct db_driver {
      * ends (NULL: nothing to do). */
     os_err (*bulk)(db_conn *c);
     void (*close)(db_conn *c);
-} db_driver;
+    /* Row accessors behind db_int, db_text, db_is_null, db_blob. */
+    int64_t (*col_int)(db_row *r, int col);
+    const char *(*col_text)(db_row *r, int col);
+    bool (*col_null)(db_row *r, int col);
+    const void *(*col_blob)(db_row *r, int col, size_t *len);
+};
 
 struct db_conn {
     const db_driver *drv;
@@ -71,5 +88,16 @@ os_err db_scalar_int(db_conn *c, const char *sql, const db_val *args, int nargs,
 /* The SQLite driver (sqlite.c). */
 os_err sqlite_conn_open(const char *path, db_conn **out, char *err, size_t errlen);
 os_err sqlite_backup(db_conn *c, const char *file, char *err, size_t errlen);
+
+/* The PostgreSQL driver (pg.c). url: a libpq connection URI (postgres://…). */
+os_err pg_conn_open(const char *url, db_conn **out, char *err, size_t errlen);
+/* A custom-format dump of the database at url into file, by pg_dump. */
+os_err pg_backup(const char *url, const char *file, char *err, size_t errlen);
+/* Rows into table through COPY, on a connection doing nothing else meanwhile: begin
+ * names the columns, each row gives ncols values in that order, end sends the rest and
+ * reports the server's verdict (ok false: abandon the copy; nothing of it is kept). */
+os_err pg_copy_begin(db_conn *c, const char *table, const char *const *cols, int ncols);
+os_err pg_copy_row(db_conn *c, const db_val *vals);
+os_err pg_copy_end(db_conn *c, bool ok);
 
 #endif

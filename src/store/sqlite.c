@@ -29,19 +29,15 @@ typedef struct sqlite_conn {
     bool bulk;                /* a bulk transaction is open (sq_bulk) */
 } sqlite_conn;
 
-struct db_row {
-    sqlite3_stmt *st;
-};
-
-int64_t db_int(db_row *r, int col) { return sqlite3_column_int64(r->st, col); }
-const char *db_text(db_row *r, int col) {
-    if (sqlite3_column_type(r->st, col) == SQLITE_NULL) return NULL;
-    return (const char *)sqlite3_column_text(r->st, col);
+static int64_t sq_int(db_row *r, int col) { return sqlite3_column_int64(r->h, col); }
+static const char *sq_text(db_row *r, int col) {
+    if (sqlite3_column_type(r->h, col) == SQLITE_NULL) return NULL;
+    return (const char *)sqlite3_column_text(r->h, col);
 }
-bool db_is_null(db_row *r, int col) { return sqlite3_column_type(r->st, col) == SQLITE_NULL; }
-const void *db_blob(db_row *r, int col, size_t *len) {
-    const void *p = sqlite3_column_blob(r->st, col);   /* before the length: it may convert */
-    *len = p ? (size_t)sqlite3_column_bytes(r->st, col) : 0;
+static bool sq_null(db_row *r, int col) { return sqlite3_column_type(r->h, col) == SQLITE_NULL; }
+static const void *sq_blob(db_row *r, int col, size_t *len) {
+    const void *p = sqlite3_column_blob(r->h, col);   /* before the length: it may convert */
+    *len = p ? (size_t)sqlite3_column_bytes(r->h, col) : 0;
     return p;
 }
 
@@ -110,7 +106,7 @@ static os_err sq_exec(db_conn *base, const char *sql, const db_val *args, int na
         }
         if (rc != SQLITE_OK) { e = map_rc(c, rc, sql); goto out; }
     }
-    db_row row = {st};
+    db_row row = {base->drv, st, 0, NULL};
     for (;;) {
         int rc = sqlite3_step(st);
         if (rc == SQLITE_ROW) {
@@ -196,6 +192,10 @@ static const db_driver sqlite_driver = {
     .rollback = sq_rollback,
     .bulk = sq_bulk,
     .close = sq_close,
+    .col_int = sq_int,
+    .col_text = sq_text,
+    .col_null = sq_null,
+    .col_blob = sq_blob,
 };
 
 /* Process-wide settings, before SQLite initialises itself. Memory statistics take a global

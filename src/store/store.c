@@ -17,7 +17,8 @@ typedef struct conn_node {
 } conn_node;
 
 struct store {
-    char path[4096];            /* SQLite file */
+    bool pg;                    /* PostgreSQL at path (a URL); else SQLite file at path */
+    char path[4096];
     char desc[4200];
     pthread_key_t key;
     pthread_mutex_t mu;         /* guards conns */
@@ -47,29 +48,52 @@ static int mkdir_p(const char *dir) {
     return 0;
 }
 
+/* What logs and `openseat` commands show of the store: a PostgreSQL URL without its
+ * password. */
+static void describe(store *s) {
+    if (!s->pg) {
+        snprintf(s->desc, sizeof s->desc, "sqlite:%s", s->path);
+        return;
+    }
+    const char *scheme_end = strstr(s->path, "://") + 3;
+    const char *at = strchr(scheme_end, '@');
+    const char *colon = at ? memchr(scheme_end, ':', (size_t)(at - scheme_end)) : NULL;
+    if (colon)
+        snprintf(s->desc, sizeof s->desc, "%.*s:***%s", (int)(colon - s->path), s->path, at);
+    else
+        snprintf(s->desc, sizeof s->desc, "%s", s->path);
+}
+
+static os_err conn_open(const store *s, db_conn **out, char *err, size_t errlen) {
+    return s->pg ? pg_conn_open(s->path, out, err, errlen) : sqlite_conn_open(s->path, out, err, errlen);
+}
+
 os_err store_open(const char *data_dir, const char *url, store **out, char *err, size_t errlen) {
     store *s = calloc(1, sizeof *s);
     if (!s) return OS_ERR_NOMEM;
     if (url && (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0)) {
-        snprintf(err, errlen, "PostgreSQL is not available in this build; use a sqlite: URL or none");
-        free(s);
-        return OS_ERR_INVALID;
-    }
-    if (url && strncmp(url, "sqlite:", 7) == 0) {
+        if (snprintf(s->path, sizeof s->path, "%s", url) >= (int)sizeof s->path) {
+            snprintf(err, errlen, "database URL is too long");
+            free(s);
+            return OS_ERR_INVALID;
+        }
+        s->pg = true;
+    } else if (url && strncmp(url, "sqlite:", 7) == 0) {
         snprintf(s->path, sizeof s->path, "%s", url + 7);
     } else if (url) {
         snprintf(err, errlen, "database URL must start with sqlite: or postgres:// (got \"%s\")", url);
         free(s);
         return OS_ERR_INVALID;
     } else {
-        if (mkdir_p(data_dir)) {
-            snprintf(err, errlen, "cannot create data directory %s: %s", data_dir, strerror(errno));
-            free(s);
-            return OS_ERR_IO;
-        }
         snprintf(s->path, sizeof s->path, "%s/openseat.db", data_dir);
     }
-    snprintf(s->desc, sizeof s->desc, "sqlite:%s", s->path);
+    /* Whatever the database, the data directory holds the key file and the Maildir. */
+    if (mkdir_p(data_dir)) {
+        snprintf(err, errlen, "cannot create data directory %s: %s", data_dir, strerror(errno));
+        free(s);
+        return OS_ERR_IO;
+    }
+    describe(s);
     pthread_mutex_init(&s->mu, NULL);
     if (pthread_key_create(&s->key, conn_destroy)) {
         free(s);
@@ -77,7 +101,7 @@ os_err store_open(const char *data_dir, const char *url, store **out, char *err,
     }
     /* Open once now so a bad path fails at start-up, not on the first request. */
     db_conn *probe;
-    os_err e = sqlite_conn_open(s->path, &probe, err, errlen);
+    os_err e = conn_open(s, &probe, err, errlen);
     if (e) {
         pthread_key_delete(s->key);
         free(s);
@@ -90,12 +114,14 @@ os_err store_open(const char *data_dir, const char *url, store **out, char *err,
 
 const char *store_describe(const store *s) { return s->desc; }
 
+bool store_writes_beside_tx(const store *s) { return s->pg; }
+
 store_conn *store_conn_get(store *s) {
     conn_node *n = pthread_getspecific(s->key);
     if (n && n->conn) return n->conn;
     char err[256];
     db_conn *c;
-    if (sqlite_conn_open(s->path, &c, err, sizeof err)) {
+    if (conn_open(s, &c, err, sizeof err)) {
         log_event(LOG_ERROR, "database connection failed", "error", err, NULL);
         return NULL;
     }
@@ -185,9 +211,12 @@ int store_schema_version(store_conn *c) {
 os_err store_migrate(store *s, int *applied, char *err, size_t errlen) {
     store_conn *c = store_conn_get(s);
     if (!c) { snprintf(err, errlen, "no database connection"); return OS_ERR_STORE; }
-    os_err e = c->drv->script(c, "CREATE TABLE IF NOT EXISTS schema_migrations ("
-                                 " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)");
-    if (e) { snprintf(err, errlen, "cannot create schema_migrations"); return e; }
+    /* In a write transaction: instances starting together on one PostgreSQL database
+     * would otherwise race on creating it. */
+    os_err e = store_tx_begin(c);
+    if (!e) e = c->drv->script(c, "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                                  " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)");
+    if ((e = store_tx_end(c, e))) { snprintf(err, errlen, "cannot create schema_migrations"); return e; }
     mig_list l = {.n = 0};
     embed_each(c->drv->dialect == DIALECT_PG ? "migrations/pg/" : "migrations/sqlite/", collect, &l);
     int count = 0;
@@ -217,12 +246,18 @@ os_err store_migrate(store *s, int *applied, char *err, size_t errlen) {
 }
 
 os_err store_backup(store *s, const char *file, char *err, size_t errlen) {
+    if (s->pg) return pg_backup(s->path, file, err, errlen);
     store_conn *c = store_conn_get(s);
     if (!c) { snprintf(err, errlen, "no database connection"); return OS_ERR_STORE; }
     return sqlite_backup(c, file, err, errlen);
 }
 
 /* ---- db.h convenience wrappers -------------------------------------------------------- */
+
+int64_t db_int(db_row *r, int col) { return r->drv->col_int(r, col); }
+const char *db_text(db_row *r, int col) { return r->drv->col_text(r, col); }
+bool db_is_null(db_row *r, int col) { return r->drv->col_null(r, col); }
+const void *db_blob(db_row *r, int col, size_t *len) { return r->drv->col_blob(r, col, len); }
 
 os_err db_exec(db_conn *c, const char *sql, const db_val *args, int nargs, db_row_fn fn, void *ud) {
     return c->drv->exec(c, sql, args, nargs, fn, ud, NULL);

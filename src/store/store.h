@@ -30,6 +30,14 @@ os_err store_migrate(store *s, int *applied, char *err, size_t errlen);
 int    store_schema_version(store_conn *c);
 os_err store_backup(store *s, const char *file, char *err, size_t errlen);
 const char *store_describe(const store *s);          /* "sqlite:/path" for logs */
+/* Whether another connection may write while one holds a write transaction (PostgreSQL,
+ * row locks) rather than wait for it to end (SQLite, one writer). */
+bool store_writes_beside_tx(const store *s);
+/* Copies every row of from into to, a PostgreSQL store at the same schema version that
+ * holds no users, organizations or agreements yet: all or nothing, each table checked
+ * for its row count; report (may be NULL) hears each table as it is done. */
+typedef void (*store_copy_report)(void *ud, const char *table, int64_t rows);
+os_err store_copy(store *from, store *to, store_copy_report report, void *ud, char *err, size_t errlen);
 
 /* Transactions nest: only the outermost begin/commit reach the database; a failed
  * inner step makes the outer commit roll back. store_tx_end commits when e == OS_OK

@@ -145,11 +145,11 @@ os_err st_agreement_role(store_conn *c, arena *a, int64_t agreement_id, int64_t 
 os_err st_user_recognized(store_conn *c, int64_t user_id, const char *email, bool *recognized, bool *partner) {
     int64_t v = 0;
     os_err e = db_scalar_int(c,
-                             "SELECT (EXISTS (SELECT 1 FROM admin_roles WHERE user_id = ?1)"
+                             "SELECT CAST((EXISTS (SELECT 1 FROM admin_roles WHERE user_id = ?1)"
                              " OR EXISTS (SELECT 1 FROM partner_access WHERE user_id = ?1 AND removed_at IS NULL)"
-                             " OR EXISTS (SELECT 1 FROM subscriptions WHERE sign_in_email = ?2))"
-                             " + 2 * EXISTS (SELECT 1 FROM partner_members m JOIN organizations o ON o.id = m.org_id"
-                             "               WHERE m.email = ?2 AND o.kind = 'partner')",
+                             " OR EXISTS (SELECT 1 FROM subscriptions WHERE sign_in_email = ?2)) AS INTEGER)"
+                             " + 2 * CAST(EXISTS (SELECT 1 FROM partner_members m JOIN organizations o ON o.id = m.org_id"
+                             "                    WHERE m.email = ?2 AND o.kind = 'partner') AS INTEGER)",
                              DB_ARGS(DV_INT(user_id), DV_TEXT(email)), &v);
     *recognized = (v & 1) != 0;
     *partner = (v & 2) != 0;

@@ -98,7 +98,7 @@ static os_err terms_write(store_conn *c, bool add, int64_t agreement_id, int64_t
                 buf_printf(&rows, "%s(?1, ?%d, ?2, ?3)", i ? ", " : "", 4 + i);
                 buf_printf(&counts, "%s(?1, ?%d, 1)", i ? ", " : "", 4 + i);
             }
-            buf_puts(&counts, " ON CONFLICT (agreement_id, term) DO UPDATE SET n = n + 1");
+            buf_puts(&counts, " ON CONFLICT (agreement_id, term) DO UPDATE SET n = sub_term_counts.n + 1");
         } else {
             buf_puts(&rows, "DELETE FROM sub_terms WHERE agreement_id = ?1 AND name = ?2 AND sub_id = ?3 AND term IN (");
             buf_puts(&counts, "UPDATE sub_term_counts SET n = n - 1 WHERE agreement_id = ?1 AND term IN (");
