@@ -100,8 +100,8 @@ static void fill_activity(arena *a, db_row *r, void *dst) {
 os_err st_activity(store_conn *c, arena *a, const activity_query *q, activity_rec **rows, int *n) {
     return st_list(c, a,
                    "SELECT id, at, actor_email, action, target_type, target_id, address, details FROM audit_events"
-                   " WHERE agreement_id = ?1 AND (?2 IS NULL OR instr(actor_email, ?2) > 0)"
-                   " AND (?3 IS NULL OR substr(action, 1, length(?3)) = ?3)"
+                   " WHERE agreement_id = ?1 AND (CAST(?2 AS TEXT) IS NULL OR instr(actor_email, ?2) > 0)"
+                   " AND (CAST(?3 AS TEXT) IS NULL OR substr(action, 1, length(?3)) = ?3)"
                    " AND (?4 = 0 OR at >= ?4) AND (?5 = 0 OR at <= ?5) AND (?6 = 0 OR id < ?6)"
                    " ORDER BY id DESC LIMIT ?7",
                    DB_ARGS(DV_INT(q->agreement_id), DV_TEXT(q->actor), DV_TEXT(q->action), DV_INT(q->from),

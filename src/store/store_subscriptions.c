@@ -96,7 +96,7 @@ static os_err terms_write(store_conn *c, bool add, int64_t agreement_id, int64_t
             buf_puts(&counts, "INSERT INTO sub_term_counts (agreement_id, term, n) VALUES ");
             for (int i = 0; i < n; i++) {
                 buf_printf(&rows, "%s(?1, ?%d, ?2, ?3)", i ? ", " : "", 4 + i);
-                buf_printf(&counts, "%s(?1, ?%d, 1)", i ? ", " : "", 4 + i);
+                buf_printf(&counts, "%s(?1, ?%d, 1)", i ? ", " : "", 2 + i);
             }
             buf_puts(&counts, " ON CONFLICT (agreement_id, term) DO UPDATE SET n = sub_term_counts.n + 1");
         } else {
@@ -104,14 +104,19 @@ static os_err terms_write(store_conn *c, bool add, int64_t agreement_id, int64_t
             buf_puts(&counts, "UPDATE sub_term_counts SET n = n - 1 WHERE agreement_id = ?1 AND term IN (");
             for (int i = 0; i < n; i++) {
                 buf_printf(&rows, "%s?%d", i ? ", " : "", 4 + i);
-                buf_printf(&counts, "%s?%d", i ? ", " : "", 4 + i);
+                buf_printf(&counts, "%s?%d", i ? ", " : "", 2 + i);
             }
             buf_puts(&rows, ")");
             buf_puts(&counts, ")");
         }
         if (rows.overflow || counts.overflow) return OS_ERR_INTERNAL;
         e = db_exec(c, rows.data, args, 3 + n, NULL, NULL);
-        if (!e) e = db_exec(c, counts.data, args, 3 + n, NULL, NULL);
+        /* The counts' statement binds the agreement and the terms only: a parameter the
+         * text does not use has no type PostgreSQL could infer. */
+        db_val cargs[1 + TERMS_PER_STATEMENT];
+        cargs[0] = args[0];
+        memcpy(cargs + 1, args + 3, sizeof *args * (size_t)n);
+        if (!e) e = db_exec(c, counts.data, cargs, 1 + n, NULL, NULL);
     }
     return e;
 }
@@ -123,13 +128,14 @@ os_err st_sub_insert(store_conn *c, const sub_rec *in, int64_t now, int64_t *id)
                              "INSERT INTO subscriptions (uuid, agreement_id, level_id, name, sign_in_email,"
                              " notification_email, country, language, downloads, reference, assigned_at, expires_on,"
                              " updated_at, search) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?11, ?13)"
-                             " RETURNING id",
+                             " ON CONFLICT (agreement_id, level_id, sign_in_email) DO NOTHING RETURNING id",
                              DB_ARGS(DV_TEXT(in->uuid), DV_INT(in->agreement_id), DV_INT(in->level_id),
                                      DV_TEXT(in->name), DV_TEXT(in->sign_in_email), DV_TEXT(in->notification_email),
                                      DV_TEXT(in->country), DV_TEXT(in->language), DV_INT(in->downloads),
                                      DV_TEXT(in->reference ? in->reference : ""), DV_INT(now), DV_TEXT(in->expires_on),
                                      DV_TEXT(terms)),
                              id);
+    if (e == OS_ERR_NOT_FOUND) return OS_ERR_CONFLICT;   /* refused without failing the transaction */
     if (e) return e;
     return terms_write(c, true, in->agreement_id, *id, in->name, terms);
 }
@@ -390,6 +396,16 @@ os_err st_sub_update(store_conn *c, const sub_rec *in, int64_t expected_version,
     if (e) return e;
     char mem[SEARCH_TERMS_MAX], *terms = mem;
     fold(in->name, in->sign_in_email, in->reference, terms);
+    /* A duplicate address is found before writing: PostgreSQL would fail the whole
+     * transaction on the unique index, and a bulk edit goes on after a refused row. */
+    int64_t dup = 0;
+    e = db_scalar_int(c,
+                      "SELECT COUNT(*) FROM subscriptions o JOIN subscriptions s ON s.id = ?1"
+                      " WHERE o.agreement_id = s.agreement_id AND o.level_id = s.level_id"
+                      " AND o.sign_in_email = ?2 AND o.id <> ?1",
+                      DB_ARGS(DV_INT(in->id), DV_TEXT(in->sign_in_email)), &dup);
+    if (e) return e;
+    if (dup) return OS_ERR_CONFLICT;
     int64_t changed = 0;
     e = db_exec_changes(c,
                         "UPDATE subscriptions SET name = ?3, sign_in_email = ?4, notification_email = ?5,"
@@ -464,10 +480,9 @@ typedef struct words {
 /* Up to SUB_TERMS_MERGE + 1 distinct stored terms starting with word w. */
 static os_err terms_starting(store_conn *c, arena *a, int64_t agreement_id, const char *w, const char **terms,
                              int *k) {
-    /* UTF-8 never holds 0xFF, so bumping the last byte bounds the prefix's range. */
-    char *hi = arena_strdup(a, w);
-    size_t len = strlen(hi);
-    hi[len - 1] = (char)((unsigned char)hi[len - 1] + 1);
+    /* The prefix's range ends at the word followed by U+10FFFF, the highest code point:
+     * valid UTF-8 (which PostgreSQL requires of text) above every term starting with w. */
+    const char *hi = arena_printf(a, "%s\xf4\x8f\xbf\xbf", w);
     *k = 0;
     while (*k <= SUB_TERMS_MERGE) {
         const char **one;
@@ -557,7 +572,7 @@ static void add_page(qbuild *b, const sub_query *q, const char *key, const char 
     if (q->after_id) {
         int k = qb_arg(b, DV_TEXT(q->after_key)), i = qb_arg(b, DV_INT(q->after_id));
         char kx[32];
-        snprintf(kx, sizeof kx, integer ? "CAST(?%d AS INTEGER)" : "?%d", k);
+        snprintf(kx, sizeof kx, integer ? "CAST(?%d AS BIGINT)" : "?%d", k);
         buf_printf(&b->sql, " AND (%s, %s) %s (%s, ?%d)", key, id, q->desc ? "<" : ">", kx, i);
     }
     buf_printf(&b->sql, " ORDER BY %s %s, %s %s LIMIT ?%d", key, dir, id, dir, qb_arg(b, DV_INT(q->limit)));
@@ -565,8 +580,8 @@ static void add_page(qbuild *b, const sub_query *q, const char *key, const char 
 
 #define SUB_ROWS " FROM subscriptions s JOIN levels l ON l.id = s.level_id WHERE s.agreement_id = ?%d"
 /* Candidates from sub_terms first, then their rows: the planner must not start elsewhere. */
-#define TERM_ROWS " FROM sub_terms t CROSS JOIN subscriptions s ON s.id = t.sub_id" \
-                  " CROSS JOIN levels l ON l.id = s.level_id WHERE t.agreement_id = ?%d"
+#define TERM_ROWS " FROM sub_terms t CROSS JOIN subscriptions s CROSS JOIN levels l" \
+                  " WHERE s.id = t.sub_id AND l.id = s.level_id AND t.agreement_id = ?%d"
 
 /* The page. Three plans, chosen so that it costs about a page whatever the agreement's
  * size: no words, the sort column's index; a driver word, one ordered run of sub_terms
@@ -591,7 +606,7 @@ static os_err page(store_conn *c, arena *a, const sub_query *q, const words *w, 
             buf_printf(&b.sql, " AND t.term = ?%d", qb_arg(&b, DV_TEXT(w->v[w->driver].terms[i])));
             add_filters(&b, q, w, true, ag);
             add_page(&b, q, by_name ? "t.name" : col->sql, by_name ? "t.sub_id" : "s.id", col->integer);
-            if (k > 1) buf_puts(&b.sql, ")");
+            if (k > 1) buf_printf(&b.sql, ") AS p%d", i);
         }
         if (k > 1) {
             const char *dir = q->desc ? "DESC" : "ASC";
@@ -607,7 +622,7 @@ static os_err count(store_conn *c, arena *a, const sub_query *q, const words *w,
     if (!w->n && !q->country && q->downloads < 0)   /* the pools count every seat taken */
         return db_scalar_int(c,
                              "SELECT COALESCE(SUM(p.assigned), 0) FROM pools p JOIN levels l ON l.id = p.level_id"
-                             " WHERE p.agreement_id = ?1 AND (?2 IS NULL OR l.code = ?2)",
+                             " WHERE p.agreement_id = ?1 AND (CAST(?2 AS TEXT) IS NULL OR l.code = ?2)",
                              DB_ARGS(DV_INT(q->agreement_id), DV_TEXT(q->level)), total);
     if (w->n == 1 && w->v[0].k == 1 && !filters_need_row(q, w))   /* one word, one term: kept counted */
         return db_scalar_int(c, "SELECT COALESCE(SUM(n), 0) FROM sub_term_counts WHERE agreement_id = ?1 AND term = ?2",
@@ -627,7 +642,7 @@ static os_err count(store_conn *c, arena *a, const sub_query *q, const words *w,
         buf_printf(&b.sql, "SELECT COUNT(*) FROM (SELECT s.id" SUB_ROWS, ag);
         add_filters(&b, q, w, false, ag);
     }
-    buf_printf(&b.sql, " LIMIT %d)", SUB_COUNT_CAP + 1);
+    buf_printf(&b.sql, " LIMIT %d) AS c", SUB_COUNT_CAP + 1);
     if (b.sql.overflow) return OS_ERR_INTERNAL;
     os_err e = db_scalar_int(c, b.sql.data, b.args, b.n, total);
     if (!e && *total > SUB_COUNT_CAP) {
