@@ -29,7 +29,7 @@ TOBJ     := $(patsubst src/%.c,build/san/%.o,$(LIB_SRC)) build/san/gen/embedded.
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(patsubst tests/unit/%.c,build/unit/%,$(UNIT_SRC))
 
-.PHONY: all deps run test unit api e2e fuzz fuzz-short bench clean demo
+.PHONY: all deps run test unit api api-pg e2e fuzz fuzz-short bench clean demo
 all: openseat
 
 deps:
@@ -92,6 +92,8 @@ unit: $(UNIT_BIN)
 	@bash tests/run-all.sh unit
 api: build/openseat-test
 	@bash tests/run-all.sh api
+api-pg: build/openseat-test
+	@bash tests/run-all.sh api-pg
 e2e: build/openseat-test
 	@bash tests/run-all.sh e2e
 

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Runs the test layers and prints one summary line.
 #
-#   bash tests/run-all.sh            all layers: unit, api, e2e, fuzz (in that order)
+#   bash tests/run-all.sh            all layers: unit, api, api-pg, e2e, fuzz (in that order)
 #   bash tests/run-all.sh api e2e    only these layers
+#
+# api runs the API tests (pytest, tests/api) on SQLite; api-pg runs the same tests on a
+# throwaway PostgreSQL 15 cluster (tests/pg/cluster.sh) that it starts and always stops.
 #
 # Every layer runs even when an earlier one fails. A layer that crashes, whose output
 # cannot be read, or that runs no test at all counts as one failure. The last line is
@@ -14,7 +17,7 @@ ROOT=$(pwd)
 PYTHON=/usr/bin/python3
 export PYTHONDONTWRITEBYTECODE=1
 
-ALL_LAYERS=(unit api e2e fuzz)
+ALL_LAYERS=(unit api api-pg e2e fuzz)
 if [ $# -eq 0 ]; then
     LAYERS=("${ALL_LAYERS[@]}")
 else
@@ -22,7 +25,7 @@ else
 fi
 for l in "${LAYERS[@]}"; do
     case "$l" in
-        unit|api|e2e|fuzz) ;;
+        unit|api|api-pg|e2e|fuzz) ;;
         *) echo "run-all.sh: unknown layer \"$l\" (layers: ${ALL_LAYERS[*]})" >&2
            echo "0 passed, 1 failed"
            exit 2 ;;
@@ -30,7 +33,34 @@ for l in "${LAYERS[@]}"; do
 done
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/openseat-tests.XXXXXX") || exit 2
-trap 'rm -rf "$WORK"' EXIT
+PG_DIR=""       # the api-pg layer's cluster directory while it may be running
+CHILD=""        # the running test command (see run_logged)
+
+cleanup() {
+    if [ -n "$CHILD" ] && kill -0 "$CHILD" 2>/dev/null; then
+        # Interrupted: end the test command and what it started (timeout passes SIGTERM on to
+        # its process group), by force after 15 s.
+        kill -TERM "$CHILD" 2>/dev/null
+        local i
+        for i in $(seq 1 75); do
+            kill -0 "$CHILD" 2>/dev/null || break
+            sleep 0.2
+        done
+        kill -KILL -- "-$CHILD" 2>/dev/null
+        CHILD=""
+    fi
+    if [ -n "$PG_DIR" ]; then
+        bash "$ROOT/tests/pg/cluster.sh" stop "$PG_DIR/cluster" >/dev/null 2>&1
+        rm -rf "$PG_DIR"
+        PG_DIR=""
+    fi
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+# An interrupted run exits through the EXIT trap too (stopping a running cluster).
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 TOTAL_PASS=0
 TOTAL_FAIL=0
@@ -42,12 +72,21 @@ header() { printf '\n======== %s ========\n' "$1"; }
 note() { printf -- '-- %s\n' "$*"; }
 
 # run_logged LOG TIMEOUT CMD...: run CMD (no stdin), show its output live, keep it in LOG;
-# sets RC to CMD's exit status.
+# sets RC to CMD's exit status. CMD runs in the background while this shell waits, so an
+# interrupt (INT, TERM, HUP) is acted on at once: the EXIT trap ends CMD and its children
+# (timeout gives them a process group of their own) and stops the PostgreSQL cluster.
 run_logged() {
-    local log=$1 limit=$2
+    local log=$1 limit=$2 shower
     shift 2
-    timeout --kill-after=30 "$limit" "$@" </dev/null 2>&1 | tee "$log"
-    RC=${PIPESTATUS[0]}
+    : >"$log"
+    timeout --kill-after=30 "$limit" "$@" </dev/null >>"$log" 2>&1 &
+    CHILD=$!
+    tail -s 0.2 -n +1 --pid="$CHILD" -f "$log" &
+    shower=$!
+    wait "$CHILD"
+    RC=$?
+    CHILD=""
+    wait "$shower"
     if [ "$RC" -eq 124 ] || [ "$RC" -eq 137 ]; then
         note "timed out after $limit"
     fi
@@ -102,8 +141,10 @@ layer_unit() {
     done
 }
 
-layer_api() {
-    local log="$WORK/api.log" line p f
+# run_pytest NAME: the API tests (pytest, tests/api), log in $WORK/NAME.log; adds to the
+# layer's counts.
+run_pytest() {
+    local log="$WORK/$1.log" line p f
     run_logged "$log" 3600 "$PYTHON" -m pytest -q -p no:cacheprovider tests/api
     # The summary is the last line naming counts and a duration, e.g.
     # "3 failed, 40 passed, 1 error in 12.3s" (possibly framed by '=').
@@ -128,6 +169,39 @@ layer_api() {
     LAYER_FAIL=$((LAYER_FAIL + f))
 }
 
+layer_api() {
+    # SQLite, whatever the environment says (api-pg is the PostgreSQL run).
+    unset OPENSEAT_TEST_PG
+    run_pytest api
+}
+
+# The API tests again, on PostgreSQL: a cluster of this run's own (trust auth on loopback),
+# one database per test server (created and dropped by tests/api/conftest.py).
+layer_api_pg() {
+    local log="$WORK/api-pg-cluster.log" url
+    # As root the cluster runs as the postgres user, which must be able to reach its directory.
+    PG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/openseat-pg.XXXXXX") || {
+        note "cannot create a directory for the PostgreSQL cluster: counted as one failure"
+        LAYER_FAIL=$((LAYER_FAIL + 1))
+        PG_DIR=""
+        return
+    }
+    chmod 711 "$PG_DIR"
+    if ! url=$(bash tests/pg/cluster.sh start "$PG_DIR/cluster" 2>"$log") || [ -z "$url" ]; then
+        cat "$log"
+        note "the PostgreSQL cluster did not start (tests/pg/cluster.sh start; output above): counted as one failure"
+        LAYER_FAIL=$((LAYER_FAIL + 1))
+    else
+        note "PostgreSQL cluster at $url"
+        export OPENSEAT_TEST_PG="$url"
+        run_pytest api-pg
+        unset OPENSEAT_TEST_PG
+    fi
+    bash tests/pg/cluster.sh stop "$PG_DIR/cluster" >/dev/null 2>&1
+    rm -rf "$PG_DIR"
+    PG_DIR=""
+}
+
 layer_e2e() {
     local log="$WORK/e2e.log" p f c
     if [ ! -d tests/e2e ]; then
@@ -135,8 +209,9 @@ layer_e2e() {
         LAYER_FAIL=$((LAYER_FAIL + 1))
         return
     fi
-    (cd tests/e2e && run_logged "$log" 3600 node --test --test-reporter=tap; exit "$RC")
-    RC=$?
+    cd tests/e2e || exit 2
+    run_logged "$log" 3600 node --test --test-reporter=tap
+    cd "$ROOT" || exit 2
     p=$(last_number "$log" '^# pass ([0-9]+)$')
     f=$(last_number "$log" '^# fail ([0-9]+)$')
     c=$(last_number "$log" '^# cancelled ([0-9]+)$')
@@ -197,11 +272,11 @@ for layer in "${LAYERS[@]}"; do
     LAYER_FAIL=0
     SKIPPED=0
     RC=0
-    "layer_$layer"
+    "layer_${layer//-/_}"
     if [ "$SKIPPED" -eq 1 ]; then
-        SUMMARY+=("$(printf '%-5s skipped' "$layer")")
+        SUMMARY+=("$(printf '%-6s skipped' "$layer")")
     else
-        SUMMARY+=("$(printf '%-5s passed: %d  failed: %d' "$layer" "$LAYER_PASS" "$LAYER_FAIL")")
+        SUMMARY+=("$(printf '%-6s passed: %d  failed: %d' "$layer" "$LAYER_PASS" "$LAYER_FAIL")")
     fi
     TOTAL_PASS=$((TOTAL_PASS + LAYER_PASS))
     TOTAL_FAIL=$((TOTAL_FAIL + LAYER_FAIL))

@@ -557,7 +557,8 @@ static bool decode_cursor(arena *a, const char *cursor, const char **key, int64_
 }
 
 os_err subscribers_write_list(op_ctx *x, sub_query *q, const char *cursor, jw *w, field_errors *fe) {
-    if (cursor && !decode_cursor(x->a, cursor, &q->after_key, &q->after_id)) {
+    if (cursor && (!decode_cursor(x->a, cursor, &q->after_key, &q->after_id) ||
+                   !st_sub_sort_key_valid(q->sort, q->after_key))) {
         fe_add(fe, "cursor", "invalid_value", "This cursor is not one the server gave");
         return OS_ERR_INVALID;
     }

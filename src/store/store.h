@@ -358,6 +358,9 @@ os_err st_sub_page(store_conn *c, arena *a, const sub_query *q, sub_rec **rows, 
 os_err st_sub_search_backfill(store_conn *c, int64_t *done);
 /* The value of the sort column for a row, as the keyset cursor text. */
 const char *st_sub_sort_key(arena *a, const sub_rec *r, sub_sort sort);
+/* Whether key could be a cursor text of that sort column (a whole number for the number
+ * columns): a cursor from elsewhere is refused before it reaches a query. */
+bool st_sub_sort_key_valid(sub_sort sort, const char *key);
 
 /* Takes one seat when one is left (atomic); *left is the number free after (or now, when none). */
 os_err st_pool_take(store_conn *c, int64_t agreement_id, int64_t level_id, bool *taken, int64_t *left);

@@ -2,7 +2,9 @@
  * series. Contract in store.h. SQL is assembled at run time for the subscribers list (only
  * from the fixed column table below) and for multi-row writes (repeated fixed fragments):
  * every value bound. */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "core/buf.h"
 #include "core/limits.h"
@@ -448,6 +450,15 @@ static const sort_col sort_cols[SUB_SORT_COUNT] = {
     [SUB_SORT_LANGUAGE] = {"s.language", 10, false},
     [SUB_SORT_DOWNLOADS] = {"s.downloads", 11, true},
 };
+
+bool st_sub_sort_key_valid(sub_sort sort, const char *key) {
+    if ((int)sort < 0 || sort >= SUB_SORT_COUNT) return false;
+    if (!sort_cols[sort].integer) return true;
+    char *end;
+    errno = 0;
+    (void)strtoll(key, &end, 10);
+    return *key && !*end && !errno;
+}
 
 /* Statement text and its parameters, numbered in the order they are added. */
 #define QB_ARGS 200

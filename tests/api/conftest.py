@@ -2,12 +2,20 @@
 
 Every test talks to a real `openseat serve` process on 127.0.0.1 with its own data
 directory, and (unless a test says otherwise) to a real SMTP sink (aiosmtpd writing a
-Maildir). Only the standard library, pytest and aiosmtpd are used.
+Maildir). Only the standard library, pytest and aiosmtpd are used (and psycopg2 when the
+tests run on PostgreSQL).
 
 Environment:
-  OPENSEAT_BIN  the server binary (default: build/openseat-test in the repository root;
-                a relative path is taken relative to the repository root)
+  OPENSEAT_BIN      the server binary (default: build/openseat-test in the repository root;
+                    a relative path is taken relative to the repository root)
+  OPENSEAT_TEST_PG  a PostgreSQL base URL without database name, e.g.
+                    postgres://postgres@127.0.0.1:5432 (see tests/pg/cluster.sh). When set,
+                    every server gets a database of its own there (created before it starts,
+                    dropped at fixture teardown) instead of the SQLite file DATA/openseat.db;
+                    db_query/db_write/db_count then run on it through psycopg2, and tests
+                    marked sqlite_only are skipped (pg_only ones run).
 """
+import decimal
 import email
 import email.policy
 import email.utils
@@ -19,6 +27,7 @@ import re
 import signal
 import socket
 import subprocess
+import threading
 import time
 import urllib.parse
 from http.cookies import SimpleCookie
@@ -41,6 +50,83 @@ SANITIZER_MARKERS = (
     "SUMMARY: UndefinedBehaviorSanitizer",
     "SUMMARY: AddressSanitizer",
 )
+
+
+# --------------------------------------------------------------------------------------
+# Database backend: SQLite (default) or PostgreSQL (OPENSEAT_TEST_PG)
+
+PG_BASE = os.environ.get("OPENSEAT_TEST_PG", "").strip().rstrip("/") or None
+PG_MODE = PG_BASE is not None
+BACKEND = "postgresql" if PG_MODE else "sqlite"
+
+_pg_seq = [0]
+_pg_lock = threading.Lock()
+_pg_databases = set()          # created and not dropped yet (dropped at session end at the latest)
+
+
+def _pg_connect(dbname):
+    import psycopg2
+    con = psycopg2.connect(f"{PG_BASE}/{dbname}", connect_timeout=10)
+    con.autocommit = True
+    return con
+
+
+def pg_create_database():
+    """A new, empty database of a unique name on the test cluster; returns its name."""
+    with _pg_lock:
+        _pg_seq[0] += 1
+        name = f"t_{os.getpid()}_{_pg_seq[0]}"
+    con = _pg_connect("postgres")
+    try:
+        with con.cursor() as cur:
+            cur.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        con.close()
+    _pg_databases.add(name)
+    return name
+
+
+def pg_drop_database(name):
+    con = _pg_connect("postgres")
+    try:
+        with con.cursor() as cur:
+            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        con.close()
+    _pg_databases.discard(name)
+
+
+def pg_sql(sql, params):
+    """SQLite-style SQL (? placeholders) for psycopg2 (%s placeholders, % doubled when there
+    are parameters). Numbered placeholders (?1) are SQLite-only: write plain ? instead."""
+    out, quote, i = [], None, 0
+    while i < len(sql):
+        ch = sql[i]
+        if quote:
+            if ch == quote:
+                quote = None
+        elif ch in ("'", '"'):
+            quote = ch
+        elif ch == "?":
+            if i + 1 < len(sql) and sql[i + 1].isdigit():
+                raise ValueError(f"numbered placeholder in {sql!r}: not portable, use ?")
+            out.append("%s")
+            i += 1
+            continue
+        out.append("%%" if ch == "%" and params else ch)
+        i += 1
+    return "".join(out)
+
+
+def _pg_value(v):
+    """The value as Python's sqlite3 would give it for the same column."""
+    if isinstance(v, memoryview):
+        return v.tobytes()
+    if isinstance(v, bool):
+        return int(v)
+    if isinstance(v, decimal.Decimal):
+        return int(v) if v == v.to_integral_value() else float(v)
+    return v
 
 
 def server_binary():
@@ -279,14 +365,56 @@ class Server:
         self.log_path = self.data.parent / (self.data.name + ".server.log")
         self.proc = None
         self.returncode = None
+        # PostgreSQL mode: a database of this server's own, kept across stop/start (tests
+        # restart servers on the same data) and dropped by destroy() at fixture teardown.
+        self.pg_db = pg_create_database() if PG_MODE else None
+        self.database_url = f"{PG_BASE}/{self.pg_db}" if PG_MODE else None
+        self._pg_con = None
+        self._pg_con_lock = threading.Lock()
 
     @property
     def db_path(self):
+        """The SQLite file (SQLite mode only: in PostgreSQL mode it never exists)."""
         return self.data / "openseat.db"
 
+    def db_exists(self):
+        """Whether the server's database has been created (its schema is there)."""
+        if not PG_MODE:
+            return self.db_path.exists()
+        n = db_query(self, "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'public'")
+        return n[0][0] > 0
+
+    def db_args(self):
+        """The options that select this server's database (after --data)."""
+        return ["--database-url", self.database_url] if PG_MODE else []
+
     def common_args(self):
-        return ["--data", str(self.data), "--argon2-ops", "1", "--argon2-mem-kib", "8",
+        return ["--data", str(self.data), *self.db_args(), "--argon2-ops", "1", "--argon2-mem-kib", "8",
                 "--mail-poll-ms", str(MAIL_POLL_MS)]
+
+    def pg_execute(self, sql, params=(), fetch=True):
+        """Run SQLite-style SQL on the PostgreSQL database: rows (fetch) or the row count."""
+        with self._pg_con_lock:
+            if self._pg_con is None or self._pg_con.closed:
+                self._pg_con = _pg_connect(self.pg_db)
+            with self._pg_con.cursor() as cur:
+                cur.execute(pg_sql(sql, params), tuple(params) if params else None)
+                if fetch:
+                    return [tuple(_pg_value(v) for v in row) for row in cur.fetchall()]
+                return cur.rowcount
+
+    def destroy(self):
+        """Stop (if running) and drop the PostgreSQL database; the server is gone for good."""
+        if self.proc is not None:
+            self.stop()
+        if self._pg_con is not None:
+            try:
+                self._pg_con.close()
+            except Exception:
+                pass
+            self._pg_con = None
+        if self.pg_db and self.pg_db in _pg_databases:
+            pg_drop_database(self.pg_db)
 
     def start(self, timeout=30):
         if not self.bin.exists():
@@ -359,8 +487,8 @@ class Server:
             f"log {self.log_path}:\n{tail(self.log_path)}")
 
     def cli(self, *args, timeout=30, check=True):
-        """Run `BIN args... --data DATA` and return the CompletedProcess."""
-        cmd = [str(self.bin), *args, "--data", str(self.data)]
+        """Run `BIN args... --data DATA [--database-url URL]` and return the CompletedProcess."""
+        cmd = [str(self.bin), *args, "--data", str(self.data), *self.db_args()]
         env = {k: v for k, v in os.environ.items() if not k.startswith("OPENSEAT_")}
         p = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True,
                            timeout=timeout, env=env)
@@ -673,8 +801,13 @@ def _start_stack(tmp_dir, with_smtp=True):
     try:
         srv.start()
     except BaseException:
-        if sink:
-            sink.stop()
+        if srv in _live_servers:
+            _live_servers.remove(srv)
+        try:
+            srv.destroy()
+        finally:
+            if sink:
+                sink.stop()
         raise
     return srv
 
@@ -685,8 +818,11 @@ def _stop_stack(srv):
     finally:
         if srv in _live_servers:
             _live_servers.remove(srv)
-        if getattr(srv, "sink", None):
-            srv.sink.stop()
+        try:
+            srv.destroy()
+        finally:
+            if getattr(srv, "sink", None):
+                srv.sink.stop()
 
 
 @pytest.fixture(scope="module")
@@ -742,6 +878,7 @@ def server_factory(tmp_path_factory):
         finally:
             if srv in _live_servers:
                 _live_servers.remove(srv)
+            srv.destroy()
     assert not errors, "\n".join(errors)
 
 
@@ -759,6 +896,35 @@ def sink_factory(tmp_path_factory):
     yield make
     for s in made:
         s.stop()
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "sqlite_only: about SQLite itself (its files, PRAGMAs, backup format); "
+                   "skipped when the tests run on PostgreSQL (OPENSEAT_TEST_PG)")
+    config.addinivalue_line(
+        "markers", "pg_only: about PostgreSQL itself; skipped unless the tests run on PostgreSQL")
+
+
+def pytest_report_header(config):
+    return f"openseat database backend: {BACKEND}" + (f" ({PG_BASE})" if PG_MODE else "")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if PG_MODE and item.get_closest_marker("sqlite_only"):
+            item.add_marker(pytest.mark.skip(reason="SQLite-only test: the database is PostgreSQL"))
+        if not PG_MODE and item.get_closest_marker("pg_only"):
+            item.add_marker(pytest.mark.skip(reason="PostgreSQL-only test: set OPENSEAT_TEST_PG"))
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Drop the databases that no fixture teardown dropped (a server whose start failed)."""
+    for name in list(_pg_databases):
+        try:
+            pg_drop_database(name)
+        except Exception:
+            pass
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -779,7 +945,10 @@ def pytest_runtest_makereport(item, call):
 
 
 def db_query(server, sql, params=()):
-    """Rows of a read-only query on the server's SQLite database (works while it runs)."""
+    """Rows (a list of tuples) of a read-only query on the server's database (works while it
+    runs). SQL in SQLite style (? placeholders) that PostgreSQL accepts too."""
+    if PG_MODE:
+        return server.pg_execute(sql, params)
     import sqlite3
     con = sqlite3.connect(f"file:{server.db_path}?mode=ro", uri=True, timeout=10)
     try:
@@ -823,6 +992,8 @@ def uniq(prefix):
 
 def db_write(server, sql, params=()):
     """One write on the server's database (while it runs). Returns the changed row count."""
+    if PG_MODE:
+        return server.pg_execute(sql, params, fetch=False)
     import sqlite3
     con = sqlite3.connect(str(server.db_path), timeout=10)
     try:

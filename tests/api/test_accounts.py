@@ -1,11 +1,10 @@
 """The account life: sign-up, verification, sign-in, sign-out, password reset and change,
 account settings, and their failure paths."""
-import sqlite3
 
 import pytest
 
 from conftest import (ROOT, DEFAULT_NAME, DEFAULT_PASSWORD, Client, assert_problem, cookie_is_deletion,
-                      field_errors, signup, signup_and_verify, unique_email)
+                      db_query, db_write, field_errors, signup, signup_and_verify, unique_email)
 
 NEW_PASSWORD = "a brand new passphrase"
 FRENCH_WORDS = ("votre", "vous", "adresse", "compte", "bonjour", "confirmez", "vérifi",
@@ -41,13 +40,7 @@ def session_cookie(resp):
 
 def expire_tokens(server, where="1=1"):
     """Make stored e-mail tokens expired, directly in the database."""
-    con = sqlite3.connect(str(server.db_path), timeout=10)
-    try:
-        con.execute("PRAGMA busy_timeout = 10000")
-        n = con.execute(f"UPDATE email_tokens SET expires_at = 0 WHERE {where}").rowcount
-        con.commit()
-    finally:
-        con.close()
+    n = db_write(server, f"UPDATE email_tokens SET expires_at = 0 WHERE {where}")
     assert n >= 1, "no e-mail token rows were updated"
 
 
@@ -555,13 +548,8 @@ def test_token_lifetimes(server):
     server.wait_for_mail(addr)
     c.post("/api/v1/password-reset", {"email": addr})
     server.wait_for_mail(addr)
-    con = sqlite3.connect(f"file:{server.db_path}?mode=ro", uri=True, timeout=10)
-    try:
-        rows = con.execute(
-            "SELECT t.purpose, t.expires_at - t.created_at FROM email_tokens t"
-            " JOIN users u ON u.id = t.user_id WHERE u.email = ? AND t.used_at IS NULL", (addr,)).fetchall()
-    finally:
-        con.close()
+    rows = db_query(server, "SELECT t.purpose, t.expires_at - t.created_at FROM email_tokens t"
+                            " JOIN users u ON u.id = t.user_id WHERE u.email = ? AND t.used_at IS NULL", (addr,))
     ttl = dict(rows)
     assert ttl == {"verify": 48 * 3600, "reset": 3600}, ttl
 

@@ -122,7 +122,7 @@ def events(client, lic, **params):
 
 
 def outbox_for(server, template, recipient, needle=None):
-    rows = db_query(server, "SELECT language, data FROM outbox WHERE template = ? AND recipient = ?",
+    rows = db_query(server, "SELECT language, data FROM outbox WHERE template = ? AND recipient = ? ORDER BY id",
                     (template, recipient.lower()))
     return [r for r in rows if needle is None or needle in r[1]]
 
@@ -616,7 +616,7 @@ def test_activity_csv_defuses_formula_like_cells(server):
     evil = "=2+3" + uniq("x") + "@contoso.example"
     adm = verified_user(server, evil)
     n = db_write(server, "INSERT INTO admin_roles (agreement_id, user_id, role, granted_at)"
-                         " VALUES (?, ?, 'admin', CAST(strftime('%s','now') AS INTEGER))", (ag.id, adm.user["id"]))
+                         " VALUES (?, ?, 'admin', ?)", (ag.id, adm.user["id"], int(time.time())))
     assert n == 1
     r = adm.post(f"/api/v1/agreements/{ag.lic}/subscriptions", sub_body(name="Eve"))
     assert r.status == 201, r

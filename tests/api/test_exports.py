@@ -235,10 +235,10 @@ def test_every_row_exactly_once(server):
              "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1200)"
              " INSERT INTO subscriptions (uuid, agreement_id, level_id, name, sign_in_email, country, language,"
              " downloads, reference, assigned_at, expires_on, updated_at, search)"
-             " SELECT printf('00000000-0000-4000-8000-%012d', ?1 * 10000 + i), ?1, l.id, 'Bulk', 'bulk' || i"
+             " SELECT '00000000-0000-4000-8000-' || substr(CAST(1000000000000 + ? * 10000 + i AS TEXT), 2), ?, l.id, 'Bulk', 'bulk' || i"
              " || '@contoso.example', 'JP', 'en', i % 2, 'ref ' || (i % 7), 0, '2030-01-01', 0, ' bulk'"
-             " FROM n, levels l WHERE l.code = 'enterprise'", (ag.id,))
-    db_write(server, "UPDATE pools SET assigned = assigned + 1200 WHERE agreement_id = ?1", (ag.id,))
+             " FROM n, levels l WHERE l.code = 'enterprise'", (ag.id, ag.id))
+    db_write(server, "UPDATE pools SET assigned = assigned + 1200 WHERE agreement_id = ?", (ag.id,))
     want = {r[0] for r in db_query(server, "SELECT uuid FROM subscriptions WHERE agreement_id = ?", (ag.id,))}
     assert len(want) == 1200
     for params in ({}, {"order": "desc"}, {"sort": "reference"}, {"sort": "downloads", "order": "desc"}):

@@ -21,7 +21,7 @@ def lic_path(lic):
 def new_license(server=None):
     while True:
         n = str(_rng.randint(10000000, 99999999))
-        if server is None or not server.db_path.exists() or \
+        if server is None or not server.db_exists() or \
                 not db_count(server, "agreements", "license_number = ?", (n,)):
             return n
 

@@ -9,7 +9,7 @@ import urllib.parse
 
 import pytest
 
-from conftest import (ROOT, Client, assert_problem, db_count, db_query, field_errors, new_partner,
+from conftest import (ROOT, Client, assert_problem, db_count, db_query, db_write, field_errors, new_partner,
                       partner_add, signup_and_verify, unique_email)
 
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -94,7 +94,7 @@ def audit_rows(server, action, license_number):
     return db_query(server,
                     "SELECT e.actor_user_id, e.target_type, e.target_id, e.details FROM audit_events e"
                     " JOIN agreements g ON g.id = e.agreement_id"
-                    " WHERE e.action = ? AND g.license_number = ?", (action, license_number))
+                    " WHERE e.action = ? AND g.license_number = ? ORDER BY e.id", (action, license_number))
 
 
 def unused_license_number(server):
@@ -792,15 +792,8 @@ def test_levels(server):
 
 def test_level_names_follow_the_user_language(fresh_server):
     """With distinct French names in the table, a French user gets them (list and pools)."""
-    import sqlite3
-    con = sqlite3.connect(str(fresh_server.db_path), timeout=10)
-    try:
-        con.execute("PRAGMA busy_timeout = 10000")
-        con.execute("UPDATE levels SET name_fr = 'Plateformes' WHERE code = 'platforms'")
-        con.execute("UPDATE levels SET name_fr = 'Entreprise (fr)' WHERE code = 'enterprise'")
-        con.commit()
-    finally:
-        con.close()
+    assert db_write(fresh_server, "UPDATE levels SET name_fr = 'Plateformes' WHERE code = 'platforms'") == 1
+    assert db_write(fresh_server, "UPDATE levels SET name_fr = 'Entreprise (fr)' WHERE code = 'enterprise'") == 1
     p, p_email, _ = new_partner(fresh_server, language="fr")
     names = {l["code"]: l["name"] for l in p.get(LEVELS).body["levels"]}
     assert names["platforms"] == "Plateformes" and names["enterprise"] == "Entreprise (fr)", names
@@ -846,3 +839,39 @@ def test_demo_data(fresh_server):
     assert camille.sign_in("camille@contoso.example", "demo-password-1").status == 200
     ag = camille.get(AGREEMENTS).body["agreements"]
     assert [(a["customer"]["name"], a["role"]) for a in ag] == [("Contoso", "super_admin")]
+
+
+# ---------------------------------------------------------------------------------------
+# Backup (`openseat backup FILE`, online, while the server runs)
+
+
+@pytest.mark.sqlite_only
+def test_backup_is_a_consistent_sqlite_copy(fresh_server, tmp_path):
+    import sqlite3
+    srv = fresh_server
+    srv.cli("demo", timeout=120)
+    dest = tmp_path / "backup.db"
+    out = srv.cli("backup", str(dest))
+    assert str(dest) in out.stdout, out.stdout
+    con = sqlite3.connect(f"file:{dest}?mode=ro", uri=True)
+    try:
+        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert con.execute("SELECT COUNT(*) FROM agreements").fetchone()[0] == db_count(srv, "agreements") == 3
+    finally:
+        con.close()
+
+
+@pytest.mark.pg_only
+def test_backup_is_a_pg_dump_archive(fresh_server, tmp_path):
+    """On PostgreSQL the backup is pg_dump's custom format, which pg_restore reads."""
+    import subprocess
+    srv = fresh_server
+    srv.cli("demo", timeout=120)
+    dest = tmp_path / "backup.dump"
+    out = srv.cli("backup", str(dest), timeout=120)
+    assert str(dest) in out.stdout, out.stdout
+    assert dest.exists() and dest.read_bytes()[:5] == b"PGDMP", dest
+    p = subprocess.run(["pg_restore", "--list", str(dest)], stdin=subprocess.DEVNULL, capture_output=True,
+                       text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert "TABLE DATA public agreements" in p.stdout, p.stdout[:2000]

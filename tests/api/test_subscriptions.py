@@ -10,6 +10,7 @@ admin_roles directly."""
 import concurrent.futures
 import datetime
 import re
+import time
 import urllib.parse
 import uuid
 from types import SimpleNamespace
@@ -76,7 +77,7 @@ def add_admin_in_db(server, ag):
     written into admin_roles directly."""
     adm = verified_user(server, addr("admin"))
     n = db_write(server, "INSERT INTO admin_roles (agreement_id, user_id, role, granted_at)"
-                         " VALUES (?, ?, 'admin', CAST(strftime('%s','now') AS INTEGER))", (ag.id, adm.user["id"]))
+                         " VALUES (?, ?, 'admin', ?)", (ag.id, adm.user["id"], int(time.time())))
     assert n == 1
     r = adm.get(f"{AGREEMENTS}/{ag.lic}")
     assert r.status == 200 and r.body["role"] == "admin", r
@@ -134,13 +135,13 @@ def snapshot(server, ag):
 
 
 def outbox_rows(server, template, recipient):
-    return db_query(server, "SELECT language FROM outbox WHERE template = ? AND recipient = ?",
+    return db_query(server, "SELECT language FROM outbox WHERE template = ? AND recipient = ? ORDER BY id",
                     (template, recipient.lower()))
 
 
 def audits(server, action, target_id):
-    return db_query(server, "SELECT agreement_id, actor_user_id FROM audit_events WHERE action = ? AND target_id = ?",
-                    (action, target_id))
+    return db_query(server, "SELECT agreement_id, actor_user_id FROM audit_events WHERE action = ? AND target_id = ?"
+                            " ORDER BY id", (action, target_id))
 
 
 def etag(r):
@@ -399,8 +400,8 @@ def test_reassignment_days_follow_the_agreements_program(server, seller):
 
     def free_seat_aged(days):
         """Makes the one freed seat's last assignment `days` days old; returns that time."""
-        n = db_write(server, "UPDATE seat_releases SET assigned_at = CAST(strftime('%s','now') AS INTEGER) - ? * 86400"
-                             " WHERE agreement_id = ? AND reused_at IS NULL", (days, ag.id))
+        n = db_write(server, "UPDATE seat_releases SET assigned_at = ?"
+                             " WHERE agreement_id = ? AND reused_at IS NULL", (int(time.time()) - days * 86400, ag.id))
         assert n == 1, "exactly one released seat should be free"
         return db_query(server, "SELECT assigned_at FROM seat_releases WHERE agreement_id = ? AND reused_at IS NULL",
                         (ag.id,))[0][0]
@@ -717,14 +718,14 @@ def test_list_total_stops_counting_past_a_thousand(server, seller):
              "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1100)"
              " INSERT INTO subscriptions (uuid, agreement_id, level_id, name, sign_in_email, country, language,"
              " downloads, reference, assigned_at, expires_on, updated_at, search)"
-             " SELECT printf('00000000-0000-4000-8000-%012d', ?1 * 10000 + i), ?1, l.id, 'Bulk', 'bulk' || i"
+             " SELECT '00000000-0000-4000-8000-' || substr(CAST(1000000000000 + ? * 10000 + i AS TEXT), 2), ?, l.id, 'Bulk', 'bulk' || i"
              " || '@contoso.example', 'JP', 'en', 1, '', 0, '2030-01-01', 0, ' bulkterm'"
-             " FROM n, levels l WHERE l.code = 'enterprise'", (ag.id,))
+             " FROM n, levels l WHERE l.code = 'enterprise'", (ag.id, ag.id))
     db_write(server, "INSERT INTO sub_terms (agreement_id, term, name, sub_id)"
-                     " SELECT agreement_id, 'bulkterm', name, id FROM subscriptions WHERE agreement_id = ?1"
+                     " SELECT agreement_id, 'bulkterm', name, id FROM subscriptions WHERE agreement_id = ?"
                      " AND search = ' bulkterm'", (ag.id,))
-    db_write(server, "INSERT INTO sub_term_counts (agreement_id, term, n) VALUES (?1, 'bulkterm', 1100)", (ag.id,))
-    db_write(server, "UPDATE pools SET assigned = assigned + 1100 WHERE agreement_id = ?1", (ag.id,))
+    db_write(server, "INSERT INTO sub_term_counts (agreement_id, term, n) VALUES (?, 'bulkterm', 1100)", (ag.id,))
+    db_write(server, "UPDATE pools SET assigned = assigned + 1100 WHERE agreement_id = ?", (ag.id,))
     def total(**params):
         r = ag.sa.get(subs(ag.lic) + "?" + urllib.parse.urlencode(params))
         assert r.status == 200, r
