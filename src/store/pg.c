@@ -390,7 +390,7 @@ os_err pg_conn_open(const char *url, db_conn **out, char *err, size_t errlen) {
 typedef struct copy_buf copy_buf;
 
 static void cb_put(copy_buf *b, const char *s, size_t n) {
-    if (b->oom) return;
+    if (b->oom || n == 0) return;
     if (b->n + n > b->cap) {
         size_t cap = b->cap ? b->cap : 65536;
         while (cap < b->n + n) cap *= 2;
@@ -451,7 +451,6 @@ os_err pg_copy_begin(db_conn *base, const char *table, const char *const *cols, 
     free(sql.p);
     if (e) return e;
     c->copy = (copy_buf){0};
-    cb_put(&c->copy, "", 0);
     c->copy_cols = ncols;
     c->copy_failed = false;
     return OS_OK;

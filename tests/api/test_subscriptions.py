@@ -752,6 +752,8 @@ def test_list_total_stops_counting_past_a_thousand(server, seller):
     ("sort=bogus", "sort"), ("sort=NAME", "sort"), ("order=up", "order"), ("limit=0", "limit"),
     ("limit=501", "limit"), ("limit=abc", "limit"), ("limit=", "limit"), ("cursor=%21%21%21", "cursor"),
     ("cursor=bm90LWEtY3Vyc29y", "cursor"), ("downloads=maybe", "downloads"),
+    # A well-formed cursor whose key is not a number, on a number column ("abc", id 5).
+    ("sort=downloads&cursor=YWJjHzU", "cursor"), ("sort=assigned&order=desc&cursor=YWJjHzU", "cursor"),
 ])
 def test_list_bad_parameters(server, listed, query, field):
     fe = field_errors(listed.sa.get(subs(listed.lic) + "?" + query))
