@@ -49,6 +49,12 @@ typedef struct pg_conn {
     cached cache[STMT_CACHE];
     unsigned next_id;
     bool in_tx;                 /* BEGIN sent, COMMIT/ROLLBACK not yet */
+    /* Pipeline mode, during a bulk transaction: statements sent whose answers are not read
+     * yet, and whether one of them failed (then the statements cache is not to be trusted:
+     * a prepare among them may have failed). */
+    bool pipeline;
+    int pending;
+    bool pipeline_failed;
     /* A COPY in progress (pg_copy_begin … pg_copy_end): rows not yet sent. */
     struct copy_buf {
         char *p;
@@ -108,6 +114,8 @@ static void forget_statements(pg_conn *c) {
     }
 }
 
+static bool connection_lost(pg_conn *c) { return PQstatus(c->pg) != CONNECTION_OK; }
+
 /* Outside a transaction, a broken connection is made anew; true when usable. */
 static bool ensure_connected(pg_conn *c) {
     if (PQstatus(c->pg) == CONNECTION_OK) return true;
@@ -123,7 +131,14 @@ static bool ensure_connected(pg_conn *c) {
     return true;
 }
 
+static os_err pipeline_end(pg_conn *c);
+
+/* A statement without parameters, several allowed (not in pipeline mode: it is left). */
 static os_err simple(pg_conn *c, const char *sql) {
+    if (c->pipeline) {
+        os_err e = pipeline_end(c);
+        if (e) return e;
+    }
     if (!ensure_connected(c)) return OS_ERR_STORE;
     PGresult *res = PQexec(c->pg, sql);
     os_err e = map_result(c, res, sql);
@@ -199,15 +214,23 @@ static const char *prepare(pg_conn *c, const char *sql, const db_val *args, int 
     if (ce->key) {                       /* collision: evict */
         char dealloc[48];
         snprintf(dealloc, sizeof dealloc, "DEALLOCATE %s", ce->name);
-        PQclear(PQexec(c->pg, dealloc));
+        if (!c->pipeline) PQclear(PQexec(c->pg, dealloc));
+        else if (PQsendQueryParams(c->pg, dealloc, 0, NULL, NULL, NULL, NULL, 0)) c->pending++;
         free(ce->key);
         ce->key = NULL;
     }
     char name[16];
     snprintf(name, sizeof name, "s%u", c->next_id++);
-    PGresult *res = PQprepare(c->pg, name, text, nargs, types);
-    *e = map_result(c, res, sql);
-    PQclear(res);
+    if (c->pipeline) {
+        /* Its answer is read with the statements after it, which fail with it. */
+        *e = OS_OK;
+        if (PQsendPrepare(c->pg, name, text, nargs, types)) c->pending++;
+        else *e = map_result(c, NULL, sql);
+    } else {
+        PGresult *res = PQprepare(c->pg, name, text, nargs, types);
+        *e = map_result(c, res, sql);
+        PQclear(res);
+    }
     free(text);
     if (*e) {
         free(key);
@@ -218,6 +241,63 @@ static const char *prepare(pg_conn *c, const char *sql, const db_val *args, int 
     ce->hash = h;
     memcpy(ce->name, name, sizeof name);
     return ce->name;
+}
+
+/* Hands each row of res to fn until it asks to stop; false once it has. */
+static bool deliver(PGresult *res, const db_driver *drv, db_row_fn fn, void *ud) {
+    int rows = PQntuples(res);
+    for (int n = 0; n < rows; n++) {
+        db_row row = {drv, res, n, NULL};
+        int stop = fn(ud, &row);
+        if (row.tmp) PQfreemem(row.tmp);
+        if (stop) return false;
+    }
+    return true;
+}
+
+/* Statements a pipeline may hold unanswered before they are read: bounded, so neither
+ * side's socket buffer can fill while the other waits. */
+#define PIPELINE_DEPTH 64
+
+/* Pipeline mode: reads every answer up to a sync point. The last statement sent is the
+ * caller's (rows to fn, count to changes) when want is true. The first failure is
+ * returned; the statements after it were skipped by the server. */
+static os_err drain(pg_conn *c, bool want, const char *sql, db_row_fn fn, void *ud, int64_t *changes) {
+    if (!c->pending) return OS_OK;
+    os_err e = OS_OK;
+    if (!PQpipelineSync(c->pg)) {
+        c->pending = 0;
+        c->pipeline_failed = true;
+        return map_result(c, NULL, sql);
+    }
+    int done = 0;                     /* statements whose answers were read in full */
+    bool more = true;
+    for (;;) {
+        PGresult *res = PQgetResult(c->pg);
+        if (!res) {                   /* the end of one statement's answers */
+            done++;
+            if (connection_lost(c)) { if (!e) e = OS_ERR_STORE; break; }
+            continue;
+        }
+        ExecStatusType st = PQresultStatus(res);
+        if (st == PGRES_PIPELINE_SYNC) { PQclear(res); break; }
+        bool mine = want && done == c->pending - 1;
+        if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
+            if (mine && !e) {
+                if (fn && more) more = deliver(res, c->base.drv, fn, ud);
+                if (changes) {
+                    const char *t = PQcmdTuples(res);
+                    *changes = t && *t ? strtoll(t, NULL, 10) : 0;
+                }
+            }
+        } else if (!e) {
+            e = st == PGRES_PIPELINE_ABORTED ? OS_ERR_STORE : map_result(c, res, mine ? sql : "(pipelined statement)");
+        }
+        PQclear(res);
+    }
+    c->pending = 0;
+    if (e) c->pipeline_failed = true;
+    return e;
 }
 
 static os_err run(pg_conn *c, const char *sql, const db_val *args, int nargs, db_row_fn fn, void *ud,
@@ -249,20 +329,23 @@ static os_err run(pg_conn *c, const char *sql, const db_val *args, int nargs, db
     }
     if (!PQsendQueryPrepared(c->pg, name, nargs, values, lengths, formats, 0))
         return map_result(c, NULL, sql);
+    if (c->pipeline) {
+        /* A statement whose caller wants no answer waits for the next one that does. */
+        c->pending++;
+        bool want = fn || changes;
+        if (!want && c->pending < PIPELINE_DEPTH) return OS_OK;
+        return drain(c, want, sql, fn, ud, changes);
+    }
     PQsetSingleRowMode(c->pg);
 
-    bool stopped = false;
+    bool more = true;
     PGresult *res;
     while ((res = PQgetResult(c->pg))) {
         ExecStatusType st = PQresultStatus(res);
-        if (st == PGRES_SINGLE_TUPLE) {
-            if (!stopped && !e && fn) {
-                db_row row = {c->base.drv, res, 0, NULL};
-                if (fn(ud, &row)) stopped = true;       /* the rest is read and dropped */
-                if (row.tmp) PQfreemem(row.tmp);
-            }
-        } else if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
-            if (changes && !e) {
+        if (st == PGRES_SINGLE_TUPLE || st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
+            /* After a stop the rest is read and dropped. */
+            if (fn && more && !e) more = deliver(res, c->base.drv, fn, ud);
+            if (changes && !e && st != PGRES_SINGLE_TUPLE) {
                 const char *t = PQcmdTuples(res);
                 *changes = t && *t ? strtoll(t, NULL, 10) : 0;
             }
@@ -273,8 +356,6 @@ static os_err run(pg_conn *c, const char *sql, const db_val *args, int nargs, db
     }
     return e;
 }
-
-static bool connection_lost(pg_conn *c) { return PQstatus(c->pg) != CONNECTION_OK; }
 
 static os_err pg_exec(db_conn *base, const char *sql, const db_val *args, int nargs, db_row_fn fn, void *ud,
                       int64_t *changes) {
@@ -289,10 +370,40 @@ static os_err pg_exec(db_conn *base, const char *sql, const db_val *args, int na
 
 static os_err pg_script(db_conn *base, const char *sql) { return simple((pg_conn *)base, sql); }
 
+/* Leaves pipeline mode, reading what is still unanswered; a failure among it is returned
+ * and the statements cache forgotten (server-side too: a prepare in it may have failed). */
+static os_err pipeline_end(pg_conn *c) {
+    if (!c->pipeline) return OS_OK;
+    os_err e = drain(c, false, "(pipeline)", NULL, NULL, NULL);
+    if (!PQexitPipelineMode(c->pg) && !e) e = map_result(c, NULL, "(pipeline end)");
+    c->pipeline = false;
+    if (c->pipeline_failed) {
+        c->pipeline_failed = false;
+        forget_statements(c);
+        if (!connection_lost(c)) PQclear(PQexec(c->pg, "DEALLOCATE ALL"));
+    }
+    return e;
+}
+
+/* A bulk transaction sends the statements that need no answer without waiting for one:
+ * many small inserts (search terms, counts, audit rows) then cost one round trip per
+ * PIPELINE_DEPTH instead of one each. */
+static os_err pg_bulk(db_conn *base) {
+    pg_conn *c = (pg_conn *)base;
+    if (!c->in_tx || c->pipeline) return OS_OK;
+    if (!PQenterPipelineMode(c->pg)) return map_result(c, NULL, "(pipeline start)");
+    c->pipeline = true;
+    return OS_OK;
+}
+
 static os_err pg_begin(db_conn *base, bool write) {
     pg_conn *c = (pg_conn *)base;
     /* One round trip: the lock is taken by the transaction's first statement. */
-    os_err e = simple(c, write ? "BEGIN; SELECT pg_advisory_xact_lock(" WRITE_LOCK_KEY ")" : "BEGIN");
+    const char *sql = write ? "BEGIN; SELECT pg_advisory_xact_lock(" WRITE_LOCK_KEY ")" : "BEGIN";
+    os_err e = simple(c, sql);
+    /* A connection found dropped by this first statement: nothing was done yet, so the
+     * transaction starts on a new one. */
+    if (e && connection_lost(c) && ensure_connected(c)) e = simple(c, sql);
     if (!e) {
         c->in_tx = true;
     } else if (PQtransactionStatus(c->pg) != PQTRANS_IDLE) {
@@ -307,8 +418,10 @@ static os_err pg_commit(db_conn *base) {
         c->in_tx = false;
         return OS_ERR_STORE;
     }
+    os_err e = pipeline_end(c);
+    if (e) return e;                          /* the caller rolls back */
     PGresult *res = PQexec(c->pg, "COMMIT");
-    os_err e = map_result(c, res, "COMMIT");
+    e = map_result(c, res, "COMMIT");
     /* A transaction in which a statement failed ends in ROLLBACK, reported as success. */
     if (!e && strcmp(PQcmdStatus(res), "COMMIT") != 0) e = OS_ERR_STORE;
     PQclear(res);
@@ -319,6 +432,7 @@ static os_err pg_commit(db_conn *base) {
 static os_err pg_rollback(db_conn *base) {
     pg_conn *c = (pg_conn *)base;
     c->in_tx = false;
+    (void)pipeline_end(c);                    /* its failure is why we are here, or moot */
     if (connection_lost(c)) return OS_OK;     /* nothing to undo: the server already did */
     return simple(c, "ROLLBACK");
 }
@@ -339,7 +453,7 @@ static const db_driver pg_driver = {
     .begin = pg_begin,
     .commit = pg_commit,
     .rollback = pg_rollback,
-    .bulk = NULL,
+    .bulk = pg_bulk,
     .close = pg_close,
     .col_int = pg_int,
     .col_text = pg_text,
