@@ -157,3 +157,26 @@ def test_progress_of_a_job_is_seen_from_another_instance(server_factory, tmp_pat
         assert end["state"] == "done" and end["rows_written"] == 100000, end
     finally:
         b.check_stopped_cleanly()
+
+
+@pg_only
+def test_requests_go_on_after_the_database_drops_the_connections(server_factory):
+    """The database ends every session of the instance (a restart, a failover): the next
+    requests are served on new connections, reads and writes alike."""
+    srv = server_factory()
+    c = Client(srv)
+    email = unique_email("reconnect")
+    signup_and_verify(c, email)
+    assert c.get(AGREEMENTS).status == 200
+    for _ in range(3):
+        killed = pg_rows(srv.pg_db, "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                                    " WHERE datname = current_database() AND pid <> pg_backend_pid()")[0][0]
+        assert killed >= 1
+        # Every worker thread's connection is gone: as many requests as threads and more.
+        for _ in range(12):
+            r = c.get(AGREEMENTS)
+            assert r.status == 200, r
+        r = c.patch("/api/v1/account", {"name": "Grace Hopper"})
+        assert r.status == 200, r
+    assert pg_rows(srv.pg_db, "SELECT name FROM users WHERE email = %s", (email,))[0][0] == "Grace Hopper"
+    assert "connection re-established" in open(srv.log_path, errors="replace").read()
