@@ -15,6 +15,11 @@
  * A dropped connection is re-established on the next statement outside a transaction
  * (and that statement retried once); inside one the transaction fails and the next
  * begins on a fresh connection.
+ *
+ * A bulk transaction (db_driver.bulk) runs in pipeline mode: a statement whose caller
+ * wants no rows and no count is sent without waiting for its answer, which is read with
+ * the next statement that wants one, or at commit. Rows from another database arrive by
+ * COPY (pg_copy_begin/row/end), and backups are pg_dump's.
  */
 #include <errno.h>
 #include <libpq-fe.h>
