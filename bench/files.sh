@@ -35,9 +35,7 @@ DB=$WORK/data/openseat.db
 sqlite3 "$DB" "UPDATE pools SET purchased = purchased + $ROWS"
 LIC=$(sqlite3 "$DB" "SELECT license_number FROM agreements WHERE customer_email = 'camille@contoso.example' LIMIT 1")
 CSV=$WORK/add.csv
-awk -v n="$ROWS" 'BEGIN {
-    print "Name,Sign-in Email,Subscription Level,Country,Language,Reference,Downloads"
-    for (i = 1; i <= n; i++) printf "Person %d Dupont,person.%d@contoso.example,enterprise,FR,fr,Dept %d,Yes\n", i, i, i % 10 }' >"$CSV"
+bulk_add_csv "$ROWS" "$CSV"
 
 # ---- yardsticks: the SQLite shell on the same data --------------------------------------------
 T0=$(now_ms)

@@ -64,6 +64,7 @@ OS_FLAGS=(--data "$WORK/data" --argon2-ops 1 --argon2-mem-kib 8)
 # level is pinned to info because the per-request access-log line is part of the cost
 # being measured; the log goes to a file (on the same disk as the temp dir).
 start_openseat() {   # [more serve options]
+    : >"$WORK/openseat.log"   # there before it is first read, whenever the server opens it
     "$BIN" serve "${OS_FLAGS[@]}" --bind 127.0.0.1 --port 0 --log-level info "$@" 2>"$WORK/openseat.log" &
     OS_PID=$!
     OS_PORT=""
@@ -215,4 +216,14 @@ revision() {
     rev=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
     if [ "$rev" != unknown ] && ! git -C "$ROOT" diff --quiet HEAD -- src 2>/dev/null; then rev="$rev + uncommitted changes in src/"; fi
     echo "$rev"
+}
+
+# A bulk-add file of n new subscribers (the template's columns, one department in ten). A
+# different prefix gives a file of other people (other names and e-mail addresses), e.g. for
+# a second agreement.
+bulk_add_csv() {   # rows file [prefix]
+    awk -v n="$1" -v p="${3:-person}" 'BEGIN {
+        P = toupper(substr(p, 1, 1)) substr(p, 2)
+        print "Name,Sign-in Email,Subscription Level,Country,Language,Reference,Downloads"
+        for (i = 1; i <= n; i++) printf "%s %d Dupont,%s.%d@contoso.example,enterprise,FR,fr,Dept %d,Yes\n", P, i, p, i, i % 10 }' >"$2"
 }

@@ -43,4 +43,10 @@
 #define LIMIT_JOB_RESULT (16 * 1024 * 1024)    /* a background job's answer (a report of 1,000 problems) */
 #define LIMIT_UPLOAD_ARENA_FACTOR 4               /* upload routes: + this × max-upload */
 
+/* How long a write waits for the database's one writer (SQLite's lock, PostgreSQL's
+ * advisory write lock) before it is refused as busy (503): longer than the longest write
+ * transaction, a 100,000-row bulk add — measured 3.6 s on SQLite and 8–11 s on PostgreSQL
+ * (bench/RESULTS.md) on the reference machine. */
+#define LIMIT_WRITE_WAIT_MS 30000
+
 #endif

@@ -62,11 +62,22 @@ static os_err deliver(const app *a, arena *ar, const outbox_rec *m, char *err, s
     return maildir_deliver(dir, msg.data, msg.len, err, errlen);
 }
 
-int outbox_run_once(const app *a, const char *worker_name, int *failed) {
-    int sent = 0, bad = 0;
+static bool stopping(outbox_worker *w) {
+    pthread_mutex_lock(&w->mu);
+    bool stop = w->stop;
+    pthread_mutex_unlock(&w->mu);
+    return stop;
+}
+
+/* Delivers every due message, a claimed batch at a time, until none is due or the worker
+ * is asked to stop (then after the batch in hand: a long queue — a bulk change's mail —
+ * is left to the next start or another instance, not worked through on the way out). */
+static void run_batches(outbox_worker *w) {
+    const app *a = w->app;
+    const char *worker_name = w->name;
     store_conn *c = store_conn_get(a->st);
-    if (!c) { if (failed) *failed = 0; return 0; }
-    for (;;) {
+    if (!c) return;
+    while (!stopping(w)) {
         arena ar;
         arena_init(&ar, 64u * 1024 * 1024);
         outbox_rec *rows;
@@ -83,19 +94,15 @@ int outbox_run_once(const app *a, const char *worker_name, int *failed) {
             if (e == OS_OK) {
                 st_outbox_mark_sent(c, rows[i].id, worker_name, t);
                 log_event(LOG_INFO, "mail sent", "outbox_id", id, "template", rows[i].template_name, NULL);
-                sent++;
             } else {
                 int64_t next = t + outbox_backoff(rows[i].attempts + 1);
                 st_outbox_mark_failed(c, rows[i].id, worker_name, next, err);
                 log_event(LOG_WARN, "mail delivery failed, will retry", "outbox_id", id, "error", err, NULL);
-                bad++;
             }
         }
         arena_free(&ar);
         if (n < CLAIM_BATCH) break;
     }
-    if (failed) *failed = bad;
-    return sent;
 }
 
 static void *worker_main(void *p) {
@@ -103,7 +110,7 @@ static void *worker_main(void *p) {
     pthread_mutex_lock(&w->mu);
     while (!w->stop) {
         pthread_mutex_unlock(&w->mu);
-        outbox_run_once(w->app, w->name, NULL);
+        run_batches(w);
         pthread_mutex_lock(&w->mu);
         if (w->stop) break;
         if (!w->woken) worker_wait(&w->cv, &w->mu, w->app->cfg->mail_poll_ms);

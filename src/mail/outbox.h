@@ -23,11 +23,7 @@ os_err outbox_enqueue_many(const app *a, store_conn *c, arena *ar, outbox_rec *m
 
 outbox_worker *outbox_start(const app *a);
 void outbox_wake(outbox_worker *w);           /* NULL-safe */
-void outbox_stop(outbox_worker *w);           /* finishes the message in hand, then joins */
-
-/* Deliver every due message once, on this thread (used by the worker and by tests/CLI).
- * Returns the number delivered; *failed counts failures. */
-int outbox_run_once(const app *a, const char *worker_name, int *failed);
+void outbox_stop(outbox_worker *w);           /* finishes the batch in hand (≤ 16 messages), then joins */
 
 int64_t outbox_backoff(int64_t attempts);     /* seconds before the next try */
 

@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include "core/limits.h"
 #include "core/log.h"
 #include "db.h"
 
@@ -490,10 +491,12 @@ os_err pg_conn_open(const char *url, db_conn **out, char *err, size_t errlen) {
     }
     PQsetClientEncoding(c->pg, "UTF8");
     PQsetNoticeProcessor(c->pg, quiet, NULL);
-    /* A write waits for the write lock as long as SQLite's busy timeout lets it (10 s),
-     * then fails as busy; the rest of the session's settings keep their server defaults. */
-    PGresult *res = PQexec(c->pg, "SET lock_timeout = '10s'; SET application_name = 'openseat'");
-    os_err e = map_result(c, res, "SET");
+    /* A write waits for the write lock as long as SQLite's busy timeout lets it, then fails
+     * as busy; the rest of the session's settings keep their server defaults. */
+    char set[128];
+    snprintf(set, sizeof set, "SET lock_timeout = %d; SET application_name = 'openseat'", LIMIT_WRITE_WAIT_MS);
+    PGresult *res = PQexec(c->pg, set);
+    os_err e = map_result(c, res, set);
     PQclear(res);
     if (e) {
         snprintf(err, errlen, "cannot configure the PostgreSQL session");

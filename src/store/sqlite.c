@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "core/limits.h"
 #include "core/log.h"
 #include "db.h"
 
@@ -217,7 +218,7 @@ os_err sqlite_conn_open(const char *path, db_conn **out, char *err, size_t errle
         free(c);
         return OS_ERR_STORE;
     }
-    sqlite3_busy_timeout(c->db, 10000);
+    sqlite3_busy_timeout(c->db, LIMIT_WRITE_WAIT_MS);
     sqlite3_extended_result_codes(c->db, 1);
     /* mmap: reads of a large database come straight from the page cache of the kernel
      * instead of a read() per page into each connection's own small cache — a page of

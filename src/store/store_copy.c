@@ -226,6 +226,9 @@ os_err store_copy(store *from_s, store *to_s, store_copy_report report, void *ud
     store_tx_end(from, OS_OK);
     os_err ce = store_tx_end(to, e);
     if (!e && ce) snprintf(err, errlen, "the target's transaction did not commit");
+    /* Statistics now, not when autovacuum gets to it: until then the planner takes the new
+     * tables for empty (measured: a 1.6 s p99 on the first pages served). */
+    if (!e && !ce && (ce = to->drv->script(to, "ANALYZE"))) snprintf(err, errlen, "ANALYZE failed after the copy");
     arena_free(&a);
     return e ? e : ce;
 }
