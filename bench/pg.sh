@@ -18,8 +18,9 @@
 # instances share the SQLite data dir's secret key (copied into their data dirs).
 #
 # Any failure stops the script with a message, except one: when one of the two simultaneous
-# bulk adds fails (e.g. 503, busy: a write waits at most 10 s for the lock), that is the
-# finding, so the section is still written, with the failure in it, and then the script fails.
+# bulk adds fails (e.g. 503, busy: a write waits at most LIMIT_WRITE_WAIT_MS for the lock),
+# that is the finding, so the section is still written, with the failure in it, and then the
+# script fails.
 #
 # Appends a dated section to bench/RESULTS.md. Environment:
 #   BENCH_SECONDS   measured duration per wrk run (default 10)
