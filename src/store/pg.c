@@ -125,7 +125,7 @@ static bool connection_lost(pg_conn *c) { return PQstatus(c->pg) != CONNECTION_O
 /* Outside a transaction, a broken connection is made anew; true when usable. */
 static bool ensure_connected(pg_conn *c) {
     if (PQstatus(c->pg) == CONNECTION_OK) return true;
-    if (c->base.tx_depth > 0 && c->in_tx) return false;   /* the transaction is lost with it */
+    if (c->in_tx) return false;          /* the transaction is lost with it */
     forget_statements(c);
     c->in_tx = false;
     PQreset(c->pg);
@@ -261,6 +261,12 @@ static bool deliver(PGresult *res, const db_driver *drv, db_row_fn fn, void *ud)
     return true;
 }
 
+/* The rows a statement inserted, updated or deleted (0 for others). */
+static int64_t rows_affected(PGresult *res) {
+    const char *t = PQcmdTuples(res);
+    return t && *t ? strtoll(t, NULL, 10) : 0;
+}
+
 /* Statements a pipeline may hold unanswered before they are read: bounded, so neither
  * side's socket buffer can fill while the other waits. */
 #define PIPELINE_DEPTH 64
@@ -291,10 +297,7 @@ static os_err drain(pg_conn *c, bool want, const char *sql, db_row_fn fn, void *
         if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
             if (mine && !e) {
                 if (fn && more) more = deliver(res, c->base.drv, fn, ud);
-                if (changes) {
-                    const char *t = PQcmdTuples(res);
-                    *changes = t && *t ? strtoll(t, NULL, 10) : 0;
-                }
+                if (changes) *changes = rows_affected(res);
             }
         } else if (!e) {
             e = st == PGRES_PIPELINE_ABORTED ? OS_ERR_STORE : map_result(c, res, mine ? sql : "(pipelined statement)");
@@ -351,10 +354,7 @@ static os_err run(pg_conn *c, const char *sql, const db_val *args, int nargs, db
         if (st == PGRES_SINGLE_TUPLE || st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
             /* After a stop the rest is read and dropped. */
             if (fn && more && !e) more = deliver(res, c->base.drv, fn, ud);
-            if (changes && !e && st != PGRES_SINGLE_TUPLE) {
-                const char *t = PQcmdTuples(res);
-                *changes = t && *t ? strtoll(t, NULL, 10) : 0;
-            }
+            if (changes && !e && st != PGRES_SINGLE_TUPLE) *changes = rows_affected(res);
         } else if (!e) {
             e = map_result(c, res, sql);
         }

@@ -64,35 +64,35 @@ _pg_lock = threading.Lock()
 _pg_databases = set()          # created and not dropped yet (dropped at session end at the latest)
 
 
-def _pg_connect(dbname):
+def pg_connect(dbname):
     import psycopg2
     con = psycopg2.connect(f"{PG_BASE}/{dbname}", connect_timeout=10)
     con.autocommit = True
     return con
 
 
-def pg_create_database():
+def _pg_admin(sql):
+    """One statement on the cluster's `postgres` database (creating, dropping databases)."""
+    con = pg_connect("postgres")
+    try:
+        with con.cursor() as cur:
+            cur.execute(sql)
+    finally:
+        con.close()
+
+
+def pg_create_database(prefix="t"):
     """A new, empty database of a unique name on the test cluster; returns its name."""
     with _pg_lock:
         _pg_seq[0] += 1
-        name = f"t_{os.getpid()}_{_pg_seq[0]}"
-    con = _pg_connect("postgres")
-    try:
-        with con.cursor() as cur:
-            cur.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        con.close()
+        name = f"{prefix}_{os.getpid()}_{_pg_seq[0]}"
+    _pg_admin(f'CREATE DATABASE "{name}"')
     _pg_databases.add(name)
     return name
 
 
 def pg_drop_database(name):
-    con = _pg_connect("postgres")
-    try:
-        with con.cursor() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        con.close()
+    _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     _pg_databases.discard(name)
 
 
@@ -161,6 +161,25 @@ def poll(fn, timeout=10.0, interval=0.05, what="condition"):
         if time.monotonic() >= deadline:
             pytest.fail(f"timed out after {timeout}s waiting for {what}")
         time.sleep(interval)
+
+
+def clean_env():
+    """This process's environment without OPENSEAT_* settings: a server or command under
+    test is configured by its arguments only."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("OPENSEAT_")}
+
+
+def healthy(port):
+    """Whether GET /healthz on 127.0.0.1:port answers 200."""
+    try:
+        c = http.client.HTTPConnection(HOST, port, timeout=2)
+        c.request("GET", "/healthz")
+        r = c.getresponse()
+        r.read()
+        c.close()
+        return r.status == 200
+    except OSError:
+        return False
 
 
 def tail(path, n=60):
@@ -354,7 +373,7 @@ class SmtpSink:
 
 
 class Server:
-    def __init__(self, data_dir, smtp_url=None, mail=None, extra_args=(), port=None):
+    def __init__(self, data_dir, smtp_url=None, mail=None, extra_args=(), port=None, pg_db=None):
         self.bin = server_binary()
         self.data = Path(data_dir)
         self.port = port or free_port()
@@ -366,8 +385,10 @@ class Server:
         self.proc = None
         self.returncode = None
         # PostgreSQL mode: a database of this server's own, kept across stop/start (tests
-        # restart servers on the same data) and dropped by destroy() at fixture teardown.
-        self.pg_db = pg_create_database() if PG_MODE else None
+        # restart servers on the same data) and dropped by destroy() at fixture teardown —
+        # or the existing database pg_db (another server's, a copy's), which stays.
+        self.owns_db = PG_MODE and pg_db is None
+        self.pg_db = pg_create_database() if self.owns_db else pg_db
         self.database_url = f"{PG_BASE}/{self.pg_db}" if PG_MODE else None
         self._pg_con = None
         self._pg_con_lock = threading.Lock()
@@ -396,7 +417,7 @@ class Server:
         """Run SQLite-style SQL on the PostgreSQL database: rows (fetch) or the row count."""
         with self._pg_con_lock:
             if self._pg_con is None or self._pg_con.closed:
-                self._pg_con = _pg_connect(self.pg_db)
+                self._pg_con = pg_connect(self.pg_db)
             with self._pg_con.cursor() as cur:
                 cur.execute(pg_sql(sql, params), tuple(params) if params else None)
                 if fetch:
@@ -413,7 +434,7 @@ class Server:
             except Exception:
                 pass
             self._pg_con = None
-        if self.pg_db and self.pg_db in _pg_databases:
+        if self.owns_db and self.pg_db in _pg_databases:
             pg_drop_database(self.pg_db)
 
     def start(self, timeout=30):
@@ -428,27 +449,15 @@ class Server:
         self._log = open(self.log_path, "ab")
         self._log.write(("$ " + " ".join(args) + "\n").encode())
         self._log.flush()
-        env = dict(os.environ)
-        for k in list(env):
-            if k.startswith("OPENSEAT_") and k != "OPENSEAT_BIN":
-                del env[k]
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=self._log,
-                                     stderr=subprocess.STDOUT, env=env)
+                                     stderr=subprocess.STDOUT, env=clean_env())
         deadline = time.monotonic() + timeout
         while True:
             if self.proc.poll() is not None:
                 pytest.fail(f"server exited with {self.proc.returncode} during start-up; "
                             f"log {self.log_path}:\n{tail(self.log_path)}")
-            try:
-                c = http.client.HTTPConnection(HOST, self.port, timeout=2)
-                c.request("GET", "/healthz")
-                r = c.getresponse()
-                r.read()
-                c.close()
-                if r.status == 200:
-                    break
-            except OSError:
-                pass
+            if healthy(self.port):
+                break
             if time.monotonic() >= deadline:
                 self.proc.kill()
                 pytest.fail(f"server not healthy within {timeout}s; log {self.log_path}:\n"
@@ -489,9 +498,8 @@ class Server:
     def cli(self, *args, timeout=30, check=True):
         """Run `BIN args... --data DATA [--database-url URL]` and return the CompletedProcess."""
         cmd = [str(self.bin), *args, "--data", str(self.data), *self.db_args()]
-        env = {k: v for k, v in os.environ.items() if not k.startswith("OPENSEAT_")}
         p = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                           timeout=timeout, env=env)
+                           timeout=timeout, env=clean_env())
         if check:
             assert p.returncode == 0, f"{cmd} exited {p.returncode}\nstdout:{p.stdout}\nstderr:{p.stderr}"
             for m in SANITIZER_MARKERS:

@@ -89,7 +89,7 @@ def test_every_bad_row_is_reported_and_nothing_added(server):
 
 def test_header_problems(server):
     ag = agreement(server, {"enterprise": 5})
-    r = upload(ag.sa, ag.lic, f"Name,Colour,Name,Country\nA,red,B,FR\n")
+    r = upload(ag.sa, ag.lic, "Name,Colour,Name,Country\nA,red,B,FR\n")
     rep = report_of(r)
     codes = {(e["row"], e["column"], e["code"]) for e in rep["errors"]}
     assert codes == {(1, "Colour", "unknown_column"), (1, "Name", "duplicate_column"),

@@ -19,8 +19,8 @@ import openpyxl
 import pytest
 from openpyxl.utils.escape import unescape
 
-from conftest import Client, addr, assert_problem, db_query, db_write, field_errors, partner_user, uniq
-from test_subscriptions import AGREEMENTS, add, add_admin_in_db, agreement, list_all, subs
+from conftest import Client, addr, assert_problem, db_query, db_write, field_errors, partner_user
+from test_subscriptions import add, add_admin_in_db, agreement, list_all, subs
 
 BOM = b"\xef\xbb\xbf"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -10,7 +10,7 @@ import urllib.parse
 import openpyxl
 
 from conftest import addr, assert_problem, db_count, db_query, db_write, poll
-from test_bulk import XLSX, count, report_of, upload, with_defaults
+from test_bulk import XLSX, count, upload, with_defaults
 from test_subscriptions import agreement, outbox_rows, subs
 
 

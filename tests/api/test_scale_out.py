@@ -44,10 +44,9 @@ if not PG_URL:
     pytest.skip("scale-out test: set OPENSEAT_TEST_PG to a PostgreSQL base URL "
                 "(e.g. postgres://postgres@127.0.0.1:5432, see tests/pg/cluster.sh)", allow_module_level=True)
 
-import psycopg2  # noqa: E402  (Debian's python3-psycopg2; only needed when the module runs)
-
-from conftest import (HOST, SANITIZER_MARKERS, Client, Mail, SmtpSink, free_port, poll, port_open,  # noqa: E402
-                      server_binary, sub_body, tail, unique_email)
+from conftest import (HOST, SANITIZER_MARKERS, Client, Mail, SmtpSink, clean_env, free_port, healthy,  # noqa: E402
+                      pg_connect, pg_create_database, pg_drop_database, poll, port_open, server_binary,
+                      sub_body, tail, unique_email)
 
 HAPROXY = "/usr/sbin/haproxy"
 THREADS = 5
@@ -96,10 +95,6 @@ backend openseat
 # Processes
 
 
-def _clean_env():
-    return {k: v for k, v in os.environ.items() if not k.startswith("OPENSEAT_")}
-
-
 class Instance:
     """One `openseat serve` process of the pair (started here, not with conftest.Server)."""
 
@@ -128,22 +123,14 @@ class Instance:
         self._log.write(("$ " + " ".join(self.args) + "\n").encode())
         self._log.flush()
         self.proc = subprocess.Popen(self.args, stdin=subprocess.DEVNULL, stdout=self._log,
-                                     stderr=subprocess.STDOUT, env=_clean_env())
+                                     stderr=subprocess.STDOUT, env=clean_env())
         return self
 
     def healthy(self):
         if self.proc.poll() is not None:
             pytest.fail(f"openseat {self.name} exited ({self.proc.returncode}) during start-up; "
                         f"log {self.log_path}:\n{tail(self.log_path)}")
-        try:
-            c = http.client.HTTPConnection(HOST, self.port, timeout=2)
-            c.request("GET", "/healthz")
-            r = c.getresponse()
-            r.read()
-            c.close()
-            return r.status == 200
-        except OSError:
-            return False
+        return healthy(self.port)
 
     def wait_healthy(self, timeout=30):
         poll(self.healthy, timeout=timeout, interval=0.05, what=f"GET /healthz == 200 on openseat {self.name}")
@@ -289,12 +276,6 @@ class MailIndex:
 
 # --------------------------------------------------------------------------------------
 # Database
-
-
-def pg_connect(dbname):
-    con = psycopg2.connect(f"{PG_URL}/{dbname}", connect_timeout=10)
-    con.autocommit = True
-    return con
 
 
 class Db:
@@ -460,7 +441,7 @@ def sub_add(ledger, lb, admin, seed, email):
 def cli(db_url, data, secret_key, *args, timeout=60):
     cmd = [str(server_binary()), *args, "--data", str(data), "--database-url", db_url, "--secret-key", secret_key]
     return subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=_clean_env())
+                            text=True, env=clean_env())
 
 
 def cli_ok(db_url, data, secret_key, *args, timeout=60):
@@ -475,11 +456,7 @@ def cli_ok(db_url, data, secret_key, *args, timeout=60):
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
     root = tmp_path_factory.mktemp("scale_out")
-    dbname = f"scale_{os.getpid()}_{secrets.token_hex(4)}"
-    con = pg_connect("postgres")
-    with con.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{dbname}"')
-    con.close()
+    dbname = pg_create_database("scale")
     db_url = f"{PG_URL}/{dbname}"
     secret_key = secrets.token_hex(32)
     st = {"root": root, "db_url": db_url, "secret_key": secret_key, "instances": [], "cli_data": root / "cli"}
@@ -547,12 +524,7 @@ def cluster(tmp_path_factory):
             sink.stop()
         if db:
             db.close()
-        con = pg_connect("postgres")
-        try:
-            with con.cursor() as cur:
-                cur.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
-        finally:
-            con.close()
+        pg_drop_database(dbname)
 
 
 # --------------------------------------------------------------------------------------

@@ -1,15 +1,14 @@
 """The store beneath the API: the secret key's fingerprint, `openseat copy` from SQLite to
 PostgreSQL, and what several instances on one PostgreSQL database see of each other (the
 progress of a job running elsewhere)."""
-import os
 import shutil
 import sqlite3
 import subprocess
 
 import pytest
 
-from conftest import (PG_BASE, PG_MODE, SANITIZER_MARKERS, Client, Maildir, Server, _pg_connect, pg_create_database,
-                      pg_drop_database, poll, server_binary, signup_and_verify, unique_email)
+from conftest import (PG_BASE, PG_MODE, SANITIZER_MARKERS, Client, Maildir, Server, clean_env, pg_connect,
+                      pg_create_database, pg_drop_database, poll, server_binary, signup_and_verify, unique_email)
 from test_bulk import with_defaults
 from test_jobs import finished, jobs, people, start
 from test_subscriptions import AGREEMENTS, agreement
@@ -19,9 +18,8 @@ OTHER_KEY = "ab" * 32
 
 def run(*args, timeout=120):
     """The binary with these arguments, no OPENSEAT_* from the environment."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENSEAT_")}
     p = subprocess.run([str(server_binary()), *args], stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                       timeout=timeout, env=env)
+                       timeout=timeout, env=clean_env())
     for m in SANITIZER_MARKERS:
         assert m not in p.stderr, f"{args}: sanitizer report:\n{p.stderr}"
     return p
@@ -46,7 +44,7 @@ pg_only = pytest.mark.skipif(not PG_MODE, reason="needs PostgreSQL (OPENSEAT_TES
 
 
 def pg_rows(db, sql, params=None):
-    con = _pg_connect(db)
+    con = pg_connect(db)
     try:
         with con.cursor() as cur:
             cur.execute(sql, params)
@@ -102,10 +100,7 @@ def test_copy_moves_a_sqlite_deployment_to_postgresql(tmp_path):
 
         # The portal on the copy: the demo sign-in works, its agreements are there, and new
         # rows get ids past the copied ones (the sequences moved on).
-        srv = Server(data, mail=Maildir(data / "maildir"))
-        if srv.pg_db:
-            pg_drop_database(srv.pg_db)
-        srv.pg_db, srv.database_url = db, url
+        srv = Server(data, mail=Maildir(data / "maildir"), pg_db=db)
         srv.start()
         c = Client(srv)
         r = c.post("/api/v1/session", {"email": "camille@contoso.example", "password": "demo-password-1"})
@@ -134,10 +129,7 @@ def test_progress_of_a_job_is_seen_from_another_instance(server_factory, tmp_pat
     data_b = tmp_path / "b"
     data_b.mkdir()
     shutil.copy(a.data / "secret.key", data_b / "secret.key")
-    b = Server(data_b)
-    if b.pg_db:
-        pg_drop_database(b.pg_db)
-    b.pg_db, b.database_url = None, a.database_url     # a's database; b must not drop it
+    b = Server(data_b, pg_db=a.pg_db)
     b.start()
     try:
         seen_b = Client(b)
