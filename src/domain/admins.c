@@ -37,12 +37,17 @@ os_err admins_write_list(op_ctx *x, int64_t agreement_id, jw *w) {
 os_err admins_add(op_ctx *x, int64_t agreement_id, const char *name, const char *email, const char *language,
                   bool super_admin) {
     agreement_rec g;
-    os_err e = st_agreement_by_id(x->c, x->a, agreement_id, &g);
-    if (e) return e;
     const char *role = super_admin ? "super_admin" : "admin";
     user_rec u;
-    bool has_account = st_user_by_email(x->c, x->a, email, &u) == OS_OK && u.verified_at;
-    if ((e = store_tx_begin(x->c))) return e;
+    /* Whether the address has an account decides between a role and an invitation: read in
+     * the transaction that writes one of them. */
+    os_err e = store_tx_begin(x->c);
+    if (e) return e;
+    if ((e = st_agreement_by_id(x->c, x->a, agreement_id, &g))) return store_tx_end(x->c, e);
+    e = st_user_by_email(x->c, x->a, email, &u);
+    if (e && e != OS_ERR_NOT_FOUND) return store_tx_end(x->c, e);
+    bool has_account = !e && u.verified_at;
+    e = OS_OK;
     if (has_account && !super_admin) {
         /* Making the last super admin a plain admin would leave the agreement without one. */
         const char *current = NULL;

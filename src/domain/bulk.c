@@ -489,13 +489,17 @@ os_err bulk_add(op_ctx *x, int64_t agreement_id, const io_table *t, bool check_o
             ok[i] = false;
         }
     }
-    add_levels(&b, &tg, ins, ok, n);
-
-    /* Then the agreement's own rules, in one transaction: set-based when it can be. */
+    /* Then the agreement's own rules, in one transaction: set-based when it can be. The
+     * agreement, its pools and preferences are read again in it: what decides the writes is
+     * what is stored when they are made (the file's own checks above only used the levels'
+     * names and the defaults, which a change meanwhile cannot make wrong: rows are checked
+     * again against these). */
     if ((e = store_tx_begin(x->c))) return e;
     int added = 0;
     bool set_based = false;
     e = store_tx_bulk(x->c);
+    if (!e) e = subscribers_target(x, agreement_id, &tg);
+    if (!e) add_levels(&b, &tg, ins, ok, n);
     if (!e) e = add_set_based(&b, &tg, ins, ok, n, &set_based, &added);
     if (!e && !set_based) e = add_row_by_row(&b, &tg, ins, ok, n, &added);
     bool keep = !e && out->nerrors == 0 && !check_only;
@@ -754,8 +758,6 @@ os_err bulk_edit(op_ctx *x, int64_t agreement_id, const io_table *t, bool check_
         return OS_OK;
     }
     sub_target tg;
-    os_err e = subscribers_target(x, agreement_id, &tg);
-    if (e) return e;
     keymap ids, emails;
     keymap_init(&ids, x->a);
     keymap_init(&emails, x->a);
@@ -767,8 +769,10 @@ os_err bulk_edit(op_ctx *x, int64_t agreement_id, const io_table *t, bool check_
     rx.a = &scratch;
     /* Read and written in one transaction: each row is compared with the subscription as
      * stored now, and its version is the one the update expects. */
-    if ((e = store_tx_begin(x->c))) return e;
+    os_err e = store_tx_begin(x->c);
+    if (e) return e;
     e = store_tx_bulk(x->c);
+    if (!e) e = subscribers_target(x, agreement_id, &tg);
     for (int i = 1; !e && i <= n; i++) {
         if (!room_for_row(&b, i)) break;
         e = edit_row(&b, i, &tg, &ids, &emails, &rx, out);

@@ -169,18 +169,20 @@ static void validate_order(op_ctx *x, const order_in *in, const level_rec *level
 
 os_err licensing_place_order(op_ctx *x, const order_in *in, field_errors *fe, order_out *out) {
     memset(out, 0, sizeof *out);
+    /* The placing user's organizations (whether they may order, whom the order credits) and
+     * the levels decide the order: read in its transaction. */
+    os_err e = store_tx_begin(x->c);
+    if (e) return e;
     org_rec *orgs;
     int norgs;
-    os_err e = st_partner_orgs_of(x->c, x->a, x->actor_email, &orgs, &norgs);
-    if (e) return e;
-    if (norgs == 0) return OS_ERR_FORBIDDEN;
     level_rec *levels;
     int nlevels;
-    if ((e = st_levels(x->c, x->a, &levels, &nlevels))) return e;
-    validate_order(x, in, levels, nlevels, fe);
-    if (fe_any(fe)) return OS_ERR_INVALID;
-
-    if ((e = store_tx_begin(x->c))) return e;
+    e = st_partner_orgs_of(x->c, x->a, x->actor_email, &orgs, &norgs);
+    if (!e && norgs == 0) e = OS_ERR_FORBIDDEN;
+    if (!e) e = st_levels(x->c, x->a, &levels, &nlevels);
+    if (!e) validate_order(x, in, levels, nlevels, fe);
+    if (!e && fe_any(fe)) e = OS_ERR_INVALID;
+    if (e) return store_tx_end(x->c, e);
     if (in->idempotency_key) {
         const char *seen_hash;
         int64_t seen_order;

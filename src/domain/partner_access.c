@@ -244,11 +244,13 @@ os_err partner_write_list(op_ctx *x, int64_t agreement_id, jw *w) {
 os_err partner_remove(op_ctx *x, int64_t agreement_id, int64_t grant_id) {
     partner_grant_rec pg;
     agreement_rec g;
-    os_err e = st_partner_grant_get(x->c, x->a, agreement_id, grant_id, &pg);
+    /* Whether the grant is still there decides the removal: read in its transaction. */
+    os_err e = store_tx_begin(x->c);
     if (e) return e;
-    if (pg.removed_at) return OS_ERR_CONFLICT;
-    if ((e = st_agreement_by_id(x->c, x->a, agreement_id, &g))) return e;
-    if ((e = store_tx_begin(x->c))) return e;
+    e = st_partner_grant_get(x->c, x->a, agreement_id, grant_id, &pg);
+    if (!e && pg.removed_at) e = OS_ERR_CONFLICT;
+    if (!e) e = st_agreement_by_id(x->c, x->a, agreement_id, &g);
+    if (e) return store_tx_end(x->c, e);
     partner_grant_rec *removed;
     int n = 0;
     e = st_partner_remove_org(x->c, x->a, agreement_id, pg.partner_org_id, x->actor_id, x->now, &removed, &n);

@@ -28,22 +28,23 @@ os_err prefs_write(op_ctx *x, int64_t agreement_id, jw *w) {
 }
 
 os_err prefs_save(op_ctx *x, int64_t agreement_id, const prefs_rec *p, field_errors *fe) {
+    if (p->alert_threshold < 1 || p->alert_threshold > 100)
+        fe_add(fe, "alert_threshold", "out_of_range", "A percentage from 1 to 100");
+    /* The agreement's levels decide whether the default level is one: read in the
+     * transaction that saves it. */
+    os_err e = store_tx_begin(x->c);
+    if (e) return e;
     if (p->default_level) {
         pool_rec *pools;
         int n;
-        os_err e = st_pools(x->c, x->a, agreement_id, &pools, &n);
-        if (e) return e;
+        e = st_pools(x->c, x->a, agreement_id, &pools, &n);
         bool found = false;
-        for (int i = 0; i < n; i++)
+        for (int i = 0; !e && i < n; i++)
             if (!strcmp(pools[i].level_code, p->default_level)) found = true;
-        if (!found) fe_add(fe, "default_level", "invalid_value", "Choose one of the agreement's levels");
+        if (!e && !found) fe_add(fe, "default_level", "invalid_value", "Choose one of the agreement's levels");
     }
-    if (p->alert_threshold < 1 || p->alert_threshold > 100)
-        fe_add(fe, "alert_threshold", "out_of_range", "A percentage from 1 to 100");
-    if (fe_any(fe)) return OS_ERR_INVALID;
-    os_err e = store_tx_begin(x->c);
-    if (e) return e;
-    e = st_prefs_put(x->c, agreement_id, p, x->actor_id, x->now);
+    if (!e && fe_any(fe)) e = OS_ERR_INVALID;
+    if (!e) e = st_prefs_put(x->c, agreement_id, p, x->actor_id, x->now);
     if (!e) e = audit(x, "preferences.updated", "agreement", NULL, agreement_id, NULL);
     return store_tx_end(x->c, e);
 }

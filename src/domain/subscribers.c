@@ -94,14 +94,18 @@ static const char *params_end(jw *w, buf *b) {
     return jw_ok(w) ? b->data : NULL;
 }
 
-/* Takes a seat for `email`, or explains why not (in fe, on field "level"). */
-static os_err take_seat(op_ctx *x, int64_t agreement_id, const pool_rec *p, const char *email, field_errors *fe) {
+/* Takes a seat for `email`, or explains why not (in fe, on field "level"). *assigned is the
+ * pool's count of assigned seats right after this one was taken, as the update left it: what
+ * the alert decides with, whatever another writer did before this transaction. */
+static os_err take_seat(op_ctx *x, int64_t agreement_id, const pool_rec *p, const char *email, field_errors *fe,
+                        int64_t *assigned) {
     bool taken;
     int64_t left;
     buf pb;
     jw pw;
     os_err e = st_pool_take(x->c, agreement_id, p->level_id, &taken, &left);
     if (e) return e;
+    *assigned = p->purchased - left;
     if (!taken) {
         jw *w = params_begin(x->a, &pb, &pw);
         jw_kint(w, "purchased", p->purchased);
@@ -201,11 +205,11 @@ os_err subscribers_add_in_tx(op_ctx *x, sub_target *t, const sub_input *in, fiel
                arena_printf(x->a, "This address already holds a %s subscription on this agreement", p->name_en));
         e = OS_ERR_INVALID;
     }
-    if (!e) e = take_seat(x, agreement_id, p, s.sign_in_email, fe);
+    int64_t assigned = 0;
+    if (!e) e = take_seat(x, agreement_id, p, s.sign_in_email, fe, &assigned);
     if (!e) e = st_usage_record(x->c, agreement_id, p->level_id, x->now);
-    /* p was read before the seat was taken */
-    if (!e) e = pool_alert(x, &t->g, p, p->assigned, p->assigned + 1, t->pr.alert_threshold);
-    if (!e) p->assigned++;   /* the next row of a bulk add sees this seat taken */
+    if (!e) e = pool_alert(x, &t->g, p, assigned - 1, assigned, t->pr.alert_threshold);
+    if (!e) p->assigned = assigned;   /* the next row of a bulk add sees this seat taken */
     if (!e) e = audit(x, "subscription.added", "subscription", s.uuid, agreement_id,
                       json_pairs(x->a, "email", s.sign_in_email, "level", s.level_code, NULL));
     if (!e && in->notify) e = queue_assignment(x, &t->g, &s, p);
@@ -330,10 +334,11 @@ os_err subscribers_add_many_in_tx(op_ctx *x, sub_target *t, const sub_input *in,
 
 os_err subscribers_add(op_ctx *x, int64_t agreement_id, const sub_input *in, field_errors *fe, sub_rec *out) {
     sub_target t;
-    os_err e = subscribers_target(x, agreement_id, &t);
+    /* The pools, preferences and agreement decide the add: read in its transaction. */
+    os_err e = store_tx_begin(x->c);
     if (e) return e;
-    if ((e = store_tx_begin(x->c))) return e;
-    e = subscribers_add_in_tx(x, &t, in, fe, out);
+    e = subscribers_target(x, agreement_id, &t);
+    if (!e) e = subscribers_add_in_tx(x, &t, in, fe, out);
     e = store_tx_end(x->c, e);
     if (e) return e;
     outbox_wake(x->app->mail);
@@ -382,24 +387,29 @@ os_err subscribers_update_in_tx(op_ctx *x, const agreement_rec *g, const prefs_r
 
 os_err subscribers_update(op_ctx *x, int64_t agreement_id, const char *uuid, int64_t expected_version,
                           const sub_input *in, field_errors *fe, sub_rec *out) {
+    /* The stored subscription decides the edit (its level, its version, the addresses told):
+     * read in the edit's transaction. */
     sub_rec cur;
-    os_err e = st_sub_get(x->c, x->a, agreement_id, uuid, &cur);
+    os_err e = store_tx_begin(x->c);
     if (e) return e;
-    if (in->level && strcmp(in->level, cur.level_code))
+    e = st_sub_get(x->c, x->a, agreement_id, uuid, &cur);
+    if (!e && in->level && strcmp(in->level, cur.level_code))
         fe_add(fe, "level", "invalid_value", "The level of a subscription cannot change; remove it and add another");
-    if (fe_any(fe)) return OS_ERR_INVALID;
-    sub_rec next = cur;
-    if (in->name) next.name = in->name;
-    if (in->sign_in_email) next.sign_in_email = in->sign_in_email;
-    if (in->notification_email) next.notification_email = *in->notification_email ? in->notification_email : NULL;
-    if (in->country) next.country = in->country;
-    if (in->language) next.language = in->language;
-    if (in->reference) next.reference = in->reference;
-    if (in->downloads >= 0) next.downloads = in->downloads;
-    if ((e = store_tx_begin(x->c))) return e;
-    e = subscribers_update_in_tx(x, NULL, NULL, &cur, &next, expected_version, fe);
+    if (!e && fe_any(fe)) e = OS_ERR_INVALID;
+    if (!e) {
+        sub_rec next = cur;
+        if (in->name) next.name = in->name;
+        if (in->sign_in_email) next.sign_in_email = in->sign_in_email;
+        if (in->notification_email) next.notification_email = *in->notification_email ? in->notification_email : NULL;
+        if (in->country) next.country = in->country;
+        if (in->language) next.language = in->language;
+        if (in->reference) next.reference = in->reference;
+        if (in->downloads >= 0) next.downloads = in->downloads;
+        e = subscribers_update_in_tx(x, NULL, NULL, &cur, &next, expected_version, fe);
+    }
     e = store_tx_end(x->c, e);
-    if (e == OS_ERR_PRECONDITION) st_sub_get(x->c, x->a, agreement_id, uuid, out);
+    /* A 412 carries the subscription as it is now; removed meanwhile, it goes without. */
+    if (e == OS_ERR_PRECONDITION && st_sub_get(x->c, x->a, agreement_id, uuid, out)) memset(out, 0, sizeof *out);
     if (e) return e;
     outbox_wake(x->app->mail);
     return st_sub_get(x->c, x->a, agreement_id, uuid, out);
@@ -432,10 +442,10 @@ os_err subscribers_resend(op_ctx *x, int64_t agreement_id, const char *const *uu
     agreement_rec g;
     pool_rec *pools;
     int npools;
-    os_err e = st_agreement_by_id(x->c, x->a, agreement_id, &g);
-    if (!e) e = st_pools(x->c, x->a, agreement_id, &pools, &npools);
-    if (!e) e = store_tx_begin(x->c);
+    os_err e = store_tx_begin(x->c);
     if (e) return e;
+    e = st_agreement_by_id(x->c, x->a, agreement_id, &g);
+    if (!e) e = st_pools(x->c, x->a, agreement_id, &pools, &npools);
     for (int i = 0; !e && i < n; i++) {
         sub_rec s;
         e = st_sub_get(x->c, x->a, agreement_id, uuids[i], &s);
@@ -472,7 +482,9 @@ os_err subscribers_write_mine(op_ctx *x, const char *lang, jw *w) {
     return OS_OK;
 }
 
-os_err subscribers_ask(op_ctx *x, const char *license_number, const char *subject, const char *message, bool copy) {
+/* Who hears the question (the preferences' contact, else the customer's admins) and whether
+ * the asker holds a subscription there, read in the transaction that queues the mail. */
+static os_err ask_in_tx(op_ctx *x, const char *license_number, const char *subject, const char *message, bool copy) {
     my_sub_rec *mine;
     int n;
     os_err e = st_my_subscriptions(x->c, x->a, x->actor_email, &mine, &n);
@@ -495,7 +507,6 @@ os_err subscribers_ask(op_ctx *x, const char *license_number, const char *subjec
     const char *data = json_pairs(x->a, "asker_name", x->actor_name ? x->actor_name : "", "asker_email",
                                   x->actor_email, "license_number", s->license_number, "customer_name",
                                   s->customer_name, "subject", subject, "message", message, NULL);
-    if ((e = store_tx_begin(x->c))) return e;
     for (int i = 0; !e && i < nto; i++)
         e = outbox_enqueue(x->app, x->c, x->a, to[i].email, "subscriber_question", to[i].language ? to[i].language : "en",
                            data, x->now);
@@ -505,7 +516,13 @@ os_err subscribers_ask(op_ctx *x, const char *license_number, const char *subjec
         if (!e) e = outbox_enqueue(x->app, x->c, x->a, x->actor_email, "subscriber_question", me.language, data, x->now);
     }
     if (!e) e = audit(x, "subscriber.question", "user", x->actor_email, s->agreement_id, NULL);
-    e = store_tx_end(x->c, e);
+    return e;
+}
+
+os_err subscribers_ask(op_ctx *x, const char *license_number, const char *subject, const char *message, bool copy) {
+    os_err e = store_tx_begin(x->c);
+    if (e) return e;
+    e = store_tx_end(x->c, ask_in_tx(x, license_number, subject, message, copy));
     if (!e) outbox_wake(x->app->mail);
     return e;
 }
