@@ -76,6 +76,9 @@ static int64_t day_bound(req *r, const char *name, bool end) {
 static void activity_query_from(req *r, activity_query *q) {
     memset(q, 0, sizeof *q);
     q->agreement_id = r->agreement_id;
+    /* Client addresses are personal data of everyone who acts on the agreement — other
+     * partners' staff, the customer's: the customer's super admins alone see them. */
+    q->with_address = !strcmp(r->agreement_role, "super_admin");
     q->limit = LIMIT_PAGE_SIZE_DEFAULT;
     const char *v;
     if ((v = qs_get(&r->query, "actor")) && *v) q->actor = v;
@@ -114,10 +117,14 @@ os_err h_activity_csv(req *r) {
     op_ctx x;
     os_err e = api_ctx(r, &x);
     if (e) return e;
-    static const export_column cols[] = {{"time", 20}, {"actor", 30}, {"action", 24}, {"target type", 14},
+    static const export_column with[] = {{"time", 20}, {"actor", 30}, {"action", 24}, {"target type", 14},
                                          {"target", 36}, {"address", 16}, {"details", 60}};
+    static const export_column without[] = {{"time", 20}, {"actor", 30}, {"action", 24}, {"target type", 14},
+                                            {"target", 36}, {"details", 60}};
     export_file *f;
-    if ((e = export_begin(&r->a, EXPORT_CSV, r->user_language, "activity", cols, 7, &f))) return e;
+    if ((e = export_begin(&r->a, EXPORT_CSV, r->user_language, "activity", q.with_address ? with : without,
+                          q.with_address ? 7 : 6, &f)))
+        return e;
     if ((e = activity_csv(&x, &q, f))) {
         export_discard(f);
         return e;

@@ -101,4 +101,8 @@ static os_err agreement(req *r) {
     return OS_OK;
 }
 
-const server_hooks api_hooks = {identify, csrf_ok, agreement};
+/* An abandoned request may have left a statement running or a transaction open on this
+ * thread's connection, which the thread's next request would inherit. */
+static void abandon(req *r) { store_conn_abandon(store_conn_get(r->app->st)); }
+
+const server_hooks api_hooks = {identify, csrf_ok, agreement, abandon};

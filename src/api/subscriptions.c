@@ -6,6 +6,7 @@
 #include "core/limits.h"
 #include "domain/subscribers.h"
 #include "domain/usage.h"
+#include "io/export.h"
 
 /* The editable fields; `creating` makes the ones a new subscription needs required. */
 static void read_input(req *r, sub_input *in, bool creating) {
@@ -206,22 +207,38 @@ os_err h_subs_delete(req *r) {
     return OS_OK;
 }
 
-os_err h_usage(req *r) {
+/* The usage answers grow with the recorded history (a change per add and removal, for
+ * the agreement's whole life): both are written to a temporary file and sent from it. */
+static os_err usage_reply(req *r, bool csv) {
     op_ctx x;
     os_err e = api_ctx(r, &x);
     if (e) return e;
-    return usage_write(&x, r->agreement_id, reply_json(r, 200));
-}
-
-os_err h_usage_csv(req *r) {
-    op_ctx x;
-    os_err e = api_ctx(r, &x);
-    if (e) return e;
-    buf out;
-    buf_init(&out, &r->a, 48u << 20);
-    if ((e = usage_csv(&x, r->agreement_id, &out))) return e;
-    reply_bytes(r, 200, "text/csv; charset=utf-8", out.data, out.len);
+    export_file *f;
+    buf *text;
+    if ((e = export_text_begin(&r->a, &f, &text))) return e;
+    jw w;
+    if (csv) {
+        e = usage_csv(&x, r->agreement_id, text);
+    } else {
+        jw_init(&w, text);
+        e = usage_write(&x, r->agreement_id, &w);
+        if (!e && !jw_ok(&w)) e = text->overflow ? OS_ERR_IO : OS_ERR_INTERNAL;
+    }
+    int fd;
+    uint64_t size;
+    if (e || (e = export_end(f, &fd, &size))) {
+        export_discard(f);
+        return e;
+    }
+    if (!csv) {
+        reply_fd(r, 200, "application/json", fd, size);
+        return OS_OK;
+    }
+    reply_fd(r, 200, "text/csv; charset=utf-8", fd, size);
     reply_header(r, "Content-Disposition",
                  arena_printf(&r->a, "attachment; filename=\"usage-history-%s.csv\"", r->agreement_license));
     return OS_OK;
 }
+
+os_err h_usage(req *r) { return usage_reply(r, false); }
+os_err h_usage_csv(req *r) { return usage_reply(r, true); }

@@ -12,12 +12,21 @@ struct arena_block {
     _Alignas(max_align_t) unsigned char data[];
 };
 
+struct arena_cleanup {
+    arena_cleanup *next;
+    void (*fn)(void *);    /* NULL: cancelled */
+    void *ud;
+};
+
 #define ARENA_FIRST_BLOCK 8192
 
 void arena_init(arena *a, size_t limit) {
     a->head = NULL;
     a->used_total = 0;
     a->limit = limit;
+    a->cleanups = NULL;
+    a->escape = NULL;
+    a->parent = NULL;
 }
 
 static size_t align_up(size_t n) {
@@ -25,9 +34,12 @@ static size_t align_up(size_t n) {
     return (n + al - 1) & ~(al - 1);
 }
 
+static bool fits(const arena *a, size_t n) { return n <= a->limit && a->used_total <= a->limit - n; }
+
 void *arena_try_alloc(arena *a, size_t n) {
     if (n == 0) n = 1;
-    if (n > a->limit || a->used_total > a->limit - n) return NULL;
+    for (const arena *p = a; p; p = p->parent)
+        if (!fits(p, n)) return NULL;
     size_t need = align_up(n);
     arena_block *b = a->head;
     if (!b || b->cap - b->off < need) {
@@ -44,17 +56,31 @@ void *arena_try_alloc(arena *a, size_t n) {
     }
     void *p = b->data + b->off;
     b->off += need;
-    a->used_total += n;
+    for (arena *up = a; up; up = up->parent) up->used_total += n;
     memset(p, 0, n);
     return p;
 }
 
+void arena_arm(arena *a, jmp_buf *escape) { a->escape = escape; }
+
+static jmp_buf *escape_of(const arena *a) {
+    for (; a; a = a->parent)
+        if (a->escape) return a->escape;
+    return NULL;
+}
+
+bool arena_armed(const arena *a) { return escape_of(a) != NULL; }
+
+_Noreturn void arena_exhausted(arena *a, size_t n) {
+    jmp_buf *j = escape_of(a);
+    if (j) longjmp(*j, 1);
+    fprintf(stderr, "arena: out of memory (%zu bytes requested, %zu of %zu used)\n", n, a->used_total, a->limit);
+    abort();
+}
+
 void *arena_alloc(arena *a, size_t n) {
     void *p = arena_try_alloc(a, n);
-    if (!p) {
-        fprintf(stderr, "arena: out of memory (%zu bytes requested)\n", n);
-        abort();
-    }
+    if (!p) arena_exhausted(a, n);
     return p;
 }
 
@@ -81,7 +107,39 @@ char *arena_printf(arena *a, const char *fmt, ...) {
     return p;
 }
 
+arena_cleanup *arena_defer(arena *a, void (*fn)(void *), void *ud) {
+    arena_cleanup *c = arena_alloc(a, sizeof *c);
+    c->fn = fn;
+    c->ud = ud;
+    c->next = a->cleanups;
+    a->cleanups = c;
+    return c;
+}
+
+void arena_undefer(arena_cleanup *c) {
+    if (c) c->fn = NULL;
+}
+
+static void free_child(void *ud) {
+    arena *child = ud;
+    arena_free(child);
+}
+
+arena *arena_child(arena *parent, size_t limit) {
+    arena *child = arena_alloc(parent, sizeof *child);
+    arena_init(child, limit);
+    child->parent = parent;
+    arena_defer(parent, free_child, child);
+    return child;
+}
+
 void arena_free(arena *a) {
+    /* The list is detached first: a cleanup never sees its own arena half-released, and
+     * one that frees a child arena (with cleanups of its own) cannot loop back here. */
+    arena_cleanup *c = a->cleanups;
+    a->cleanups = NULL;
+    for (; c; c = c->next)
+        if (c->fn) c->fn(c->ud);
     arena_block *b = a->head;
     while (b) {
         arena_block *n = b->next;
@@ -89,5 +147,6 @@ void arena_free(arena *a) {
         b = n;
     }
     a->head = NULL;
+    for (arena *p = a->parent; p; p = p->parent) p->used_total -= a->used_total;
     a->used_total = 0;
 }

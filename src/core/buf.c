@@ -28,7 +28,10 @@ static bool grow(buf *b, size_t need) {
     if (cap > b->max + 1) cap = b->max + 1;
     char *p;
     if (b->arena) {
+        /* Within the buffer's own maximum, running out of the arena is the arena's failure:
+         * an armed arena jumps (arena.h), an unarmed one reports overflow as before. */
         p = arena_try_alloc(b->arena, cap);
+        if (!p && arena_armed(b->arena)) arena_exhausted(b->arena, cap);
         if (p && b->len) memcpy(p, b->data, b->len);
     } else {
         p = realloc(b->data, cap);
@@ -39,8 +42,32 @@ static bool grow(buf *b, size_t need) {
     return true;
 }
 
+void buf_init_sink(buf *b, arena *a, size_t chunk, size_t max, buf_sink_fn sink, void *ud) {
+    buf_init(b, a, max < chunk ? chunk : max);
+    b->data = arena_alloc(a, chunk + 1);
+    b->cap = chunk + 1;
+    b->sink = sink;
+    b->sink_ud = ud;
+}
+
+bool buf_flush(buf *b) {
+    if (b->overflow) return false;
+    if (!b->sink || !b->len) return true;
+    if (!b->sink(b->sink_ud, b->data, b->len)) { b->overflow = true; return false; }
+    b->len = 0;
+    b->data[0] = 0;
+    return true;
+}
+
+/* A sink buffer hands on what it holds before a piece that would not fit. */
+static bool spill(buf *b, size_t n) {
+    if (!b->sink || b->len + n + 1 <= b->cap) return true;
+    return buf_flush(b);
+}
+
 bool buf_append(buf *b, const void *p, size_t n) {
     if (b->overflow) return false;
+    if (!spill(b, n)) return false;
     if (n > b->max - b->len) { b->overflow = true; return false; }
     if (!grow(b, b->len + n)) return false;
     if (n) memcpy(b->data + b->len, p, n);
@@ -68,6 +95,7 @@ bool buf_printf(buf *b, const char *fmt, ...) {
     va_end(ap);
     if (n < 0) { b->overflow = true; return false; }
     if ((size_t)n < sizeof small) return buf_append(b, small, (size_t)n);
+    if (!spill(b, (size_t)n)) return false;
     if (!grow(b, b->len + (size_t)n)) return false;
     if ((size_t)n > b->max - b->len) { b->overflow = true; return false; }
     va_start(ap, fmt);

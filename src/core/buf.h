@@ -12,17 +12,28 @@
 #include <stddef.h>
 #include "arena.h"
 
+/* Where a sink buffer's content goes (see buf_init_sink); false: it could not be taken. */
+typedef bool (*buf_sink_fn)(void *ud, const char *data, size_t len);
+
 typedef struct buf {
     char *data;
     size_t len, cap, max;
     arena *arena;     /* NULL: heap */
     bool overflow;    /* sticky: some append was refused */
     bool fixed;       /* caller's memory: never grows */
+    buf_sink_fn sink; /* set: content is handed on whenever the next piece would not fit */
+    void *sink_ud;
 } buf;
 
 void buf_init(buf *b, arena *a, size_t max);
 /* A buffer over caller-owned memory of cap bytes (holds cap - 1 and the NUL); no allocation. */
 void buf_init_fixed(buf *b, char *mem, size_t cap);
+/* A buffer that never holds more than chunk bytes of text before handing them to sink
+ * (a file, for an answer larger than memory): appends see an endless buffer; one piece
+ * may be at most max bytes. What is left goes with buf_flush. A refused hand-over sets
+ * overflow. Nothing may read data back: it is only the part not yet handed on. */
+void buf_init_sink(buf *b, arena *a, size_t chunk, size_t max, buf_sink_fn sink, void *ud);
+bool buf_flush(buf *b);
 bool buf_append(buf *b, const void *p, size_t n);
 bool buf_puts(buf *b, const char *s);
 bool buf_putc(buf *b, char c);

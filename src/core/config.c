@@ -40,6 +40,7 @@ static const opt options[] = {
     {"cookie-secure", "OPENSEAT_COOKIE_SECURE", OPT_STR, OFF(cookie_secure), "auto", 0, 0, "Secure cookies: auto (when the base URL or proxy says https) | always | never"},
     {"max-body", "OPENSEAT_MAX_BODY", OPT_LONG, OFF(max_body), "65536", 1024, 16777216, "largest JSON request body, bytes"},
     {"max-upload", "OPENSEAT_MAX_UPLOAD", OPT_LONG, OFF(max_upload), "33554432", 1024, 1073741824, "largest file upload, bytes (upload routes only)"},
+    {"request-memory", "OPENSEAT_REQUEST_MEMORY", OPT_LONG, OFF(request_memory), "67108864", 1048576, 4294967296, "memory one request may use, bytes (upload routes: + 4 x max-upload); past it the request alone is refused (503 request_too_costly)"},
     {"log-level", "OPENSEAT_LOG_LEVEL", OPT_STR, OFF(log_level), "info", 0, 0, "debug | info | warn | error"},
     {"secret-key", "OPENSEAT_SECRET_KEY", OPT_STR, OFF(secret_key), NULL, 0, 0, "64 hex chars sealing authorization numbers (default: DATA/secret.key, made on first start; every instance needs the same)"},
     {"handoff-key", "OPENSEAT_HANDOFF_KEY", OPT_STR, OFF(handoff_key), NULL, 0, 0, "64 hex chars signing licensing-center hand-off links (default: generated once, kept in the database)"},

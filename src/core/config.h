@@ -32,6 +32,7 @@ typedef struct config {
     const char *cookie_secure;    /* "auto" | "always" | "never" */
     long max_body;
     long max_upload;
+    long request_memory;          /* bytes one request may allocate (upload routes: more) */
     const char *log_level;
     bool trust_proxy;             /* believe X-Forwarded-For / X-Forwarded-Proto */
     const char *secret_key;       /* 64 hex chars; NULL: DATA/secret.key, created on first start */

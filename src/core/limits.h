@@ -39,7 +39,7 @@
 #define LIMIT_EXPORT_ROWS         2000000         /* rows of one subscribers export file */
 
 /* Arena */
-#define LIMIT_ARENA_BYTES         (64 * 1024 * 1024) /* one request may not use more */
+#define LIMIT_ARENA_BYTES         (64 * 1024 * 1024) /* one request may not use more (--request-memory's default) */
 #define LIMIT_JOB_RESULT (16 * 1024 * 1024)    /* a background job's answer (a report of 1,000 problems) */
 #define LIMIT_UPLOAD_ARENA_FACTOR 4               /* upload routes: + this × max-upload */
 

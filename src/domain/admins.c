@@ -101,7 +101,7 @@ os_err admins_claim(op_ctx *x, int64_t user_id, const char *email) {
     return e;
 }
 
-static void write_event(op_ctx *x, jw *w, const activity_rec *r) {
+static void write_event(op_ctx *x, jw *w, const activity_query *q, const activity_rec *r) {
     jw_obj(w);
     jw_kint(w, "id", r->id);
     jw_kstr(w, "at", text_iso_time(x->a, r->at));
@@ -109,7 +109,7 @@ static void write_event(op_ctx *x, jw *w, const activity_rec *r) {
     jw_kstr(w, "action", r->action);
     jw_kstr(w, "target_type", r->target_type);
     jw_kstr(w, "target", r->target_id);
-    jw_kstr(w, "address", r->address);
+    if (q->with_address) jw_kstr(w, "address", r->address);
     jw_key(w, "details");
     if (r->details) jw_raw(w, r->details);   /* stored by audit() as a JSON object */
     else jw_null(w);
@@ -126,7 +126,7 @@ os_err activity_write(op_ctx *x, activity_query *q, jw *w) {
     jw_obj(w);
     jw_key(w, "events");
     jw_arr(w);
-    for (int i = 0; i < n && i < want; i++) write_event(x, w, &rows[i]);
+    for (int i = 0; i < n && i < want; i++) write_event(x, w, q, &rows[i]);
     jw_arr_end(w);
     if (n > want) jw_kint(w, "next_before", rows[want - 1].id);
     else jw_knull(w, "next_before");
@@ -134,20 +134,31 @@ os_err activity_write(op_ctx *x, activity_query *q, jw *w) {
     return OS_OK;
 }
 
+#define ACTIVITY_CSV_PAGE 1000
+/* A page of events with their texts: at most 1,000 rows of bounded cells (details are
+ * small objects written by audit()). */
+#define ACTIVITY_PAGE_MEMORY (16 * 1024 * 1024)
+
 os_err activity_csv(op_ctx *x, activity_query *q, export_file *f) {
-    int page = 1000;
+    /* Each page's rows in scratch memory emptied before the next: the whole log is read in
+     * the memory of one page, whatever its length (the next page starts below an id). */
+    arena *page = arena_child(x->a, ACTIVITY_PAGE_MEMORY);
+    q->limit = ACTIVITY_CSV_PAGE;
     for (;;) {
-        q->limit = page;
+        arena_free(page);
         activity_rec *rows;
         int n;
-        os_err e = st_activity(x->c, x->a, q, &rows, &n);
+        os_err e = st_activity(x->c, page, q, &rows, &n);
         if (e) return e;
         for (int i = 0; !e && i < n; i++) {
-            const char *cells[] = {text_iso_time(x->a, rows[i].at), rows[i].actor_email, rows[i].action,
-                                   rows[i].target_type, rows[i].target_id, rows[i].address, rows[i].details};
-            e = export_row(f, cells);
+            const char *at = text_iso_time(page, rows[i].at);
+            const char *with[] = {at, rows[i].actor_email, rows[i].action, rows[i].target_type, rows[i].target_id,
+                                  rows[i].address, rows[i].details};
+            const char *without[] = {at, rows[i].actor_email, rows[i].action, rows[i].target_type, rows[i].target_id,
+                                     rows[i].details};
+            e = export_row(f, q->with_address ? with : without);
         }
-        if (e || n < page) return e;
+        if (e || n < ACTIVITY_CSV_PAGE) return e;
         q->before_id = rows[n - 1].id;
     }
 }

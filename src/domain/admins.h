@@ -23,10 +23,13 @@ os_err admins_remove_invite(op_ctx *x, int64_t agreement_id, int64_t invite_id);
 /* Invitations for this verified address become roles (at sign-in; audited). */
 os_err admins_claim(op_ctx *x, int64_t user_id, const char *email);
 
-/* {"events":[…], "next_before": id|null} */
+/* {"events":[…], "next_before": id|null}. Each event's client address only when
+ * q->with_address (the caller decides who may see it: super admins). */
 os_err activity_write(op_ctx *x, activity_query *q, jw *w);
 /* The same events, every page, as rows of f (io/export.h: its header row is the caller's;
- * a cell that a spreadsheet would take for a formula is defused there). */
+ * a cell that a spreadsheet would take for a formula is defused there): time, actor,
+ * action, target type, target, address (only when q->with_address), details. Reads a page
+ * at a time into scratch memory: constant memory whatever the log's length. */
 os_err activity_csv(op_ctx *x, activity_query *q, export_file *f);
 
 #endif

@@ -320,16 +320,15 @@ static void add_levels(bulk *b, const sub_target *tg, const sub_input *ins, cons
 static os_err add_row_by_row(bulk *b, sub_target *tg, const sub_input *ins, const bool *ok, int n, int *added) {
     /* Each row's own allocations (its record, audit and e-mail texts) go to a scratch arena
      * emptied after the row: a file's memory is its table and report, not rows × writes. */
-    arena scratch;
-    arena_init(&scratch, BULK_ROW_HEADROOM);
+    arena *scratch = arena_child(b->x->a, BULK_ROW_HEADROOM);
     op_ctx rx = *b->x;
-    rx.a = &scratch;
+    rx.a = scratch;
     os_err e = OS_OK;
     for (int i = 0; !e && i < n; i++) {
         if (i % PROGRESS_EVERY == 0) progress(b, "checking", (n + i) / 2, *added);
         if (!ok[i]) continue;
         field_errors fe;
-        fe_init(&fe, &scratch);
+        fe_init(&fe, scratch);
         sub_rec rec;
         e = subscribers_add_in_tx(&rx, tg, &ins[i], &fe, &rec);
         if (e == OS_ERR_INVALID) {
@@ -338,9 +337,9 @@ static os_err add_row_by_row(bulk *b, sub_target *tg, const sub_input *ins, cons
         } else if (!e) {
             (*added)++;
         }
-        arena_free(&scratch);
+        arena_free(scratch);
     }
-    arena_free(&scratch);
+    arena_free(scratch);
     return e;
 }
 
@@ -416,15 +415,14 @@ static os_err add_set_based(bulk *b, sub_target *tg, const sub_input *ins, const
         if (need[k] > subscribers_unassigned(tg, k)) return OS_OK;
     if (e) return e;
     /* A chunk's records, texts and statements, emptied after each chunk. */
-    arena scratch;
-    arena_init(&scratch, BULK_CHUNK_MEMORY);
+    arena *scratch = arena_child(x->a, BULK_CHUNK_MEMORY);
     op_ctx rx = *x;
-    rx.a = &scratch;
+    rx.a = scratch;
     e = check_chunks(b, tg, ins, ok, n, &rx);
     *used = true;
     if (!e && b->r->nerrors == 0) e = subscribers_take_seats(&rx, tg, need, used);
     if (!e && *used && b->r->nerrors == 0) e = write_chunks(b, tg, ins, ok, n, &rx, added);
-    arena_free(&scratch);
+    arena_free(scratch);
     return e;
 }
 
@@ -763,10 +761,9 @@ os_err bulk_edit(op_ctx *x, int64_t agreement_id, const io_table *t, bool check_
     keymap_init(&emails, x->a);
     /* Each row's reads and writes (its record, audit and e-mail texts) use a scratch arena
      * emptied after the row: a file's memory is its table and report. */
-    arena scratch;
-    arena_init(&scratch, BULK_ROW_HEADROOM);
+    arena *scratch = arena_child(x->a, BULK_ROW_HEADROOM);
     op_ctx rx = *x;
-    rx.a = &scratch;
+    rx.a = scratch;
     /* Read and written in one transaction: each row is compared with the subscription as
      * stored now, and its version is the one the update expects. */
     os_err e = store_tx_begin(x->c);
@@ -776,10 +773,10 @@ os_err bulk_edit(op_ctx *x, int64_t agreement_id, const io_table *t, bool check_
     for (int i = 1; !e && i <= n; i++) {
         if (!room_for_row(&b, i)) break;
         e = edit_row(&b, i, &tg, &ids, &emails, &rx, out);
-        arena_free(&scratch);
+        arena_free(scratch);
         if (i % PROGRESS_EVERY == 0) progress(&b, "checking", i, 0);
     }
-    arena_free(&scratch);
+    arena_free(scratch);
     if ((e = finish(&b, e, out->base.nerrors == 0 && !check_only))) return e;
     if (out->base.applied) outbox_wake(x->app->mail);
     return OS_OK;
@@ -914,10 +911,9 @@ os_err bulk_remove(op_ctx *x, int64_t agreement_id, const io_table *file, bool c
     keymap values, done;
     keymap_init(&values, x->a);
     keymap_init(&done, x->a);
-    arena scratch;
-    arena_init(&scratch, BULK_ROW_HEADROOM);
+    arena *scratch = arena_child(x->a, BULK_ROW_HEADROOM);
     op_ctx rx = *x;
-    rx.a = &scratch;
+    rx.a = scratch;
     /* Removed as they are found, in one transaction: a later row sees what earlier ones
      * removed (so a subscription named twice is reported once), and a preview is the same
      * work rolled back. */
@@ -927,10 +923,10 @@ os_err bulk_remove(op_ctx *x, int64_t agreement_id, const io_table *file, bool c
     for (int i = 1; !e && i <= n; i++) {
         if (!room_for_row(&b, i)) break;
         e = remove_row(&b, i, col, agreement_id, &values, &done, &rx, out);
-        arena_free(&scratch);
+        arena_free(scratch);
         if (i % PROGRESS_EVERY == 0) progress(&b, "checking", i, 0);
     }
-    arena_free(&scratch);
+    arena_free(scratch);
     return finish(&b, e, out->base.nerrors == 0 && !check_only);
 }
 

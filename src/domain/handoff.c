@@ -45,6 +45,10 @@ os_err handoff_verify(arena *a, const unsigned char key[32], const char *token, 
     char *json = arena_alloc(a, plen + 1);
     long n = secret_unb64(payload_b64, json, plen + 1);
     if (n <= 0) return OS_ERR_INVALID;
+    /* Room for the three strings taken before the document exists: nothing is allocated
+     * while it does, so a request running out of memory cannot leave it behind
+     * (core/arena.h). Decoded strings are never longer than their JSON text. */
+    char *room = arena_alloc(a, (size_t)n + 3);
     json_t *j = json_loadb(json, (size_t)n, 0, NULL);
     if (!j) return OS_ERR_INVALID;
     const char *lic = json_string_value(json_object_get(j, "lic"));
@@ -54,9 +58,12 @@ os_err handoff_verify(arena *a, const unsigned char key[32], const char *token, 
     os_err e = OS_OK;
     if (!lic || !email || !nonce || !json_is_integer(exp)) e = OS_ERR_INVALID;
     else {
-        out->license_number = arena_strdup(a, lic);
-        out->email = arena_strdup(a, email);
-        out->nonce = arena_strdup(a, nonce);
+        out->license_number = room;
+        room = stpcpy(room, lic) + 1;
+        out->email = room;
+        room = stpcpy(room, email) + 1;
+        out->nonce = room;
+        stpcpy(room, nonce);
         out->expires_at = json_integer_value(exp);
         if (out->expires_at <= now) e = OS_ERR_GONE;
     }

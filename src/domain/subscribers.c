@@ -607,17 +607,16 @@ os_err subscribers_write_list(op_ctx *x, sub_query *q, const char *cursor, jw *w
 
 os_err subscribers_each(op_ctx *x, sub_query *q, int64_t max, sub_row_fn fn, void *ud, int64_t *count,
                         field_errors *fe) {
-    /* Two arenas in turn: the next page's cursor points into the page before it. */
-    arena pages[2];
-    arena_init(&pages[0], LIMIT_ARENA_BYTES);
-    arena_init(&pages[1], LIMIT_ARENA_BYTES);
+    /* Two arenas in turn: the next page's cursor points into the page before it. Children
+     * of the caller's, so a jump out of fn (core/arena.h) loses neither. */
+    arena *pages[2] = {arena_child(x->a, LIMIT_ARENA_BYTES), arena_child(x->a, LIMIT_ARENA_BYTES)};
     q->after_key = NULL;
     q->after_id = 0;
     q->limit = LIMIT_PAGE_SIZE_MAX;
     *count = 0;
     os_err e = OS_OK;
     for (int p = 0; !e; p++) {
-        arena *pa = &pages[p % 2];
+        arena *pa = pages[p % 2];
         arena_free(pa);
         sub_rec *rows;
         int n;
@@ -635,8 +634,8 @@ os_err subscribers_each(op_ctx *x, sub_query *q, int64_t max, sub_row_fn fn, voi
         q->after_key = st_sub_sort_key(pa, &rows[n - 1], q->sort);
         q->after_id = rows[n - 1].id;
     }
-    arena_free(&pages[0]);
-    arena_free(&pages[1]);
+    arena_free(pages[0]);
+    arena_free(pages[1]);
     return e;
 }
 

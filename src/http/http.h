@@ -115,6 +115,9 @@ void reply_redirect(req *r, const char *location);
  * download_name (an ASCII fallback and its UTF-8 form, RFC 6266/8187); the usual security
  * headers apply. */
 void reply_file(req *r, int status, const char *content_type, int fd, uint64_t size, const char *download_name);
+/* An answer read from fd (a temporary file holding a JSON answer too long for memory),
+ * shown in place rather than downloaded; fd as reply_file's. */
+void reply_fd(req *r, int status, const char *content_type, int fd, uint64_t size);
 
 /* ---- request helpers ---- */
 const char *req_header(req *r, const char *name);

@@ -19,6 +19,7 @@ struct metrics {
     const route *routes;
     int nroutes;
     route_stats *stats;       /* nroutes + 1; the last is "unmatched" */
+    atomic_uint_fast64_t too_costly;
 };
 
 metrics *metrics_new(const route *routes, int nroutes) {
@@ -51,6 +52,10 @@ void metrics_observe(metrics *m, int route_index, int status, double seconds) {
     atomic_fetch_add_explicit(&s->sum_us, (uint_fast64_t)(seconds * 1e6), memory_order_relaxed);
 }
 
+void metrics_too_costly(metrics *m) {
+    if (m) atomic_fetch_add_explicit(&m->too_costly, 1, memory_order_relaxed);
+}
+
 /* Labels: method and path pattern, unique per route (names may repeat, e.g. "page"). */
 static const char *route_label(metrics *m, int i) { return i < m->nroutes ? m->routes[i].pattern : "unmatched"; }
 static const char *method_label(metrics *m, int i) { return i < m->nroutes ? m->routes[i].method : "any"; }
@@ -69,6 +74,9 @@ void metrics_write(metrics *m, buf *out) {
                 buf_printf(out, "openseat_http_requests_total{method=\"%s\",route=\"%s\",status=\"other\"} %llu\n",
                            method_label(m, i), route_label(m, i), (unsigned long long)v);
         }
+    buf_printf(out, "# HELP openseat_requests_too_costly_total Requests stopped for running out of their memory.\n"
+                    "# TYPE openseat_requests_too_costly_total counter\nopenseat_requests_too_costly_total %llu\n",
+               (unsigned long long)atomic_load_explicit(&m->too_costly, memory_order_relaxed));
     buf_puts(out, "# HELP openseat_http_request_duration_seconds Time from request start to response queued.\n"
                   "# TYPE openseat_http_request_duration_seconds histogram\n");
     for (int i = 0; i <= m->nroutes; i++) {

@@ -15,6 +15,8 @@ metrics *metrics_new(const route *routes, int nroutes);
 void     metrics_free(metrics *m);
 /* route_index -1: no route. */
 void     metrics_observe(metrics *m, int route_index, int status, double seconds);
+/* A request answered request_too_costly: it ran out of its memory (--request-memory). */
+void     metrics_too_costly(metrics *m);
 /* Appends the exposition; extra gauges (outbox depth) are written by the caller. */
 void     metrics_write(metrics *m, buf *out);
 

@@ -11,6 +11,7 @@
 #include "server.h"
 #include <arpa/inet.h>
 #include <microhttpd.h>
+#include <setjmp.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,11 +92,15 @@ static bool attr_char(unsigned char c) {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || strchr("!#$&+-.^_`|~", c);
 }
 
-void reply_file(req *r, int status, const char *content_type, int fd, uint64_t size, const char *download_name) {
+void reply_fd(req *r, int status, const char *content_type, int fd, uint64_t size) {
     reply_empty(r, status);
     r->content_type = content_type;
     r->file_fd = fd;
     r->file_size = size;
+}
+
+void reply_file(req *r, int status, const char *content_type, int fd, uint64_t size, const char *download_name) {
+    reply_fd(r, status, content_type, fd, size);
     /* filename="…" for clients that only know the quoted form (ASCII; anything else, and
      * quotes or backslashes that would end or escape it, become '_'), filename*= for the
      * exact name. */
@@ -216,7 +221,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn) {
     req *r = &cr->r;
     cr->srv = s;
     atomic_fetch_add(&s->in_flight, 1);
-    arena_init(&r->a, LIMIT_ARENA_BYTES);
+    arena_init(&r->a, (size_t)s->app->cfg->request_memory);
     r->app = s->app;
     r->conn = conn;
     r->t_start = now_s();
@@ -351,7 +356,7 @@ static enum MHD_Result send_reply(req *r) {
     return ret;
 }
 
-static void run_pipeline(server *s, req *r) {
+static void pipeline_steps(server *s, req *r) {
     const route *rt = r->route;
     os_err e;
     if ((e = s->hooks.identify(r))) { problem_reply(r, e); return; }
@@ -388,6 +393,47 @@ static void run_pipeline(server *s, req *r) {
     e = rt->fn(r);
     if (e) problem_reply(r, e);
     else if (!r->replied) reply_empty(r, 204);
+}
+
+/* Room left in a request's arena after it ran out, for the problem that answers it. */
+#define TOO_COSTLY_RESERVE (64 * 1024)
+
+/* The request ran out of its memory somewhere in the steps above (core/arena.h): whatever
+ * those frames held outside the arena is released by its cleanups when the arena is
+ * freed; here the thread's database connection is left clean for the next request, a
+ * file reply already opened is closed, and the request alone gets its answer. */
+static void too_costly(server *s, req *r) {
+    size_t used = r->a.used_total, limit = r->a.limit;
+    r->a.limit = used + TOO_COSTLY_RESERVE;
+    if (s->hooks.abandon) s->hooks.abandon(r);
+    drop_file(r);
+    char u[24], l[24];
+    snprintf(u, sizeof u, "%zu", used);
+    snprintf(l, sizeof l, "%zu", limit);
+    log_event(LOG_WARN, "request too costly", "request_id", r->request_id, "route", r->route->name, "used", u,
+              "limit", l, NULL);
+    metrics_too_costly(s->app->metrics);
+    r->fe.count = 0;
+    r->fe.head = r->fe.tail = NULL;
+    r->problem_code = NULL;
+    r->problem_detail = NULL;
+    problem_reply_status(r, 503, "request_too_costly",
+                         "This request needs more memory than the server gives one request: "
+                         "narrow it (fewer rows, a shorter period) and try again");
+}
+
+/* The steps run with the request's arena armed: running out of it jumps back here
+ * instead of stopping the process. */
+static void run_pipeline(server *s, req *r) {
+    jmp_buf escape;
+    if (setjmp(escape)) {
+        arena_arm(&r->a, NULL);
+        too_costly(s, r);
+        return;
+    }
+    arena_arm(&r->a, &escape);
+    pipeline_steps(s, r);
+    arena_arm(&r->a, NULL);
 }
 
 static bool content_type_is_json(const char *ct) {

@@ -17,6 +17,10 @@ typedef struct server_hooks {
     /* Resolves r->params[0] to an agreement and the user's role on it; OS_ERR_NOT_FOUND
      * when there is no such agreement or the user has no role on it. */
     os_err (*agreement)(req *r);
+    /* The request's steps were abandoned part-way (it ran out of its memory): leave what
+     * they used outside the request (the thread's database connection) as if they had
+     * never started. */
+    void (*abandon)(req *r);
 } server_hooks;
 
 typedef struct server server;

@@ -30,6 +30,8 @@ struct export_file {
     const char *sheet;
     int sheets;                    /* worksheets of rows so far */
     lxw_row_t row;                 /* next row on ws */
+    /* Text (export_text_begin): what the caller writes, handed to out a chunk at a time. */
+    buf *text;
 };
 
 bool export_format_parse(const char *s, export_format *out) {
@@ -132,9 +134,21 @@ static void release(export_file *x) {
     x->fd = -1;
 }
 
+/* Registered before the file exists: a request that runs out of memory between
+ * export_begin and export_end (core/arena.h) leaves no descriptor, stdio buffer or
+ * workbook behind. Harmless after export_end or export_discard. */
+static void release_cb(void *ud) { release(ud); }
+
+static export_file *file_new(arena *a) {
+    export_file *x = arena_alloc(a, sizeof *x);
+    x->fd = -1;
+    arena_defer(a, release_cb, x);
+    return x;
+}
+
 os_err export_begin(arena *a, export_format f, const char *lang, const char *sheet, const export_column *cols,
                     int ncols, export_file **out) {
-    export_file *x = arena_alloc(a, sizeof *x);
+    export_file *x = file_new(a);
     *out = x;
     x->f = f;
     x->cols = cols;
@@ -181,6 +195,39 @@ os_err export_begin(arena *a, export_format f, const char *lang, const char *she
     return e;
 }
 
+#define TEXT_CHUNK (64 * 1024)
+#define TEXT_PIECE (1024 * 1024)   /* one append (a JSON string, a CSV line) at most */
+
+static bool text_sink(void *ud, const char *data, size_t len) {
+    export_file *x = ud;
+    return fwrite(data, 1, len, x->out) == len;
+}
+
+os_err export_text_begin(arena *a, export_file **out, buf **text) {
+    export_file *x = file_new(a);
+    *out = x;
+    x->f = EXPORT_CSV;
+    x->text = arena_alloc(a, sizeof *x->text);
+    buf_init_sink(x->text, a, TEXT_CHUNK, TEXT_PIECE, text_sink, x);
+    *text = x->text;
+    x->fd = temp_file(a, &x->path);
+    if (x->fd < 0) {
+        x->path = NULL;
+        return OS_ERR_IO;
+    }
+    unlink(x->path);
+    x->path = NULL;
+    int dup_fd = dup(x->fd);
+    x->out = dup_fd < 0 ? NULL : fdopen(dup_fd, "w");
+    if (!x->out) {
+        if (dup_fd >= 0) close(dup_fd);
+        release(x);
+        return OS_ERR_IO;
+    }
+    setvbuf(x->out, NULL, _IOFBF, CSV_BUFFER);
+    return OS_OK;
+}
+
 os_err export_row(export_file *x, const char *const *cells) {
     if (x->fd < 0 || x->failed) return OS_ERR_IO;
     os_err e = x->f == EXPORT_CSV ? csv_row(x, cells) : xlsx_row(x, cells);
@@ -194,8 +241,10 @@ os_err export_end(export_file *x, int *fd, uint64_t *size) {
         return OS_ERR_IO;
     }
     os_err e = OS_OK;
+    /* A text whose writer overflowed (a piece too large, a failed write) is not whole. */
+    if (x->text && (!buf_flush(x->text) || x->text->overflow)) e = OS_ERR_IO;
     if (x->out) {
-        if (fclose(x->out)) e = OS_ERR_IO;   /* flushes: a full disk shows here */
+        if (fclose(x->out) && !e) e = OS_ERR_IO;   /* flushes: a full disk shows here */
         x->out = NULL;
     }
     if (x->wb) {

@@ -15,7 +15,9 @@
  * with the header row.
  *
  * Ownership: an export_file lives in the caller's arena; between export_begin and
- * export_end (or export_discard) it also holds a descriptor and, for XLSX, a workbook.
+ * export_end (or export_discard) it also holds a descriptor and, for XLSX, a workbook,
+ * which the arena's cleanup (arena_defer) releases if neither is reached — a request
+ * that ran out of memory mid-file leaves nothing open.
  * Not thread-safe: one file belongs to one request.
  */
 #ifndef OPENSEAT_EXPORT_H
@@ -23,6 +25,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "core/arena.h"
+#include "core/buf.h"
 #include "core/error.h"
 
 typedef enum export_format { EXPORT_CSV, EXPORT_XLSX } export_format;
@@ -53,6 +56,13 @@ os_err export_end(export_file *x, int *fd, uint64_t *size);
 /* Abandons a file that will not be finished (after a failed row or a failed walk). Does
  * nothing to a file that export_end already closed. */
 void export_discard(export_file *x);
+
+/* Text of the caller's making (a JSON answer, a fixed-column CSV) larger than memory
+ * should hold: *text is a buf (core/buf.h, a sink buffer) whose content goes to the same
+ * kind of unlinked temporary file 64 KiB at a time; one append is at most 1 MiB. Finish
+ * with export_end (OS_ERR_IO when the text overflowed or a write failed), or
+ * export_discard. export_row is not for such a file. */
+os_err export_text_begin(arena *a, export_file **out, buf **text);
 
 /* The bulk-add template in lang: the header row of the subscriber columns (io/columns.h,
  * without the export-only ones). XLSX adds drop-downs under Subscription Level (levels,

@@ -66,6 +66,12 @@ struct db_driver {
      * ends (NULL: nothing to do). */
     os_err (*bulk)(db_conn *c);
     void (*close)(db_conn *c);
+    /* Leaves the connection as if nothing were in progress, after the code using it was
+     * abandoned part-way (a request that ran out of memory inside a row callback): any
+     * statement still running is stopped and its rows dropped, an open transaction is rolled
+     * back. Usable again afterwards; never fails (a connection it cannot save is closed
+     * and made anew by the next statement). */
+    void (*abandon)(db_conn *c);
     /* Row accessors behind db_int, db_text, db_is_null, db_blob. */
     int64_t (*col_int)(db_row *r, int col);
     const char *(*col_text)(db_row *r, int col);

@@ -69,6 +69,9 @@ typedef struct pg_conn {
     } copy;
     int copy_cols;
     bool copy_failed;
+    /* The result whose rows a callback is reading, and the row it was handed (deliver). */
+    PGresult *delivering;
+    db_row row;
 } pg_conn;
 
 /* ---- rows ------------------------------------------------------------------------------ */
@@ -249,15 +252,21 @@ static const char *prepare(pg_conn *c, const char *sql, const db_val *args, int 
     return ce->name;
 }
 
-/* Hands each row of res to fn until it asks to stop; false once it has. */
-static bool deliver(PGresult *res, const db_driver *drv, db_row_fn fn, void *ud) {
+/* Hands each row of res to fn until it asks to stop; false once it has. The result and
+ * the row are the connection's while fn runs, so pg_abandon can free them if fn never
+ * returns (core/arena.h). Row callbacks never run a statement themselves: in single-row
+ * mode the connection is busy until the result is read. */
+static bool deliver(pg_conn *c, PGresult *res, db_row_fn fn, void *ud) {
     int rows = PQntuples(res);
+    c->delivering = res;
     for (int n = 0; n < rows; n++) {
-        db_row row = {drv, res, n, NULL};
-        int stop = fn(ud, &row);
-        if (row.tmp) PQfreemem(row.tmp);
-        if (stop) return false;
+        c->row = (db_row){c->base.drv, res, n, NULL};
+        int stop = fn(ud, &c->row);
+        if (c->row.tmp) PQfreemem(c->row.tmp);
+        c->row.tmp = NULL;
+        if (stop) { c->delivering = NULL; return false; }
     }
+    c->delivering = NULL;
     return true;
 }
 
@@ -296,7 +305,7 @@ static os_err drain(pg_conn *c, bool want, const char *sql, db_row_fn fn, void *
         bool mine = want && done == c->pending - 1;
         if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
             if (mine && !e) {
-                if (fn && more) more = deliver(res, c->base.drv, fn, ud);
+                if (fn && more) more = deliver(c, res, fn, ud);
                 if (changes) *changes = rows_affected(res);
             }
         } else if (!e) {
@@ -353,7 +362,7 @@ static os_err run(pg_conn *c, const char *sql, const db_val *args, int nargs, db
         ExecStatusType st = PQresultStatus(res);
         if (st == PGRES_SINGLE_TUPLE || st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
             /* After a stop the rest is read and dropped. */
-            if (fn && more && !e) more = deliver(res, c->base.drv, fn, ud);
+            if (fn && more && !e) more = deliver(c, res, fn, ud);
             if (changes && !e && st != PGRES_SINGLE_TUPLE) *changes = rows_affected(res);
         } else if (!e) {
             e = map_result(c, res, sql);
@@ -443,6 +452,42 @@ static os_err pg_rollback(db_conn *base) {
     return simple(c, "ROLLBACK");
 }
 
+/* The caller left mid-statement (a row callback that never returned) or mid-transaction:
+ * the result being read is freed, a statement still sending rows is cancelled and its
+ * rest read and dropped, a pipeline is left, and an open transaction rolled back. */
+static void pg_abandon(db_conn *base) {
+    pg_conn *c = (pg_conn *)base;
+    if (c->row.tmp) PQfreemem(c->row.tmp);
+    c->row.tmp = NULL;
+    if (c->delivering) PQclear(c->delivering);
+    c->delivering = NULL;
+    if (connection_lost(c)) {
+        c->in_tx = false;
+        c->pipeline = false;
+        c->pending = 0;
+        return;                           /* the next statement makes a new one */
+    }
+    if (PQtransactionStatus(c->pg) == PQTRANS_ACTIVE || c->pending) {
+        /* A million-row answer is not worth reading to its end: ask the server to stop. */
+        PGcancel *cancel = PQgetCancel(c->pg);
+        char err[256];
+        if (cancel) {
+            PQcancel(cancel, err, sizeof err);
+            PQfreeCancel(cancel);
+        }
+    }
+    if (c->pipeline) {
+        (void)pipeline_end(c);
+    } else {
+        PGresult *res;
+        while ((res = PQgetResult(c->pg))) PQclear(res);
+    }
+    if (c->in_tx || PQtransactionStatus(c->pg) != PQTRANS_IDLE) {
+        c->in_tx = false;
+        PQclear(PQexec(c->pg, "ROLLBACK"));
+    }
+}
+
 static void pg_close(db_conn *base) {
     pg_conn *c = (pg_conn *)base;
     forget_statements(c);
@@ -461,6 +506,7 @@ static const db_driver pg_driver = {
     .rollback = pg_rollback,
     .bulk = pg_bulk,
     .close = pg_close,
+    .abandon = pg_abandon,
     .col_int = pg_int,
     .col_text = pg_text,
     .col_null = pg_null,

@@ -174,6 +174,17 @@ static os_err sq_rollback(db_conn *c) {
     return e;
 }
 
+/* A statement left mid-way (its caller jumped out of a row callback) keeps its read
+ * snapshot, and on a writer its lock, until reset: every busy one is reset, then whatever
+ * transaction is open is rolled back. */
+static void sq_abandon(db_conn *base) {
+    sqlite_conn *c = (sqlite_conn *)base;
+    for (sqlite3_stmt *st = sqlite3_next_stmt(c->db, NULL); st; st = sqlite3_next_stmt(c->db, st))
+        if (sqlite3_stmt_busy(st)) sqlite3_reset(st);
+    if (!sqlite3_get_autocommit(c->db)) sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+    bulk_end(c);
+}
+
 static void sq_close(db_conn *base) {
     sqlite_conn *c = (sqlite_conn *)base;
     for (int i = 0; i < STMT_CACHE; i++) {
@@ -193,6 +204,7 @@ static const db_driver sqlite_driver = {
     .rollback = sq_rollback,
     .bulk = sq_bulk,
     .close = sq_close,
+    .abandon = sq_abandon,
     .col_int = sq_int,
     .col_text = sq_text,
     .col_null = sq_null,

@@ -177,6 +177,13 @@ os_err store_tx_end(store_conn *c, os_err e) {
     return ce;
 }
 
+void store_conn_abandon(store_conn *c) {
+    if (!c) return;
+    c->drv->abandon(c);
+    c->tx_depth = 0;
+    c->tx_failed = false;
+}
+
 os_err store_tx_bulk(store_conn *c) {
     if (c->tx_depth <= 0) return OS_ERR_INTERNAL;
     return c->drv->bulk ? c->drv->bulk(c) : OS_OK;

@@ -44,6 +44,10 @@ os_err store_copy(store *from, store *to, store_copy_report report, void *ud, ch
  * and rolls back otherwise, returning the error to pass on. */
 os_err store_tx_begin(store_conn *c);
 os_err store_tx_end(store_conn *c, os_err e);
+/* After the code using c was abandoned part-way (longjmp out of a row callback or a
+ * transaction: core/arena.h): stops what is in progress, rolls back an open transaction
+ * (every nesting level) and leaves c ready for the next request on this thread. */
+void   store_conn_abandon(store_conn *c);
 /* The open transaction will write many rows: its changes stay in memory (SQLite: 64 MiB) until it ends. */
 os_err store_tx_bulk(store_conn *c);
 
@@ -416,6 +420,7 @@ typedef struct activity_query {
     int64_t from, to;           /* unix seconds, inclusive; 0: open */
     int64_t before_id;          /* keyset: events older than this id; 0: newest */
     int limit;
+    bool with_address;          /* not a filter: whether the reader may see client addresses */
 } activity_query;
 
 typedef struct activity_rec {
@@ -435,13 +440,16 @@ typedef struct my_sub_rec {
 os_err st_my_subscriptions(store_conn *c, arena *a, const char *email, my_sub_rec **rows, int *n);
 
 /* ---- usage history ------------------------------------------------------------------------ */
-typedef struct usage_rec {
-    int64_t level_id, at, assigned, purchased;
-    const char *level_code, *name_en, *name_fr;
-} usage_rec;
-
-/* Every recorded change of the agreement's pools, by level then time. */
-os_err st_usage_changes(store_conn *c, arena *a, int64_t agreement_id, usage_rec **rows, int *n);
+/* One recorded change of a pool, as st_usage_each hands it over. */
+typedef struct usage_change {
+    int64_t at, assigned, purchased;
+} usage_change;
+/* Non-zero stops the walk (and is returned). */
+typedef int (*usage_change_fn)(void *ud, const usage_change *ch);
+/* Every recorded change of one pool in time order (ties in recording order), handed to fn
+ * one at a time as the database reads them: nothing is kept, whatever their number. What
+ * fn returns, when not 0, is returned (the walk stops there); else OS_OK or a store error. */
+os_err st_usage_each(store_conn *c, int64_t agreement_id, int64_t level_id, usage_change_fn fn, void *ud);
 
 /* ---- agreement lifecycle ------------------------------------------------------------------ */
 /* The agreement's id, end date and disabled flag, by license number (checked on every

@@ -98,14 +98,18 @@ static void fill_activity(arena *a, db_row *r, void *dst) {
 }
 
 os_err st_activity(store_conn *c, arena *a, const activity_query *q, activity_rec **rows, int *n) {
+    /* Open bounds as plain values, so each page is a range of the (agreement_id, id) index
+     * walked downwards from `before`: page k of a long log costs what page 1 does (an
+     * "?6 = 0 OR id < ?6" test is no range, and every page re-read the rows before it). */
     return st_list(c, a,
                    "SELECT id, at, actor_email, action, target_type, target_id, address, details FROM audit_events"
-                   " WHERE agreement_id = ?1 AND (CAST(?2 AS TEXT) IS NULL OR instr(actor_email, ?2) > 0)"
+                   " WHERE agreement_id = ?1 AND id < ?6 AND (CAST(?2 AS TEXT) IS NULL OR instr(actor_email, ?2) > 0)"
                    " AND (CAST(?3 AS TEXT) IS NULL OR substr(action, 1, length(?3)) = ?3)"
-                   " AND (?4 = 0 OR at >= ?4) AND (?5 = 0 OR at <= ?5) AND (?6 = 0 OR id < ?6)"
+                   " AND at >= ?4 AND at <= ?5"
                    " ORDER BY id DESC LIMIT ?7",
                    DB_ARGS(DV_INT(q->agreement_id), DV_TEXT(q->actor), DV_TEXT(q->action), DV_INT(q->from),
-                           DV_INT(q->to), DV_INT(q->before_id), DV_INT(q->limit)),
+                           DV_INT(q->to ? q->to : INT64_MAX), DV_INT(q->before_id ? q->before_id : INT64_MAX),
+                           DV_INT(q->limit)),
                    sizeof(activity_rec), fill_activity, (void **)rows, n);
 }
 

@@ -717,23 +717,26 @@ os_err st_my_subscriptions(store_conn *c, arena *a, const char *email, my_sub_re
                    DB_ARGS(DV_TEXT(email)), sizeof(my_sub_rec), fill_my, (void **)rows, n);
 }
 
-static void fill_usage(arena *a, db_row *r, void *dst) {
-    usage_rec *x = dst;
-    x->level_id = db_int(r, 0);
-    x->at = db_int(r, 1);
-    x->assigned = db_int(r, 2);
-    x->purchased = db_int(r, 3);
-    x->level_code = st_dup(a, r, 4);
-    x->name_en = st_dup(a, r, 5);
-    x->name_fr = st_dup(a, r, 6);
+typedef struct usage_ud {
+    usage_change_fn fn;
+    void *ud;
+    int stopped;
+} usage_ud;
+
+static int usage_row(void *ud, db_row *r) {
+    usage_ud *u = ud;
+    usage_change ch = {db_int(r, 0), db_int(r, 1), db_int(r, 2)};
+    u->stopped = u->fn(u->ud, &ch);
+    return u->stopped;
 }
 
-os_err st_usage_changes(store_conn *c, arena *a, int64_t agreement_id, usage_rec **rows, int *n) {
-    return st_list(c, a,
-                   "SELECT u.level_id, u.at, u.assigned_after, u.purchased, l.code, l.name_en, l.name_fr"
-                   " FROM usage_changes u JOIN levels l ON l.id = u.level_id WHERE u.agreement_id = ?1"
-                   " ORDER BY l.sort, u.at, u.id",
-                   DB_ARGS(DV_INT(agreement_id)), sizeof(usage_rec), fill_usage, (void **)rows, n);
+os_err st_usage_each(store_conn *c, int64_t agreement_id, int64_t level_id, usage_change_fn fn, void *ud) {
+    usage_ud u = {fn, ud, 0};
+    os_err e = db_exec(c,
+                       "SELECT at, assigned_after, purchased FROM usage_changes"
+                       " WHERE agreement_id = ?1 AND level_id = ?2 ORDER BY at, id",
+                       DB_ARGS(DV_INT(agreement_id), DV_INT(level_id)), usage_row, &u);
+    return e ? e : (os_err)u.stopped;
 }
 
 /* ---- seats ---- */

@@ -3,7 +3,10 @@
  * Every request's memory comes from here, so the properties that callers silently rely
  * on are pinned down: zeroed memory, max_align_t alignment (structs with doubles and
  * int64 fields are carved out of it), growth across blocks without corrupting earlier
- * allocations, and the byte limit that bounds what one hostile request can consume.
+ * allocations, and the byte limit that bounds what one hostile request can consume —
+ * and what happens when it is reached: an armed arena jumps to its request's escape, the
+ * cleanups registered on it run when it is freed, child arenas count against their parent
+ * and go with it, and a buf growing in an armed arena jumps too.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +19,7 @@
 #include <string.h>
 
 #include "core/arena.h"
+#include "core/buf.h"
 
 #define ALIGN _Alignof(max_align_t)
 
@@ -167,6 +171,166 @@ static void test_free_then_reuse(void **state) {
     arena_free(&a);   /* freeing an empty arena is harmless */
 }
 
+/* ---- exhaustion, cleanups, children ---- */
+
+static int cleaned[8], ncleaned;
+static void note(void *ud) { cleaned[ncleaned++] = (int)(intptr_t)ud; }
+
+static void test_armed_arena_jumps_instead_of_aborting(void **state) {
+    (void)state;
+    arena a;
+    arena_init(&a, 64 * 1024);
+    jmp_buf escape;
+    volatile int allocations = 0;
+    ncleaned = 0;
+    if (setjmp(escape) == 0) {
+        arena_arm(&a, &escape);
+        arena_defer(&a, note, (void *)(intptr_t)1);
+        for (;;) {             /* would abort() when unarmed */
+            arena_alloc(&a, 1000);
+            allocations++;
+        }
+    }
+    arena_arm(&a, NULL);
+    assert_false(arena_armed(&a));
+    assert_true(allocations >= 60 && allocations < 66);
+    assert_true(a.used_total <= a.limit);
+    assert_int_equal(ncleaned, 0);       /* cleanups wait for arena_free */
+    arena_free(&a);
+    assert_int_equal(ncleaned, 1);
+    assert_int_equal(cleaned[0], 1);
+}
+
+static void test_cleanups_run_newest_first_once_unless_cancelled(void **state) {
+    (void)state;
+    arena a;
+    arena_init(&a, 1 << 20);
+    ncleaned = 0;
+    arena_defer(&a, note, (void *)(intptr_t)1);
+    arena_cleanup *c = arena_defer(&a, note, (void *)(intptr_t)2);
+    arena_defer(&a, note, (void *)(intptr_t)3);
+    arena_undefer(c);
+    arena_undefer(NULL);
+    arena_free(&a);
+    assert_int_equal(ncleaned, 2);
+    assert_int_equal(cleaned[0], 3);
+    assert_int_equal(cleaned[1], 1);
+    arena_free(&a);                      /* ran once: the list went with the first free */
+    assert_int_equal(ncleaned, 2);
+}
+
+static void test_child_counts_against_parent_and_goes_with_it(void **state) {
+    (void)state;
+    arena a;
+    arena_init(&a, 256 * 1024);
+    arena *child = arena_child(&a, 1 << 20);
+    size_t before = a.used_total;
+    assert_non_null(arena_try_alloc(child, 100 * 1024));
+    assert_true(a.used_total >= before + 100 * 1024);
+    /* The child's own limit is larger, the parent's is not: refused. */
+    assert_null(arena_try_alloc(child, 200 * 1024));
+    arena_free(child);                   /* emptied: its share given back */
+    assert_int_equal(a.used_total, before);
+    assert_non_null(arena_try_alloc(child, 200 * 1024));
+    /* Armed through its parent; a jump from it lands at the parent's escape. */
+    jmp_buf escape;
+    volatile bool jumped = false;
+    ncleaned = 0;
+    arena_defer(child, note, (void *)(intptr_t)7);
+    if (setjmp(escape) == 0) {
+        arena_arm(&a, &escape);
+        assert_true(arena_armed(child));
+        arena_alloc(child, 100 * 1024);
+    } else {
+        jumped = true;
+    }
+    arena_arm(&a, NULL);
+    assert_true(jumped);
+    arena_free(&a);                      /* frees the child's blocks and runs its cleanups */
+    assert_int_equal(ncleaned, 1);
+    assert_int_equal(cleaned[0], 7);
+    assert_int_equal(a.used_total, 0);
+}
+
+static void test_buf_in_armed_arena_jumps_past_the_arena_not_past_its_max(void **state) {
+    (void)state;
+    arena a;
+    arena_init(&a, 64 * 1024);
+    buf small;
+    buf_init(&small, &a, 600);
+    jmp_buf escape;
+    volatile bool jumped = false;
+    if (setjmp(escape) == 0) {
+        arena_arm(&a, &escape);
+        /* Its own maximum: overflow, as always. */
+        char chunk[512] = {0};
+        memset(chunk, 'x', sizeof chunk - 1);
+        assert_true(buf_puts(&small, chunk));
+        assert_false(buf_puts(&small, chunk));
+        assert_true(small.overflow);
+        /* The arena's: a jump. */
+        buf big;
+        buf_init(&big, &a, 1 << 20);
+        for (int i = 0; i < 1000; i++) buf_puts(&big, chunk);
+    } else {
+        jumped = true;
+    }
+    arena_arm(&a, NULL);
+    assert_true(jumped);
+    /* Unarmed, the same growth is an overflow again. */
+    buf big;
+    buf_init(&big, &a, 1 << 20);
+    char chunk[512] = {0};
+    memset(chunk, 'y', sizeof chunk - 1);
+    bool ok = true;
+    for (int i = 0; i < 1000 && ok; i++) ok = buf_puts(&big, chunk);
+    assert_false(ok);
+    assert_true(big.overflow);
+    arena_free(&a);
+}
+
+typedef struct sink_out {
+    char data[8192];
+    size_t len;
+    int calls;
+} sink_out;
+
+static bool to_out(void *ud, const char *p, size_t n) {
+    sink_out *o = ud;
+    if (o->len + n > sizeof o->data) return false;
+    memcpy(o->data + o->len, p, n);
+    o->len += n;
+    o->calls++;
+    return true;
+}
+
+static void test_sink_buffer_hands_on_chunks(void **state) {
+    (void)state;
+    arena a;
+    arena_init(&a, 1 << 20);
+    sink_out o = {.len = 0};
+    buf b;
+    buf_init_sink(&b, &a, 64, 256, to_out, &o);
+    for (int i = 0; i < 100; i++) buf_printf(&b, "%03d,", i);
+    assert_true(b.len <= 64);
+    assert_true(buf_flush(&b));
+    assert_int_equal(o.len, 400);
+    assert_true(o.calls >= 6);
+    assert_memory_equal(o.data, "000,001,002,", 12);
+    assert_memory_equal(o.data + 396, "099,", 4);
+    /* A piece larger than the chunk but within max goes through whole. */
+    char piece[200];
+    memset(piece, 'z', sizeof piece);
+    assert_true(buf_append(&b, piece, sizeof piece));
+    assert_true(buf_flush(&b));
+    assert_int_equal(o.len, 600);
+    /* Past max: overflow. */
+    char huge[300] = {0};
+    assert_false(buf_append(&b, huge, sizeof huge));
+    assert_true(b.overflow);
+    arena_free(&a);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_alloc_is_zeroed),
@@ -177,6 +341,11 @@ int main(void) {
         cmocka_unit_test(test_strdup_strndup),
         cmocka_unit_test(test_printf),
         cmocka_unit_test(test_free_then_reuse),
+        cmocka_unit_test(test_armed_arena_jumps_instead_of_aborting),
+        cmocka_unit_test(test_cleanups_run_newest_first_once_unless_cancelled),
+        cmocka_unit_test(test_child_counts_against_parent_and_goes_with_it),
+        cmocka_unit_test(test_buf_in_armed_arena_jumps_past_the_arena_not_past_its_max),
+        cmocka_unit_test(test_sink_buffer_hands_on_chunks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
