@@ -1,6 +1,7 @@
-// /agreements/{license}/activity: what was done on the agreement, newest first — by whom, from
-// which address — filtered by person, kind of action and dates, fetched in pages ("Load more"),
-// and exported as CSV with the same filters.
+// /agreements/{license}/activity: what was done on the agreement, newest first — by whom (and,
+// for super admins only, from which address: the API sends addresses to nobody else, so the
+// column is not shown to them) — filtered by person, kind of action and dates, fetched in
+// pages ("Load more"), and exported as CSV with the same filters.
 
 import { ApiError, api } from '../api.js';
 import { h } from '../dom.js';
@@ -40,12 +41,14 @@ function activityCard(agreement, base) {
   const showExport = () => exportLink.setAttribute('href', `/api/v1${base}/activity.csv${query()}`);
   showExport();
 
+  const withAddress = agreement.role === 'super_admin';
+  const columns = ['activity.colTime', 'activity.colActor', 'activity.colAction', 'activity.colTarget'];
+  if (withAddress) columns.push('activity.colAddress');
   const tbody = h('tbody', {});
   const table = h('div', { class: 'table-wrap', role: 'group', tabindex: '0', 'aria-labelledby': 'activity-title', hidden: true },
     h('table', { class: 'table', 'aria-labelledby': 'activity-title', 'data-testid': 'activity-table' },
       h('thead', {}, h('tr', {},
-        ['activity.colTime', 'activity.colActor', 'activity.colAction', 'activity.colTarget', 'activity.colAddress']
-          .map((key) => h('th', { scope: 'col', t: key })))),
+        columns.map((key) => h('th', { scope: 'col', t: key })))),
       tbody));
   const empty = h('p', { class: 'muted', 'data-testid': 'activity-empty', hidden: true });
   const loading = h('p', { class: 'loading', t: 'lsc.loading' });
@@ -125,5 +128,5 @@ function row(event) {
       h('span', { class: 'person' },
         h('span', { class: 'person__name' }, about || `${event.target_type ?? ''} ${event.target ?? ''}`.trim()),
         about && h('span', { class: 'person__email' }, `${event.target_type ?? ''} ${event.target ?? ''}`.trim()))),
-    h('td', { 'data-testid': 'cell-address' }, event.address ?? ''));
+    'address' in event && h('td', { 'data-testid': 'cell-address' }, event.address ?? ''));
 }
