@@ -117,6 +117,7 @@ bench: deps openseat
 	@bash bench/run.sh
 	@bash bench/subscribers.sh
 	@bash bench/files.sh
+	@bash bench/memory.sh
 	@bash bench/pg.sh
 
 clean:
