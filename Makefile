@@ -3,7 +3,7 @@
 
 CC       ?= cc
 PKGS     := libmicrohttpd jansson sqlite3 libpq libsodium libcurl libzip expat xlsxwriter
-WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
+WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wcast-qual \
             -Wno-unused-parameter
 CSTD     := -std=c11 -D_GNU_SOURCE
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -106,7 +106,7 @@ build/fuzz/fuzz_csv build/fuzz/fuzz_xlsx: fuzz/fuzz_table.h
 build/fuzz/%: fuzz/%.c fuzz/fuzz_check.h $(FUZZ_SRC) $(HDR)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
-	@clang $(CSTD) -g -O1 -Isrc -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -o $@ $< $(FUZZ_SRC) $(FUZZ_LIBS)
+	@clang $(CSTD) $(WARN) -g -O1 -Isrc -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -o $@ $< $(FUZZ_SRC) $(FUZZ_LIBS)
 fuzz: $(FUZZ_TARGETS)
 	@for t in $(FUZZ_TARGETS); do n=$$(basename $$t); mkdir -p build/corpus/$$n; \
 	  $$t -max_total_time=$${FUZZ_SECONDS:-60} build/corpus/$$n fuzz/corpus/$$n || exit 1; done

@@ -25,7 +25,7 @@ os_err h_metrics(req *r) {
     if (r->app->metrics) metrics_write(r->app->metrics, &b);
     store_conn *c = store_conn_get(r->app->st);
     int64_t depth = -1;
-    if (c) st_outbox_depth(c, &depth);
+    if (c && st_outbox_depth(c, &depth)) depth = -1;   /* unknown: the gauge says so rather than fail the scrape */
     buf_printf(&b, "# HELP openseat_outbox_depth E-mails queued and not yet delivered.\n"
                    "# TYPE openseat_outbox_depth gauge\nopenseat_outbox_depth %lld\n", (long long)depth);
     reply_bytes(r, 200, "text/plain; version=0.0.4; charset=utf-8", b.data, b.len);

@@ -153,11 +153,14 @@ os_err account_session(op_ctx *x, const char *cookie, session_rec *s, user_rec *
     os_err e = st_session_get(x->c, x->a, hash, s, u);
     if (e) return e;
     if (s->expires_at <= x->now || s->last_seen_at + x->app->cfg->session_idle_s <= x->now) {
-        st_session_delete(x->c, hash);
+        /* Tidying only: an expired session is refused whether or not its row goes now
+         * (the purge removes it later). */
+        os_ignore(st_session_delete(x->c, hash));
         return OS_ERR_NOT_FOUND;
     }
-    /* Touch at most once a minute: idle expiry needs no finer grain, and it spares a write per request. */
-    if (x->now - s->last_seen_at >= 60) st_session_touch(x->c, s->id, x->now);
+    /* Touch at most once a minute: idle expiry needs no finer grain, and it spares a write per request.
+     * Best effort: the request is identified either way, and the next one touches again. */
+    if (x->now - s->last_seen_at >= 60) os_ignore(st_session_touch(x->c, s->id, x->now));
     return OS_OK;
 }
 

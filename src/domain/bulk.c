@@ -45,12 +45,12 @@ static os_err finish(const bulk *b, os_err e, bool apply) {
     op_ctx *x = b->x;
     b->r->applied = !e && apply;
     if (!b->r->applied) {
-        os_err undo = store_tx_end(x->c, e ? e : OS_ERR_INVALID);   /* roll back */
-        (void)undo;
+        /* A rollback: it returns the error it was given. */
+        os_ignore(store_tx_end(x->c, e ? e : OS_ERR_INVALID));
         return e;
     }
     if (b->h->before_commit && (e = b->h->before_commit(b->h->arg, x))) {
-        (void)store_tx_end(x->c, e);
+        os_ignore(store_tx_end(x->c, e));   /* a rollback: e is what the caller hears */
     } else {
         e = store_tx_end(x->c, OS_OK);
     }

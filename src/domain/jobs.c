@@ -81,7 +81,7 @@ void jobs_progress(job_run *run, const char *phase, int64_t rows, int64_t checke
     if (t - run->written_ms < PROGRESS_WRITE_MS) return;
     if (run->c->tx_depth == 0) {
         run->written_ms = t;
-        (void)st_job_progress(run->c, run->id, phase, rows, checked, written);
+        os_ignore(st_job_progress(run->c, run->id, phase, rows, checked, written));   /* progress is advisory */
     } else if (store_writes_beside_tx(w->app->st)) {
         /* Inside a transaction the row's change would only show at its end: the keeper
          * writes it on its own connection. (Where other connections cannot write meanwhile
@@ -197,7 +197,7 @@ static void *keeper_main(void *p) {
         memcpy(id, w->live_id, sizeof id);
         job_progress live = w->live;
         pthread_mutex_unlock(&w->mu);
-        if (c && due && id[0]) (void)st_job_progress(c, id, live.phase, live.rows, live.checked, live.written);
+        if (c && due && id[0]) os_ignore(st_job_progress(c, id, live.phase, live.rows, live.checked, live.written));
         int64_t t = now_ms();
         if (c && t >= next_rounds) {
             int64_t now = time(NULL), failed = 0;

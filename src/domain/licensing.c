@@ -536,7 +536,7 @@ os_err licensing_import(op_ctx *x, const import_row *rows, int n, field_errors *
         else {
             norm_auth[i] = arena_strdup(x->a, auth);
             bool taken = false;
-            st_authno_taken(x->c, authno_hash(x, auth), &taken);
+            if ((e = st_authno_taken(x->c, authno_hash(x, auth), &taken))) return e;
             if (taken) fe_add(fe, WHERE("authorization_number"), "conflict", "this authorization number already exists");
             for (int k = 0; k < i; k++)
                 if (norm_auth[k] && !strcmp(norm_auth[k], auth))

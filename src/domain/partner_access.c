@@ -132,7 +132,8 @@ os_err partner_register(op_ctx *x, const registration_in *in, registration_out *
     throttle_attempt at;
     e = throttle_reserve(x, rules, 2, &at, &out->retry_after);
     int64_t known_agreement = 0;
-    if (*lic) st_agreement_id(x->c, lic, &known_agreement);
+    os_err le = *lic ? st_agreement_id(x->c, lic, &known_agreement) : OS_OK;
+    if (le && le != OS_ERR_NOT_FOUND) return le;
     if (e == OS_ERR_THROTTLED) {
         out->outcome = REG_THROTTLED;
         return audit(x, "partner.registration_throttled", "license", lic_key, known_agreement,
