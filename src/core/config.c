@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include "core/limits.h"
 
 typedef enum { OPT_STR, OPT_LONG, OPT_BOOL } opt_type;
 
@@ -18,6 +19,8 @@ typedef struct opt {
 } opt;
 
 #define OFF(f) offsetof(config, f)
+#define TEXT_(x) #x
+#define TEXT(x) TEXT_(x)
 
 static const opt options[] = {
     {"port", "OPENSEAT_PORT", OPT_LONG, OFF(port), "8080", 0, 65535, "TCP port to listen on (0: any free port)"},
@@ -32,6 +35,8 @@ static const opt options[] = {
     {"smtp-tls", "OPENSEAT_SMTP_TLS", OPT_STR, OFF(smtp_tls), "try", 0, 0, "STARTTLS on smtp:// relays: try | required | none"},
     {"mail-poll-ms", "OPENSEAT_MAIL_POLL_MS", OPT_LONG, OFF(mail_poll_ms), "1000", 10, 600000, "how often the outbox worker looks for due mail"},
     {"mail-lease", "OPENSEAT_MAIL_LEASE", OPT_LONG, OFF(mail_lease_s), "120", 2, 3600, "seconds a claimed e-mail stays with the instance sending it before another may (longer than one SMTP attempt)"},
+    {"mail-per-recipient", "OPENSEAT_MAIL_PER_RECIPIENT", OPT_LONG, OFF(mail_per_recipient), TEXT(LIMIT_MAIL_PER_RECIPIENT), 1, 1000, "requests per hour that may e-mail one address nobody proved to own (sign-up, verification resend, password reset); past it the mail is not sent"},
+    {"mail-per-address", "OPENSEAT_MAIL_PER_ADDRESS", OPT_LONG, OFF(mail_per_address), TEXT(LIMIT_MAIL_PER_ADDRESS), 1, 1000000, "such requests per hour from one client address; past it the mail is not sent"},
     {"job-lease", "OPENSEAT_JOB_LEASE", OPT_LONG, OFF(job_lease_s), "60", 3, 3600, "seconds without a sign of life after which a background job counts as interrupted"},
     {"argon2-ops", "OPENSEAT_ARGON2_OPS", OPT_LONG, OFF(argon2_ops), "2", 1, 16, "argon2id passes per password hash"},
     {"argon2-mem-kib", "OPENSEAT_ARGON2_MEM_KIB", OPT_LONG, OFF(argon2_mem_kib), "65536", 8, 4194304, "argon2id memory per password hash, KiB (lower only in tests)"},

@@ -25,6 +25,8 @@ typedef struct config {
     long mail_poll_ms;
     long job_lease_s;
     long mail_lease_s;            /* seconds a claimed e-mail stays with its instance */
+    long mail_per_recipient;      /* requests per hour that may e-mail one unproven address */
+    long mail_per_address;        /* the same, per requesting client address */
     long argon2_ops;
     long argon2_mem_kib;
     long session_idle_s;

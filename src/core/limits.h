@@ -29,9 +29,22 @@
 /* Accounts */
 #define LIMIT_VERIFY_TTL_S        (48 * 3600)
 #define LIMIT_RESET_TTL_S         (1 * 3600)
+/* Sign-in failures per window before refusing. An account is limited per client address
+ * first, so guesses from elsewhere cannot lock its owner out, and then by a ceiling over all
+ * addresses, which a distributed guesser reaches (and the owner with it) only after ten
+ * addresses' worth of guesses. A client address is limited whatever accounts it tries. */
 #define LIMIT_SIGNIN_WINDOW_S     (15 * 60)
-#define LIMIT_SIGNIN_PER_ACCOUNT  5               /* failures per window before refusing */
-#define LIMIT_SIGNIN_PER_ADDRESS  20
+#define LIMIT_SIGNIN_PER_ACCOUNT_ADDRESS 5        /* one account from one client address */
+#define LIMIT_SIGNIN_PER_ACCOUNT  50              /* one account from all addresses together */
+#define LIMIT_SIGNIN_PER_ADDRESS  20              /* one client address, any accounts */
+
+/* E-mail to an address nobody proved to own (sign-up, verification resend, password reset):
+ * every such request counts, whether or not it leads to a mail, per recipient and per
+ * requesting client address; past either limit the mail is not queued (the answer is the
+ * same). Defaults of --mail-per-recipient and --mail-per-address; plain numbers, for config.c. */
+#define LIMIT_MAIL_WINDOW_S       3600
+#define LIMIT_MAIL_PER_RECIPIENT  3
+#define LIMIT_MAIL_PER_ADDRESS    30
 
 /* Pages */
 #define LIMIT_PAGE_SIZE_DEFAULT   50

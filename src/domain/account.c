@@ -34,26 +34,33 @@ static os_err send_verification(op_ctx *x, const user_rec *u) {
 
 os_err account_signup(op_ctx *x, const char *name, const char *email, const char *password, const char *language) {
     char hash[128];
-    /* Hash before the transaction: it is the slow part and needs no lock. */
+    /* Hash before the transaction: it is the slow part and needs no lock. Every request
+     * pays it, so an answer whose mail was suppressed takes as long as any other. */
     if (secret_pw_hash(password, hash)) return OS_ERR_NOMEM;
     os_err e = store_tx_begin(x->c);
     if (e) return e;
+    const char *limited = NULL;
+    e = throttle_mail(x, email, &limited);
     user_rec u;
-    e = st_user_by_email(x->c, x->a, email, &u);
+    if (!e) e = st_user_by_email(x->c, x->a, email, &u);
     if (e == OS_OK) {
         /* Same answer to the caller; the owner learns someone tried. */
-        e = outbox_enqueue(x->app, x->c, x->a, u.email, "account_exists", u.language,
-                           json_pairs(x->a, "name", u.name, "signin_link",
-                                      arena_printf(x->a, "%s/signin", x->app->base_url), "reset_link",
-                                      arena_printf(x->a, "%s/reset", x->app->base_url), NULL),
-                           x->now);
+        if (limited)
+            e = throttle_mail_suppressed(x, u.email, "account_exists", limited);
+        else
+            e = outbox_enqueue(x->app, x->c, x->a, u.email, "account_exists", u.language,
+                               json_pairs(x->a, "name", u.name, "signin_link",
+                                          arena_printf(x->a, "%s/signin", x->app->base_url), "reset_link",
+                                          arena_printf(x->a, "%s/reset", x->app->base_url), NULL),
+                               x->now);
         if (!e) e = audit(x, "account.signup_existing", "user", uid_text(x, u.id), 0, NULL);
     } else if (e == OS_ERR_NOT_FOUND) {
         int64_t id;
         e = st_user_create(x->c, email, name, hash, language, x->now, &id);
         if (!e) {
+            /* The account exists either way; its owner can ask for the link again later. */
             u = (user_rec){.id = id, .email = email, .name = name, .language = language};
-            e = send_verification(x, &u);
+            e = limited ? throttle_mail_suppressed(x, email, "verify_email", limited) : send_verification(x, &u);
         }
         if (!e) e = audit(x, "account.created", "user", uid_text(x, id), 0, json_pairs(x->a, "email", email, NULL));
     }
@@ -85,10 +92,13 @@ os_err account_verify(op_ctx *x, const char *token, const char **email) {
 os_err account_resend_verification(op_ctx *x, const char *email) {
     os_err e = store_tx_begin(x->c);
     if (e) return e;
+    const char *limited = NULL;
+    e = throttle_mail(x, email, &limited);
     user_rec u;
-    e = st_user_by_email(x->c, x->a, email, &u);
+    if (!e) e = st_user_by_email(x->c, x->a, email, &u);
     if (e == OS_ERR_NOT_FOUND) e = OS_OK;                 /* no oracle */
-    else if (!e && !u.verified_at) e = send_verification(x, &u);
+    else if (!e && !u.verified_at)
+        e = limited ? throttle_mail_suppressed(x, u.email, "verify_email", limited) : send_verification(x, &u);
     e = store_tx_end(x->c, e);
     if (!e) outbox_wake(x->app->mail);
     return e;
@@ -97,9 +107,11 @@ os_err account_resend_verification(op_ctx *x, const char *email) {
 os_err account_signin(op_ctx *x, const char *email, const char *password, const char *user_agent,
                       signin_result *out) {
     memset(out, 0, sizeof *out);
+    /* Failures on an account count per client address first: guesses from elsewhere lock
+     * out the guesser, not the owner, until the account-wide ceiling. */
     const throttle_rule rules[] = {
-        {"account", email, LIMIT_SIGNIN_PER_ACCOUNT, LIMIT_SIGNIN_WINDOW_S},
-        {"address", x->address, LIMIT_SIGNIN_PER_ADDRESS, LIMIT_SIGNIN_WINDOW_S},
+        {"account", email, LIMIT_SIGNIN_PER_ACCOUNT_ADDRESS, LIMIT_SIGNIN_PER_ACCOUNT, LIMIT_SIGNIN_WINDOW_S},
+        {"address", x->address, 0, LIMIT_SIGNIN_PER_ADDRESS, LIMIT_SIGNIN_WINDOW_S},
     };
     throttle_attempt at;
     os_err e = throttle_reserve(x, rules, 2, &at, &out->retry_after);
@@ -134,7 +146,9 @@ os_err account_signin(op_ctx *x, const char *email, const char *password, const 
         char nh[128];
         if (!secret_pw_hash(password, nh)) e = st_user_set_password(x->c, u.id, nh, x->now);
     }
-    if (!e) e = st_auth_failures_clear(x->c, "account", email);
+    /* The owner signed in from here: this address's failures on the account are forgotten.
+     * Those from other addresses still count towards the account-wide ceiling. */
+    if (!e) e = st_auth_failures_clear(x->c, "account", email, x->address ? x->address : "");
     if (!e) e = st_session_create(x->c, hash, u.id, csrf, x->now, x->now + x->app->cfg->session_max_s, x->address,
                                   user_agent);
     if (!e) e = audit(x, "signin", "user", uid_text(x, u.id), 0, NULL);
@@ -177,10 +191,15 @@ os_err account_signout(op_ctx *x, const char *cookie) {
 os_err account_reset_request(op_ctx *x, const char *email) {
     os_err e = store_tx_begin(x->c);
     if (e) return e;
+    const char *limited = NULL;
+    e = throttle_mail(x, email, &limited);
     user_rec u;
-    e = st_user_by_email(x->c, x->a, email, &u);
+    if (!e) e = st_user_by_email(x->c, x->a, email, &u);
     if (e == OS_ERR_NOT_FOUND) {
         e = audit(x, "password.reset_unknown", "email", email, 0, NULL);
+    } else if (!e && limited) {
+        /* No new link either: it would void the one the owner may have just received. */
+        e = throttle_mail_suppressed(x, u.email, "reset_password", limited);
     } else if (!e) {
         char tok[SECRET_TOKEN_CHARS + 1];
         e = new_token(x, u.id, "reset", LIMIT_RESET_TTL_S, tok);
@@ -215,7 +234,7 @@ os_err account_reset_confirm(op_ctx *x, const char *token, const char *password)
     if (!e) e = st_sessions_end_user(x->c, uid, 0);
     if (!e) e = st_tokens_void(x->c, uid, "verify", x->now);   /* the address is verified now */
     if (!e) e = st_user_by_id(x->c, x->a, uid, &u);
-    if (!e) e = st_auth_failures_clear(x->c, "account", u.email);
+    if (!e) e = st_auth_failures_clear(x->c, "account", u.email, NULL);   /* the link proves the owner */
     if (!e) e = notify_password_changed(x, &u);
     if (!e) {
         x->actor_id = uid;

@@ -125,9 +125,9 @@ os_err partner_register(op_ctx *x, const registration_in *in, registration_out *
                               ? lic
                               : text_trim(x->a, in->license_number ? in->license_number : "");
     const throttle_rule rules[] = {
-        {"reg_user", id_text(x, x->actor_id), REG_LIMIT_PER_USER, REG_WINDOW_USER_S},
-        {"reg_license", *lic_key ? arena_strndup(x->a, lic_key, 32) : NULL, REG_LIMIT_PER_LICENSE,
-         REG_WINDOW_LICENSE_S},
+        {"reg_user", id_text(x, x->actor_id), 0, REG_LIMIT_PER_USER, REG_WINDOW_USER_S},
+        {"reg_license", *lic_key ? arena_strndup(x->a, lic_key, 32) : NULL, REG_LIMIT_PER_LICENSE_ADDRESS,
+         REG_LIMIT_PER_LICENSE, REG_WINDOW_LICENSE_S},
     };
     throttle_attempt at;
     e = throttle_reserve(x, rules, 2, &at, &out->retry_after);
@@ -149,6 +149,8 @@ os_err partner_register(op_ctx *x, const registration_in *in, registration_out *
                      json_pairs(x->a, "route", in->route, NULL));
     }
     throttle_withdraw(x, &at);
+    /* The real partner registered from here: this address's failures on the license are forgotten. */
+    if ((e = st_auth_failures_clear(x->c, "reg_license", g.license_number, x->address ? x->address : ""))) return e;
     org_rec org;
     pick_org(x, orgs, norgs, g.partner_org_id, &org);
     return grant(x, &g, &org, in->route, true, out);

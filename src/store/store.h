@@ -91,14 +91,18 @@ OS_MUST_USE os_err st_session_delete(store_conn *c, const char *token_hash);
 OS_MUST_USE os_err st_sessions_end_user(store_conn *c, int64_t user_id, int64_t keep_id);
 OS_MUST_USE os_err st_sessions_purge(store_conn *c, int64_t idle_before, int64_t now);
 
-/* ---- sign-in throttle ------------------------------------------------------------- */
-/* *id (may be NULL) receives the row id, so a provisional failure can be withdrawn. */
-OS_MUST_USE os_err st_auth_failure_add(store_conn *c, const char *scope, const char *key, int64_t now, int64_t *id);
+/* ---- throttles (sign-in, registration, e-mail to unproven addresses) ---------------- */
+/* One row per counted attempt, with the client address it came from (NULL: ''). *id (may
+ * be NULL) receives the row id, so a provisional failure can be withdrawn. */
+OS_MUST_USE os_err st_auth_failure_add(store_conn *c, const char *scope, const char *key, const char *address, int64_t now,
+                           int64_t *id);
 OS_MUST_USE os_err st_auth_failure_delete(store_conn *c, int64_t id);
-/* Failures since `since`, and the time of the oldest of them (0 if none). */
-OS_MUST_USE os_err st_auth_failures(store_conn *c, const char *scope, const char *key, int64_t since, int64_t *count,
-                        int64_t *oldest);
-OS_MUST_USE os_err st_auth_failures_clear(store_conn *c, const char *scope, const char *key);
+/* Attempts since `since` for (scope, key) — from that client address only when address is
+ * not NULL — and the time of the oldest of them (0 if none). */
+OS_MUST_USE os_err st_auth_failures(store_conn *c, const char *scope, const char *key, const char *address, int64_t since,
+                        int64_t *count, int64_t *oldest);
+/* Forgets (scope, key)'s attempts: those from one client address, or all when address is NULL. */
+OS_MUST_USE os_err st_auth_failures_clear(store_conn *c, const char *scope, const char *key, const char *address);
 OS_MUST_USE os_err st_auth_failures_purge(store_conn *c, int64_t before);
 
 /* ---- mail outbox -------------------------------------------------------------------- */
