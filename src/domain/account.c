@@ -104,6 +104,18 @@ os_err account_resend_verification(op_ctx *x, const char *email) {
     return e;
 }
 
+/* OS_OK when u's stored password hash (and verification) is still the one read before the
+ * caller's transaction, where an expensive check was made against it; otherwise the check
+ * no longer holds: OS_ERR_UNAUTHENTICATED. */
+static os_err password_unchanged(op_ctx *x, const user_rec *u) {
+    user_rec now;
+    os_err e = st_user_by_id(x->c, x->a, u->id, &now);
+    if (e == OS_ERR_NOT_FOUND) return OS_ERR_UNAUTHENTICATED;
+    if (!e && (strcmp(now.password_hash, u->password_hash) || !now.verified_at != !u->verified_at))
+        e = OS_ERR_UNAUTHENTICATED;
+    return e;
+}
+
 os_err account_signin(op_ctx *x, const char *email, const char *password, const char *user_agent,
                       signin_result *out) {
     memset(out, 0, sizeof *out);
@@ -140,12 +152,15 @@ os_err account_signin(op_ctx *x, const char *email, const char *password, const 
     secret_hash_hex(out->token, strlen(out->token), hash);
     x->actor_id = u.id;
     x->actor_email = u.email;
+    /* Cost settings changed since this hash was made: upgrade it now we have the password
+     * (hashed here: Argon2's time must not be spent holding the writer). */
+    char nh[128];
+    bool rehash = secret_pw_needs_rehash(u.password_hash) && !secret_pw_hash(password, nh);
     if ((e = store_tx_begin(x->c))) return e;
-    if (secret_pw_needs_rehash(u.password_hash)) {
-        /* Cost settings changed since this hash was made: upgrade it now we have the password. */
-        char nh[128];
-        if (!secret_pw_hash(password, nh)) e = st_user_set_password(x->c, u.id, nh, x->now);
-    }
+    /* The password was checked against a hash read before the transaction: go on only if it
+     * is still the stored one, so a reset or change committed meanwhile wins. */
+    e = password_unchanged(x, &u);
+    if (!e && rehash) e = st_user_set_password(x->c, u.id, nh, x->now);
     /* The owner signed in from here: this address's failures on the account are forgotten.
      * Those from other addresses still count towards the account-wide ceiling. */
     if (!e) e = st_auth_failures_clear(x->c, "account", email, x->address ? x->address : "");
@@ -259,7 +274,14 @@ os_err account_change_password(op_ctx *x, int64_t session_id, const char *curren
     char pw[128];
     if (secret_pw_hash(next, pw)) return OS_ERR_NOMEM;
     if ((e = store_tx_begin(x->c))) return e;
-    e = st_user_set_password(x->c, u.id, pw, x->now);
+    /* A change committed since the current password was checked wins: this one is refused
+     * as if the password had been wrong. */
+    e = password_unchanged(x, &u);
+    if (e == OS_ERR_UNAUTHENTICATED) {
+        fe_add(fe, "current_password", "wrong_password", "The current password is not correct");
+        e = OS_ERR_INVALID;
+    }
+    if (!e) e = st_user_set_password(x->c, u.id, pw, x->now);
     if (!e) e = st_sessions_end_user(x->c, u.id, session_id);
     if (!e) e = notify_password_changed(x, &u);
     if (!e) e = audit(x, "password.changed", "user", uid_text(x, u.id), 0, NULL);
