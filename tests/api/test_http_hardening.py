@@ -275,6 +275,27 @@ def test_per_address_cap_refuses_the_excess_and_serves_other_addresses(slow_serv
         time.sleep(0.1)
 
 
+def test_near_the_total_cap_waiting_connections_make_room(server_factory):
+    """Connections that hold every slot without sending a request are closed once the
+    server is near its cap, so a new client is served long before the 30 s idle timeout."""
+    srv = server_factory(extra_args=["--max-connections", "32", "--max-connections-per-address", "0",
+                                     "--head-timeout", "60"])
+    held = []
+    try:
+        for _ in range(40):
+            held.append(connect_from(srv.port, "127.0.0.2"))
+        s = connect_from(srv.port, "127.0.0.1", timeout=15)
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        data = s.recv(65536)
+        s.close()
+        assert data.startswith(b"HTTP/1.1 200"), data[:200]
+        closed = sum(1 for h in held if closed_within(h, 0.05)[0])
+        assert closed > 0, "no waiting connection was closed to make room"
+    finally:
+        for h in held:
+            h.close()
+
+
 # The attacker runs in its own process so that its work does not hold this process's
 # interpreter while the normal client's requests are timed.
 ATTACKER = textwrap.dedent("""
