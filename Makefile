@@ -99,7 +99,7 @@ e2e: build/openseat-test
 
 FUZZ_TARGETS := $(patsubst fuzz/%.c,build/fuzz/%,$(wildcard fuzz/fuzz_*.c))
 FUZZ_SRC := src/core/arena.c src/core/buf.c src/core/json_write.c src/core/text.c src/core/error.c src/core/countries.c \
-            src/http/body.c
+            src/http/body.c src/http/route.c
 FUZZ_SRC += src/io/table.c src/io/csv.c src/io/xlsx.c
 FUZZ_LIBS := -ljansson -lzip -lexpat -lcsv
 build/fuzz/fuzz_csv build/fuzz/fuzz_xlsx: fuzz/fuzz_table.h

@@ -34,6 +34,11 @@ typedef struct config {
     const char *cookie_secure;    /* "auto" | "always" | "never" */
     long max_body;
     long max_upload;
+    long head_timeout_s;          /* a request's line and headers, from its first byte */
+    long body_min_rate;           /* bytes/s a body must keep up per window; 0: none */
+    long body_rate_window_s;
+    long max_connections;         /* all clients */
+    long max_connections_per_address;   /* 0: no cap */
     const char *log_level;
     bool trust_proxy;             /* believe X-Forwarded-For / X-Forwarded-Proto */
     const char *secret_key;       /* 64 hex chars; NULL: DATA/secret.key, created on first start */

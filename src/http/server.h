@@ -26,9 +26,6 @@ server *server_start(const app *a, const route *routes, int nroutes, const serve
 int  server_port(const server *s);
 void server_stop(server *s);
 
-/* Route lookup, exposed for tests: the index of the matching route or -1; when the path
- * matches but not the method, *path_matched is set. */
-int route_match(const route *routes, int nroutes, const char *method, const char *path, const char **params,
-                int *nparams, bool *path_matched);
+/* route_match and route_request (route.c) are declared in http/http.h. */
 
 #endif
