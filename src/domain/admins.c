@@ -41,14 +41,20 @@ os_err admins_add(op_ctx *x, int64_t agreement_id, const char *name, const char 
     if (e) return e;
     const char *role = super_admin ? "super_admin" : "admin";
     user_rec u;
-    bool has_account = st_user_by_email(x->c, x->a, email, &u) == OS_OK && u.verified_at;
+    /* A store error is not "no account": it would invite someone who already has one. */
+    e = st_user_by_email(x->c, x->a, email, &u);
+    if (e && e != OS_ERR_NOT_FOUND) return e;
+    bool has_account = !e && u.verified_at;
     if ((e = store_tx_begin(x->c))) return e;
     if (has_account && !super_admin) {
         /* Making the last super admin a plain admin would leave the agreement without one. */
         const char *current = NULL;
         int64_t supers = 0;
-        if (st_agreement_role(x->c, x->a, agreement_id, u.id, &current) == OS_OK && !strcmp(current, "super_admin") &&
-            !(e = st_super_admin_count(x->c, agreement_id, &supers)) && supers <= 1)
+        /* A failed read must stop here, not skip the guard. */
+        e = st_agreement_role(x->c, x->a, agreement_id, u.id, &current);
+        if (e == OS_ERR_NOT_FOUND) e = OS_OK;
+        else if (!e && !strcmp(current, "super_admin") && !(e = st_super_admin_count(x->c, agreement_id, &supers)) &&
+                 supers <= 1)
             e = OS_ERR_CONFLICT;
         if (e) return store_tx_end(x->c, e);
     }
