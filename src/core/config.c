@@ -55,6 +55,7 @@ static const opt options[] = {
     {"handoff-key", "OPENSEAT_HANDOFF_KEY", OPT_STR, OFF(handoff_key), NULL, 0, 0, "64 hex chars signing licensing-center hand-off links (default: generated once, kept in the database)"},
     {"grace-days", "OPENSEAT_GRACE_DAYS", OPT_LONG, OFF(grace_days), "30", 0, 3650, "days an expired agreement stays editable before it becomes read-only"},
     {"trust-proxy", "OPENSEAT_TRUST_PROXY", OPT_BOOL, OFF(trust_proxy), "false", 0, 0, "trust X-Forwarded-For/-Proto from a load balancer"},
+    {"fault-injection", "OPENSEAT_FAULT_INJECTION", OPT_BOOL, OFF(fault_injection), "false", 0, 0, "TESTS ONLY, test build only: let a request header make a database operation fail"},
 };
 
 #define NOPTS (sizeof options / sizeof options[0])
@@ -154,6 +155,13 @@ int config_load(config *c, int argc, char **argv, int first, char **rest, size_t
     if (check_choice(c->smtp_tls ? c->smtp_tls : "", tls, "smtp-tls", err, errlen)) return -1;
     if (check_choice(c->cookie_secure ? c->cookie_secure : "", sec, "cookie-secure", err, errlen)) return -1;
     if (check_choice(c->log_level ? c->log_level : "", lvl, "log-level", err, errlen)) return -1;
+#ifndef OPENSEAT_FAULTS
+    /* Never in a production binary: a header would let any client break requests. */
+    if (c->fault_injection) {
+        snprintf(err, errlen, "--fault-injection is for tests only and exists only in the test build (build/openseat-test)");
+        return -1;
+    }
+#endif
     if (!c->data_dir) {
         snprintf(err, errlen, "--data must not be empty");
         return -1;

@@ -95,18 +95,23 @@ static bool pick_org(op_ctx *x, const org_rec *orgs, int n, int64_t prefer, org_
 }
 
 /* The three details match one agreement: license number, keyed hash of the
- * authorization number (constant-time), and the order's customer e-mail. */
-static bool details_match(op_ctx *x, const registration_in *in, agreement_rec *g) {
+ * authorization number (constant-time), and the order's customer e-mail. *match says
+ * whether they do; an error is the store's (never taken for "no match", which would
+ * count against the partner). */
+static os_err details_match(op_ctx *x, const registration_in *in, agreement_rec *g, bool *match) {
+    *match = false;
     char lic[LICENSE_DIGITS + 1], auth[AUTHNO_CHARS + 1], h[SECRET_HASH_HEX];
     const char *email = email_normalize(x->a, in->customer_email ? in->customer_email : "");
     bool ok_shape = in->license_number && license_number_normalize(in->license_number, lic) &&
                     in->authorization_number && authno_normalize(in->authorization_number, auth) && email;
-    if (!ok_shape) return false;
-    if (st_agreement_by_license(x->c, x->a, lic, g) != OS_OK) return false;
+    if (!ok_shape) return OS_OK;
+    os_err e = st_agreement_by_license(x->c, x->a, lic, g);
+    if (e) return e == OS_ERR_NOT_FOUND ? OS_OK : e;
     secret_hmac_hex(x->app->keys.authno_mac, auth, strlen(auth), h);
     bool auth_ok = secret_equal(h, g->auth_hash);
     bool email_ok = secret_equal(email, g->customer_email);
-    return auth_ok && email_ok;
+    *match = auth_ok && email_ok;
+    return OS_OK;
 }
 
 os_err partner_register(op_ctx *x, const registration_in *in, registration_out *out) {
@@ -141,7 +146,9 @@ os_err partner_register(op_ctx *x, const registration_in *in, registration_out *
     }
     if (e) return e;
     agreement_rec g;
-    if (!details_match(x, in, &g)) {
+    bool match;
+    if ((e = details_match(x, in, &g, &match))) return e;
+    if (!match) {
         out->outcome = REG_NO_MATCH;
         /* Kept (not withdrawn): it counts towards both throttles. Visible to the
          * agreement's super admins when the license number was a real one. */

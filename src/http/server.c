@@ -50,6 +50,7 @@
 #include "core/limits.h"
 #include "core/log.h"
 #include "core/secret.h"
+#include "http/fault.h"
 #include "http/metrics.h"
 
 /* A connection's phase, for the sweeper. */
@@ -576,7 +577,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         too_large(r, r->body.max);
         return send_reply(r);
     }
+    bool faults = fault_request_begin(r);
     run_pipeline(s, r);
+    if (faults) fault_request_end(r);
     return send_reply(r);
 }
 

@@ -47,6 +47,25 @@ OS_MUST_USE os_err store_tx_end(store_conn *c, os_err e);
 /* The open transaction will write many rows: its changes stay in memory (SQLite: 64 MiB) until it ends. */
 OS_MUST_USE os_err store_tx_bulk(store_conn *c);
 
+/* ---- fault injection (test builds only) -------------------------------------------------
+ * Proves every error path is clean: armed on one thread (one request), the store counts
+ * what that thread sends to the database — each statement, each outermost begin and each
+ * commit — and makes one of them fail as the database would, without running it:
+ *   "stmt:N"    the Nth of them, whatever it is;
+ *   "commit:N"  the Nth commit;
+ * followed by ":busy" for OS_ERR_BUSY (timed out waiting for the writer) instead of
+ * OS_ERR_STORE. A failed commit rolls back like a real one. Rollbacks are never failed.
+ * Other threads (other requests, the mail and job workers) are untouched. Compiled in only
+ * with OPENSEAT_FAULTS (build/openseat-test); elsewhere arming does nothing and
+ * store_fault_available() is false. */
+bool store_fault_available(void);
+/* Arms this thread; spec NULL only counts. false (and nothing armed) when spec is malformed. */
+bool store_fault_arm(const char *spec);
+/* Disarms this thread: *ops (may be NULL) receives the operations counted since arming;
+ * returns whether the fault fired, and then what failed (the start of its SQL, or "BEGIN",
+ * "COMMIT") into what (may be NULL). */
+bool store_fault_disarm(long *ops, char *what, size_t whatlen);
+
 /* ---- users ---------------------------------------------------------------------- */
 typedef struct user_rec {
     int64_t id;
