@@ -671,7 +671,9 @@ os_err subscribers_write_overview(op_ctx *x, int64_t agreement_id, jw *w) {
     os_err e = st_pools(x->c, x->a, agreement_id, &pools, &n);
     if (e) return e;
     user_rec me;
-    const char *lang = st_user_by_id(x->c, x->a, x->actor_id, &me) == OS_OK ? me.language : "en";
+    /* A store error is passed on, not read as "English". */
+    if ((e = st_user_by_id(x->c, x->a, x->actor_id, &me))) return e;
+    const char *lang = me.language;
     jw_obj(w);
     jw_key(w, "levels");
     jw_arr(w);
