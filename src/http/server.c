@@ -437,19 +437,13 @@ static void run_pipeline(server *s, req *r) {
         return;
     }
     if (rt->access == ACCESS_AGREEMENT || rt->access == ACCESS_AGREEMENT_SUPER) {
+        /* The hook applies the route's rule (super admins only, read-only agreements) and
+         * answers a refusal itself. */
         if ((e = s->hooks.agreement(r))) {
             problem_reply(r, e);
             return;
         }
-        if (rt->access == ACCESS_AGREEMENT_SUPER && strcmp(r->agreement_role, "super_admin")) {
-            problem_reply_status(r, 403, "forbidden", "Only the agreement's super admins can do this");
-            return;
-        }
-        if (is_state_changing(r->method) && !r->agreement_writable) {
-            problem_reply_status(r, 403, "read_only",
-                                 "This agreement has expired or is disabled: it can be read and exported, not changed");
-            return;
-        }
+        if (r->replied) return;
     }
     if (rt->body == BODY_JSON) {
         char detail[256];

@@ -14,8 +14,9 @@ typedef struct server_hooks {
     os_err (*identify)(req *r);
     /* True when a state-changing request carries the right CSRF token. */
     bool (*csrf_ok)(req *r);
-    /* Resolves r->params[0] to an agreement and the user's role on it; OS_ERR_NOT_FOUND
-     * when there is no such agreement or the user has no role on it. */
+    /* Resolves r->params[0] to an agreement and the user's role on it, and applies the
+     * route's access rule: OS_ERR_NOT_FOUND when there is no such agreement or the user has
+     * no role on it; any other refusal (403) it answers itself (r->replied). */
     os_err (*agreement)(req *r);
 } server_hooks;
 

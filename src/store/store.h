@@ -499,34 +499,51 @@ typedef struct job_rec {
     size_t file_len;
     int64_t agreement_id, user_id, rows, rows_checked, rows_written, status, created_at, finished_at;
     bool check_only, send_email;
+    /* Read with the row (not written by st_job_create): the agreement's license number, the
+     * owner's name and address, and who asked to cancel it (0: nobody), when. */
+    const char *license_number, *user_name, *user_email;
+    int64_t cancel_by, cancel_at;
+    const char *cancel_name, *cancel_email;
 } job_rec;
 
 /* A queued job from j's id, agreement_id, user_id, kind, flags, file_name, file, address,
  * request_id. */
 OS_MUST_USE os_err st_job_create(store_conn *c, const job_rec *j, int64_t now);
 /* Leases the oldest queued job to `worker` until lease_until and marks it running, file
- * included; OS_ERR_NOT_FOUND when none waits. Two workers never claim the same job. */
+ * included; OS_ERR_NOT_FOUND when none waits. Two workers never claim the same job, and a
+ * cancelled one is never claimed. */
 OS_MUST_USE os_err st_job_claim(store_conn *c, arena *a, const char *worker, int64_t lease_until, job_rec *out);
 /* Extends the leases of the jobs `worker` is running. */
 OS_MUST_USE os_err st_job_extend(store_conn *c, const char *worker, int64_t lease_until);
 OS_MUST_USE os_err st_job_progress(store_conn *c, const char *id, const char *phase, int64_t rows, int64_t checked,
                        int64_t written);
-/* Ends a running job: state 'done' or 'failed', the answer's status and JSON body. */
+/* Ends a running job: state 'done', 'failed' or 'cancelled', the answer's status and JSON
+ * body; cancel_by (0: none) is recorded as who cancelled it unless someone already is. */
 OS_MUST_USE os_err st_job_finish(store_conn *c, const char *id, const char *state, int64_t status, const char *result,
-                     int64_t rows, int64_t checked, int64_t written, int64_t now);
+                     int64_t rows, int64_t checked, int64_t written, int64_t cancel_by, int64_t now);
 /* Running jobs whose lease ended before `now` (their worker stopped) become failed with
  * this status and result. *n (may be NULL) counts them. */
 OS_MUST_USE os_err st_jobs_fail_stale(store_conn *c, int64_t now, int64_t status, const char *result, int64_t *n);
-/* One of the user's jobs on the agreement, without its file; OS_ERR_NOT_FOUND for anyone
- * else's. */
+/* A job on the agreement, without its file: the user's (user_id > 0) or anyone's (0);
+ * OS_ERR_NOT_FOUND otherwise. */
 OS_MUST_USE os_err st_job_get(store_conn *c, arena *a, int64_t agreement_id, int64_t user_id, const char *id, job_rec *out);
 /* The file of job j (j->file, j->file_len); OS_ERR_NOT_FOUND when it has none. */
 OS_MUST_USE os_err st_job_file(store_conn *c, arena *a, job_rec *j);
-/* The user's jobs on the agreement, newest first, without their files. */
+/* Jobs on the agreement, newest first, without their files: the user's (user_id > 0) or
+ * everyone's (0). */
 OS_MUST_USE os_err st_job_list(store_conn *c, arena *a, int64_t agreement_id, int64_t user_id, int limit, job_rec **rows,
                    int *n);
 /* Forgets a finished job: OS_ERR_NOT_FOUND (not the user's), OS_ERR_CONFLICT (still queued or running). */
 OS_MUST_USE os_err st_job_delete(store_conn *c, int64_t agreement_id, int64_t user_id, const char *id);
+/* Cancels job `id` while it is queued: it ends 'cancelled' with this status and result, by
+ * `by`, and is never claimed. *done false when it was not queued (any more). */
+OS_MUST_USE os_err st_job_cancel_queued(store_conn *c, const char *id, int64_t by, int64_t status, const char *result,
+                            int64_t now, bool *done);
+/* Asks the worker running job `id` to stop (cancel_by, cancel_at; the first asker is kept).
+ * *done false when it is not running (any more). */
+OS_MUST_USE os_err st_job_cancel_request(store_conn *c, const char *id, int64_t by, int64_t now, bool *done);
+/* Who asked to cancel job `id` (0: nobody). */
+OS_MUST_USE os_err st_job_cancel_by(store_conn *c, const char *id, int64_t *by);
 /* Forgets jobs created before `before` that are not running. */
 OS_MUST_USE os_err st_jobs_purge(store_conn *c, int64_t before);
 
