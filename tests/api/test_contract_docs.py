@@ -98,6 +98,7 @@ def literal_args(fn, index):
 def problem_codes():
     codes = {}
     codes.update(literal_args("problem_reply_status", 2))
+    codes.update(literal_args("problem_members", 3))
     for path, text in c_sources().items():
         rel = path.relative_to(ROOT)
         for c in re.findall(r'problem_code\s*=\s*"([a-z_]+)"', text):
@@ -125,7 +126,7 @@ def catalogue(lang):
 def test_code_scanner_finds_what_it_should():
     # The scanner itself must see codes known to exist, or the tests below prove nothing.
     p, f = problem_codes(), field_codes()
-    for c in ("validation", "csrf", "throttled", "bad_query", "last_super_admin", "job_interrupted"):
+    for c in ("validation", "csrf", "throttled", "bad_query", "last_super_admin", "job_interrupted", "bulk_rejected"):
         assert c in p, f"problem code {c} not found by the scanner"
     for c in ("required", "no_seats_left", "reassignment_too_soon", "duplicate_in_file", "outside_domain"):
         assert c in f, f"field code {c} not found by the scanner"
@@ -156,6 +157,12 @@ def test_every_code_is_in_the_api_contract():
     missing = [f"{kind} {c}" for kind, codes in (("problem", problem_codes()), ("field", field_codes()))
                for c in sorted(codes) if f"`{c}`" not in contract]
     assert not missing, f"docs/api-contract.md does not name: {missing}"
+
+
+def test_every_problem_code_is_in_the_openapi_problem_schema():
+    enum = openapi()["components"]["schemas"]["Problem"]["properties"]["code"]["enum"]
+    missing = sorted(set(problem_codes()) - set(enum))
+    assert not missing, f"docs/openapi.yaml's Problem.code enum lacks {missing}"
 
 
 def test_catalogues_have_the_same_keys():
