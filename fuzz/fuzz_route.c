@@ -20,6 +20,7 @@
 #include "http/http.h"
 
 #include "fuzz_check.h"
+#include "fuzz_decode.h"
 
 static const route ROUTES[] = {
     {"GET", "/api/v1/session", ACCESS_PUBLIC, BODY_NONE, NULL, "a"},
@@ -43,34 +44,6 @@ static const route ROUTES[] = {
 #define NROUTES ((int)(sizeof ROUTES / sizeof ROUTES[0]))
 
 static const char *const METHODS[] = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"};
-
-static int hex(unsigned char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    c |= 0x20;
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1;
-}
-
-/* Reference percent-decoder (no '+' rule in paths) into out (room for n + 1 bytes): the
- * decoded length, or -1 for a short or non-hex escape, a NUL, or a result not UTF-8. */
-static long ref_decode(const char *s, size_t n, char *out) {
-    size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '%') {
-            if (n - i < 3) return -1;
-            int h = hex((unsigned char)s[i + 1]), l = hex((unsigned char)s[i + 2]);
-            if (h < 0 || l < 0) return -1;
-            c = (unsigned char)(h << 4 | l);
-            i += 2;
-        }
-        if (c == 0) return -1;
-        out[o++] = (char)c;
-    }
-    out[o] = 0;
-    if (utf8_valid_prefix(out, o) != o) return -1;
-    return (long)o;
-}
 
 /* Splits s[0..n) at every '/' into at most max segments; -1 when there are more. */
 typedef struct seg {
@@ -122,7 +95,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     route_outcome ro = route_request(&a, ROUTES, NROUTES, method, raw, n, &rr);
 
     char *ref = arena_alloc(&a, n + 1);
-    long want = ref_decode(raw, n, ref);
+    long want = fuzz_ref_decode(raw, n, false, ref);
     if (want < 0) {
         CHECK(ro == ROUTE_BAD_PATH);
         arena_free(&a);
@@ -164,7 +137,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             size_t len = rr.raw_param_len[k];
             CHECK(len > 0 && memchr(rr.raw_params[k], '/', len) == NULL);
             char *dec = arena_alloc(&a, len + 1);
-            long dl = ref_decode(rr.raw_params[k], len, dec);
+            long dl = fuzz_ref_decode(rr.raw_params[k], len, false, dec);
             CHECK(dl >= 0 && rr.params[k] && (long)strlen(rr.params[k]) == dl && !memcmp(rr.params[k], dec, (size_t)dl));
             memcpy(back + o, rr.raw_params[k], len);
             o += len;

@@ -8,6 +8,7 @@ import json
 import re
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -132,23 +133,11 @@ def test_code_scanner_finds_what_it_should():
         assert c in f, f"field code {c} not found by the scanner"
 
 
-def test_every_problem_code_has_an_english_and_a_french_message():
-    missing = []
-    for lang in ("en", "fr"):
-        cat = catalogue(lang)
-        for code, where in sorted(problem_codes().items()):
-            if f"problem.{code}" not in cat:
-                missing.append(f"{lang}: problem.{code} (from {where})")
-    assert not missing, "\n".join(missing)
-
-
-def test_every_field_code_has_an_english_and_a_french_message():
-    missing = []
-    for lang in ("en", "fr"):
-        cat = catalogue(lang)
-        for code, where in sorted(field_codes().items()):
-            if f"field.{code}" not in cat:
-                missing.append(f"{lang}: field.{code} (from {where})")
+@pytest.mark.parametrize("kind", ["problem", "field"])
+def test_every_code_has_an_english_and_a_french_message(kind):
+    codes = problem_codes() if kind == "problem" else field_codes()
+    missing = [f"{lang}: {kind}.{code} (from {where})" for lang in ("en", "fr")
+               for code, where in sorted(codes.items()) if f"{kind}.{code}" not in catalogue(lang)]
     assert not missing, "\n".join(missing)
 
 
