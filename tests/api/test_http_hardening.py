@@ -168,16 +168,21 @@ def connect_from(port, source, timeout=5):
     return s
 
 
+def read_to_close(s):
+    """Everything the server sends until it closes the connection."""
+    data = b""
+    while True:
+        b = s.recv(65536)
+        if not b:
+            return data
+        data += b
+
+
 def served(port, source="127.0.0.1", path=b"/healthz"):
     s = connect_from(port, source)
     try:
         s.sendall(b"GET " + path + b" HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-        data = b""
-        while True:
-            b = s.recv(65536)
-            if not b:
-                break
-            data += b
+        data = read_to_close(s)
         return data.split(b" ", 2)[1] if data.startswith(b"HTTP/1.1 ") else None
     except (ConnectionResetError, BrokenPipeError, socket.timeout):
         return None
@@ -246,12 +251,7 @@ def test_body_at_a_sufficient_rate_is_received(slow_server):
         for i in range(0, len(body), 500):     # ~2,500 B/s for about a second
             s.sendall(body[i:i + 500])
             time.sleep(0.2)
-        data = b""
-        while True:
-            b = s.recv(65536)
-            if not b:
-                break
-            data += b
+        data = read_to_close(s)
         # Answered (CSRF refuses it): the body was read to its end, not cut off.
         assert data.startswith(b"HTTP/1.1 403"), data[:200]
     finally:
