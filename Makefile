@@ -3,7 +3,7 @@
 
 CC       ?= cc
 PKGS     := libmicrohttpd jansson sqlite3 libpq libsodium libcurl libzip expat xlsxwriter
-WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
+WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wcast-qual \
             -Wno-unused-parameter
 CSTD     := -std=c11 -D_GNU_SOURCE
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -12,6 +12,8 @@ CFLAGS   ?= -O2 -g
 ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) -Isrc -Ibuild/gen $(PKG_CFLAGS)
 LIBS     = $(PKG_LIBS) -lcsv -lpthread -lm
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+# The test build (build/openseat-test, unit tests) only: store fault injection (--fault-injection).
+TEST_DEFS := -DOPENSEAT_FAULTS
 
 SRC      := $(shell find src -name '*.c' | sort)
 LIB_SRC  := $(filter-out src/main.c,$(SRC))
@@ -29,7 +31,7 @@ TOBJ     := $(patsubst src/%.c,build/san/%.o,$(LIB_SRC)) build/san/gen/embedded.
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(patsubst tests/unit/%.c,build/unit/%,$(UNIT_SRC))
 
-.PHONY: all deps run test unit api api-pg e2e fuzz fuzz-short bench clean demo
+.PHONY: all deps run test unit api api-pg e2e faults fuzz fuzz-short bench clean demo
 all: openseat
 
 deps:
@@ -55,7 +57,7 @@ build/rel/gen/embedded.o: build/gen/embedded.c
 build/san/%.o: src/%.c
 	@mkdir -p $(dir $@)
 	@echo "  CC san  $<"
-	@$(CC) $(ALL_CFLAGS) $(SAN) -MMD -MP -c -o $@ $<
+	@$(CC) $(ALL_CFLAGS) $(SAN) $(TEST_DEFS) -MMD -MP -c -o $@ $<
 build/san/gen/embedded.o: build/gen/embedded.c
 	@mkdir -p $(dir $@)
 	@$(CC) $(ALL_CFLAGS) $(SAN) -c -o $@ $<
@@ -96,17 +98,20 @@ api-pg: build/openseat-test
 	@bash tests/run-all.sh api-pg
 e2e: build/openseat-test
 	@bash tests/run-all.sh e2e
+# Every database operation of the state-changing routes failed in turn (part of the api layers too).
+faults: build/openseat-test
+	@/usr/bin/python3 -m pytest -q -p no:cacheprovider tests/api/test_faults.py
 
 FUZZ_TARGETS := $(patsubst fuzz/%.c,build/fuzz/%,$(wildcard fuzz/fuzz_*.c))
 FUZZ_SRC := src/core/arena.c src/core/buf.c src/core/json_write.c src/core/text.c src/core/error.c src/core/countries.c \
-            src/http/body.c
+            src/http/body.c src/http/route.c
 FUZZ_SRC += src/io/table.c src/io/csv.c src/io/xlsx.c
 FUZZ_LIBS := -ljansson -lzip -lexpat -lcsv
 build/fuzz/fuzz_csv build/fuzz/fuzz_xlsx: fuzz/fuzz_table.h
 build/fuzz/%: fuzz/%.c fuzz/fuzz_check.h $(FUZZ_SRC) $(HDR)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
-	@clang $(CSTD) -g -O1 -Isrc -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -o $@ $< $(FUZZ_SRC) $(FUZZ_LIBS)
+	@clang $(CSTD) $(WARN) -g -O1 -Isrc -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -o $@ $< $(FUZZ_SRC) $(FUZZ_LIBS)
 fuzz: $(FUZZ_TARGETS)
 	@for t in $(FUZZ_TARGETS); do n=$$(basename $$t); mkdir -p build/corpus/$$n; \
 	  $$t -max_total_time=$${FUZZ_SECONDS:-60} build/corpus/$$n fuzz/corpus/$$n || exit 1; done

@@ -129,8 +129,8 @@ static void write_value(jw *w, json_t *v) {
     case JSON_INTEGER: jw_int(w, (int64_t)json_integer_value(v)); break;
     case JSON_REAL: {
         char num[64];
-        snprintf(num, sizeof num, "%.17g", json_real_value(v));
-        if (!strpbrk(num, ".eE")) strcat(num, ".0");
+        int len = snprintf(num, sizeof num, "%.17g", json_real_value(v));
+        if (!strpbrk(num, ".eE") && len > 0 && (size_t)len + 3 <= sizeof num) memcpy(num + len, ".0", 3);
         jw_raw(w, num);
         break;
     }

@@ -18,37 +18,7 @@
 #include "core/text.h"
 
 #include "fuzz_check.h"
-
-static int hex(unsigned char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    c |= 0x20;
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1;
-}
-
-/* Reference percent-decoder into out (room for n + 1 bytes); returns the decoded length,
- * or -1 when the input must be refused: a short or non-hex escape, a NUL (raw or
- * escaped), or a result that is not UTF-8. */
-static long ref_decode(const char *s, size_t n, bool form, char *out) {
-    size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '%') {
-            if (n - i < 3) return -1;
-            int h = hex((unsigned char)s[i + 1]), l = hex((unsigned char)s[i + 2]);
-            if (h < 0 || l < 0) return -1;
-            c = (unsigned char)(h << 4 | l);
-            i += 2;
-        } else if (c == '+' && form) {
-            c = ' ';
-        }
-        if (c == 0) return -1;
-        out[o++] = (char)c;
-    }
-    out[o] = 0;
-    if (utf8_valid_prefix(out, o) != o) return -1;
-    return (long)o;
-}
+#include "fuzz_decode.h"
 
 /* A decoded string must be valid UTF-8 with no NUL before its expected end. */
 static void check_clean(const char *s, long want_len) {
@@ -60,7 +30,7 @@ static void check_clean(const char *s, long want_len) {
 
 static void check_url_decode(arena *a, const char *s, size_t n, bool form) {
     char *ref = arena_alloc(a, n + 1);
-    long want = ref_decode(s, n, form, ref);
+    long want = fuzz_ref_decode(s, n, form, ref);
     char *got = url_decode(a, s, n, form);
     if (want < 0) {
         CHECK(got == NULL);
@@ -100,8 +70,8 @@ static void check_qs(arena *a, const char *s, size_t n, int max) {
             ref_param *p = &ref[params++];
             p->name = arena_alloc(a, eq - i + 1);
             p->value = arena_alloc(a, j - eq + 1);
-            p->nlen = ref_decode(s + i, eq - i, true, p->name);
-            p->vlen = eq < j ? ref_decode(s + eq + 1, j - eq - 1, true, p->value) : 0;
+            p->nlen = fuzz_ref_decode(s + i, eq - i, true, p->name);
+            p->vlen = eq < j ? fuzz_ref_decode(s + eq + 1, j - eq - 1, true, p->value) : 0;
             if (p->nlen < 0 || p->vlen < 0) decodes = false;
         }
         i = j + 1;

@@ -9,8 +9,8 @@
 #include <strings.h>
 #include "api.h"
 #include "core/log.h"
+#include "domain/access.h"
 #include "domain/account.h"
-#include "domain/lifecycle.h"
 #include "domain/numbers.h"
 
 os_err api_ctx(req *r, op_ctx *x) {
@@ -81,23 +81,30 @@ static bool csrf_ok(req *r) {
     return cookie && secret_equal(sent, cookie);
 }
 
-/* No cache: the role is read on every request, so a removed partner is refused at once. */
+/* The route's access rule, through the one function that decides it (domain/access.h, which
+ * background jobs apply too). No cache: the role is read on every request, so a removed
+ * partner is refused at once. */
 static os_err agreement(req *r) {
     char *lic = arena_alloc(&r->a, LICENSE_DIGITS + 1);
     const char *p = req_param(r, 0);
     if (!p || !license_number_normalize(p, lic)) return OS_ERR_NOT_FOUND;
-    store_conn *c = store_conn_get(r->app->st);
-    if (!c) return OS_ERR_BUSY;
-    const char *end_date;
-    bool disabled;
-    os_err e = st_agreement_state(c, &r->a, lic, &r->agreement_id, &end_date, &disabled);
-    if (!e) e = st_agreement_role(c, &r->a, r->agreement_id, r->user_id, &r->agreement_role);
-    if (!e) r->agreement_writable = lifecycle_writable(end_date, disabled, r->now, r->app->cfg->grace_days);
-    if (e) {
-        r->agreement_id = 0;
-        return e;
-    }
+    op_ctx x;
+    os_err e = api_ctx(r, &x);
+    if (e) return e;
+    agreement_access g;
+    bool change = strcmp(r->method, "GET") && strcmp(r->method, "HEAD") && strcmp(r->method, "OPTIONS");
+    e = access_agreement(&x, lic, r->user_id, r->route->access == ACCESS_AGREEMENT_SUPER, change, &g);
+    if (e) return e;
+    if (g.verdict == AGR_NO_ROLE) return OS_ERR_NOT_FOUND;
+    r->agreement_id = g.agreement_id;
     r->agreement_license = lic;
+    r->agreement_role = g.role;
+    r->agreement_writable = g.writable;
+    if (g.verdict == AGR_NOT_SUPER)
+        problem_reply_status(r, 403, "forbidden", "Only the agreement's super admins can do this");
+    else if (g.verdict == AGR_READ_ONLY)
+        problem_reply_status(r, 403, "read_only",
+                             "This agreement has expired or is disabled: it can be read and exported, not changed");
     return OS_OK;
 }
 

@@ -84,7 +84,10 @@ static int run_upload(upload *u, jw *w, os_err *err) {
     if (e)
         return problem(u, w, 422, "unreadable_file",
                        arena_printf(u->x->a, "This file cannot be read: %s", *why ? why : "unknown format"));
-    if (u->h && u->h->progress) u->h->progress(u->h->arg, "checking", t.nrows > 1 ? t.nrows - 1 : 0, 0, 0);
+    if (u->h && u->h->progress && (e = u->h->progress(u->h->arg, "checking", t.nrows > 1 ? t.nrows - 1 : 0, 0, 0))) {
+        *err = e;
+        return 0;
+    }
     switch (u->kind) {
     case BULK_ADD: e = bulk_add(u->x, u->agreement_id, &t, u->check, u->notify, u->h, &u->rep.add); break;
     case BULK_EDIT: e = bulk_edit(u->x, u->agreement_id, &t, u->check, u->h, &u->rep.edit); break;
@@ -130,7 +133,8 @@ static os_err submit(req *r, op_ctx *x, bulk_kind kind, bool check, bool notify,
     }
     job_rec j = {.agreement_id = r->agreement_id, .user_id = r->user_id, .kind = kind_names[kind],
                  .check_only = check, .send_email = notify, .file_name = name, .file = r->body.data,
-                 .file_len = r->body.len, .address = r->client_addr, .request_id = r->request_id};
+                 .file_len = r->body.len, .address = r->client_addr, .request_id = r->request_id,
+                 .license_number = r->agreement_license, .user_name = r->user_name, .user_email = r->user_email};
     os_err e = jobs_submit(x, &j);
     if (e) return e;
     reply_header(r, "Location", api_job_url(r, j.id));
@@ -171,8 +175,12 @@ typedef struct job_hook {
     job_run *run;
 } job_hook;
 
-static void on_progress(void *arg, const char *phase, int rows, int checked, int written) {
-    jobs_progress(((job_hook *)arg)->run, phase, rows, checked, written);
+/* Each progress point is a checkpoint: the job stops there (nothing applied) once its owner
+ * may no longer do this or someone cancelled it. */
+static os_err on_progress(void *arg, const char *phase, int rows, int checked, int written) {
+    job_hook *jh = arg;
+    jobs_progress(jh->run, phase, rows, checked, written);
+    return jobs_checkpoint(jh->run, jh->u->x, false);
 }
 
 /* A job's answer is JSON text kept in the arena: a writer over a bounded buffer, and its
@@ -185,9 +193,13 @@ static jw *text_writer(arena *a, buf *b, jw *w) {
 
 static const char *written_text(const buf *b, const jw *w) { return jw_ok(w) && !b->overflow ? b->data : NULL; }
 
-/* An applied change's answer is the job's result, kept in the change's own transaction. */
+/* An applied change's answer is the job's result, kept in the change's own transaction —
+ * after a last look, inside it, at whether the job may still act: a removal that committed
+ * while the rows were being checked is seen here, and the change rolled back. */
 static os_err job_commit(void *arg, op_ctx *x) {
     job_hook *jh = arg;
+    os_err e = jobs_checkpoint(jh->run, x, true);
+    if (e) return e;
     const bulk_report *base = base_report(jh->u);
     int count = jh->u->kind == BULK_ADD ? jh->u->rep.add.added
               : jh->u->kind == BULK_EDIT ? jh->u->rep.edit.changed : jh->u->rep.remove.count;

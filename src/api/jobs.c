@@ -1,7 +1,8 @@
-/* jobs.c — a user's background jobs on an agreement (uploaded files processed by the job
- * worker, domain/jobs.h): listing, following, dismissing, and the uploaded file given back
- * with its problems marked. A job is visible only to the user who started it, and only
- * under its own agreement: anyone else gets 404. */
+/* jobs.c — background jobs on an agreement (uploaded files processed by the job worker,
+ * domain/jobs.h): listing, following, cancelling, dismissing, and the uploaded file given
+ * back with its problems marked. A job is visible to the user who started it and to the
+ * agreement's super admins, and only under its own agreement: anyone else gets 404. Only
+ * its owner dismisses it; its owner or a super admin cancels it. */
 #include <jansson.h>
 #include <pthread.h>
 #include <string.h>
@@ -20,11 +21,17 @@ const char *api_job_url(req *r, const char *id) {
 }
 
 void api_write_job(jw *w, req *r, const job_rec *j) {
-    job_progress live = {j->phase, j->rows, j->rows_checked, j->rows_written};
+    job_progress live = {j->phase, j->rows, j->rows_checked, j->rows_written, 0};
     /* While this process runs it, memory is ahead of the row (see jobs.h). */
     if (!strcmp(j->state, "running")) jobs_live(r->app->jobs, j->id, &live);
     jw_obj(w);
     jw_kstr(w, "id", j->id);
+    jw_key(w, "user");
+    jw_obj(w);
+    jw_kint(w, "id", j->user_id);
+    jw_kstr(w, "name", j->user_name);
+    jw_kstr(w, "email", j->user_email);
+    jw_obj_end(w);
     jw_kstr(w, "kind", j->kind);
     jw_kbool(w, "check_only", j->check_only);
     jw_kbool(w, "send_email", j->send_email);
@@ -41,6 +48,17 @@ void api_write_job(jw *w, req *r, const job_rec *j) {
     jw_key(w, "result");
     if (j->result) jw_raw(w, j->result);
     else jw_null(w);
+    jw_kbool(w, "cancel_requested", j->cancel_by || live.cancel_by);
+    jw_key(w, "cancelled_by");
+    if (j->cancel_by) {
+        jw_obj(w);
+        jw_kint(w, "id", j->cancel_by);
+        jw_kstr(w, "name", j->cancel_name);
+        jw_kstr(w, "email", j->cancel_email);
+        jw_obj_end(w);
+    } else {
+        jw_null(w);
+    }
     jw_obj_end(w);
 }
 
@@ -54,13 +72,19 @@ static const char *job_param(req *r) {
     return id;
 }
 
-/* The caller's job named by the path (without its file). */
+/* Whose jobs the caller sees: a super admin every job of the agreement (0), anyone else
+ * their own. */
+static int64_t visible_owner(const req *r) {
+    return !strcmp(r->agreement_role, "super_admin") ? 0 : r->user_id;
+}
+
+/* The job named by the path, when the caller may see it (without its file). */
 static os_err load_job(req *r, op_ctx *x, job_rec *j) {
     const char *id = job_param(r);
     if (!id) return OS_ERR_NOT_FOUND;
     os_err e = api_ctx(r, x);
     if (e) return e;
-    return st_job_get(x->c, x->a, r->agreement_id, r->user_id, id, j);
+    return st_job_get(x->c, x->a, r->agreement_id, visible_owner(r), id, j);
 }
 
 os_err h_jobs_list(req *r) {
@@ -69,7 +93,8 @@ os_err h_jobs_list(req *r) {
     if (e) return e;
     job_rec *rows;
     int n;
-    if ((e = st_job_list(x.c, x.a, r->agreement_id, r->user_id, JOBS_LISTED, &rows, &n))) return e;
+    int64_t owner = visible_owner(r);
+    if ((e = st_job_list(x.c, x.a, r->agreement_id, owner, owner ? JOBS_LISTED : JOBS_LISTED_ALL, &rows, &n))) return e;
     jw *w = reply_json(r, 200);
     jw_obj(w);
     jw_key(w, "jobs");
@@ -104,6 +129,24 @@ os_err h_job_delete(req *r) {
     if (e == OS_ERR_CONFLICT) return job_running(r);
     if (e) return e;
     reply_empty(r, 204);
+    return OS_OK;
+}
+
+/* A queued job is cancelled at once (200); a running one is asked to stop at its next
+ * checkpoint (202: poll it; it ends cancelled, or done when it was already committing). */
+os_err h_job_cancel(req *r) {
+    op_ctx x;
+    job_rec j;
+    os_err e = load_job(r, &x, &j);
+    if (e) return e;
+    job_cancel_outcome out;
+    if ((e = jobs_cancel(&x, &j, &out))) return e;
+    if (out == JOB_ALREADY_FINISHED) {
+        problem_reply_status(r, 409, "job_finished", "This job has already finished: there is nothing to cancel");
+        return OS_OK;
+    }
+    if ((e = st_job_get(x.c, x.a, r->agreement_id, 0, j.id, &j))) return e;
+    api_write_job(reply_json(r, out == JOB_CANCELLED ? 200 : 202), r, &j);
     return OS_OK;
 }
 

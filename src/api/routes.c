@@ -42,6 +42,7 @@ const route api_routes[] = {
     R("GET",    "/api/v1/agreements/{license}/jobs/{job}", ACCESS_AGREEMENT, BODY_NONE, h_job_get, "job_get"),
     R("DELETE", "/api/v1/agreements/{license}/jobs/{job}", ACCESS_AGREEMENT, BODY_NONE, h_job_delete, "job_delete"),
     R("GET",    "/api/v1/agreements/{license}/jobs/{job}/annotated", ACCESS_AGREEMENT, BODY_NONE, h_job_annotated, "job_annotated"),
+    R("POST",   "/api/v1/agreements/{license}/jobs/{job}/cancel", ACCESS_AGREEMENT, BODY_NONE, h_job_cancel, "job_cancel"),
     R("POST",   "/api/v1/agreements/{license}/subscriptions/resend", ACCESS_AGREEMENT, BODY_JSON, h_subs_resend, "subs_resend"),
     /* Before {id}: the first matching pattern wins. */
     R("GET",    "/api/v1/agreements/{license}/subscriptions/export", ACCESS_AGREEMENT, BODY_NONE, h_subs_export, "subs_export"),

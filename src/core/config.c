@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include "core/limits.h"
 
 typedef enum { OPT_STR, OPT_LONG, OPT_BOOL } opt_type;
 
@@ -18,6 +19,8 @@ typedef struct opt {
 } opt;
 
 #define OFF(f) offsetof(config, f)
+#define TEXT_(x) #x
+#define TEXT(x) TEXT_(x)
 
 static const opt options[] = {
     {"port", "OPENSEAT_PORT", OPT_LONG, OFF(port), "8080", 0, 65535, "TCP port to listen on (0: any free port)"},
@@ -32,6 +35,8 @@ static const opt options[] = {
     {"smtp-tls", "OPENSEAT_SMTP_TLS", OPT_STR, OFF(smtp_tls), "try", 0, 0, "STARTTLS on smtp:// relays: try | required | none"},
     {"mail-poll-ms", "OPENSEAT_MAIL_POLL_MS", OPT_LONG, OFF(mail_poll_ms), "1000", 10, 600000, "how often the outbox worker looks for due mail"},
     {"mail-lease", "OPENSEAT_MAIL_LEASE", OPT_LONG, OFF(mail_lease_s), "120", 2, 3600, "seconds a claimed e-mail stays with the instance sending it before another may (longer than one SMTP attempt)"},
+    {"mail-per-recipient", "OPENSEAT_MAIL_PER_RECIPIENT", OPT_LONG, OFF(mail_per_recipient), TEXT(LIMIT_MAIL_PER_RECIPIENT), 1, 1000, "requests per hour that may e-mail one address nobody proved to own (sign-up, verification resend, password reset); past it the mail is not sent"},
+    {"mail-per-address", "OPENSEAT_MAIL_PER_ADDRESS", OPT_LONG, OFF(mail_per_address), TEXT(LIMIT_MAIL_PER_ADDRESS), 1, 1000000, "such requests per hour from one client address; past it the mail is not sent"},
     {"job-lease", "OPENSEAT_JOB_LEASE", OPT_LONG, OFF(job_lease_s), "60", 3, 3600, "seconds without a sign of life after which a background job counts as interrupted"},
     {"argon2-ops", "OPENSEAT_ARGON2_OPS", OPT_LONG, OFF(argon2_ops), "2", 1, 16, "argon2id passes per password hash"},
     {"argon2-mem-kib", "OPENSEAT_ARGON2_MEM_KIB", OPT_LONG, OFF(argon2_mem_kib), "65536", 8, 4194304, "argon2id memory per password hash, KiB (lower only in tests)"},
@@ -41,11 +46,17 @@ static const opt options[] = {
     {"max-body", "OPENSEAT_MAX_BODY", OPT_LONG, OFF(max_body), "65536", 1024, 16777216, "largest JSON request body, bytes"},
     {"max-upload", "OPENSEAT_MAX_UPLOAD", OPT_LONG, OFF(max_upload), "33554432", 1024, 1073741824, "largest file upload, bytes (upload routes only)"},
     {"request-memory", "OPENSEAT_REQUEST_MEMORY", OPT_LONG, OFF(request_memory), "67108864", 1048576, 4294967296, "memory one request may use, bytes (upload routes: + 4 x max-upload); past it the request alone is refused (503 request_too_costly)"},
+    {"head-timeout", "OPENSEAT_HEAD_TIMEOUT", OPT_LONG, OFF(head_timeout_s), "10", 1, 3600, "seconds a client has, from the first byte of a request, to send its whole request line and headers"},
+    {"body-min-rate", "OPENSEAT_BODY_MIN_RATE", OPT_LONG, OFF(body_min_rate), "1024", 0, 1073741824, "bytes per second a request body must keep up, measured over each --body-rate-window (0: no minimum)"},
+    {"body-rate-window", "OPENSEAT_BODY_RATE_WINDOW", OPT_LONG, OFF(body_rate_window_s), "10", 1, 3600, "seconds over which the body rate is measured; the first window is the grace period"},
+    {"max-connections", "OPENSEAT_MAX_CONNECTIONS", OPT_LONG, OFF(max_connections), "4096", 16, 1048576, "open client connections at most (lowered to what the open-file limit allows)"},
+    {"max-connections-per-address", "OPENSEAT_MAX_CONNECTIONS_PER_ADDRESS", OPT_LONG, OFF(max_connections_per_address), "64", 0, 1048576, "open connections from one client address at most (0: no cap; the balancer's address behind a load balancer)"},
     {"log-level", "OPENSEAT_LOG_LEVEL", OPT_STR, OFF(log_level), "info", 0, 0, "debug | info | warn | error"},
     {"secret-key", "OPENSEAT_SECRET_KEY", OPT_STR, OFF(secret_key), NULL, 0, 0, "64 hex chars sealing authorization numbers (default: DATA/secret.key, made on first start; every instance needs the same)"},
     {"handoff-key", "OPENSEAT_HANDOFF_KEY", OPT_STR, OFF(handoff_key), NULL, 0, 0, "64 hex chars signing licensing-center hand-off links (default: generated once, kept in the database)"},
     {"grace-days", "OPENSEAT_GRACE_DAYS", OPT_LONG, OFF(grace_days), "30", 0, 3650, "days an expired agreement stays editable before it becomes read-only"},
     {"trust-proxy", "OPENSEAT_TRUST_PROXY", OPT_BOOL, OFF(trust_proxy), "false", 0, 0, "trust X-Forwarded-For/-Proto from a load balancer"},
+    {"fault-injection", "OPENSEAT_FAULT_INJECTION", OPT_BOOL, OFF(fault_injection), "false", 0, 0, "TESTS ONLY, test build only: let a request header make a database operation fail"},
 };
 
 #define NOPTS (sizeof options / sizeof options[0])
@@ -145,6 +156,13 @@ int config_load(config *c, int argc, char **argv, int first, char **rest, size_t
     if (check_choice(c->smtp_tls ? c->smtp_tls : "", tls, "smtp-tls", err, errlen)) return -1;
     if (check_choice(c->cookie_secure ? c->cookie_secure : "", sec, "cookie-secure", err, errlen)) return -1;
     if (check_choice(c->log_level ? c->log_level : "", lvl, "log-level", err, errlen)) return -1;
+#ifndef OPENSEAT_FAULTS
+    /* Never in a production binary: a header would let any client break requests. */
+    if (c->fault_injection) {
+        snprintf(err, errlen, "--fault-injection is for tests only and exists only in the test build (build/openseat-test)");
+        return -1;
+    }
+#endif
     if (!c->data_dir) {
         snprintf(err, errlen, "--data must not be empty");
         return -1;

@@ -25,6 +25,8 @@ typedef struct config {
     long mail_poll_ms;
     long job_lease_s;
     long mail_lease_s;            /* seconds a claimed e-mail stays with its instance */
+    long mail_per_recipient;      /* requests per hour that may e-mail one unproven address */
+    long mail_per_address;        /* the same, per requesting client address */
     long argon2_ops;
     long argon2_mem_kib;
     long session_idle_s;
@@ -33,11 +35,17 @@ typedef struct config {
     long max_body;
     long max_upload;
     long request_memory;          /* bytes one request may allocate (upload routes: more) */
+    long head_timeout_s;          /* a request's line and headers, from its first byte */
+    long body_min_rate;           /* bytes/s a body must keep up per window; 0: none */
+    long body_rate_window_s;
+    long max_connections;         /* all clients */
+    long max_connections_per_address;   /* 0: no cap */
     const char *log_level;
     bool trust_proxy;             /* believe X-Forwarded-For / X-Forwarded-Proto */
     const char *secret_key;       /* 64 hex chars; NULL: DATA/secret.key, created on first start */
     long grace_days;              /* an expired agreement stays editable this long */
     const char *handoff_key;      /* 64 hex chars; NULL: generated once and kept in the database */
+    bool fault_injection;         /* tests only: honour X-Openseat-Fault (test build only) */
 } config;
 
 /* Fill defaults, then environment, then flags from argv[first..argc).

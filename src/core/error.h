@@ -31,6 +31,13 @@ typedef enum os_err {
 
 const char *os_err_name(os_err e);
 
+/* On a function whose os_err must not be dropped (every store function): the compiler
+ * refuses a call that ignores it. GCC does not accept a (void) cast as "ignored on
+ * purpose"; a deliberate discard goes through os_ignore() with a comment saying why. */
+#define OS_MUST_USE __attribute__((warn_unused_result))
+/* A result dropped on purpose (e.g. a best-effort cleanup after an earlier failure). */
+static inline void os_ignore(os_err e) { (void)e; }
+
 typedef struct field_error {
     const char *field;    /* JSON pointer-ish name, e.g. "email" */
     const char *code;     /* stable machine code, e.g. "required", "too_long" */

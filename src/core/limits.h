@@ -7,14 +7,23 @@
 #define OPENSEAT_LIMITS_H
 
 /* HTTP */
-#define LIMIT_HEADER_BYTES        (16 * 1024)     /* whole request header block (MHD pool) */
+#define LIMIT_HEADER_BYTES        (16 * 1024)     /* request line + header fields: beyond, 431 */
+/* libmicrohttpd's buffer per connection: the head, its parsed fields and the answer's
+ * headers. Twice the head limit, so a head a little over it is still read whole and
+ * answered with our 431 problem; a head past the buffer gets libmicrohttpd's own 431. */
+#define LIMIT_CONN_BUFFER_BYTES   (2 * LIMIT_HEADER_BYTES)
 #define LIMIT_BODY_BYTES          (64 * 1024)     /* default JSON body */
 #define LIMIT_UPLOAD_BYTES        (32 * 1024 * 1024) /* upload routes only (configurable) */
 #define LIMIT_URL_BYTES           2048
 #define LIMIT_QUERY_PARAMS        32
 #define LIMIT_CONN_TIMEOUT_S      30              /* idle connection timeout */
-#define LIMIT_CONN_PER_IP         64
-#define LIMIT_CONNECTIONS         1024
+/* Connection caps, head deadline and body rate are run-time options (config.c). */
+#define LIMIT_SWEEP_MS            200             /* how often deadlines are checked */
+#define LIMIT_FD_RESERVE          256             /* descriptors kept for files, database, mail */
+/* Near the connection cap (this percentage of it), a connection that has waited longer
+ * than LIMIT_PRESSURE_WAIT_MS for its request head is closed, idle or not, to make room. */
+#define LIMIT_PRESSURE_PERCENT    90
+#define LIMIT_PRESSURE_WAIT_MS    1000
 #define LIMIT_SHUTDOWN_GRACE_S    10              /* wait for in-flight requests */
 
 /* JSON */
@@ -29,9 +38,22 @@
 /* Accounts */
 #define LIMIT_VERIFY_TTL_S        (48 * 3600)
 #define LIMIT_RESET_TTL_S         (1 * 3600)
+/* Sign-in failures per window before refusing. An account is limited per client address
+ * first, so guesses from elsewhere cannot lock its owner out, and then by a ceiling over all
+ * addresses, which a distributed guesser reaches (and the owner with it) only after ten
+ * addresses' worth of guesses. A client address is limited whatever accounts it tries. */
 #define LIMIT_SIGNIN_WINDOW_S     (15 * 60)
-#define LIMIT_SIGNIN_PER_ACCOUNT  5               /* failures per window before refusing */
-#define LIMIT_SIGNIN_PER_ADDRESS  20
+#define LIMIT_SIGNIN_PER_ACCOUNT_ADDRESS 5        /* one account from one client address */
+#define LIMIT_SIGNIN_PER_ACCOUNT  50              /* one account from all addresses together */
+#define LIMIT_SIGNIN_PER_ADDRESS  20              /* one client address, any accounts */
+
+/* E-mail to an address nobody proved to own (sign-up, verification resend, password reset):
+ * every such request counts, whether or not it leads to a mail, per recipient and per
+ * requesting client address; past either limit the mail is not queued (the answer is the
+ * same). Defaults of --mail-per-recipient and --mail-per-address; plain numbers, for config.c. */
+#define LIMIT_MAIL_WINDOW_S       3600
+#define LIMIT_MAIL_PER_RECIPIENT  3
+#define LIMIT_MAIL_PER_ADDRESS    30
 
 /* Pages */
 #define LIMIT_PAGE_SIZE_DEFAULT   50

@@ -11,6 +11,6 @@ typedef enum { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR } log_level;
 
 void log_set_level(log_level l);
 int  log_level_parse(const char *s, log_level *out);   /* 0 on success */
-void log_event(log_level l, const char *msg, ...);     /* key, value, ..., NULL */
+void log_event(log_level l, const char *msg, ...) __attribute__((sentinel));  /* key, value, ..., NULL */
 
 #endif

@@ -61,9 +61,9 @@ bool search_terms(const char *const *texts, int n, char *out, size_t cap) {
     out[0] = 0;
     pthread_once(&g.once, find_tokenizer);
     if (!g.ok) return false;
-    static const char *const args[] = {"remove_diacritics", "2"};
+    const char *args[] = {"remove_diacritics", "2"};
     Fts5Tokenizer *t = NULL;
-    if (g.tok.xCreate(g.ctx, (const char **)args, 2, &t) != SQLITE_OK) return false;
+    if (g.tok.xCreate(g.ctx, args, 2, &t) != SQLITE_OK) return false;
     fold_ud u = {out, 0, cap};
     for (int i = 0; i < n; i++) {
         if (!texts[i]) continue;

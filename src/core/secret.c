@@ -121,7 +121,16 @@ int secret_pw_hash(const char *pw, char out[128]) {
 }
 
 bool secret_pw_verify(const char *hash, const char *pw) {
-    return crypto_pwhash_str_verify(hash, pw, strlen(pw)) == 0;
+    bool ok = crypto_pwhash_str_verify(hash, pw, strlen(pw)) == 0;
+    /* A hash made at another cost than the current one takes another time to check: one
+     * made at a lower cost answers a wrong password far sooner than an unknown address
+     * (checked against the dummy, at the current cost) — an oracle for which addresses have
+     * accounts. So a failed check of such a hash also spends one check at the current cost:
+     * the answer then costs at least what an unknown address costs. (A right password
+     * replaces the hash at the current cost, see account_signin; a hash made at a higher
+     * cost than the current one stays slower until then, which no work can hide.) */
+    if (!ok && secret_pw_needs_rehash(hash)) secret_pw_dummy(pw);
+    return ok;
 }
 
 void secret_pw_dummy(const char *pw) {

@@ -53,9 +53,12 @@ bool secret_hex32(const char *hex, unsigned char out[32]);
 /* Password hashing: argon2id via crypto_pwhash_str. Limits are set once at start-up. */
 void secret_pw_limits(unsigned long long ops, size_t mem);
 int  secret_pw_hash(const char *pw, char out[128]);          /* 0 ok */
+/* A wrong password on a hash made at a lower cost than the current one costs at least one
+ * check at the current cost, like an unknown account (secret_pw_dummy). */
 bool secret_pw_verify(const char *hash, const char *pw);
 /* Burns the same time as a verify, for unknown accounts (no user enumeration by timing). */
 void secret_pw_dummy(const char *pw);
+/* Whether the hash was made with other limits than the current ones (or is not one). */
 bool secret_pw_needs_rehash(const char *hash);
 
 #endif

@@ -34,26 +34,33 @@ static os_err send_verification(op_ctx *x, const user_rec *u) {
 
 os_err account_signup(op_ctx *x, const char *name, const char *email, const char *password, const char *language) {
     char hash[128];
-    /* Hash before the transaction: it is the slow part and needs no lock. */
+    /* Hash before the transaction: it is the slow part and needs no lock. Every request
+     * pays it, so an answer whose mail was suppressed takes as long as any other. */
     if (secret_pw_hash(password, hash)) return OS_ERR_NOMEM;
     os_err e = store_tx_begin(x->c);
     if (e) return e;
+    const char *limited = NULL;
+    e = throttle_mail(x, email, &limited);
     user_rec u;
-    e = st_user_by_email(x->c, x->a, email, &u);
+    if (!e) e = st_user_by_email(x->c, x->a, email, &u);
     if (e == OS_OK) {
         /* Same answer to the caller; the owner learns someone tried. */
-        e = outbox_enqueue(x->app, x->c, x->a, u.email, "account_exists", u.language,
-                           json_pairs(x->a, "name", u.name, "signin_link",
-                                      arena_printf(x->a, "%s/signin", x->app->base_url), "reset_link",
-                                      arena_printf(x->a, "%s/reset", x->app->base_url), NULL),
-                           x->now);
+        if (limited)
+            e = throttle_mail_suppressed(x, u.email, "account_exists", limited);
+        else
+            e = outbox_enqueue(x->app, x->c, x->a, u.email, "account_exists", u.language,
+                               json_pairs(x->a, "name", u.name, "signin_link",
+                                          arena_printf(x->a, "%s/signin", x->app->base_url), "reset_link",
+                                          arena_printf(x->a, "%s/reset", x->app->base_url), NULL),
+                               x->now);
         if (!e) e = audit(x, "account.signup_existing", "user", uid_text(x, u.id), 0, NULL);
     } else if (e == OS_ERR_NOT_FOUND) {
         int64_t id;
         e = st_user_create(x->c, email, name, hash, language, x->now, &id);
         if (!e) {
+            /* The account exists either way; its owner can ask for the link again later. */
             u = (user_rec){.id = id, .email = email, .name = name, .language = language};
-            e = send_verification(x, &u);
+            e = limited ? throttle_mail_suppressed(x, email, "verify_email", limited) : send_verification(x, &u);
         }
         if (!e) e = audit(x, "account.created", "user", uid_text(x, id), 0, json_pairs(x->a, "email", email, NULL));
     }
@@ -85,21 +92,38 @@ os_err account_verify(op_ctx *x, const char *token, const char **email) {
 os_err account_resend_verification(op_ctx *x, const char *email) {
     os_err e = store_tx_begin(x->c);
     if (e) return e;
+    const char *limited = NULL;
+    e = throttle_mail(x, email, &limited);
     user_rec u;
-    e = st_user_by_email(x->c, x->a, email, &u);
+    if (!e) e = st_user_by_email(x->c, x->a, email, &u);
     if (e == OS_ERR_NOT_FOUND) e = OS_OK;                 /* no oracle */
-    else if (!e && !u.verified_at) e = send_verification(x, &u);
+    else if (!e && !u.verified_at)
+        e = limited ? throttle_mail_suppressed(x, u.email, "verify_email", limited) : send_verification(x, &u);
     e = store_tx_end(x->c, e);
     if (!e) outbox_wake(x->app->mail);
+    return e;
+}
+
+/* OS_OK when u's stored password hash (and verification) is still the one read before the
+ * caller's transaction, where an expensive check was made against it; otherwise the check
+ * no longer holds: OS_ERR_UNAUTHENTICATED. */
+static os_err password_unchanged(op_ctx *x, const user_rec *u) {
+    user_rec now;
+    os_err e = st_user_by_id(x->c, x->a, u->id, &now);
+    if (e == OS_ERR_NOT_FOUND) return OS_ERR_UNAUTHENTICATED;
+    if (!e && (strcmp(now.password_hash, u->password_hash) || !now.verified_at != !u->verified_at))
+        e = OS_ERR_UNAUTHENTICATED;
     return e;
 }
 
 os_err account_signin(op_ctx *x, const char *email, const char *password, const char *user_agent,
                       signin_result *out) {
     memset(out, 0, sizeof *out);
+    /* Failures on an account count per client address first: guesses from elsewhere lock
+     * out the guesser, not the owner, until the account-wide ceiling. */
     const throttle_rule rules[] = {
-        {"account", email, LIMIT_SIGNIN_PER_ACCOUNT, LIMIT_SIGNIN_WINDOW_S},
-        {"address", x->address, LIMIT_SIGNIN_PER_ADDRESS, LIMIT_SIGNIN_WINDOW_S},
+        {"account", email, LIMIT_SIGNIN_PER_ACCOUNT_ADDRESS, LIMIT_SIGNIN_PER_ACCOUNT, LIMIT_SIGNIN_WINDOW_S},
+        {"address", x->address, 0, LIMIT_SIGNIN_PER_ADDRESS, LIMIT_SIGNIN_WINDOW_S},
     };
     throttle_attempt at;
     os_err e = throttle_reserve(x, rules, 2, &at, &out->retry_after);
@@ -128,13 +152,18 @@ os_err account_signin(op_ctx *x, const char *email, const char *password, const 
     secret_hash_hex(out->token, strlen(out->token), hash);
     x->actor_id = u.id;
     x->actor_email = u.email;
+    /* Cost settings changed since this hash was made: upgrade it now we have the password
+     * (hashed here: Argon2's time must not be spent holding the writer). */
+    char nh[128];
+    bool rehash = secret_pw_needs_rehash(u.password_hash) && !secret_pw_hash(password, nh);
     if ((e = store_tx_begin(x->c))) return e;
-    if (secret_pw_needs_rehash(u.password_hash)) {
-        /* Cost settings changed since this hash was made: upgrade it now we have the password. */
-        char nh[128];
-        if (!secret_pw_hash(password, nh)) e = st_user_set_password(x->c, u.id, nh, x->now);
-    }
-    if (!e) e = st_auth_failures_clear(x->c, "account", email);
+    /* The password was checked against a hash read before the transaction: go on only if it
+     * is still the stored one, so a reset or change committed meanwhile wins. */
+    e = password_unchanged(x, &u);
+    if (!e && rehash) e = st_user_set_password(x->c, u.id, nh, x->now);
+    /* The owner signed in from here: this address's failures on the account are forgotten.
+     * Those from other addresses still count towards the account-wide ceiling. */
+    if (!e) e = st_auth_failures_clear(x->c, "account", email, x->address ? x->address : "");
     if (!e) e = st_session_create(x->c, hash, u.id, csrf, x->now, x->now + x->app->cfg->session_max_s, x->address,
                                   user_agent);
     if (!e) e = audit(x, "signin", "user", uid_text(x, u.id), 0, NULL);
@@ -153,11 +182,14 @@ os_err account_session(op_ctx *x, const char *cookie, session_rec *s, user_rec *
     os_err e = st_session_get(x->c, x->a, hash, s, u);
     if (e) return e;
     if (s->expires_at <= x->now || s->last_seen_at + x->app->cfg->session_idle_s <= x->now) {
-        st_session_delete(x->c, hash);
+        /* Tidying only: an expired session is refused whether or not its row goes now
+         * (the purge removes it later). */
+        os_ignore(st_session_delete(x->c, hash));
         return OS_ERR_NOT_FOUND;
     }
-    /* Touch at most once a minute: idle expiry needs no finer grain, and it spares a write per request. */
-    if (x->now - s->last_seen_at >= 60) st_session_touch(x->c, s->id, x->now);
+    /* Touch at most once a minute: idle expiry needs no finer grain, and it spares a write per request.
+     * Best effort: the request is identified either way, and the next one touches again. */
+    if (x->now - s->last_seen_at >= 60) os_ignore(st_session_touch(x->c, s->id, x->now));
     return OS_OK;
 }
 
@@ -174,10 +206,15 @@ os_err account_signout(op_ctx *x, const char *cookie) {
 os_err account_reset_request(op_ctx *x, const char *email) {
     os_err e = store_tx_begin(x->c);
     if (e) return e;
+    const char *limited = NULL;
+    e = throttle_mail(x, email, &limited);
     user_rec u;
-    e = st_user_by_email(x->c, x->a, email, &u);
+    if (!e) e = st_user_by_email(x->c, x->a, email, &u);
     if (e == OS_ERR_NOT_FOUND) {
         e = audit(x, "password.reset_unknown", "email", email, 0, NULL);
+    } else if (!e && limited) {
+        /* No new link either: it would void the one the owner may have just received. */
+        e = throttle_mail_suppressed(x, u.email, "reset_password", limited);
     } else if (!e) {
         char tok[SECRET_TOKEN_CHARS + 1];
         e = new_token(x, u.id, "reset", LIMIT_RESET_TTL_S, tok);
@@ -212,7 +249,7 @@ os_err account_reset_confirm(op_ctx *x, const char *token, const char *password)
     if (!e) e = st_sessions_end_user(x->c, uid, 0);
     if (!e) e = st_tokens_void(x->c, uid, "verify", x->now);   /* the address is verified now */
     if (!e) e = st_user_by_id(x->c, x->a, uid, &u);
-    if (!e) e = st_auth_failures_clear(x->c, "account", u.email);
+    if (!e) e = st_auth_failures_clear(x->c, "account", u.email, NULL);   /* the link proves the owner */
     if (!e) e = notify_password_changed(x, &u);
     if (!e) {
         x->actor_id = uid;
@@ -237,7 +274,14 @@ os_err account_change_password(op_ctx *x, int64_t session_id, const char *curren
     char pw[128];
     if (secret_pw_hash(next, pw)) return OS_ERR_NOMEM;
     if ((e = store_tx_begin(x->c))) return e;
-    e = st_user_set_password(x->c, u.id, pw, x->now);
+    /* A change committed since the current password was checked wins: this one is refused
+     * as if the password had been wrong. */
+    e = password_unchanged(x, &u);
+    if (e == OS_ERR_UNAUTHENTICATED) {
+        fe_add(fe, "current_password", "wrong_password", "The current password is not correct");
+        e = OS_ERR_INVALID;
+    }
+    if (!e) e = st_user_set_password(x->c, u.id, pw, x->now);
     if (!e) e = st_sessions_end_user(x->c, u.id, session_id);
     if (!e) e = notify_password_changed(x, &u);
     if (!e) e = audit(x, "password.changed", "user", uid_text(x, u.id), 0, NULL);

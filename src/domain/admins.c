@@ -52,8 +52,11 @@ os_err admins_add(op_ctx *x, int64_t agreement_id, const char *name, const char 
         /* Making the last super admin a plain admin would leave the agreement without one. */
         const char *current = NULL;
         int64_t supers = 0;
-        if (st_agreement_role(x->c, x->a, agreement_id, u.id, &current) == OS_OK && !strcmp(current, "super_admin") &&
-            !(e = st_super_admin_count(x->c, agreement_id, &supers)) && supers <= 1)
+        /* A failed read must stop here, not skip the guard. */
+        e = st_agreement_role(x->c, x->a, agreement_id, u.id, &current);
+        if (e == OS_ERR_NOT_FOUND) e = OS_OK;
+        else if (!e && !strcmp(current, "super_admin") && !(e = st_super_admin_count(x->c, agreement_id, &supers)) &&
+                 supers <= 1)
             e = OS_ERR_CONFLICT;
         if (e) return store_tx_end(x->c, e);
     }

@@ -13,6 +13,6 @@ os_err audit_many(op_ctx *x, const char *action, const char *target_type, const 
                   int64_t agreement_id, const char *const *details_json, int n);
 
 /* Small JSON object from key/value string pairs, NULL-terminated; arena-owned. */
-const char *json_pairs(arena *a, ...);
+const char *json_pairs(arena *a, ...) __attribute__((sentinel));
 
 #endif

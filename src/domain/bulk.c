@@ -34,8 +34,9 @@ static const bulk_hooks no_hooks;
 /* Progress every this many rows. */
 #define PROGRESS_EVERY 256
 
-static void progress(const bulk *b, const char *phase, int checked, int written) {
-    if (b->h->progress) b->h->progress(b->h->arg, phase, b->r->rows, checked, written);
+/* The caller's word at a checkpoint: an error stops the run (its transaction rolled back). */
+static os_err progress(const bulk *b, const char *phase, int checked, int written) {
+    return b->h->progress ? b->h->progress(b->h->arg, phase, b->r->rows, checked, written) : OS_OK;
 }
 
 /* Commits the transaction when asked and nothing failed — after the hook's last word — else
@@ -45,12 +46,12 @@ static os_err finish(const bulk *b, os_err e, bool apply) {
     op_ctx *x = b->x;
     b->r->applied = !e && apply;
     if (!b->r->applied) {
-        os_err undo = store_tx_end(x->c, e ? e : OS_ERR_INVALID);   /* roll back */
-        (void)undo;
+        /* A rollback: it returns the error it was given. */
+        os_ignore(store_tx_end(x->c, e ? e : OS_ERR_INVALID));
         return e;
     }
     if (b->h->before_commit && (e = b->h->before_commit(b->h->arg, x))) {
-        (void)store_tx_end(x->c, e);
+        os_ignore(store_tx_end(x->c, e));   /* a rollback: e is what the caller hears */
     } else {
         e = store_tx_end(x->c, OS_OK);
     }
@@ -325,7 +326,7 @@ static os_err add_row_by_row(bulk *b, sub_target *tg, const sub_input *ins, cons
     rx.a = scratch;
     os_err e = OS_OK;
     for (int i = 0; !e && i < n; i++) {
-        if (i % PROGRESS_EVERY == 0) progress(b, "checking", (n + i) / 2, *added);
+        if (i % PROGRESS_EVERY == 0 && (e = progress(b, "checking", (n + i) / 2, *added))) break;
         if (!ok[i]) continue;
         field_errors fe;
         fe_init(&fe, scratch);
@@ -376,7 +377,7 @@ static os_err check_chunks(bulk *b, const sub_target *tg, const sub_input *ins, 
         e = subscribers_check_many(rx, tg, in, m, fe);
         for (int k = 0; !e && k < m; k++) report_fields(b, idx[k] + 1, &fe[k]);
         arena_free(rx->a);
-        progress(b, "checking", (n + next) / 2, 0);
+        if (!e) e = progress(b, "checking", (n + next) / 2, 0);
     }
     return e;
 }
@@ -391,7 +392,7 @@ static os_err write_chunks(bulk *b, sub_target *tg, const sub_input *ins, const 
         e = subscribers_add_many_in_tx(rx, tg, in, m);
         if (!e) *added += m;
         arena_free(rx->a);
-        progress(b, "writing", n, *added);
+        if (!e) e = progress(b, "writing", n, *added);
     }
     return e;
 }
@@ -474,7 +475,7 @@ os_err bulk_add(op_ctx *x, int64_t agreement_id, const io_table *t, bool check_o
             return OS_OK;
         }
         /* Checked twice over (cells here, then the agreement's rules): each pass is half. */
-        if (i % PROGRESS_EVERY == 0) progress(&b, "checking", i / 2, 0);
+        if (i % PROGRESS_EVERY == 0 && (e = progress(&b, "checking", i / 2, 0))) return e;
         ok[i] = read_row(&b, i + 1, &tg, &ins[i]);
         ins[i].notify = notify;
         const char *lv = ins[i].level ? ins[i].level : tg.pr.default_level;
@@ -774,7 +775,7 @@ os_err bulk_edit(op_ctx *x, int64_t agreement_id, const io_table *t, bool check_
         if (!room_for_row(&b, i)) break;
         e = edit_row(&b, i, &tg, &ids, &emails, &rx, out);
         arena_free(scratch);
-        if (i % PROGRESS_EVERY == 0) progress(&b, "checking", i, 0);
+        if (!e && i % PROGRESS_EVERY == 0) e = progress(&b, "checking", i, 0);
     }
     arena_free(scratch);
     if ((e = finish(&b, e, out->base.nerrors == 0 && !check_only))) return e;
@@ -924,7 +925,7 @@ os_err bulk_remove(op_ctx *x, int64_t agreement_id, const io_table *file, bool c
         if (!room_for_row(&b, i)) break;
         e = remove_row(&b, i, col, agreement_id, &values, &done, &rx, out);
         arena_free(scratch);
-        if (i % PROGRESS_EVERY == 0) progress(&b, "checking", i, 0);
+        if (!e && i % PROGRESS_EVERY == 0) e = progress(&b, "checking", i, 0);
     }
     arena_free(scratch);
     return finish(&b, e, out->base.nerrors == 0 && !check_only);

@@ -47,8 +47,9 @@ typedef struct bulk_hooks {
     void *arg;
     /* Every few hundred rows: the file's data rows, how many were checked and written so far,
      * and the phase ("checking", then "writing" when the rows are written apart from their
-     * checks). Monotonic. */
-    void (*progress)(void *arg, const char *phase, int rows, int checked, int written);
+     * checks). Monotonic. A checkpoint too: an error stops the run where it is, its
+     * transaction rolled back (nothing applied), and is returned. */
+    os_err (*progress)(void *arg, const char *phase, int rows, int checked, int written);
     /* Inside the transaction, the report complete and marked applied, just before the commit:
      * whatever it writes is kept with the change or not at all. An error rolls back both. */
     os_err (*before_commit)(void *arg, op_ctx *x);

@@ -9,27 +9,53 @@
 #include "core/log.h"
 #include "core/secret.h"
 #include "core/worker.h"
+#include "domain/access.h"
+#include "domain/audit.h"
 
 /* How often a running job's progress is written to its row, at most: readers on another
  * instance see it move without the row being rewritten for every chunk. */
 #define PROGRESS_WRITE_MS 250
+/* How often a running job reads whether it may go on (its owner's access, a cancel written
+ * by another instance), at most: a few cheap lookups a second, whatever the file's size. */
+#define CHECK_MS 250
 
 const char *const jobs_interrupted_result =
     "{\"type\":\"urn:openseat:problem:job_interrupted\",\"title\":\"Internal error\",\"status\":500,"
     "\"detail\":\"The server stopped while this file was being processed; nothing was applied: upload it again\","
     "\"code\":\"job_interrupted\"}";
 
+const char *const jobs_cancelled_result =
+    "{\"type\":\"urn:openseat:problem:job_cancelled\",\"title\":\"Conflict\",\"status\":409,"
+    "\"detail\":\"This job was cancelled before anything was applied\",\"code\":\"job_cancelled\"}";
+
+static const char *const access_removed_result =
+    "{\"type\":\"urn:openseat:problem:access_removed\",\"title\":\"Not allowed\",\"status\":403,"
+    "\"detail\":\"Whoever sent this file no longer has access to this agreement; nothing was applied\","
+    "\"code\":\"access_removed\"}";
+
+static const char *const read_only_result =
+    "{\"type\":\"urn:openseat:problem:read_only\",\"title\":\"Not allowed\",\"status\":403,"
+    "\"detail\":\"This agreement has expired or is disabled: it can be read and exported, not changed; nothing was"
+    " applied\",\"code\":\"read_only\"}";
+
 static const char *const internal_result =
     "{\"type\":\"urn:openseat:problem:internal\",\"title\":\"Internal error\",\"status\":500,"
     "\"detail\":\"Something went wrong on our side while processing this file; nothing was applied\","
     "\"code\":\"internal\"}";
 
+/* Why a job stopped before its end. */
+typedef enum job_stop { STOP_NONE, STOP_CANCELLED, STOP_NO_ROLE, STOP_READ_ONLY } job_stop;
+
 struct job_run {
     jobs_worker *w;
     const char *id;
     store_conn *c;
+    const job_rec *job;
     int64_t written_ms;     /* when progress last reached the row */
+    int64_t checked_ms;     /* when the database was last asked whether the job may go on */
     bool finished;          /* jobs_finish_in_tx was called */
+    job_stop stop;
+    int64_t cancel_by;      /* STOP_CANCELLED: who asked */
 };
 
 struct jobs_worker {
@@ -75,13 +101,13 @@ os_err jobs_submit(op_ctx *x, job_rec *j) {
 void jobs_progress(job_run *run, const char *phase, int64_t rows, int64_t checked, int64_t written) {
     jobs_worker *w = run->w;
     pthread_mutex_lock(&w->mu);
-    w->live = (job_progress){phase, rows, checked, written};
+    w->live = (job_progress){phase, rows, checked, written, w->live.cancel_by};
     pthread_mutex_unlock(&w->mu);
     int64_t t = now_ms();
     if (t - run->written_ms < PROGRESS_WRITE_MS) return;
     if (run->c->tx_depth == 0) {
         run->written_ms = t;
-        (void)st_job_progress(run->c, run->id, phase, rows, checked, written);
+        os_ignore(st_job_progress(run->c, run->id, phase, rows, checked, written));   /* progress is advisory */
     } else if (store_writes_beside_tx(w->app->st)) {
         /* Inside a transaction the row's change would only show at its end: the keeper
          * writes it on its own connection. (Where other connections cannot write meanwhile
@@ -99,7 +125,7 @@ os_err jobs_finish_in_tx(job_run *run, op_ctx *x, int status, const char *result
     pthread_mutex_lock(&w->mu);
     job_progress p = w->live;
     pthread_mutex_unlock(&w->mu);
-    os_err e = st_job_finish(x->c, run->id, "done", status, result, p.rows, p.checked, p.written, x->now);
+    os_err e = st_job_finish(x->c, run->id, "done", status, result, p.rows, p.checked, p.written, 0, x->now);
     if (!e) run->finished = true;
     return e;
 }
@@ -116,8 +142,110 @@ bool jobs_live(jobs_worker *w, const char *id, job_progress *out) {
 static void set_live(jobs_worker *w, const char *id) {
     pthread_mutex_lock(&w->mu);
     snprintf(w->live_id, sizeof w->live_id, "%s", id ? id : "");
-    w->live = (job_progress){"reading", 0, 0, 0};
+    w->live = (job_progress){"reading", 0, 0, 0, 0};
     pthread_mutex_unlock(&w->mu);
+}
+
+os_err jobs_checkpoint(job_run *run, op_ctx *x, bool now) {
+    if (run->stop) return OS_ERR_FORBIDDEN;
+    jobs_worker *w = run->w;
+    pthread_mutex_lock(&w->mu);
+    int64_t by = w->live.cancel_by;
+    pthread_mutex_unlock(&w->mu);
+    int64_t t = now_ms();
+    if (!by && !now && t - run->checked_ms < CHECK_MS) return OS_OK;
+    run->checked_ms = t;
+    os_err e = by ? OS_OK : st_job_cancel_by(x->c, run->id, &by);
+    if (!e && by) {
+        run->stop = STOP_CANCELLED;
+        run->cancel_by = by;
+        return OS_ERR_FORBIDDEN;
+    }
+    if (e) return e;
+    /* The owner's access, by the request's own rule: a bulk upload is a change on an
+     * ACCESS_AGREEMENT route (any role; the agreement writable). Its few strings go to an
+     * arena of their own: checkpoints come every few hundred rows of a long job. */
+    arena tmp;
+    arena_init(&tmp, 64 * 1024);
+    op_ctx cx = *x;
+    cx.a = &tmp;
+    cx.now = time(NULL);
+    agreement_access g;
+    e = access_agreement(&cx, run->job->license_number, run->job->user_id, false, true, &g);
+    arena_free(&tmp);
+    if (e) return e;
+    if (g.verdict == AGR_ALLOWED) return OS_OK;
+    run->stop = g.verdict == AGR_READ_ONLY ? STOP_READ_ONLY : STOP_NO_ROLE;
+    return OS_ERR_FORBIDDEN;
+}
+
+/* Ends a stopped job — nothing of it was applied — with the answer and audit entry saying
+ * why, in one transaction. */
+static os_err record_stop(job_run *run, op_ctx *x, const job_progress *p) {
+    const job_rec *j = run->job;
+    bool cancelled = run->stop == STOP_CANCELLED;
+    op_ctx ax = *x;
+    ax.now = time(NULL);
+    ax.actor_id = 0;            /* the system ends a job whose owner lost access */
+    ax.actor_email = ax.actor_name = NULL;
+    ax.address = NULL;
+    user_rec u;
+    if (cancelled && !st_user_by_id(x->c, x->a, run->cancel_by, &u)) {
+        ax.actor_id = u.id;     /* the trail names who cancelled it */
+        ax.actor_email = u.email;
+        ax.actor_name = u.name;
+    }
+    const char *details = json_pairs(x->a, "kind", j->kind, "user", j->user_email, "phase", p->phase, "reason",
+                                     cancelled ? "cancelled" : run->stop == STOP_READ_ONLY ? "read_only" : "no_role",
+                                     "file_name", j->file_name, NULL);
+    os_err e = store_tx_begin(x->c);
+    if (e) return e;
+    e = st_job_finish(x->c, j->id, cancelled ? "cancelled" : "failed", cancelled ? 409 : 403,
+                      cancelled ? jobs_cancelled_result : run->stop == STOP_READ_ONLY ? read_only_result : access_removed_result,
+                      p->rows, p->checked, 0, cancelled ? run->cancel_by : 0, ax.now);
+    if (!e) e = audit(&ax, cancelled ? "job.cancelled" : "job.access_removed", "job", j->id, j->agreement_id, details);
+    return store_tx_end(x->c, e);
+}
+
+os_err jobs_cancel(op_ctx *x, const job_rec *j, job_cancel_outcome *out) {
+    *out = JOB_ALREADY_FINISHED;
+    os_err e = OS_OK;
+    if (!strcmp(j->state, "queued")) {
+        bool done = false;
+        if ((e = store_tx_begin(x->c))) return e;
+        e = st_job_cancel_queued(x->c, j->id, x->actor_id, 409, jobs_cancelled_result, x->now, &done);
+        if (!e && done)
+            e = audit(x, "job.cancelled", "job", j->id, j->agreement_id,
+                      json_pairs(x->a, "kind", j->kind, "user", j->user_email, "phase", "queued", "reason", "cancelled",
+                                 "file_name", j->file_name, NULL));
+        if ((e = store_tx_end(x->c, e))) return e;
+        if (done) {
+            *out = JOB_CANCELLED;
+            return OS_OK;
+        }
+        /* Claimed meanwhile: it is running now. */
+    } else if (strcmp(j->state, "running")) {
+        return OS_OK;
+    }
+    /* Running here: told at once, in memory (its next checkpoint stops it). */
+    jobs_worker *w = x->app->jobs;
+    bool here = false;
+    if (w) {
+        pthread_mutex_lock(&w->mu);
+        here = w->live_id[0] && !strcmp(w->live_id, j->id);
+        if (here && !w->live.cancel_by) w->live.cancel_by = x->actor_id;
+        pthread_mutex_unlock(&w->mu);
+    }
+    /* The row, for every instance to see — unless other connections cannot write while the
+     * job's transaction is open (SQLite), where this process is the one running it. */
+    bool asked = here;
+    if (!here || store_writes_beside_tx(x->app->st)) {
+        bool done = false;
+        if ((e = st_job_cancel_request(x->c, j->id, x->actor_id, x->now, &done))) return e;
+        asked = asked || done;
+    }
+    if (asked) *out = JOB_CANCEL_ASKED;
+    return OS_OK;
 }
 
 /* Claims and runs one queued job; false when none waits (or the database is unreachable). */
@@ -143,18 +271,30 @@ static bool run_one(jobs_worker *w, store_conn *c) {
         x.actor_email = u.email;
         x.actor_name = u.name;
     }
-    job_run run = {.w = w, .id = j.id, .c = c, .written_ms = now_ms()};
+    job_run run = {.w = w, .id = j.id, .c = c, .job = &j, .written_ms = now_ms()};
     int status = 500;
     const char *result = NULL;
-    e = w->exec(&run, &x, &j, &status, &result);
-    if (!run.finished) {
+    /* Nothing is done for an owner who may no longer do it, nor once cancelled; and an
+     * answer not applied with a change is checked again before it is recorded. */
+    e = jobs_checkpoint(&run, &x, true);
+    if (!e) e = w->exec(&run, &x, &j, &status, &result);
+    if (!e && !run.finished) e = jobs_checkpoint(&run, &x, true);
+    if (!run.finished && run.stop) {
+        pthread_mutex_lock(&w->mu);
+        job_progress p = w->live;
+        pthread_mutex_unlock(&w->mu);
+        log_event(LOG_INFO, run.stop == STOP_CANCELLED ? "job cancelled" : "job stopped: access removed", "job", j.id,
+                  NULL);
+        if ((e = record_stop(&run, &x, &p)))
+            log_event(LOG_ERROR, "job result not recorded", "job", j.id, "error", os_err_name(e), NULL);
+    } else if (!run.finished) {
         pthread_mutex_lock(&w->mu);
         job_progress p = w->live;
         pthread_mutex_unlock(&w->mu);
         bool ok = !e && result;
         if (!ok) log_event(LOG_ERROR, "job failed", "job", j.id, "error", os_err_name(e), NULL);
         e = st_job_finish(c, j.id, ok ? "done" : "failed", ok ? status : 500, ok ? result : internal_result, p.rows,
-                          p.checked, p.written, (int64_t)time(NULL));
+                          p.checked, p.written, 0, (int64_t)time(NULL));
         if (e) log_event(LOG_ERROR, "job result not recorded", "job", j.id, "error", os_err_name(e), NULL);
     }
     log_event(LOG_INFO, "job finished", "job", j.id, NULL);
@@ -197,7 +337,7 @@ static void *keeper_main(void *p) {
         memcpy(id, w->live_id, sizeof id);
         job_progress live = w->live;
         pthread_mutex_unlock(&w->mu);
-        if (c && due && id[0]) (void)st_job_progress(c, id, live.phase, live.rows, live.checked, live.written);
+        if (c && due && id[0]) os_ignore(st_job_progress(c, id, live.phase, live.rows, live.checked, live.written));
         int64_t t = now_ms();
         if (c && t >= next_rounds) {
             int64_t now = time(NULL), failed = 0;

@@ -19,6 +19,21 @@
  * process — its transaction rolled back — and any instance's keeper marks it failed
  * (`job_interrupted`); it is not run again on its own: the user decides. The keeper also
  * forgets jobs older than JOBS_KEEP_S.
+ *
+ * A job acts for its owner only while the owner may still do what it does — the very rule of
+ * the request it stands for (domain/access.h: a role on the agreement, the agreement
+ * writable) — and until someone cancels it. The worker checks both before it hands the job
+ * to the executor and before it records an answer that was not applied with a change; the
+ * executor checks them at every progress point and inside its write transaction just before
+ * the commit (jobs_checkpoint). When a check fails the job stops there with nothing applied
+ * and ends `cancelled` (problem `job_cancelled`, audited `job.cancelled` as whoever
+ * cancelled it) or `failed` (problem `access_removed`, or `read_only` for a lapsed agreement;
+ * audited `job.access_removed` by the system).
+ *
+ * A cancel (jobs_cancel) ends a queued job at once: it is never claimed. A running job is
+ * asked to stop: the request is a row change (cancel_by) that the worker running it — on
+ * any instance — reads at its next checkpoint; where other connections cannot write during
+ * the job's transaction (SQLite), the process running it is told in memory instead.
  */
 #ifndef OPENSEAT_JOBS_H
 #define OPENSEAT_JOBS_H
@@ -28,6 +43,7 @@
 
 #define JOBS_KEEP_S (7 * 24 * 3600)       /* finished jobs are forgotten after a week */
 #define JOBS_LISTED 20                    /* a user's jobs listed at most */
+#define JOBS_LISTED_ALL 100               /* an agreement's jobs listed at most (super admins) */
 
 typedef struct jobs_worker jobs_worker;
 typedef struct job_run job_run;           /* a job being executed, for its progress */
@@ -35,6 +51,7 @@ typedef struct job_run job_run;           /* a job being executed, for its progr
 typedef struct job_progress {
     const char *phase;                    /* "reading", "checking", "writing" */
     int64_t rows, checked, written;
+    int64_t cancel_by;                    /* who asked this process to stop it; 0: nobody */
 } job_progress;
 
 /* Runs job j (its file included) as its user with x; sets *status and *result (JSON, in
@@ -57,7 +74,26 @@ os_err jobs_finish_in_tx(job_run *run, op_ctx *x, int status, const char *result
 /* The live progress of job `id` when this process is running it. */
 bool jobs_live(jobs_worker *w, const char *id, job_progress *out);
 
+/* Whether the running job may go on. Reads the database at most every few hundred
+ * milliseconds unless `now` (the last check inside the change's transaction, right before
+ * its commit). OS_OK: go on. OS_ERR_FORBIDDEN: stop here, roll back and return the error —
+ * the worker then ends the job as cancelled or with access removed. Any other error is the
+ * database's. */
+os_err jobs_checkpoint(job_run *run, op_ctx *x, bool now);
+
+typedef enum job_cancel_outcome {
+    JOB_CANCELLED,        /* it was queued: it is cancelled and will never start */
+    JOB_CANCEL_ASKED,     /* it is running: it stops at its next checkpoint, nothing applied */
+    JOB_ALREADY_FINISHED, /* nothing to cancel (it finished meanwhile, or long ago) */
+} job_cancel_outcome;
+
+/* Cancels job j (as read by the caller) for x's actor; a queued job's cancel is audited
+ * here, a running job's by the worker when it stops. */
+os_err jobs_cancel(op_ctx *x, const job_rec *j, job_cancel_outcome *out);
+
 /* The problem a job interrupted by a stopped server ends with (status 500). */
 extern const char *const jobs_interrupted_result;
+/* The problem a cancelled job ends with (status 409). */
+extern const char *const jobs_cancelled_result;
 
 #endif

@@ -298,7 +298,10 @@ os_err licensing_write_license(op_ctx *x, const char *license_number, jw *w) {
     if ((e = st_order_lines(x->c, x->a, g.id, &lines, &nlines))) return e;
     if ((e = st_agreement_contacts(x->c, x->a, g.id, &contacts, &ncontacts))) return e;
     user_rec me;
-    const char *lang = st_user_by_id(x->c, x->a, x->actor_id, &me) == OS_OK ? me.language : "en";
+    /* No such person (a system actor): English. A store error is an error, not English. */
+    e = st_user_by_id(x->c, x->a, x->actor_id, &me);
+    if (e && e != OS_ERR_NOT_FOUND) return e;
+    const char *lang = e ? "en" : me.language;
 
     jw_obj(w);
     licensing_write_head(w, &g, x->now);
@@ -524,8 +527,9 @@ os_err licensing_import(op_ctx *x, const import_row *rows, int n, field_errors *
             fe_add(fe, WHERE("license_number"), "invalid_value", "must be 8 digits");
         else {
             agreement_rec other;
-            if (st_agreement_by_license(x->c, x->a, lic, &other) == OS_OK)
-                fe_add(fe, WHERE("license_number"), "conflict", "this license already exists");
+            os_err le = st_agreement_by_license(x->c, x->a, lic, &other);
+            if (le == OS_OK) fe_add(fe, WHERE("license_number"), "conflict", "this license already exists");
+            else if (le != OS_ERR_NOT_FOUND) return le;
             for (int k = 0; k < i; k++)
                 if (rows[k].license_number && !strcmp(text_trim(x->a, rows[k].license_number), lic))
                     fe_add(fe, WHERE("license_number"), "duplicate", arena_printf(x->a, "repeats row %d", rows[k].row));
@@ -536,7 +540,7 @@ os_err licensing_import(op_ctx *x, const import_row *rows, int n, field_errors *
         else {
             norm_auth[i] = arena_strdup(x->a, auth);
             bool taken = false;
-            st_authno_taken(x->c, authno_hash(x, auth), &taken);
+            if ((e = st_authno_taken(x->c, authno_hash(x, auth), &taken))) return e;
             if (taken) fe_add(fe, WHERE("authorization_number"), "conflict", "this authorization number already exists");
             for (int k = 0; k < i; k++)
                 if (norm_auth[k] && !strcmp(norm_auth[k], auth))

@@ -95,18 +95,23 @@ static bool pick_org(op_ctx *x, const org_rec *orgs, int n, int64_t prefer, org_
 }
 
 /* The three details match one agreement: license number, keyed hash of the
- * authorization number (constant-time), and the order's customer e-mail. */
-static bool details_match(op_ctx *x, const registration_in *in, agreement_rec *g) {
+ * authorization number (constant-time), and the order's customer e-mail. *match says
+ * whether they do; an error is the store's (never taken for "no match", which would
+ * count against the partner). */
+static os_err details_match(op_ctx *x, const registration_in *in, agreement_rec *g, bool *match) {
+    *match = false;
     char lic[LICENSE_DIGITS + 1], auth[AUTHNO_CHARS + 1], h[SECRET_HASH_HEX];
     const char *email = email_normalize(x->a, in->customer_email ? in->customer_email : "");
     bool ok_shape = in->license_number && license_number_normalize(in->license_number, lic) &&
                     in->authorization_number && authno_normalize(in->authorization_number, auth) && email;
-    if (!ok_shape) return false;
-    if (st_agreement_by_license(x->c, x->a, lic, g) != OS_OK) return false;
+    if (!ok_shape) return OS_OK;
+    os_err e = st_agreement_by_license(x->c, x->a, lic, g);
+    if (e) return e == OS_ERR_NOT_FOUND ? OS_OK : e;
     secret_hmac_hex(x->app->keys.authno_mac, auth, strlen(auth), h);
     bool auth_ok = secret_equal(h, g->auth_hash);
     bool email_ok = secret_equal(email, g->customer_email);
-    return auth_ok && email_ok;
+    *match = auth_ok && email_ok;
+    return OS_OK;
 }
 
 os_err partner_register(op_ctx *x, const registration_in *in, registration_out *out) {
@@ -125,14 +130,15 @@ os_err partner_register(op_ctx *x, const registration_in *in, registration_out *
                               ? lic
                               : text_trim(x->a, in->license_number ? in->license_number : "");
     const throttle_rule rules[] = {
-        {"reg_user", id_text(x, x->actor_id), REG_LIMIT_PER_USER, REG_WINDOW_USER_S},
-        {"reg_license", *lic_key ? arena_strndup(x->a, lic_key, 32) : NULL, REG_LIMIT_PER_LICENSE,
-         REG_WINDOW_LICENSE_S},
+        {"reg_user", id_text(x, x->actor_id), 0, REG_LIMIT_PER_USER, REG_WINDOW_USER_S},
+        {"reg_license", *lic_key ? arena_strndup(x->a, lic_key, 32) : NULL, REG_LIMIT_PER_LICENSE_ADDRESS,
+         REG_LIMIT_PER_LICENSE, REG_WINDOW_LICENSE_S},
     };
     throttle_attempt at;
     e = throttle_reserve(x, rules, 2, &at, &out->retry_after);
     int64_t known_agreement = 0;
-    if (*lic) st_agreement_id(x->c, lic, &known_agreement);
+    os_err le = *lic ? st_agreement_id(x->c, lic, &known_agreement) : OS_OK;
+    if (le && le != OS_ERR_NOT_FOUND) return le;
     if (e == OS_ERR_THROTTLED) {
         out->outcome = REG_THROTTLED;
         return audit(x, "partner.registration_throttled", "license", lic_key, known_agreement,
@@ -140,7 +146,9 @@ os_err partner_register(op_ctx *x, const registration_in *in, registration_out *
     }
     if (e) return e;
     agreement_rec g;
-    if (!details_match(x, in, &g)) {
+    bool match;
+    if ((e = details_match(x, in, &g, &match))) return e;
+    if (!match) {
         out->outcome = REG_NO_MATCH;
         /* Kept (not withdrawn): it counts towards both throttles. Visible to the
          * agreement's super admins when the license number was a real one. */
@@ -148,6 +156,8 @@ os_err partner_register(op_ctx *x, const registration_in *in, registration_out *
                      json_pairs(x->a, "route", in->route, NULL));
     }
     throttle_withdraw(x, &at);
+    /* The real partner registered from here: this address's failures on the license are forgotten. */
+    if ((e = st_auth_failures_clear(x->c, "reg_license", g.license_number, x->address ? x->address : ""))) return e;
     org_rec org;
     pick_org(x, orgs, norgs, g.partner_org_id, &org);
     return grant(x, &g, &org, in->route, true, out);

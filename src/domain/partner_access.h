@@ -14,9 +14,13 @@
 #include "core/json_write.h"
 #include "domain/ctx.h"
 
+/* Failed registrations allowed per window: per user; per license from one client address,
+ * then per license from all addresses together (a ceiling well above what one address may
+ * spend, so failures from elsewhere do not refuse the license's real partner). */
 #define REG_LIMIT_PER_USER 5
 #define REG_WINDOW_USER_S (15 * 60)
-#define REG_LIMIT_PER_LICENSE 20
+#define REG_LIMIT_PER_LICENSE_ADDRESS 20
+#define REG_LIMIT_PER_LICENSE 100
 #define REG_WINDOW_LICENSE_S 3600
 
 typedef struct registration_in {

@@ -170,7 +170,8 @@ static bool check_new(const sub_target *t, const sub_input *in, bool own, field_
     const char *have[] = {in->level, in->country, in->language};
     for (int i = 0; i < 3; i++)
         if (!have[i] && !fe_has(fe, needed[i])) fe_add(fe, needed[i], "required", "This field is required");
-    pool_rec *p = (pool_rec *)find_pool(t->pools, t->npools, in->level);
+    const pool_rec *found = find_pool(t->pools, t->npools, in->level);
+    pool_rec *p = found ? &t->pools[found - t->pools] : NULL;
     if (in->level && !p && !fe_has(fe, "level")) fe_add(fe, "level", "invalid_value", "Choose one of the agreement's levels");
     /* Refused when the preference forbids it; when allowed, the UI asks the admin to confirm
      * before sending (it knows the domains from the preferences). */
@@ -669,7 +670,9 @@ os_err subscribers_write_overview(op_ctx *x, int64_t agreement_id, jw *w) {
     os_err e = st_pools(x->c, x->a, agreement_id, &pools, &n);
     if (e) return e;
     user_rec me;
-    const char *lang = st_user_by_id(x->c, x->a, x->actor_id, &me) == OS_OK ? me.language : "en";
+    /* A store error is passed on, not read as "English". */
+    if ((e = st_user_by_id(x->c, x->a, x->actor_id, &me))) return e;
+    const char *lang = me.language;
     jw_obj(w);
     jw_key(w, "levels");
     jw_arr(w);

@@ -85,7 +85,10 @@ os_err usage_write(op_ctx *x, int64_t agreement_id, jw *w) {
     os_err e = st_pools(x->c, x->a, agreement_id, &pools, &npools);
     if (e) return e;
     user_rec me;
-    const char *lang = st_user_by_id(x->c, x->a, x->actor_id, &me) == OS_OK ? me.language : "en";
+    /* No such person (a system actor): English. A store error is an error, not English. */
+    e = st_user_by_id(x->c, x->a, x->actor_id, &me);
+    if (e && e != OS_ERR_NOT_FOUND) return e;
+    const char *lang = e ? "en" : me.language;
     jw_obj(w);
     jw_key(w, "levels");
     jw_arr(w);

@@ -102,6 +102,34 @@ struct req {
     int64_t retry_after;                  /* seconds, for 429 */
 };
 
+/* ---- routing (route.c) ---- */
+/* The index of the route matching path (as sent, not decoded) and method, or -1; when
+ * the path matches but not the method, *path_matched is set. Each params[i] points into
+ * path; its extent is up to the next '/'. HEAD matches GET routes. */
+int route_match(const route *routes, int nroutes, const char *method, const char *path, const char **params,
+                int *nparams, bool *path_matched);
+
+typedef enum route_outcome {
+    ROUTE_FOUND,
+    ROUTE_BAD_PATH,       /* a NUL, a malformed escape, or not UTF-8 once decoded */
+    ROUTE_NO_PATH,        /* 404 */
+    ROUTE_WRONG_METHOD,   /* 405 */
+} route_outcome;
+
+typedef struct route_result {
+    int index;                                  /* -1 unless ROUTE_FOUND */
+    const char *path;                           /* the decoded path; NULL for a bad path */
+    const char *params[MAX_PATH_PARAMS];        /* decoded {param} captures, in order */
+    const char *raw_params[MAX_PATH_PARAMS];    /* the same as sent (into the arena's copy) */
+    size_t raw_param_len[MAX_PATH_PARAMS];
+    int nparams;
+} route_result;
+
+/* Validates the path as sent (raw_len bytes, which may hold a NUL: that is refused),
+ * decodes it, and matches it against the table. Allocations come from a. */
+route_outcome route_request(arena *a, const route *routes, int nroutes, const char *method, const char *raw,
+                            size_t raw_len, route_result *out);
+
 /* ---- reply helpers ---- */
 jw  *reply_json(req *r, int status);                /* then write one JSON value with the writer */
 void reply_bytes(req *r, int status, const char *content_type, const char *data, size_t len);

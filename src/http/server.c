@@ -7,22 +7,71 @@
  * request object is created by the URI-log callback (the first thing MHD does for a
  * request) and destroyed by the completion callback, after the reply has been sent,
  * which is why replies can point straight into the request arena.
+ *
+ * Before the route match, the path as sent is checked (route.c): a NUL, a malformed
+ * escape or bytes that are not UTF-8 are a 400 `bad_path`; an HTTP/1.1 request without
+ * Host is a 400 `missing_host`; a head over LIMIT_HEADER_BYTES is a 431.
+ *
+ * Slow clients. libmicrohttpd's timeout is an idle timeout: a client that sends one
+ * header line every few seconds is never idle and could hold a connection for ever, and
+ * enough of them fill every slot. So every connection is tracked from accept to close
+ * (MHD_OPTION_NOTIFY_CONNECTION) with its phase — waiting for a request head, receiving
+ * a body, being answered — and a sweeper thread checks the deadlines every
+ * LIMIT_SWEEP_MS: a head not complete --head-timeout seconds after its first byte, or a
+ * body below --body-min-rate over a --body-rate-window, gets its socket shut down.
+ * shutdown(2), not close(2): the descriptor stays libmicrohttpd's, which sees the end
+ * of the stream in its own thread and closes and accounts for the connection as usual,
+ * so nothing is freed under it and the descriptor number cannot be reused while we
+ * still hold it (the registry lock is held across the shutdown, and a connection leaves
+ * the registry before libmicrohttpd closes its descriptor). The first byte of a head is
+ * seen through TCP_INFO (time since data last arrived), so a kept-alive connection that
+ * is merely idle between requests is left to the idle timeout. Caps on connections in
+ * total (bounded by the open-file limit, raised to its hard maximum at start) and per
+ * client address are libmicrohttpd's; near the total cap, connections waiting for a head
+ * longer than LIMIT_PRESSURE_WAIT_MS are closed to make room. Polling is epoll (poll
+ * where there is none), never select, which cannot watch descriptors past FD_SETSIZE.
  */
 #include "server.h"
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <setjmp.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 #include "core/limits.h"
 #include "core/log.h"
 #include "core/secret.h"
+#include "http/fault.h"
 #include "http/metrics.h"
+
+/* A connection's phase, for the sweeper. */
+enum { PHASE_HEAD = 0, PHASE_BODY = 1, PHASE_BUSY = 2 };
+
+/* One open connection, from libmicrohttpd's "started" notification to its "closed" one. */
+typedef struct conn_track {
+    struct conn_track *prev, *next;   /* the registry list (under server.lock) */
+    int fd;
+    /* Written by the connection's thread: the phase and when it began, in one word
+     * (ms << 2 | phase) so the sweeper never pairs one phase with another's start. */
+    _Atomic uint64_t state;
+    _Atomic uint64_t body_bytes;      /* bytes of the current body received so far */
+    /* The sweeper's own, valid for the state seen_state. */
+    uint64_t seen_state;
+    int64_t first_byte_ms;            /* PHASE_HEAD: when the head's first byte came; 0: not yet */
+    int64_t window_ms;                /* PHASE_BODY: start of the rate window */
+    uint64_t window_bytes;            /* body_bytes at that start */
+    bool cut;                         /* shut down; waiting for libmicrohttpd to close it */
+} conn_track;
 
 struct server {
     struct MHD_Daemon *d;
@@ -32,6 +81,14 @@ struct server {
     server_hooks hooks;
     atomic_int in_flight;
     int port;
+    /* connection registry and deadlines */
+    pthread_mutex_t lock;
+    conn_track *conns;
+    long nconns;
+    long max_conns;                   /* the cap in force (after the open-file limit) */
+    pthread_t sweeper;
+    bool sweeper_started;
+    atomic_bool stopping;
 };
 
 typedef enum { STAGE_NEW, STAGE_BODY } stage;
@@ -40,12 +97,27 @@ typedef struct conn_req {
     req r;                 /* first member: a conn_req* is a req* */
     server *srv;
     stage stage;
+    conn_track *track;     /* NULL when it could not be allocated */
+    const char *raw_path;  /* the request target's path as sent, up to '?' */
+    size_t raw_uri_len;    /* strlen of the request target as libmicrohttpd gave it */
 } conn_req;
 
 static double now_s(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int64_t now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void track_phase(conn_track *t, int phase) {
+    if (!t) return;
+    if (phase == PHASE_BODY) atomic_store(&t->body_bytes, 0);
+    atomic_store(&t->state, (uint64_t)now_ms() << 2 | (uint64_t)phase);
 }
 
 /* ---- reply helpers (declared in http.h) ---- */
@@ -154,48 +226,19 @@ bool req_param_id(req *r, int i, int64_t *id) {
     return true;
 }
 
-/* ---- routing ---- */
+/* ---- routing (route.c) ---- */
 
-int route_match(const route *routes, int nroutes, const char *method, const char *path, const char **params,
-                int *nparams, bool *path_matched) {
-    *path_matched = false;
-    for (int i = 0; i < nroutes; i++) {
-        const char *p = routes[i].pattern, *u = path;
-        int np = 0;
-        bool ok = true;
-        while (*p && ok) {
-            if (*p == '*' && p[1] == 0) { u += strlen(u); p++; break; }
-            if (*p == '{') {
-                const char *close = strchr(p, '}');
-                size_t n = strcspn(u, "/");
-                if (!close || n == 0 || np >= MAX_PATH_PARAMS) { ok = false; break; }
-                if (params) params[np] = u;   /* fixed up below: caller copies with length */
-                np++;
-                u += n;
-                p = close + 1;
-                continue;
-            }
-            if (*p != *u) ok = false;
-            p++;
-            u++;
-        }
-        if (!ok || *p || *u) continue;
-        *path_matched = true;
-        if (strcmp(routes[i].method, method) == 0 ||
-            (strcmp(method, "HEAD") == 0 && strcmp(routes[i].method, "GET") == 0)) {
-            if (nparams) *nparams = np;
-            return i;
-        }
+/* The path as sent, for the problem's instance and the log when it cannot be decoded:
+ * anything but printable ASCII escaped, so it is always valid UTF-8 and has no NUL. */
+static const char *printable_path(arena *a, const char *raw, size_t n) {
+    buf b;
+    buf_init(&b, a, 3 * n + 1);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)raw[i];
+        if (c > 0x20 && c < 0x7f) buf_putc(&b, (char)c);
+        else buf_printf(&b, "%%%02X", c);
     }
-    return -1;
-}
-
-/* Copies each {param} capture (up to the next '/') into the arena. */
-static void capture_params(req *r) {
-    for (int i = 0; i < r->nparams; i++) {
-        size_t n = strcspn(r->params[i], "/");
-        r->params[i] = url_decode(&r->a, r->params[i], n, false);
-    }
+    return b.data ? b.data : "";
 }
 
 static void allow_header(req *r, const route *routes, int nroutes) {
@@ -204,7 +247,7 @@ static void allow_header(req *r, const route *routes, int nroutes) {
     for (int i = 0; i < nroutes; i++) {
         bool pm;
         const char *m = routes[i].method;
-        if (route_match(&routes[i], 1, m, r->path, NULL, NULL, &pm) == 0) {
+        if (route_match(&routes[i], 1, m, ((conn_req *)r)->raw_path, NULL, NULL, &pm) == 0) {
             if (b.len) buf_puts(&b, ", ");
             buf_puts(&b, m);
         }
@@ -231,8 +274,14 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn) {
     r->file_fd = -1;
     fe_init(&r->fe, &r->a);
     buf_init(&r->out, &r->a, 64u * 1024 * 1024);
+    /* The target as sent, before libmicrohttpd decodes it in place: routing and the path
+     * checks work on this. */
+    cr->raw_uri_len = strlen(uri);
     const char *q = strchr(uri, '?');
+    cr->raw_path = arena_strndup(&r->a, uri, q ? (size_t)(q - uri) : cr->raw_uri_len);
     if (q) r->raw_query = arena_strdup(&r->a, q + 1);
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    cr->track = ci ? ci->socket_context : NULL;
     secret_request_id(r->request_id);
     return cr;
 }
@@ -255,6 +304,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                   "client", r->client_addr ? r->client_addr : "-",
                   "completed", toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "ok" : "aborted", NULL);
     }
+    /* The connection now waits for its next request head (if it stays open). */
+    track_phase(cr->track, PHASE_HEAD);
     if (r->json) json_decref(r->json);
     drop_file(r);   /* a file reply that was never queued */
     arena_free(&r->a);
@@ -312,15 +363,37 @@ static void add_security_headers(struct MHD_Response *resp, const req *r) {
     if (r->https) MHD_add_response_header(resp, "Strict-Transport-Security", "max-age=31536000");
 }
 
+/* The last resort when even the internal-error problem cannot be written (no memory
+ * left in the request's arena): static, so it needs none. Not const only because the reply
+ * buffer's type is writable; nothing writes it. */
+static char internal_problem[] =
+    "{\"type\":\"urn:openseat:problem:internal\",\"title\":\"Internal error\",\"status\":500,"
+    "\"detail\":\"Something went wrong on our side\",\"instance\":\"/\",\"code\":\"internal\"}";
+
 static enum MHD_Result send_reply(req *r) {
+    conn_req *cr = (conn_req *)r;
+    track_phase(cr->track, PHASE_BUSY);
     if (!r->replied) problem_reply(r, OS_ERR_INTERNAL);
     if (r->w.out && !jw_ok(&r->w)) {
         /* The writer refused something (invalid UTF-8 from the database, overflow):
-         * never send half a document. */
+         * never send half a document. The replacement is written only from values that
+         * are known to be valid — not the handler's field errors or problem details, and
+         * the path in its printable form — or it would fail the same way and go out cut
+         * where the writer stopped. */
         log_event(LOG_ERROR, "response JSON invalid", "request_id", r->request_id, NULL);
         r->fe.count = 0;
         r->fe.head = r->fe.tail = NULL;
+        r->problem_code = r->problem_detail = NULL;
+        r->path = printable_path(&r->a, cr->raw_path, strlen(cr->raw_path));
         problem_reply(r, OS_ERR_INTERNAL);
+        if (!jw_ok(&r->w)) {
+            r->w.out = NULL;
+            r->status = 500;
+            r->content_type = "application/problem+json";
+            r->nheaders = 0;
+            r->out.data = internal_problem;
+            r->out.len = sizeof internal_problem - 1;
+        }
     }
     bool head = r->method && strcmp(r->method, "HEAD") == 0;
     struct MHD_Response *resp;
@@ -369,19 +442,13 @@ static void pipeline_steps(server *s, req *r) {
         return;
     }
     if (rt->access == ACCESS_AGREEMENT || rt->access == ACCESS_AGREEMENT_SUPER) {
+        /* The hook applies the route's rule (super admins only, read-only agreements) and
+         * answers a refusal itself. */
         if ((e = s->hooks.agreement(r))) {
             problem_reply(r, e);
             return;
         }
-        if (rt->access == ACCESS_AGREEMENT_SUPER && strcmp(r->agreement_role, "super_admin")) {
-            problem_reply_status(r, 403, "forbidden", "Only the agreement's super admins can do this");
-            return;
-        }
-        if (is_state_changing(r->method) && !r->agreement_writable) {
-            problem_reply_status(r, 403, "read_only",
-                                 "This agreement has expired or is disabled: it can be read and exported, not changed");
-            return;
-        }
+        if (r->replied) return;
     }
     if (rt->body == BODY_JSON) {
         char detail[256];
@@ -462,23 +529,49 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (cr->stage == STAGE_NEW) {
         cr->stage = STAGE_BODY;
         r->method = arena_strdup(&r->a, method);
-        r->path = arena_strdup(&r->a, url);
+        size_t raw_len = strlen(cr->raw_path);
+        r->path = printable_path(&r->a, cr->raw_path, raw_len);   /* until it is decoded */
         r->client_addr = client_address(r, s->app->cfg->trust_proxy);
         const char *proto = s->app->cfg->trust_proxy ? req_header(r, "X-Forwarded-Proto") : NULL;
         r->https = proto && !strcasecmp(proto, "https");
-        bool path_matched;
-        r->route_index = route_match(s->routes, s->nroutes, method, url, r->params, &r->nparams, &path_matched);
-        if (strlen(url) > LIMIT_URL_BYTES || (r->raw_query && strlen(r->raw_query) > LIMIT_URL_BYTES)) {
+        const union MHD_ConnectionInfo *hs = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+        if (hs && hs->header_size > LIMIT_HEADER_BYTES) {
+            problem_reply_status(r, 431, "header_too_large",
+                                 arena_printf(&r->a, "The request's line and headers are larger than %d bytes",
+                                              LIMIT_HEADER_BYTES));
+            return send_reply(r);
+        }
+        /* RFC 9112 §3.2: a server must answer 400 to an HTTP/1.1 request without Host. */
+        if (!strcmp(version, MHD_HTTP_VERSION_1_1) && !req_header(r, "Host")) {
+            problem_reply_status(r, 400, "missing_host", "An HTTP/1.1 request needs a Host header");
+            return send_reply(r);
+        }
+        if (raw_len > LIMIT_URL_BYTES || (r->raw_query && strlen(r->raw_query) > LIMIT_URL_BYTES)) {
             problem_reply_status(r, 414, "too_large", "The URL is too long");
             return send_reply(r);
         }
+        /* A raw NUL in the request target ends the string libmicrohttpd hands us, so it
+         * cannot be seen in the target itself; but libmicrohttpd parses the request line
+         * by length and gives the target and the version as pointers into that one line:
+         * a target longer than its string held a NUL. It counts in raw_len, so the path
+         * is refused below like an escaped one. */
+        uintptr_t u = (uintptr_t)url, v = (uintptr_t)version;
+        if (*version && v > u && v - u - 1 > cr->raw_uri_len && v - u <= 2 * LIMIT_CONN_BUFFER_BYTES) raw_len++;
+        route_result rr;
+        route_outcome ro = route_request(&r->a, s->routes, s->nroutes, method, cr->raw_path, raw_len, &rr);
+        if (ro == ROUTE_BAD_PATH) {
+            problem_reply_status(r, 400, "bad_path",
+                                 "The path has a NUL byte, a malformed %-escape or bytes that are not UTF-8");
+            return send_reply(r);
+        }
+        r->path = rr.path;
         if (!qs_parse(&r->a, r->raw_query, r->raw_query ? strlen(r->raw_query) : 0, LIMIT_QUERY_PARAMS, &r->query)) {
             problem_reply_status(r, 400, "bad_query", "The query string is malformed or has too many parameters");
             return send_reply(r);
         }
-        if (r->route_index < 0) {
+        if (ro != ROUTE_FOUND) {
             r->route_index = -1;
-            if (path_matched) {
+            if (ro == ROUTE_WRONG_METHOD) {
                 problem_reply_status(r, 405, "method_not_allowed", "This method is not allowed on this path");
                 allow_header(r, s->routes, s->nroutes);   /* after: a problem reply resets headers */
             } else {
@@ -486,8 +579,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             }
             return send_reply(r);
         }
+        r->route_index = rr.index;
         r->route = &s->routes[r->route_index];
-        capture_params(r);
+        r->nparams = rr.nparams;
+        for (int k = 0; k < rr.nparams; k++) r->params[k] = rr.params[k];
         size_t limit = r->route->body == BODY_UPLOAD ? (size_t)s->app->cfg->max_upload
                      : r->route->body == BODY_JSON   ? (size_t)s->app->cfg->max_body
                                                      : 0;
@@ -505,10 +600,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             problem_reply_status(r, 415, "unsupported_media_type", "Send the body as application/json");
             return send_reply(r);
         }
+        track_phase(cr->track, PHASE_BODY);
         return MHD_YES;
     }
 
     if (*upload_data_size) {
+        if (cr->track) atomic_fetch_add(&cr->track->body_bytes, (uint64_t)*upload_data_size);
         /* Keep draining so the connection stays usable; remember that it overflowed. */
         if (r->route->body != BODY_NONE && !r->body_too_large && !buf_append(&r->body, upload_data, *upload_data_size))
             r->body_too_large = true;
@@ -520,8 +617,144 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         too_large(r, r->body.max);
         return send_reply(r);
     }
+    bool faults = fault_request_begin(r);
     run_pipeline(s, r);
+    if (faults) fault_request_end(r);
     return send_reply(r);
+}
+
+/* ---- connection registry and deadlines ---- */
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code) {
+    server *s = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        conn_track *t = ci ? calloc(1, sizeof *t) : NULL;
+        *socket_context = t;
+        if (!t) return;   /* served without deadlines: only the idle timeout applies */
+        t->fd = ci->connect_fd;
+        track_phase(t, PHASE_HEAD);
+        pthread_mutex_lock(&s->lock);
+        t->next = s->conns;
+        if (s->conns) s->conns->prev = t;
+        s->conns = t;
+        s->nconns++;
+        pthread_mutex_unlock(&s->lock);
+        return;
+    }
+    conn_track *t = *socket_context;
+    if (!t) return;
+    /* libmicrohttpd closes the descriptor after this returns: once out of the registry,
+     * the sweeper can no longer shut it down. */
+    pthread_mutex_lock(&s->lock);
+    if (t->prev) t->prev->next = t->next;
+    else s->conns = t->next;
+    if (t->next) t->next->prev = t->prev;
+    s->nconns--;
+    pthread_mutex_unlock(&s->lock);
+    free(t);
+    *socket_context = NULL;
+}
+
+/* When the latest bytes on the socket arrived (monotonic ms), from the kernel's TCP
+ * state; -1 when it cannot tell. */
+static int64_t last_data_ms(int fd, int64_t now) {
+    struct tcp_info ti;
+    socklen_t len = sizeof ti;
+    memset(&ti, 0, sizeof ti);
+    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0) return -1;
+    return now - (int64_t)ti.tcpi_last_data_recv;
+}
+
+/* One pass over the registry; counts what it cut. The caller holds s->lock. */
+static void sweep(server *s, int64_t now, int *cut_head, int *cut_body, int *cut_room) {
+    const config *c = s->app->cfg;
+    int64_t head_ms = c->head_timeout_s * 1000, window_ms = c->body_rate_window_s * 1000;
+    bool pressure = s->nconns * 100 >= s->max_conns * LIMIT_PRESSURE_PERCENT;
+    for (conn_track *t = s->conns; t; t = t->next) {
+        if (t->cut) continue;
+        uint64_t st = atomic_load(&t->state);
+        int phase = (int)(st & 3);
+        int64_t since = (int64_t)(st >> 2);
+        if (st != t->seen_state) {   /* a new phase: start its clocks */
+            t->seen_state = st;
+            t->first_byte_ms = 0;
+            t->window_ms = since;
+            t->window_bytes = 0;
+        }
+        int *why = NULL;
+        if (phase == PHASE_HEAD) {
+            if (!t->first_byte_ms) {
+                /* Bytes that arrived after the phase began belong to this head (50 ms
+                 * of margin for the kernel's coarser clock keep the previous request's
+                 * last bytes out); until one is seen the connection is idle, which is
+                 * the idle timeout's business. */
+                int64_t last = last_data_ms(t->fd, now);
+                if (last > since + 50) t->first_byte_ms = last;
+            }
+            if (t->first_byte_ms && now - t->first_byte_ms > head_ms) why = cut_head;
+            else if (pressure && now - since > LIMIT_PRESSURE_WAIT_MS) why = cut_room;
+        } else if (phase == PHASE_BODY && c->body_min_rate > 0 && now - t->window_ms >= window_ms) {
+            uint64_t got = atomic_load(&t->body_bytes);
+            if (got - t->window_bytes < (uint64_t)c->body_min_rate * (uint64_t)c->body_rate_window_s) why = cut_body;
+            t->window_ms = now;
+            t->window_bytes = got;
+        }
+        if (why) {
+            shutdown(t->fd, SHUT_RDWR);
+            t->cut = true;
+            (*why)++;
+        }
+    }
+}
+
+static void *sweeper_main(void *arg) {
+    server *s = arg;
+    while (!atomic_load(&s->stopping)) {
+        usleep(LIMIT_SWEEP_MS * 1000);
+        int head = 0, body = 0, room = 0;
+        pthread_mutex_lock(&s->lock);
+        sweep(s, now_ms(), &head, &body, &room);
+        long open = s->nconns;
+        pthread_mutex_unlock(&s->lock);
+        /* One line per pass, not one per connection: a flood must not flood the log. */
+        if (head || body || room) {
+            char h[16], b[16], r[16], o[24];
+            snprintf(h, sizeof h, "%d", head);
+            snprintf(b, sizeof b, "%d", body);
+            snprintf(r, sizeof r, "%d", room);
+            snprintf(o, sizeof o, "%ld", open);
+            log_event(LOG_WARN, "slow connections closed", "head_overdue", h, "body_too_slow", b,
+                      "to_make_room", r, "open", o, NULL);
+        }
+    }
+    return NULL;
+}
+
+/* Raises the soft open-file limit to the hard one and returns the connection cap the
+ * limit leaves room for (each connection is one descriptor; the rest of the process —
+ * database connections, downloads, mail — gets LIMIT_FD_RESERVE and two per thread). */
+static long connection_cap(const config *c) {
+    struct rlimit rl;
+    long cap = c->max_connections;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return cap;
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < rl.rlim_max) {
+        struct rlimit want = {rl.rlim_max, rl.rlim_max};
+        if (setrlimit(RLIMIT_NOFILE, &want) == 0) rl = want;
+    }
+    if (rl.rlim_cur == RLIM_INFINITY) return cap;
+    long room = (long)rl.rlim_cur - LIMIT_FD_RESERVE - 2 * c->threads;
+    if (room < cap) {
+        char want[24], got[24], lim[24];
+        snprintf(want, sizeof want, "%ld", cap);
+        snprintf(got, sizeof got, "%ld", room > 16 ? room : 16);
+        snprintf(lim, sizeof lim, "%ld", (long)rl.rlim_cur);
+        log_event(LOG_WARN, "--max-connections lowered to fit the open-file limit (raise ulimit -n)",
+                  "max_connections", want, "in_force", got, "open_files", lim, NULL);
+        cap = room > 16 ? room : 16;
+    }
+    return cap;
 }
 
 /* ---- start / stop ---- */
@@ -537,7 +770,9 @@ server *server_start(const app *a, const route *routes, int nroutes, const serve
     struct sockaddr_in6 sa6;
     struct sockaddr_in sa4;
     struct sockaddr *sa;
-    unsigned flags = MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    /* epoll (or poll): select() cannot watch a descriptor past FD_SETSIZE (1024). */
+    unsigned flags = (MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES ? MHD_USE_EPOLL : MHD_USE_POLL) |
+                     MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
     memset(&sa4, 0, sizeof sa4);
     memset(&sa6, 0, sizeof sa6);
     if (inet_pton(AF_INET, a->cfg->bind, &sa4.sin_addr) == 1) {
@@ -554,21 +789,33 @@ server *server_start(const app *a, const route *routes, int nroutes, const serve
         free(s);
         return NULL;
     }
+    pthread_mutex_init(&s->lock, NULL);
+    s->max_conns = connection_cap(a->cfg);
     s->d = MHD_start_daemon(flags, (uint16_t)a->cfg->port, NULL, NULL, on_request, s,
                             MHD_OPTION_SOCK_ADDR, sa,
                             MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+                            MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
                             MHD_OPTION_THREAD_POOL_SIZE, (unsigned)a->cfg->threads,
                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)LIMIT_CONN_TIMEOUT_S,
-                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)LIMIT_HEADER_BYTES * 2,
-                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)LIMIT_CONNECTIONS,
-                            MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)LIMIT_CONN_PER_IP,
+                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)LIMIT_CONN_BUFFER_BYTES,
+                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)s->max_conns,
+                            MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)a->cfg->max_connections_per_address,
                             MHD_OPTION_END);
     if (!s->d) {
         snprintf(err, errlen, "cannot listen on %s:%ld (port in use, or no permission)", a->cfg->bind, a->cfg->port);
+        pthread_mutex_destroy(&s->lock);
         free(s);
         return NULL;
     }
+    if (pthread_create(&s->sweeper, NULL, sweeper_main, s) != 0) {
+        snprintf(err, errlen, "cannot start the connection deadline thread");
+        MHD_stop_daemon(s->d);
+        pthread_mutex_destroy(&s->lock);
+        free(s);
+        return NULL;
+    }
+    s->sweeper_started = true;
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
     s->port = di ? di->port : (int)a->cfg->port;
     return s;
@@ -582,7 +829,11 @@ void server_stop(server *s) {
     MHD_socket fd = MHD_quiesce_daemon(s->d);
     double until = now_s() + LIMIT_SHUTDOWN_GRACE_S;
     while (atomic_load(&s->in_flight) > 0 && now_s() < until) usleep(10000);
+    /* The sweeper goes first: it must not shut down descriptors libmicrohttpd is closing. */
+    atomic_store(&s->stopping, true);
+    if (s->sweeper_started) pthread_join(s->sweeper, NULL);
     MHD_stop_daemon(s->d);
     if (fd != MHD_INVALID_SOCKET) close(fd);
+    pthread_mutex_destroy(&s->lock);
     free(s);
 }

@@ -14,8 +14,9 @@ typedef struct server_hooks {
     os_err (*identify)(req *r);
     /* True when a state-changing request carries the right CSRF token. */
     bool (*csrf_ok)(req *r);
-    /* Resolves r->params[0] to an agreement and the user's role on it; OS_ERR_NOT_FOUND
-     * when there is no such agreement or the user has no role on it. */
+    /* Resolves r->params[0] to an agreement and the user's role on it, and applies the
+     * route's access rule: OS_ERR_NOT_FOUND when there is no such agreement or the user has
+     * no role on it; any other refusal (403) it answers itself (r->replied). */
     os_err (*agreement)(req *r);
     /* The request's steps were abandoned part-way (it ran out of its memory): leave what
      * they used outside the request (the thread's database connection) as if they had
@@ -30,9 +31,6 @@ server *server_start(const app *a, const route *routes, int nroutes, const serve
 int  server_port(const server *s);
 void server_stop(server *s);
 
-/* Route lookup, exposed for tests: the index of the matching route or -1; when the path
- * matches but not the method, *path_matched is set. */
-int route_match(const route *routes, int nroutes, const char *method, const char *path, const char **params,
-                int *nparams, bool *path_matched);
+/* route_match and route_request (route.c) are declared in http/http.h. */
 
 #endif

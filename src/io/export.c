@@ -338,7 +338,7 @@ static os_err template_lists(arena *a, export_file *x, const char *lang, const c
         bool fr = lang && !strcmp(lang, "fr");
         lxw_data_validation v = {
             .value_formula = list_range(a, lists, k, l[k].n),
-            .error_title = (char *)columns_header(l[k].col, lang),
+            .error_title = arena_strdup(a, columns_header(l[k].col, lang)),   /* the library wants char * */
             .error_message = arena_printf(a, fr ? "Choisissez une valeur de la feuille « %s »."
                                                 : "Choose a value listed on the \"%s\" sheet.", lists),
         };

@@ -391,6 +391,7 @@ static void cell_end(xreader *x) {
     if (x->col < IO_MAX_COLS) x->next_col = x->col + 1;
     else x->next_col = IO_MAX_COLS;
     const char *v = NULL;
+    char *shared = NULL;          /* a shared string: in the arena already */
     size_t n = x->ntext;
     if (x->text_overflow) {
         v = too_long;
@@ -405,7 +406,7 @@ static void cell_end(xreader *x) {
             fail(x, OS_ERR_INVALID, "the file is damaged: row %d refers to a missing text", x->row);
             return;
         }
-        v = x->sst[i];
+        v = shared = x->sst[i];
     } else {
         if (x->type == T_INLINE || x->type == T_STR) n = unescape(x->text, n);
         x->text[n] = 0;
@@ -424,7 +425,7 @@ static void cell_end(xreader *x) {
         fail(x, OS_ERR_INVALID, "row %d: a cell is too long (at most %d bytes)", x->row, IO_MAX_CELL);
         return;
     }
-    char *c = v == x->text ? xstrndup(x, v, n) : (char *)v;   /* shared strings are in the arena already */
+    char *c = shared ? shared : xstrndup(x, v, v == x->text ? n : strlen(v));
     if (!c) return;
     x->cells[x->col] = c;
     if (x->col + 1 > x->ncells) x->ncells = x->col + 1;

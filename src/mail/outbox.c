@@ -92,11 +92,15 @@ static void run_batches(outbox_worker *w) {
             char id[24];
             snprintf(id, sizeof id, "%lld", (long long)rows[i].id);
             if (e == OS_OK) {
-                st_outbox_mark_sent(c, rows[i].id, worker_name, t);
-                log_event(LOG_INFO, "mail sent", "outbox_id", id, "template", rows[i].template_name, NULL);
+                if (st_outbox_mark_sent(c, rows[i].id, worker_name, t))
+                    log_event(LOG_ERROR, "mail sent but not marked so; it is sent again when its lease ends",
+                              "outbox_id", id, NULL);
+                else
+                    log_event(LOG_INFO, "mail sent", "outbox_id", id, "template", rows[i].template_name, NULL);
             } else {
                 int64_t next = t + outbox_backoff(rows[i].attempts + 1);
-                st_outbox_mark_failed(c, rows[i].id, worker_name, next, err);
+                /* Unrecorded, the attempt is retried when its lease ends: the same outcome, sooner. */
+                os_ignore(st_outbox_mark_failed(c, rows[i].id, worker_name, next, err));
                 log_event(LOG_WARN, "mail delivery failed, will retry", "outbox_id", id, "error", err, NULL);
             }
         }

@@ -86,24 +86,24 @@ struct db_conn {
 };
 
 /* Convenience wrappers over c->drv. changes may be NULL. */
-os_err db_exec(db_conn *c, const char *sql, const db_val *args, int nargs, db_row_fn fn, void *ud);
-os_err db_exec_changes(db_conn *c, const char *sql, const db_val *args, int nargs, int64_t *changes);
+OS_MUST_USE os_err db_exec(db_conn *c, const char *sql, const db_val *args, int nargs, db_row_fn fn, void *ud);
+OS_MUST_USE os_err db_exec_changes(db_conn *c, const char *sql, const db_val *args, int nargs, int64_t *changes);
 /* Single row, single integer column; OS_ERR_NOT_FOUND when there is no row. */
-os_err db_scalar_int(db_conn *c, const char *sql, const db_val *args, int nargs, int64_t *out);
+OS_MUST_USE os_err db_scalar_int(db_conn *c, const char *sql, const db_val *args, int nargs, int64_t *out);
 
 /* The SQLite driver (sqlite.c). */
-os_err sqlite_conn_open(const char *path, db_conn **out, char *err, size_t errlen);
-os_err sqlite_backup(db_conn *c, const char *file, char *err, size_t errlen);
+OS_MUST_USE os_err sqlite_conn_open(const char *path, db_conn **out, char *err, size_t errlen);
+OS_MUST_USE os_err sqlite_backup(db_conn *c, const char *file, char *err, size_t errlen);
 
 /* The PostgreSQL driver (pg.c). url: a libpq connection URI (postgres://…). */
-os_err pg_conn_open(const char *url, db_conn **out, char *err, size_t errlen);
+OS_MUST_USE os_err pg_conn_open(const char *url, db_conn **out, char *err, size_t errlen);
 /* A custom-format dump of the database at url into file, by pg_dump. */
-os_err pg_backup(const char *url, const char *file, char *err, size_t errlen);
+OS_MUST_USE os_err pg_backup(const char *url, const char *file, char *err, size_t errlen);
 /* Rows into table through COPY, on a connection doing nothing else meanwhile: begin
  * names the columns, each row gives ncols values in that order, end sends the rest and
  * reports the server's verdict (ok false: abandon the copy; nothing of it is kept). */
-os_err pg_copy_begin(db_conn *c, const char *table, const char *const *cols, int ncols);
-os_err pg_copy_row(db_conn *c, const db_val *vals);
-os_err pg_copy_end(db_conn *c, bool ok);
+OS_MUST_USE os_err pg_copy_begin(db_conn *c, const char *table, const char *const *cols, int ncols);
+OS_MUST_USE os_err pg_copy_row(db_conn *c, const db_val *vals);
+OS_MUST_USE os_err pg_copy_end(db_conn *c, bool ok);
 
 #endif

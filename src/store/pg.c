@@ -674,10 +674,19 @@ os_err pg_copy_end(db_conn *base, bool ok) {
 os_err pg_backup(const char *url, const char *file, char *err, size_t errlen) {
     /* pg_dump's own consistent snapshot; custom format, restored with pg_restore. The
      * URL goes as --dbname, never through a shell. */
-    char *argv[] = {"pg_dump", "--format=custom", "--no-owner", "--file", (char *)file, "--dbname", (char *)url, NULL};
+    /* posix_spawnp takes char *const argv[]: own copies rather than casting const away. */
+    char *file_arg = strdup(file), *url_arg = strdup(url);
+    if (!file_arg || !url_arg) {
+        free(file_arg);
+        free(url_arg);
+        return OS_ERR_NOMEM;
+    }
+    char *argv[] = {"pg_dump", "--format=custom", "--no-owner", "--file", file_arg, "--dbname", url_arg, NULL};
     pid_t pid;
     extern char **environ;
     int rc = posix_spawnp(&pid, "pg_dump", NULL, NULL, argv, environ);
+    free(file_arg);
+    free(url_arg);
     if (rc) {
         snprintf(err, errlen, "cannot run pg_dump (package postgresql-client-15): %s", strerror(rc));
         return OS_ERR_IO;

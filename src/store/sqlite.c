@@ -18,7 +18,7 @@
 #define STMT_CACHE 256
 
 typedef struct cached {
-    const char *sql;          /* owned copy */
+    char *sql;                /* owned copy */
     uint64_t hash;
     sqlite3_stmt *st;
 } cached;
@@ -83,7 +83,7 @@ static sqlite3_stmt *prepare(sqlite_conn *c, const char *sql, os_err *e) {
     }
     if (ce->st) {                 /* collision: evict */
         sqlite3_finalize(ce->st);
-        free((char *)ce->sql);
+        free(ce->sql);
     }
     ce->st = st;
     ce->sql = copy;
@@ -189,7 +189,7 @@ static void sq_close(db_conn *base) {
     sqlite_conn *c = (sqlite_conn *)base;
     for (int i = 0; i < STMT_CACHE; i++) {
         if (c->cache[i].st) sqlite3_finalize(c->cache[i].st);
-        free((char *)c->cache[i].sql);
+        free(c->cache[i].sql);
     }
     sqlite3_close_v2(c->db);
     free(c);

@@ -155,10 +155,94 @@ void store_close(store *s) {
     free(s);
 }
 
+/* ---- fault injection ------------------------------------------------------------------ */
+
+#ifdef OPENSEAT_FAULTS
+typedef enum { FAULT_OFF, FAULT_COUNT, FAULT_STMT, FAULT_COMMIT } fault_kind;
+/* Per thread: a request runs on one thread, so parallel requests never share a count. */
+static _Thread_local struct {
+    fault_kind kind;
+    long at;              /* the Nth operation (FAULT_STMT) or commit (FAULT_COMMIT) fails */
+    long ops, commits;    /* counted since arming */
+    os_err err;
+    bool fired;
+    char what[81];        /* what failed, for the log and the test */
+} fault;
+
+bool store_fault_available(void) { return true; }
+
+bool store_fault_arm(const char *spec) {
+    fault.kind = FAULT_OFF;
+    fault.ops = fault.commits = 0;
+    fault.fired = false;
+    fault.err = OS_ERR_STORE;
+    fault.at = 0;
+    if (!spec) {
+        fault.kind = FAULT_COUNT;
+        return true;
+    }
+    fault_kind k;
+    const char *p;
+    if (!strncmp(spec, "stmt:", 5)) k = FAULT_STMT, p = spec + 5;
+    else if (!strncmp(spec, "commit:", 7)) k = FAULT_COMMIT, p = spec + 7;
+    else return false;
+    char *end;
+    errno = 0;
+    long n = strtol(p, &end, 10);
+    if (errno || end == p || n < 1 || n > 1000000) return false;
+    os_err err = OS_ERR_STORE;
+    if (!strcmp(end, ":busy")) err = OS_ERR_BUSY;
+    else if (*end) return false;
+    fault.kind = k;
+    fault.at = n;
+    fault.err = err;
+    return true;
+}
+
+bool store_fault_disarm(long *ops, char *what, size_t whatlen) {
+    if (ops) *ops = fault.ops;
+    bool fired = fault.fired;
+    if (what && whatlen) snprintf(what, whatlen, "%s", fired ? fault.what : "");
+    fault.kind = FAULT_OFF;
+    fault.fired = false;
+    return fired;
+}
+
+/* Counts one operation reaching the driver (what: its SQL, or "BEGIN", "COMMIT"); the error
+ * to return instead of running it, or OS_OK. The log line names what failed. */
+static os_err fault_check(const char *what) {
+    bool commit = !strcmp(what, "COMMIT");
+    if (fault.kind == FAULT_OFF) return OS_OK;
+    fault.ops++;
+    if (commit) fault.commits++;
+    if (fault.fired) return OS_OK;
+    if ((fault.kind == FAULT_STMT && fault.ops == fault.at) ||
+        (fault.kind == FAULT_COMMIT && commit && fault.commits == fault.at)) {
+        fault.fired = true;
+        char n[24];
+        snprintf(n, sizeof n, "%ld", fault.ops);
+        snprintf(fault.what, sizeof fault.what, "%s", what);
+        log_event(LOG_INFO, "fault injected", "operation", n, "sql", fault.what, "error", os_err_name(fault.err), NULL);
+        return fault.err;
+    }
+    return OS_OK;
+}
+#else
+bool store_fault_available(void) { return false; }
+bool store_fault_arm(const char *spec) { return false; }
+bool store_fault_disarm(long *ops, char *what, size_t whatlen) {
+    if (ops) *ops = 0;
+    if (what && whatlen) what[0] = 0;
+    return false;
+}
+static inline os_err fault_check(const char *what) { return OS_OK; }
+#endif
+
 os_err store_tx_begin(store_conn *c) {
     if (c->tx_depth++ > 0) return OS_OK;
     c->tx_failed = false;
-    os_err e = c->drv->begin(c, true);
+    os_err e = fault_check("BEGIN");
+    if (!e) e = c->drv->begin(c, true);
     if (e) c->tx_depth = 0;
     return e;
 }
@@ -172,7 +256,8 @@ os_err store_tx_end(store_conn *c, os_err e) {
         c->tx_failed = false;
         return e ? e : OS_ERR_STORE;
     }
-    os_err ce = c->drv->commit(c);
+    os_err ce = fault_check("COMMIT");
+    if (!ce) ce = c->drv->commit(c);
     if (ce) c->drv->rollback(c);
     return ce;
 }
@@ -186,7 +271,9 @@ void store_conn_abandon(store_conn *c) {
 
 os_err store_tx_bulk(store_conn *c) {
     if (c->tx_depth <= 0) return OS_ERR_INTERNAL;
-    return c->drv->bulk ? c->drv->bulk(c) : OS_OK;
+    if (!c->drv->bulk) return OS_OK;
+    os_err e = fault_check("(bulk transaction)");
+    return e ? e : c->drv->bulk(c);
 }
 
 /* ---- migrations ---------------------------------------------------------------------- */
@@ -267,11 +354,13 @@ bool db_is_null(db_row *r, int col) { return r->drv->col_null(r, col); }
 const void *db_blob(db_row *r, int col, size_t *len) { return r->drv->col_blob(r, col, len); }
 
 os_err db_exec(db_conn *c, const char *sql, const db_val *args, int nargs, db_row_fn fn, void *ud) {
-    return c->drv->exec(c, sql, args, nargs, fn, ud, NULL);
+    os_err e = fault_check(sql);
+    return e ? e : c->drv->exec(c, sql, args, nargs, fn, ud, NULL);
 }
 
 os_err db_exec_changes(db_conn *c, const char *sql, const db_val *args, int nargs, int64_t *changes) {
-    return c->drv->exec(c, sql, args, nargs, NULL, NULL, changes);
+    os_err e = fault_check(sql);
+    return e ? e : c->drv->exec(c, sql, args, nargs, NULL, NULL, changes);
 }
 
 typedef struct scalar_ud {
@@ -288,7 +377,8 @@ static int scalar_row(void *ud, db_row *r) {
 
 os_err db_scalar_int(db_conn *c, const char *sql, const db_val *args, int nargs, int64_t *out) {
     scalar_ud s = {0, false};
-    os_err e = c->drv->exec(c, sql, args, nargs, scalar_row, &s, NULL);
+    os_err e = fault_check(sql);
+    if (!e) e = c->drv->exec(c, sql, args, nargs, scalar_row, &s, NULL);
     if (e) return e;
     if (!s.found) return OS_ERR_NOT_FOUND;
     *out = s.v;

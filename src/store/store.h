@@ -21,14 +21,14 @@
 typedef struct store store;
 typedef db_conn store_conn;
 
-os_err store_open(const char *data_dir, const char *url, store **out, char *err, size_t errlen);
+OS_MUST_USE os_err store_open(const char *data_dir, const char *url, store **out, char *err, size_t errlen);
 void   store_close(store *s);
 /* This thread's connection; NULL (and a logged error) if it cannot be opened. */
 store_conn *store_conn_get(store *s);
 /* Apply pending embedded migrations, each in its own transaction. *applied may be NULL. */
-os_err store_migrate(store *s, int *applied, char *err, size_t errlen);
+OS_MUST_USE os_err store_migrate(store *s, int *applied, char *err, size_t errlen);
 int    store_schema_version(store_conn *c);
-os_err store_backup(store *s, const char *file, char *err, size_t errlen);
+OS_MUST_USE os_err store_backup(store *s, const char *file, char *err, size_t errlen);
 const char *store_describe(const store *s);          /* "sqlite:/path" for logs */
 /* Whether another connection may write while one holds a write transaction (PostgreSQL,
  * row locks) rather than wait for it to end (SQLite, one writer). */
@@ -37,19 +37,38 @@ bool store_writes_beside_tx(const store *s);
  * holds no users, organizations or agreements yet: all or nothing, each table checked
  * for its row count; report (may be NULL) hears each table as it is done. */
 typedef void (*store_copy_report)(void *ud, const char *table, int64_t rows);
-os_err store_copy(store *from, store *to, store_copy_report report, void *ud, char *err, size_t errlen);
+OS_MUST_USE os_err store_copy(store *from, store *to, store_copy_report report, void *ud, char *err, size_t errlen);
 
 /* Transactions nest: only the outermost begin/commit reach the database; a failed
  * inner step makes the outer commit roll back. store_tx_end commits when e == OS_OK
  * and rolls back otherwise, returning the error to pass on. */
-os_err store_tx_begin(store_conn *c);
-os_err store_tx_end(store_conn *c, os_err e);
+OS_MUST_USE os_err store_tx_begin(store_conn *c);
+OS_MUST_USE os_err store_tx_end(store_conn *c, os_err e);
 /* After the code using c was abandoned part-way (longjmp out of a row callback or a
  * transaction: core/arena.h): stops what is in progress, rolls back an open transaction
  * (every nesting level) and leaves c ready for the next request on this thread. */
 void   store_conn_abandon(store_conn *c);
 /* The open transaction will write many rows: its changes stay in memory (SQLite: 64 MiB) until it ends. */
-os_err store_tx_bulk(store_conn *c);
+OS_MUST_USE os_err store_tx_bulk(store_conn *c);
+
+/* ---- fault injection (test builds only) -------------------------------------------------
+ * Proves every error path is clean: armed on one thread (one request), the store counts
+ * what that thread sends to the database — each statement, each outermost begin and each
+ * commit — and makes one of them fail as the database would, without running it:
+ *   "stmt:N"    the Nth of them, whatever it is;
+ *   "commit:N"  the Nth commit;
+ * followed by ":busy" for OS_ERR_BUSY (timed out waiting for the writer) instead of
+ * OS_ERR_STORE. A failed commit rolls back like a real one. Rollbacks are never failed.
+ * Other threads (other requests, the mail and job workers) are untouched. Compiled in only
+ * with OPENSEAT_FAULTS (build/openseat-test); elsewhere arming does nothing and
+ * store_fault_available() is false. */
+bool store_fault_available(void);
+/* Arms this thread; spec NULL only counts. false (and nothing armed) when spec is malformed. */
+bool store_fault_arm(const char *spec);
+/* Disarms this thread: *ops (may be NULL) receives the operations counted since arming;
+ * returns whether the fault fired, and then what failed (the start of its SQL, or "BEGIN",
+ * "COMMIT") into what (may be NULL). */
+bool store_fault_disarm(long *ops, char *what, size_t whatlen);
 
 /* ---- users ---------------------------------------------------------------------- */
 typedef struct user_rec {
@@ -59,25 +78,25 @@ typedef struct user_rec {
     int64_t created_at;
 } user_rec;
 
-os_err st_user_create(store_conn *c, const char *email, const char *name, const char *pw_hash,
+OS_MUST_USE os_err st_user_create(store_conn *c, const char *email, const char *name, const char *pw_hash,
                       const char *language, int64_t now, int64_t *id);
-os_err st_user_by_email(store_conn *c, arena *a, const char *email, user_rec *out);
-os_err st_user_by_id(store_conn *c, arena *a, int64_t id, user_rec *out);
-os_err st_user_set_verified(store_conn *c, int64_t id, int64_t now);
-os_err st_user_set_password(store_conn *c, int64_t id, const char *pw_hash, int64_t now);
+OS_MUST_USE os_err st_user_by_email(store_conn *c, arena *a, const char *email, user_rec *out);
+OS_MUST_USE os_err st_user_by_id(store_conn *c, arena *a, int64_t id, user_rec *out);
+OS_MUST_USE os_err st_user_set_verified(store_conn *c, int64_t id, int64_t now);
+OS_MUST_USE os_err st_user_set_password(store_conn *c, int64_t id, const char *pw_hash, int64_t now);
 /* NULL leaves a field unchanged. */
-os_err st_user_update_profile(store_conn *c, int64_t id, const char *name, const char *language, int64_t now);
-os_err st_user_count(store_conn *c, int64_t *n);
+OS_MUST_USE os_err st_user_update_profile(store_conn *c, int64_t id, const char *name, const char *language, int64_t now);
+OS_MUST_USE os_err st_user_count(store_conn *c, int64_t *n);
 
 /* ---- one-time e-mail tokens (verification, password reset) -------------------------- */
-os_err st_token_create(store_conn *c, int64_t user_id, const char *purpose, const char *token_hash,
+OS_MUST_USE os_err st_token_create(store_conn *c, int64_t user_id, const char *purpose, const char *token_hash,
                        int64_t expires_at, int64_t now);
 /* Marks the token used and returns its user, atomically. OS_ERR_GONE when unknown,
  * expired or already used (one answer for all three: no oracle). */
-os_err st_token_consume(store_conn *c, const char *purpose, const char *token_hash, int64_t now,
+OS_MUST_USE os_err st_token_consume(store_conn *c, const char *purpose, const char *token_hash, int64_t now,
                         int64_t *user_id);
 /* Voids every unused token of that purpose for the user (a new link replaces old ones). */
-os_err st_tokens_void(store_conn *c, int64_t user_id, const char *purpose, int64_t now);
+OS_MUST_USE os_err st_tokens_void(store_conn *c, int64_t user_id, const char *purpose, int64_t now);
 
 /* ---- sessions ------------------------------------------------------------------- */
 typedef struct session_rec {
@@ -85,25 +104,29 @@ typedef struct session_rec {
     const char *csrf_token;
 } session_rec;
 
-os_err st_session_create(store_conn *c, const char *token_hash, int64_t user_id, const char *csrf,
+OS_MUST_USE os_err st_session_create(store_conn *c, const char *token_hash, int64_t user_id, const char *csrf,
                          int64_t now, int64_t expires_at, const char *address, const char *user_agent);
 /* The session and its user, in one statement (it runs on every signed-in request). */
-os_err st_session_get(store_conn *c, arena *a, const char *token_hash, session_rec *out, user_rec *user);
-os_err st_session_touch(store_conn *c, int64_t id, int64_t now);
-os_err st_session_delete(store_conn *c, const char *token_hash);
+OS_MUST_USE os_err st_session_get(store_conn *c, arena *a, const char *token_hash, session_rec *out, user_rec *user);
+OS_MUST_USE os_err st_session_touch(store_conn *c, int64_t id, int64_t now);
+OS_MUST_USE os_err st_session_delete(store_conn *c, const char *token_hash);
 /* Ends all of a user's sessions but the one with keep_id (0: all). */
-os_err st_sessions_end_user(store_conn *c, int64_t user_id, int64_t keep_id);
-os_err st_sessions_purge(store_conn *c, int64_t idle_before, int64_t now);
+OS_MUST_USE os_err st_sessions_end_user(store_conn *c, int64_t user_id, int64_t keep_id);
+OS_MUST_USE os_err st_sessions_purge(store_conn *c, int64_t idle_before, int64_t now);
 
-/* ---- sign-in throttle ------------------------------------------------------------- */
-/* *id (may be NULL) receives the row id, so a provisional failure can be withdrawn. */
-os_err st_auth_failure_add(store_conn *c, const char *scope, const char *key, int64_t now, int64_t *id);
-os_err st_auth_failure_delete(store_conn *c, int64_t id);
-/* Failures since `since`, and the time of the oldest of them (0 if none). */
-os_err st_auth_failures(store_conn *c, const char *scope, const char *key, int64_t since, int64_t *count,
-                        int64_t *oldest);
-os_err st_auth_failures_clear(store_conn *c, const char *scope, const char *key);
-os_err st_auth_failures_purge(store_conn *c, int64_t before);
+/* ---- throttles (sign-in, registration, e-mail to unproven addresses) ---------------- */
+/* One row per counted attempt, with the client address it came from (NULL: ''). *id (may
+ * be NULL) receives the row id, so a provisional failure can be withdrawn. */
+OS_MUST_USE os_err st_auth_failure_add(store_conn *c, const char *scope, const char *key, const char *address, int64_t now,
+                           int64_t *id);
+OS_MUST_USE os_err st_auth_failure_delete(store_conn *c, int64_t id);
+/* Attempts since `since` for (scope, key) — from that client address only when address is
+ * not NULL — and the time of the oldest of them (0 if none). */
+OS_MUST_USE os_err st_auth_failures(store_conn *c, const char *scope, const char *key, const char *address, int64_t since,
+                        int64_t *count, int64_t *oldest);
+/* Forgets (scope, key)'s attempts: those from one client address, or all when address is NULL. */
+OS_MUST_USE os_err st_auth_failures_clear(store_conn *c, const char *scope, const char *key, const char *address);
+OS_MUST_USE os_err st_auth_failures_purge(store_conn *c, int64_t before);
 
 /* ---- mail outbox -------------------------------------------------------------------- */
 typedef struct outbox_rec {
@@ -111,22 +134,22 @@ typedef struct outbox_rec {
     const char *recipient, *template_name, *language, *data, *message_id, *last_error;
 } outbox_rec;
 
-os_err st_outbox_add(store_conn *c, const char *recipient, const char *template_name, const char *language,
+OS_MUST_USE os_err st_outbox_add(store_conn *c, const char *recipient, const char *template_name, const char *language,
                      const char *data_json, const char *message_id, int64_t now, int64_t *id);
 /* st_outbox_add for n messages (recipient, template_name, language, data, message_id), 64 a statement. */
-os_err st_outbox_add_many(store_conn *c, const outbox_rec *rows, int n, int64_t now);
+OS_MUST_USE os_err st_outbox_add_many(store_conn *c, const outbox_rec *rows, int n, int64_t now);
 /* Leases up to `limit` due, unsent rows to `worker` until lease_until; rows leased by
  * another live worker are skipped, so two workers never hold the same row. */
-os_err st_outbox_claim(store_conn *c, arena *a, const char *worker, int64_t now, int64_t lease_until, int limit,
+OS_MUST_USE os_err st_outbox_claim(store_conn *c, arena *a, const char *worker, int64_t now, int64_t lease_until, int limit,
                        outbox_rec **rows, int *n);
-os_err st_outbox_mark_sent(store_conn *c, int64_t id, const char *worker, int64_t now);
-os_err st_outbox_mark_failed(store_conn *c, int64_t id, const char *worker, int64_t next_attempt_at,
+OS_MUST_USE os_err st_outbox_mark_sent(store_conn *c, int64_t id, const char *worker, int64_t now);
+OS_MUST_USE os_err st_outbox_mark_failed(store_conn *c, int64_t id, const char *worker, int64_t next_attempt_at,
                              const char *error);
 /* Newest first; pending_only limits to unsent rows. */
-os_err st_outbox_list(store_conn *c, arena *a, bool pending_only, int limit, outbox_rec **rows, int *n);
+OS_MUST_USE os_err st_outbox_list(store_conn *c, arena *a, bool pending_only, int limit, outbox_rec **rows, int *n);
 /* Makes one row (id > 0) or every unsent row (id == 0) due now. *changed may be NULL. */
-os_err st_outbox_retry(store_conn *c, int64_t id, int64_t now, int64_t *changed);
-os_err st_outbox_depth(store_conn *c, int64_t *pending);
+OS_MUST_USE os_err st_outbox_retry(store_conn *c, int64_t id, int64_t now, int64_t *changed);
+OS_MUST_USE os_err st_outbox_depth(store_conn *c, int64_t *pending);
 
 /* ---- audit trail (append-only) -------------------------------------------------------- */
 typedef struct audit_rec {
@@ -138,16 +161,16 @@ typedef struct audit_rec {
     const char *address, *request_id, *details_json;
 } audit_rec;
 
-os_err st_audit_add(store_conn *c, const audit_rec *r);
+OS_MUST_USE os_err st_audit_add(store_conn *c, const audit_rec *r);
 /* st_audit_add for n entries (a bulk change's), 64 a statement. */
-os_err st_audit_add_many(store_conn *c, const audit_rec *r, int n);
-os_err st_audit_recent(store_conn *c, arena *a, int64_t actor_user_id, int limit, audit_rec **rows, int *n);
+OS_MUST_USE os_err st_audit_add_many(store_conn *c, const audit_rec *r, int n);
+OS_MUST_USE os_err st_audit_recent(store_conn *c, arena *a, int64_t actor_user_id, int limit, audit_rec **rows, int *n);
 
 /* ---- settings (server-wide key/value, e.g. generated keys) --------------------------- */
-os_err st_setting_get(store_conn *c, arena *a, const char *key, const char **value);
+OS_MUST_USE os_err st_setting_get(store_conn *c, arena *a, const char *key, const char **value);
 /* Stores value unless the key exists; either way *value ends as the stored one.
  * Safe when several processes race to create the same key. */
-os_err st_setting_init(store_conn *c, arena *a, const char *key, const char *candidate, const char **value);
+OS_MUST_USE os_err st_setting_init(store_conn *c, arena *a, const char *key, const char *candidate, const char **value);
 
 /* ---- licensing: organizations, partner members, levels --------------------------- */
 typedef struct org_rec {
@@ -162,12 +185,12 @@ typedef struct level_rec {
 
 /* Finds the organization (a customer by name and country, a partner by name), or creates
  * it; *created may be NULL. */
-os_err st_org_ensure(store_conn *c, const char *kind, const char *name, const char *country, int64_t now,
+OS_MUST_USE os_err st_org_ensure(store_conn *c, const char *kind, const char *name, const char *country, int64_t now,
                      int64_t *id, bool *created);
-os_err st_partner_member_add(store_conn *c, int64_t org_id, const char *email, const char *role, int64_t now);
+OS_MUST_USE os_err st_partner_member_add(store_conn *c, int64_t org_id, const char *email, const char *role, int64_t now);
 /* Partner organizations the address is a member of. */
-os_err st_partner_orgs_of(store_conn *c, arena *a, const char *email, org_rec **rows, int *n);
-os_err st_levels(store_conn *c, arena *a, level_rec **rows, int *n);
+OS_MUST_USE os_err st_partner_orgs_of(store_conn *c, arena *a, const char *email, org_rec **rows, int *n);
+OS_MUST_USE os_err st_levels(store_conn *c, arena *a, level_rec **rows, int *n);
 
 /* ---- licensing: agreements, pools, orders ------------------------------------------- */
 typedef struct agreement_rec {
@@ -194,26 +217,26 @@ typedef struct order_line_rec {
 } order_line_rec;
 
 /* OS_ERR_CONFLICT when the license number or authorization hash already exists. */
-os_err st_agreement_create(store_conn *c, const agreement_rec *in, int64_t now, int64_t *id);
-os_err st_agreement_by_license(store_conn *c, arena *a, const char *license_number, agreement_rec *out);
-os_err st_agreement_by_id(store_conn *c, arena *a, int64_t id, agreement_rec *out);
+OS_MUST_USE os_err st_agreement_create(store_conn *c, const agreement_rec *in, int64_t now, int64_t *id);
+OS_MUST_USE os_err st_agreement_by_license(store_conn *c, arena *a, const char *license_number, agreement_rec *out);
+OS_MUST_USE os_err st_agreement_by_id(store_conn *c, arena *a, int64_t id, agreement_rec *out);
 #define PROGRAM_REASSIGN_DAYS_DEFAULT 90
 /* Days a freed seat waits for a different person under the agreement's program; 90 when it has no row. */
-os_err st_agreement_reassign_days(store_conn *c, int64_t agreement_id, int64_t *days);
+OS_MUST_USE os_err st_agreement_reassign_days(store_conn *c, int64_t agreement_id, int64_t *days);
 /* Creates the program or replaces its reassignment days (0..3650; the schema refuses others). */
-os_err st_program_set(store_conn *c, const char *name, int64_t reassign_days, int64_t now);
+OS_MUST_USE os_err st_program_set(store_conn *c, const char *name, int64_t reassign_days, int64_t now);
 /* Adds quantity to a pool, creating it when new. */
-os_err st_pool_add(store_conn *c, int64_t agreement_id, int64_t level_id, int64_t quantity);
-os_err st_pools(store_conn *c, arena *a, int64_t agreement_id, pool_rec **rows, int *n);
-os_err st_order_create(store_conn *c, int64_t agreement_id, int64_t partner_org_id, int64_t placed_by,
+OS_MUST_USE os_err st_pool_add(store_conn *c, int64_t agreement_id, int64_t level_id, int64_t quantity);
+OS_MUST_USE os_err st_pools(store_conn *c, arena *a, int64_t agreement_id, pool_rec **rows, int *n);
+OS_MUST_USE os_err st_order_create(store_conn *c, int64_t agreement_id, int64_t partner_org_id, int64_t placed_by,
                        const char *customer_email, const char *po_reference, const char *language, int64_t now,
                        int64_t *id);
-os_err st_order_license(store_conn *c, arena *a, int64_t order_id, const char **license_number);
-os_err st_order_line_add(store_conn *c, int64_t order_id, int64_t level_id, int64_t quantity);
+OS_MUST_USE os_err st_order_license(store_conn *c, arena *a, int64_t order_id, const char **license_number);
+OS_MUST_USE os_err st_order_line_add(store_conn *c, int64_t order_id, int64_t level_id, int64_t quantity);
 /* Newest first. */
-os_err st_orders(store_conn *c, arena *a, int64_t agreement_id, int limit, order_rec **rows, int *n);
-os_err st_order_lines(store_conn *c, arena *a, int64_t agreement_id, order_line_rec **rows, int *n);
-os_err st_order_lines_of(store_conn *c, arena *a, int64_t order_id, order_line_rec **rows, int *n);
+OS_MUST_USE os_err st_orders(store_conn *c, arena *a, int64_t agreement_id, int limit, order_rec **rows, int *n);
+OS_MUST_USE os_err st_order_lines(store_conn *c, arena *a, int64_t agreement_id, order_line_rec **rows, int *n);
+OS_MUST_USE os_err st_order_lines_of(store_conn *c, arena *a, int64_t order_id, order_line_rec **rows, int *n);
 
 /* ---- licensing center relations and portal roles ----------------------------------- */
 /* One line of an agreement list: the relationship summary (tag: "partner" | "customer")
@@ -228,31 +251,31 @@ typedef struct contact_rec {
     const char *role, *name, *email;
 } contact_rec;
 
-os_err st_lsc_relation_add(store_conn *c, int64_t agreement_id, int64_t partner_org_id, int64_t now);
+OS_MUST_USE os_err st_lsc_relation_add(store_conn *c, int64_t agreement_id, int64_t partner_org_id, int64_t now);
 /* How the person is related to the agreement in the licensing center. */
-os_err st_lsc_relation_of(store_conn *c, int64_t agreement_id, int64_t user_id, const char *email, bool *partner,
+OS_MUST_USE os_err st_lsc_relation_of(store_conn *c, int64_t agreement_id, int64_t user_id, const char *email, bool *partner,
                           bool *customer);
-os_err st_lsc_relationships(store_conn *c, arena *a, int64_t user_id, const char *email, int limit,
+OS_MUST_USE os_err st_lsc_relationships(store_conn *c, arena *a, int64_t user_id, const char *email, int limit,
                             agreement_summary_rec **rows, int *n);
-os_err st_agreement_contacts(store_conn *c, arena *a, int64_t agreement_id, contact_rec **rows, int *n);
+OS_MUST_USE os_err st_agreement_contacts(store_conn *c, arena *a, int64_t agreement_id, contact_rec **rows, int *n);
 
 /* Makes the user super admin of every agreement whose customer e-mail is theirs and
  * where they hold no role yet; returns the license numbers newly granted. */
-os_err st_admin_claim_customer(store_conn *c, arena *a, int64_t user_id, const char *email, int64_t now,
+OS_MUST_USE os_err st_admin_claim_customer(store_conn *c, arena *a, int64_t user_id, const char *email, int64_t now,
                                const char ***licenses, int *n);
 
 /* Agreements the user may manage in the administration portal, tagged with the role. */
-os_err st_portal_agreements(store_conn *c, arena *a, int64_t user_id, int limit, agreement_summary_rec **rows,
+OS_MUST_USE os_err st_portal_agreements(store_conn *c, arena *a, int64_t user_id, int limit, agreement_summary_rec **rows,
                             int *n);
 
 /* ---- idempotency keys and hand-off nonces ------------------------------------------- */
 /* OS_ERR_NOT_FOUND when the key is new. */
-os_err st_idem_get(store_conn *c, arena *a, int64_t user_id, const char *key, const char **request_hash,
+OS_MUST_USE os_err st_idem_get(store_conn *c, arena *a, int64_t user_id, const char *key, const char **request_hash,
                    int64_t *order_id);
-os_err st_idem_put(store_conn *c, int64_t user_id, const char *key, const char *request_hash, int64_t order_id,
+OS_MUST_USE os_err st_idem_put(store_conn *c, int64_t user_id, const char *key, const char *request_hash, int64_t order_id,
                    int64_t now);
 /* OS_ERR_CONFLICT when the nonce was used before. */
-os_err st_handoff_nonce_use(store_conn *c, const char *nonce, int64_t now, int64_t expires_at);
+OS_MUST_USE os_err st_handoff_nonce_use(store_conn *c, const char *nonce, int64_t now, int64_t expires_at);
 
 /* ---- partner access to the portal ----------------------------------------------------- */
 typedef struct partner_grant_rec {
@@ -270,35 +293,35 @@ typedef struct recipient_rec {
 } recipient_rec;
 
 /* OS_ERR_CONFLICT when the person already has live access to the agreement. */
-os_err st_partner_grant(store_conn *c, int64_t agreement_id, int64_t user_id, int64_t org_id, const char *route,
+OS_MUST_USE os_err st_partner_grant(store_conn *c, int64_t agreement_id, int64_t user_id, int64_t org_id, const char *route,
                         int64_t attested_at, int64_t now, int64_t *id);
-os_err st_partner_blocked(store_conn *c, int64_t agreement_id, int64_t org_id, bool *blocked);
+OS_MUST_USE os_err st_partner_blocked(store_conn *c, int64_t agreement_id, int64_t org_id, bool *blocked);
 /* Live grants first, then removed ones, newest first. */
-os_err st_partner_grants(store_conn *c, arena *a, int64_t agreement_id, partner_grant_rec **rows, int *n);
-os_err st_partner_grant_get(store_conn *c, arena *a, int64_t agreement_id, int64_t grant_id, partner_grant_rec *out);
+OS_MUST_USE os_err st_partner_grants(store_conn *c, arena *a, int64_t agreement_id, partner_grant_rec **rows, int *n);
+OS_MUST_USE os_err st_partner_grant_get(store_conn *c, arena *a, int64_t agreement_id, int64_t grant_id, partner_grant_rec *out);
 /* Removes every live grant of the organization on the agreement; returns who lost access. */
-os_err st_partner_remove_org(store_conn *c, arena *a, int64_t agreement_id, int64_t org_id, int64_t by, int64_t now,
+OS_MUST_USE os_err st_partner_remove_org(store_conn *c, arena *a, int64_t agreement_id, int64_t org_id, int64_t by, int64_t now,
                              partner_grant_rec **removed, int *n);
-os_err st_partner_block_add(store_conn *c, int64_t agreement_id, int64_t org_id, int64_t by, int64_t now);
-os_err st_partner_blocks(store_conn *c, arena *a, int64_t agreement_id, partner_block_rec **rows, int *n);
+OS_MUST_USE os_err st_partner_block_add(store_conn *c, int64_t agreement_id, int64_t org_id, int64_t by, int64_t now);
+OS_MUST_USE os_err st_partner_blocks(store_conn *c, arena *a, int64_t agreement_id, partner_block_rec **rows, int *n);
 /* OS_ERR_NOT_FOUND when there is no live block with that id on the agreement. */
-os_err st_partner_block_lift(store_conn *c, int64_t agreement_id, int64_t block_id, int64_t by, int64_t now,
+OS_MUST_USE os_err st_partner_block_lift(store_conn *c, int64_t agreement_id, int64_t block_id, int64_t by, int64_t now,
                              int64_t *org_id);
 
 /* The customer side of an agreement: its order e-mail and its super admins (deduplicated),
  * with the account's name and language when there is one. */
-os_err st_customer_recipients(store_conn *c, arena *a, int64_t agreement_id, recipient_rec **rows, int *n);
+OS_MUST_USE os_err st_customer_recipients(store_conn *c, arena *a, int64_t agreement_id, recipient_rec **rows, int *n);
 
 /* The user's role on the agreement: "super_admin", "admin" or "partner" (live access);
  * OS_ERR_NOT_FOUND when none. Read on every request: a removal takes effect at once. */
-os_err st_agreement_role(store_conn *c, arena *a, int64_t agreement_id, int64_t user_id, const char **role);
+OS_MUST_USE os_err st_agreement_role(store_conn *c, arena *a, int64_t agreement_id, int64_t user_id, const char **role);
 /* Whether the user has any role on any agreement (recognition), and whether their
  * address belongs to a partner organization; one statement. */
-os_err st_user_recognized(store_conn *c, int64_t user_id, const char *email, bool *recognized, bool *partner);
+OS_MUST_USE os_err st_user_recognized(store_conn *c, int64_t user_id, const char *email, bool *recognized, bool *partner);
 /* The agreement whose license number matches, by id only (no joins). */
-os_err st_agreement_id(store_conn *c, const char *license_number, int64_t *id);
+OS_MUST_USE os_err st_agreement_id(store_conn *c, const char *license_number, int64_t *id);
 /* Whether an agreement already uses this keyed hash of an authorization number. */
-os_err st_authno_taken(store_conn *c, const char *auth_hash, bool *taken);
+OS_MUST_USE os_err st_authno_taken(store_conn *c, const char *auth_hash, bool *taken);
 
 /* ---- subscriptions (subscriber assignments) ------------------------------------------- */
 typedef struct sub_rec {
@@ -328,24 +351,24 @@ typedef struct sub_query {
 } sub_query;
 
 /* OS_ERR_CONFLICT when that address already holds that level on the agreement. */
-os_err st_sub_insert(store_conn *c, const sub_rec *in, int64_t now, int64_t *id);
+OS_MUST_USE os_err st_sub_insert(store_conn *c, const sub_rec *in, int64_t now, int64_t *id);
 /* st_sub_insert for n rows of one agreement (uuids set; ids filled in), a few statements per 64; a: scratch. */
-os_err st_sub_insert_many(store_conn *c, arena *a, sub_rec *rows, int n, int64_t now);
+OS_MUST_USE os_err st_sub_insert_many(store_conn *c, arena *a, sub_rec *rows, int n, int64_t now);
 typedef struct sub_held_rec {
     const char *sign_in_email;
     int64_t level_id;
 } sub_held_rec;
 /* The levels these sign-in addresses (normalised) already hold on the agreement; a query per 64 addresses. */
-os_err st_sub_held(store_conn *c, arena *a, int64_t agreement_id, const char *const *emails, int n,
+OS_MUST_USE os_err st_sub_held(store_conn *c, arena *a, int64_t agreement_id, const char *const *emails, int n,
                    sub_held_rec **rows, int *nrows);
-os_err st_sub_get(store_conn *c, arena *a, int64_t agreement_id, const char *uuid, sub_rec *out);
+OS_MUST_USE os_err st_sub_get(store_conn *c, arena *a, int64_t agreement_id, const char *uuid, sub_rec *out);
 /* Every subscription of that sign-in address (as stored: normalised) on the agreement, one
  * per level, in the levels' display order; none is not an error (*n 0). */
-os_err st_sub_by_email(store_conn *c, arena *a, int64_t agreement_id, const char *email, sub_rec **rows, int *n);
+OS_MUST_USE os_err st_sub_by_email(store_conn *c, arena *a, int64_t agreement_id, const char *email, sub_rec **rows, int *n);
 /* Writes the editable fields when the stored version equals expected; OS_ERR_PRECONDITION
  * otherwise (someone else changed it). The version is incremented. */
-os_err st_sub_update(store_conn *c, const sub_rec *in, int64_t expected_version, int64_t now);
-os_err st_sub_delete(store_conn *c, int64_t id);
+OS_MUST_USE os_err st_sub_update(store_conn *c, const sub_rec *in, int64_t expected_version, int64_t now);
+OS_MUST_USE os_err st_sub_delete(store_conn *c, int64_t id);
 /* The filter box matches a subscription when each of its words starts one of the terms of
  * the subscription's name, sign-in e-mail or reference, folded as in core/search.h
  * ("dup elo" finds "Élodie Dupont"). At most SUB_QUERY_WORDS words; OS_ERR_INVALID beyond. */
@@ -356,10 +379,10 @@ os_err st_sub_delete(store_conn *c, int64_t id);
  * SUB_COUNT_CAP and *exact is false: "more than SUB_COUNT_CAP". Counting a million
  * matches on every key press would cost far more than the page itself. */
 #define SUB_COUNT_CAP 1000
-os_err st_sub_page(store_conn *c, arena *a, const sub_query *q, sub_rec **rows, int *n, int64_t *total,
+OS_MUST_USE os_err st_sub_page(store_conn *c, arena *a, const sub_query *q, sub_rec **rows, int *n, int64_t *total,
                    bool *exact);
 /* Computes the search terms of rows written before they existed; run once at start-up. */
-os_err st_sub_search_backfill(store_conn *c, int64_t *done);
+OS_MUST_USE os_err st_sub_search_backfill(store_conn *c, int64_t *done);
 /* The value of the sort column for a row, as the keyset cursor text. */
 const char *st_sub_sort_key(arena *a, const sub_rec *r, sub_sort sort);
 /* Whether key could be a cursor text of that sort column (a whole number for the number
@@ -367,27 +390,27 @@ const char *st_sub_sort_key(arena *a, const sub_rec *r, sub_sort sort);
 bool st_sub_sort_key_valid(sub_sort sort, const char *key);
 
 /* Takes one seat when one is left (atomic); *left is the number free after (or now, when none). */
-os_err st_pool_take(store_conn *c, int64_t agreement_id, int64_t level_id, bool *taken, int64_t *left);
-os_err st_pool_give_back(store_conn *c, int64_t agreement_id, int64_t level_id);
+OS_MUST_USE os_err st_pool_take(store_conn *c, int64_t agreement_id, int64_t level_id, bool *taken, int64_t *left);
+OS_MUST_USE os_err st_pool_give_back(store_conn *c, int64_t agreement_id, int64_t level_id);
 /* The pool's seats purchased and assigned, and how many of its freed seats are not reused yet. */
-os_err st_pool_seats(store_conn *c, int64_t agreement_id, int64_t level_id, int64_t *purchased, int64_t *assigned,
+OS_MUST_USE os_err st_pool_seats(store_conn *c, int64_t agreement_id, int64_t level_id, int64_t *purchased, int64_t *assigned,
                      int64_t *freed);
 /* Takes n seats at once when n are left (atomic); *taken false, and nothing changed, otherwise. */
-os_err st_pool_take_many(store_conn *c, int64_t agreement_id, int64_t level_id, int64_t n, bool *taken);
+OS_MUST_USE os_err st_pool_take_many(store_conn *c, int64_t agreement_id, int64_t level_id, int64_t n, bool *taken);
 /* Gives back n seats that st_pool_take_many took. */
-os_err st_pool_give_back_many(store_conn *c, int64_t agreement_id, int64_t level_id, int64_t n);
-os_err st_usage_record(store_conn *c, int64_t agreement_id, int64_t level_id, int64_t now);
+OS_MUST_USE os_err st_pool_give_back_many(store_conn *c, int64_t agreement_id, int64_t level_id, int64_t n);
+OS_MUST_USE os_err st_usage_record(store_conn *c, int64_t agreement_id, int64_t level_id, int64_t now);
 
 /* Freed seats and the reassignment rule. */
-os_err st_seat_release_add(store_conn *c, int64_t agreement_id, int64_t level_id, const char *email,
+OS_MUST_USE os_err st_seat_release_add(store_conn *c, int64_t agreement_id, int64_t level_id, const char *email,
                            int64_t assigned_at, int64_t now);
-os_err st_seat_releases_free(store_conn *c, int64_t agreement_id, int64_t level_id, int64_t *n);
+OS_MUST_USE os_err st_seat_releases_free(store_conn *c, int64_t agreement_id, int64_t level_id, int64_t *n);
 /* Which of these addresses have a freed seat of the pool not reused yet; a query per 64 addresses. */
-os_err st_seat_releases_of(store_conn *c, arena *a, int64_t agreement_id, int64_t level_id, const char *const *emails,
+OS_MUST_USE os_err st_seat_releases_of(store_conn *c, arena *a, int64_t agreement_id, int64_t level_id, const char *const *emails,
                            int n, const char ***found, int *nfound);
 /* Reuses a freed seat usable by `email`: its own, or one last assigned before `cutoff`.
  * OS_ERR_NOT_FOUND (with *earliest = the oldest freed seat's assignment time) when none. */
-os_err st_seat_release_reuse(store_conn *c, int64_t agreement_id, int64_t level_id, const char *email,
+OS_MUST_USE os_err st_seat_release_reuse(store_conn *c, int64_t agreement_id, int64_t level_id, const char *email,
                              int64_t cutoff, int64_t now, int64_t *earliest);
 
 /* ---- admins and invitations ----------------------------------------------------------- */
@@ -399,17 +422,17 @@ typedef struct admin_rec {
 } admin_rec;
 
 /* Roles first (super admins, then admins), then pending invitations. */
-os_err st_admins(store_conn *c, arena *a, int64_t agreement_id, admin_rec **rows, int *n);
+OS_MUST_USE os_err st_admins(store_conn *c, arena *a, int64_t agreement_id, admin_rec **rows, int *n);
 /* Inserts or changes the role; *created false when the user already had one. */
-os_err st_admin_set(store_conn *c, int64_t agreement_id, int64_t user_id, const char *role, int64_t by, int64_t now);
-os_err st_admin_invite(store_conn *c, int64_t agreement_id, const char *email, const char *name, const char *role,
+OS_MUST_USE os_err st_admin_set(store_conn *c, int64_t agreement_id, int64_t user_id, const char *role, int64_t by, int64_t now);
+OS_MUST_USE os_err st_admin_invite(store_conn *c, int64_t agreement_id, const char *email, const char *name, const char *role,
                        const char *language, int64_t by, int64_t now);
 /* Removes a role; OS_ERR_CONFLICT when it is the last super admin; OS_ERR_NOT_FOUND when none. */
-os_err st_admin_remove(store_conn *c, int64_t agreement_id, int64_t user_id);
-os_err st_admin_invite_remove(store_conn *c, int64_t agreement_id, int64_t invite_id);
-os_err st_super_admin_count(store_conn *c, int64_t agreement_id, int64_t *n);
+OS_MUST_USE os_err st_admin_remove(store_conn *c, int64_t agreement_id, int64_t user_id);
+OS_MUST_USE os_err st_admin_invite_remove(store_conn *c, int64_t agreement_id, int64_t invite_id);
+OS_MUST_USE os_err st_super_admin_count(store_conn *c, int64_t agreement_id, int64_t *n);
 /* Turns the address's invitations into roles; returns the agreement ids granted. */
-os_err st_admin_claim_invites(store_conn *c, arena *a, int64_t user_id, const char *email, int64_t now,
+OS_MUST_USE os_err st_admin_claim_invites(store_conn *c, arena *a, int64_t user_id, const char *email, int64_t now,
                               int64_t **agreements, int *n);
 
 /* ---- activity (the agreement's audit trail) -------------------------------------------- */
@@ -428,7 +451,7 @@ typedef struct activity_rec {
     const char *actor_email, *action, *target_type, *target_id, *address, *details;
 } activity_rec;
 
-os_err st_activity(store_conn *c, arena *a, const activity_query *q, activity_rec **rows, int *n);
+OS_MUST_USE os_err st_activity(store_conn *c, arena *a, const activity_query *q, activity_rec **rows, int *n);
 
 /* ---- the subscriber's own view ----------------------------------------------------------- */
 typedef struct my_sub_rec {
@@ -437,7 +460,7 @@ typedef struct my_sub_rec {
     int64_t agreement_id;
 } my_sub_rec;
 
-os_err st_my_subscriptions(store_conn *c, arena *a, const char *email, my_sub_rec **rows, int *n);
+OS_MUST_USE os_err st_my_subscriptions(store_conn *c, arena *a, const char *email, my_sub_rec **rows, int *n);
 
 /* ---- usage history ------------------------------------------------------------------------ */
 /* One recorded change of a pool, as st_usage_each hands it over. */
@@ -449,19 +472,19 @@ typedef int (*usage_change_fn)(void *ud, const usage_change *ch);
 /* Every recorded change of one pool in time order (ties in recording order), handed to fn
  * one at a time as the database reads them: nothing is kept, whatever their number. What
  * fn returns, when not 0, is returned (the walk stops there); else OS_OK or a store error. */
-os_err st_usage_each(store_conn *c, int64_t agreement_id, int64_t level_id, usage_change_fn fn, void *ud);
+OS_MUST_USE os_err st_usage_each(store_conn *c, int64_t agreement_id, int64_t level_id, usage_change_fn fn, void *ud);
 
 /* ---- agreement lifecycle ------------------------------------------------------------------ */
 /* The agreement's id, end date and disabled flag, by license number (checked on every
  * agreement request, so a lapse is enforced without delay). */
-os_err st_agreement_state(store_conn *c, arena *a, const char *license_number, int64_t *id, const char **end_date,
+OS_MUST_USE os_err st_agreement_state(store_conn *c, arena *a, const char *license_number, int64_t *id, const char **end_date,
                           bool *disabled);
 /* Active agreements ending on or before `until` ('YYYY-MM-DD') and not before `from`. */
-os_err st_agreements_ending(store_conn *c, arena *a, const char *from, const char *until, agreement_rec **rows, int *n);
+OS_MUST_USE os_err st_agreements_ending(store_conn *c, arena *a, const char *from, const char *until, agreement_rec **rows, int *n);
 /* Claims the reminder; *claimed false when it was sent before. */
-os_err st_expiry_notice_claim(store_conn *c, int64_t agreement_id, int days, int64_t now, bool *claimed);
+OS_MUST_USE os_err st_expiry_notice_claim(store_conn *c, int64_t agreement_id, int days, int64_t now, bool *claimed);
 /* Super admins and admins of the agreement, with their languages. */
-os_err st_admin_recipients(store_conn *c, arena *a, int64_t agreement_id, recipient_rec **rows, int *n);
+OS_MUST_USE os_err st_admin_recipients(store_conn *c, arena *a, int64_t agreement_id, recipient_rec **rows, int *n);
 
 /* ---- agreement preferences -------------------------------------------------------------- */
 typedef struct prefs_rec {
@@ -471,10 +494,10 @@ typedef struct prefs_rec {
 } prefs_rec;
 
 /* The saved preferences, or the defaults when none were saved. */
-os_err st_prefs_get(store_conn *c, arena *a, int64_t agreement_id, prefs_rec *out);
-os_err st_prefs_put(store_conn *c, int64_t agreement_id, const prefs_rec *p, int64_t by, int64_t now);
+OS_MUST_USE os_err st_prefs_get(store_conn *c, arena *a, int64_t agreement_id, prefs_rec *out);
+OS_MUST_USE os_err st_prefs_put(store_conn *c, int64_t agreement_id, const prefs_rec *p, int64_t by, int64_t now);
 /* The customer's own e-mail domains: the order's address and every super admin's. */
-os_err st_customer_domains(store_conn *c, arena *a, int64_t agreement_id, const char ***domains, int *n);
+OS_MUST_USE os_err st_customer_domains(store_conn *c, arena *a, int64_t agreement_id, const char ***domains, int *n);
 
 /* ---- background jobs (uploaded files) ------------------------------------------------------ */
 typedef struct job_rec {
@@ -484,35 +507,52 @@ typedef struct job_rec {
     size_t file_len;
     int64_t agreement_id, user_id, rows, rows_checked, rows_written, status, created_at, finished_at;
     bool check_only, send_email;
+    /* Read with the row (not written by st_job_create): the agreement's license number, the
+     * owner's name and address, and who asked to cancel it (0: nobody), when. */
+    const char *license_number, *user_name, *user_email;
+    int64_t cancel_by, cancel_at;
+    const char *cancel_name, *cancel_email;
 } job_rec;
 
 /* A queued job from j's id, agreement_id, user_id, kind, flags, file_name, file, address,
  * request_id. */
-os_err st_job_create(store_conn *c, const job_rec *j, int64_t now);
+OS_MUST_USE os_err st_job_create(store_conn *c, const job_rec *j, int64_t now);
 /* Leases the oldest queued job to `worker` until lease_until and marks it running, file
- * included; OS_ERR_NOT_FOUND when none waits. Two workers never claim the same job. */
-os_err st_job_claim(store_conn *c, arena *a, const char *worker, int64_t lease_until, job_rec *out);
+ * included; OS_ERR_NOT_FOUND when none waits. Two workers never claim the same job, and a
+ * cancelled one is never claimed. */
+OS_MUST_USE os_err st_job_claim(store_conn *c, arena *a, const char *worker, int64_t lease_until, job_rec *out);
 /* Extends the leases of the jobs `worker` is running. */
-os_err st_job_extend(store_conn *c, const char *worker, int64_t lease_until);
-os_err st_job_progress(store_conn *c, const char *id, const char *phase, int64_t rows, int64_t checked,
+OS_MUST_USE os_err st_job_extend(store_conn *c, const char *worker, int64_t lease_until);
+OS_MUST_USE os_err st_job_progress(store_conn *c, const char *id, const char *phase, int64_t rows, int64_t checked,
                        int64_t written);
-/* Ends a running job: state 'done' or 'failed', the answer's status and JSON body. */
-os_err st_job_finish(store_conn *c, const char *id, const char *state, int64_t status, const char *result,
-                     int64_t rows, int64_t checked, int64_t written, int64_t now);
+/* Ends a running job: state 'done', 'failed' or 'cancelled', the answer's status and JSON
+ * body; cancel_by (0: none) is recorded as who cancelled it unless someone already is. */
+OS_MUST_USE os_err st_job_finish(store_conn *c, const char *id, const char *state, int64_t status, const char *result,
+                     int64_t rows, int64_t checked, int64_t written, int64_t cancel_by, int64_t now);
 /* Running jobs whose lease ended before `now` (their worker stopped) become failed with
  * this status and result. *n (may be NULL) counts them. */
-os_err st_jobs_fail_stale(store_conn *c, int64_t now, int64_t status, const char *result, int64_t *n);
-/* One of the user's jobs on the agreement, without its file; OS_ERR_NOT_FOUND for anyone
- * else's. */
-os_err st_job_get(store_conn *c, arena *a, int64_t agreement_id, int64_t user_id, const char *id, job_rec *out);
+OS_MUST_USE os_err st_jobs_fail_stale(store_conn *c, int64_t now, int64_t status, const char *result, int64_t *n);
+/* A job on the agreement, without its file: the user's (user_id > 0) or anyone's (0);
+ * OS_ERR_NOT_FOUND otherwise. */
+OS_MUST_USE os_err st_job_get(store_conn *c, arena *a, int64_t agreement_id, int64_t user_id, const char *id, job_rec *out);
 /* The file of job j (j->file, j->file_len); OS_ERR_NOT_FOUND when it has none. */
-os_err st_job_file(store_conn *c, arena *a, job_rec *j);
-/* The user's jobs on the agreement, newest first, without their files. */
-os_err st_job_list(store_conn *c, arena *a, int64_t agreement_id, int64_t user_id, int limit, job_rec **rows,
+OS_MUST_USE os_err st_job_file(store_conn *c, arena *a, job_rec *j);
+/* Jobs on the agreement, newest first, without their files: the user's (user_id > 0) or
+ * everyone's (0). */
+OS_MUST_USE os_err st_job_list(store_conn *c, arena *a, int64_t agreement_id, int64_t user_id, int limit, job_rec **rows,
                    int *n);
 /* Forgets a finished job: OS_ERR_NOT_FOUND (not the user's), OS_ERR_CONFLICT (still queued or running). */
-os_err st_job_delete(store_conn *c, int64_t agreement_id, int64_t user_id, const char *id);
+OS_MUST_USE os_err st_job_delete(store_conn *c, int64_t agreement_id, int64_t user_id, const char *id);
+/* Cancels job `id` while it is queued: it ends 'cancelled' with this status and result, by
+ * `by`, and is never claimed. *done false when it was not queued (any more). */
+OS_MUST_USE os_err st_job_cancel_queued(store_conn *c, const char *id, int64_t by, int64_t status, const char *result,
+                            int64_t now, bool *done);
+/* Asks the worker running job `id` to stop (cancel_by, cancel_at; the first asker is kept).
+ * *done false when it is not running (any more). */
+OS_MUST_USE os_err st_job_cancel_request(store_conn *c, const char *id, int64_t by, int64_t now, bool *done);
+/* Who asked to cancel job `id` (0: nobody). */
+OS_MUST_USE os_err st_job_cancel_by(store_conn *c, const char *id, int64_t *by);
 /* Forgets jobs created before `before` that are not running. */
-os_err st_jobs_purge(store_conn *c, int64_t before);
+OS_MUST_USE os_err st_jobs_purge(store_conn *c, int64_t before);
 
 #endif

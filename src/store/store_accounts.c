@@ -1,4 +1,4 @@
-/* store_accounts.c — users, one-time e-mail tokens, sessions and the sign-in throttle.
+/* store_accounts.c — users, one-time e-mail tokens, sessions and the throttles' counts.
  * Contract in store.h. */
 #include <string.h>
 #include "store.h"
@@ -171,12 +171,14 @@ os_err st_sessions_purge(store_conn *c, int64_t idle_before, int64_t now) {
                    DB_ARGS(DV_INT(idle_before), DV_INT(now)), NULL, NULL);
 }
 
-/* ---- sign-in throttle ---- */
+/* ---- throttles ---- */
 
-os_err st_auth_failure_add(store_conn *c, const char *scope, const char *key, int64_t now, int64_t *id) {
+os_err st_auth_failure_add(store_conn *c, const char *scope, const char *key, const char *address, int64_t now,
+                           int64_t *id) {
     int64_t tmp;
-    return db_scalar_int(c, "INSERT INTO auth_failures (scope, key, at) VALUES (?1, ?2, ?3) RETURNING id",
-                         DB_ARGS(DV_TEXT(scope), DV_TEXT(key), DV_INT(now)), id ? id : &tmp);
+    return db_scalar_int(c, "INSERT INTO auth_failures (scope, key, address, at) VALUES (?1, ?2, ?3, ?4) RETURNING id",
+                         DB_ARGS(DV_TEXT(scope), DV_TEXT(key), DV_TEXT(address ? address : ""), DV_INT(now)),
+                         id ? id : &tmp);
 }
 
 os_err st_auth_failure_delete(store_conn *c, int64_t id) {
@@ -194,19 +196,26 @@ static int fail_row(void *ud, db_row *r) {
     return 1;
 }
 
-os_err st_auth_failures(store_conn *c, const char *scope, const char *key, int64_t since, int64_t *count,
-                        int64_t *oldest) {
+os_err st_auth_failures(store_conn *c, const char *scope, const char *key, const char *address, int64_t since,
+                        int64_t *count, int64_t *oldest) {
     fail_ud f = {0, 0};
-    os_err e = db_exec(c,
-                       "SELECT COUNT(*), COALESCE(MIN(at), 0) FROM auth_failures"
-                       " WHERE scope = ?1 AND key = ?2 AND at >= ?3",
-                       DB_ARGS(DV_TEXT(scope), DV_TEXT(key), DV_INT(since)), fail_row, &f);
+    os_err e = address ? db_exec(c,
+                                 "SELECT COUNT(*), COALESCE(MIN(at), 0) FROM auth_failures"
+                                 " WHERE scope = ?1 AND key = ?2 AND address = ?3 AND at >= ?4",
+                                 DB_ARGS(DV_TEXT(scope), DV_TEXT(key), DV_TEXT(address), DV_INT(since)), fail_row, &f)
+                       : db_exec(c,
+                                 "SELECT COUNT(*), COALESCE(MIN(at), 0) FROM auth_failures"
+                                 " WHERE scope = ?1 AND key = ?2 AND at >= ?3",
+                                 DB_ARGS(DV_TEXT(scope), DV_TEXT(key), DV_INT(since)), fail_row, &f);
     *count = f.count;
     *oldest = f.oldest;
     return e;
 }
 
-os_err st_auth_failures_clear(store_conn *c, const char *scope, const char *key) {
+os_err st_auth_failures_clear(store_conn *c, const char *scope, const char *key, const char *address) {
+    if (address)
+        return db_exec(c, "DELETE FROM auth_failures WHERE scope = ?1 AND key = ?2 AND address = ?3",
+                       DB_ARGS(DV_TEXT(scope), DV_TEXT(key), DV_TEXT(address)), NULL, NULL);
     return db_exec(c, "DELETE FROM auth_failures WHERE scope = ?1 AND key = ?2", DB_ARGS(DV_TEXT(scope), DV_TEXT(key)),
                    NULL, NULL);
 }

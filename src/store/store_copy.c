@@ -209,7 +209,7 @@ os_err store_copy(store *from_s, store *to_s, store_copy_report report, void *ud
     }
     if ((e = store_tx_begin(to))) {
         snprintf(err, errlen, "cannot write the target");
-        store_tx_end(from, OS_OK);
+        os_ignore(store_tx_end(from, OS_OK));   /* the source was only read */
         arena_free(&a);
         return e;
     }
@@ -223,7 +223,7 @@ os_err store_copy(store *from_s, store *to_s, store_copy_report report, void *ud
         e = copy_one(from, to, &a, &p.t[i], err, errlen);
         if (!e && report) report(ud, p.t[i].name, p.t[i].rows);
     }
-    store_tx_end(from, OS_OK);
+    os_ignore(store_tx_end(from, OS_OK));   /* the source was only read */
     os_err ce = store_tx_end(to, e);
     if (!e && ce) snprintf(err, errlen, "the target's transaction did not commit");
     /* Statistics now, not when autovacuum gets to it: until then the planner takes the new

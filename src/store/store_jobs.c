@@ -2,8 +2,12 @@
  * Contract in store.h. */
 #include "store_util.h"
 
-#define JOB_COLS "id, agreement_id, user_id, kind, check_only, send_email, file_name, address, request_id," \
-                 " state, phase, rows, rows_checked, rows_written, status, result, created_at, finished_at"
+/* A job with its agreement's license number, its owner and whoever asked to cancel it. */
+#define JOB_SELECT "SELECT j.id, j.agreement_id, j.user_id, j.kind, j.check_only, j.send_email, j.file_name," \
+                   " j.address, j.request_id, j.state, j.phase, j.rows, j.rows_checked, j.rows_written, j.status," \
+                   " j.result, j.created_at, j.finished_at, g.license_number, u.name, u.email, j.cancel_by," \
+                   " j.cancel_at, cu.name, cu.email FROM jobs j JOIN agreements g ON g.id = j.agreement_id" \
+                   " JOIN users u ON u.id = j.user_id LEFT JOIN users cu ON cu.id = j.cancel_by"
 
 typedef struct job_ud {
     arena *a;
@@ -18,7 +22,10 @@ static void fill_job(arena *a, db_row *r, job_rec *j) {
                    .state = st_dup(a, r, 9), .phase = st_dup(a, r, 10), .rows = db_int(r, 11),
                    .rows_checked = db_int(r, 12), .rows_written = db_int(r, 13),
                    .status = db_is_null(r, 14) ? 0 : db_int(r, 14), .result = st_dup(a, r, 15),
-                   .created_at = db_int(r, 16), .finished_at = db_is_null(r, 17) ? 0 : db_int(r, 17)};
+                   .created_at = db_int(r, 16), .finished_at = db_is_null(r, 17) ? 0 : db_int(r, 17),
+                   .license_number = st_dup(a, r, 18), .user_name = st_dup(a, r, 19), .user_email = st_dup(a, r, 20),
+                   .cancel_by = db_is_null(r, 21) ? 0 : db_int(r, 21), .cancel_at = db_is_null(r, 22) ? 0 : db_int(r, 22),
+                   .cancel_name = st_dup(a, r, 23), .cancel_email = st_dup(a, r, 24)};
 }
 
 static int job_row(void *ud, db_row *r) {
@@ -67,15 +74,20 @@ os_err st_job_create(store_conn *c, const job_rec *j, int64_t now) {
 os_err st_job_claim(store_conn *c, arena *a, const char *worker, int64_t lease_until, job_rec *out) {
     job_ud u = {a, out, false};
     /* As the outbox's claim: SQLite serialises writers; PostgreSQL skips rows another
-     * instance is claiming. */
+     * instance is claiming. Only a queued job is taken: a cancelled one stays where it is. */
     const char *sql = c->drv->dialect == DIALECT_PG
         ? "UPDATE jobs SET state = 'running', phase = 'reading', claimed_by = ?1, claimed_until = ?2"
           " WHERE id = (SELECT id FROM jobs WHERE state = 'queued' ORDER BY seq LIMIT 1"
-          " FOR UPDATE SKIP LOCKED) RETURNING " JOB_COLS
+          " FOR UPDATE SKIP LOCKED) AND state = 'queued' RETURNING id"
         : "UPDATE jobs SET state = 'running', phase = 'reading', claimed_by = ?1, claimed_until = ?2"
           " WHERE id = (SELECT id FROM jobs WHERE state = 'queued' ORDER BY seq LIMIT 1)"
-          " RETURNING " JOB_COLS;
-    os_err e = db_exec(c, sql, DB_ARGS(DV_TEXT(worker), DV_INT(lease_until)), job_row, &u);
+          " RETURNING id";
+    const char **ids;
+    int n;
+    os_err e = st_list(c, a, sql, DB_ARGS(DV_TEXT(worker), DV_INT(lease_until)), sizeof(const char *), st_fill_text,
+                       (void **)&ids, &n);
+    if (!e && !n) e = OS_ERR_NOT_FOUND;
+    if (!e) e = db_exec(c, JOB_SELECT " WHERE j.id = ?1", DB_ARGS(DV_TEXT(ids[0])), job_row, &u);
     if (!e && !u.found) e = OS_ERR_NOT_FOUND;
     return e ? e : st_job_file(c, a, out);
 }
@@ -94,13 +106,15 @@ os_err st_job_progress(store_conn *c, const char *id, const char *phase, int64_t
 }
 
 os_err st_job_finish(store_conn *c, const char *id, const char *state, int64_t status, const char *result,
-                     int64_t rows, int64_t checked, int64_t written, int64_t now) {
+                     int64_t rows, int64_t checked, int64_t written, int64_t cancel_by, int64_t now) {
     return db_exec(c,
                    "UPDATE jobs SET state = ?2, phase = 'finished', status = ?3, result = ?4, rows = ?5,"
-                   " rows_checked = ?6, rows_written = ?7, finished_at = ?8, claimed_by = NULL, claimed_until = NULL"
+                   " rows_checked = ?6, rows_written = ?7, finished_at = ?8, claimed_by = NULL, claimed_until = NULL,"
+                   " cancel_by = COALESCE(cancel_by, ?9), cancel_at = COALESCE(cancel_at, CASE WHEN ?9 IS NULL"
+                   " THEN NULL ELSE ?8 END)"
                    " WHERE id = ?1 AND state = 'running'",
                    DB_ARGS(DV_TEXT(id), DV_TEXT(state), DV_INT(status), DV_TEXT(result), DV_INT(rows),
-                           DV_INT(checked), DV_INT(written), DV_INT(now)),
+                           DV_INT(checked), DV_INT(written), DV_INT(now), cancel_by ? DV_INT(cancel_by) : DV_NULL),
                    NULL, NULL);
 }
 
@@ -115,17 +129,21 @@ os_err st_jobs_fail_stale(store_conn *c, int64_t now, int64_t status, const char
 
 os_err st_job_get(store_conn *c, arena *a, int64_t agreement_id, int64_t user_id, const char *id, job_rec *out) {
     job_ud u = {a, out, false};
-    os_err e = db_exec(c, "SELECT " JOB_COLS " FROM jobs WHERE id = ?1 AND agreement_id = ?2 AND user_id = ?3",
-                       DB_ARGS(DV_TEXT(id), DV_INT(agreement_id), DV_INT(user_id)), job_row, &u);
+    os_err e = user_id
+        ? db_exec(c, JOB_SELECT " WHERE j.id = ?1 AND j.agreement_id = ?2 AND j.user_id = ?3",
+                  DB_ARGS(DV_TEXT(id), DV_INT(agreement_id), DV_INT(user_id)), job_row, &u)
+        : db_exec(c, JOB_SELECT " WHERE j.id = ?1 AND j.agreement_id = ?2", DB_ARGS(DV_TEXT(id), DV_INT(agreement_id)),
+                  job_row, &u);
     if (!e && !u.found) e = OS_ERR_NOT_FOUND;
     return e;
 }
 
 os_err st_job_list(store_conn *c, arena *a, int64_t agreement_id, int64_t user_id, int limit, job_rec **rows,
                    int *n) {
-    return st_list(c, a,
-                   "SELECT " JOB_COLS " FROM jobs WHERE agreement_id = ?1 AND user_id = ?2"
-                   " ORDER BY seq DESC LIMIT ?3",
+    if (!user_id)
+        return st_list(c, a, JOB_SELECT " WHERE j.agreement_id = ?1 ORDER BY j.seq DESC LIMIT ?2",
+                       DB_ARGS(DV_INT(agreement_id), DV_INT(limit)), sizeof(job_rec), job_fill, (void **)rows, n);
+    return st_list(c, a, JOB_SELECT " WHERE j.agreement_id = ?1 AND j.user_id = ?2 ORDER BY j.seq DESC LIMIT ?3",
                    DB_ARGS(DV_INT(agreement_id), DV_INT(user_id), DV_INT(limit)), sizeof(job_rec), job_fill,
                    (void **)rows, n);
 }
@@ -134,13 +152,40 @@ os_err st_job_delete(store_conn *c, int64_t agreement_id, int64_t user_id, const
     int64_t n = 0;
     os_err e = db_exec_changes(c,
                                "DELETE FROM jobs WHERE id = ?1 AND agreement_id = ?2 AND user_id = ?3"
-                               " AND state IN ('done', 'failed')",
+                               " AND state IN ('done', 'failed', 'cancelled')",
                                DB_ARGS(DV_TEXT(id), DV_INT(agreement_id), DV_INT(user_id)), &n);
     if (e || n) return e;
     int64_t exists;
     e = db_scalar_int(c, "SELECT 1 FROM jobs WHERE id = ?1 AND agreement_id = ?2 AND user_id = ?3",
                       DB_ARGS(DV_TEXT(id), DV_INT(agreement_id), DV_INT(user_id)), &exists);
     return e ? e : OS_ERR_CONFLICT;
+}
+
+os_err st_job_cancel_queued(store_conn *c, const char *id, int64_t by, int64_t status, const char *result,
+                            int64_t now, bool *done) {
+    int64_t n = 0;
+    os_err e = db_exec_changes(c,
+                               "UPDATE jobs SET state = 'cancelled', phase = 'finished', status = ?3, result = ?4,"
+                               " finished_at = ?5, cancel_by = ?2, cancel_at = ?5 WHERE id = ?1 AND state = 'queued'",
+                               DB_ARGS(DV_TEXT(id), DV_INT(by), DV_INT(status), DV_TEXT(result), DV_INT(now)), &n);
+    *done = n > 0;
+    return e;
+}
+
+os_err st_job_cancel_request(store_conn *c, const char *id, int64_t by, int64_t now, bool *done) {
+    int64_t n = 0;
+    os_err e = db_exec_changes(c,
+                               "UPDATE jobs SET cancel_by = COALESCE(cancel_by, ?2), cancel_at = COALESCE(cancel_at, ?3)"
+                               " WHERE id = ?1 AND state = 'running'",
+                               DB_ARGS(DV_TEXT(id), DV_INT(by), DV_INT(now)), &n);
+    *done = n > 0;
+    return e;
+}
+
+os_err st_job_cancel_by(store_conn *c, const char *id, int64_t *by) {
+    *by = 0;
+    os_err e = db_scalar_int(c, "SELECT COALESCE(cancel_by, 0) FROM jobs WHERE id = ?1", DB_ARGS(DV_TEXT(id)), by);
+    return e == OS_ERR_NOT_FOUND ? OS_OK : e;
 }
 
 os_err st_jobs_purge(store_conn *c, int64_t before) {

@@ -796,11 +796,11 @@ os_err st_seat_release_reuse(store_conn *c, int64_t agreement_id, int64_t level_
                              DB_ARGS(DV_INT(agreement_id), DV_INT(level_id), DV_TEXT(email), DV_INT(cutoff)), &id);
     if (e == OS_ERR_NOT_FOUND) {
         *earliest = 0;
-        db_scalar_int(c,
-                      "SELECT MIN(assigned_at) FROM seat_releases WHERE agreement_id = ?1 AND level_id = ?2"
-                      " AND reused_at IS NULL",
-                      DB_ARGS(DV_INT(agreement_id), DV_INT(level_id)), earliest);
-        return OS_ERR_NOT_FOUND;
+        e = db_scalar_int(c,
+                          "SELECT MIN(assigned_at) FROM seat_releases WHERE agreement_id = ?1 AND level_id = ?2"
+                          " AND reused_at IS NULL",
+                          DB_ARGS(DV_INT(agreement_id), DV_INT(level_id)), earliest);
+        return e && e != OS_ERR_NOT_FOUND ? e : OS_ERR_NOT_FOUND;
     }
     if (e) return e;
     return db_exec(c, "UPDATE seat_releases SET reused_at = ?2 WHERE id = ?1", DB_ARGS(DV_INT(id), DV_INT(now)), NULL,

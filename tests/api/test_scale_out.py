@@ -108,7 +108,7 @@ class Instance:
                      "--base-url", base_url, "--data", str(self.data), "--database-url", db_url,
                      "--secret-key", secret_key, "--smtp-url", smtp_url, "--argon2-ops", "1",
                      "--argon2-mem-kib", "8", "--mail-poll-ms", "100", "--trust-proxy=true",
-                     "--mail-lease", str(MAIL_LEASE_S)]
+                     "--mail-lease", str(MAIL_LEASE_S), "--mail-per-address", "1000000"]
         self.proc = None
         self.mail = None            # set to the shared MailIndex: Client(instance) can wait for mail
         self.killed = False

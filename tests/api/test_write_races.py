@@ -4,10 +4,9 @@ decide and write never act on what another one changed in between.
 Each test races requests that decide on the same rows (a pool's seat count, a subscription's
 version) and checks the outcome is what one-after-the-other would give."""
 import copy
-from concurrent.futures import ThreadPoolExecutor
-import threading
 
 from conftest import Client, addr
+from test_accounts import parallel as race
 from test_pool_alert import alerts
 from test_subscriptions import agreement, overview, sub_body, subs
 
@@ -21,17 +20,6 @@ def clones(client, n):
         c.csrf_token = client.csrf_token
         out.append(c)
     return out
-
-
-def race(n, fn):
-    start = threading.Barrier(n)
-
-    def run(i):
-        start.wait(timeout=10)
-        return fn(i)
-
-    with ThreadPoolExecutor(max_workers=n) as ex:
-        return list(ex.map(run, range(n)))
 
 
 def test_concurrent_adds_filling_a_pool_send_exactly_one_alert(server):

@@ -127,10 +127,10 @@ static void test_misplaced_quotes(void **state) {
 }
 
 static char *repeat_fields(int n, const char *last) {
-    char *s = arena_alloc(&A, (size_t)n * 8 + 64);
-    size_t o = 0;
-    for (int i = 0; i < n; i++) o += (size_t)sprintf(s + o, "%sc%d", i ? "," : "", i + 1);
-    sprintf(s + o, "%s\n", last);
+    size_t cap = (size_t)n * 8 + 64, o = 0;
+    char *s = arena_alloc(&A, cap);
+    for (int i = 0; i < n; i++) o += (size_t)snprintf(s + o, cap - o, "%sc%d", i ? "," : "", i + 1);
+    snprintf(s + o, cap - o, "%s\n", last);
     return s;
 }
 

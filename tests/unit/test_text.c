@@ -126,11 +126,11 @@ static void test_email_length_limits(void **state) {
     /* A 64-byte local part is the most RFC 5321 allows. */
     char local64[200];
     memset(local64, 'l', 64);
-    strcpy(local64 + 64, "@example.com");
+    snprintf(local64 + 64, sizeof local64 - 64, "@example.com");
     expect_email(local64, local64);
     char local65[200];
     memset(local65, 'l', 65);
-    strcpy(local65 + 65, "@example.com");
+    snprintf(local65 + 65, sizeof local65 - 65, "@example.com");
     expect_not_email(local65);
 
     /* Whole address: exactly LIMIT_EMAIL_BYTES is fine, one more is not. */

@@ -17,6 +17,7 @@ import license from './pages/license.js';
 import lsc from './pages/lsc.js';
 import notFound from './pages/not-found.js';
 import orderNew from './pages/order-new.js';
+import jobs from './pages/jobs.js';
 import partners from './pages/partners.js';
 import preferences from './pages/preferences.js';
 import reset from './pages/reset.js';
@@ -47,6 +48,7 @@ const PATTERNS = [
   [/^\/lsc\/licenses\/([^/]+)$/, license],
   [/^\/agreements\/([^/]+)$/, agreement],
   [/^\/agreements\/([^/]+)\/partners$/, partners],
+  [/^\/agreements\/([^/]+)\/jobs$/, jobs],
   [/^\/agreements\/([^/]+)\/admins$/, admins],
   [/^\/agreements\/([^/]+)\/preferences$/, preferences],
   [/^\/agreements\/([^/]+)\/activity$/, activity],

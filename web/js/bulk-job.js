@@ -7,6 +7,7 @@
 import { ApiError, api, isAbort } from './api.js';
 import { h } from './dom.js';
 import { formatNumber } from './present.js';
+import { currentUser } from './session.js';
 
 // Polling: at once, then every 300 ms, slowing to once a second for long files.
 const FIRST_WAIT_MS = 300;
@@ -15,16 +16,21 @@ const SLOWER = 1.5;
 
 const jobsPath = (license) => `/agreements/${encodeURIComponent(license)}/jobs`;
 
-/** True once a job has its answer (done, or failed with a problem). */
+/** True once a job has its answer (done, or failed or cancelled with a problem). */
 export function isFinished(job) {
-  return job.state === 'done' || job.state === 'failed';
+  return job.state === 'done' || job.state === 'failed' || job.state === 'cancelled';
 }
 
-/** The caller's newest job on the agreement, or null; quiet when the list cannot be had. */
+/**
+ * The caller's newest job on the agreement, or null; quiet when the list cannot be had. A super
+ * admin's list holds everyone's jobs: only the caller's own is followed here.
+ */
 export async function latestJob(license) {
   try {
     const data = await api('GET', jobsPath(license));
-    return Array.isArray(data?.jobs) && data.jobs.length ? data.jobs[0] : null;
+    const me = currentUser()?.id;
+    const jobs = Array.isArray(data?.jobs) ? data.jobs : [];
+    return jobs.find((job) => !job.user || job.user.id === me) ?? null;
   } catch (err) {
     if (isAbort(err) || err instanceof ApiError) return null;
     throw err;
@@ -194,7 +200,11 @@ function progressView() {
     element.dataset.phase = job.phase;
     fileName.hidden = !job.file_name;
     if (job.file_name) fileName.replaceChildren(h('span', { t: 'bulkJob.file', params: { name: job.file_name } }));
-    if (job.state === 'failed') {
+    if (job.state === 'cancelled') {
+      // Stopped by someone on purpose, with nothing applied.
+      at(Math.max(Number(job.rows_checked) || 0, Number(job.rows_written) || 0), job.rows);
+      say('bulkJob.cancelled');
+    } else if (job.state === 'failed') {
       // Left where the server stopped: a full bar would say it went through.
       at(Math.max(Number(job.rows_checked) || 0, Number(job.rows_written) || 0), job.rows);
       say('bulkJob.stopped');

@@ -1,7 +1,7 @@
 // /agreements/{license}: one agreement of the administration portal — what it is, the user's
 // role on it, its seats and its subscribers (pages/subscribers.js). Its tabs lead to the other
 // pages of the agreement: everyone with a role sees the activity and the maximum usage; super
-// admins also manage its admins, preferences and partners. An agreement the user has no role on
+// admins also manage its admins, preferences and partners, and follow its background jobs. An agreement the user has no role on
 // (or no longer: a partner whose access was removed) looks exactly like one that does not exist.
 
 import { agreementHref, rememberAgreement } from '../agreements.js';
@@ -38,6 +38,7 @@ const TABS = [
   ['activity', 'agreement.activity', false],
   ['usage', 'agreement.usage', false],
   ['partners', 'agreement.partners', true],
+  ['jobs', 'agreement.jobs', true],
 ];
 
 /** The tabs of an agreement's pages that the user's role opens; `current`: the part shown. */

@@ -1,4 +1,4 @@
--- PostgreSQL form of migration 012 (history indexes).
+-- PostgreSQL form of migration 014 (history indexes).
 -- The activity log is read newest first a page at a time, each page below the last one's
 -- id: (agreement_id, id) hands the rows over in that order, so page 400 of a 400,000-event
 -- log is a range like page 1 instead of a walk past every newer event. The usage history
