@@ -189,10 +189,16 @@ static int row_index(const io_table *t, int row) {
 
 /* Each row's problems joined, from the job's answer (a report, or a problem carrying one);
  * those on no data row (the file, its header) in *whole. */
+static void decref_json(void *doc) { json_decref(doc); }   /* json_decref(NULL) does nothing */
+
 static const char **row_problems(req *r, const job_rec *j, const io_table *t, const char **whole) {
     const char **notes = arena_alloc(&r->a, sizeof *notes * (size_t)t->nrows);
     *whole = NULL;
+    /* The document lives while the notes are written into the arena: if that runs out, the
+     * arena's cleanup releases it. Registered first (registering may run out too). */
+    arena_cleanup *release = arena_defer(&r->a, decref_json, NULL);
     json_t *doc = j->result ? json_loads(j->result, 0, NULL) : NULL;
+    arena_cleanup_set(release, doc);
     json_t *report = json_object_get(doc, "report");
     json_t *errors = json_object_get(report ? report : doc, "errors");
     size_t k;
@@ -203,6 +209,7 @@ static const char **row_problems(req *r, const job_rec *j, const io_table *t, co
         const char **slot = i > 0 ? &notes[i] : whole;
         *slot = *slot ? arena_printf(&r->a, "%s · %s", *slot, text) : text;
     }
+    arena_undefer(release);
     json_decref(doc);
     return notes;
 }

@@ -124,6 +124,10 @@ void arena_undefer(arena_cleanup *c) {
     if (c) c->fn = NULL;
 }
 
+void arena_cleanup_set(arena_cleanup *c, void *ud) {
+    if (c) c->ud = ud;
+}
+
 static void free_child(void *ud) {
     arena *child = ud;
     arena_free(child);

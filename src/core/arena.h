@@ -64,6 +64,8 @@ _Noreturn void arena_exhausted(arena *a, size_t n);
 arena_cleanup *arena_defer(arena *a, void (*fn)(void *), void *ud);
 /* The cleanup will not run (its resource was released). c may be NULL. */
 void  arena_undefer(arena_cleanup *c);
+/* The resource the cleanup releases, once acquired (registered before with ud NULL). */
+void  arena_cleanup_set(arena_cleanup *c, void *ud);
 
 /* A separate arena (scratch memory emptied in a loop) owned by parent: what it holds
  * counts against its own limit and against parent's (and theirs: a request's limit covers

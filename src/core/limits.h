@@ -19,6 +19,8 @@
 #define LIMIT_CONN_TIMEOUT_S      30              /* idle connection timeout */
 /* Connection caps, head deadline and body rate are run-time options (config.c). */
 #define LIMIT_SWEEP_MS            200             /* how often deadlines are checked */
+/* Room given to an arena that ran out (a request's, a job's), for the problem that ends it. */
+#define LIMIT_TOO_COSTLY_RESERVE  (64 * 1024)
 #define LIMIT_FD_RESERVE          256             /* descriptors kept for files, database, mail */
 /* Near the connection cap (this percentage of it), a connection that has waited longer
  * than LIMIT_PRESSURE_WAIT_MS for its request head is closed, idle or not, to make room. */

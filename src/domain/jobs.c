@@ -1,6 +1,7 @@
 /* jobs.c — the background worker and its keeper. Contract in jobs.h. */
 #include "jobs.h"
 #include <pthread.h>
+#include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,11 @@ static const char *const read_only_result =
     "{\"type\":\"urn:openseat:problem:read_only\",\"title\":\"Not allowed\",\"status\":403,"
     "\"detail\":\"This agreement has expired or is disabled: it can be read and exported, not changed; nothing was"
     " applied\",\"code\":\"read_only\"}";
+
+static const char *const too_costly_result =
+    "{\"type\":\"urn:openseat:problem:request_too_costly\",\"title\":\"Service unavailable\",\"status\":503,"
+    "\"detail\":\"This file needs more memory than the server gives one job; nothing was applied: split it into"
+    " smaller files\",\"code\":\"request_too_costly\"}";
 
 static const char *const internal_result =
     "{\"type\":\"urn:openseat:problem:internal\",\"title\":\"Internal error\",\"status\":500,"
@@ -248,12 +254,33 @@ os_err jobs_cancel(op_ctx *x, const job_rec *j, job_cancel_outcome *out) {
     return OS_OK;
 }
 
+/* The job's checks and its executor, with the job's arena armed: a job that runs out of its
+ * memory stops there, its transaction rolled back (*too_costly), instead of stopping the
+ * process with every request in flight. What runs after a jump uses only the parameters,
+ * which nothing changes between setjmp and longjmp. */
+static os_err exec_armed(jobs_worker *w, job_run *run, op_ctx *x, const job_rec *j, int *status, const char **result,
+                         bool *too_costly) {
+    jmp_buf escape;
+    if (setjmp(escape)) {
+        arena_arm(x->a, NULL);
+        store_conn_abandon(x->c);
+        *too_costly = true;
+        return OS_ERR_NOMEM;
+    }
+    arena_arm(x->a, &escape);
+    os_err e = jobs_checkpoint(run, x, true);
+    if (!e) e = w->exec(run, x, j, status, result);
+    if (!e && !run->finished) e = jobs_checkpoint(run, x, true);
+    arena_arm(x->a, NULL);
+    return e;
+}
+
 /* Claims and runs one queued job; false when none waits (or the database is unreachable). */
 static bool run_one(jobs_worker *w, store_conn *c) {
     const app *a = w->app;
     arena ar;
     /* The file, its table and the report, as much as an upload request may use. */
-    arena_init(&ar, LIMIT_ARENA_BYTES + (size_t)(LIMIT_UPLOAD_ARENA_FACTOR + 1) * (size_t)a->cfg->max_upload);
+    arena_init(&ar, (size_t)a->cfg->request_memory + (size_t)(LIMIT_UPLOAD_ARENA_FACTOR + 1) * (size_t)a->cfg->max_upload);
     job_rec j;
     int64_t now = time(NULL);
     os_err e = st_job_claim(c, &ar, w->name, now + a->cfg->job_lease_s, &j);
@@ -276,9 +303,15 @@ static bool run_one(jobs_worker *w, store_conn *c) {
     const char *result = NULL;
     /* Nothing is done for an owner who may no longer do it, nor once cancelled; and an
      * answer not applied with a change is checked again before it is recorded. */
-    e = jobs_checkpoint(&run, &x, true);
-    if (!e) e = w->exec(&run, &x, &j, &status, &result);
-    if (!e && !run.finished) e = jobs_checkpoint(&run, &x, true);
+    bool too_costly = false;
+    e = exec_armed(w, &run, &x, &j, &status, &result, &too_costly);
+    if (too_costly) {
+        /* The arena is full: a little room for recording the end, as for a request. */
+        char limit[24];
+        snprintf(limit, sizeof limit, "%zu", ar.limit);
+        ar.limit = ar.used_total + LIMIT_TOO_COSTLY_RESERVE;
+        log_event(LOG_WARN, "job too costly", "job", j.id, "limit", limit, NULL);
+    }
     if (!run.finished && run.stop) {
         pthread_mutex_lock(&w->mu);
         job_progress p = w->live;
@@ -292,8 +325,9 @@ static bool run_one(jobs_worker *w, store_conn *c) {
         job_progress p = w->live;
         pthread_mutex_unlock(&w->mu);
         bool ok = !e && result;
-        if (!ok) log_event(LOG_ERROR, "job failed", "job", j.id, "error", os_err_name(e), NULL);
-        e = st_job_finish(c, j.id, ok ? "done" : "failed", ok ? status : 500, ok ? result : internal_result, p.rows,
+        if (!ok && !too_costly) log_event(LOG_ERROR, "job failed", "job", j.id, "error", os_err_name(e), NULL);
+        const char *failure = too_costly ? too_costly_result : internal_result;
+        e = st_job_finish(c, j.id, ok ? "done" : "failed", ok ? status : too_costly ? 503 : 500, ok ? result : failure, p.rows,
                           p.checked, p.written, 0, (int64_t)time(NULL));
         if (e) log_event(LOG_ERROR, "job result not recorded", "job", j.id, "error", os_err_name(e), NULL);
     }

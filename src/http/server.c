@@ -462,16 +462,13 @@ static void pipeline_steps(server *s, req *r) {
     else if (!r->replied) reply_empty(r, 204);
 }
 
-/* Room left in a request's arena after it ran out, for the problem that answers it. */
-#define TOO_COSTLY_RESERVE (64 * 1024)
-
 /* The request ran out of its memory somewhere in the steps above (core/arena.h): whatever
  * those frames held outside the arena is released by its cleanups when the arena is
  * freed; here the thread's database connection is left clean for the next request, a
  * file reply already opened is closed, and the request alone gets its answer. */
 static void too_costly(server *s, req *r) {
     size_t used = r->a.used_total, limit = r->a.limit;
-    r->a.limit = used + TOO_COSTLY_RESERVE;
+    r->a.limit = used + LIMIT_TOO_COSTLY_RESERVE;
     if (s->hooks.abandon) s->hooks.abandon(r);
     drop_file(r);
     char u[24], l[24];

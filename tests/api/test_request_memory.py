@@ -227,3 +227,26 @@ def test_usage_of_1000000_changes(tmp_path_factory):
         assert data[0].startswith(b"enterprise,") and data[-1].endswith(b",20000")
     finally:
         _stop_stack(srv)
+
+
+def test_too_costly_job_fails_alone_and_the_worker_goes_on(small):
+    """A background job whose file needs more than the job's memory (--request-memory plus
+    the upload allowance: here a table of 120,000 one-letter cells) ends failed with
+    `request_too_costly` and nothing applied; the process, and its job worker, go on."""
+    from test_jobs import finished, start
+    a = agreement(small, {"enterprise": 5000})
+    rows = ["Name,Sign-in Email,Subscription Level,Country,Language"]
+    rows += [f"Person {i},{uniq('j')}@jobs.example,enterprise,FR,en" for i in range(2)]
+    cells = "\n".join([rows[0]] + ["a,b,c,d,e,f,g,h,i,j"] * 12_000).encode()
+    job = start(a.sa, a.lic, cells, send_email="false")
+    done = finished(a.sa, a.lic, job["id"])
+    assert done["state"] == "failed" and done["status"] == 503, done
+    assert done["result"]["code"] == "request_too_costly", done
+    assert db_count(small, "subscriptions", "agreement_id = ?", (a.id,)) == 0
+    # The same process and its worker take the next job and answer it (with 1 MiB a job,
+    # any file is "too large to check at once": the answer a request gets too).
+    job = start(a.sa, a.lic, "\n".join(rows[:3]).encode(), send_email="false")
+    done = finished(a.sa, a.lic, job["id"])
+    assert done["state"] == "done" and done["status"] == 422, done["result"]
+    assert [e["code"] for e in done["result"]["report"]["errors"]] == ["too_large"], done["result"]
+    assert small.proc.poll() is None
