@@ -9,10 +9,7 @@
 static const char *const invite_languages[] = {"en", "fr", NULL};
 
 os_err h_admins_list(req *r) {
-    op_ctx x;
-    os_err e = api_ctx(r, &x);
-    if (e) return e;
-    return admins_write_list(&x, r->agreement_id, reply_json(r, 200));
+    return admins_write_list(r->x, r->agreement_id, reply_json(r, 200));
 }
 
 static os_err last_super_admin(req *r) {
@@ -28,22 +25,18 @@ os_err h_admins_add(req *r) {
     json_t *sa = json_object_get(r->json, "super_admin");
     if (sa && !json_is_boolean(sa)) fe_add(&r->fe, "super_admin", "wrong_type", "super_admin must be true or false");
     if (fe_any(&r->fe)) return OS_ERR_INVALID;
-    op_ctx x;
-    os_err e = api_ctx(r, &x);
-    if (e) return e;
-    e = admins_add(&x, r->agreement_id, name, email, lang ? lang : "en", json_is_true(sa));
+    op_ctx *x = r->x;
+    os_err e = admins_add(x, r->agreement_id, name, email, lang ? lang : "en", json_is_true(sa));
     if (e == OS_ERR_CONFLICT) return last_super_admin(r);
     if (e) return e;
-    return admins_write_list(&x, r->agreement_id, reply_json(r, 201));
+    return admins_write_list(x, r->agreement_id, reply_json(r, 201));
 }
 
 os_err h_admins_remove(req *r) {
     int64_t id;
     if (!req_param_id(r, 1, &id)) return OS_ERR_NOT_FOUND;
-    op_ctx x;
-    os_err e = api_ctx(r, &x);
-    if (e) return e;
-    e = admins_remove(&x, r->agreement_id, id);
+    op_ctx *x = r->x;
+    os_err e = admins_remove(x, r->agreement_id, id);
     if (e == OS_ERR_CONFLICT) return last_super_admin(r);
     if (e) return e;
     reply_empty(r, 204);
@@ -53,9 +46,7 @@ os_err h_admins_remove(req *r) {
 os_err h_admin_invite_remove(req *r) {
     int64_t id;
     if (!req_param_id(r, 1, &id)) return OS_ERR_NOT_FOUND;
-    op_ctx x;
-    os_err e = api_ctx(r, &x);
-    if (!e) e = admins_remove_invite(&x, r->agreement_id, id);
+    os_err e = admins_remove_invite(r->x, r->agreement_id, id);
     if (!e) reply_empty(r, 204);
     return e;
 }
@@ -104,28 +95,23 @@ os_err h_activity(req *r) {
     activity_query q;
     activity_query_from(r, &q);
     if (fe_any(&r->fe)) return OS_ERR_INVALID;
-    op_ctx x;
-    os_err e = api_ctx(r, &x);
-    if (e) return e;
-    return activity_write(&x, &q, reply_json(r, 200));
+    return activity_write(r->x, &q, reply_json(r, 200));
 }
 
 os_err h_activity_csv(req *r) {
     activity_query q;
     activity_query_from(r, &q);
     if (fe_any(&r->fe)) return OS_ERR_INVALID;
-    op_ctx x;
-    os_err e = api_ctx(r, &x);
-    if (e) return e;
+    op_ctx *x = r->x;
     static const export_column with[] = {{"time", 20}, {"actor", 30}, {"action", 24}, {"target type", 14},
                                          {"target", 36}, {"address", 16}, {"details", 60}};
     static const export_column without[] = {{"time", 20}, {"actor", 30}, {"action", 24}, {"target type", 14},
                                             {"target", 36}, {"details", 60}};
     export_file *f;
-    if ((e = export_begin(&r->a, EXPORT_CSV, r->user_language, "activity", q.with_address ? with : without,
-                          q.with_address ? 7 : 6, &f)))
-        return e;
-    if ((e = activity_csv(&x, &q, f))) {
+    os_err e = export_begin(&r->a, EXPORT_CSV, r->user_language, "activity", q.with_address ? with : without,
+                            q.with_address ? 7 : 6, &f);
+    if (e) return e;
+    if ((e = activity_csv(x, &q, f))) {
         export_discard(f);
         return e;
     }

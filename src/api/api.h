@@ -1,8 +1,9 @@
 /* api.h — the JSON API and page handlers, and the one route table (routes.c).
  *
  * Handlers map HTTP to domain calls and back, nothing else: they read validated input
- * from the request, call a domain function with an op_ctx built by api_ctx(), and write
- * the reply. Permissions are declared per route in the table, not in handlers.
+ * from the request, call a domain function with the request's op_ctx (r->x, built by the
+ * pipeline before the handler on every route the table gives the database), and write the
+ * reply. Permissions are declared per route in the table, not in handlers.
  */
 #ifndef OPENSEAT_API_H
 #define OPENSEAT_API_H
@@ -15,8 +16,6 @@ extern const route api_routes[];
 extern const int api_route_count;
 extern const server_hooks api_hooks;
 
-/* The domain context for this request (this thread's connection, the request arena). */
-os_err api_ctx(req *r, op_ctx *x);
 /* Writes the user object {id,name,email,language,verified}. */
 void api_write_user(jw *w, int64_t id, const char *name, const char *email, const char *language, bool verified);
 

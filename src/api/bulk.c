@@ -149,14 +149,13 @@ static os_err run_bulk(req *r, bulk_kind kind) {
     bool background = flag(r, "background", false);
     const char *name = file_name(r);
     if (fe_any(&r->fe)) return OS_ERR_INVALID;
-    op_ctx x;
-    os_err e = api_ctx(r, &x);
-    if (e) return e;
-    if (background) return submit(r, &x, kind, check, notify, name);
-    upload u = {.x = &x, .agreement_id = r->agreement_id, .kind = kind, .check = check, .notify = notify,
+    op_ctx *x = r->x;
+    if (background) return submit(r, x, kind, check, notify, name);
+    upload u = {.x = x, .agreement_id = r->agreement_id, .kind = kind, .check = check, .notify = notify,
                 .data = r->body.data ? r->body.data : "", .len = r->body.len, .instance = r->path,
                 .request_id = r->request_id};
     jw *w = reply_json(r, 200);
+    os_err e = OS_OK;
     int status = run_upload(&u, w, &e);
     if (!status) return e;
     r->status = status;

@@ -9,24 +9,15 @@
 static const char *const languages[] = {"en", "fr", NULL};
 
 os_err h_levels(req *r) {
-    op_ctx x;
-    os_err e = api_ctx(r, &x);
-    if (e) return e;
-    return licensing_write_levels(&x, r->user_language, reply_json(r, 200));
+    return licensing_write_levels(r->x, r->user_language, reply_json(r, 200));
 }
 
 os_err h_lsc_relationships(req *r) {
-    op_ctx x;
-    os_err e = api_ctx(r, &x);
-    if (e) return e;
-    return licensing_write_relationships(&x, reply_json(r, 200));
+    return licensing_write_relationships(r->x, reply_json(r, 200));
 }
 
 os_err h_portal_agreements(req *r) {
-    op_ctx x;
-    os_err e = api_ctx(r, &x);
-    if (e) return e;
-    return licensing_write_portal_agreements(&x, reply_json(r, 200));
+    return licensing_write_portal_agreements(r->x, reply_json(r, 200));
 }
 
 /* A path's license number, or NULL when it cannot be one (then: 404). */
@@ -39,20 +30,16 @@ static const char *path_license(req *r) {
 os_err h_lsc_license(req *r) {
     const char *lic = path_license(r);
     if (!lic) return OS_ERR_NOT_FOUND;
-    op_ctx x;
-    os_err e = api_ctx(r, &x);
-    if (e) return e;
-    return licensing_write_license(&x, lic, reply_json(r, 200));
+    return licensing_write_license(r->x, lic, reply_json(r, 200));
 }
 
 os_err h_lsc_handoff(req *r) {
     const char *lic = path_license(r);
     if (!lic) return OS_ERR_NOT_FOUND;
-    op_ctx x;
-    os_err e = api_ctx(r, &x);
-    if (e) return e;
+    op_ctx *x = r->x;
     const char *url;
-    if ((e = licensing_handoff_url(&x, lic, &url))) return e;
+    os_err e = licensing_handoff_url(x, lic, &url);
+    if (e) return e;
     reply_redirect(r, url);
     return OS_OK;
 }
@@ -127,17 +114,15 @@ os_err h_order_create(req *r) {
         free(canon);   /* checksrc: allow alloc — json_dumps hands over memory it malloc'd */
         in.request_hash = hash;
     }
-    op_ctx x;
-    os_err e = api_ctx(r, &x);
-    if (e) return e;
+    op_ctx *x = r->x;
     order_out out;
-    e = licensing_place_order(&x, &in, &r->fe, &out);
+    os_err e = licensing_place_order(x, &in, &r->fe, &out);
     if (e == OS_ERR_FORBIDDEN) r->problem_detail = "Only partner users can place orders";
     if (e == OS_ERR_CONFLICT) r->problem_detail = "This Idempotency-Key was used for a different order";
     if (e) return e;
     order_line_rec *lines;
     int nlines;
-    if ((e = st_order_lines_of(x.c, &r->a, out.order_id, &lines, &nlines))) return e;
+    if ((e = st_order_lines_of(x->c, &r->a, out.order_id, &lines, &nlines))) return e;
     jw *w = reply_json(r, out.replayed ? 200 : 201);
     jw_obj(w);
     jw_key(w, "order");
@@ -148,7 +133,7 @@ os_err h_order_create(req *r) {
     licensing_write_lines(w, lines, nlines, 0);
     jw_obj_end(w);
     jw_key(w, "agreement");
-    if ((e = licensing_write_license(&x, out.license_number, w))) return e;
+    if ((e = licensing_write_license(x, out.license_number, w))) return e;
     jw_obj_end(w);
     if (!out.replayed) reply_header(r, "Location", arena_printf(&r->a, "/api/v1/lsc/licenses/%s", out.license_number));
     return OS_OK;

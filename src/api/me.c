@@ -3,10 +3,7 @@
 #include "domain/subscribers.h"
 
 os_err h_my_subscriptions(req *r) {
-    op_ctx x;
-    os_err e = api_ctx(r, &x);
-    if (e) return e;
-    return subscribers_write_mine(&x, r->user_language, reply_json(r, 200));
+    return subscribers_write_mine(r->x, r->user_language, reply_json(r, 200));
 }
 
 os_err h_my_question(req *r) {
@@ -15,10 +12,9 @@ os_err h_my_question(req *r) {
     const char *message = body_str_raw(r, "message", 1, 5000, true);
     json_t *copy = json_object_get(r->json, "copy_to_me");
     if (fe_any(&r->fe)) return OS_ERR_INVALID;
-    op_ctx x;
-    os_err e = api_ctx(r, &x);
+    op_ctx *x = r->x;
+    os_err e = subscribers_ask(x, lic, subject, message, json_is_true(copy));
     if (e) return e;
-    if ((e = subscribers_ask(&x, lic, subject, message, json_is_true(copy)))) return e;
     jw *w = reply_json(r, 202);
     jw_obj(w);
     jw_kstr(w, "status", "sent");

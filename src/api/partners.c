@@ -64,31 +64,28 @@ os_err h_partner_register(req *r) {
                "Confirm that the customer authorized you to manage these subscriptions");
     if (fe_any(&r->fe)) return OS_ERR_INVALID;
     if (!in.route) in.route = "registration";
-    op_ctx x;
-    os_err e = api_ctx(r, &x);
-    if (e) return e;
+    op_ctx *x = r->x;
     registration_out out;
-    if ((e = partner_register(&x, &in, &out))) return e;
+    os_err e = partner_register(x, &in, &out);
+    if (e) return e;
     return reply_outcome(r, &out);
 }
 
 os_err h_handoff(req *r) {
     const char *token = body_str(r, "token", 2048, true);
     if (fe_any(&r->fe)) return OS_ERR_INVALID;
-    op_ctx x;
-    os_err e = api_ctx(r, &x);
-    if (e) return e;
+    op_ctx *x = r->x;
     registration_out out;
-    if ((e = partner_handoff(&x, token, &out))) return e;
+    os_err e = partner_handoff(x, token, &out);
+    if (e) return e;
     return reply_outcome(r, &out);
 }
 
 os_err h_agreement_get(req *r) {
-    op_ctx x;
-    os_err e = api_ctx(r, &x);
-    if (e) return e;
+    op_ctx *x = r->x;
     agreement_rec g;
-    if ((e = st_agreement_by_id(x.c, &r->a, r->agreement_id, &g))) return e;
+    os_err e = st_agreement_by_id(x->c, &r->a, r->agreement_id, &g);
+    if (e) return e;
     jw *w = reply_json(r, 200);
     jw_obj(w);
     licensing_write_head(w, &g, r->now);
@@ -98,19 +95,14 @@ os_err h_agreement_get(req *r) {
 }
 
 os_err h_partners_list(req *r) {
-    op_ctx x;
-    os_err e = api_ctx(r, &x);
-    if (e) return e;
-    return partner_write_list(&x, r->agreement_id, reply_json(r, 200));
+    return partner_write_list(r->x, r->agreement_id, reply_json(r, 200));
 }
 
 /* DELETE on one item of the agreement named by the path's {id}: 204 on success. */
 static os_err delete_item(req *r, os_err (*op)(op_ctx *, int64_t, int64_t)) {
     int64_t id;
     if (!req_param_id(r, 1, &id)) return OS_ERR_NOT_FOUND;
-    op_ctx x;
-    os_err e = api_ctx(r, &x);
-    if (!e) e = op(&x, r->agreement_id, id);
+    os_err e = op(r->x, r->agreement_id, id);
     if (!e) reply_empty(r, 204);
     return e;
 }

@@ -5,10 +5,7 @@
 #include "domain/subscribers.h"
 
 os_err h_prefs_get(req *r) {
-    op_ctx x;
-    os_err e = api_ctx(r, &x);
-    if (e) return e;
-    return prefs_write(&x, r->agreement_id, reply_json(r, 200));
+    return prefs_write(r->x, r->agreement_id, reply_json(r, 200));
 }
 
 static bool bool_field(req *r, const char *field, bool dflt) {
@@ -33,9 +30,8 @@ os_err h_prefs_put(req *r) {
         if (json_is_integer(t)) p.alert_threshold = json_integer_value(t);
         else fe_add(&r->fe, "alert_threshold", "wrong_type", "A whole number from 1 to 100");
     }
-    op_ctx x;
-    os_err e = api_ctx(r, &x);
+    op_ctx *x = r->x;
+    os_err e = prefs_save(x, r->agreement_id, &p, &r->fe);
     if (e) return e;
-    if ((e = prefs_save(&x, r->agreement_id, &p, &r->fe))) return e;
-    return prefs_write(&x, r->agreement_id, reply_json(r, 200));
+    return prefs_write(x, r->agreement_id, reply_json(r, 200));
 }

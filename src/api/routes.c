@@ -1,17 +1,24 @@
 /* routes.c — THE route table. Every URL the server answers is listed here with its
- * method, who may call it, what body it takes and which handler serves it, so that
- * permissions can be reviewed in one place. Keep docs/openapi.yaml in step with it.
+ * method, who may call it, what body it takes, which handler serves it and whether that
+ * handler gets the database, so that permissions can be reviewed in one place. Keep
+ * docs/openapi.yaml in step with it.
  */
 #include "api.h"
 #include "http/static.h"
 
-#define R(m, p, acc, body, fn, name) {m, p, acc, body, fn, name}
+/* R: the handler gets the domain context, r->x, with this thread's database connection (none
+ * to be had: 503 before the handler runs). RN: it gets none and pays for no connection —
+ * static files and the OpenAPI text need no database; health and metrics reach it themselves,
+ * to report it away rather than be refused; the session routes use it only for a signed-in
+ * caller, whose context the identify step built when it read the session (r->x). */
+#define R(m, p, acc, body, fn, name) {m, p, acc, body, fn, name, CTX_DOMAIN}
+#define RN(m, p, acc, body, fn, name) {m, p, acc, body, fn, name, CTX_NONE}
 
 const route api_routes[] = {
     /* JSON API */
-    R("GET",    "/api/v1/session",                 ACCESS_PUBLIC, BODY_NONE, h_session_get,     "session_get"),
+    RN("GET",   "/api/v1/session",                 ACCESS_PUBLIC, BODY_NONE, h_session_get,     "session_get"),
     R("POST",   "/api/v1/session",                 ACCESS_PUBLIC, BODY_JSON, h_session_create,  "session_create"),
-    R("DELETE", "/api/v1/session",                 ACCESS_PUBLIC, BODY_NONE, h_session_delete,  "session_delete"),
+    RN("DELETE", "/api/v1/session",                ACCESS_PUBLIC, BODY_NONE, h_session_delete,  "session_delete"),
     R("POST",   "/api/v1/signup",                  ACCESS_PUBLIC, BODY_JSON, h_signup,          "signup"),
     R("POST",   "/api/v1/verify",                  ACCESS_PUBLIC, BODY_JSON, h_verify,          "verify"),
     R("POST",   "/api/v1/verify/resend",           ACCESS_PUBLIC, BODY_JSON, h_verify_resend,   "verify_resend"),
@@ -62,28 +69,28 @@ const route api_routes[] = {
     R("GET",    "/api/v1/agreements/{license}/usage.csv", ACCESS_AGREEMENT, BODY_NONE, h_usage_csv, "usage_csv"),
     R("GET",    "/api/v1/me/subscriptions",        ACCESS_USER,   BODY_NONE, h_my_subscriptions, "my_subscriptions"),
     R("POST",   "/api/v1/me/questions",            ACCESS_USER,   BODY_JSON, h_my_question,     "my_question"),
-    R("GET",    "/api/v1/openapi.yaml",            ACCESS_PUBLIC, BODY_NONE, h_openapi,         "openapi"),
+    RN("GET",   "/api/v1/openapi.yaml",            ACCESS_PUBLIC, BODY_NONE, h_openapi,         "openapi"),
     /* operations */
-    R("GET",    "/healthz",                        ACCESS_PUBLIC, BODY_NONE, h_healthz,         "healthz"),
-    R("GET",    "/metrics",                        ACCESS_PUBLIC, BODY_NONE, h_metrics,         "metrics"),
+    RN("GET",   "/healthz",                        ACCESS_PUBLIC, BODY_NONE, h_healthz,         "healthz"),
+    RN("GET",   "/metrics",                        ACCESS_PUBLIC, BODY_NONE, h_metrics,         "metrics"),
     /* web UI: pages of the single-page app, then its static files */
-    R("GET",    "/",                               ACCESS_PUBLIC, BODY_NONE, static_page,       "page"),
-    R("GET",    "/signin",                         ACCESS_PUBLIC, BODY_NONE, static_page,       "page"),
-    R("GET",    "/signup",                         ACCESS_PUBLIC, BODY_NONE, static_page,       "page"),
-    R("GET",    "/verify",                         ACCESS_PUBLIC, BODY_NONE, static_page,       "page"),
-    R("GET",    "/reset",                          ACCESS_PUBLIC, BODY_NONE, static_page,       "page"),
-    R("GET",    "/home",                           ACCESS_PUBLIC, BODY_NONE, static_page,       "page"),
-    R("GET",    "/account",                        ACCESS_PUBLIC, BODY_NONE, static_page,       "page"),
-    R("GET",    "/handoff",                        ACCESS_PUBLIC, BODY_NONE, static_page,       "page"),
-    R("GET",    "/agreements/*",                   ACCESS_PUBLIC, BODY_NONE, static_page,       "page"),
-    R("GET",    "/lsc",                            ACCESS_PUBLIC, BODY_NONE, static_page,       "page"),
-    R("GET",    "/lsc/orders/new",                 ACCESS_PUBLIC, BODY_NONE, static_page,       "page"),
-    R("GET",    "/lsc/licenses/*",                 ACCESS_PUBLIC, BODY_NONE, static_page,       "page"),
-    R("GET",    "/css/*",                          ACCESS_PUBLIC, BODY_NONE, static_file,       "static"),
-    R("GET",    "/js/*",                           ACCESS_PUBLIC, BODY_NONE, static_file,       "static"),
-    R("GET",    "/i18n/*",                         ACCESS_PUBLIC, BODY_NONE, static_file,       "static"),
-    R("GET",    "/img/*",                          ACCESS_PUBLIC, BODY_NONE, static_file,       "static"),
-    R("GET",    "/favicon.ico",                    ACCESS_PUBLIC, BODY_NONE, static_file,       "static"),
+    RN("GET",   "/",                               ACCESS_PUBLIC, BODY_NONE, static_page,       "page"),
+    RN("GET",   "/signin",                         ACCESS_PUBLIC, BODY_NONE, static_page,       "page"),
+    RN("GET",   "/signup",                         ACCESS_PUBLIC, BODY_NONE, static_page,       "page"),
+    RN("GET",   "/verify",                         ACCESS_PUBLIC, BODY_NONE, static_page,       "page"),
+    RN("GET",   "/reset",                          ACCESS_PUBLIC, BODY_NONE, static_page,       "page"),
+    RN("GET",   "/home",                           ACCESS_PUBLIC, BODY_NONE, static_page,       "page"),
+    RN("GET",   "/account",                        ACCESS_PUBLIC, BODY_NONE, static_page,       "page"),
+    RN("GET",   "/handoff",                        ACCESS_PUBLIC, BODY_NONE, static_page,       "page"),
+    RN("GET",   "/agreements/*",                   ACCESS_PUBLIC, BODY_NONE, static_page,       "page"),
+    RN("GET",   "/lsc",                            ACCESS_PUBLIC, BODY_NONE, static_page,       "page"),
+    RN("GET",   "/lsc/orders/new",                 ACCESS_PUBLIC, BODY_NONE, static_page,       "page"),
+    RN("GET",   "/lsc/licenses/*",                 ACCESS_PUBLIC, BODY_NONE, static_page,       "page"),
+    RN("GET",   "/css/*",                          ACCESS_PUBLIC, BODY_NONE, static_file,       "static"),
+    RN("GET",   "/js/*",                           ACCESS_PUBLIC, BODY_NONE, static_file,       "static"),
+    RN("GET",   "/i18n/*",                         ACCESS_PUBLIC, BODY_NONE, static_file,       "static"),
+    RN("GET",   "/img/*",                          ACCESS_PUBLIC, BODY_NONE, static_file,       "static"),
+    RN("GET",   "/favicon.ico",                    ACCESS_PUBLIC, BODY_NONE, static_file,       "static"),
 };
 
 const int api_route_count = (int)(sizeof api_routes / sizeof api_routes[0]);

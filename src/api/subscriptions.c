@@ -35,10 +35,7 @@ static void read_input(req *r, sub_input *in, bool creating) {
 }
 
 os_err h_overview(req *r) {
-    op_ctx x;
-    os_err e = api_ctx(r, &x);
-    if (e) return e;
-    return subscribers_write_overview(&x, r->agreement_id, reply_json(r, 200));
+    return subscribers_write_overview(r->x, r->agreement_id, reply_json(r, 200));
 }
 
 static const char *const sort_names[SUB_SORT_COUNT + 1] = {
@@ -83,10 +80,7 @@ os_err h_subs_list(req *r) {
         else q.limit = (int)n;
     }
     if (fe_any(&r->fe)) return OS_ERR_INVALID;
-    op_ctx x;
-    os_err e = api_ctx(r, &x);
-    if (e) return e;
-    return subscribers_write_list(&x, &q, qs_get(&r->query, "cursor"), reply_json(r, 200), &r->fe);
+    return subscribers_write_list(r->x, &q, qs_get(&r->query, "cursor"), reply_json(r, 200), &r->fe);
 }
 
 static void reply_sub(req *r, int status, const sub_rec *s) {
@@ -97,22 +91,20 @@ static void reply_sub(req *r, int status, const sub_rec *s) {
 os_err h_subs_add(req *r) {
     sub_input in;
     read_input(r, &in, true);   /* the domain adds its own checks and reports all together */
-    op_ctx x;
-    os_err e = api_ctx(r, &x);
-    if (e) return e;
+    op_ctx *x = r->x;
     sub_rec s;
-    if ((e = subscribers_add(&x, r->agreement_id, &in, &r->fe, &s))) return e;
+    os_err e = subscribers_add(x, r->agreement_id, &in, &r->fe, &s);
+    if (e) return e;
     reply_header(r, "Location", arena_printf(&r->a, "/api/v1/agreements/%s/subscriptions/%s", r->agreement_license, s.uuid));
     reply_sub(r, 201, &s);
     return OS_OK;
 }
 
 os_err h_subs_get(req *r) {
-    op_ctx x;
-    os_err e = api_ctx(r, &x);
-    if (e) return e;
+    op_ctx *x = r->x;
     sub_rec s;
-    if ((e = st_sub_get(x.c, &r->a, r->agreement_id, req_param(r, 1), &s))) return e;
+    os_err e = st_sub_get(x->c, &r->a, r->agreement_id, req_param(r, 1), &s);
+    if (e) return e;
     reply_sub(r, 200, &s);
     return OS_OK;
 }
@@ -139,11 +131,9 @@ os_err h_subs_update(req *r) {
     }
     sub_input in;
     read_input(r, &in, false);
-    op_ctx x;
-    os_err e = api_ctx(r, &x);
-    if (e) return e;
+    op_ctx *x = r->x;
     sub_rec s = {0};
-    e = subscribers_update(&x, r->agreement_id, req_param(r, 1), version, &in, &r->fe, &s);
+    os_err e = subscribers_update(x, r->agreement_id, req_param(r, 1), version, &in, &r->fe, &s);
     if (e == OS_ERR_PRECONDITION && s.uuid) {
         /* Show the editor what it is now, so the UI can say what changed. */
         problem_reply_status(r, 412, "precondition_failed", "Someone else changed this subscription; review and retry");
@@ -179,11 +169,9 @@ static os_err batch(req *r, os_err (*op)(op_ctx *, int64_t, const char *const *,
     int n;
     const char **ids = read_ids(r, &n);
     if (fe_any(&r->fe)) return OS_ERR_INVALID;
-    op_ctx x;
-    os_err e = api_ctx(r, &x);
-    if (e) return e;
+    op_ctx *x = r->x;
     const char *missing = NULL;
-    e = op(&x, r->agreement_id, ids, n, &missing);
+    os_err e = op(x, r->agreement_id, ids, n, &missing);
     if (e == OS_ERR_NOT_FOUND && missing)
         r->problem_detail = arena_printf(&r->a, "No subscription %s on this agreement; nothing was changed", missing);
     if (e) return e;
@@ -198,11 +186,10 @@ os_err h_subs_remove(req *r) { return batch(r, subscribers_remove); }
 os_err h_subs_resend(req *r) { return batch(r, subscribers_resend); }
 
 os_err h_subs_delete(req *r) {
-    op_ctx x;
-    os_err e = api_ctx(r, &x);
-    if (e) return e;
+    op_ctx *x = r->x;
     const char *id = req_param(r, 1), *missing = NULL;
-    if ((e = subscribers_remove(&x, r->agreement_id, &id, 1, &missing))) return e;
+    os_err e = subscribers_remove(x, r->agreement_id, &id, 1, &missing);
+    if (e) return e;
     reply_empty(r, 204);
     return OS_OK;
 }
@@ -210,18 +197,17 @@ os_err h_subs_delete(req *r) {
 /* The usage answers grow with the recorded history (a change per add and removal, for
  * the agreement's whole life): both are written to a temporary file and sent from it. */
 static os_err usage_reply(req *r, bool csv) {
-    op_ctx x;
-    os_err e = api_ctx(r, &x);
-    if (e) return e;
+    op_ctx *x = r->x;
     export_file *f;
     buf *text;
-    if ((e = export_text_begin(&r->a, &f, &text))) return e;
+    os_err e = export_text_begin(&r->a, &f, &text);
+    if (e) return e;
     jw w;
     if (csv) {
-        e = usage_csv(&x, r->agreement_id, text);
+        e = usage_csv(x, r->agreement_id, text);
     } else {
         jw_init(&w, text);
-        e = usage_write(&x, r->agreement_id, &w);
+        e = usage_write(x, r->agreement_id, &w);
         if (!e && !jw_ok(&w)) e = text->overflow ? OS_ERR_IO : OS_ERR_INTERNAL;
     }
     int fd;

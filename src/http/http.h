@@ -34,6 +34,13 @@ typedef enum access_rule {
     ACCESS_AGREEMENT_SUPER,  /* super admins only (others with a role: 403) */
 } access_rule;
 
+/* What the pipeline prepares for the handler beyond the request itself. */
+typedef enum route_ctx {
+    CTX_DOMAIN,        /* r->x: the domain context, with this thread's database connection
+                        * (none to be had: 503 `unavailable`, before the handler runs) */
+    CTX_NONE,          /* nothing: the handler needs no database, or copes without one */
+} route_ctx;
+
 typedef enum body_kind {
     BODY_NONE,         /* a request body is refused */
     BODY_JSON,         /* application/json object, up to max-body bytes */
@@ -47,6 +54,7 @@ typedef struct route {
     body_kind body;
     handler_fn fn;
     const char *name;          /* metrics label */
+    route_ctx ctx;             /* zero (CTX_DOMAIN) unless the table says otherwise */
 } route;
 
 #define MAX_PATH_PARAMS 4
@@ -57,6 +65,7 @@ typedef struct header_kv {
 } header_kv;
 
 typedef struct user_rec user_rec;
+struct op_ctx;   /* domain/ctx.h: built by the API layer's hooks, opaque to HTTP */
 
 struct req {
     arena a;
@@ -86,6 +95,11 @@ struct req {
     int64_t agreement_id;
     const char *agreement_license, *agreement_role;   /* "super_admin" | "admin" | "partner" */
     bool agreement_writable;                          /* false: expired past grace, or disabled */
+    /* The domain context (who acts, when, this thread's connection, the request arena),
+     * built by the pipeline's context hook: set before a CTX_DOMAIN route's handler runs,
+     * and on any request the identify or authorize step read the database for (a signed-in
+     * one, an agreement route); NULL otherwise. */
+    struct op_ctx *x;
     /* reply */
     int status;
     const char *content_type;

@@ -1,7 +1,8 @@
 /* server.c — libmicrohttpd glue and the one request pipeline.
  *
  * Order, fixed here and nowhere else: route match → size limits → identify (session)
- * → CSRF (state-changing methods) → access rule → JSON body → handler → reply.
+ * → CSRF (state-changing methods) → access rule → JSON body → domain context (routes
+ * that use the database, route.ctx) → handler → reply.
  * A handler therefore never sees an oversized, unauthenticated, forged or malformed
  * request. libmicrohttpd calls the access handler several times per request; the
  * request object is created by the URI-log callback (the first thing MHD does for a
@@ -456,6 +457,10 @@ static void pipeline_steps(server *s, req *r) {
             problem_reply_status(r, 400, "malformed_json", arena_strdup(&r->a, detail));
             return;
         }
+    }
+    if (rt->ctx == CTX_DOMAIN && (e = s->hooks.context(r))) {
+        problem_reply(r, e);
+        return;
     }
     e = rt->fn(r);
     if (e) problem_reply(r, e);
