@@ -1,7 +1,5 @@
 /* admins.c — the Admins page (super admins) and the activity log of an agreement. */
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include "api.h"
 #include "core/limits.h"
 #include "domain/admins.h"
@@ -51,44 +49,18 @@ os_err h_admin_invite_remove(req *r) {
     return e;
 }
 
-/* YYYY-MM-DD as the first (from) or last (to) second of that day, UTC. */
-static int64_t day_bound(req *r, const char *name, bool end) {
-    const char *v = qs_get(&r->query, name);
-    if (!v || !*v) return 0;
-    struct tm tm = {0};
-    const char *rest = strptime(v, "%Y-%m-%d", &tm);
-    if (!rest || *rest) {
-        fe_add(&r->fe, name, "invalid_value", "Use a date YYYY-MM-DD");
-        return 0;
-    }
-    return (int64_t)timegm(&tm) + (end ? 86399 : 0);
-}
-
 static void activity_query_from(req *r, activity_query *q) {
     memset(q, 0, sizeof *q);
     q->agreement_id = r->agreement_id;
     /* Client addresses are personal data of everyone who acts on the agreement — other
      * partners' staff, the customer's: the customer's super admins alone see them. */
     q->with_address = !strcmp(r->agreement_role, "super_admin");
-    q->limit = LIMIT_PAGE_SIZE_DEFAULT;
-    const char *v;
-    if ((v = qs_get(&r->query, "actor")) && *v) q->actor = v;
-    if ((v = qs_get(&r->query, "action")) && *v) q->action = v;
-    q->from = day_bound(r, "from", false);
-    q->to = day_bound(r, "to", true);
-    if ((v = qs_get(&r->query, "before"))) {
-        char *end;
-        long long b = strtoll(v, &end, 10);
-        if (*end || b <= 0) fe_add(&r->fe, "before", "invalid_value", "Use the next_before value of the previous page");
-        else q->before_id = b;
-    }
-    if ((v = qs_get(&r->query, "limit"))) {
-        char *end;
-        long n = strtol(v, &end, 10);
-        if (*end || n < 1 || n > LIMIT_PAGE_SIZE_MAX)
-            fe_add(&r->fe, "limit", "out_of_range", arena_printf(&r->a, "From 1 to %d", LIMIT_PAGE_SIZE_MAX));
-        else q->limit = (int)n;
-    }
+    q->actor = query_str(r, "actor", LIMIT_QUERY_VALUE_CHARS);
+    q->action = query_str(r, "action", LIMIT_QUERY_VALUE_CHARS);
+    q->from = query_date(r, "from", false);
+    q->to = query_date(r, "to", true);
+    q->before_id = query_id(r, "before", "Use the next_before value of the previous page");
+    q->limit = (int)query_int(r, "limit", 1, LIMIT_PAGE_SIZE_MAX, LIMIT_PAGE_SIZE_DEFAULT);
 }
 
 os_err h_activity(req *r) {

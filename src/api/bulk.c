@@ -12,8 +12,6 @@
 #include "domain/bulk.h"
 #include "io/table.h"
 
-#define FILE_NAME_MAX 255
-
 typedef enum { BULK_ADD, BULK_EDIT, BULK_REMOVE } bulk_kind;
 
 static const char *const kind_names[] = {"add", "edit", "remove"};
@@ -100,24 +98,10 @@ static int run_upload(upload *u, jw *w, os_err *err) {
     return write_outcome(u, w);
 }
 
-static bool flag(req *r, const char *name, bool absent) {
-    const char *v = qs_get(&r->query, name);
-    if (!v) return absent;
-    if (!strcmp(v, "true")) return true;
-    if (!strcmp(v, "false")) return false;
-    fe_add(&r->fe, name, "invalid_value", "Use true or false");
-    return absent;
-}
-
 /* The name the user's file had (optional): shown back, and naming the annotated copy. */
 static const char *file_name(req *r) {
-    const char *v = qs_get(&r->query, "file_name");
-    if (!v || !*v) return NULL;
-    size_t n = strlen(v);
-    if (utf8_valid_prefix(v, n) != n) fe_add(&r->fe, "file_name", "invalid_value", "Use UTF-8 text");
-    else if (utf8_chars(v) > FILE_NAME_MAX)
-        fe_add(&r->fe, "file_name", "too_long", arena_printf(&r->a, "At most %d characters", FILE_NAME_MAX));
-    for (const char *p = v; *p; p++)
+    const char *v = query_str(r, "file_name", LIMIT_FILE_NAME_CHARS);
+    for (const char *p = v; p && *p; p++)
         if ((unsigned char)*p < 0x20) {
             fe_add(&r->fe, "file_name", "invalid_value", "A file name has no control characters");
             break;
@@ -144,9 +128,9 @@ static os_err submit(req *r, op_ctx *x, bulk_kind kind, bool check, bool notify,
 
 /* The three uploads share their steps: flags, then the job or the run and its answer. */
 static os_err run_bulk(req *r, bulk_kind kind) {
-    bool check = flag(r, "check_only", false);
-    bool notify = kind == BULK_ADD && flag(r, "send_email", true);
-    bool background = flag(r, "background", false);
+    bool check = query_bool(r, "check_only", false);
+    bool notify = kind == BULK_ADD && query_bool(r, "send_email", true);
+    bool background = query_bool(r, "background", false);
     const char *name = file_name(r);
     if (fe_any(&r->fe)) return OS_ERR_INVALID;
     op_ctx *x = r->x;

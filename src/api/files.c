@@ -10,11 +10,12 @@
 #include "io/columns.h"
 #include "io/export.h"
 
-/* ?format=csv|xlsx, required. */
+/* ?format=csv|xlsx, required (sent empty, it was not chosen). */
 static void read_format(req *r, export_format *f) {
-    const char *v = qs_get(&r->query, "format");
-    if (!v || !*v) fe_add(&r->fe, "format", "required", "Choose csv or xlsx");
-    else if (!export_format_parse(v, f)) fe_add(&r->fe, "format", "invalid_value", "Use csv or xlsx");
+    static const char *const names[] = {"", "csv", "xlsx", NULL};
+    int i = query_enum(r, "format", names, 0, "Use csv or xlsx");
+    if (i == 0) fe_add(&r->fe, "format", "required", "Choose csv or xlsx");
+    else if (i > 0) export_format_parse(names[i], f);
 }
 
 typedef struct sub_out {

@@ -41,46 +41,29 @@ os_err h_overview(req *r) {
 static const char *const sort_names[SUB_SORT_COUNT + 1] = {
     "name", "sign_in_email", "level", "assigned", "expires", "reference", "country", "language", "downloads", NULL};
 
+/* The downloads filter's choices: any (the empty value, as the page sends it), no, yes. */
+static const char *const downloads_names[] = {"", "false", "true", NULL};
+static const char *const order_names[] = {"asc", "desc", NULL};
+
 void subs_query_from(req *r, sub_query *q) {
     *q = (sub_query){.agreement_id = r->agreement_id, .downloads = -1, .limit = LIMIT_PAGE_SIZE_DEFAULT};
-    const char *v;
-    if ((v = qs_get(&r->query, "q")) && *v) {
-        if (utf8_chars(v) > 200) fe_add(&r->fe, "q", "too_long", "At most 200 characters");
-        q->q = v;   /* folded by the store: case and accents do not matter */
-    }
-    if ((v = qs_get(&r->query, "level")) && *v) q->level = v;
-    if ((v = qs_get(&r->query, "country")) && *v) q->country = v;
-    if ((v = qs_get(&r->query, "downloads")) && *v) {
-        if (!strcmp(v, "true")) q->downloads = 1;
-        else if (!strcmp(v, "false")) q->downloads = 0;
-        else fe_add(&r->fe, "downloads", "invalid_value", "Use true or false");
-    }
-    if ((v = qs_get(&r->query, "sort"))) {
-        int k = -1;
-        for (int i = 0; sort_names[i]; i++)
-            if (!strcmp(v, sort_names[i])) k = i;
-        if (k < 0) fe_add(&r->fe, "sort", "invalid_value", "Not a sortable column");
-        else q->sort = (sub_sort)k;
-    }
-    if ((v = qs_get(&r->query, "order"))) {
-        if (!strcmp(v, "desc")) q->desc = true;
-        else if (strcmp(v, "asc")) fe_add(&r->fe, "order", "invalid_value", "Use asc or desc");
-    }
+    q->q = query_str(r, "q", LIMIT_SEARCH_CHARS);   /* folded by the store: case and accents do not matter */
+    q->level = query_str(r, "level", LIMIT_QUERY_VALUE_CHARS);
+    q->country = query_str(r, "country", LIMIT_QUERY_VALUE_CHARS);
+    int d = query_enum(r, "downloads", downloads_names, 0, "Use true or false");
+    if (d > 0) q->downloads = d - 1;
+    int sort = query_enum(r, "sort", sort_names, SUB_SORT_NAME, "Not a sortable column");
+    if (sort >= 0) q->sort = (sub_sort)sort;
+    q->desc = query_enum(r, "order", order_names, 0, "Use asc or desc") == 1;
 }
 
 os_err h_subs_list(req *r) {
     sub_query q;
     subs_query_from(r, &q);
-    const char *v;
-    if ((v = qs_get(&r->query, "limit"))) {
-        char *end;
-        long n = strtol(v, &end, 10);
-        if (*end || n < 1 || n > LIMIT_PAGE_SIZE_MAX)
-            fe_add(&r->fe, "limit", "out_of_range", arena_printf(&r->a, "From 1 to %d", LIMIT_PAGE_SIZE_MAX));
-        else q.limit = (int)n;
-    }
+    q.limit = (int)query_int(r, "limit", 1, LIMIT_PAGE_SIZE_MAX, LIMIT_PAGE_SIZE_DEFAULT);
+    const char *cursor = query_token(r, "cursor", LIMIT_QUERY_VALUE_CHARS);
     if (fe_any(&r->fe)) return OS_ERR_INVALID;
-    return subscribers_write_list(r->x, &q, qs_get(&r->query, "cursor"), reply_json(r, 200), &r->fe);
+    return subscribers_write_list(r->x, &q, cursor, reply_json(r, 200), &r->fe);
 }
 
 static void reply_sub(req *r, int status, const sub_rec *s) {

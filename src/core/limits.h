@@ -16,6 +16,11 @@
 #define LIMIT_UPLOAD_BYTES        (32 * 1024 * 1024) /* upload routes only (configurable) */
 #define LIMIT_URL_BYTES           2048
 #define LIMIT_QUERY_PARAMS        32
+/* A query value with no tighter limit of its own (a filter's level or country, an activity
+ * actor, a cursor) is bounded by the URL's. */
+#define LIMIT_QUERY_VALUE_CHARS   LIMIT_URL_BYTES
+#define LIMIT_SEARCH_CHARS        200             /* the subscribers list's filter box (q) */
+#define LIMIT_FILE_NAME_CHARS     255             /* an upload's own file name, shown back */
 #define LIMIT_CONN_TIMEOUT_S      30              /* idle connection timeout */
 /* Connection caps, head deadline and body rate are run-time options (config.c). */
 #define LIMIT_SWEEP_MS            200             /* how often deadlines are checked */
