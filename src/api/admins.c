@@ -6,9 +6,33 @@
 
 static const char *const invite_languages[] = {"en", "fr", NULL};
 
-os_err h_admins_list(req *r) {
-    return admins_write_list(r->x, r->agreement_id, reply_json(r, 200));
+/* {"admins":[{id, name, email, role, since, pending}], "super_admin_count", "few_super_admins"} */
+static os_err reply_admins(req *r, int status) {
+    admin_list l;
+    os_err e = admins_list(r->x, r->agreement_id, &l);
+    if (e) return e;
+    jw *w = reply_json(r, status);
+    jw_obj(w);
+    jw_key(w, "admins");
+    jw_arr(w);
+    for (int i = 0; i < l.n; i++) {
+        jw_obj(w);
+        jw_kint(w, "id", l.rows[i].id);
+        jw_kstr(w, "name", l.rows[i].name);
+        jw_kstr(w, "email", l.rows[i].email);
+        jw_kstr(w, "role", l.rows[i].role);
+        jw_kstr(w, "since", text_iso_time(&r->a, l.rows[i].since));
+        jw_kbool(w, "pending", l.rows[i].pending);
+        jw_obj_end(w);
+    }
+    jw_arr_end(w);
+    jw_kint(w, "super_admin_count", l.super_admins);
+    jw_kbool(w, "few_super_admins", l.few_super_admins);
+    jw_obj_end(w);
+    return OS_OK;
 }
+
+os_err h_admins_list(req *r) { return reply_admins(r, 200); }
 
 static os_err last_super_admin(req *r) {
     problem_reply_status(r, 409, "last_super_admin",
@@ -27,7 +51,7 @@ os_err h_admins_add(req *r) {
     os_err e = admins_add(x, r->agreement_id, name, email, lang ? lang : "en", json_is_true(sa));
     if (e == OS_ERR_CONFLICT) return last_super_admin(r);
     if (e) return e;
-    return admins_write_list(x, r->agreement_id, reply_json(r, 201));
+    return reply_admins(r, 201);
 }
 
 os_err h_admins_remove(req *r) {
@@ -63,11 +87,39 @@ static void activity_query_from(req *r, activity_query *q) {
     q->limit = (int)query_int(r, "limit", 1, LIMIT_PAGE_SIZE_MAX, LIMIT_PAGE_SIZE_DEFAULT);
 }
 
+/* {"events":[{id, at, actor, action, target_type, target, address?, details}],
+ *  "next_before": id|null}; the client address only when q->with_address. */
 os_err h_activity(req *r) {
     activity_query q;
     activity_query_from(r, &q);
     if (fe_any(&r->fe)) return OS_ERR_INVALID;
-    return activity_write(r->x, &q, reply_json(r, 200));
+    activity_list l;
+    os_err e = activity_page(r->x, &q, &l);
+    if (e) return e;
+    jw *w = reply_json(r, 200);
+    jw_obj(w);
+    jw_key(w, "events");
+    jw_arr(w);
+    for (int i = 0; i < l.n; i++) {
+        const activity_rec *ev = &l.rows[i];
+        jw_obj(w);
+        jw_kint(w, "id", ev->id);
+        jw_kstr(w, "at", text_iso_time(&r->a, ev->at));
+        jw_kstr(w, "actor", ev->actor_email);
+        jw_kstr(w, "action", ev->action);
+        jw_kstr(w, "target_type", ev->target_type);
+        jw_kstr(w, "target", ev->target_id);
+        if (q.with_address) jw_kstr(w, "address", ev->address);
+        jw_key(w, "details");
+        if (ev->details) jw_raw(w, ev->details);   /* stored by audit() as a JSON object */
+        else jw_null(w);
+        jw_obj_end(w);
+    }
+    jw_arr_end(w);
+    if (l.next_before) jw_kint(w, "next_before", l.next_before);
+    else jw_knull(w, "next_before");
+    jw_obj_end(w);
+    return OS_OK;
 }
 
 os_err h_activity_csv(req *r) {

@@ -1,9 +1,33 @@
 /* me.c — the signed-in person's own subscriptions and questions to their admins. */
 #include "api.h"
+#include "domain/licensing.h"
 #include "domain/subscribers.h"
 
+/* {"subscriptions":[{license_number, customer, level, level_name, expires, downloads,
+ *  status}]}, level names in the reader's language. */
 os_err h_my_subscriptions(req *r) {
-    return subscribers_write_mine(r->x, r->user_language, reply_json(r, 200));
+    my_sub_rec *rows;
+    int n;
+    os_err e = subscribers_mine(r->x, &rows, &n);
+    if (e) return e;
+    jw *w = reply_json(r, 200);
+    jw_obj(w);
+    jw_key(w, "subscriptions");
+    jw_arr(w);
+    for (int i = 0; i < n; i++) {
+        jw_obj(w);
+        jw_kstr(w, "license_number", rows[i].license_number);
+        jw_kstr(w, "customer", rows[i].customer_name);
+        jw_kstr(w, "level", rows[i].level_code);
+        jw_kstr(w, "level_name", api_in_language(r->user_language, rows[i].name_en, rows[i].name_fr));
+        jw_kstr(w, "expires", rows[i].expires_on);
+        jw_kbool(w, "downloads", rows[i].downloads);
+        jw_kstr(w, "status", licensing_status(rows[i].agreement_end, rows[i].disabled, r->now));
+        jw_obj_end(w);
+    }
+    jw_arr_end(w);
+    jw_obj_end(w);
+    return OS_OK;
 }
 
 os_err h_my_question(req *r) {

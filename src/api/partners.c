@@ -88,14 +88,53 @@ os_err h_agreement_get(req *r) {
     if (e) return e;
     jw *w = reply_json(r, 200);
     jw_obj(w);
-    licensing_write_head(w, &g, r->now);
+    api_write_agreement_head(w, &g, r->now);
     jw_kstr(w, "role", r->agreement_role);
     jw_obj_end(w);
     return OS_OK;
 }
 
+/* {"partners":[{id, organization, name, email, route, granted_at, active, removed_at?,
+ *  removed_by?}], "blocks":[{id, organization, blocked_at, blocked_by}]} */
 os_err h_partners_list(req *r) {
-    return partner_write_list(r->x, r->agreement_id, reply_json(r, 200));
+    partner_list l;
+    os_err e = partner_list_read(r->x, r->agreement_id, &l);
+    if (e) return e;
+    jw *w = reply_json(r, 200);
+    jw_obj(w);
+    jw_key(w, "partners");
+    jw_arr(w);
+    for (int i = 0; i < l.ngrants; i++) {
+        const partner_grant_rec *g = &l.grants[i];
+        jw_obj(w);
+        jw_kint(w, "id", g->id);
+        jw_kstr(w, "organization", g->org_name);
+        jw_kstr(w, "name", g->user_name);
+        jw_kstr(w, "email", g->user_email);
+        jw_kstr(w, "route", g->route);
+        jw_kint(w, "granted_at", g->granted_at);
+        jw_kbool(w, "active", g->removed_at == 0);
+        if (g->removed_at) {
+            jw_kint(w, "removed_at", g->removed_at);
+            jw_kstr(w, "removed_by", g->removed_by_name);
+        }
+        jw_obj_end(w);
+    }
+    jw_arr_end(w);
+    jw_key(w, "blocks");
+    jw_arr(w);
+    for (int i = 0; i < l.nblocks; i++) {
+        const partner_block_rec *b = &l.blocks[i];
+        jw_obj(w);
+        jw_kint(w, "id", b->id);
+        jw_kstr(w, "organization", b->org_name);
+        jw_kint(w, "blocked_at", b->blocked_at);
+        jw_kstr(w, "blocked_by", b->blocked_by_name);
+        jw_obj_end(w);
+    }
+    jw_arr_end(w);
+    jw_obj_end(w);
+    return OS_OK;
 }
 
 /* DELETE on one item of the agreement named by the path's {id}: 204 on success. */

@@ -34,12 +34,53 @@ static void read_input(req *r, sub_input *in, bool creating) {
     if (creating && in->notification_email && !*in->notification_email) in->notification_email = NULL;
 }
 
+/* {"levels":[{level, name, purchased, assigned, available}]}, names in the reader's language. */
 os_err h_overview(req *r) {
-    return subscribers_write_overview(r->x, r->agreement_id, reply_json(r, 200));
+    sub_overview o;
+    os_err e = subscribers_overview(r->x, r->agreement_id, &o);
+    if (e) return e;
+    jw *w = reply_json(r, 200);
+    jw_obj(w);
+    jw_key(w, "levels");
+    jw_arr(w);
+    for (int i = 0; i < o.npools; i++) {
+        const pool_rec *p = &o.pools[i];
+        jw_obj(w);
+        jw_kstr(w, "level", p->level_code);
+        jw_kstr(w, "name", api_in_language(o.language, p->name_en, p->name_fr));
+        jw_kint(w, "purchased", p->purchased);
+        jw_kint(w, "assigned", p->assigned);
+        jw_kint(w, "available", p->purchased - p->assigned);
+        jw_obj_end(w);
+    }
+    jw_arr_end(w);
+    jw_obj_end(w);
+    return OS_OK;
 }
 
 static const char *const sort_names[SUB_SORT_COUNT + 1] = {
     "name", "sign_in_email", "level", "assigned", "expires", "reference", "country", "language", "downloads", NULL};
+
+/* {id, name, sign_in_email, notification_email, level, assigned, expires, reference,
+ *  downloads, country, language, version} */
+static void write_sub(jw *w, const sub_rec *s) {
+    char day[11];
+    text_day(s->assigned_at, day);
+    jw_obj(w);
+    jw_kstr(w, "id", s->uuid);
+    jw_kstr(w, "name", s->name);
+    jw_kstr(w, "sign_in_email", s->sign_in_email);
+    jw_kstr(w, "notification_email", s->notification_email);
+    jw_kstr(w, "level", s->level_code);
+    jw_kstr(w, "assigned", day);
+    jw_kstr(w, "expires", s->expires_on);
+    jw_kstr(w, "reference", s->reference);
+    jw_kbool(w, "downloads", s->downloads != 0);
+    jw_kstr(w, "country", s->country);
+    jw_kstr(w, "language", s->language);
+    jw_kint(w, "version", s->version);
+    jw_obj_end(w);
+}
 
 /* The downloads filter's choices: any (the empty value, as the page sends it), no, yes. */
 static const char *const downloads_names[] = {"", "false", "true", NULL};
@@ -63,12 +104,25 @@ os_err h_subs_list(req *r) {
     q.limit = (int)query_int(r, "limit", 1, LIMIT_PAGE_SIZE_MAX, LIMIT_PAGE_SIZE_DEFAULT);
     const char *cursor = query_token(r, "cursor", LIMIT_QUERY_VALUE_CHARS);
     if (fe_any(&r->fe)) return OS_ERR_INVALID;
-    return subscribers_write_list(r->x, &q, cursor, reply_json(r, 200), &r->fe);
+    sub_page page;
+    os_err e = subscribers_page(r->x, &q, cursor, &page, &r->fe);
+    if (e) return e;
+    jw *w = reply_json(r, 200);
+    jw_obj(w);
+    jw_key(w, "items");
+    jw_arr(w);
+    for (int i = 0; i < page.n; i++) write_sub(w, &page.rows[i]);
+    jw_arr_end(w);
+    jw_kint(w, "total", page.total);
+    jw_kbool(w, "total_exact", page.total_exact);
+    jw_kstr(w, "next_cursor", page.next_cursor);   /* null on the last page */
+    jw_obj_end(w);
+    return OS_OK;
 }
 
 static void reply_sub(req *r, int status, const sub_rec *s) {
     reply_header(r, "ETag", arena_printf(&r->a, "\"%lld\"", (long long)s->version));
-    subscribers_write_one(reply_json(r, status), s);
+    write_sub(reply_json(r, status), s);
 }
 
 os_err h_subs_add(req *r) {
@@ -177,6 +231,64 @@ os_err h_subs_delete(req *r) {
     return OS_OK;
 }
 
+/* ---- the usage report's view, written as usage_levels hands each level over ----
+ * {"levels":[{level, name, purchased, assigned, new_maxima:[{at, assigned, purchased}…],
+ *  max_12_months, max_12_months_first_at, max_life, max_life_first_at}]} */
+
+static os_err usage_level(void *ud, const pool_rec *pool, const char *lang) {
+    jw *w = ud;
+    jw_obj(w);
+    jw_kstr(w, "level", pool->level_code);
+    jw_kstr(w, "name", api_in_language(lang, pool->name_en, pool->name_fr));
+    jw_kint(w, "purchased", pool->purchased);
+    jw_kint(w, "assigned", pool->assigned);
+    jw_key(w, "new_maxima");
+    jw_arr(w);
+    return OS_OK;
+}
+
+static os_err usage_maximum(void *ud, const usage_change *ch) {
+    jw *w = ud;
+    char at[32];
+    text_iso_time_into(ch->at, at);
+    jw_obj(w);
+    jw_kstr(w, "at", at);
+    jw_kint(w, "assigned", ch->assigned);
+    jw_kint(w, "purchased", ch->purchased);
+    jw_obj_end(w);
+    return OS_OK;
+}
+
+/* A time, or null when never reached. */
+static void kiso(jw *w, const char *key, int64_t t) {
+    char at[32];
+    if (!t) { jw_knull(w, key); return; }
+    text_iso_time_into(t, at);
+    jw_kstr(w, key, at);
+}
+
+static os_err usage_peaks_end(void *ud, const usage_peaks *p) {
+    jw *w = ud;
+    jw_arr_end(w);
+    jw_kint(w, "max_12_months", p->max_12_months);
+    kiso(w, "max_12_months_first_at", p->max_12_months_at);
+    jw_kint(w, "max_life", p->max_life);
+    kiso(w, "max_life_first_at", p->max_life_at);
+    jw_obj_end(w);
+    return OS_OK;
+}
+
+static os_err usage_json(op_ctx *x, int64_t agreement_id, jw *w) {
+    usage_visitor v = {w, usage_level, usage_maximum, usage_peaks_end};
+    jw_obj(w);
+    jw_key(w, "levels");
+    jw_arr(w);
+    os_err e = usage_levels(x, agreement_id, &v);
+    jw_arr_end(w);
+    jw_obj_end(w);
+    return e;
+}
+
 /* The usage answers grow with the recorded history (a change per add and removal, for
  * the agreement's whole life): both are written to a temporary file and sent from it. */
 static os_err usage_reply(req *r, bool csv) {
@@ -190,7 +302,7 @@ static os_err usage_reply(req *r, bool csv) {
         e = usage_csv(x, r->agreement_id, text);
     } else {
         jw_init(&w, text);
-        e = usage_write(x, r->agreement_id, &w);
+        e = usage_json(x, r->agreement_id, &w);
         if (!e && !jw_ok(&w)) e = text->overflow ? OS_ERR_IO : OS_ERR_INTERNAL;
     }
     int fd;
