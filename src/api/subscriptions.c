@@ -63,7 +63,7 @@ static const char *const sort_names[SUB_SORT_COUNT + 1] = {
 
 /* {id, name, sign_in_email, notification_email, level, assigned, expires, reference,
  *  downloads, country, language, version} */
-static void write_sub(jw *w, const sub_rec *s) {
+static void write_subscription(jw *w, const sub_rec *s) {
     char day[11];
     text_day(s->assigned_at, day);
     jw_obj(w);
@@ -111,7 +111,7 @@ os_err h_subs_list(req *r) {
     jw_obj(w);
     jw_key(w, "items");
     jw_arr(w);
-    for (int i = 0; i < page.n; i++) write_sub(w, &page.rows[i]);
+    for (int i = 0; i < page.n; i++) write_subscription(w, &page.rows[i]);
     jw_arr_end(w);
     jw_kint(w, "total", page.total);
     jw_kbool(w, "total_exact", page.total_exact);
@@ -122,7 +122,7 @@ os_err h_subs_list(req *r) {
 
 static void reply_sub(req *r, int status, const sub_rec *s) {
     reply_header(r, "ETag", arena_printf(&r->a, "\"%lld\"", (long long)s->version));
-    write_sub(reply_json(r, status), s);
+    write_subscription(reply_json(r, status), s);
 }
 
 os_err h_subs_add(req *r) {
