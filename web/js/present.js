@@ -1,5 +1,5 @@
-// Presenting API data: dates and country names worded by the browser for the page language,
-// status badges, data tables, pages that load their content, and the copy button.
+// Presenting API data: dates, country and language names worded by the browser for the page
+// language, status badges, data tables, pages that load their content, and the copy button.
 
 import { api, ApiError } from './api.js';
 import { PROBLEM } from './constants.js';
@@ -8,18 +8,28 @@ import { currentLanguage } from './i18n.js';
 import { clearNotice, notify } from './notice.js';
 import { problemNotice, reportProblem } from './problems.js';
 
+const displayNames = new Map();
 
-const regionNames = new Map();
-
-/** The name of country `code` in `lang` ("France", "Allemagne"), or the code itself. */
-export function countryName(lang, code) {
+/** The name of `code` in `lang`, worded by the browser (Intl.DisplayNames of `type`), or the code itself. */
+function displayName(type, lang, code) {
   if (!code) return '';
   try {
-    if (!regionNames.has(lang)) regionNames.set(lang, new Intl.DisplayNames([lang], { type: 'region' }));
-    return regionNames.get(lang).of(code) || code;
+    const key = `${type} ${lang}`;
+    if (!displayNames.has(key)) displayNames.set(key, new Intl.DisplayNames([lang], { type }));
+    return displayNames.get(key).of(code) || code;
   } catch {
     return code;
   }
+}
+
+/** The name of country `code` in `lang` ("France", "Allemagne"), or the code itself. */
+export function countryName(lang, code) {
+  return displayName('region', lang, code);
+}
+
+/** "French", "français"…: the name of language `code` in `lang`, or the code itself. */
+export function languageName(lang, code) {
+  return displayName('language', lang, code);
 }
 
 /** "2025-11-24" (a calendar date, no time zone) worded for `lang`: "Nov 24, 2025", "24 nov. 2025". */

@@ -8,8 +8,8 @@ import { FIELD, SUBSCRIBER_LANGUAGES } from '../constants.js';
 import { h } from '../dom.js';
 import { createForm } from '../form.js';
 import { notify } from '../notice.js';
-import { countryName, fetchJson, loadingSection } from '../present.js';
-import { languageName, sortedCountries } from '../subscribers/fields.js';
+import { countryName, fetchJson, languageName, loadingSection } from '../present.js';
+import { sortedCountries } from '../subscribers/fields.js';
 import { agreementTab } from './agreement.js';
 
 export default {

@@ -14,9 +14,9 @@ import { h } from '../dom.js';
 import { createForm, whilePending } from '../form.js';
 import { currentLanguage, t } from '../i18n.js';
 import { notify } from '../notice.js';
-import { countryName, fetchJson, formatDate, formatNumber } from '../present.js';
+import { countryName, fetchJson, formatDate, formatNumber, languageName } from '../present.js';
 import { reportProblem } from '../problems.js';
-import { detailFields, languageName, personFields } from './fields.js';
+import { detailFields, personFields } from './fields.js';
 
 /**
  * The actions on the subscribers of `agreement` (API path `base`) listed by `list` (a

@@ -1,24 +1,12 @@
-// A subscriber's details as people see and enter them: language names and the countries in
-// the order of their names (worded by the browser in the page language), and the form fields
-// the add and edit dialogs share — their lengths and lists are the server's (../constants.js).
+// A subscriber's details as people enter them: the countries in the order of their names in
+// the page language, and the form fields the add and edit dialogs share — their lengths and
+// lists are the server's (../constants.js).
 //
-// Exports: languageName, sortedCountries, personFields, detailFields.
+// Exports: sortedCountries, personFields, detailFields.
 
 import { COUNTRIES, LIMITS, FIELD, SUBSCRIBER_LANGUAGES } from '../constants.js';
 import { currentLanguage } from '../i18n.js';
-import { countryName } from '../present.js';
-
-const languageNames = new Map();
-/** "French", "français"…: a language's name in `lang`, worded by the browser. */
-export function languageName(lang, code) {
-  if (!code) return '';
-  try {
-    if (!languageNames.has(lang)) languageNames.set(lang, new Intl.DisplayNames([lang], { type: 'language' }));
-    return languageNames.get(lang).of(code) || code;
-  } catch {
-    return code;
-  }
-}
+import { countryName, languageName } from '../present.js';
 
 /** Country codes in the alphabetical order of their names in `lang`. */
 export function sortedCountries(lang = currentLanguage()) {

@@ -7,8 +7,7 @@
 // Exports: subscribersTable.
 
 import { h } from '../dom.js';
-import { countryName, date } from '../present.js';
-import { languageName } from './fields.js';
+import { countryName, date, languageName } from '../present.js';
 
 // Columns: [API field, header key, sortable by the server].
 const COLUMNS = [
