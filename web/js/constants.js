@@ -75,6 +75,7 @@ export const PROBLEM = Object.freeze({
   THROTTLED: "throttled",
   INTERNAL: "internal",
   UNAVAILABLE: "unavailable",
+  REQUEST_TOO_COSTLY: "request_too_costly",
 });
 
 // docs/openapi.yaml: FieldError.code.
