@@ -130,7 +130,6 @@ os_err st_sub_insert(store_conn *c, const sub_rec *in, int64_t now, int64_t *id)
 #define INSERT_ARGS (2 + 11 * SUBS_PER_STATEMENT)
 _Static_assert(1 + 3 * ENTRIES_PER_STATEMENT <= INSERT_ARGS, "the rows' statement binds the most");
 
-
 typedef struct returned_ids {
     sub_rec *rows;
     int n, next, found;
@@ -417,7 +416,6 @@ os_err st_sub_search_backfill(store_conn *c, int64_t *done) {
     arena_free(&a);
     return e;
 }
-
 
 /* ---- the subscriber's own view ---- */
 
