@@ -2,7 +2,8 @@
  * back in its own field (single and bulk inserts, an update), and the subscribers list
  * sorts by each sortable column, both ways, on each of its plans (no words; a word that
  * starts one term; a word that starts several, whose runs are merged by column position),
- * and its keyset cursors walk the same order a row at a time. */
+ * and its keyset cursors walk the same order a row at a time. On SQLite, or on PostgreSQL
+ * when OPENSEAT_TEST_PG names a cluster (a database of its own, dropped at the end). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -10,10 +11,12 @@
 #include <cmocka.h>
 
 #include <ftw.h>
+#include <libpq-fe.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/arena.h"
 #include "core/error.h"
@@ -28,6 +31,28 @@ static store *S;
 static store_conn *C;
 static int64_t AGREEMENT;
 static sub_rec WRITTEN[NSUBS];   /* as written, ids filled in */
+static char PG_DB[64];           /* the PostgreSQL database, when there is one */
+
+/* One statement on the cluster's own database (creating or dropping ours). */
+static bool pg_admin(const char *base, const char *sql) {
+    char url[512];
+    snprintf(url, sizeof url, "%s/postgres", base);
+    PGconn *pc = PQconnectdb(url);
+    bool ok = PQstatus(pc) == CONNECTION_OK;
+    if (ok) {
+        PGresult *res = PQexec(pc, sql);
+        ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+        if (!ok) fprintf(stderr, "%s: %s", sql, PQerrorMessage(pc));
+        PQclear(res);
+    }
+    PQfinish(pc);
+    return ok;
+}
+
+static const char *pg_base(void) {
+    const char *b = getenv("OPENSEAT_TEST_PG");
+    return b && *b ? b : NULL;
+}
 
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
     (void)st;
@@ -51,8 +76,15 @@ static int setup(void **state) {
     (void)state;
     arena_init(&A, 16 * 1024 * 1024);
     if (!mkdtemp(DIR_)) return -1;
-    char err[512] = "";
-    if (store_open(DIR_, NULL, &S, err, sizeof err) || store_migrate(S, NULL, err, sizeof err)) {
+    char err[512] = "", url[512] = "";
+    if (pg_base()) {
+        snprintf(PG_DB, sizeof PG_DB, "openseat_unit_subs_%ld", (long)getpid());
+        char sql[128];
+        snprintf(sql, sizeof sql, "CREATE DATABASE %s", PG_DB);
+        if (!pg_admin(pg_base(), sql)) return -1;
+        snprintf(url, sizeof url, "%s/%s", pg_base(), PG_DB);
+    }
+    if (store_open(DIR_, *url ? url : NULL, &S, err, sizeof err) || store_migrate(S, NULL, err, sizeof err)) {
         fprintf(stderr, "store: %s\n", err);
         return -1;
     }
@@ -116,6 +148,11 @@ static int setup(void **state) {
 static int teardown(void **state) {
     (void)state;
     store_close(S);
+    if (*PG_DB) {
+        char sql[128];
+        snprintf(sql, sizeof sql, "DROP DATABASE %s", PG_DB);
+        pg_admin(pg_base(), sql);
+    }
     nftw(DIR_, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
     arena_free(&A);
     return 0;
