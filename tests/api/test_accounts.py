@@ -3,24 +3,18 @@ account settings, and their failure paths."""
 
 import pytest
 
-from conftest import (ROOT, DEFAULT_NAME, DEFAULT_PASSWORD, Client, assert_problem, cookie_is_deletion,
-                      db_query, db_write, field_errors, signup, signup_and_verify, unique_email)
+from support import DEFAULT_NAME, DEFAULT_PASSWORD
+from support.accounts import signup, signup_and_verify, template_subject, unique_email
+from support.checks import assert_problem, field_errors
+from support.client import Client, cookie_is_deletion
+from support.concurrency import parallel
+from support.db import db_query, db_write
 
 NEW_PASSWORD = "a brand new passphrase"
 FRENCH_WORDS = ("votre", "vous", "adresse", "compte", "bonjour", "confirmez", "vérifi",
                 "lien", "cliquez", "mot de passe", "réinitialis", "bienvenue", "ignorez")
 ENGLISH_WORDS = ("your", "verify", "confirm", "account", "address", "link", "password", "hello",
                  "welcome", "ignore")
-
-
-def template_subject(language, name):
-    """The Subject line of a mail template in the source tree, or None."""
-    p = ROOT / "src" / "mail" / "templates" / language / f"{name}.txt"
-    try:
-        first = p.read_text(encoding="utf-8").splitlines()[0]
-    except (OSError, IndexError):
-        return None
-    return first[len("Subject:"):].strip() if first.startswith("Subject:") else None
 
 
 def looks_french(text):
@@ -574,19 +568,6 @@ def test_password_length_counts_characters(server, password, ok):
 
 # ---------------------------------------------------------------------------------------
 # Concurrency: the rules hold when requests race
-
-
-def parallel(n, fn):
-    from concurrent.futures import ThreadPoolExecutor
-    import threading
-    start = threading.Barrier(n)
-
-    def run(i):
-        start.wait(timeout=10)
-        return fn(i)
-
-    with ThreadPoolExecutor(max_workers=n) as ex:
-        return list(ex.map(run, range(n)))
 
 
 def test_concurrent_signup_same_address(fresh_server):

@@ -5,13 +5,13 @@ import json
 import resource
 import socket
 import subprocess
-import sys
 import textwrap
 import time
 
 import pytest
 
-from conftest import HOST, PYTHON, assert_problem, raw_http
+from support import HOST, PYTHON
+from support.client import raw_http
 
 
 class Raw:

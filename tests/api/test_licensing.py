@@ -9,25 +9,21 @@ import urllib.parse
 
 import pytest
 
-from conftest import (ROOT, Client, assert_problem, db_count, db_query, db_write, field_errors, new_partner,
-                      partner_add, signup_and_verify, unique_email)
+from support.accounts import new_partner, partner_add, signup_and_verify, template_subject, unique_email
+from support.agreements import AGREEMENTS, ALPHABET, ORDERS, lic_path
+from support.checks import assert_problem, field_errors
+from support.client import Client
+from support.db import db_count, db_query, db_write
 
-ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 AUTHNO_RE = re.compile(rf"^[{ALPHABET}]{{5}}-[{ALPHABET}]{{4}}-[{ALPHABET}]{{5}}$")
 LICENSE_RE = re.compile(r"^[1-9][0-9]{7}$")
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 LEVEL_CODES = ["enterprise", "professional", "test_professional", "platforms"]
-ORDERS = "/api/v1/lsc/orders"
 RELATIONSHIPS = "/api/v1/lsc/relationships"
-AGREEMENTS = "/api/v1/agreements"
 LEVELS = "/api/v1/levels"
 
 FRENCH_MARKERS = ("bonjour", "numéro de licence", "commande", "adresse", "compte", "votre", "vous")
 ENGLISH_MARKERS = ("hello", "license number", "order", "address", "account", "your", "you")
-
-
-def lic_path(lic):
-    return f"/api/v1/lsc/licenses/{lic}"
 
 
 def customer_address(prefix="it", domain="adatum.example"):
@@ -67,16 +63,6 @@ def counts(server):
     """Rows that an order could add."""
     return {t: db_count(server, t) for t in ("agreements", "orders", "order_lines", "pools", "outbox",
                                               "idempotency_keys", "organizations", "lsc_relations")}
-
-
-def template_subject(language, name, **values):
-    p = ROOT / "src" / "mail" / "templates" / language / f"{name}.txt"
-    first = p.read_text(encoding="utf-8").splitlines()[0]
-    assert first.startswith("Subject:"), p
-    s = first[len("Subject:"):].strip()
-    for k, v in values.items():
-        s = s.replace("{{" + k + "}}", v)
-    return s
 
 
 def language_of(mail):

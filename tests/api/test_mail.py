@@ -2,8 +2,10 @@
 import re
 import time
 
-from conftest import (MAIL_POLL_MS, Client, Maildir, free_port, poll, port_open, signup,
-                      unique_email)
+from support import MAIL_POLL_MS
+from support.accounts import signup, unique_email
+from support.client import Client
+from support.server import Maildir, free_port, poll, port_open
 
 
 def outbox_rows(server, recipient):

@@ -44,9 +44,13 @@ if not PG_URL:
     pytest.skip("scale-out test: set OPENSEAT_TEST_PG to a PostgreSQL base URL "
                 "(e.g. postgres://postgres@127.0.0.1:5432, see tests/pg/cluster.sh)", allow_module_level=True)
 
-from conftest import (HOST, SANITIZER_MARKERS, Client, Mail, SmtpSink, clean_env, free_port, healthy,  # noqa: E402
-                      pg_connect, pg_create_database, pg_drop_database, poll, port_open, server_binary,
-                      sub_body, tail, unique_email)
+from support import HOST, SANITIZER_MARKERS
+from support.accounts import unique_email
+from support.agreements import ALPHABET, CSV_HEADER
+from support.client import Client
+from support.db import pg_connect, pg_create_database, pg_drop_database
+from support.server import Mail, SmtpSink, clean_env, free_port, healthy, poll, port_open, server_binary, tail
+from support.subscriptions import sub_body
 
 HAPROXY = "/usr/sbin/haproxy"
 THREADS = 5
@@ -57,9 +61,6 @@ PARTNERS = 8               # partner sign-up + registration on the seed agreemen
 KILL_AFTER = 0.45          # share of the workload done when an instance is killed
 MAIL_LEASE_S = 3           # --mail-lease: how soon the survivor takes over the dead one's claimed mail
 MAIL_WAIT = 25             # seconds a flow waits for its verification mail
-ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
-CSV_HEADER = ["license_number", "authorization_number", "customer_name", "customer_country", "customer_email",
-              "partner_name", "start_date", "end_date", "lines"]
 
 HAPROXY_CFG = """\
 global
