@@ -13,6 +13,7 @@ from support.accounts import new_partner, partner_add, signup_and_verify, templa
 from support.agreements import AGREEMENTS, ALPHABET, ORDERS, lic_path
 from support.checks import assert_problem, field_errors
 from support.client import Client
+from support.concurrency import clones, parallel
 from support.db import db_count, db_query, db_write
 
 AUTHNO_RE = re.compile(rf"^[{ALPHABET}]{{5}}-[{ALPHABET}]{{4}}-[{ALPHABET}]{{5}}$")
@@ -370,28 +371,14 @@ def test_idempotent_replay(server, partner):
 
 def test_idempotent_concurrent_retries(server, partner):
     """A burst of retries of one request, all at once: one order, the others replay it."""
-    import threading
     p, _, _ = partner
     cust = customer_address("burst")
     body = order_body(cust)
     key = "burst-" + unique_email("k").split("@")[0]
     p.refresh_csrf()
     before = counts(server)
-    results = [None] * 8
-    go = threading.Barrier(len(results))
-
-    def worker(i):
-        c = Client(server)
-        c.cookies = dict(p.cookies)
-        c.csrf_token = p.csrf_token
-        go.wait()
-        results[i] = c.post(ORDERS, body, headers={"Idempotency-Key": key})
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(len(results))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    cs = clones(p, 8)
+    results = parallel(8, lambda i: cs[i].post(ORDERS, body, headers={"Idempotency-Key": key}))
     statuses = sorted(r.status for r in results)
     assert statuses == [200] * (len(results) - 1) + [201], [(r.status, r.body) for r in results]
     assert len({r.body["order"]["id"] for r in results}) == 1
@@ -401,24 +388,10 @@ def test_idempotent_concurrent_retries(server, partner):
 
 
 def test_concurrent_orders_get_distinct_numbers(server, partner):
-    import threading
     p, _, _ = partner
     p.refresh_csrf()
-    results = [None] * 8
-    go = threading.Barrier(len(results))
-
-    def worker(i):
-        c = Client(server)
-        c.cookies = dict(p.cookies)
-        c.csrf_token = p.csrf_token
-        go.wait()
-        results[i] = c.post(ORDERS, order_body(customer_address(f"many{i}")))
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(len(results))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    cs = clones(p, 8)
+    results = parallel(8, lambda i: cs[i].post(ORDERS, order_body(customer_address(f"many{i}"))))
     assert all(r.status == 201 for r in results), [(r.status, r.body) for r in results]
     assert len({r.body["order"]["license_number"] for r in results}) == len(results)
     assert len({r.body["agreement"]["authorization_number"] for r in results}) == len(results)

@@ -7,7 +7,6 @@ Agreements are created the way they are in production: a partner places an order
 so gets partner access), the customer signs up with the order's e-mail and becomes the
 super admin. There is no API to appoint administrators yet, so an admin is written into
 admin_roles directly."""
-import concurrent.futures
 import datetime
 import re
 import time
@@ -21,6 +20,7 @@ from support.accounts import addr, partner_user, uniq, verified_user
 from support.agreements import AGREEMENTS, ORDERS, add_admin_in_db, agreement
 from support.checks import assert_problem, field_errors
 from support.client import Client
+from support.concurrency import clones, parallel
 from support.db import db_count, db_query, db_write
 from support.subscriptions import add, list_all, outbox_rows, overview, pool_rows, snapshot, sub_body, sub_count, subs
 
@@ -182,13 +182,8 @@ def test_parallel_adds_never_overfill_a_pool(server, seller):
     for _ in range(3):
         add(ag.sa, ag.lic)
 
-    def one(i):
-        c = Client(server)
-        c.cookies, c.csrf_token = dict(ag.sa.cookies), ag.sa.csrf_token
-        return c.post(subs(ag.lic), sub_body(sign_in_email=addr(f"race{i}")))
-
-    with concurrent.futures.ThreadPoolExecutor(max_workers=20) as ex:
-        results = list(ex.map(one, range(20)))
+    cs = clones(ag.sa, 20)
+    results = parallel(20, lambda i: cs[i].post(subs(ag.lic), sub_body(sign_in_email=addr(f"race{i}"))))
     statuses = sorted(r.status for r in results)
     assert statuses.count(201) == 5, statuses
     for r in results:

@@ -62,6 +62,18 @@ def poll(fn, timeout=10.0, interval=0.05, what="condition"):
         time.sleep(interval)
 
 
+def terminate(proc, timeout=5):
+    """SIGTERM a helper process (not the server under test: its exit status matters, see
+    Server.stop) and wait for it; killed when it has not gone after `timeout` seconds."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 def clean_env():
     """This process's environment without OPENSEAT_* settings: a server or command under
     test is configured by its arguments only."""
@@ -253,14 +265,8 @@ class SmtpSink:
         return self
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
         if self.proc:
+            terminate(self.proc)
             self._log.close()
         self.proc = None
 
