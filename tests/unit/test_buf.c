@@ -4,30 +4,9 @@
  * once at the end, so a refused append must leave the contents untouched and every
  * later append must be refused too (sticky overflow), whichever append function is used.
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "unit.h"
 
-#include <stdbool.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include "core/arena.h"
 #include "core/buf.h"
-
-static arena A;
-
-static int setup(void **state) {
-    arena_init(&A, 64 * 1024 * 1024);
-    return 0;
-}
-
-static int teardown(void **state) {
-    arena_free(&A);
-    return 0;
-}
 
 /* A string of n copies of c, arena-owned. */
 static char *repeat(char c, size_t n) {
@@ -212,15 +191,15 @@ static void test_arena_exhaustion_is_overflow(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_append_puts_printf, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_empty_append_allocates_terminated_storage, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_max_enforced_and_sticky, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_overflow_sticky_for_long_printf, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_long_printf, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_long_printf_past_max, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_heap_release_and_detach, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_arena_growth_keeps_content, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_arena_exhaustion_is_overflow, setup, teardown),
+        T(test_append_puts_printf),
+        T(test_empty_append_allocates_terminated_storage),
+        T(test_max_enforced_and_sticky),
+        T(test_overflow_sticky_for_long_printf),
+        T(test_long_printf),
+        T(test_long_printf_past_max),
+        T(test_heap_release_and_detach),
+        T(test_arena_growth_keeps_content),
+        T(test_arena_exhaustion_is_overflow),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
