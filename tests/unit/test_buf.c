@@ -8,13 +8,6 @@
 
 #include "core/buf.h"
 
-/* A string of n copies of c, arena-owned. */
-static char *repeat(char c, size_t n) {
-    char *s = arena_alloc(&A, n + 1);
-    memset(s, c, n);
-    return s;
-}
-
 static void test_append_puts_printf(void **state) {
     buf b;
     buf_init(&b, &A, 1024);
@@ -80,9 +73,9 @@ static void test_overflow_sticky_for_long_printf(void **state) {
     buf b;
     buf_init(&b, &A, 1000);
     assert_true(buf_puts(&b, "head"));
-    assert_false(buf_append(&b, repeat('z', 1000), 1000));
+    assert_false(buf_append(&b, unit_repeat('z', 1000), 1000));
     assert_true(b.overflow);
-    const char *long_text = repeat('q', 300);
+    const char *long_text = unit_repeat('q', 300);
     assert_false(buf_printf(&b, "%s", long_text));
     assert_int_equal(b.len, 4);
     assert_string_equal(b.data, "head");
@@ -93,7 +86,7 @@ static void test_long_printf(void **state) {
     buf b;
     buf_init(&b, &A, 100000);
     assert_true(buf_puts(&b, ">"));
-    const char *s = repeat('k', 5000);
+    const char *s = unit_repeat('k', 5000);
     assert_true(buf_printf(&b, "%s|%d", s, 12345));
     assert_int_equal(b.len, 1 + 5000 + 6);
     assert_int_equal(b.data[0], '>');
@@ -111,14 +104,14 @@ static void test_long_printf_past_max(void **state) {
     buf b;
     buf_init(&b, &A, 1000);
     assert_true(buf_puts(&b, "keep"));
-    assert_false(buf_printf(&b, "%s", repeat('w', 997)));   /* 4 + 997 > 1000 */
+    assert_false(buf_printf(&b, "%s", unit_repeat('w', 997)));   /* 4 + 997 > 1000 */
     assert_true(b.overflow);
     assert_int_equal(b.len, 4);
     assert_string_equal(b.data, "keep");
 
     buf_init(&b, &A, 1000);
     assert_true(buf_puts(&b, "keep"));
-    assert_true(buf_printf(&b, "%s", repeat('w', 996)));    /* exactly max */
+    assert_true(buf_printf(&b, "%s", unit_repeat('w', 996)));    /* exactly max */
     assert_int_equal(b.len, 1000);
     assert_int_equal(strlen(b.data), 1000);
     assert_false(b.overflow);
