@@ -80,7 +80,7 @@ build/openseat-test: $(TOBJ) build/san/main.o
 	@echo "  LINK    $@"
 	@$(CC) $(SAN) -o $@ $^ $(LIBS)
 
-build/unit/%: tests/unit/%.c $(TOBJ)
+build/unit/%: tests/unit/%.c tests/unit/unit.h $(TOBJ)
 	@mkdir -p $(dir $@)
 	@echo "  TEST    $<"
 	@$(CC) $(ALL_CFLAGS) $(SAN) -o $@ $< $(TOBJ) $(LIBS) -lcmocka

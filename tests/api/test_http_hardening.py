@@ -7,14 +7,14 @@ import resource
 import socket
 import sqlite3
 import subprocess
-import sys
 import textwrap
 import threading
 import time
 
 import pytest
 
-from conftest import HOST, PYTHON, Client, assert_problem, raw_http
+from support import HOST, PYTHON
+from support.client import Client, raw_http
 
 
 class Raw:

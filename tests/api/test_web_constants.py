@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import Client
+from support.client import Client
 
 ROOT = Path(__file__).resolve().parents[2]
 MODULE = ROOT / "web" / "js" / "constants.js"
