@@ -18,7 +18,7 @@ TEST_DEFS := -DOPENSEAT_FAULTS
 SRC      := $(shell find src -name '*.c' | sort)
 LIB_SRC  := $(filter-out src/main.c,$(SRC))
 HDR      := $(shell find src -name '*.h')
-EMBED_IN := $(shell find web -type f 2>/dev/null | sort) \
+EMBED_IN := $(sort $(shell find web -type f 2>/dev/null) web/js/constants.js) \
             $(shell find src/store/migrations src/mail/templates -type f 2>/dev/null | sort) \
             docs/openapi.yaml
 EMBED_ARGS = $(foreach f,$(filter web/%,$(EMBED_IN)),$(f)=$(f)) \
@@ -36,6 +36,15 @@ all: openseat
 
 deps:
 	@bash scripts/install-deps.sh
+
+# The values the web UI shares with the server, read from where the server defines them
+# (tools/webconst.py says which and why the file is committed). Rewritten before embedding.
+PYTHON   ?= python3
+WEBCONST_IN := src/core/limits.h src/core/countries.c src/domain/subscribers.h src/domain/subscribers.c \
+               src/domain/licensing.h docs/openapi.yaml
+web/js/constants.js: tools/webconst.py $(WEBCONST_IN)
+	@echo "  GEN     $@"
+	@$(PYTHON) tools/webconst.py $@
 
 build/tools/embed: tools/embed.c
 	@mkdir -p $(dir $@)
@@ -71,7 +80,7 @@ build/openseat-test: $(TOBJ) build/san/main.o
 	@echo "  LINK    $@"
 	@$(CC) $(SAN) -o $@ $^ $(LIBS)
 
-build/unit/%: tests/unit/%.c $(TOBJ)
+build/unit/%: tests/unit/%.c tests/unit/unit.h $(TOBJ)
 	@mkdir -p $(dir $@)
 	@echo "  TEST    $<"
 	@$(CC) $(ALL_CFLAGS) $(SAN) -o $@ $< $(TOBJ) $(LIBS) -lcmocka

@@ -176,7 +176,7 @@ layer_api() {
 }
 
 # The API tests again, on PostgreSQL: a cluster of this run's own (trust auth on loopback),
-# one database per test server (created and dropped by tests/api/conftest.py).
+# one database per test server (created and dropped by the API tests' fixtures: tests/api/support/db.py).
 layer_api_pg() {
     local log="$WORK/api-pg-cluster.log" url
     # As root the cluster runs as the postgres user, which must be able to reach its directory.

@@ -6,13 +6,14 @@
  * answer the failure themselves. arena_alloc() never returns NULL. What it does when
  * memory runs out depends on the arena:
  *
- * - An armed arena (arena_arm: the HTTP pipeline arms each request's arena, with a jump
- *   target set up before it runs the handler) longjmps to that target. Running out of a
- *   request's memory is that request's error: the pipeline cleans up and answers a
- *   problem, every other request goes on. Code between the target and the allocation is
+ * - An armed arena (arena_arm: the HTTP pipeline arms each request's arena, and the job
+ *   worker each job's, with a jump target set up before the handler or executor runs)
+ *   longjmps to that target. Running out of a request's memory is that request's error:
+ *   the pipeline cleans up and answers a problem, every other request goes on (a job ends
+ *   failed, and the worker takes the next). Code between the target and the allocation is
  *   skipped, so whatever it owns outside the arena (a malloc'd buffer, a jansson object,
  *   an open file, a child arena) must be registered with arena_defer() to be released.
- * - An unarmed arena (the CLI's, the background workers', the unit tests') aborts the
+ * - An unarmed arena (the CLI's, the mail worker's, the unit tests') aborts the
  *   process, as before: they have no request to fail on their own, and each bounds its own
  *   work.
  *

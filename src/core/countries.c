@@ -1,5 +1,6 @@
 /* countries.c — see countries.h. The codes are ISO 3166-1's officially assigned alpha-2
- * codes (249), as Debian's iso-codes lists them; web/js/present.js holds the same list. */
+ * codes (249), as Debian's iso-codes lists them; the UI's copy is web/js/constants.js,
+ * generated from this file (tools/webconst.py). */
 #include "countries.h"
 #include <string.h>
 

@@ -2,6 +2,8 @@
  *
  * A reviewer should be able to read the whole attack surface's size limits here.
  * Values that an operator may tune are defaults for config.c; the rest are fixed.
+ * The web UI checks some of them before sending (tools/webconst.py names which): the build
+ * copies their values from here into web/js/constants.js, so change them here only.
  */
 #ifndef OPENSEAT_LIMITS_H
 #define OPENSEAT_LIMITS_H

@@ -619,6 +619,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         too_large(r, r->body.max);
         return send_reply(r);
     }
+    /* The body is in: what follows is the server's work, which no client rate bounds. */
+    track_phase(cr->track, PHASE_BUSY);
     bool faults = fault_request_begin(r);
     run_pipeline(s, r);
     if (faults) fault_request_end(r);

@@ -9,6 +9,10 @@
  * Records returned through `out` parameters are arena-owned. Every function returns
  * OS_OK, OS_ERR_NOT_FOUND where a single row was expected and absent, OS_ERR_CONFLICT
  * on a unique-key clash, or a store error. Times are Unix seconds chosen by the caller.
+ *
+ * Each section's banner names the file beside this header that implements all of it.
+ * Helpers the store_*.c files share are in store_util.h (and the subscriber row's column
+ * table in store_sub.h); neither is part of this contract.
  */
 #ifndef OPENSEAT_STORE_H
 #define OPENSEAT_STORE_H
@@ -21,6 +25,7 @@
 typedef struct store store;
 typedef db_conn store_conn;
 
+/* ---- opening, connections, migrations, backup ------------------------------------ store.c */
 OS_MUST_USE os_err store_open(const char *data_dir, const char *url, store **out, char *err, size_t errlen);
 void   store_close(store *s);
 /* This thread's connection; NULL (and a logged error) if it cannot be opened. */
@@ -33,12 +38,15 @@ const char *store_describe(const store *s);          /* "sqlite:/path" for logs 
 /* Whether another connection may write while one holds a write transaction (PostgreSQL,
  * row locks) rather than wait for it to end (SQLite, one writer). */
 bool store_writes_beside_tx(const store *s);
+
+/* ---- copying into PostgreSQL ------------------------------------------------ store_copy.c */
 /* Copies every row of from into to, a PostgreSQL store at the same schema version that
  * holds no users, organizations or agreements yet: all or nothing, each table checked
  * for its row count; report (may be NULL) hears each table as it is done. */
 typedef void (*store_copy_report)(void *ud, const char *table, int64_t rows);
 OS_MUST_USE os_err store_copy(store *from, store *to, store_copy_report report, void *ud, char *err, size_t errlen);
 
+/* ---- transactions ---------------------------------------------------------------- store.c */
 /* Transactions nest: only the outermost begin/commit reach the database; a failed
  * inner step makes the outer commit roll back. store_tx_end commits when e == OS_OK
  * and rolls back otherwise, returning the error to pass on. */
@@ -51,7 +59,7 @@ void   store_conn_abandon(store_conn *c);
 /* The open transaction will write many rows: its changes stay in memory (SQLite: 64 MiB) until it ends. */
 OS_MUST_USE os_err store_tx_bulk(store_conn *c);
 
-/* ---- fault injection (test builds only) -------------------------------------------------
+/* ---- fault injection (test builds only) --------------------------------------------- store.c
  * Proves every error path is clean: armed on one thread (one request), the store counts
  * what that thread sends to the database — each statement, each outermost begin and each
  * commit — and makes one of them fail as the database would, without running it:
@@ -70,7 +78,7 @@ bool store_fault_arm(const char *spec);
  * "COMMIT") into what (may be NULL). */
 bool store_fault_disarm(long *ops, char *what, size_t whatlen);
 
-/* ---- users ---------------------------------------------------------------------- */
+/* ---- users -------------------------------------------------------------- store_accounts.c */
 typedef struct user_rec {
     int64_t id;
     const char *email, *name, *password_hash, *language;
@@ -88,7 +96,7 @@ OS_MUST_USE os_err st_user_set_password(store_conn *c, int64_t id, const char *p
 OS_MUST_USE os_err st_user_update_profile(store_conn *c, int64_t id, const char *name, const char *language, int64_t now);
 OS_MUST_USE os_err st_user_count(store_conn *c, int64_t *n);
 
-/* ---- one-time e-mail tokens (verification, password reset) -------------------------- */
+/* ---- one-time e-mail tokens (verification, password reset) -------------- store_accounts.c */
 OS_MUST_USE os_err st_token_create(store_conn *c, int64_t user_id, const char *purpose, const char *token_hash,
                        int64_t expires_at, int64_t now);
 /* Marks the token used and returns its user, atomically. OS_ERR_GONE when unknown,
@@ -98,7 +106,7 @@ OS_MUST_USE os_err st_token_consume(store_conn *c, const char *purpose, const ch
 /* Voids every unused token of that purpose for the user (a new link replaces old ones). */
 OS_MUST_USE os_err st_tokens_void(store_conn *c, int64_t user_id, const char *purpose, int64_t now);
 
-/* ---- sessions ------------------------------------------------------------------- */
+/* ---- sessions ----------------------------------------------------------- store_accounts.c */
 typedef struct session_rec {
     int64_t id, user_id, created_at, last_seen_at, expires_at;
     const char *csrf_token;
@@ -114,7 +122,7 @@ OS_MUST_USE os_err st_session_delete(store_conn *c, const char *token_hash);
 OS_MUST_USE os_err st_sessions_end_user(store_conn *c, int64_t user_id, int64_t keep_id);
 OS_MUST_USE os_err st_sessions_purge(store_conn *c, int64_t idle_before, int64_t now);
 
-/* ---- throttles (sign-in, registration, e-mail to unproven addresses) ---------------- */
+/* ---- throttles: sign-in, registration, e-mail to unproven addresses ----- store_accounts.c */
 /* One row per counted attempt, with the client address it came from (NULL: ''). *id (may
  * be NULL) receives the row id, so a provisional failure can be withdrawn. */
 OS_MUST_USE os_err st_auth_failure_add(store_conn *c, const char *scope, const char *key, const char *address, int64_t now,
@@ -128,7 +136,7 @@ OS_MUST_USE os_err st_auth_failures(store_conn *c, const char *scope, const char
 OS_MUST_USE os_err st_auth_failures_clear(store_conn *c, const char *scope, const char *key, const char *address);
 OS_MUST_USE os_err st_auth_failures_purge(store_conn *c, int64_t before);
 
-/* ---- mail outbox -------------------------------------------------------------------- */
+/* ---- mail outbox ---------------------------------------------------------- store_outbox.c */
 typedef struct outbox_rec {
     int64_t id, attempts, next_attempt_at, sent_at, created_at;
     const char *recipient, *template_name, *language, *data, *message_id, *last_error;
@@ -151,7 +159,7 @@ OS_MUST_USE os_err st_outbox_list(store_conn *c, arena *a, bool pending_only, in
 OS_MUST_USE os_err st_outbox_retry(store_conn *c, int64_t id, int64_t now, int64_t *changed);
 OS_MUST_USE os_err st_outbox_depth(store_conn *c, int64_t *pending);
 
-/* ---- audit trail (append-only) -------------------------------------------------------- */
+/* ---- audit trail (append-only) --------------------------------------------- store_audit.c */
 typedef struct audit_rec {
     int64_t at;
     int64_t actor_user_id;     /* 0: none (anonymous or system) */
@@ -166,13 +174,13 @@ OS_MUST_USE os_err st_audit_add(store_conn *c, const audit_rec *r);
 OS_MUST_USE os_err st_audit_add_many(store_conn *c, const audit_rec *r, int n);
 OS_MUST_USE os_err st_audit_recent(store_conn *c, arena *a, int64_t actor_user_id, int limit, audit_rec **rows, int *n);
 
-/* ---- settings (server-wide key/value, e.g. generated keys) --------------------------- */
+/* ---- settings (server-wide key/value, e.g. generated keys) ----------------- store_audit.c */
 OS_MUST_USE os_err st_setting_get(store_conn *c, arena *a, const char *key, const char **value);
 /* Stores value unless the key exists; either way *value ends as the stored one.
  * Safe when several processes race to create the same key. */
 OS_MUST_USE os_err st_setting_init(store_conn *c, arena *a, const char *key, const char *candidate, const char **value);
 
-/* ---- licensing: organizations, partner members, levels --------------------------- */
+/* ---- licensing: organizations, partner members, levels ----------------- store_licensing.c */
 typedef struct org_rec {
     int64_t id;
     const char *kind, *name, *country;
@@ -192,7 +200,7 @@ OS_MUST_USE os_err st_partner_member_add(store_conn *c, int64_t org_id, const ch
 OS_MUST_USE os_err st_partner_orgs_of(store_conn *c, arena *a, const char *email, org_rec **rows, int *n);
 OS_MUST_USE os_err st_levels(store_conn *c, arena *a, level_rec **rows, int *n);
 
-/* ---- licensing: agreements, pools, orders ------------------------------------------- */
+/* ---- licensing: agreements, programs, orders --------------------------- store_licensing.c */
 typedef struct agreement_rec {
     int64_t id;
     const char *license_number, *auth_hash, *auth_sealed, *customer_email, *program, *start_date, *end_date;
@@ -200,11 +208,6 @@ typedef struct agreement_rec {
     const char *customer_name, *customer_country, *partner_name;
     bool disabled;
 } agreement_rec;
-
-typedef struct pool_rec {
-    int64_t level_id, purchased, assigned;
-    const char *level_code, *name_en, *name_fr;
-} pool_rec;
 
 typedef struct order_rec {
     int64_t id, created_at;
@@ -220,14 +223,15 @@ typedef struct order_line_rec {
 OS_MUST_USE os_err st_agreement_create(store_conn *c, const agreement_rec *in, int64_t now, int64_t *id);
 OS_MUST_USE os_err st_agreement_by_license(store_conn *c, arena *a, const char *license_number, agreement_rec *out);
 OS_MUST_USE os_err st_agreement_by_id(store_conn *c, arena *a, int64_t id, agreement_rec *out);
+/* The agreement whose license number matches, by id only (no joins). */
+OS_MUST_USE os_err st_agreement_id(store_conn *c, const char *license_number, int64_t *id);
+/* Whether an agreement already uses this keyed hash of an authorization number. */
+OS_MUST_USE os_err st_authno_taken(store_conn *c, const char *auth_hash, bool *taken);
 #define PROGRAM_REASSIGN_DAYS_DEFAULT 90
 /* Days a freed seat waits for a different person under the agreement's program; 90 when it has no row. */
 OS_MUST_USE os_err st_agreement_reassign_days(store_conn *c, int64_t agreement_id, int64_t *days);
 /* Creates the program or replaces its reassignment days (0..3650; the schema refuses others). */
 OS_MUST_USE os_err st_program_set(store_conn *c, const char *name, int64_t reassign_days, int64_t now);
-/* Adds quantity to a pool, creating it when new. */
-OS_MUST_USE os_err st_pool_add(store_conn *c, int64_t agreement_id, int64_t level_id, int64_t quantity);
-OS_MUST_USE os_err st_pools(store_conn *c, arena *a, int64_t agreement_id, pool_rec **rows, int *n);
 OS_MUST_USE os_err st_order_create(store_conn *c, int64_t agreement_id, int64_t partner_org_id, int64_t placed_by,
                        const char *customer_email, const char *po_reference, const char *language, int64_t now,
                        int64_t *id);
@@ -238,7 +242,7 @@ OS_MUST_USE os_err st_orders(store_conn *c, arena *a, int64_t agreement_id, int 
 OS_MUST_USE os_err st_order_lines(store_conn *c, arena *a, int64_t agreement_id, order_line_rec **rows, int *n);
 OS_MUST_USE os_err st_order_lines_of(store_conn *c, arena *a, int64_t order_id, order_line_rec **rows, int *n);
 
-/* ---- licensing center relations and portal roles ----------------------------------- */
+/* ---- licensing center relations and portal roles ----------------------- store_licensing.c */
 /* One line of an agreement list: the relationship summary (tag: "partner" | "customer")
  * or the portal's picker (tag: "super_admin" | "admin" | "partner"). */
 typedef struct agreement_summary_rec {
@@ -268,7 +272,7 @@ OS_MUST_USE os_err st_admin_claim_customer(store_conn *c, arena *a, int64_t user
 OS_MUST_USE os_err st_portal_agreements(store_conn *c, arena *a, int64_t user_id, int limit, agreement_summary_rec **rows,
                             int *n);
 
-/* ---- idempotency keys and hand-off nonces ------------------------------------------- */
+/* ---- idempotency keys and hand-off nonces ------------------------------ store_licensing.c */
 /* OS_ERR_NOT_FOUND when the key is new. */
 OS_MUST_USE os_err st_idem_get(store_conn *c, arena *a, int64_t user_id, const char *key, const char **request_hash,
                    int64_t *order_id);
@@ -277,7 +281,7 @@ OS_MUST_USE os_err st_idem_put(store_conn *c, int64_t user_id, const char *key, 
 /* OS_ERR_CONFLICT when the nonce was used before. */
 OS_MUST_USE os_err st_handoff_nonce_use(store_conn *c, const char *nonce, int64_t now, int64_t expires_at);
 
-/* ---- partner access to the portal ----------------------------------------------------- */
+/* ---- partner access to the portal, and roles ---------------------------- store_partners.c */
 typedef struct partner_grant_rec {
     int64_t id, user_id, partner_org_id, granted_at, removed_at;
     const char *route, *org_name, *user_name, *user_email, *user_language, *removed_by_name;
@@ -318,37 +322,13 @@ OS_MUST_USE os_err st_agreement_role(store_conn *c, arena *a, int64_t agreement_
 /* Whether the user has any role on any agreement (recognition), and whether their
  * address belongs to a partner organization; one statement. */
 OS_MUST_USE os_err st_user_recognized(store_conn *c, int64_t user_id, const char *email, bool *recognized, bool *partner);
-/* The agreement whose license number matches, by id only (no joins). */
-OS_MUST_USE os_err st_agreement_id(store_conn *c, const char *license_number, int64_t *id);
-/* Whether an agreement already uses this keyed hash of an authorization number. */
-OS_MUST_USE os_err st_authno_taken(store_conn *c, const char *auth_hash, bool *taken);
 
-/* ---- subscriptions (subscriber assignments) ------------------------------------------- */
+/* ---- subscriptions: rows and their search terms ------------------------- store_sub_rows.c */
 typedef struct sub_rec {
     int64_t id, agreement_id, level_id, assigned_at, version, downloads;
     const char *uuid, *level_code, *name, *sign_in_email, *notification_email, *country, *language, *reference,
         *expires_on;
 } sub_rec;
-
-/* Sortable columns of the subscribers list; the store maps them to SQL, never the caller. */
-typedef enum sub_sort {
-    SUB_SORT_NAME, SUB_SORT_EMAIL, SUB_SORT_LEVEL, SUB_SORT_ASSIGNED, SUB_SORT_EXPIRES, SUB_SORT_REFERENCE,
-    SUB_SORT_COUNTRY, SUB_SORT_LANGUAGE, SUB_SORT_DOWNLOADS, SUB_SORT_COUNT
-} sub_sort;
-
-typedef struct sub_query {
-    int64_t agreement_id;
-    const char *q;              /* words typed in the filter box; NULL: none (see core/search.h) */
-    const char *level;          /* level code; NULL: all */
-    const char *country;        /* NULL: all */
-    int downloads;              /* -1: all, 0 or 1 */
-    sub_sort sort;
-    bool desc;
-    /* keyset: rows after (after_key, after_id) in the sort order; after_id 0: first page */
-    const char *after_key;
-    int64_t after_id;
-    int limit;
-} sub_query;
 
 /* OS_ERR_CONFLICT when that address already holds that level on the agreement. */
 OS_MUST_USE os_err st_sub_insert(store_conn *c, const sub_rec *in, int64_t now, int64_t *id);
@@ -369,6 +349,38 @@ OS_MUST_USE os_err st_sub_by_email(store_conn *c, arena *a, int64_t agreement_id
  * otherwise (someone else changed it). The version is incremented. */
 OS_MUST_USE os_err st_sub_update(store_conn *c, const sub_rec *in, int64_t expected_version, int64_t now);
 OS_MUST_USE os_err st_sub_delete(store_conn *c, int64_t id);
+/* Computes the search terms of rows written before they existed; run once at start-up. */
+OS_MUST_USE os_err st_sub_search_backfill(store_conn *c, int64_t *done);
+/* The subscriber's own view: their subscriptions on every agreement. */
+typedef struct my_sub_rec {
+    const char *license_number, *customer_name, *level_code, *name_en, *name_fr, *expires_on, *agreement_end;
+    bool downloads, disabled;
+    int64_t agreement_id;
+} my_sub_rec;
+
+OS_MUST_USE os_err st_my_subscriptions(store_conn *c, arena *a, const char *email, my_sub_rec **rows, int *n);
+
+/* ---- subscriptions: the list (filter, keyset pages, counts) ------------- store_sub_page.c */
+/* Sortable columns of the subscribers list; the store maps them to SQL, never the caller. */
+typedef enum sub_sort {
+    SUB_SORT_NAME, SUB_SORT_EMAIL, SUB_SORT_LEVEL, SUB_SORT_ASSIGNED, SUB_SORT_EXPIRES, SUB_SORT_REFERENCE,
+    SUB_SORT_COUNTRY, SUB_SORT_LANGUAGE, SUB_SORT_DOWNLOADS, SUB_SORT_COUNT
+} sub_sort;
+
+typedef struct sub_query {
+    int64_t agreement_id;
+    const char *q;              /* words typed in the filter box; NULL: none (see core/search.h) */
+    const char *level;          /* level code; NULL: all */
+    const char *country;        /* NULL: all */
+    int downloads;              /* -1: all, 0 or 1 */
+    sub_sort sort;
+    bool desc;
+    /* keyset: rows after (after_key, after_id) in the sort order; after_id 0: first page */
+    const char *after_key;
+    int64_t after_id;
+    int limit;
+} sub_query;
+
 /* The filter box matches a subscription when each of its words starts one of the terms of
  * the subscription's name, sign-in e-mail or reference, folded as in core/search.h
  * ("dup elo" finds "Élodie Dupont"). At most SUB_QUERY_WORDS words; OS_ERR_INVALID beyond. */
@@ -381,14 +393,21 @@ OS_MUST_USE os_err st_sub_delete(store_conn *c, int64_t id);
 #define SUB_COUNT_CAP 1000
 OS_MUST_USE os_err st_sub_page(store_conn *c, arena *a, const sub_query *q, sub_rec **rows, int *n, int64_t *total,
                    bool *exact);
-/* Computes the search terms of rows written before they existed; run once at start-up. */
-OS_MUST_USE os_err st_sub_search_backfill(store_conn *c, int64_t *done);
 /* The value of the sort column for a row, as the keyset cursor text. */
 const char *st_sub_sort_key(arena *a, const sub_rec *r, sub_sort sort);
 /* Whether key could be a cursor text of that sort column (a whole number for the number
  * columns): a cursor from elsewhere is refused before it reaches a query. */
 bool st_sub_sort_key_valid(sub_sort sort, const char *key);
 
+/* ---- pools, seats and usage ------------------------------------------------ store_seats.c */
+typedef struct pool_rec {
+    int64_t level_id, purchased, assigned;
+    const char *level_code, *name_en, *name_fr;
+} pool_rec;
+
+/* Adds quantity to a pool, creating it when new. */
+OS_MUST_USE os_err st_pool_add(store_conn *c, int64_t agreement_id, int64_t level_id, int64_t quantity);
+OS_MUST_USE os_err st_pools(store_conn *c, arena *a, int64_t agreement_id, pool_rec **rows, int *n);
 /* Takes one seat when one is left (atomic); *left is the number free after (or now, when none). */
 OS_MUST_USE os_err st_pool_take(store_conn *c, int64_t agreement_id, int64_t level_id, bool *taken, int64_t *left);
 OS_MUST_USE os_err st_pool_give_back(store_conn *c, int64_t agreement_id, int64_t level_id);
@@ -413,7 +432,18 @@ OS_MUST_USE os_err st_seat_releases_of(store_conn *c, arena *a, int64_t agreemen
 OS_MUST_USE os_err st_seat_release_reuse(store_conn *c, int64_t agreement_id, int64_t level_id, const char *email,
                              int64_t cutoff, int64_t now, int64_t *earliest);
 
-/* ---- admins and invitations ----------------------------------------------------------- */
+/* One recorded change of a pool, as st_usage_each hands it over. */
+typedef struct usage_change {
+    int64_t at, assigned, purchased;
+} usage_change;
+/* Non-zero stops the walk (and is returned). */
+typedef int (*usage_change_fn)(void *ud, const usage_change *ch);
+/* Every recorded change of one pool in time order (ties in recording order), handed to fn
+ * one at a time as the database reads them: nothing is kept, whatever their number. What
+ * fn returns, when not 0, is returned (the walk stops there); else OS_OK or a store error. */
+OS_MUST_USE os_err st_usage_each(store_conn *c, int64_t agreement_id, int64_t level_id, usage_change_fn fn, void *ud);
+
+/* ---- admins and invitations ----------------------------------------------- store_admins.c */
 typedef struct admin_rec {
     int64_t id;                 /* user id for roles, invite id for invitations */
     const char *name, *email, *role;
@@ -435,7 +465,7 @@ OS_MUST_USE os_err st_super_admin_count(store_conn *c, int64_t agreement_id, int
 OS_MUST_USE os_err st_admin_claim_invites(store_conn *c, arena *a, int64_t user_id, const char *email, int64_t now,
                               int64_t **agreements, int *n);
 
-/* ---- activity (the agreement's audit trail) -------------------------------------------- */
+/* ---- activity (the agreement's audit trail) -------------------------------- store_audit.c */
 typedef struct activity_query {
     int64_t agreement_id;
     const char *actor;          /* substring of the actor's e-mail; NULL: all */
@@ -453,28 +483,7 @@ typedef struct activity_rec {
 
 OS_MUST_USE os_err st_activity(store_conn *c, arena *a, const activity_query *q, activity_rec **rows, int *n);
 
-/* ---- the subscriber's own view ----------------------------------------------------------- */
-typedef struct my_sub_rec {
-    const char *license_number, *customer_name, *level_code, *name_en, *name_fr, *expires_on, *agreement_end;
-    bool downloads, disabled;
-    int64_t agreement_id;
-} my_sub_rec;
-
-OS_MUST_USE os_err st_my_subscriptions(store_conn *c, arena *a, const char *email, my_sub_rec **rows, int *n);
-
-/* ---- usage history ------------------------------------------------------------------------ */
-/* One recorded change of a pool, as st_usage_each hands it over. */
-typedef struct usage_change {
-    int64_t at, assigned, purchased;
-} usage_change;
-/* Non-zero stops the walk (and is returned). */
-typedef int (*usage_change_fn)(void *ud, const usage_change *ch);
-/* Every recorded change of one pool in time order (ties in recording order), handed to fn
- * one at a time as the database reads them: nothing is kept, whatever their number. What
- * fn returns, when not 0, is returned (the walk stops there); else OS_OK or a store error. */
-OS_MUST_USE os_err st_usage_each(store_conn *c, int64_t agreement_id, int64_t level_id, usage_change_fn fn, void *ud);
-
-/* ---- agreement lifecycle ------------------------------------------------------------------ */
+/* ---- agreement lifecycle ----------------------------------------------- store_lifecycle.c */
 /* The agreement's id, end date and disabled flag, by license number (checked on every
  * agreement request, so a lapse is enforced without delay). */
 OS_MUST_USE os_err st_agreement_state(store_conn *c, arena *a, const char *license_number, int64_t *id, const char **end_date,
@@ -486,7 +495,7 @@ OS_MUST_USE os_err st_expiry_notice_claim(store_conn *c, int64_t agreement_id, i
 /* Super admins and admins of the agreement, with their languages. */
 OS_MUST_USE os_err st_admin_recipients(store_conn *c, arena *a, int64_t agreement_id, recipient_rec **rows, int *n);
 
-/* ---- agreement preferences -------------------------------------------------------------- */
+/* ---- agreement preferences ------------------------------------------------- store_prefs.c */
 typedef struct prefs_rec {
     const char *contact_email, *default_level, *default_country, *default_language;
     bool default_downloads, allow_outside_domains;
@@ -499,7 +508,7 @@ OS_MUST_USE os_err st_prefs_put(store_conn *c, int64_t agreement_id, const prefs
 /* The customer's own e-mail domains: the order's address and every super admin's. */
 OS_MUST_USE os_err st_customer_domains(store_conn *c, arena *a, int64_t agreement_id, const char ***domains, int *n);
 
-/* ---- background jobs (uploaded files) ------------------------------------------------------ */
+/* ---- background jobs (uploaded files) --------------------------------------- store_jobs.c */
 typedef struct job_rec {
     const char *id, *kind, *file_name, *address, *request_id;
     const char *state, *phase, *result;     /* result: JSON, NULL until finished */

@@ -1,5 +1,6 @@
-/* store_admins.c — agreement admins, admin invitations, and the agreement's activity
- * (audit trail). Contract in store.h. */
+/* store_admins.c — agreement admins and admin invitations: roles granted, changed and
+ * removed (never the last super admin), invitations sent, withdrawn and claimed at
+ * sign-in. Contract in store.h (admins and invitations). */
 #include "store.h"
 #include "store_util.h"
 
@@ -83,94 +84,4 @@ os_err st_admin_claim_invites(store_conn *c, arena *a, int64_t user_id, const ch
                        (void **)agreements, n);
     if (!e) e = db_exec(c, "DELETE FROM admin_invites WHERE email = ?1", DB_ARGS(DV_TEXT(email)), NULL, NULL);
     return e;
-}
-
-static void fill_activity(arena *a, db_row *r, void *dst) {
-    activity_rec *x = dst;
-    x->id = db_int(r, 0);
-    x->at = db_int(r, 1);
-    x->actor_email = st_dup(a, r, 2);
-    x->action = st_dup(a, r, 3);
-    x->target_type = st_dup(a, r, 4);
-    x->target_id = st_dup(a, r, 5);
-    x->address = st_dup(a, r, 6);
-    x->details = st_dup(a, r, 7);
-}
-
-os_err st_activity(store_conn *c, arena *a, const activity_query *q, activity_rec **rows, int *n) {
-    /* Open bounds as plain values, so each page is a range of the (agreement_id, id) index
-     * walked downwards from `before`: page k of a long log costs what page 1 does (an
-     * "?6 = 0 OR id < ?6" test is no range, and every page re-read the rows before it). */
-    return st_list(c, a,
-                   "SELECT id, at, actor_email, action, target_type, target_id, address, details FROM audit_events"
-                   " WHERE agreement_id = ?1 AND id < ?6 AND (CAST(?2 AS TEXT) IS NULL OR instr(actor_email, ?2) > 0)"
-                   " AND (CAST(?3 AS TEXT) IS NULL OR substr(action, 1, length(?3)) = ?3)"
-                   " AND at >= ?4 AND at <= ?5"
-                   " ORDER BY id DESC LIMIT ?7",
-                   DB_ARGS(DV_INT(q->agreement_id), DV_TEXT(q->actor), DV_TEXT(q->action), DV_INT(q->from),
-                           DV_INT(q->to ? q->to : INT64_MAX), DV_INT(q->before_id ? q->before_id : INT64_MAX),
-                           DV_INT(q->limit)),
-                   sizeof(activity_rec), fill_activity, (void **)rows, n);
-}
-
-typedef struct state_ud {
-    arena *a;
-    int64_t id;
-    const char *end;
-    bool disabled, found;
-} state_ud;
-
-static int state_row(void *ud, db_row *r) {
-    state_ud *s = ud;
-    s->id = db_int(r, 0);
-    s->end = st_dup(s->a, r, 1);
-    s->disabled = db_int(r, 2) != 0;
-    s->found = true;
-    return 1;
-}
-
-os_err st_agreement_state(store_conn *c, arena *a, const char *license_number, int64_t *id, const char **end_date,
-                          bool *disabled) {
-    state_ud s = {a, 0, NULL, false, false};
-    os_err e = db_exec(c, "SELECT id, end_date, disabled FROM agreements WHERE license_number = ?1",
-                       DB_ARGS(DV_TEXT(license_number)), state_row, &s);
-    if (e) return e;
-    if (!s.found) return OS_ERR_NOT_FOUND;
-    *id = s.id;
-    *end_date = s.end;
-    *disabled = s.disabled;
-    return OS_OK;
-}
-
-static void fill_ending(arena *a, db_row *r, void *dst) {
-    agreement_rec *g = dst;
-    g->id = db_int(r, 0);
-    g->license_number = st_dup(a, r, 1);
-    g->end_date = st_dup(a, r, 2);
-    g->customer_name = st_dup(a, r, 3);
-}
-
-os_err st_agreements_ending(store_conn *c, arena *a, const char *from, const char *until, agreement_rec **rows, int *n) {
-    return st_list(c, a,
-                   "SELECT g.id, g.license_number, g.end_date, co.name FROM agreements g"
-                   " JOIN organizations co ON co.id = g.customer_org_id"
-                   " WHERE g.disabled = 0 AND g.end_date >= ?1 AND g.end_date <= ?2 ORDER BY g.end_date LIMIT 10000",
-                   DB_ARGS(DV_TEXT(from), DV_TEXT(until)), sizeof(agreement_rec), fill_ending, (void **)rows, n);
-}
-
-os_err st_expiry_notice_claim(store_conn *c, int64_t agreement_id, int days, int64_t now, bool *claimed) {
-    int64_t changed = 0;
-    os_err e = db_exec_changes(c,
-                               "INSERT INTO expiry_notices (agreement_id, days, sent_at) VALUES (?1, ?2, ?3)"
-                               " ON CONFLICT (agreement_id, days) DO NOTHING",
-                               DB_ARGS(DV_INT(agreement_id), DV_INT(days), DV_INT(now)), &changed);
-    *claimed = changed > 0;
-    return e;
-}
-
-os_err st_admin_recipients(store_conn *c, arena *a, int64_t agreement_id, recipient_rec **rows, int *n) {
-    return st_list(c, a,
-                   "SELECT u.email, u.name, u.language FROM admin_roles ar JOIN users u ON u.id = ar.user_id"
-                   " WHERE ar.agreement_id = ?1 ORDER BY u.email",
-                   DB_ARGS(DV_INT(agreement_id)), sizeof(recipient_rec), st_fill_recipient, (void **)rows, n);
 }

@@ -1,4 +1,6 @@
-/* store_audit.c — the append-only audit trail and server settings. Contract in store.h. */
+/* store_audit.c — the append-only audit trail (written, read back, and an agreement's
+ * activity pages) and the server-wide settings. Contract in store.h (audit trail,
+ * activity, settings). */
 #include <string.h>
 #include "store.h"
 #include "store_util.h"
@@ -84,6 +86,38 @@ os_err st_audit_recent(store_conn *c, arena *a, int64_t actor_user_id, int limit
     *n = u.n;
     return e;
 }
+
+/* ---- the agreement's activity (its part of the trail) ---- */
+
+static void fill_activity(arena *a, db_row *r, void *dst) {
+    activity_rec *x = dst;
+    x->id = db_int(r, 0);
+    x->at = db_int(r, 1);
+    x->actor_email = st_dup(a, r, 2);
+    x->action = st_dup(a, r, 3);
+    x->target_type = st_dup(a, r, 4);
+    x->target_id = st_dup(a, r, 5);
+    x->address = st_dup(a, r, 6);
+    x->details = st_dup(a, r, 7);
+}
+
+os_err st_activity(store_conn *c, arena *a, const activity_query *q, activity_rec **rows, int *n) {
+    /* Open bounds as plain values, so each page is a range of the (agreement_id, id) index
+     * walked downwards from `before`: page k of a long log costs what page 1 does (an
+     * "?6 = 0 OR id < ?6" test is no range, and every page re-read the rows before it). */
+    return st_list(c, a,
+                   "SELECT id, at, actor_email, action, target_type, target_id, address, details FROM audit_events"
+                   " WHERE agreement_id = ?1 AND id < ?6 AND (CAST(?2 AS TEXT) IS NULL OR instr(actor_email, ?2) > 0)"
+                   " AND (CAST(?3 AS TEXT) IS NULL OR substr(action, 1, length(?3)) = ?3)"
+                   " AND at >= ?4 AND at <= ?5"
+                   " ORDER BY id DESC LIMIT ?7",
+                   DB_ARGS(DV_INT(q->agreement_id), DV_TEXT(q->actor), DV_TEXT(q->action), DV_INT(q->from),
+                           DV_INT(q->to ? q->to : INT64_MAX), DV_INT(q->before_id ? q->before_id : INT64_MAX),
+                           DV_INT(q->limit)),
+                   sizeof(activity_rec), fill_activity, (void **)rows, n);
+}
+
+/* ---- settings ---- */
 
 typedef struct set_ud {
     arena *a;

@@ -1,6 +1,6 @@
-/* store_licensing.c — organizations, partner members, levels, agreements, pools, orders,
- * licensing-center relations, portal roles, idempotency keys, hand-off nonces.
- * Contract in store.h. */
+/* store_licensing.c — organizations, partner members, levels, agreements, programs, orders,
+ * licensing-center relations, portal roles, idempotency keys, hand-off nonces. Contract
+ * in store.h (the licensing sections, idempotency keys); pools are store_seats.c. */
 #include "store.h"
 #include "store_util.h"
 
@@ -57,7 +57,7 @@ os_err st_levels(store_conn *c, arena *a, level_rec **rows, int *n) {
                    sizeof(level_rec), fill_level, (void **)rows, n);
 }
 
-/* ---- agreements, pools, orders ---- */
+/* ---- agreements, programs, orders ---- */
 
 os_err st_agreement_create(store_conn *c, const agreement_rec *in, int64_t now, int64_t *id) {
     return db_scalar_int(c,
@@ -113,6 +113,17 @@ os_err st_agreement_by_id(store_conn *c, arena *a, int64_t id, agreement_rec *ou
     return agreement_one(c, a, AGREEMENT_SELECT " WHERE g.id = ?1", DB_ARGS(DV_INT(id)), out);
 }
 
+os_err st_authno_taken(store_conn *c, const char *auth_hash, bool *taken) {
+    int64_t n = 0;
+    os_err e = db_scalar_int(c, "SELECT COUNT(*) FROM agreements WHERE auth_hash = ?1", DB_ARGS(DV_TEXT(auth_hash)), &n);
+    *taken = n > 0;
+    return e;
+}
+
+os_err st_agreement_id(store_conn *c, const char *license_number, int64_t *id) {
+    return db_scalar_int(c, "SELECT id FROM agreements WHERE license_number = ?1", DB_ARGS(DV_TEXT(license_number)), id);
+}
+
 /* agreements.program is free text and a program gets a row only once an operator sets it:
  * an agreement whose program has no row gets PROGRAM_REASSIGN_DAYS_DEFAULT (90 days, the
  * Open License rule) rather than no rule at all. */
@@ -129,30 +140,6 @@ os_err st_program_set(store_conn *c, const char *name, int64_t reassign_days, in
                    " ON CONFLICT (name) DO UPDATE SET reassign_days = excluded.reassign_days,"
                    " updated_at = excluded.updated_at",
                    DB_ARGS(DV_TEXT(name), DV_INT(reassign_days), DV_INT(now)), NULL, NULL);
-}
-
-os_err st_pool_add(store_conn *c, int64_t agreement_id, int64_t level_id, int64_t quantity) {
-    return db_exec(c,
-                   "INSERT INTO pools (agreement_id, level_id, purchased) VALUES (?1, ?2, ?3)"
-                   " ON CONFLICT (agreement_id, level_id) DO UPDATE SET purchased = pools.purchased + excluded.purchased",
-                   DB_ARGS(DV_INT(agreement_id), DV_INT(level_id), DV_INT(quantity)), NULL, NULL);
-}
-
-static void fill_pool(arena *a, db_row *r, void *dst) {
-    pool_rec *p = dst;
-    p->level_id = db_int(r, 0);
-    p->purchased = db_int(r, 1);
-    p->assigned = db_int(r, 2);
-    p->level_code = st_dup(a, r, 3);
-    p->name_en = st_dup(a, r, 4);
-    p->name_fr = st_dup(a, r, 5);
-}
-
-os_err st_pools(store_conn *c, arena *a, int64_t agreement_id, pool_rec **rows, int *n) {
-    return st_list(c, a,
-                   "SELECT p.level_id, p.purchased, p.assigned, l.code, l.name_en, l.name_fr FROM pools p"
-                   " JOIN levels l ON l.id = p.level_id WHERE p.agreement_id = ?1 ORDER BY l.sort",
-                   DB_ARGS(DV_INT(agreement_id)), sizeof(pool_rec), fill_pool, (void **)rows, n);
 }
 
 os_err st_order_create(store_conn *c, int64_t agreement_id, int64_t partner_org_id, int64_t placed_by,

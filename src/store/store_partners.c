@@ -1,5 +1,6 @@
-/* store_partners.c — partner access grants, the customer's blocks, F6 recipients and
- * role resolution. Contract in store.h. */
+/* store_partners.c — partner access grants, the customer's blocks of a partner, the
+ * customer side's mail recipients, and who someone is to an agreement (their role; whether
+ * they are known at all). Contract in store.h (partner access to the portal). */
 #include "store.h"
 #include "store_util.h"
 
@@ -125,8 +126,6 @@ os_err st_customer_recipients(store_conn *c, arena *a, int64_t agreement_id, rec
                    DB_ARGS(DV_INT(agreement_id)), sizeof(recipient_rec), st_fill_recipient, (void **)rows, n);
 }
 
-
-
 os_err st_agreement_role(store_conn *c, arena *a, int64_t agreement_id, int64_t user_id, const char **role) {
     const char **rows;
     int n;
@@ -154,15 +153,4 @@ os_err st_user_recognized(store_conn *c, int64_t user_id, const char *email, boo
     *recognized = (v & 1) != 0;
     *partner = (v & 2) != 0;
     return e;
-}
-
-os_err st_authno_taken(store_conn *c, const char *auth_hash, bool *taken) {
-    int64_t n = 0;
-    os_err e = db_scalar_int(c, "SELECT COUNT(*) FROM agreements WHERE auth_hash = ?1", DB_ARGS(DV_TEXT(auth_hash)), &n);
-    *taken = n > 0;
-    return e;
-}
-
-os_err st_agreement_id(store_conn *c, const char *license_number, int64_t *id) {
-    return db_scalar_int(c, "SELECT id FROM agreements WHERE license_number = ?1", DB_ARGS(DV_TEXT(license_number)), id);
 }

@@ -93,4 +93,45 @@ static inline int st_batch(int n, int max) {
     return k;
 }
 
+/* A multi-row statement's text and arguments, in memory sized for the largest and reused by
+ * each: a chunk's memory does not grow with its statements. */
+typedef struct st_multi {
+    buf sql;
+    db_val *args;
+} st_multi;
+
+static inline void st_multi_init(st_multi *m, arena *a, int max_args) {
+    buf_init(&m->sql, a, 256 * 1024);
+    m->args = arena_alloc(a, sizeof *m->args * (size_t)max_args);
+}
+
+/* The text of `rows` tuples (st_rows_sql) in place of the previous one; NULL if too long. */
+static inline const char *st_multi_sql(st_multi *m, const char *head, const char *tuple, int first, int rows,
+                                       const char *tail) {
+    buf_reset(&m->sql);
+    return st_rows_sql(&m->sql, head, tuple, first, rows, tail) ? m->sql.data : NULL;
+}
+
+#define ST_VALUES_PER_QUERY 64   /* values in one IN (…) */
+
+/* Runs `head` — a query ending "IN (" whose first nfixed parameters are fixed — over
+ * values[0..n) in batches of up to ST_VALUES_PER_QUERY, the rows collected in u. */
+static inline os_err st_query_in(db_conn *c, arena *a, const char *head, const db_val *fixed, int nfixed,
+                                 const char *const *values, int n, rows_ud *u) {
+    st_multi m;
+    st_multi_init(&m, a, nfixed + ST_VALUES_PER_QUERY);
+    db_val *args = m.args;
+    memcpy(args, fixed, sizeof *args * (size_t)nfixed);
+    os_err e = OS_OK;
+    for (int done = 0; !e && done < n;) {
+        int k = st_batch(n - done, ST_VALUES_PER_QUERY);
+        const char *sql = st_multi_sql(&m, head, "#", nfixed + 1, k, ")");
+        if (!sql) return OS_ERR_INTERNAL;
+        for (int i = 0; i < k; i++) args[nfixed + i] = DV_TEXT(values[done + i]);
+        e = db_exec(c, sql, args, nfixed + k, st_collect, u);
+        done += k;
+    }
+    return e;
+}
+
 #endif

@@ -13,9 +13,13 @@ import time
 
 import pytest
 
-from conftest import (DEFAULT_PASSWORD, Client, Server, SmtpSink, _live_servers, _stop_stack, assert_problem,
-                      db_count, db_query, db_write, partner_add, poll, signup_and_verify, unique_email, uniq)
-from test_partner_access import assert_granted, import_agreement, reg_body, REGISTRATIONS
+from support import DEFAULT_PASSWORD
+from support.accounts import partner_add, signup_and_verify, uniq, unique_email
+from support.agreements import REGISTRATIONS, assert_granted, import_agreement, reg_body
+from support.checks import assert_problem
+from support.client import Client
+from support.db import db_count, db_query, db_write
+from support.server import Server, SmtpSink, live_servers, poll, stop_stack
 
 # The contract's numbers (docs/api-contract.md).
 MAIL_PER_RECIPIENT = 3          # e-mails per hour to one address nobody proved to own
@@ -54,10 +58,10 @@ def server(tmp_path_factory):
     srv = Server(d / "data", smtp_url=sink.url, mail=sink.maildir,
                  extra_args=["--trust-proxy", "--mail-per-address", str(MAIL_PER_CLIENT)])
     srv.sink = sink
-    _live_servers.append(srv)
+    live_servers.append(srv)
     srv.start()
     yield srv
-    _stop_stack(srv)
+    stop_stack(srv)
 
 
 def strip(resp):

@@ -4,8 +4,10 @@ JSON pages and in the CSV. Admins and partners of the same agreement read the sa
 without them (no member, no column)."""
 import pytest
 
-from conftest import addr, verified_user
-from test_administration import add_admin, add_sub, agreement, read_csv, role_of, url
+from support.accounts import addr, verified_user
+from support.agreements import add_admin, agreement, role_of, url
+from support.files import read_csv
+from support.subscriptions import add
 
 
 @pytest.fixture(scope="module")
@@ -16,9 +18,9 @@ def three(server):
     a.admin = verified_user(server, addr("admin"), name="Ada Admin")
     add_admin(a.sa, a.lic, a.admin.email)
     assert role_of(a.admin, a.lic) == "admin"
-    add_sub(a.sa, a.lic)
-    add_sub(a.admin, a.lic)
-    add_sub(a.seller, a.lic)
+    add(a.sa, a.lic)
+    add(a.admin, a.lic)
+    add(a.seller, a.lic)
     return a
 
 

@@ -6,88 +6,33 @@ subscriber's own view (their subscriptions, questions to their admins).
 
 Agreements are created as in production: a partner places an order (and so gets partner
 access), the customer signs up with the order's e-mail and becomes the super admin."""
-import csv
 import datetime
-import io
 import json
 import time
 import urllib.parse
-from types import SimpleNamespace
 
 import pytest
 
-from conftest import (addr, sub_body, Client, assert_problem, db_count, db_query, db_write, field_errors, partner_user, uniq,
-                      verified_user)
+from support.accounts import addr, uniq, verified_user
+from support.agreements import add_admin, agreement, iso_to_ts, level_id, role_of, url
+from support.checks import assert_problem, field_errors
+from support.client import Client
+from support.db import db_count, db_query, db_write
+from support.files import read_csv
+from support.subscriptions import add, sub_body
 
-ORDERS = "/api/v1/lsc/orders"
-AGREEMENTS = "/api/v1/agreements"
 DAY = 86400
+
+# The tests share one server: when it has died, each says so instead of failing on refused connections.
+pytestmark = pytest.mark.usefixtures("server_alive")
 
 
 # ---------------------------------------------------------------------------------------
 # Helpers
 
 
-@pytest.fixture(autouse=True)
-def server_alive(server):
-    if server.proc is not None and server.proc.poll() is not None:
-        pytest.fail(f"the shared server exited ({server.proc.returncode}) before this test; "
-                    f"sanitizer report: {server.sanitizer_report()[:2]}; log {server.log_path}", pytrace=False)
-    yield
-
-
-
-
-
-
 def today_utc():
     return datetime.datetime.now(datetime.timezone.utc).date()
-
-
-
-
-
-
-
-
-
-
-def agreement(server, lines, domain=None):
-    """An agreement ordered by a partner whose customer has signed up and is its super admin."""
-    seller = partner_user(server)
-    domain = domain or (uniq("co") + ".example").replace("_", "-")
-    cust = addr("cust", domain)
-    name = "Contoso " + uniq("co")
-    r = seller.post(ORDERS, {"customer_name": name, "customer_email": cust, "customer_country": "FR",
-                             "lines": [{"level": k, "quantity": v} for k, v in lines.items()]})
-    assert r.status == 201, f"order: {r}"
-    ag = SimpleNamespace(lic=r.body["agreement"]["license_number"], end_date=r.body["agreement"]["end_date"],
-                         customer_email=cust, customer_name=name, seller=seller, domain=domain)
-    ag.id = db_query(server, "SELECT id FROM agreements WHERE license_number = ?", (ag.lic,))[0][0]
-    server.wait_for_mail(cust, subject_contains=ag.lic)   # the customer invitation
-    ag.sa = verified_user(server, cust, name="Camille Martin")
-    assert role_of(ag.sa, ag.lic) == "super_admin"
-    return ag
-
-
-def role_of(client, lic):
-    r = client.get(AGREEMENTS)
-    assert r.status == 200, r
-    roles = [a["role"] for a in r.body["agreements"] if a["license_number"] == lic]
-    return roles[0] if roles else None
-
-
-def url(lic, tail=""):
-    return f"{AGREEMENTS}/{lic}{tail}"
-
-
-
-
-def add_sub(client, lic, expect=201, **kw):
-    r = client.post(url(lic, "/subscriptions"), sub_body(**kw))
-    if expect is not None:
-        assert r.status == expect, f"add subscription: want {expect}, got {r}"
-    return r
 
 
 def admins(client, lic):
@@ -102,15 +47,6 @@ def admins(client, lic):
 def admin_entry(body, email_addr, pending=None):
     hits = [a for a in body["admins"] if a["email"] == email_addr.lower() and (pending is None or a["pending"] == pending)]
     return hits[0] if hits else None
-
-
-def add_admin(client, lic, email_addr, name="Ada Admin", expect=201, **kw):
-    body = {"name": name, "email": email_addr}
-    body.update(kw)
-    r = client.post(url(lic, "/admins"), body)
-    if expect is not None:
-        assert r.status == expect, f"add admin {email_addr}: want {expect}, got {r}"
-    return r
 
 
 def events(client, lic, **params):
@@ -131,22 +67,6 @@ def usage(client, lic):
     r = client.get(url(lic, "/usage"))
     assert r.status == 200, r
     return {lv["level"]: lv for lv in r.body["levels"]}
-
-
-def iso_to_ts(s):
-    return datetime.datetime.strptime(s, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc).timestamp()
-
-
-def read_csv(resp):
-    assert resp.status == 200, resp
-    assert resp.content_type == "text/csv", resp.headers.get("Content-Type")
-    raw = resp.raw
-    assert raw.startswith(b"\xef\xbb\xbf"), f"CSV without a UTF-8 BOM: {raw[:20]!r}"
-    return list(csv.reader(io.StringIO(raw[3:].decode("utf-8"), newline="")))
-
-
-def level_id(server, code):
-    return db_query(server, "SELECT id FROM levels WHERE code = ?", (code,))[0][0]
 
 
 @pytest.fixture(scope="module")
@@ -415,7 +335,7 @@ def test_preferences_fill_new_subscribers(server):
     s = r.body
     assert (s["level"], s["country"], s["language"], s["downloads"]) == ("professional", "DE", "fr", False), s
     # Explicit values still win over the defaults.
-    s = add_sub(a.sa, a.lic, level="enterprise", country="IT", language="it", downloads=True).body
+    s = add(a.sa, a.lic, level="enterprise", country="IT", language="it", downloads=True).body
     assert (s["level"], s["country"], s["language"], s["downloads"]) == ("enterprise", "IT", "it", True), s
     # PUT replaces the whole: absent fields return to their defaults.
     r = a.sa.put(url(a.lic, "/preferences"), {})
@@ -431,14 +351,14 @@ def test_preferences_fill_new_subscribers(server):
 def test_outside_domains_refused_when_not_allowed(server):
     a = agreement(server, {"enterprise": 3})
     # Allowed by default.
-    add_sub(a.sa, a.lic, sign_in_email=addr("free", "gmail.com"))
+    add(a.sa, a.lic, sign_in_email=addr("free", "gmail.com"))
     r = a.sa.put(url(a.lic, "/preferences"), {"allow_outside_domains": False})
     assert r.status == 200 and r.body["allow_outside_domains"] is False, r
     before = db_count(server, "subscriptions", "agreement_id = ?", (a.id,))
-    errs = field_errors(add_sub(a.sa, a.lic, expect=None, sign_in_email=addr("free", "gmail.com")))
+    errs = field_errors(add(a.sa, a.lic, expect=None, sign_in_email=addr("free", "gmail.com")))
     assert errs.get("sign_in_email") == "outside_domain", errs
     assert db_count(server, "subscriptions", "agreement_id = ?", (a.id,)) == before
-    s = add_sub(a.sa, a.lic, sign_in_email=addr("own", a.domain)).body
+    s = add(a.sa, a.lic, sign_in_email=addr("own", a.domain)).body
     assert s["sign_in_email"].endswith("@" + a.domain), s
     # Changing an address to an outside one meets the same rule, alone or from a file.
     path = f"/api/v1/agreements/{a.lic}/subscriptions/{s['id']}"
@@ -481,9 +401,9 @@ def test_preferences_validation(server):
 
 def make_activity(server):
     a = agreement(server, {"enterprise": 5})
-    ids = [add_sub(a.sa, a.lic).body["id"] for _ in range(3)]
+    ids = [add(a.sa, a.lic).body["id"] for _ in range(3)]
     assert a.sa.delete(url(a.lic, f"/subscriptions/{ids[0]}")).status == 204
-    add_sub(a.seller, a.lic)
+    add(a.seller, a.lic)
     assert a.sa.put(url(a.lic, "/preferences"), {"alert_threshold": 80}).status == 200
     return a
 
@@ -640,10 +560,10 @@ def test_activity_of_another_agreement_is_not_found(server, ag):
 def test_usage_maxima(server):
     a = agreement(server, {"enterprise": 5, "professional": 4})
     t0 = time.time()
-    ids = [add_sub(a.sa, a.lic).body["id"] for _ in range(3)]
+    ids = [add(a.sa, a.lic).body["id"] for _ in range(3)]
     r = a.sa.post(url(a.lic, "/subscriptions/remove"), {"ids": ids[:2]})
     assert r.status == 200 and r.body["count"] == 2, r
-    add_sub(a.sa, a.lic)
+    add(a.sa, a.lic)
     lv = usage(a.sa, a.lic)
     assert set(lv) == {"enterprise", "professional"}, lv
     e = lv["enterprise"]
@@ -678,8 +598,8 @@ def test_usage_window_of_twelve_months(server):
     db_write(server, "INSERT INTO usage_changes (agreement_id, level_id, at, assigned_after, purchased)"
                      " VALUES (?, ?, ?, 10, 20), (?, ?, ?, 1, 20)",
              (a.id, lid, old, a.id, lid, now - 380 * DAY))
-    add_sub(a.sa, a.lic)
-    add_sub(a.sa, a.lic)
+    add(a.sa, a.lic)
+    add(a.sa, a.lic)
     e = usage(a.sa, a.lic)["enterprise"]
     assert e["max_life"] == 10, e
     assert abs(iso_to_ts(e["max_life_first_at"]) - old) <= 1, e
@@ -760,10 +680,10 @@ def test_lifecycle_rejects_a_bad_date(server):
 
 def test_read_only_after_the_grace_period(server):
     a = agreement(server, {"enterprise": 3})
-    sid = add_sub(a.sa, a.lic).body["id"]
+    sid = add(a.sa, a.lic).body["id"]
     db_write(server, "UPDATE agreements SET end_date = '2020-01-01' WHERE id = ?", (a.id,))
     before = (db_count(server, "subscriptions", "agreement_id = ?", (a.id,)), db_count(server, "admin_invites"))
-    assert_problem(add_sub(a.sa, a.lic, expect=None), 403, "read_only")
+    assert_problem(add(a.sa, a.lic, expect=None), 403, "read_only")
     assert_problem(a.seller.post(url(a.lic, "/subscriptions"), sub_body()), 403, "read_only")
     assert_problem(a.sa.delete(url(a.lic, f"/subscriptions/{sid}")), 403, "read_only")
     assert_problem(a.sa.patch(url(a.lic, f"/subscriptions/{sid}"), {"name": "X"}, headers={"If-Match": '"1"'}),
@@ -788,22 +708,22 @@ def test_writes_still_work_within_the_grace_period(server):
     db_write(server, "UPDATE agreements SET end_date = ? WHERE id = ?",
              ((today - datetime.timedelta(days=1)).isoformat(), a.id))
     assert a.sa.get(url(a.lic)).body["status"] == "expired"
-    sid = add_sub(a.sa, a.lic).body["id"]
+    sid = add(a.sa, a.lic).body["id"]
     # The last day of the default 30-day grace period is still writable ...
     db_write(server, "UPDATE agreements SET end_date = ? WHERE id = ?",
              ((today - datetime.timedelta(days=30)).isoformat(), a.id))
-    add_sub(a.sa, a.lic)
+    add(a.sa, a.lic)
     # ... the day after it is not.
     db_write(server, "UPDATE agreements SET end_date = ? WHERE id = ?",
              ((today - datetime.timedelta(days=31)).isoformat(), a.id))
-    assert_problem(add_sub(a.sa, a.lic, expect=None), 403, "read_only")
+    assert_problem(add(a.sa, a.lic, expect=None), 403, "read_only")
     assert_problem(a.sa.delete(url(a.lic, f"/subscriptions/{sid}")), 403, "read_only")
 
 
 def test_disabled_agreement_is_read_only(server):
     a = agreement(server, {"enterprise": 3})
     db_write(server, "UPDATE agreements SET disabled = 1 WHERE id = ?", (a.id,))
-    assert_problem(add_sub(a.sa, a.lic, expect=None), 403, "read_only")
+    assert_problem(add(a.sa, a.lic, expect=None), 403, "read_only")
     assert a.sa.get(url(a.lic, "/subscriptions")).status == 200
 
 
@@ -818,7 +738,7 @@ def test_subscriber_sees_their_subscriptions(server):
     assert dev.session()["recognized"] is False
     r = dev.get("/api/v1/me/subscriptions")
     assert r.status == 200 and r.body["subscriptions"] == [], r
-    add_sub(a.sa, a.lic, sign_in_email=dev_email, level="professional", downloads=False)
+    add(a.sa, a.lic, sign_in_email=dev_email, level="professional", downloads=False)
     assert dev.session()["recognized"] is True
     r = dev.get("/api/v1/me/subscriptions")
     assert r.status == 200, r
@@ -830,7 +750,7 @@ def test_subscriber_sees_their_subscriptions(server):
     assert s["expires"] == a.end_date and s["downloads"] is False and s["status"] == "active", s
     # Someone else's subscriptions are not shown.
     assert db_query(server, "SELECT COUNT(*) FROM subscriptions WHERE agreement_id = ?", (a.id,))[0][0] == 1
-    add_sub(a.sa, a.lic)
+    add(a.sa, a.lic)
     assert len(dev.get("/api/v1/me/subscriptions").body["subscriptions"]) == 1
     assert_problem(Client(server).get("/api/v1/me/subscriptions"), 401, "unauthenticated")
 
@@ -839,7 +759,7 @@ def test_subscription_found_whatever_the_case_of_its_address(server):
     a = agreement(server, {"enterprise": 2})
     dev_email = addr("casedev")
     dev = verified_user(server, dev_email)
-    add_sub(a.sa, a.lic, sign_in_email=dev_email.upper())
+    add(a.sa, a.lic, sign_in_email=dev_email.upper())
     subs = dev.get("/api/v1/me/subscriptions").body["subscriptions"]
     assert [s["license_number"] for s in subs] == [a.lic], subs
     assert dev.session()["recognized"] is True
@@ -855,7 +775,7 @@ def test_question_goes_to_the_customer_and_super_admins(server):
         server.wait_for_mail(who, subject_contains=a.lic)
     dev_email = addr("asker")
     dev = verified_user(server, dev_email, name="Dev Asker")
-    add_sub(a.sa, a.lic, sign_in_email=dev_email)
+    add(a.sa, a.lic, sign_in_email=dev_email)
     r = dev.post("/api/v1/me/questions", {"license_number": a.lic, "subject": "Need Visual Studio",
                                           "message": "Which download do I need?"})
     assert r.status == 202, r
@@ -882,7 +802,7 @@ def test_question_goes_to_the_contact_address_when_set(server):
     assert r.status == 200 and r.body["contact_email"] == contact, r
     dev_email = addr("asker")
     dev = verified_user(server, dev_email)
-    add_sub(a.sa, a.lic, sign_in_email=dev_email)
+    add(a.sa, a.lic, sign_in_email=dev_email)
     before_customer = len(outbox_for(server, "subscriber_question", a.customer_email))
     r = dev.post("/api/v1/me/questions", {"license_number": a.lic, "subject": "Help", "message": "Hello there",
                                           "copy_to_me": True})
@@ -898,7 +818,7 @@ def test_question_where_nothing_is_held_is_not_found(server):
     b = agreement(server, {"enterprise": 3})
     dev_email = addr("asker")
     dev = verified_user(server, dev_email)
-    add_sub(a.sa, a.lic, sign_in_email=dev_email)
+    add(a.sa, a.lic, sign_in_email=dev_email)
     before = db_count(server, "outbox")
     assert_problem(dev.post("/api/v1/me/questions", {"license_number": b.lic, "subject": "S", "message": "M"}),
                    404, "not_found")
@@ -914,7 +834,7 @@ def test_question_validation(server):
     a = agreement(server, {"enterprise": 3})
     dev_email = addr("asker")
     dev = verified_user(server, dev_email)
-    add_sub(a.sa, a.lic, sign_in_email=dev_email)
+    add(a.sa, a.lic, sign_in_email=dev_email)
     before = db_count(server, "outbox")
     errs = field_errors(dev.post("/api/v1/me/questions", {}))
     assert errs.get("license_number") == "required" and errs.get("subject") == "required" \

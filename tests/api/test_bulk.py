@@ -2,7 +2,6 @@
 a check-only mode, English or French headers in any order, CSV (',' or ';', BOM or not)
 and Excel. Bulk edit (an edited export) and bulk removal (a file or a plain list of
 addresses and ids): a preview that applies nothing, then all or nothing."""
-import csv
 import io
 import json
 import os
@@ -10,28 +9,12 @@ import uuid
 
 import pytest
 
-from conftest import addr, assert_problem, db_count, db_query, db_write, partner_user, verified_user
-from test_subscriptions import agreement, outbox_rows, overview, snapshot, subs
-
-CSV = "text/csv"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def upload(client, lic, data, content_type=CSV, **params):
-    q = "&".join(f"{k}={v}" for k, v in params.items())
-    return client.request("POST", subs(lic, "/bulk") + ("?" + q if q else ""), body=data, content_type=content_type)
-
-
-def with_defaults(ag, level="enterprise"):
-    """Preferences that fill the level, country and language columns a file leaves out."""
-    r = ag.sa.put(f"/api/v1/agreements/{ag.lic}/preferences",
-                  {"default_level": level, "default_country": "FR", "default_language": "en"})
-    assert r.status == 200, r
-    return ag
-
-
-def count(server, ag):
-    return db_count(server, "subscriptions", "agreement_id = ?", (ag.id,))
+from support.accounts import addr, partner_user, verified_user
+from support.agreements import agreement
+from support.checks import assert_problem
+from support.db import db_count, db_query, db_write
+from support.files import CSV, XLSX, export_rows, to_csv, upload, with_defaults
+from support.subscriptions import PREFS, outbox_rows, overview, snapshot, sub_count, subs
 
 
 def report_of(r):
@@ -55,7 +38,7 @@ def test_check_then_apply_french_headers_semicolons(server):
     r = upload(ag.sa, ag.lic, text, check_only="true")
     rep = report_of(r)
     assert r.status == 200 and rep["applied"] is False and rep["rows"] == 3 and rep["error_count"] == 0, rep
-    assert count(server, ag) == 0
+    assert sub_count(server, ag) == 0
     assert {(l["level"], l["rows"], l["available"]) for l in rep["levels"]} == {("enterprise", 2, 5),
                                                                              ("professional", 1, 5)}
     r = upload(ag.sa, ag.lic, text)
@@ -84,7 +67,7 @@ def test_every_bad_row_is_reported_and_nothing_added(server):
     assert bad_rows == [i for i in range(2, 103) if i != 51], bad_rows   # row 51 is the good one
     e = rep["errors"][0]
     assert (e["column"], e["value"], e["code"]) == ("Sign-in Email", "not-an-address-0", "invalid_email"), e
-    assert count(server, ag) == 0
+    assert sub_count(server, ag) == 0
 
 
 def test_header_problems(server):
@@ -101,7 +84,7 @@ def test_header_problems(server):
     assert sorted(e["message"].split('"')[1] for e in rep["errors"]) == ["Country", "Language", "Subscription Level"]
     with_defaults(ag)
     assert upload(ag.sa, ag.lic, f"Name,Sign-in Email\nA,{addr('h')}\n").status == 201
-    assert count(server, ag) == 1
+    assert sub_count(server, ag) == 1
 
 
 def test_duplicates_seats_and_existing(server):
@@ -121,7 +104,7 @@ def test_duplicates_seats_and_existing(server):
     assert seat_rows == [6, 7], by_row                      # one seat was left: row 2 took it
     ent = next(l for l in rep["levels"] if l["level"] == "enterprise")
     assert ent["available"] == 1 and ent["rows"] == 4, rep["levels"]
-    assert count(server, ag) == 1
+    assert sub_count(server, ag) == 1
 
 
 def test_ids_are_not_for_adding_and_notify_off(server):
@@ -143,14 +126,14 @@ def test_unreadable_files(server):
     assert r.status == 422 and r.body["code"] in ("unreadable_file", "bulk_rejected"), r
     r = upload(ag.sa, ag.lic, b"PK\x03\x04 not really a zip", content_type=XLSX)
     assert_problem(r, 422, "unreadable_file")
-    assert count(server, ag) == 0
+    assert sub_count(server, ag) == 0
 
 
 def test_bad_flags(server):
     ag = agreement(server, {"enterprise": 3})
     r = upload(ag.sa, ag.lic, "Name,Sign-in Email\nA,a@b.example\n", check_only="maybe")
     assert_problem(r, 422, "validation")
-    assert count(server, ag) == 0
+    assert sub_count(server, ag) == 0
 
 
 def test_other_agreements_and_roles(server):
@@ -161,7 +144,7 @@ def test_other_agreements_and_roles(server):
     assert_problem(upload(partner_user(server), ag.lic, text), 404, "not_found")
     stranger = verified_user(server, addr("stranger"))
     assert_problem(upload(stranger, ag.lic, text), 404, "not_found")
-    assert count(server, ag) == 0
+    assert sub_count(server, ag) == 0
 
 
 def test_cell_rules(server):
@@ -187,7 +170,7 @@ def test_cell_rules(server):
     level = next(e for e in rep["errors"] if e["row"] == 4)
     assert level["value"] == "platinum" and "enterprise" in level["message"], level
     assert len(next(e for e in rep["errors"] if e["row"] == 2)["value"]) == 101
-    assert count(server, ag) == 0
+    assert sub_count(server, ag) == 0
 
 
 def test_a_file_over_the_upload_limit_is_refused_whole(server):
@@ -211,7 +194,7 @@ def test_a_file_over_the_upload_limit_is_refused_whole(server):
     assert b" 413 " in status_line, answer[:300]
     body = json.loads(rest.partition(b"\r\n\r\n")[2])
     assert body["code"] == "too_large" and "32 MB" in body["detail"], body
-    assert count(server, ag) == 0
+    assert sub_count(server, ag) == 0
 
 
 def test_excel_file(server):
@@ -245,8 +228,6 @@ def test_excel_file(server):
 # checked, then written a chunk of rows per statement. It must leave what adding them one
 # by one would, but for one usage point per level (and one alert per crossing); otherwise the
 # file is added row by row, where the reassignment rule decides each seat.
-
-PREFS = "/api/v1/agreements/{}/preferences"
 
 
 def word():
@@ -484,24 +465,6 @@ def remove(client, lic, data, content_type=CSV, **params):
     return send(client, lic, "/bulk-remove", data, content_type=content_type, **params)
 
 
-def export_rows(client, lic):
-    """The CSV export (English headers for these users) as a header and a list of dicts."""
-    r = client.get(subs(lic, "/export?format=csv"))
-    assert r.status == 200, r
-    text = r.raw.decode("utf-8-sig")
-    rows = list(csv.reader(io.StringIO(text, newline="")))
-    return rows[0], [dict(zip(rows[0], row)) for row in rows[1:]]
-
-
-def to_csv(header, rows):
-    out = io.StringIO(newline="")
-    w = csv.writer(out, lineterminator="\r\n")
-    w.writerow(header)
-    for row in rows:
-        w.writerow([row.get(h, "") for h in header] if isinstance(row, dict) else row)
-    return "\ufeff" + out.getvalue()
-
-
 def stored(server, ag):
     return {s[0]: s[1:] for s in db_query(
         server, "SELECT uuid, name, sign_in_email, notification_email, reference, downloads, country, language,"
@@ -668,7 +631,7 @@ def test_remove_by_addresses_and_ids_preview_then_apply(server):
     text = to_csv(header, [r_ for r_ in rows if r_["Sign-in Email"] == c])
     rep = report_of(remove(ag.sa, ag.lic, text))
     assert rep["applied"] is True and [s["sign_in_email"] for s in rep["subscriptions"]] == [c], rep
-    assert count(server, ag) == 1
+    assert sub_count(server, ag) == 1
 
 
 def test_remove_problems_are_reported_and_nothing_is_removed(server):
@@ -738,7 +701,7 @@ def _kill_during_large_upload(srv, at_work):
     ag = with_defaults(agreement(srv, {"enterprise": 100000}))
     rows = ["Name,Sign-in Email"] + [f"Person {i},p{i}.{ag.id}@contoso.example" for i in range(100000)]
     data = ("\n".join(rows) + "\n").encode()
-    before = count(srv, ag)
+    before = sub_count(srv, ag)
     outcome = {}
 
     def send():
@@ -760,7 +723,7 @@ def _kill_during_large_upload(srv, at_work):
     srv.proc = None
     srv._log.close()
     srv.start()
-    after = count(srv, ag)
+    after = sub_count(srv, ag)
     assert after in (before, before + 100000), (before, after, outcome)
     # Killed while writing (the usual case; a machine fast enough to finish first still
     # checks the "all" half).

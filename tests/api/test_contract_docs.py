@@ -6,12 +6,12 @@ place a problem or field code is written) and check each route is described and 
 has a message in both catalogues and a line in the contract. They need no server."""
 import json
 import re
-from pathlib import Path
 
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
+from support import ROOT
+
 SRC = ROOT / "src"
 
 

@@ -19,11 +19,15 @@ import openpyxl
 import pytest
 from openpyxl.utils.escape import unescape
 
-from conftest import Client, addr, assert_problem, db_query, db_write, field_errors, partner_user
-from test_subscriptions import add, add_admin_in_db, agreement, list_all, subs
+from support.accounts import addr, partner_user
+from support.agreements import add_admin_in_db, agreement
+from support.checks import assert_problem, field_errors
+from support.client import Client
+from support.db import db_query, db_write
+from support.files import XLSX
+from support.subscriptions import add, list_all, subs
 
 BOM = b"\xef\xbb\xbf"
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HEAD_EN = ["Name", "Sign-in Email", "Notification Email", "Subscription Level", "Reference", "Downloads",
            "Country", "Language", "Assigned", "Expires", "Subscription Id"]
 HEAD_FR = ["Nom", "E-mail de connexion", "E-mail de notification", "Niveau d'abonnement", "Référence",
@@ -66,7 +70,7 @@ def csv_rows(r, sep):
 
 
 def workbook(r):
-    assert r.content_type == XLSX_TYPE, r.headers.get("Content-Type")
+    assert r.content_type == XLSX, r.headers.get("Content-Type")
     assert r.raw[:2] == b"PK", r.raw[:20]
     return openpyxl.load_workbook(io.BytesIO(r.raw))
 
@@ -450,7 +454,7 @@ def test_head_gives_the_headers_only(server, tricky):
     ag = tricky
     r = ag.sa.request("HEAD", subs(ag.lic, "/template?format=xlsx"))
     assert r.status == 200 and r.raw == b"", r
-    assert r.content_type == XLSX_TYPE
+    assert r.content_type == XLSX
     assert int(r.headers.get("Content-Length")) > 0
     assert disposition_name(r) == f"subscribers-template-{ag.lic}.xlsx"
     # The length of the export it would send, and no export recorded: nothing left the server.

@@ -22,10 +22,14 @@ from types import SimpleNamespace
 
 import pytest
 
-from conftest import (Client, Maildir, Server, _live_servers, addr, assert_problem, db_query, db_write, healthy,
-                      partner_user, sub_body, unique_email, verified_user)
-from test_bulk import export_rows, to_csv
-from test_subscriptions import AGREEMENTS, ORDERS, agreement, subs
+from support.accounts import addr, partner_user, unique_email, verified_user
+from support.agreements import AGREEMENTS, ORDERS, agreement
+from support.checks import assert_problem
+from support.client import Client
+from support.db import db_query, db_write
+from support.files import export_rows, to_csv
+from support.server import Maildir, Server, healthy, live_servers
+from support.subscriptions import sub_body, subs
 
 TABLES = ("users", "email_tokens", "sessions", "outbox", "audit_events", "settings", "organizations",
           "partner_members", "agreements", "orders", "order_lines", "pools", "lsc_relations", "admin_roles",
@@ -60,14 +64,14 @@ def server(tmp_path_factory):
     d = tmp_path_factory.mktemp("faults")
     srv = Server(d / "data", extra_args=["--fault-injection"])
     srv.mail = Maildir(srv.data / "maildir")
-    _live_servers.append(srv)
+    live_servers.append(srv)
     try:
         srv.start()
         yield srv
         srv.check_stopped_cleanly()
     finally:
-        if srv in _live_servers:
-            _live_servers.remove(srv)
+        if srv in live_servers:
+            live_servers.remove(srv)
         srv.destroy()
 
 

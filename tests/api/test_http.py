@@ -6,8 +6,10 @@ import uuid
 
 import pytest
 
-from conftest import (DEFAULT_PASSWORD, Client, assert_problem, raw_http, signup_and_verify,
-                      unique_email)
+from support import DEFAULT_PASSWORD
+from support.accounts import signup_and_verify, unique_email
+from support.checks import assert_problem
+from support.client import Client, raw_http
 
 # A request every anonymous client may make that succeeds (202) once CSRF passes.
 SAFE_POST = ("/api/v1/password-reset", {"email": "nobody-at-all@example.com"})

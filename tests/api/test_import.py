@@ -1,33 +1,15 @@
 """`openseat import agreements FILE.csv`: agreements placed upstream, imported all or
 nothing, then visible in the licensing center to the named partner's members."""
-import random
 import re
 
-from conftest import (SANITIZER_MARKERS, Client, assert_problem, db_count, new_partner, partner_add,
-                      signup_and_verify, unique_email)
+from support import SANITIZER_MARKERS
+from support.accounts import new_partner, partner_add, signup_and_verify, unique_email
+from support.agreements import CSV_HEADER, lic_path, new_authno, new_license
+from support.checks import assert_problem
+from support.client import Client
+from support.db import db_count
 
-ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
-HEADER = ["license_number", "authorization_number", "customer_name", "customer_country", "customer_email",
-          "partner_name", "start_date", "end_date", "lines"]
 RELATIONSHIPS = "/api/v1/lsc/relationships"
-
-_rng = random.SystemRandom()
-
-
-def lic_path(lic):
-    return f"/api/v1/lsc/licenses/{lic}"
-
-
-def new_license(server=None):
-    while True:
-        n = str(_rng.randint(10000000, 99999999))
-        if server is None or not server.db_exists() or \
-                not db_count(server, "agreements", "license_number = ?", (n,)):
-            return n
-
-
-def new_authno():
-    return "".join(_rng.choice(ALPHABET) for _ in range(14))
 
 
 def grouped(authno):
@@ -42,7 +24,7 @@ def quote(v, sep):
     return v
 
 
-def write_csv(path, rows, header=HEADER, sep=";", bom=True, eol="\r\n"):
+def write_csv(path, rows, header=CSV_HEADER, sep=";", bom=True, eol="\r\n"):
     """rows: dicts by column name (missing columns are empty), or lists taken as they are."""
     lines = [sep.join(quote(h, sep) for h in header)]
     for r in rows:
@@ -240,7 +222,7 @@ def test_duplicate_authorization_numbers_are_reported(server, tmp_path):
 def test_missing_column_is_named(server, tmp_path):
     pname = partner_name()
     for col in ("end_date", "authorization_number", "lines"):
-        header = [h for h in HEADER if h != col]
+        header = [h for h in CSV_HEADER if h != col]
         r = row(pname)
         path = write_csv(tmp_path / f"no_{col}.csv", [[r[h] for h in header]], header=header)
         before = db_count(server, "agreements")
@@ -253,7 +235,7 @@ def test_header_names_are_matched_loosely(server, tmp_path):
     """Header names in any case, with spaces around, in any order."""
     pname = partner_name()
     p, _, _ = new_partner(server, org=pname, country="")
-    header = list(reversed(HEADER))
+    header = list(reversed(CSV_HEADER))
     r = row(pname)
     path = write_csv(tmp_path / "loose.csv", [[r[h] for h in header]],
                      header=[f" {h.upper()} " for h in header])
@@ -273,7 +255,7 @@ def test_unreadable_or_empty_files(server, tmp_path):
     bom_only.write_bytes(b"\xef\xbb\xbf")
     run_import(server, bom_only, expect_rc=1)
     bad_quote = tmp_path / "quote.csv"
-    bad_quote.write_bytes((";".join(HEADER) + "\n12345678;\"unterminated\n").encode())
+    bad_quote.write_bytes((";".join(CSV_HEADER) + "\n12345678;\"unterminated\n").encode())
     out = run_import(server, bad_quote, expect_rc=1)
     assert "row" in out.stderr
     assert db_count(server, "agreements") == before

@@ -2,14 +2,15 @@
 access rule, checked when a job starts, at its checkpoints and inside its write transaction
 — and until a super admin (or their owner) cancels them. Super admins see every job of their
 agreement; nobody else sees another person's, nor any agreement's jobs but their own."""
-import time
 
 import pytest
 
-from conftest import addr, assert_problem, db_count, db_query, poll
-from test_bulk import count, upload, with_defaults
-from test_jobs import jobs, people, start
-from test_subscriptions import add_admin_in_db, agreement
+from support.agreements import add_admin_in_db, agreement
+from support.checks import assert_problem
+from support.db import db_count, db_query
+from support.files import jobs, people, start, upload, with_defaults
+from support.server import poll
+from support.subscriptions import sub_count
 
 
 def ended(server, job_id, timeout=180):
@@ -82,7 +83,7 @@ def test_queued_jobs_of_a_removed_person_end_access_removed(server, role):
     for job_id in queued:
         state, status, result, written = ended(server, job_id)
         assert (state, status, code_of(result), written) == ("failed", 403, "access_removed", 0), (job_id, result)
-    assert count(server, ag) == 10                        # nothing added, nothing removed
+    assert sub_count(server, ag) == 10                        # nothing added, nothing removed
     for action in ("subscription.added", "subscription.removed"):
         assert audit_after(server, ag, removed_at, action) == 0, action
     assert audit_after(server, ag, removed_at, "job.access_removed") == 3
@@ -113,7 +114,7 @@ def test_a_removal_committed_while_the_job_checks_its_rows_applies_nothing(serve
     remove_partner(ag, ag.seller)
     state, status, result, written = ended(srv, job["id"])
     assert (state, status, code_of(result), written) == ("failed", 403, "access_removed", 0), result
-    assert count(srv, ag) == 0
+    assert sub_count(srv, ag) == 0
     assert audit_after(srv, ag, removed_at, "subscription.added") == 0
 
 
@@ -140,7 +141,7 @@ def test_super_admin_lists_and_cancels_anyones_jobs(server):
     # It never starts: the job queued after it runs, it stays as it was.
     assert ended(server, after["id"])[0] == "done"
     assert db_query(server, "SELECT state, rows_checked FROM jobs WHERE id = ?", (waiting["id"],)) == [("cancelled", 0)]
-    assert count(server, ag) == 5
+    assert sub_count(server, ag) == 5
     # A finished job has nothing to cancel.
     assert_problem(ag.sa.request("POST", jobs(ag.lic, f"/{after['id']}/cancel")), 409, "job_finished")
     assert_problem(ag.sa.request("POST", jobs(ag.lic, f"/{waiting['id']}/cancel")), 409, "job_finished")
@@ -157,7 +158,7 @@ def test_super_admin_lists_and_cancels_anyones_jobs(server):
     assert r.status == 202 and r.body["cancel_requested"] is True, r
     state, status, result, written = ended(server, big["id"])
     assert (state, status, code_of(result), written) == ("cancelled", 409, "job_cancelled", 0), result
-    assert count(server, ag) == 5
+    assert sub_count(server, ag) == 5
     got = ag.seller.get(jobs(ag.lic, "/" + big["id"])).body          # its owner sees who cancelled it
     assert got["state"] == "cancelled" and got["cancelled_by"]["email"] == ag.sa.user["email"], got
     rows = db_query(server, "SELECT actor_email, target_id FROM audit_events WHERE action = 'job.cancelled'"

@@ -5,40 +5,16 @@ an interrupted job ends failed with nothing applied."""
 import csv
 import io
 import time
-import urllib.parse
 
 import openpyxl
 
-from conftest import addr, assert_problem, db_count, db_query, db_write, poll
-from test_bulk import XLSX, count, upload, with_defaults
-from test_subscriptions import agreement, outbox_rows, subs
-
-
-def jobs(lic, tail=""):
-    return f"/api/v1/agreements/{lic}/jobs{tail}"
-
-
-def start(client, lic, data, kind="/bulk", **params):
-    q = urllib.parse.urlencode({"background": "true", **params}, quote_via=urllib.parse.quote)
-    ctype = XLSX if isinstance(data, bytes) and data[:2] == b"PK" else "text/csv"
-    r = client.request("POST", subs(lic, kind) + "?" + q, body=data, content_type=ctype)
-    assert r.status == 202, r
-    assert r.headers.get("Location") == jobs(lic, "/" + r.body["id"]), r.headers
-    assert r.body["state"] in ("queued", "running", "done"), r.body
-    return r.body
-
-
-def finished(client, lic, job_id, timeout=60):
-    def done():
-        r = client.get(jobs(lic, "/" + job_id))
-        assert r.status == 200, r
-        return r.body if r.body["state"] in ("done", "failed") else None
-    return poll(done, timeout=timeout, interval=0.05, what=f"job {job_id} to finish")
-
-
-def people(ag, n, start_at=0):
-    return "Name,Sign-in Email\n" + "".join(f"Person {i},p{i}.{ag.id}@contoso.example\n"
-                                             for i in range(start_at, start_at + n))
+from support.accounts import addr
+from support.agreements import agreement
+from support.checks import assert_problem
+from support.db import db_count, db_query, db_write
+from support.files import XLSX, finished, jobs, people, start, upload, with_defaults
+from support.server import poll
+from support.subscriptions import outbox_rows, sub_count, subs
 
 
 def test_background_add_gives_the_synchronous_answer_and_survives_in_the_list(server):
@@ -50,14 +26,14 @@ def test_background_add_gives_the_synchronous_answer_and_survives_in_the_list(se
     assert checked["state"] == "done" and checked["status"] == 200, checked
     assert checked["result"]["applied"] is False and checked["result"]["error_count"] == 0, checked
     assert checked["rows"] == 2500 and checked["rows_checked"] == 2500, checked
-    assert count(server, ag) == 0
+    assert sub_count(server, ag) == 0
 
     job = start(ag.sa, ag.lic, text, send_email="false")
     done = finished(ag.sa, ag.lic, job["id"])
     assert done["state"] == "done" and done["status"] == 201, done
     assert done["result"]["applied"] is True and done["result"]["added"] == 2500, done
     assert done["rows_written"] == 2500 and done["phase"] == "finished" and done["finished_at"], done
-    assert count(server, ag) == 2500
+    assert sub_count(server, ag) == 2500
     assert outbox_rows(server, "subscription_assigned", f"p1.{ag.id}@contoso.example") == []
     # The same file again, synchronously: every row is now a duplicate; the job's twin answer
     # is the refusal with its report.
@@ -139,7 +115,7 @@ def test_annotated_csv_marks_each_row(server):
     assert rows[2][0].startswith("Sign-in Email: ") and rows[2][1:] == ["Bob Bad", "not-an-address", "R2"], rows
     assert rows[3][0].startswith("Name: "), rows
     assert rows[3][3] != "=1+2" and rows[3][3].endswith("=1+2"), rows   # a formula is defused, not run
-    assert count(server, ag) == 0
+    assert sub_count(server, ag) == 0
 
 
 def test_annotated_xlsx_in_french(server):
@@ -219,7 +195,7 @@ def test_background_edit_and_remove(server):
     assert db_query(server, "SELECT name FROM subscriptions WHERE uuid = ?", (ids[a],)) == [("Ann Changed",)]
     removed = finished(ag.sa, ag.lic, start(ag.sa, ag.lic, f"{a}\n", kind="/bulk-remove")["id"])
     assert removed["kind"] == "remove" and removed["result"]["count"] == 1 and removed["result"]["applied"], removed
-    assert count(server, ag) == 1
+    assert sub_count(server, ag) == 1
 
 
 def test_interrupted_job_ends_failed_with_nothing_applied(server_factory):
@@ -242,6 +218,6 @@ def test_interrupted_job_ends_failed_with_nothing_applied(server_factory):
     end = finished(ag.sa, ag.lic, job["id"], timeout=30)
     if end["state"] == "failed":
         assert end["status"] == 500 and end["result"]["code"] == "job_interrupted", end
-        assert count(srv, ag) == 0
+        assert sub_count(srv, ag) == 0
     else:
-        assert end["status"] == 201 and count(srv, ag) == 100000, end
+        assert end["status"] == 201 and sub_count(srv, ag) == 100000, end

@@ -9,25 +9,22 @@ import urllib.parse
 
 import pytest
 
-from conftest import (ROOT, Client, assert_problem, db_count, db_query, db_write, field_errors, new_partner,
-                      partner_add, signup_and_verify, unique_email)
+from support.accounts import new_partner, partner_add, signup_and_verify, template_subject, unique_email
+from support.agreements import AGREEMENTS, ALPHABET, ORDERS, lic_path
+from support.checks import assert_problem, field_errors
+from support.client import Client
+from support.concurrency import clones, parallel
+from support.db import db_count, db_query, db_write
 
-ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 AUTHNO_RE = re.compile(rf"^[{ALPHABET}]{{5}}-[{ALPHABET}]{{4}}-[{ALPHABET}]{{5}}$")
 LICENSE_RE = re.compile(r"^[1-9][0-9]{7}$")
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 LEVEL_CODES = ["enterprise", "professional", "test_professional", "platforms"]
-ORDERS = "/api/v1/lsc/orders"
 RELATIONSHIPS = "/api/v1/lsc/relationships"
-AGREEMENTS = "/api/v1/agreements"
 LEVELS = "/api/v1/levels"
 
 FRENCH_MARKERS = ("bonjour", "numéro de licence", "commande", "adresse", "compte", "votre", "vous")
 ENGLISH_MARKERS = ("hello", "license number", "order", "address", "account", "your", "you")
-
-
-def lic_path(lic):
-    return f"/api/v1/lsc/licenses/{lic}"
 
 
 def customer_address(prefix="it", domain="adatum.example"):
@@ -67,16 +64,6 @@ def counts(server):
     """Rows that an order could add."""
     return {t: db_count(server, t) for t in ("agreements", "orders", "order_lines", "pools", "outbox",
                                               "idempotency_keys", "organizations", "lsc_relations")}
-
-
-def template_subject(language, name, **values):
-    p = ROOT / "src" / "mail" / "templates" / language / f"{name}.txt"
-    first = p.read_text(encoding="utf-8").splitlines()[0]
-    assert first.startswith("Subject:"), p
-    s = first[len("Subject:"):].strip()
-    for k, v in values.items():
-        s = s.replace("{{" + k + "}}", v)
-    return s
 
 
 def language_of(mail):
@@ -384,28 +371,14 @@ def test_idempotent_replay(server, partner):
 
 def test_idempotent_concurrent_retries(server, partner):
     """A burst of retries of one request, all at once: one order, the others replay it."""
-    import threading
     p, _, _ = partner
     cust = customer_address("burst")
     body = order_body(cust)
     key = "burst-" + unique_email("k").split("@")[0]
     p.refresh_csrf()
     before = counts(server)
-    results = [None] * 8
-    go = threading.Barrier(len(results))
-
-    def worker(i):
-        c = Client(server)
-        c.cookies = dict(p.cookies)
-        c.csrf_token = p.csrf_token
-        go.wait()
-        results[i] = c.post(ORDERS, body, headers={"Idempotency-Key": key})
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(len(results))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    cs = clones(p, 8)
+    results = parallel(8, lambda i: cs[i].post(ORDERS, body, headers={"Idempotency-Key": key}))
     statuses = sorted(r.status for r in results)
     assert statuses == [200] * (len(results) - 1) + [201], [(r.status, r.body) for r in results]
     assert len({r.body["order"]["id"] for r in results}) == 1
@@ -415,24 +388,10 @@ def test_idempotent_concurrent_retries(server, partner):
 
 
 def test_concurrent_orders_get_distinct_numbers(server, partner):
-    import threading
     p, _, _ = partner
     p.refresh_csrf()
-    results = [None] * 8
-    go = threading.Barrier(len(results))
-
-    def worker(i):
-        c = Client(server)
-        c.cookies = dict(p.cookies)
-        c.csrf_token = p.csrf_token
-        go.wait()
-        results[i] = c.post(ORDERS, order_body(customer_address(f"many{i}")))
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(len(results))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    cs = clones(p, 8)
+    results = parallel(8, lambda i: cs[i].post(ORDERS, order_body(customer_address(f"many{i}"))))
     assert all(r.status == 201 for r in results), [(r.status, r.body) for r in results]
     assert len({r.body["order"]["license_number"] for r in results}) == len(results)
     assert len({r.body["agreement"]["authorization_number"] for r in results}) == len(results)

@@ -2,11 +2,13 @@
 import re
 import time
 
-from conftest import (MAIL_POLL_MS, Client, Maildir, free_port, poll, port_open, signup,
-                      unique_email)
+from support import MAIL_POLL_MS
+from support.accounts import signup, unique_email
+from support.client import Client
+from support.server import Maildir, free_port, poll, port_open
 
 
-def outbox_rows(server, recipient):
+def outbox_listing(server, recipient):
     """Rows of `openseat outbox list` for `recipient`, as dicts with "attempts", "sent"
     (bool), "error" and the raw "line". The listing has a header line and then one row
     per message: id, recipient, template, language, attempts, next attempt, sent
@@ -40,7 +42,7 @@ def test_relay_down_then_back(server_factory, sink_factory):
     signup(Client(srv), addr)
 
     def failed_once():
-        rows, out = outbox_rows(srv, addr)
+        rows, out = outbox_listing(srv, addr)
         for r in rows:
             if r["attempts"] >= 1 and r["error"]:
                 return rows
@@ -49,7 +51,7 @@ def test_relay_down_then_back(server_factory, sink_factory):
     try:
         rows = poll(failed_once, timeout=15, interval=0.2, what="a failed delivery attempt in `outbox list`")
     except BaseException:
-        print("outbox list:\n" + outbox_rows(srv, addr)[1])
+        print("outbox list:\n" + outbox_listing(srv, addr)[1])
         raise
     assert len(rows) == 1, f"one queued message expected: {rows}"
     assert not rows[0]["sent"], rows
@@ -68,7 +70,7 @@ def test_relay_down_then_back(server_factory, sink_factory):
     time.sleep(5 * MAIL_POLL_MS / 1000)
     assert sink.maildir.count(addr) == 1, f"mail delivered {sink.maildir.count(addr)} times"
     poll(lambda: outbox_depth(srv) == 0, timeout=5, what="the outbox gauge to drop to 0")
-    rows, out = outbox_rows(srv, addr)
+    rows, out = outbox_listing(srv, addr)
     assert len(rows) == 1 and rows[0]["sent"], f"the delivered mail is not marked sent:\n{out}"
     srv.cli("outbox", "retry", "--all")
     time.sleep(5 * MAIL_POLL_MS / 1000)

@@ -8,77 +8,27 @@ import hashlib
 import hmac
 import json
 import os
-import random
 import time
 import urllib.parse
 from types import SimpleNamespace
 
 import pytest
 
-from conftest import (Client, ROOT, assert_problem, db_count, db_query, db_write, field_errors, new_partner,
-                      unique_email, verified_user)
+from support.accounts import partner_user, template_subject, uniq, unique_email, verified_user
+from support.agreements import (AGREEMENTS, ORDERS, REGISTRATIONS, assert_granted, import_agreement, new_authno,
+                                new_license, reg_body, url)
+from support.checks import assert_problem, field_errors
+from support.client import Client
+from support.db import db_count, db_query, db_write
 
-ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
-REGISTRATIONS = "/api/v1/partner-registrations"
 HANDOFF = "/api/v1/handoff"
-AGREEMENTS = "/api/v1/agreements"
-ORDERS = "/api/v1/lsc/orders"
-CSV_HEADER = ["license_number", "authorization_number", "customer_name", "customer_country", "customer_email",
-              "partner_name", "start_date", "end_date", "lines"]
 
-_rng = random.SystemRandom()
+# The tests share one server: when it has died, each says so instead of failing on refused connections.
+pytestmark = pytest.mark.usefixtures("server_alive")
 
 
 # ---------------------------------------------------------------------------------------
 # Helpers
-
-
-@pytest.fixture(autouse=True)
-def server_alive(server):
-    """The tests of this module share one server: when it has died, say so (with what the
-    sanitizers reported) instead of failing on refused connections."""
-    if server.proc is not None and server.proc.poll() is not None:
-        pytest.fail(f"the shared server exited ({server.proc.returncode}) before this test; "
-                    f"sanitizer report: {server.sanitizer_report()[:2]}; log {server.log_path}", pytrace=False)
-    yield
-
-
-def ag_path(lic, tail=""):
-    return f"/api/v1/agreements/{lic}{tail}"
-
-
-def uniq(prefix):
-    """A short unique word, e.g. for organization names."""
-    return unique_email(prefix).split("@")[0]
-
-
-
-
-def new_license(server):
-    while True:
-        n = str(_rng.randint(10000000, 99999999))
-        if not db_count(server, "agreements", "license_number = ?", (n,)):
-            return n
-
-
-def new_authno():
-    return "".join(_rng.choice(ALPHABET) for _ in range(14))
-
-
-def import_agreement(server, partner_name, customer_email=None, customer_name=None, country="FR"):
-    """An agreement placed upstream by `partner_name` (created as a partner organization
-    with no portal user unless members are added), imported with the CLI."""
-    a = SimpleNamespace(lic=new_license(server), authno=new_authno(),
-                        customer_email=customer_email or unique_email("cust").replace("@example.com",
-                                                                                     "@adatum.example"),
-                        customer_name=customer_name or "Adatum " + uniq("co"), partner_name=partner_name)
-    cells = [a.lic, a.authno, a.customer_name, country, a.customer_email, partner_name, "2025-01-01",
-             "2030-12-31", '"enterprise:10;platforms:3"']
-    path = server.data.parent / f"import-{a.lic}.csv"
-    path.write_text(",".join(CSV_HEADER) + "\n" + ",".join(cells) + "\n", encoding="utf-8")
-    p = server.cli("import", "agreements", str(path))
-    assert "imported 1" in p.stdout, p.stdout
-    return a
 
 
 def order_agreement(partner_client, customer_email=None, customer_name=None, country="FR"):
@@ -91,10 +41,6 @@ def order_agreement(partner_client, customer_email=None, customer_name=None, cou
     ag = r.body["agreement"]
     return SimpleNamespace(lic=ag["license_number"], authno=ag["authorization_number"], customer_email=cust,
                            customer_name=name, partner_name=ag["partner"]["name"])
-
-
-
-
 
 
 def customer_super_admin(server, ag, language=None, name="Camille Martin"):
@@ -115,37 +61,8 @@ def add_super_admin_in_db(server, lic, user_id):
     assert n == 1
 
 
-def partner(server, org=None, language=None, name="Alex Morgan", email_addr=None):
-    """A signed-in member of partner organization `org` (new unless given)."""
-    c, e, o = new_partner(server, org=org or "Partner " + uniq("org"), email_addr=email_addr, language=language,
-                          name=name)
-    c.email, c.org, c.name = e, o, name
-    c.user = c.session()["user"]
-    return c
-
-
-def reg_body(ag, route="new_license", **override):
-    body = {"authorization_number": ag.authno, "license_number": ag.lic, "customer_email": ag.customer_email,
-            "attestation": True}
-    if route is not None:
-        body["route"] = route
-    for k, v in override.items():
-        if v is None:
-            body.pop(k, None)
-        else:
-            body[k] = v
-    return body
-
-
 def register(client, ag, route="new_license", **override):
     return client.post(REGISTRATIONS, reg_body(ag, route, **override))
-
-
-def assert_granted(r, ag, status=201):
-    want = "granted" if status == 201 else "already_registered"
-    assert r.status == status, f"want {status} {want}, got {r}"
-    assert r.content_type == "application/json", r
-    assert r.body == {"status": want, "license_number": ag.lic}, r.body
 
 
 def grants(server, lic, email_addr=None, live_only=False):
@@ -194,16 +111,6 @@ def queued(server, template, lic, recipient=None):
         params.append(recipient.lower())
     return [(r, lang) for r, lang, data in db_query(server, sql + " ORDER BY id", params)
             if json.loads(data).get("license_number") == lic]
-
-
-def template_subject(language, name, **values):
-    p = ROOT / "src" / "mail" / "templates" / language / f"{name}.txt"
-    first = p.read_text(encoding="utf-8").splitlines()[0]
-    assert first.startswith("Subject:"), p
-    s = first[len("Subject:"):].strip()
-    for k, v in values.items():
-        s = s.replace("{{" + k + "}}", v)
-    return s
 
 
 def mail_about(server, to, language, template, lic):
@@ -269,10 +176,10 @@ def handoff(client, token):
 
 def test_registration_new_license_grants_access(server):
     ag = import_agreement(server, "Litware " + uniq("r"))
-    p = partner(server, name="Nora Petit")
+    p = partner_user(server, name="Nora Petit")
     before_ids = [g[0] for g in grants(server, ag.lic)]
     assert before_ids == []
-    assert_problem(p.get(ag_path(ag.lic)), 404, "not_found")
+    assert_problem(p.get(url(ag.lic)), 404, "not_found")
 
     t0 = int(time.time())
     r = register(p, ag, route="new_license")
@@ -293,7 +200,7 @@ def test_registration_new_license_grants_access(server):
     assert len(mine) == 1 and mine[0]["role"] == "partner", r.body
     assert mine[0]["customer"]["name"] == ag.customer_name, mine
 
-    r = p.get(ag_path(ag.lic))
+    r = p.get(url(ag.lic))
     assert r.status == 200, r
     d = r.body
     assert d["license_number"] == ag.lic and d["role"] == "partner", d
@@ -304,10 +211,10 @@ def test_registration_new_license_grants_access(server):
 
 def test_registration_route_registration_and_default(server):
     ag = import_agreement(server, "Litware " + uniq("r"))
-    p = partner(server)
+    p = partner_user(server)
     assert_granted(register(p, ag, route="registration"), ag, 201)
     assert [g[3] for g in grants(server, ag.lic)] == ["registration"]
-    assert p.get(ag_path(ag.lic)).status == 200
+    assert p.get(url(ag.lic)).status == 200
 
     # Without a route the not-recognized page's registration is meant.
     ag2 = import_agreement(server, "Litware " + uniq("r"))
@@ -330,7 +237,7 @@ def test_registration_route_registration_and_default(server):
 ], ids=["lower", "spaces", "dashes-lower", "dots-padded"])
 def test_registration_accepts_authorization_number_as_typed(server, typed):
     ag = import_agreement(server, "Litware " + uniq("t"))
-    p = partner(server)
+    p = partner_user(server)
     typed_authno = typed(ag.authno)
     assert typed_authno != ag.authno
     assert_granted(register(p, ag, authorization_number=typed_authno), ag, 201)
@@ -339,7 +246,7 @@ def test_registration_accepts_authorization_number_as_typed(server, typed):
 
 def test_registration_customer_email_in_other_capitals(server):
     ag = import_agreement(server, "Litware " + uniq("t"))
-    p = partner(server)
+    p = partner_user(server)
     local, domain = ag.customer_email.split("@")
     assert_granted(register(p, ag, customer_email=local.upper() + "@" + domain.upper()), ag, 201)
 
@@ -347,7 +254,7 @@ def test_registration_customer_email_in_other_capitals(server):
 def test_already_registered_grants_nothing_twice(server):
     ag = import_agreement(server, "Litware " + uniq("a"))
     customer_super_admin(server, ag)
-    p = partner(server)
+    p = partner_user(server)
     assert_granted(register(p, ag, route="new_license"), ag, 201)
     assert len(queued(server, "partner_added", ag.lic)) == 1
     mail_about(server, ag.customer_email, "en", "partner_added", ag.lic)
@@ -366,7 +273,7 @@ def test_already_registered_grants_nothing_twice(server):
 
 
 def test_placing_partner_is_already_registered(server):
-    p = partner(server)
+    p = partner_user(server)
     ag = order_agreement(p)
     assert [(g[1], g[3]) for g in grants(server, ag.lic)] == [(p.email, "order")]
     assert_granted(register(p, ag), ag, 200)
@@ -375,7 +282,7 @@ def test_placing_partner_is_already_registered(server):
 
 def test_no_match_is_one_answer_for_every_wrong_field(server):
     ag = import_agreement(server, "Litware " + uniq("n"))
-    p = partner(server)
+    p = partner_user(server)
     uid = p.user["id"]
     gid = agreement_id(server, ag.lic)
     missing_lic = new_license(server)
@@ -402,7 +309,7 @@ def test_no_match_is_one_answer_for_every_wrong_field(server):
         assert rows[-1][2] == lic_key, rows[-1]
     assert all(b == bodies[0] for b in bodies), f"the mismatches must be indistinguishable: {bodies}"
     assert grants(server, ag.lic) == []
-    assert_problem(p.get(ag_path(ag.lic)), 404, "not_found")
+    assert_problem(p.get(url(ag.lic)), 404, "not_found")
 
     # The agreement's own failure record names the attempts on it (not the one on another number).
     assert len(audits(server, "partner.registration_failed", lic=ag.lic)) == 2
@@ -414,7 +321,7 @@ def test_no_match_is_one_answer_for_every_wrong_field(server):
 
 def test_attestation_is_required_and_not_counted(server):
     ag = import_agreement(server, "Litware " + uniq("att"))
-    p = partner(server)
+    p = partner_user(server)
     uid = p.user["id"]
     for att in (False, "absent", "true", 1, "yes", None):
         body = reg_body(ag)
@@ -452,7 +359,7 @@ def test_non_partner_cannot_register(server):
     assert failures(server, "reg_user", u.user["id"]) == 0
     assert failures(server, "reg_license", ag.lic) == 0
     assert grants(server, ag.lic) == []
-    assert_problem(u.get(ag_path(ag.lic)), 404, "not_found")
+    assert_problem(u.get(url(ag.lic)), 404, "not_found")
     # The customer (super admin, not a partner) cannot register either.
     sa = customer_super_admin(server, ag)
     assert_problem(register(sa, ag), 403, "not_partner")
@@ -463,7 +370,7 @@ def test_registration_needs_sign_in_and_csrf(server):
     ag = import_agreement(server, "Litware " + uniq("cs"))
     anon = Client(server)
     assert_problem(anon.post(REGISTRATIONS, reg_body(ag)), 401, "unauthenticated")
-    p = partner(server)
+    p = partner_user(server)
     assert_problem(p.post(REGISTRATIONS, reg_body(ag), csrf=False), 403, "csrf")
     assert_problem(p.post(REGISTRATIONS, reg_body(ag), csrf="wrong-token"), 403, "csrf")
     assert grants(server, ag.lic) == []
@@ -473,7 +380,7 @@ def test_registration_needs_sign_in_and_csrf(server):
 def test_throttle_per_user_then_lifts(server):
     ag = import_agreement(server, "Litware " + uniq("th"))
     ag_other = import_agreement(server, "Litware " + uniq("th"))
-    p = partner(server)
+    p = partner_user(server)
     uid = p.user["id"]
     wrong = [dict(authorization_number=new_authno()), dict(customer_email="x@adatum.example"),
              dict(license_number=new_license(server)), dict(authorization_number=new_authno()),
@@ -505,7 +412,7 @@ def test_throttle_per_license(server):
     ag = import_agreement(server, "Litware " + uniq("tl"))
     ag_free = import_agreement(server, "Litware " + uniq("tl"))
     for i in range(4):
-        u = partner(server)
+        u = partner_user(server)
         for k in range(5):
             # One of the attempts writes the number with spaces around it: same license.
             lic = f"  {ag.lic} " if (i, k) == (3, 4) else ag.lic
@@ -513,7 +420,7 @@ def test_throttle_per_license(server):
             assert_problem(r, 422, "no_match")
     assert failures(server, "reg_license", ag.lic) == 20
 
-    fresh = partner(server)
+    fresh = partner_user(server)
     r = register(fresh, ag)
     b = assert_problem(r, 429, "throttled")
     ra = r.headers.get("Retry-After")
@@ -552,7 +459,7 @@ def check_partner_added(m, server, ag, p, route_words, language):
 
 
 def test_partner_added_reaches_customer_and_every_super_admin(server):
-    placing = partner(server, name="Paul Placing")
+    placing = partner_user(server, name="Paul Placing")
     ag = order_agreement(placing, country="FR")
     # The order's own grant (route "order") is not notified.
     assert [(g[1], g[3]) for g in grants(server, ag.lic)] == [(placing.email, "order")]
@@ -564,7 +471,7 @@ def test_partner_added_reaches_customer_and_every_super_admin(server):
     assert (ag.lic, "super_admin") in [(a["license_number"], a["role"]) for a in sa2.get(AGREEMENTS).body["agreements"]]
 
     # new_license
-    q = partner(server, name="Quentin Dialog")
+    q = partner_user(server, name="Quentin Dialog")
     assert_granted(register(q, ag, route="new_license"), ag, 201)
     assert sorted(queued(server, "partner_added", ag.lic)) == sorted([(ag.customer_email, "en"),
                                                                       (sa2.user["email"], "fr")])
@@ -574,7 +481,7 @@ def test_partner_added_reaches_customer_and_every_super_admin(server):
                         ["Nouvelle licence Open"], "fr")
 
     # handoff: another member of the placing organization follows the licensing center's link.
-    h = partner(server, org=placing.org, name="Hugo Handoff")
+    h = partner_user(server, org=placing.org, name="Hugo Handoff")
     assert_granted(handoff(h, handoff_token(h, ag.lic)), ag, 201)
     check_partner_added(mail_about(server, ag.customer_email, "en", "partner_added", ag.lic), server, ag, h,
                         ["licensing service center"], "en")
@@ -582,7 +489,7 @@ def test_partner_added_reaches_customer_and_every_super_admin(server):
                         ["centre de gestion des licences"], "fr")
 
     # registration (the not-recognized page)
-    g = partner(server, name="Gina Registration")
+    g = partner_user(server, name="Gina Registration")
     assert_granted(register(g, ag, route="registration"), ag, 201)
     check_partner_added(mail_about(server, ag.customer_email, "en", "partner_added", ag.lic), server, ag, g,
                         ["partner registration"], "en")
@@ -601,9 +508,9 @@ def test_partner_added_reaches_customer_and_every_super_admin(server):
 
 def test_partner_added_language_without_an_account(server):
     """A customer e-mail with no account gets the order's language (French for FR)."""
-    placing = partner(server)
+    placing = partner_user(server)
     ag = order_agreement(placing, country="FR")
-    q = partner(server, name="Quentin Dialog")
+    q = partner_user(server, name="Quentin Dialog")
     assert_granted(register(q, ag), ag, 201)
     assert queued(server, "partner_added", ag.lic) == [(ag.customer_email, "fr")]
     check_partner_added(mail_about(server, ag.customer_email, "fr", "partner_added", ag.lic), server, ag, q,
@@ -611,11 +518,11 @@ def test_partner_added_language_without_an_account(server):
 
 
 def test_no_partner_added_for_orders(server):
-    placing = partner(server)
+    placing = partner_user(server)
     ag = order_agreement(placing, country="GB")
     customer_super_admin(server, ag)
     # A re-order by another member of the placing organization.
-    other = partner(server, org=placing.org)
+    other = partner_user(server, org=placing.org)
     r = other.post(ORDERS, {"customer_name": ag.customer_name, "customer_email": ag.customer_email,
                             "license_number": ag.lic, "lines": [{"level": "platforms", "quantity": 1}]})
     assert r.status == 201, r
@@ -634,8 +541,8 @@ def handoff_setup(server):
     whom has access yet."""
     org = "Litware " + uniq("ho")
     ag = import_agreement(server, org)
-    a = partner(server, org=org, name="Ana Handoff")
-    b = partner(server, org=org, name="Ben Handoff")
+    a = partner_user(server, org=org, name="Ana Handoff")
+    b = partner_user(server, org=org, name="Ben Handoff")
     return SimpleNamespace(ag=ag, a=a, b=b, org=org)
 
 
@@ -645,7 +552,7 @@ def test_handoff_grants_access(server, handoff_setup):
     assert claims_of(tok)["email"] == s.a.email and claims_of(tok)["lic"] == s.ag.lic
     assert_granted(handoff(s.a, tok), s.ag, 201)
     assert [(g[1], g[2], g[3]) for g in grants(server, s.ag.lic)] == [(s.a.email, s.org, "handoff")]
-    r = s.a.get(ag_path(s.ag.lic))
+    r = s.a.get(url(s.ag.lic))
     assert r.status == 200 and r.body["role"] == "partner", r
     assert s.a.session()["recognized"] is True
 
@@ -674,7 +581,7 @@ def test_handoff_wrong_account_keeps_the_link(server, handoff_setup):
     b = assert_problem(r, 403, "wrong_account")
     assert grants(server, s.ag.lic) == []
     # A partner user of another organization.
-    stranger = partner(server)
+    stranger = partner_user(server)
     assert_problem(handoff(stranger, tok), 403, "wrong_account")
     assert grants(server, s.ag.lic) == []
     # The right person can still use the same link.
@@ -741,7 +648,7 @@ def test_handoff_needs_sign_in_and_csrf(server, handoff_setup):
 
 def test_handoff_link_only_for_related_partners(server, handoff_setup):
     s = handoff_setup
-    stranger = partner(server)
+    stranger = partner_user(server)
     assert_problem(stranger.get(f"/api/v1/lsc/licenses/{s.ag.lic}/handoff"), 404, "not_found")
 
 
@@ -753,15 +660,15 @@ def test_removal_block_and_lift(server):
     org = "Removable Partners " + uniq("rm")
     ag = import_agreement(server, org, customer_name="Tailspin " + uniq("co"))
     sa = customer_super_admin(server, ag, name="Sam Admin")
-    r1 = partner(server, org=org, name="Rita One")
-    r2 = partner(server, org=org, name="Rémi Deux", language="fr")
-    x = partner(server, name="Xavier Other")     # another organization, stays
+    r1 = partner_user(server, org=org, name="Rita One")
+    r2 = partner_user(server, org=org, name="Rémi Deux", language="fr")
+    x = partner_user(server, name="Xavier Other")     # another organization, stays
 
     assert_granted(handoff(r1, handoff_token(r1, ag.lic)), ag, 201)
     assert_granted(register(r2, ag, route="registration"), ag, 201)
     assert_granted(register(x, ag, route="new_license"), ag, 201)
 
-    r = sa.get(ag_path(ag.lic, "/partners"))
+    r = sa.get(url(ag.lic, "/partners"))
     assert r.status == 200, r
     listed = {p["email"]: p for p in r.body["partners"]}
     assert set(listed) == {r1.email, r2.email, x.email}, r.body
@@ -777,19 +684,19 @@ def test_removal_block_and_lift(server):
     assert r.body["blocks"] == [], r.body
 
     # Remove r1's organization.
-    r = sa.delete(ag_path(ag.lic, f"/partners/{listed[r1.email]['id']}"))
+    r = sa.delete(url(ag.lic, f"/partners/{listed[r1.email]['id']}"))
     assert r.status == 204, r
     assert r.raw == b"", r.raw
 
     # The very next request of each removed person is refused.
     for who in (r1, r2):
-        assert_problem(who.get(ag_path(ag.lic)), 404, "not_found")
+        assert_problem(who.get(url(ag.lic)), 404, "not_found")
         assert ag.lic not in [a["license_number"] for a in who.get(AGREEMENTS).body["agreements"]]
         assert who.session()["recognized"] is False
     # The other organization keeps its access.
-    assert x.get(ag_path(ag.lic)).status == 200
+    assert x.get(url(ag.lic)).status == 200
 
-    r = sa.get(ag_path(ag.lic, "/partners"))
+    r = sa.get(url(ag.lic, "/partners"))
     listed = {p["email"]: p for p in r.body["partners"]}
     for e in (r1.email, r2.email):
         assert listed[e]["active"] is False, listed[e]
@@ -814,7 +721,7 @@ def test_removal_block_and_lift(server):
 
     # Removing again: 409, for either person of the organization.
     for e in (r1.email, r2.email):
-        assert_problem(sa.delete(ag_path(ag.lic, f"/partners/{listed[e]['id']}")), 409, "conflict")
+        assert_problem(sa.delete(url(ag.lic, f"/partners/{listed[e]['id']}")), 409, "conflict")
     assert len(audits(server, "partner.access_removed", lic=ag.lic)) == 1
 
     # Blocked by every route, for every member of the organization.
@@ -822,24 +729,24 @@ def test_removal_block_and_lift(server):
     assert_problem(register(r1, ag, route="new_license"), 403, "partner_blocked")
     assert_problem(handoff(r1, handoff_token(r1, ag.lic)), 403, "partner_blocked")
     assert_problem(register(r2, ag, route="new_license"), 403, "partner_blocked")
-    r3 = partner(server, org=org, name="Rose Trois")
+    r3 = partner_user(server, org=org, name="Rose Trois")
     assert_problem(register(r3, ag, route="registration"), 403, "partner_blocked")
     assert_problem(handoff(r3, handoff_token(r3, ag.lic)), 403, "partner_blocked")
     assert [g[1] for g in grants(server, ag.lic, live_only=True)] == [x.email]
     assert len(queued(server, "partner_added", ag.lic)) == 3, "a blocked attempt notifies nobody"
 
     # Lift the block.
-    assert_problem(sa.delete(ag_path(ag.lic, f"/partner-blocks/{block_id + 100000}")), 404, "not_found")
-    r = sa.delete(ag_path(ag.lic, f"/partner-blocks/{block_id}"))
+    assert_problem(sa.delete(url(ag.lic, f"/partner-blocks/{block_id + 100000}")), 404, "not_found")
+    r = sa.delete(url(ag.lic, f"/partner-blocks/{block_id}"))
     assert r.status == 204, r
     assert len(audits(server, "partner.block_lifted", actor_id=sa.user["id"], lic=ag.lic)) == 1
-    assert sa.get(ag_path(ag.lic, "/partners")).body["blocks"] == []
-    assert_problem(sa.delete(ag_path(ag.lic, f"/partner-blocks/{block_id}")), 404, "not_found")
+    assert sa.get(url(ag.lic, "/partners")).body["blocks"] == []
+    assert_problem(sa.delete(url(ag.lic, f"/partner-blocks/{block_id}")), 404, "not_found")
 
     assert_granted(register(r1, ag, route="registration"), ag, 201)
     assert_granted(handoff(r3, handoff_token(r3, ag.lic)), ag, 201)
-    assert r1.get(ag_path(ag.lic)).status == 200
-    r = sa.get(ag_path(ag.lic, "/partners"))
+    assert r1.get(url(ag.lic)).status == 200
+    r = sa.get(url(ag.lic, "/partners"))
     rows = [(p["email"], p["active"]) for p in r.body["partners"]]
     assert sorted(rows) == sorted([(r1.email, True), (r3.email, True), (x.email, True),
                                    (r1.email, False), (r2.email, False)]), rows
@@ -849,30 +756,30 @@ def test_removed_partner_can_be_removed_again_after_lift(server):
     org = "Again Partners " + uniq("ag")
     ag = import_agreement(server, org)
     sa = customer_super_admin(server, ag)
-    p = partner(server, org=org)
+    p = partner_user(server, org=org)
     assert_granted(register(p, ag), ag, 201)
     gid = grants(server, ag.lic, p.email)[0][0]
-    assert sa.delete(ag_path(ag.lic, f"/partners/{gid}")).status == 204
-    bid = sa.get(ag_path(ag.lic, "/partners")).body["blocks"][0]["id"]
-    assert sa.delete(ag_path(ag.lic, f"/partner-blocks/{bid}")).status == 204
+    assert sa.delete(url(ag.lic, f"/partners/{gid}")).status == 204
+    bid = sa.get(url(ag.lic, "/partners")).body["blocks"][0]["id"]
+    assert sa.delete(url(ag.lic, f"/partner-blocks/{bid}")).status == 204
     assert_granted(register(p, ag), ag, 201)
     gid2 = grants(server, ag.lic, p.email, live_only=True)[0][0]
     assert gid2 != gid
-    assert sa.delete(ag_path(ag.lic, f"/partners/{gid2}")).status == 204
-    assert_problem(p.get(ag_path(ag.lic)), 404, "not_found")
-    assert len(sa.get(ag_path(ag.lic, "/partners")).body["blocks"]) == 1
+    assert sa.delete(url(ag.lic, f"/partners/{gid2}")).status == 204
+    assert_problem(p.get(url(ag.lic)), 404, "not_found")
+    assert len(sa.get(url(ag.lic, "/partners")).body["blocks"]) == 1
     assert_problem(register(p, ag), 403, "partner_blocked")
 
 
 def test_removing_the_placing_partner(server):
-    placing = partner(server)
+    placing = partner_user(server)
     ag = order_agreement(placing, country="GB")
     sa = customer_super_admin(server, ag)
-    r = sa.get(ag_path(ag.lic, "/partners"))
+    r = sa.get(url(ag.lic, "/partners"))
     assert [(p["email"], p["route"], p["active"]) for p in r.body["partners"]] == [(placing.email, "order", True)]
-    assert placing.get(ag_path(ag.lic)).status == 200
-    assert sa.delete(ag_path(ag.lic, f"/partners/{r.body['partners'][0]['id']}")).status == 204
-    assert_problem(placing.get(ag_path(ag.lic)), 404, "not_found")
+    assert placing.get(url(ag.lic)).status == 200
+    assert sa.delete(url(ag.lic, f"/partners/{r.body['partners'][0]['id']}")).status == 204
+    assert_problem(placing.get(url(ag.lic)), 404, "not_found")
     assert_problem(register(placing, ag), 403, "partner_blocked")
     assert_problem(handoff(placing, handoff_token(placing, ag.lic)), 403, "partner_blocked")
 
@@ -890,27 +797,27 @@ def tenants(server):
     t.B = import_agreement(server, "Tenant B Partner " + uniq("b"))
     t.sa_A = customer_super_admin(server, t.A, name="Ada Admin")
     t.sa_B = customer_super_admin(server, t.B, name="Bea Admin")
-    t.p_A = partner(server, name="Pat A")
-    t.p_B = partner(server, name="Pat B")
-    t.removed_A = partner(server, name="Rex A")
-    t.removed_B = partner(server, name="Rex B")
+    t.p_A = partner_user(server, name="Pat A")
+    t.p_B = partner_user(server, name="Pat B")
+    t.removed_A = partner_user(server, name="Rex A")
+    t.removed_B = partner_user(server, name="Rex B")
     for who, ag in ((t.p_A, t.A), (t.p_B, t.B), (t.removed_A, t.A), (t.removed_B, t.B)):
         assert_granted(register(who, ag), ag, 201)
     t.grant_A = grants(server, t.A.lic, t.p_A.email)[0][0]
     t.grant_B = grants(server, t.B.lic, t.p_B.email)[0][0]
     t.removed_grant_A = grants(server, t.A.lic, t.removed_A.email)[0][0]
-    assert t.sa_A.delete(ag_path(t.A.lic, f"/partners/{t.removed_grant_A}")).status == 204
+    assert t.sa_A.delete(url(t.A.lic, f"/partners/{t.removed_grant_A}")).status == 204
     rb = grants(server, t.B.lic, t.removed_B.email)[0][0]
-    assert t.sa_B.delete(ag_path(t.B.lic, f"/partners/{rb}")).status == 204
-    t.block_A = t.sa_A.get(ag_path(t.A.lic, "/partners")).body["blocks"][0]["id"]
-    t.block_B = t.sa_B.get(ag_path(t.B.lic, "/partners")).body["blocks"][0]["id"]
+    assert t.sa_B.delete(url(t.B.lic, f"/partners/{rb}")).status == 204
+    t.block_A = t.sa_A.get(url(t.A.lic, "/partners")).body["blocks"][0]["id"]
+    t.block_B = t.sa_B.get(url(t.B.lic, "/partners")).body["blocks"][0]["id"]
     t.nobody = verified_user(server, unique_email("norole"))
     return t
 
 
 def scoped_requests(lic, grant_id, block_id):
-    return [("GET", ag_path(lic)), ("GET", ag_path(lic, "/partners")),
-            ("DELETE", ag_path(lic, f"/partners/{grant_id}")), ("DELETE", ag_path(lic, f"/partner-blocks/{block_id}"))]
+    return [("GET", url(lic)), ("GET", url(lic, "/partners")),
+            ("DELETE", url(lic, f"/partners/{grant_id}")), ("DELETE", url(lic, f"/partner-blocks/{block_id}"))]
 
 
 def state(server, t):
@@ -946,12 +853,12 @@ def test_matrix_other_tenant_is_not_found(server, tenants):
 def test_matrix_partner_never_manages_partners(server, tenants):
     t = tenants
     before = state(server, t)
-    r = t.p_A.get(ag_path(t.A.lic))
+    r = t.p_A.get(url(t.A.lic))
     assert r.status == 200 and r.body["role"] == "partner", r
     for method, path in scoped_requests(t.A.lic, t.grant_A, t.block_A)[1:] + [
-            ("DELETE", ag_path(t.A.lic, f"/partners/{t.removed_grant_A}")),
+            ("DELETE", url(t.A.lic, f"/partners/{t.removed_grant_A}")),
             # A grant of B by id through A's URL: refused as well.
-            ("DELETE", ag_path(t.A.lic, f"/partners/{t.grant_B}"))]:
+            ("DELETE", url(t.A.lic, f"/partners/{t.grant_B}"))]:
         assert_problem(t.p_A.request(method, path), 403, "forbidden")
     assert state(server, t) == before
 
@@ -960,13 +867,13 @@ def test_matrix_cross_ids_through_own_agreement(server, tenants):
     """B's grant and block ids through A's URL, by A's super admin: unknown there."""
     t = tenants
     before = state(server, t)
-    assert_problem(t.sa_A.delete(ag_path(t.A.lic, f"/partners/{t.grant_B}")), 404, "not_found")
-    assert_problem(t.sa_A.delete(ag_path(t.A.lic, f"/partner-blocks/{t.block_B}")), 404, "not_found")
+    assert_problem(t.sa_A.delete(url(t.A.lic, f"/partners/{t.grant_B}")), 404, "not_found")
+    assert_problem(t.sa_A.delete(url(t.A.lic, f"/partner-blocks/{t.block_B}")), 404, "not_found")
     for bad in ("999999999", "0", "-1", "abc", "1.5"):
-        assert_problem(t.sa_A.delete(ag_path(t.A.lic, f"/partners/{bad}")), 404, "not_found")
-        assert_problem(t.sa_A.delete(ag_path(t.A.lic, f"/partner-blocks/{bad}")), 404, "not_found")
+        assert_problem(t.sa_A.delete(url(t.A.lic, f"/partners/{bad}")), 404, "not_found")
+        assert_problem(t.sa_A.delete(url(t.A.lic, f"/partner-blocks/{bad}")), 404, "not_found")
     assert state(server, t) == before
-    assert t.p_B.get(ag_path(t.B.lic)).status == 200
+    assert t.p_B.get(url(t.B.lic)).status == 200
 
 
 def test_matrix_anonymous_and_csrf(server, tenants):
@@ -981,10 +888,10 @@ def test_matrix_anonymous_and_csrf(server, tenants):
         assert_problem(t.sa_A.delete(path, headers={"Origin": "https://evil.example"}), 403, "csrf")
     assert state(server, t) == before
     # The super admin's own view works (control).
-    r = t.sa_A.get(ag_path(t.A.lic, "/partners"))
+    r = t.sa_A.get(url(t.A.lic, "/partners"))
     assert r.status == 200, r
     assert {p["id"] for p in r.body["partners"]} == {t.grant_A, t.removed_grant_A}, r.body
-    r = t.sa_A.get(ag_path(t.A.lic))
+    r = t.sa_A.get(url(t.A.lic))
     assert r.status == 200 and r.body["role"] == "super_admin", r
 
 
@@ -998,7 +905,7 @@ def test_matrix_admin_is_not_a_super_admin(server, tenants):
                          " VALUES (?, ?, 'admin', ?)",
                  (agreement_id(server, t.A.lic), adm.user["id"], int(time.time())))
     assert n == 1
-    r = adm.get(ag_path(t.A.lic))
+    r = adm.get(url(t.A.lic))
     assert r.status == 200 and r.body["role"] == "admin", r
     assert adm.session()["recognized"] is True
     for method, path in scoped_requests(t.A.lic, t.grant_A, t.block_A)[1:]:
@@ -1019,7 +926,7 @@ def test_recognition(server):
     assert s.get("recognized") is False and s.get("partner") is False, s
 
     ag = import_agreement(server, "Litware " + uniq("rec"))
-    p = partner(server)
+    p = partner_user(server)
     s = p.session()
     assert s.get("recognized") is False and s.get("partner") is True, s
 
@@ -1032,7 +939,7 @@ def test_recognition(server):
     assert s.get("recognized") is True and s.get("partner") is False, s
 
     gid = grants(server, ag.lic, p.email)[0][0]
-    assert sa.delete(ag_path(ag.lic, f"/partners/{gid}")).status == 204
+    assert sa.delete(url(ag.lic, f"/partners/{gid}")).status == 204
     s = p.session()
     assert s.get("recognized") is False and s.get("partner") is True, s
 
@@ -1041,7 +948,7 @@ def test_recognition(server):
 
 
 def test_placing_partner_is_recognized(server):
-    p = partner(server)
+    p = partner_user(server)
     assert p.session()["recognized"] is False
     order_agreement(p)
     assert p.session()["recognized"] is True

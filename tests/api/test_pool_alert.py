@@ -1,14 +1,9 @@
 """The over-allocation alert: when an assignment brings a pool to the agreement's alert
 threshold (a percentage of the seats purchased, 90 by default), the customer's super
 admins get the `pool_alert` e-mail — once per crossing, not once per seat above it."""
-from conftest import addr
-from test_subscriptions import add, agreement, outbox_rows, subs
-
-PREFS = "/api/v1/agreements/{}/preferences"
-
-
-def alerts(server, ag):
-    return len(outbox_rows(server, "pool_alert", ag.customer_email))
+from support.accounts import addr
+from support.agreements import agreement
+from support.subscriptions import PREFS, add, alerts, subs
 
 
 def test_alert_once_when_the_threshold_is_crossed(server):

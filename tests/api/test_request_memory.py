@@ -8,9 +8,12 @@ import time
 
 import pytest
 
-from conftest import (Maildir, Server, _start_stack, _stop_stack, addr, assert_problem, db_count, db_query,
-                      db_write, uniq)
-from test_administration import agreement, iso_to_ts, level_id, read_csv, url
+from support.accounts import addr, uniq
+from support.agreements import agreement, iso_to_ts, level_id, url
+from support.checks import assert_problem
+from support.db import db_count, db_query, db_write
+from support.files import finished, read_csv, start
+from support.server import Maildir, Server, start_stack, stop_stack
 
 MIB = 1024 * 1024
 
@@ -139,7 +142,7 @@ def test_request_memory_flag_is_checked(server):
 
 def test_activity_of_400000_events_pages_and_exports(tmp_path_factory):
     # A server of this test's own: its memory limit as shipped, its database not shared.
-    srv = _start_stack(tmp_path_factory.mktemp("activity"), with_smtp=False)
+    srv = start_stack(tmp_path_factory.mktemp("activity"), with_smtp=False)
     try:
         a = agreement(srv, {"enterprise": 10})
         t0 = int(time.time()) - 10 * 86400
@@ -177,7 +180,7 @@ def test_activity_of_400000_events_pages_and_exports(tmp_path_factory):
         r = c.get(url(a.lic, "/activity.csv?actor=actor5@history"))
         assert len(read_csv(r)) - 1 == sum(1 for i in range(1, AUDIT_EVENTS + 1) if i % 97 == 5)
     finally:
-        _stop_stack(srv)
+        stop_stack(srv)
 
 
 # ---------------------------------------------------------------------------------------
@@ -185,7 +188,7 @@ def test_activity_of_400000_events_pages_and_exports(tmp_path_factory):
 
 
 def test_usage_of_1000000_changes(tmp_path_factory):
-    srv = _start_stack(tmp_path_factory.mktemp("usage"), with_smtp=False)
+    srv = start_stack(tmp_path_factory.mktemp("usage"), with_smtp=False)
     try:
         a = agreement(srv, {"enterprise": 20000, "professional": 10})
         lid = level_id(srv, "enterprise")
@@ -226,14 +229,13 @@ def test_usage_of_1000000_changes(tmp_path_factory):
         assert max(assigned) == 7000 and assigned[peak_i - 1] == 7000 and assigned[year_i - 1] == 1500
         assert data[0].startswith(b"enterprise,") and data[-1].endswith(b",20000")
     finally:
-        _stop_stack(srv)
+        stop_stack(srv)
 
 
 def test_too_costly_job_fails_alone_and_the_worker_goes_on(small):
     """A background job whose file needs more than the job's memory (--request-memory plus
     the upload allowance: here a table of 120,000 one-letter cells) ends failed with
     `request_too_costly` and nothing applied; the process, and its job worker, go on."""
-    from test_jobs import finished, start
     a = agreement(small, {"enterprise": 5000})
     rows = ["Name,Sign-in Email,Subscription Level,Country,Language"]
     rows += [f"Person {i},{uniq('j')}@jobs.example,enterprise,FR,en" for i in range(2)]

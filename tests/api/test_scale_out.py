@@ -44,9 +44,14 @@ if not PG_URL:
     pytest.skip("scale-out test: set OPENSEAT_TEST_PG to a PostgreSQL base URL "
                 "(e.g. postgres://postgres@127.0.0.1:5432, see tests/pg/cluster.sh)", allow_module_level=True)
 
-from conftest import (HOST, SANITIZER_MARKERS, Client, Mail, SmtpSink, clean_env, free_port, healthy,  # noqa: E402
-                      pg_connect, pg_create_database, pg_drop_database, poll, port_open, server_binary,
-                      sub_body, tail, unique_email)
+from support import HOST, SANITIZER_MARKERS
+from support.accounts import unique_email
+from support.agreements import new_authno, new_license, write_import_csv
+from support.client import Client
+from support.db import pg_connect, pg_create_database, pg_drop_database
+from support.server import (Mail, SmtpSink, clean_env, free_port, healthy, poll, port_open, server_binary, tail,
+                            terminate)
+from support.subscriptions import sub_body
 
 HAPROXY = "/usr/sbin/haproxy"
 THREADS = 5
@@ -57,9 +62,6 @@ PARTNERS = 8               # partner sign-up + registration on the seed agreemen
 KILL_AFTER = 0.45          # share of the workload done when an instance is killed
 MAIL_LEASE_S = 3           # --mail-lease: how soon the survivor takes over the dead one's claimed mail
 MAIL_WAIT = 25             # seconds a flow waits for its verification mail
-ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
-CSV_HEADER = ["license_number", "authorization_number", "customer_name", "customer_country", "customer_email",
-              "partner_name", "start_date", "end_date", "lines"]
 
 HAPROXY_CFG = """\
 global
@@ -197,13 +199,7 @@ class Haproxy:
     def stop(self):
         if self.proc is None:
             return
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        terminate(self.proc)
         self._log.close()
         self.proc = None
 
@@ -471,15 +467,12 @@ def cluster(tmp_path_factory):
         # Seed: one agreement with a pool of SEATS whose customer admin we control; it ends
         # in 200 days, so the servers' own housekeeping (real today) queues no reminder.
         end = datetime.datetime.now(datetime.timezone.utc).date() + datetime.timedelta(days=200)
-        rng = random.SystemRandom()
-        seed = {"lic": str(rng.randint(10000000, 99999999)),
-                "authno": "".join(rng.choice(ALPHABET) for _ in range(14)),
+        seed = {"lic": new_license(), "authno": new_authno(),
                 "customer_email": unique_email("cust").replace("@example.com", "@adatum.example"),
                 "end": end, "partner": "Litware Seed " + secrets.token_hex(3)}
         cells = [seed["lic"], seed["authno"], "Adatum Scale-Out", "FR", seed["customer_email"], seed["partner"],
                  "2025-01-01", end.isoformat(), f'"enterprise:{SEATS};professional:5"']
-        csv_path = root / "agreements.csv"
-        csv_path.write_text(",".join(CSV_HEADER) + "\n" + ",".join(cells) + "\n", encoding="utf-8")
+        csv_path = write_import_csv(root / "agreements.csv", cells)
         st["cli_data"].mkdir()
         out = cli_ok(db_url, st["cli_data"], secret_key, "import", "agreements", str(csv_path))
         assert "imported 1" in out, out

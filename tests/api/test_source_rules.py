@@ -3,9 +3,9 @@ raw allocation outside the modules that own long-lived memory. The checker is ru
 tree, and on a file that breaks each rule, so a checker that sees nothing would fail here."""
 import subprocess
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from support import ROOT
+
 CHECKSRC = ROOT / "tools" / "checksrc.py"
 
 

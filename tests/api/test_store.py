@@ -7,11 +7,13 @@ import subprocess
 
 import pytest
 
-from conftest import (PG_BASE, PG_MODE, SANITIZER_MARKERS, Client, Maildir, Server, clean_env, pg_connect,
-                      pg_create_database, pg_drop_database, poll, server_binary, signup_and_verify, unique_email)
-from test_bulk import with_defaults
-from test_jobs import finished, jobs, people, start
-from test_subscriptions import AGREEMENTS, agreement
+from support import SANITIZER_MARKERS
+from support.accounts import signup_and_verify, unique_email
+from support.agreements import AGREEMENTS, agreement
+from support.client import Client
+from support.db import PG_BASE, PG_MODE, pg_connect, pg_create_database, pg_drop_database
+from support.files import finished, jobs, people, start, with_defaults
+from support.server import Maildir, Server, clean_env, poll, server_binary
 
 OTHER_KEY = "ab" * 32
 

@@ -7,7 +7,6 @@ Agreements are created the way they are in production: a partner places an order
 so gets partner access), the customer signs up with the order's e-mail and becomes the
 super admin. There is no API to appoint administrators yet, so an admin is written into
 admin_roles directly."""
-import concurrent.futures
 import datetime
 import re
 import time
@@ -17,11 +16,14 @@ from types import SimpleNamespace
 
 import pytest
 
-from conftest import (addr, sub_body, Client, assert_problem, db_count, db_query, db_write, field_errors, partner_user, uniq,
-                      verified_user)
+from support.accounts import addr, partner_user, uniq, verified_user
+from support.agreements import AGREEMENTS, ORDERS, add_admin_in_db, agreement
+from support.checks import assert_problem, field_errors
+from support.client import Client
+from support.concurrency import clones, parallel
+from support.db import db_count, db_query, db_write
+from support.subscriptions import add, list_all, outbox_rows, overview, pool_rows, snapshot, sub_body, sub_count, subs
 
-ORDERS = "/api/v1/lsc/orders"
-AGREEMENTS = "/api/v1/agreements"
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 SUB_KEYS = {"id", "name", "sign_in_email", "notification_email", "level", "assigned", "expires", "reference",
@@ -29,63 +31,12 @@ SUB_KEYS = {"id", "name", "sign_in_email", "notification_email", "level", "assig
 EN_SUBJECT = "developer subscription"
 FR_SUBJECT = "abonnement développeur"
 
+# The tests share one server: when it has died, each says so instead of failing on refused connections.
+pytestmark = pytest.mark.usefixtures("server_alive")
+
 
 # ---------------------------------------------------------------------------------------
 # Helpers
-
-
-@pytest.fixture(autouse=True)
-def server_alive(server):
-    if server.proc is not None and server.proc.poll() is not None:
-        pytest.fail(f"the shared server exited ({server.proc.returncode}) before this test; "
-                    f"sanitizer report: {server.sanitizer_report()[:2]}; log {server.log_path}", pytrace=False)
-    yield
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-def agreement(server, lines, seller=None, customer_name=None):
-    """An agreement ordered by a partner (who gets partner access) whose customer has
-    signed up and is its super admin. lines: {level: quantity}."""
-    seller = seller or partner_user(server)
-    cust = addr("cust", "contoso.example")
-    name = customer_name or "Contoso " + uniq("co")
-    r = seller.post(ORDERS, {"customer_name": name, "customer_email": cust, "customer_country": "FR",
-                             "lines": [{"level": k, "quantity": v} for k, v in lines.items()]})
-    assert r.status == 201, f"order: {r}"
-    ag = SimpleNamespace(lic=r.body["agreement"]["license_number"], end_date=r.body["agreement"]["end_date"],
-                         customer_email=cust, customer_name=name, seller=seller)
-    ag.id = db_query(server, "SELECT id FROM agreements WHERE license_number = ?", (ag.lic,))[0][0]
-    ag.sa = verified_user(server, cust, name="Camille Martin")
-    r = ag.sa.get(AGREEMENTS)
-    assert (ag.lic, "super_admin") in [(a["license_number"], a["role"]) for a in r.body["agreements"]], r.body
-    return ag
-
-
-def add_admin_in_db(server, ag):
-    """An (ordinary) admin of the agreement. No API appoints admins yet, so the role is
-    written into admin_roles directly."""
-    adm = verified_user(server, addr("admin"))
-    n = db_write(server, "INSERT INTO admin_roles (agreement_id, user_id, role, granted_at)"
-                         " VALUES (?, ?, 'admin', ?)", (ag.id, adm.user["id"], int(time.time())))
-    assert n == 1
-    r = adm.get(f"{AGREEMENTS}/{ag.lic}")
-    assert r.status == 200 and r.body["role"] == "admin", r
-    return adm
-
-
-def subs(lic, tail=""):
-    return f"{AGREEMENTS}/{lic}/subscriptions{tail}"
 
 
 def level_error(r):
@@ -98,47 +49,6 @@ def utc_day(t):
     return datetime.datetime.fromtimestamp(t, datetime.timezone.utc).strftime("%Y-%m-%d")
 
 
-
-
-def add(client, lic, expect=201, **kw):
-    r = client.post(subs(lic), sub_body(**kw))
-    if expect is not None:
-        assert r.status == expect, f"add subscription: want {expect}, got {r}"
-    return r
-
-
-def overview(client, lic):
-    r = client.get(f"{AGREEMENTS}/{lic}/overview")
-    assert r.status == 200, r
-    out = {}
-    for lv in r.body["levels"]:
-        assert lv["available"] == lv["purchased"] - lv["assigned"], lv
-        out[lv["level"]] = (lv["purchased"], lv["assigned"], lv["available"])
-    return out
-
-
-def pool_rows(server, ag):
-    return dict(db_query(server, "SELECT l.code, p.assigned FROM pools p JOIN levels l ON l.id = p.level_id"
-                                 " WHERE p.agreement_id = ?", (ag.id,)))
-
-
-def sub_count(server, ag):
-    return db_count(server, "subscriptions", "agreement_id = ?", (ag.id,))
-
-
-def snapshot(server, ag):
-    """What a refused request must leave alone."""
-    return (db_count(server, "subscriptions"), db_count(server, "outbox"), db_count(server, "audit_events"),
-            pool_rows(server, ag), db_count(server, "seat_releases"),
-            db_query(server, "SELECT uuid, name, sign_in_email, notification_email, version FROM subscriptions"
-                             " WHERE agreement_id = ? ORDER BY id", (ag.id,)))
-
-
-def outbox_rows(server, template, recipient):
-    return db_query(server, "SELECT language FROM outbox WHERE template = ? AND recipient = ? ORDER BY id",
-                    (template, recipient.lower()))
-
-
 def audits(server, action, target_id):
     return db_query(server, "SELECT agreement_id, actor_user_id FROM audit_events WHERE action = ? AND target_id = ?"
                             " ORDER BY id", (action, target_id))
@@ -146,28 +56,6 @@ def audits(server, action, target_id):
 
 def etag(r):
     return r.headers.get("ETag")
-
-
-def list_all(client, lic, limit=2, **params):
-    """Every item of the list, walking next_cursor with `limit` per page."""
-    items, cursor, pages, total = [], None, 0, None
-    while True:
-        q = dict(params, limit=limit)
-        if cursor:
-            q["cursor"] = cursor
-        r = client.get(subs(lic) + "?" + urllib.parse.urlencode(q))
-        assert r.status == 200, f"list {q}: {r}"
-        assert len(r.body["items"]) <= limit, r.body
-        if total is None:
-            total = r.body["total"]
-        assert r.body["total"] == total, f"total changed between pages: {r.body['total']} != {total}"
-        items += r.body["items"]
-        pages += 1
-        assert pages <= 100, "pagination does not end"
-        cursor = r.body["next_cursor"]
-        if cursor is None:
-            return items, total
-        assert r.body["items"], f"empty page with a next_cursor: {r.body}"
 
 
 @pytest.fixture(scope="module")
@@ -294,13 +182,8 @@ def test_parallel_adds_never_overfill_a_pool(server, seller):
     for _ in range(3):
         add(ag.sa, ag.lic)
 
-    def one(i):
-        c = Client(server)
-        c.cookies, c.csrf_token = dict(ag.sa.cookies), ag.sa.csrf_token
-        return c.post(subs(ag.lic), sub_body(sign_in_email=addr(f"race{i}")))
-
-    with concurrent.futures.ThreadPoolExecutor(max_workers=20) as ex:
-        results = list(ex.map(one, range(20)))
+    cs = clones(ag.sa, 20)
+    results = parallel(20, lambda i: cs[i].post(subs(ag.lic), sub_body(sign_in_email=addr(f"race{i}"))))
     statuses = sorted(r.status for r in results)
     assert statuses.count(201) == 5, statuses
     for r in results:

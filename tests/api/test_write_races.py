@@ -3,23 +3,11 @@ decide and write never act on what another one changed in between.
 
 Each test races requests that decide on the same rows (a pool's seat count, a subscription's
 version) and checks the outcome is what one-after-the-other would give."""
-import copy
 
-from conftest import Client, addr
-from test_accounts import parallel as race
-from test_pool_alert import alerts
-from test_subscriptions import agreement, overview, sub_body, subs
-
-
-def clones(client, n):
-    """n clients sharing client's session: each thread keeps its own cookie jar."""
-    out = []
-    for _ in range(n):
-        c = Client(client.server)
-        c.cookies = copy.copy(client.cookies)
-        c.csrf_token = client.csrf_token
-        out.append(c)
-    return out
+from support.accounts import addr
+from support.agreements import agreement
+from support.concurrency import clones, parallel
+from support.subscriptions import alerts, overview, sub_body, subs
 
 
 def test_concurrent_adds_filling_a_pool_send_exactly_one_alert(server):
@@ -31,7 +19,7 @@ def test_concurrent_adds_filling_a_pool_send_exactly_one_alert(server):
         ag = agreement(server, {"enterprise": 10})
         ag.sa.refresh_csrf()
         cs = clones(ag.sa, 10)
-        results = race(10, lambda i: cs[i].post(subs(ag.lic), sub_body(sign_in_email=addr(f"race{rnd}-{i}"))))
+        results = parallel(10, lambda i: cs[i].post(subs(ag.lic), sub_body(sign_in_email=addr(f"race{rnd}-{i}"))))
         assert sorted(r.status for r in results) == [201] * 10, [(r.status, r.body) for r in results]
         assert overview(ag.sa, ag.lic)["enterprise"] == (10, 10, 0)
         assert alerts(server, ag) == 1, f"round {rnd}: {alerts(server, ag)} pool alerts for one crossing"
@@ -41,7 +29,7 @@ def test_more_adds_than_seats_never_overfill(server):
     ag = agreement(server, {"enterprise": 5})
     ag.sa.refresh_csrf()
     cs = clones(ag.sa, 9)
-    results = race(9, lambda i: cs[i].post(subs(ag.lic), sub_body(sign_in_email=addr(f"over{i}"))))
+    results = parallel(9, lambda i: cs[i].post(subs(ag.lic), sub_body(sign_in_email=addr(f"over{i}"))))
     codes = sorted(r.status for r in results)
     assert codes == [201] * 5 + [422] * 4, [(r.status, r.body) for r in results]
     for r in results:
@@ -60,7 +48,7 @@ def test_concurrent_edits_of_one_version_one_wins(server):
     sid = r.body["id"]
     ag.sa.refresh_csrf()
     cs = clones(ag.sa, 8)
-    results = race(8, lambda i: cs[i].patch(subs(ag.lic, f"/{sid}"), {"name": f"Name {i}"},
+    results = parallel(8, lambda i: cs[i].patch(subs(ag.lic, f"/{sid}"), {"name": f"Name {i}"},
                                             headers={"If-Match": '"1"'}))
     codes = sorted(r.status for r in results)
     assert codes == [200] + [412] * 7, [(r.status, r.body) for r in results]

@@ -74,7 +74,8 @@ step('Camille signs in and sees every tab of the Contoso agreement', async () =>
   const tabs = page.getByRole('navigation', { name: 'Contrat' });
   await tabs.waitFor();
   assert.deepEqual(await tabs.getByRole('link').allTextContents(),
-    ['Vue d’ensemble', 'Administrateurs', 'Préférences', 'Activité', 'Utilisation maximale', 'Partenaires']);
+    ['Vue d’ensemble', 'Administrateurs', 'Préférences', 'Activité', 'Utilisation maximale', 'Partenaires',
+      'Traitements en arrière-plan']);
   // Camille holds no subscription herself yet: no "My subscriptions" on the start page.
   await page.goto(`${baseUrl}/home`);
   await page.getByTestId('open-agreement').waitFor();

@@ -8,17 +8,8 @@
  * cleanups registered on it run when it is freed, child arenas count against their parent
  * and go with it, and a buf growing in an armed arena jumps too.
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "unit.h"
 
-#include <stdbool.h>
-#include <stdio.h>
-#include <string.h>
-
-#include "core/arena.h"
 #include "core/buf.h"
 
 #define ALIGN _Alignof(max_align_t)

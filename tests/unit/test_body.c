@@ -5,16 +5,11 @@
  * readers are exercised against a bare request with only the arena, the field-error
  * list and the parsed body set, which is all they touch.
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#define UNIT_SETUP req_setup
+#define UNIT_TEARDOWN req_teardown
+#include "unit.h"
 
 #include <jansson.h>
-#include <stdbool.h>
-#include <stdio.h>
-#include <string.h>
 
 #include "core/limits.h"
 #include "http/http.h"
@@ -22,7 +17,7 @@
 static req R;
 static char D[256];
 
-static int setup(void **state) {
+static int req_setup(void **state) {
     memset(&R, 0, sizeof R);
     arena_init(&R.a, LIMIT_ARENA_BYTES);
     fe_init(&R.fe, &R.a);
@@ -30,7 +25,7 @@ static int setup(void **state) {
     return 0;
 }
 
-static int teardown(void **state) {
+static int req_teardown(void **state) {
     if (R.json) json_decref(R.json);
     R.json = NULL;
     arena_free(&R.a);
@@ -332,7 +327,6 @@ static void test_errors_accumulate_in_order(void **state) {
 }
 
 int main(void) {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
     const struct CMUnitTest tests[] = {
         T(test_parse_valid_object),
         T(test_parse_not_an_object),

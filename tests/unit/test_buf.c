@@ -4,37 +4,9 @@
  * once at the end, so a refused append must leave the contents untouched and every
  * later append must be refused too (sticky overflow), whichever append function is used.
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "unit.h"
 
-#include <stdbool.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include "core/arena.h"
 #include "core/buf.h"
-
-static arena A;
-
-static int setup(void **state) {
-    arena_init(&A, 64 * 1024 * 1024);
-    return 0;
-}
-
-static int teardown(void **state) {
-    arena_free(&A);
-    return 0;
-}
-
-/* A string of n copies of c, arena-owned. */
-static char *repeat(char c, size_t n) {
-    char *s = arena_alloc(&A, n + 1);
-    memset(s, c, n);
-    return s;
-}
 
 static void test_append_puts_printf(void **state) {
     buf b;
@@ -101,9 +73,9 @@ static void test_overflow_sticky_for_long_printf(void **state) {
     buf b;
     buf_init(&b, &A, 1000);
     assert_true(buf_puts(&b, "head"));
-    assert_false(buf_append(&b, repeat('z', 1000), 1000));
+    assert_false(buf_append(&b, unit_repeat('z', 1000), 1000));
     assert_true(b.overflow);
-    const char *long_text = repeat('q', 300);
+    const char *long_text = unit_repeat('q', 300);
     assert_false(buf_printf(&b, "%s", long_text));
     assert_int_equal(b.len, 4);
     assert_string_equal(b.data, "head");
@@ -114,7 +86,7 @@ static void test_long_printf(void **state) {
     buf b;
     buf_init(&b, &A, 100000);
     assert_true(buf_puts(&b, ">"));
-    const char *s = repeat('k', 5000);
+    const char *s = unit_repeat('k', 5000);
     assert_true(buf_printf(&b, "%s|%d", s, 12345));
     assert_int_equal(b.len, 1 + 5000 + 6);
     assert_int_equal(b.data[0], '>');
@@ -132,14 +104,14 @@ static void test_long_printf_past_max(void **state) {
     buf b;
     buf_init(&b, &A, 1000);
     assert_true(buf_puts(&b, "keep"));
-    assert_false(buf_printf(&b, "%s", repeat('w', 997)));   /* 4 + 997 > 1000 */
+    assert_false(buf_printf(&b, "%s", unit_repeat('w', 997)));   /* 4 + 997 > 1000 */
     assert_true(b.overflow);
     assert_int_equal(b.len, 4);
     assert_string_equal(b.data, "keep");
 
     buf_init(&b, &A, 1000);
     assert_true(buf_puts(&b, "keep"));
-    assert_true(buf_printf(&b, "%s", repeat('w', 996)));    /* exactly max */
+    assert_true(buf_printf(&b, "%s", unit_repeat('w', 996)));    /* exactly max */
     assert_int_equal(b.len, 1000);
     assert_int_equal(strlen(b.data), 1000);
     assert_false(b.overflow);
@@ -212,15 +184,15 @@ static void test_arena_exhaustion_is_overflow(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_append_puts_printf, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_empty_append_allocates_terminated_storage, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_max_enforced_and_sticky, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_overflow_sticky_for_long_printf, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_long_printf, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_long_printf_past_max, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_heap_release_and_detach, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_arena_growth_keeps_content, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_arena_exhaustion_is_overflow, setup, teardown),
+        T(test_append_puts_printf),
+        T(test_empty_append_allocates_terminated_storage),
+        T(test_max_enforced_and_sticky),
+        T(test_overflow_sticky_for_long_printf),
+        T(test_long_printf),
+        T(test_long_printf_past_max),
+        T(test_heap_release_and_detach),
+        T(test_arena_growth_keeps_content),
+        T(test_arena_exhaustion_is_overflow),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

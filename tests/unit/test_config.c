@@ -4,16 +4,10 @@
  * sees, so both are checked. Every test starts from an environment without OPENSEAT_*
  * variables, since the developer's shell or a CI job may export some.
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#define UNIT_SETUP env_setup
+#define UNIT_TEARDOWN env_teardown
+#include "unit.h"
 
-#include <stdbool.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "core/config.h"
@@ -39,14 +33,14 @@ static void clear_openseat_env(void) {
     for (int i = 0; i < n; i++) unsetenv(names[i]);
 }
 
-static int setup(void **state) {
+static int env_setup(void **state) {
     clear_openseat_env();
     memset(&C, 0, sizeof C);
     E[0] = 0;
     return 0;
 }
 
-static int teardown(void **state) {
+static int env_teardown(void **state) {
     clear_openseat_env();
     return 0;
 }
@@ -284,7 +278,6 @@ static void test_usage_lists_every_flag(void **state) {
 }
 
 int main(void) {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
     const struct CMUnitTest tests[] = {
         T(test_defaults),
         T(test_environment_applied),

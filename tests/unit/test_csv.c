@@ -5,34 +5,13 @@
  * break inside a quoted cell is not a new row. Each refusal names the row, so the user can
  * find it.
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "unit.h"
 
-#include <stdbool.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include "core/arena.h"
 #include "io/csv.h"
 #include "io/table.h"
 
-static arena A;
 static io_table TB;
 static char ERR[256];
-
-static int setup(void **state) {
-    arena_init(&A, 64 * 1024 * 1024);
-    return 0;
-}
-
-static int teardown(void **state) {
-    arena_free(&A);
-    return 0;
-}
 
 static os_err read_n(const char *data, size_t len, int max_rows) {
     ERR[0] = 0;
@@ -213,7 +192,6 @@ static void test_libreoffice_fixture(void **state) {
 }
 
 int main(void) {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
     const struct CMUnitTest tests[] = {
         T(test_bom_semicolons_crlf),
         T(test_commas_and_lf),

@@ -1,19 +1,11 @@
 /* test_handoff.c — signed hand-off tokens: issue and verify, tampering, other keys,
  * expiry, malformed input, and single use through the store. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#define UNIT_ARENA_BYTES (16 * 1024 * 1024)
+#include "unit.h"
 
 #include <ftw.h>
-#include <stdbool.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
-#include "core/arena.h"
 #include "core/error.h"
 #include "core/secret.h"
 #include "domain/handoff.h"
@@ -23,7 +15,6 @@
 #define LIC "40318275"
 #define EMAIL "alex@fabrikam.example"
 
-static arena A;
 static unsigned char KEY[32], OTHER[32];
 
 static int group_setup(void **state) {
@@ -31,16 +22,6 @@ static int group_setup(void **state) {
     if (secret_init() < 0) return -1;
     secret_random(KEY, sizeof KEY);
     secret_random(OTHER, sizeof OTHER);
-    return 0;
-}
-
-static int setup(void **state) {
-    arena_init(&A, 16 * 1024 * 1024);
-    return 0;
-}
-
-static int teardown(void **state) {
-    arena_free(&A);
     return 0;
 }
 
@@ -184,8 +165,7 @@ static void test_garbage(void **state) {
     handoff_claims c;
     assert_int_equal(handoff_verify(&A, KEY, NULL, NOW, &c), OS_ERR_INVALID);
     /* Very long input. */
-    char *huge = arena_alloc(&A, 100001);
-    memset(huge, 'A', 100000);
+    char *huge = unit_repeat('A', 100000);
     huge[50000] = '.';
     assert_int_equal(handoff_verify(&A, KEY, huge, NOW, &c), OS_ERR_INVALID);
 }
@@ -271,7 +251,6 @@ static void test_consume_once(void **state) {
 }
 
 int main(void) {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
     const struct CMUnitTest tests[] = {
         T(test_round_trip),
         T(test_each_token_has_its_own_nonce),

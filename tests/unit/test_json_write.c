@@ -5,35 +5,23 @@
  * the values that were written". Misuse (bad UTF-8, unbalanced nesting, keys in the
  * wrong place) must surface as jw_ok() false rather than as malformed output.
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#define UNIT_SETUP writer_setup
+#include "unit.h"
 
 #include <jansson.h>
-#include <stdbool.h>
-#include <stdio.h>
-#include <string.h>
 
-#include "core/arena.h"
 #include "core/buf.h"
 #include "core/json_write.h"
 #include "core/limits.h"
 
-static arena A;
 static buf B;
 static jw W;
 
-static int setup(void **state) {
-    arena_init(&A, 64 * 1024 * 1024);
+/* The arena, and a writer W into buffer B. */
+static int writer_setup(void **state) {
+    unit_setup(state);
     buf_init(&B, &A, 1 << 20);
     jw_init(&W, &B);
-    return 0;
-}
-
-static int teardown(void **state) {
-    arena_free(&A);
     return 0;
 }
 
@@ -348,7 +336,6 @@ static void test_round_trip_through_jansson(void **state) {
 }
 
 int main(void) {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
     const struct CMUnitTest tests[] = {
         T(test_nesting_and_commas),
         T(test_escaping),

@@ -3,27 +3,18 @@
  * SMTP is exercised against a tiny in-process server on 127.0.0.1 so the real libcurl
  * path (envelope, dot-stuffing, refusals, STARTTLS policy) is covered without network.
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "unit.h"
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <dirent.h>
 #include <netinet/in.h>
 #include <pthread.h>
-#include <stdbool.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "core/arena.h"
 #include "core/buf.h"
 #include "core/json_write.h"
 #include "core/secret.h"
@@ -34,18 +25,6 @@
 
 #define FROM "openseat <no-reply@openseat.example>"
 #define MSGID "<abc.def@openseat.example>"
-
-static arena A;
-
-static int setup(void **state) {
-    arena_init(&A, 64 * 1024 * 1024);
-    return 0;
-}
-
-static int teardown(void **state) {
-    arena_free(&A);
-    return 0;
-}
 
 /* ---- helpers ---------------------------------------------------------------------- */
 
@@ -638,23 +617,23 @@ int main(void) {
     if (secret_init() != 0) return 1;
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) return 1;
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_render_en, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_render_fr, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_render_all_templates, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_render_user_value_not_linked, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_render_errors, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_render_lang_fallback, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_compose_headers, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_compose_long_subject_folded, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_compose_qp_roundtrip, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_compose_rejects_injection, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_compose_display_name_quoted, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_addr_and_message_id, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_maildir_deliver, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_smtp_delivers, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_smtp_refused_recipient, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_smtp_starttls_required, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_smtp_closed_port, setup, teardown),
+        T(test_render_en),
+        T(test_render_fr),
+        T(test_render_all_templates),
+        T(test_render_user_value_not_linked),
+        T(test_render_errors),
+        T(test_render_lang_fallback),
+        T(test_compose_headers),
+        T(test_compose_long_subject_folded),
+        T(test_compose_qp_roundtrip),
+        T(test_compose_rejects_injection),
+        T(test_compose_display_name_quoted),
+        T(test_addr_and_message_id),
+        T(test_maildir_deliver),
+        T(test_smtp_delivers),
+        T(test_smtp_refused_recipient),
+        T(test_smtp_starttls_required),
+        T(test_smtp_closed_port),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();

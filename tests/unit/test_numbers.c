@@ -1,15 +1,6 @@
 /* test_numbers.c — license and authorization numbers: generation, normalisation and
  * the grouped display form. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
-
-#include <stdbool.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include "unit.h"
 
 #include "core/secret.h"
 #include "domain/numbers.h"

@@ -5,14 +5,7 @@
  * The distinction between "no such path" (404) and "path exists, wrong method" (405)
  * is checked through path_matched.
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
-
-#include <stdbool.h>
-#include <string.h>
+#include "unit.h"
 
 #include "http/server.h"
 

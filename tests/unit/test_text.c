@@ -4,33 +4,13 @@
  * rejection rule gets its own case, and decoding is checked to never yield a string
  * with an embedded NUL or invalid UTF-8, which later layers assume cannot happen.
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "unit.h"
 
-#include <stdbool.h>
-#include <stdio.h>
-#include <string.h>
 #include <time.h>
 
-#include "core/arena.h"
 #include "core/json_write.h"
 #include "core/limits.h"
 #include "core/text.h"
-
-static arena A;
-
-static int setup(void **state) {
-    arena_init(&A, 64 * 1024 * 1024);
-    return 0;
-}
-
-static int teardown(void **state) {
-    arena_free(&A);
-    return 0;
-}
 
 static void expect_email(const char *in, const char *want) {
     const char *got = email_normalize(&A, in);
@@ -294,7 +274,6 @@ static void test_qs_limits_and_errors(void **state) {
 }
 
 int main(void) {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
     const struct CMUnitTest tests[] = {
         T(test_text_day_matches_gmtime),
         T(test_trim),

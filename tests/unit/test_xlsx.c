@@ -11,19 +11,12 @@
  * Fixture paths are relative to the repository root, where tests/run-all.sh runs the unit
  * binaries (make unit).
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#define UNIT_ARENA_BYTES (256 * 1024 * 1024)
+#define UNIT_SETUP xlsx_setup
+#include "unit.h"
 
-#include <stdbool.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <zip.h>
 
-#include "core/arena.h"
 #include "core/json_write.h"
 #include "io/table.h"
 #include "io/xlsx.h"
@@ -32,18 +25,11 @@
 #define FIXTURES "tests/fixtures/xlsx/"
 #endif
 
-static arena A;
 static char ERR[256];
 
-static int setup(void **state) {
-    arena_init(&A, 256 * 1024 * 1024);
+static int xlsx_setup(void **state) {
     ERR[0] = 0;
-    return 0;
-}
-
-static int teardown(void **state) {
-    arena_free(&A);
-    return 0;
+    return unit_setup(state);
 }
 
 static char *slurp(const char *name, size_t *len) {
@@ -260,13 +246,13 @@ static void test_damage_sweep(void **state) {
     io_table t;
     for (size_t k = 0; k < n; k++) {
         assert_int_not_equal(read_buf(d, k, 1000, &t), OS_OK);
-        if (k % 256 == 0) { arena_free(&A); arena_init(&A, 256 * 1024 * 1024); }
+        if (k % 256 == 0) { unit_arena_renew(); }
     }
     for (size_t k = 0; k < n; k += 3) {
         d[k] ^= 0x21;
         read_buf(d, n, 1000, &t);
         d[k] ^= 0x21;
-        if (k % 256 == 0) { arena_free(&A); arena_init(&A, 256 * 1024 * 1024); }
+        if (k % 256 == 0) { unit_arena_renew(); }
     }
     free(d);
 }
@@ -464,13 +450,11 @@ static void test_shared_string_count(void **state) {
             assert_int_equal(e, OS_ERR_TOO_LARGE);
             assert_string_equal(ERR, "too many different texts (at most 1000000)");
         }
-        arena_free(&A);
-        arena_init(&A, 256 * 1024 * 1024);
+        unit_arena_renew();
     }
 }
 
 int main(void) {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
     const struct CMUnitTest tests[] = {
         T(test_openpyxl_basic),
         T(test_stored_parts),

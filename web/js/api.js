@@ -2,6 +2,8 @@
 // server handed out through GET /api/v1/session; the token changes when the session does, so it
 // is re-read after signing in or out, and once more when the server says it is stale.
 
+import { PROBLEM } from './constants.js';
+
 const BASE = '/api/v1';
 
 let csrfToken = null;
@@ -12,7 +14,7 @@ export class ApiError extends Error {
     super(problem.detail || problem.title || `HTTP ${status}`);
     this.name = 'ApiError';
     this.status = status;
-    this.code = problem.code || 'internal';
+    this.code = problem.code || PROBLEM.INTERNAL;
     this.errors = Array.isArray(problem.errors) ? problem.errors : [];
     this.retryAfter = Number(problem.retry_after) || 0;
     this.problem = problem;
@@ -46,7 +48,7 @@ export async function apiResponse(method, path, body, { headers = {}, signal } =
   } catch (err) {
     // The token goes stale when the session changed elsewhere (another tab signed out, the
     // password was reset): fetch the current one and try exactly once more.
-    if (!(unsafe && err instanceof ApiError && err.code === 'csrf')) throw err;
+    if (!(unsafe && err instanceof ApiError && err.code === PROBLEM.CSRF)) throw err;
     await refreshSession();
     result = await send(method, path, body, headers, signal);
   }
@@ -93,7 +95,7 @@ async function send(method, path, body, extraHeaders = {}, signal = undefined) {
   if (!problem.retry_after && response.headers.has('Retry-After')) {
     problem.retry_after = response.headers.get('Retry-After');
   }
-  if (!problem.code) problem.code = response.status >= 500 ? 'internal' : 'unexpected';
+  if (!problem.code) problem.code = response.status >= 500 ? PROBLEM.INTERNAL : 'unexpected';
   const err = new ApiError(response.status, problem);
   err.headers = response.headers;
   throw err;

@@ -5,6 +5,7 @@
 // until the user has seen its result and closed the dialog (dismissJob).
 
 import { ApiError, api, isAbort } from './api.js';
+import { JOB_STATE, PROBLEM } from './constants.js';
 import { h } from './dom.js';
 import { formatNumber } from './present.js';
 import { currentUser } from './session.js';
@@ -18,7 +19,7 @@ const jobsPath = (license) => `/agreements/${encodeURIComponent(license)}/jobs`;
 
 /** True once a job has its answer (done, or failed or cancelled with a problem). */
 export function isFinished(job) {
-  return job.state === 'done' || job.state === 'failed' || job.state === 'cancelled';
+  return job.state === JOB_STATE.DONE || job.state === JOB_STATE.FAILED || job.state === JOB_STATE.CANCELLED;
 }
 
 /**
@@ -136,7 +137,7 @@ function outcome(job) {
   const status = Number(job.status) || 500;
   if (status >= 200 && status < 300) return job.result;
   const problem = job.result && typeof job.result === 'object' ? { ...job.result } : {};
-  if (!problem.code) problem.code = status >= 500 ? 'internal' : 'unexpected';
+  if (!problem.code) problem.code = status >= 500 ? PROBLEM.INTERNAL : 'unexpected';
   throw new ApiError(status, problem);
 }
 
@@ -200,11 +201,11 @@ function progressView() {
     element.dataset.phase = job.phase;
     fileName.hidden = !job.file_name;
     if (job.file_name) fileName.replaceChildren(h('span', { t: 'bulkJob.file', params: { name: job.file_name } }));
-    if (job.state === 'cancelled') {
+    if (job.state === JOB_STATE.CANCELLED) {
       // Stopped by someone on purpose, with nothing applied.
       at(Math.max(Number(job.rows_checked) || 0, Number(job.rows_written) || 0), job.rows);
       say('bulkJob.cancelled');
-    } else if (job.state === 'failed') {
+    } else if (job.state === JOB_STATE.FAILED) {
       // Left where the server stopped: a full bar would say it went through.
       at(Math.max(Number(job.rows_checked) || 0, Number(job.rows_written) || 0), job.rows);
       say('bulkJob.stopped');

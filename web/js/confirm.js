@@ -7,6 +7,7 @@
  * signed-out user gets the page-level problem; any other refusal (e.g. the last super
  * admin, a read-only agreement) is shown inside the dialog so the user can cancel. */
 import { ApiError } from './api.js';
+import { PROBLEM } from './constants.js';
 import { h } from './dom.js';
 import { whilePending } from './form.js';
 import { problemNotice, reportProblem } from './problems.js';
@@ -29,7 +30,7 @@ export function confirmAction({ close, label, labelParams, testid, messagesTesti
         if (err instanceof ApiError && isGone(err)) {
           close();
           onGone();
-        } else if (!(err instanceof ApiError) || err.code === 'unauthenticated') {
+        } else if (!(err instanceof ApiError) || err.code === PROBLEM.UNAUTHENTICATED) {
           close();
           reportProblem(err);
           return;

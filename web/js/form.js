@@ -4,14 +4,11 @@
 // problem messages in the status line.
 
 import { ApiError } from './api.js';
+import { FIELD, LIMITS, PROBLEM } from './constants.js';
 import { h, uid } from './dom.js';
 import { bind, hasMessage } from './i18n.js';
 import { clearNotice } from './notice.js';
 import { fieldErrorKey, problemNotice, reportProblem } from './problems.js';
-
-// The password limits of the API contract.
-const PASSWORD_MIN = 10;
-const PASSWORD_MAX = 256;
 
 /** Field presets. `name` is the API's field name, so server errors land on the right input. */
 export const field = {
@@ -59,7 +56,7 @@ export function createForm({ fields, submit, onSubmit, onProblem, testid, values
   const handle = (err, data) => {
     if (onProblem && onProblem(err, data)) return true;
     // A session that ended is for app.js to deal with (it goes to the sign-in page).
-    if (!messages || err.code === 'unauthenticated') return false;
+    if (!messages || err.code === PROBLEM.UNAUTHENTICATED) return false;
     say(problemNotice(err));
     return true;
   };
@@ -145,7 +142,7 @@ export function fieldErrors() {
  * with it and returns true.
  */
 export function showProblem(err, { errors, onProblem, data }) {
-  if (err instanceof ApiError && err.code === 'validation' && err.errors.length) {
+  if (err instanceof ApiError && err.code === PROBLEM.VALIDATION && err.errors.length) {
     const placed = err.errors.filter((e) => errors.has(e.field));
     if (placed.length) errors.show(placed.map((e) => [e.field, e.code, e]));
     if (placed.length === err.errors.length) return;
@@ -269,20 +266,20 @@ export function readValue(spec, input) {
 
 /** A field error code like the server's, or null. */
 export function checkField(spec, value) {
-  if (spec.type === 'checkbox') return value || spec.optional ? null : 'required';
-  if (value === '') return spec.optional ? null : 'required';
-  if (spec.type === 'email' && !/^[^\s@]+@[^\s@]+$/.test(value)) return 'invalid_email';
-  if (spec.maxlength && [...value].length > spec.maxlength) return 'too_long';
+  if (spec.type === 'checkbox') return value || spec.optional ? null : FIELD.REQUIRED;
+  if (value === '') return spec.optional ? null : FIELD.REQUIRED;
+  if (spec.type === 'email' && !/^[^\s@]+@[^\s@]+$/.test(value)) return FIELD.INVALID_EMAIL;
+  if (spec.maxlength && [...value].length > spec.maxlength) return FIELD.TOO_LONG;
   if (spec.min !== undefined || spec.max !== undefined) {
-    if (!/^\d+$/.test(value)) return 'invalid_value';
+    if (!/^\d+$/.test(value)) return FIELD.INVALID_VALUE;
     const number = Number(value);
-    if ((spec.min !== undefined && number < spec.min) || (spec.max !== undefined && number > spec.max)) return 'invalid_value';
+    if ((spec.min !== undefined && number < spec.min) || (spec.max !== undefined && number > spec.max)) return FIELD.INVALID_VALUE;
   }
   if (spec.newPassword) {
     // The server counts characters (Unicode code points), as people do; so does this.
     const length = [...value].length;
-    if (length < PASSWORD_MIN) return 'password_too_short';
-    if (length > PASSWORD_MAX) return 'password_too_long';
+    if (length < LIMITS.LIMIT_PASSWORD_MIN) return FIELD.PASSWORD_TOO_SHORT;
+    if (length > LIMITS.LIMIT_PASSWORD_MAX) return FIELD.PASSWORD_TOO_LONG;
   }
   return null;
 }

@@ -1,32 +1,35 @@
-// Presenting API data: dates and country names worded by the browser for the page language,
-// status badges, data tables, pages that load their content, and the copy button.
+// Presenting API data: dates, country and language names worded by the browser for the page
+// language, status badges, data tables, pages that load their content, and the copy button.
 
 import { api, ApiError } from './api.js';
+import { PROBLEM } from './constants.js';
 import { h } from './dom.js';
 import { currentLanguage } from './i18n.js';
 import { clearNotice, notify } from './notice.js';
 import { problemNotice, reportProblem } from './problems.js';
 
-// ISO 3166-1 alpha-2, every assigned code. Names come from the browser (Intl.DisplayNames).
-export const COUNTRIES = ('AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ '
-  + 'BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER '
-  + 'ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM '
-  + 'IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF '
-  + 'MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK '
-  + 'PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD '
-  + 'TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW').split(' ');
+const displayNames = new Map();
 
-const regionNames = new Map();
-
-/** The name of country `code` in `lang` ("France", "Allemagne"), or the code itself. */
-export function countryName(lang, code) {
+/** The name of `code` in `lang`, worded by the browser (Intl.DisplayNames of `type`), or the code itself. */
+function displayName(type, lang, code) {
   if (!code) return '';
   try {
-    if (!regionNames.has(lang)) regionNames.set(lang, new Intl.DisplayNames([lang], { type: 'region' }));
-    return regionNames.get(lang).of(code) || code;
+    const key = `${type} ${lang}`;
+    if (!displayNames.has(key)) displayNames.set(key, new Intl.DisplayNames([lang], { type }));
+    return displayNames.get(key).of(code) || code;
   } catch {
     return code;
   }
+}
+
+/** The name of country `code` in `lang` ("France", "Allemagne"), or the code itself. */
+export function countryName(lang, code) {
+  return displayName('region', lang, code);
+}
+
+/** "French", "français"…: the name of language `code` in `lang`, or the code itself. */
+export function languageName(lang, code) {
+  return displayName('language', lang, code);
 }
 
 /** "2025-11-24" (a calendar date, no time zone) worded for `lang`: "Nov 24, 2025", "24 nov. 2025". */
@@ -173,7 +176,7 @@ export function loadingSection({ load, show, onProblem, testid }) {
         section.replaceChildren(...[instead].flat());
       } else {
         section.replaceChildren(h('p', { class: 'loading', t: 'lsc.loadFailed' }));
-        if (err instanceof ApiError && err.code !== 'unauthenticated') {
+        if (err instanceof ApiError && err.code !== PROBLEM.UNAUTHENTICATED) {
           notify({ ...problemNotice(err), action: { key: 'lsc.retry', onClick: retry } });
         } else {
           reportProblem(err);

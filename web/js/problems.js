@@ -2,13 +2,14 @@
 // codes the catalogue does not know fall back to a generic message.
 
 import { ApiError } from './api.js';
+import { PROBLEM } from './constants.js';
 import { hasMessage } from './i18n.js';
 import { notify } from './notice.js';
 
 /** `{ kind, key, params }` for notify(). */
 export function problemNotice(err) {
   const code = err && err.code ? err.code : 'internal';
-  if (code === 'throttled') {
+  if (code === PROBLEM.THROTTLED) {
     return { kind: 'error', key: 'problem.throttled', params: { when: waitPhrase(err.retryAfter) } };
   }
   const key = `problem.${code}`;
@@ -20,7 +21,7 @@ export function reportProblem(err) {
   if (!(err instanceof ApiError)) {
     console.error(err); // a bug or a failed catalogue load: still tell the user something
     notify({ kind: 'error', key: 'problem.generic' });
-  } else if (err.code === 'unauthenticated') {
+  } else if (err.code === PROBLEM.UNAUTHENTICATED) {
     // The session ended (expired, or signed out elsewhere): app.js sends the user to sign in.
     document.dispatchEvent(new CustomEvent('openseat:session-ended'));
   } else {

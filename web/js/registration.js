@@ -8,6 +8,7 @@
 
 import { agreementHref } from './agreements.js';
 import { api } from './api.js';
+import { FIELD } from './constants.js';
 import { openDialog } from './dialog.js';
 import { h } from './dom.js';
 import { createForm } from './form.js';
@@ -46,7 +47,7 @@ const fields = () => [
     type: 'checkbox',
     label: 'registration.attestation',
     more: ['registration.canDo', 'registration.cannotDo'],
-    messages: { required: 'registration.attestationRequired', invalid_value: 'registration.attestationRequired' },
+    messages: { [FIELD.REQUIRED]: 'registration.attestationRequired', [FIELD.INVALID_VALUE]: 'registration.attestationRequired' },
   },
 ];
 

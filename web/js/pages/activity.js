@@ -4,6 +4,7 @@
 // pages ("Load more"), and exported as CSV with the same filters.
 
 import { ApiError, api } from '../api.js';
+import { LIMITS } from '../constants.js';
 import { h } from '../dom.js';
 import { createForm, whilePending } from '../form.js';
 import { t } from '../i18n.js';
@@ -12,7 +13,6 @@ import { moment } from '../present.js';
 import { reportProblem } from '../problems.js';
 import { agreementTab } from './agreement.js';
 
-const PAGE_SIZE = 50;
 const FILTERS = ['actor', 'action', 'from', 'to'];
 
 export default {
@@ -79,7 +79,7 @@ function activityCard(agreement, base) {
   form.element.classList.add('filters', 'filters--activity');
 
   async function load({ more: adding = false } = {}) {
-    const extra = { limit: String(PAGE_SIZE) };
+    const extra = { limit: String(LIMITS.LIMIT_PAGE_SIZE_DEFAULT) };
     if (adding && nextBefore !== null && nextBefore !== undefined) extra.before = String(nextBefore);
     const data = await api('GET', `${base}/activity${query(extra)}`);
     const page = Array.isArray(data?.events) ? data.events : [];

@@ -3,6 +3,7 @@
 // sent to sign in (or sign up) first and brought back here with the same link.
 
 import { api, ApiError } from '../api.js';
+import { PROBLEM } from '../constants.js';
 import { h } from '../dom.js';
 import { whilePending } from '../form.js';
 import { flash, notify } from '../notice.js';
@@ -47,10 +48,10 @@ async function claim(token, view) {
     if (!view.isConnected) return;
     const outcome = err instanceof ApiError && OUTCOMES[err.code];
     if (outcome) {
-      if (err.code !== 'wrong_account') forgetReturn();
+      if (err.code !== PROBLEM.WRONG_ACCOUNT) forgetReturn();
       setPageTitle(outcome.title);
       swapView(view, outcome.view(token));
-    } else if (err instanceof ApiError && err.code !== 'unauthenticated') {
+    } else if (err instanceof ApiError && err.code !== PROBLEM.UNAUTHENTICATED) {
       // Anything else (the server unreachable, say): the link may still work, so offer a retry.
       notify({ ...problemNotice(err), action: { key: 'lsc.retry', onClick: () => navigate(location.pathname + location.search, { replace: true }) } });
       view.querySelector('.loading')?.replaceChildren(h('span', { t: 'lsc.loadFailed' }));

@@ -5,6 +5,7 @@
 // until then ("Refresh" shows where it is).
 
 import { ApiError, api } from '../api.js';
+import { JOB_STATE, PROBLEM } from '../constants.js';
 import { h } from '../dom.js';
 import { whilePending } from '../form.js';
 import { notify } from '../notice.js';
@@ -14,11 +15,11 @@ import { agreementTab } from './agreement.js';
 
 const KIND = { add: 'jobs.kindAdd', edit: 'jobs.kindEdit', remove: 'jobs.kindRemove' };
 const STATE = {
-  queued: 'jobs.stateQueued',
-  running: 'jobs.stateRunning',
-  done: 'jobs.stateDone',
-  failed: 'jobs.stateFailed',
-  cancelled: 'jobs.stateCancelled',
+  [JOB_STATE.QUEUED]: 'jobs.stateQueued',
+  [JOB_STATE.RUNNING]: 'jobs.stateRunning',
+  [JOB_STATE.DONE]: 'jobs.stateDone',
+  [JOB_STATE.FAILED]: 'jobs.stateFailed',
+  [JOB_STATE.CANCELLED]: 'jobs.stateCancelled',
 };
 
 export default {
@@ -85,7 +86,7 @@ function list(jobs, base, reload) {
       { key: 'jobs.colFile', cell: (j) => h('span', { class: j.file_name ? null : 'muted', t: j.file_name ? null : 'jobs.noFileName' }, j.file_name ?? '') },
       { key: 'jobs.colState', cell: (j) => state(j) },
       { key: 'jobs.colWhen', cell: (j) => h('span', { class: 'nowrap' }, moment(j.created_at)) },
-      { key: 'jobs.colActions', cell: (j) => (j.state === 'queued' || j.state === 'running' ? cancelButton(j, base, reload) : h('span', {})) },
+      { key: 'jobs.colActions', cell: (j) => (j.state === JOB_STATE.QUEUED || j.state === JOB_STATE.RUNNING ? cancelButton(j, base, reload) : h('span', {})) },
     ],
   });
 }
@@ -93,19 +94,19 @@ function list(jobs, base, reload) {
 function state(job) {
   const count = (value) => (lang) => formatNumber(lang, Number(value) || 0);
   let detail = null;
-  if (job.state === 'running' && job.cancel_requested) {
+  if (job.state === JOB_STATE.RUNNING && job.cancel_requested) {
     detail = { t: 'jobs.stopping' };
-  } else if (job.state === 'running') {
+  } else if (job.state === JOB_STATE.RUNNING) {
     const writing = job.phase === 'writing';
     detail = { t: writing ? 'jobs.progressWriting' : 'jobs.progressChecking',
       params: { done: count(writing ? job.rows_written : job.rows_checked), rows: count(job.rows) } };
-  } else if (job.state === 'cancelled' && job.cancelled_by) {
+  } else if (job.state === JOB_STATE.CANCELLED && job.cancelled_by) {
     detail = { t: 'jobs.cancelledBy', params: { name: job.cancelled_by.name || job.cancelled_by.email || '' } };
-  } else if (job.state === 'failed' && job.result?.code === 'access_removed') {
+  } else if (job.state === JOB_STATE.FAILED && job.result?.code === PROBLEM.ACCESS_REMOVED) {
     detail = { t: 'problem.access_removed' };
   }
   return h('span', { class: 'status-cell' },
-    h('span', { class: `badge badge--${job.state === 'done' ? 'active' : 'other'}`, t: STATE[job.state], 'data-testid': 'job-state' }),
+    h('span', { class: `badge badge--${job.state === JOB_STATE.DONE ? 'active' : 'other'}`, t: STATE[job.state], 'data-testid': 'job-state' }),
     detail && h('span', { class: 'status-cell__detail', ...detail }));
 }
 
@@ -117,9 +118,9 @@ function cancelButton(job, base, reload) {
     onclick: () => whilePending(button, async () => {
       try {
         const after = await api('POST', `${base}/jobs/${encodeURIComponent(job.id)}/cancel`);
-        notify({ kind: 'success', key: after.state === 'cancelled' ? 'jobs.cancelled' : 'jobs.stopAsked' });
+        notify({ kind: 'success', key: after.state === JOB_STATE.CANCELLED ? 'jobs.cancelled' : 'jobs.stopAsked' });
       } catch (err) {
-        if (!(err instanceof ApiError && (err.code === 'job_finished' || err.status === 404))) {
+        if (!(err instanceof ApiError && (err.code === PROBLEM.JOB_FINISHED || err.status === 404))) {
           reportProblem(err);
           return;
         }

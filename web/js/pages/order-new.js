@@ -6,18 +6,15 @@
 // on a fresh visit) gets a new key.
 
 import { api, ApiError } from '../api.js';
+import { COUNTRIES, FIELD, LIMITS, PROBLEM } from '../constants.js';
 import { h } from '../dom.js';
 import { bind, currentLanguage, t } from '../i18n.js';
 import { checkField, fieldErrors, fieldRow, option, readValue, showProblem, whilePending } from '../form.js';
 import { clearNotice, notify } from '../notice.js';
 import { reportProblem } from '../problems.js';
-import { authorizationNumber, COUNTRIES, countryName } from '../present.js';
+import { authorizationNumber, countryName } from '../present.js';
 import { linkLine, pageView, swapView } from './layout.js';
 import { licenseHref } from './lsc.js';
-
-// The API contract's limits for one order.
-const MAX_LINES = 20;
-const MAX_QUANTITY = 100000;
 
 const customerFields = [
   { name: 'customer_name', type: 'text', label: 'order.customerName', autocomplete: 'off' },
@@ -26,7 +23,7 @@ const customerFields = [
     name: 'customer_country',
     type: 'select',
     label: 'order.country',
-    messages: { required: 'order.countryRequired' },
+    messages: { [FIELD.REQUIRED]: 'order.countryRequired' },
     options: [{ value: '', t: 'order.countryChoose' }, ...COUNTRIES.map((code) => ({ value: code, format: (lang) => countryName(lang, code) }))],
   },
   {
@@ -97,7 +94,7 @@ function orderForm(onPlaced) {
   const linesGroup = {
     get input() { return lines[0]?.level.input || addButton; },
     setError(code) {
-      if (code) bind(linesError, code === 'required' ? 'order.linesRequired' : code === 'too_long' ? 'order.linesTooMany' : 'order.linesInvalid');
+      if (code) bind(linesError, code === FIELD.REQUIRED ? 'order.linesRequired' : code === FIELD.TOO_LONG ? 'order.linesTooMany' : 'order.linesInvalid');
       else {
         delete linesError.dataset.i18n;
         linesError.textContent = '';
@@ -115,7 +112,7 @@ function orderForm(onPlaced) {
       type: 'select',
       label: 'order.level',
       testid: 'line-level',
-      messages: { required: 'order.levelRequired', invalid_value: 'order.levelRequired', duplicate: 'order.levelDuplicate' },
+      messages: { [FIELD.REQUIRED]: 'order.levelRequired', [FIELD.INVALID_VALUE]: 'order.levelRequired', [FIELD.DUPLICATE]: 'order.levelDuplicate' },
       options: [{ value: '', t: levels ? 'order.levelChoose' : 'lsc.loading' }],
     });
     const quantity = fieldRow({
@@ -125,8 +122,8 @@ function orderForm(onPlaced) {
       label: 'order.quantity',
       testid: 'line-quantity',
       min: 1,
-      max: MAX_QUANTITY,
-      messages: { required: 'order.quantityRange', invalid_value: 'order.quantityRange', out_of_range: 'order.quantityRange', wrong_type: 'order.quantityRange' },
+      max: LIMITS.ORDER_MAX_QUANTITY,
+      messages: { [FIELD.REQUIRED]: 'order.quantityRange', [FIELD.INVALID_VALUE]: 'order.quantityRange', [FIELD.OUT_OF_RANGE]: 'order.quantityRange', [FIELD.WRONG_TYPE]: 'order.quantityRange' },
     });
     quantity.input.setAttribute('pattern', '[0-9]*');
     quantity.input.classList.add('input--short');
@@ -185,7 +182,7 @@ function orderForm(onPlaced) {
   }
 
   function maxLines() {
-    return levels && levels.length ? Math.min(MAX_LINES, levels.length) : MAX_LINES;
+    return levels && levels.length ? Math.min(LIMITS.ORDER_MAX_LINES, levels.length) : LIMITS.ORDER_MAX_LINES;
   }
 
   function fillLevels(select, value = select.value) {
@@ -203,7 +200,7 @@ function orderForm(onPlaced) {
       for (const line of lines) fillLevels(line.level.input);
       renumber();
     } catch (err) {
-      if (!(err instanceof ApiError) || err.code === 'unauthenticated') {
+      if (!(err instanceof ApiError) || err.code === PROBLEM.UNAUTHENTICATED) {
         reportProblem(err);
         return;
       }
@@ -291,11 +288,11 @@ function orderForm(onPlaced) {
 }
 
 function onProblem(err) {
-  if (err.code === 'forbidden') {
+  if (err.code === PROBLEM.FORBIDDEN) {
     notify({ kind: 'error', key: 'order.forbidden' });
     return true;
   }
-  if (err.code === 'conflict') {
+  if (err.code === PROBLEM.CONFLICT) {
     // This form's key already placed an order, with other details: do not guess, send them to look.
     notify({ kind: 'error', key: 'order.conflict', action: { key: 'order.conflictLink', href: '/lsc' } });
     return true;

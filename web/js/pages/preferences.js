@@ -4,12 +4,13 @@
 // fills up.
 
 import { api } from '../api.js';
+import { FIELD, SUBSCRIBER_LANGUAGES } from '../constants.js';
 import { h } from '../dom.js';
 import { createForm } from '../form.js';
 import { notify } from '../notice.js';
-import { countryName, fetchJson, loadingSection } from '../present.js';
+import { countryName, fetchJson, languageName, loadingSection } from '../present.js';
+import { sortedCountries } from '../subscribers/fields.js';
 import { agreementTab } from './agreement.js';
-import { LANGUAGES, languageName, sortedCountries } from './subscribers.js';
 
 export default {
   title: 'preferences.pageTitle',
@@ -55,7 +56,7 @@ function preferencesForm(preferences, levels, base) {
         label: 'preferences.defaultLevel',
         optional: true,
         options: [{ value: '', t: 'preferences.noDefault' }, ...levels.map((l) => ({ value: l.level, text: l.name ?? l.level }))],
-        messages: { invalid_value: 'subscribers.levelInvalid' },
+        messages: { [FIELD.INVALID_VALUE]: 'subscribers.levelInvalid' },
       },
       {
         name: 'default_country',
@@ -69,7 +70,7 @@ function preferencesForm(preferences, levels, base) {
         type: 'select',
         label: 'preferences.defaultLanguage',
         optional: true,
-        options: [{ value: '', t: 'preferences.noDefault' }, ...LANGUAGES.map((code) => ({ value: code, format: (l) => languageName(l, code) }))],
+        options: [{ value: '', t: 'preferences.noDefault' }, ...SUBSCRIBER_LANGUAGES.map((code) => ({ value: code, format: (l) => languageName(l, code) }))],
       },
       { name: 'default_downloads', type: 'checkbox', label: 'preferences.defaultDownloads', optional: true },
       {
@@ -90,7 +91,7 @@ function preferencesForm(preferences, levels, base) {
         min: 1,
         max: 100,
         autocomplete: 'off',
-        messages: { invalid_value: 'preferences.thresholdRange', out_of_range: 'preferences.thresholdRange' },
+        messages: { [FIELD.INVALID_VALUE]: 'preferences.thresholdRange', [FIELD.OUT_OF_RANGE]: 'preferences.thresholdRange' },
       },
     ],
     onSubmit: async (values) => {

@@ -1,6 +1,7 @@
 // /reset asks for a reset link; /reset?token=… (the link from the mail) sets the new password.
 
 import { api } from '../api.js';
+import { PROBLEM } from '../constants.js';
 import { createForm, field } from '../form.js';
 import { flash, notify } from '../notice.js';
 import { navigate } from '../router.js';
@@ -45,7 +46,7 @@ function choosePassword(token) {
       navigate('/signin', { replace: true });
     },
     onProblem(err) {
-      if (err.code !== 'link_invalid') return false;
+      if (err.code !== PROBLEM.LINK_INVALID) return false;
       notify({ kind: 'error', key: 'reset.linkInvalid', action: { key: 'reset.requestNew', href: '/reset' } });
       return true;
     },

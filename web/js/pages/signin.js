@@ -1,6 +1,7 @@
 // /signin. Wrong address and wrong password get the same message on purpose (the server does not
 // say which). An unverified account gets a way to have the confirmation link sent again.
 
+import { PROBLEM } from '../constants.js';
 import { h } from '../dom.js';
 import { createForm, field } from '../form.js';
 import { notify } from '../notice.js';
@@ -26,7 +27,7 @@ export default {
         navigate(isLocalPath(next) ? next : '/home');
       },
       onProblem(err, { email }) {
-        if (err.code !== 'unverified') return false;
+        if (err.code !== PROBLEM.UNVERIFIED) return false;
         notify({
           kind: 'error',
           key: 'problem.unverified',

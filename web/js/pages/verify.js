@@ -2,6 +2,7 @@
 // load, because mail scanners fetch links in incoming mail and would otherwise use them up.
 
 import { api } from '../api.js';
+import { PROBLEM } from '../constants.js';
 import { h } from '../dom.js';
 import { createForm, field, whilePending } from '../form.js';
 import { flash, notify } from '../notice.js';
@@ -27,7 +28,7 @@ export default {
           // Replace: going back must not lead to the spent link.
           navigate('/signin', { replace: true, state: { email: result.email } });
         } catch (err) {
-          if (err.code === 'link_invalid') swapView(view, linkInvalid());
+          if (err.code === PROBLEM.LINK_INVALID) swapView(view, linkInvalid());
           else reportProblem(err);
         }
       }),

@@ -1,0 +1,119 @@
+// The subscribers table: its header row (the select-all box, each column's heading, the sort
+// buttons with `aria-sort` on the sorted column) and its rows (a selection box with its own
+// label, the subscriber's values, an Edit button). It reads the rows, the selection and the
+// sort from the list's state (./state.js) and changes the selection and the sort there;
+// fetching after a sort and editing a row are the page's (`onSort`, `onEdit`).
+//
+// Exports: subscribersTable.
+
+import { h } from '../dom.js';
+import { countryName, date, languageName } from '../present.js';
+
+// Columns: [API field, header key, sortable by the server].
+const COLUMNS = [
+  ['name', 'subscribers.colName', true],
+  ['sign_in_email', 'subscribers.colSignInEmail', true],
+  ['level', 'subscribers.colLevel', true],
+  ['assigned', 'subscribers.colAssigned', true],
+  ['expires', 'subscribers.colExpires', true],
+  ['reference', 'subscribers.colReference', true],
+  ['downloads', 'subscribers.colDownloads', true],
+  ['country', 'subscribers.colCountry', true],
+  ['language', 'subscribers.colLanguage', true],
+  ['notification_email', 'subscribers.colNotificationEmail', false],
+  ['id', 'subscribers.colId', false],
+];
+
+/**
+ * The table of `list` (a createListState). `levelName(code)` names a level; `onSort()` runs
+ * after the sort changed, `onEdit(item)` on a row's Edit button, `onSelection()` after every
+ * rendering of the rows (the selection may have changed).
+ * Returns { table, showSort(), renderRows() }.
+ */
+export function subscribersTable({ list, levelName, onSort, onEdit, onSelection }) {
+  const selectAll = h('input', { type: 'checkbox', class: 'select-box', tAttrs: { 'aria-label': 'subscribers.selectAll' }, 'data-testid': 'select-all' });
+  selectAll.addEventListener('change', () => {
+    list.selectShown(selectAll.checked);
+    renderRows();
+  });
+  const headerCells = COLUMNS.map(([field, key, sortable]) => {
+    const th = h('th', { scope: 'col', 'data-column': field });
+    if (!sortable) {
+      th.append(h('span', { t: key }));
+      return th;
+    }
+    const button = h('button', { type: 'button', class: 'sort-button', 'data-testid': `sort-${field}` },
+      h('span', { t: key }),
+      h('span', { class: 'sort-button__arrow', 'aria-hidden': 'true' }));
+    button.addEventListener('click', () => {
+      list.sortBy(field);
+      showSort();
+      onSort();
+    });
+    th.append(button);
+    return th;
+  });
+  const tbody = h('tbody', {});
+  const table = h('table', { class: 'table table--subscribers', 'aria-labelledby': 'subscribers-title', 'data-testid': 'subscribers-table' },
+    h('thead', {}, h('tr', {},
+      h('th', { scope: 'col', class: 'select-cell' }, selectAll),
+      headerCells,
+      h('th', { scope: 'col', t: 'subscribers.colActions' }))),
+    tbody);
+
+  /** Marks the sorted column's heading and button. */
+  function showSort() {
+    for (const th of headerCells) {
+      const button = th.querySelector('.sort-button');
+      if (!button) continue;
+      const current = th.dataset.column === list.sort;
+      if (current) th.setAttribute('aria-sort', list.order === 'asc' ? 'ascending' : 'descending');
+      else th.removeAttribute('aria-sort');
+      button.classList.toggle('is-sorted', current);
+    }
+  }
+
+  /** The rows as the list holds them now, and the select-all box's state. */
+  function renderRows() {
+    const { items, selected } = list;
+    tbody.replaceChildren(...items.map(row));
+    const chosen = items.filter((item) => selected.has(item.id)).length;
+    selectAll.checked = items.length > 0 && chosen === items.length;
+    selectAll.indeterminate = chosen > 0 && chosen < items.length;
+    onSelection();
+  }
+
+  function row(item) {
+    const { selected } = list;
+    // An id that survives re-rendering, to put the focus back on the same box.
+    const boxId = `select-${item.id}`;
+    const box = h('input', { type: 'checkbox', id: boxId, class: 'select-box', checked: selected.has(item.id), 'data-testid': 'select-row' });
+    box.addEventListener('change', () => {
+      if (box.checked) selected.add(item.id);
+      else selected.delete(item.id);
+      renderRows();
+      tbody.querySelector(`[id="${boxId}"]`)?.focus();
+    });
+    const edit = h('button', {
+      type: 'button', class: 'button button--small', 'data-testid': 'edit-subscriber',
+      onclick: () => onEdit(item),
+    }, h('span', { t: 'subscribers.edit' }), ' ', h('span', { class: 'visually-hidden', t: 'subscribers.editWhich', params: { name: item.name ?? '' } }));
+    return h('tr', { 'data-testid': 'subscriber-row', 'data-id': item.id, class: selected.has(item.id) ? 'is-selected' : null },
+      h('td', { class: 'select-cell' }, box,
+        h('label', { for: boxId, class: 'visually-hidden', t: 'subscribers.selectOne', params: { name: item.name ?? '' } })),
+      h('th', { scope: 'row', 'data-testid': 'cell-name' }, item.name ?? ''),
+      h('td', { 'data-testid': 'cell-sign_in_email' }, item.sign_in_email ?? ''),
+      h('td', { 'data-testid': 'cell-level', format: () => levelName(item.level) }),
+      h('td', { class: 'nowrap', 'data-testid': 'cell-assigned', ...date(item.assigned) }),
+      h('td', { class: 'nowrap', 'data-testid': 'cell-expires', ...date(item.expires) }),
+      h('td', { 'data-testid': 'cell-reference' }, item.reference ?? ''),
+      h('td', { 'data-testid': 'cell-downloads', t: item.downloads ? 'subscribers.yes' : 'subscribers.no' }),
+      h('td', { 'data-testid': 'cell-country', format: (lang) => countryName(lang, item.country) }),
+      h('td', { 'data-testid': 'cell-language', format: (lang) => languageName(lang, item.language) }),
+      h('td', { 'data-testid': 'cell-notification_email' }, item.notification_email ?? ''),
+      h('td', { 'data-testid': 'cell-id' }, h('code', { class: 'code code--small' }, item.id ?? '')),
+      h('td', {}, edit));
+  }
+
+  return { table, showSort, renderRows };
+}
