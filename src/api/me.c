@@ -1,5 +1,6 @@
 /* me.c — the signed-in person's own subscriptions and questions to their admins. */
 #include "api.h"
+#include "core/limits.h"
 #include "domain/licensing.h"
 #include "domain/subscribers.h"
 
@@ -32,8 +33,8 @@ os_err h_my_subscriptions(req *r) {
 
 os_err h_my_question(req *r) {
     const char *lic = body_str(r, "license_number", 16, true);
-    const char *subject = body_str(r, "subject", 200, true);
-    const char *message = body_str_raw(r, "message", 1, 5000, true);
+    const char *subject = body_str(r, "subject", LIMIT_QUESTION_SUBJECT_CHARS, true);
+    const char *message = body_str_raw(r, "message", 1, LIMIT_QUESTION_MESSAGE_CHARS, true);
     json_t *copy = json_object_get(r->json, "copy_to_me");
     if (fe_any(&r->fe)) return OS_ERR_INVALID;
     op_ctx *x = r->x;

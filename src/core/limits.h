@@ -26,6 +26,9 @@
 #define LIMIT_CONN_TIMEOUT_S      30              /* idle connection timeout */
 /* Connection caps, head deadline and body rate are run-time options (config.c). */
 #define LIMIT_SWEEP_MS            200             /* how often deadlines are checked */
+/* A subscriber's question to the customer's admins (characters). */
+#define LIMIT_QUESTION_SUBJECT_CHARS 200
+#define LIMIT_QUESTION_MESSAGE_CHARS 5000
 /* Room given to an arena that ran out (a request's, a job's), for the problem that ends it. */
 #define LIMIT_TOO_COSTLY_RESERVE  (64 * 1024)
 #define LIMIT_FD_RESERVE          256             /* descriptors kept for files, database, mail */
