@@ -179,7 +179,8 @@ step('at 390 px the overview\'s "Available" column fits, and nothing scrolls sid
   await page.getByTestId('overview-enterprise').waitFor();
   const cell = await box(page.getByTestId('overview-table').locator('thead th').last());
   const value = await box(page.getByTestId('overview-enterprise').getByTestId('available'));
-  assert.ok(cell.right <= 390 && value.right <= 390, `Available ends at ${cell.right} / ${value.right}`);
+  const widths = await page.getByTestId('overview-table').evaluate((t) => [t.parentElement.getBoundingClientRect().width, ...[...t.querySelectorAll('tr')].map((tr) => [...tr.cells].map((c) => Math.round(c.getBoundingClientRect().width) + ':' + c.textContent).join('|'))]);
+  assert.ok(cell.right <= 390 && value.right <= 390, `Available ends at ${cell.right} / ${value.right} ${JSON.stringify(widths)}`);
   const table = page.getByTestId('overview-table');
   const overflow = await table.evaluate((el) => el.parentElement.scrollWidth - el.parentElement.clientWidth);
   assert.ok(overflow <= 0, `the overview table is ${overflow} px wider than its box`);
