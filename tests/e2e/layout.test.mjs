@@ -138,6 +138,7 @@ step('with the focus on Edit, or the table scrolled to its end, the row\'s name 
   const id = await box(row.getByTestId('cell-id'));
   assert.ok(name.left >= wrap.left && name.right <= wrap.right, `name at ${name.left}–${name.right}, table shows ${wrap.left}–${wrap.right}`);
   assert.ok(id.left >= name.right - 1, 'the scrolled cells pass under the name, not over it');
+  await env.screenshots('subscribers-scrolled');
   await tableWrap().evaluate((el) => { el.scrollLeft = 0; });
 });
 
@@ -206,6 +207,7 @@ step('at 390 px the activity page\'s date fields do not overlap', async () => {
     }
   }
   assert.equal(await sideways(), 0);
+  await env.screenshots('activity-390');
 });
 
 step('the report of a file with problems breaks no word in the middle, at 390 and 1280 px', async () => {
