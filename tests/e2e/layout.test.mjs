@@ -8,7 +8,8 @@
 //   - the "Columns" chooser hides a column, and the choice survives a reload;
 //   - at 390 px the overview's "Available" column fits the screen, the activity page's date
 //     fields do not overlap, and neither page scrolls sideways;
-//   - the report of a file with problems breaks no word in the middle (only long values may).
+//   - the report of a file with problems breaks no word in the middle (only long values may);
+//   - in English, the chooser and the dialog's Close read as they should.
 // Everything runs on 127.0.0.1 (see lib/harness.mjs).
 //
 //   cd tests/e2e && npm ci && node --test layout.test.mjs
@@ -243,6 +244,22 @@ step('the report of a file with problems breaks no word in the middle, at 390 an
   }
   await dialog().getByTestId('dialog-cancel').click();
   await page.setViewportSize({ width: 1280, height: 800 });
+});
+
+step('in English: the chooser says Columns, and a result\'s button Close', async () => {
+  await page.getByTestId('lang-en').click();
+  await page.getByTestId('columns-toggle').filter({ hasText: 'Columns' }).waitFor();
+  await page.getByTestId('columns-toggle').click();
+  await page.getByRole('group', { name: 'Columns shown' }).getByRole('checkbox', { name: 'Reference', exact: true }).waitFor();
+  const english = page.getByRole('dialog', { name: 'Add subscribers from a file' });
+  await page.getByTestId('bulk-open').click();
+  assert.equal(await english.getByTestId('dialog-cancel').textContent(), 'Cancel');
+  await english.getByTestId('bulk-file').setInputFiles(csv([HEADER, 'Claude Martin;claude.martin@contoso.example;Enterprise;FR;fr;Oui;;']));
+  await english.getByTestId('bulk-check').click();
+  await english.getByTestId('bulk-levels').locator('[data-level="enterprise"]').filter({ hasText: /^Enterprise: 1 row\(s\), \d+ seat\(s\) free$/ }).waitFor();
+  assert.equal(await english.getByTestId('dialog-cancel').textContent(), 'Close');
+  await english.getByTestId('dialog-cancel').click();
+  await english.waitFor({ state: 'detached' });
 });
 
 test('no console errors (CSP violations included)', () => {
