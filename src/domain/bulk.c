@@ -166,17 +166,19 @@ static void report_fields(bulk *b, int i, const field_errors *fe) {
                f->params ? arena_strdup(a, f->params) : NULL);
 }
 
-/* A text cell: trimmed, at most max characters, no control characters; NULL when empty.
+/* A text cell: trimmed, at most max characters, no control characters but a tab (and, when
+ * lines: CR and LF, the line breaks Alt+Enter types in a cell); NULL when empty.
  * An apostrophe before = + - @ is the one exports add so spreadsheets do not run the cell as
- * a formula (io/export.h): it is taken off, so an exported file reads back as it was. */
-static const char *text_cell(bulk *b, int i, int c, size_t max, bool required) {
+ * a formula (io/export.h): it is taken off, so an exported file reads back as it was.
+ * A column the file lacks is never reported as required: the header's problem says it. */
+static const char *text_cell_lines(bulk *b, int i, int c, size_t max, bool required, bool lines) {
     const char *v = cell(b, i, c);
     size_t n = strlen(v);
     if (n && (v[0] == ' ' || v[0] == '\t' || v[n - 1] == ' ' || v[n - 1] == '\t'))
         v = text_trim(b->x->a, v);   /* copied only when there is something to cut (most cells: not) */
     if (v[0] == '\'' && v[1] && strchr("=+-@", v[1])) v++;
     if (!*v) {
-        if (required) report(b, i, 0, b->col[c], "required", "This field is required", NULL);
+        if (required && b->col[c] >= 0) report(b, i, 0, b->col[c], "required", "This field is required", NULL);
         return NULL;
     }
     if (utf8_chars(v) > max) {
@@ -184,11 +186,15 @@ static const char *text_cell(bulk *b, int i, int c, size_t max, bool required) {
         return NULL;
     }
     for (const char *p = v; *p; p++)
-        if ((unsigned char)*p < 0x20 && *p != '\t') {
+        if ((unsigned char)*p < 0x20 && *p != '\t' && !(lines && (*p == '\r' || *p == '\n'))) {
             report(b, i, 0, b->col[c], "invalid_value", "This field contains control characters", NULL);
             return NULL;
         }
     return v;
+}
+
+static const char *text_cell(bulk *b, int i, int c, size_t max, bool required) {
+    return text_cell_lines(b, i, c, max, required, false);
 }
 
 static const char *email_cell(bulk *b, int i, int c, bool required) {
@@ -269,7 +275,7 @@ static bool read_row(bulk *b, int i, const sub_target *tg, sub_input *in) {
     in->sign_in_email = email_cell(b, i, SUBCOL_SIGN_IN_EMAIL, true);
     in->notification_email = email_cell(b, i, SUBCOL_NOTIFICATION_EMAIL, false);
     in->level = level_cell(b, i, tg);
-    in->reference = text_cell(b, i, SUBCOL_REFERENCE, SUB_REFERENCE_MAX, false);
+    in->reference = text_cell_lines(b, i, SUBCOL_REFERENCE, SUB_REFERENCE_MAX, false, true);
     in->downloads = downloads_cell(b, i);
     in->country = country_cell(b, i);
     in->language = language_cell(b, i);
@@ -653,7 +659,7 @@ static os_err edit_row(bulk *b, int i, sub_target *tg, keymap *ids, keymap *emai
     if (level && found && strcmp(level, cur.level_code))
         report(b, i, 0, b->col[SUBCOL_LEVEL], "invalid_value",
                "The level of a subscription cannot change; remove it and add another", NULL);
-    const char *reference = has[SUBCOL_REFERENCE] ? text_cell(b, i, SUBCOL_REFERENCE, SUB_REFERENCE_MAX, false) : NULL;
+    const char *reference = has[SUBCOL_REFERENCE] ? text_cell_lines(b, i, SUBCOL_REFERENCE, SUB_REFERENCE_MAX, false, true) : NULL;
     int downloads = has[SUBCOL_DOWNLOADS] ? downloads_cell(b, i) : -1;
     const char *country = has[SUBCOL_COUNTRY] ? country_cell(b, i) : NULL;
     const char *language = has[SUBCOL_LANGUAGE] ? language_cell(b, i) : NULL;
