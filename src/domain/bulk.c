@@ -107,18 +107,41 @@ static bool folded_equal(const char *a, const char *b) {
     return fa[0] && !strcmp(fa, fb);
 }
 
-/* Row 1 names the columns: each is matched to the template's (unknown and repeated ones
- * reported). */
+/* A column read and ignored: a warning, not a problem. */
+static void warn_ignored(bulk *b, int colidx) {
+    bulk_report *r = b->r;
+    if (!r->warnings) r->warnings = arena_alloc(b->x->a, sizeof *r->warnings * IO_MAX_COLS);
+    if (r->nwarnings >= IO_MAX_COLS) return;
+    const char *h = b->t->rows[0][colidx];
+    r->warnings[r->nwarnings++] = (bulk_error){
+        .row = b->t->rownum[0], .column = h, .code = "ignored_column",
+        .message = arena_printf(b->x->a, "The column \"%s\" is not one of the template's: it was ignored", h)};
+}
+
+/* Row 1 names the columns: each is matched to the template's (or a usual synonym); a near
+ * miss of one, and a repeated one, is reported; any other is ignored with a warning. */
 static void read_columns(bulk *b) {
     for (int c = 0; c < SUBCOL_COUNT; c++) b->col[c] = -1;
     const io_table *t = b->t;
     for (int i = 0; i < t->ncells[0]; i++) {
         const char *h = t->rows[0][i];
         int found = columns_match(h);
+        const char *meant = NULL;
         if (found < 0) {
             if (!*text_trim(b->x->a, h)) continue;   /* an unnamed, unused column */
+            if (columns_suggest(h, &meant) < 0) {
+                warn_ignored(b, i);
+                continue;
+            }
+            buf pb;   /* the suggestion is one of the template's headers: plain text */
+            buf_init(&pb, b->x->a, 128);
+            jw p;
+            jw_init(&p, &pb);
+            jw_obj(&p);
+            jw_kstr(&p, "suggestion", meant);
+            jw_obj_end(&p);
             report(b, 0, 0, i, "unknown_column",
-                   arena_printf(b->x->a, "Unknown column \"%s\": use the template's column names", h), NULL);
+                   arena_printf(b->x->a, "Unknown column \"%s\": did you mean \"%s\"?", h, meant), pb.data);
         } else if (b->col[found] >= 0) {
             report(b, 0, 0, i, "duplicate_column", arena_printf(b->x->a, "Column \"%s\" appears twice", h), NULL);
         } else {
@@ -127,13 +150,16 @@ static void read_columns(bulk *b) {
     }
 }
 
-/* The columns a file must have. False when the rows cannot be read (a problem is reported). */
+/* The columns a file must have, each one missing reported. False when one is missing. */
 static bool require_columns(bulk *b, const sub_column *required, size_t n) {
+    bool all = true;
     for (size_t k = 0; k < n; k++)
-        if (b->col[required[k]] < 0)
+        if (b->col[required[k]] < 0) {
             report(b, 0, 0, -1, "missing_column",
                    arena_printf(b->x->a, "The column \"%s\" is missing", sub_columns[required[k]].en), NULL);
-    return b->r->nerrors == 0;
+            all = false;
+        }
+    return all;
 }
 
 /* The header of a file of new subscribers. False when the rows cannot be read. */
@@ -441,7 +467,10 @@ os_err bulk_add(op_ctx *x, int64_t agreement_id, const io_table *t, bool check_o
         report(&b, -1, 1, -1, "empty_file", "The file is empty: the first row names the columns", NULL);
         return OS_OK;
     }
-    if (!read_header(&b)) return OS_OK;
+    /* Header problems are reported with the rows' own: the rows are checked all the same,
+     * with the columns recognised, and only go on to the agreement's rules when the columns
+     * they need are there. */
+    bool readable = read_header(&b);
     int n = t->nrows - 1;
     out->rows = n;
     if (n == 0) {
@@ -459,12 +488,13 @@ os_err bulk_add(op_ctx *x, int64_t agreement_id, const io_table *t, bool check_o
                      {SUBCOL_COUNTRY, tg.pr.default_country},
                      {SUBCOL_LANGUAGE, tg.pr.default_language}};
     for (size_t k = 0; k < sizeof defaulted / sizeof defaulted[0]; k++)
-        if (b.col[defaulted[k].c] < 0 && !defaulted[k].fallback)
+        if (b.col[defaulted[k].c] < 0 && !defaulted[k].fallback) {
             report(&b, 0, 0, -1, "missing_column",
                    arena_printf(x->a, "The column \"%s\" is missing and the agreement's preferences give no default",
                                 sub_columns[defaulted[k].c].en),
                    NULL);
-    if (out->nerrors) return OS_OK;
+            readable = false;
+        }
 
     /* First the cells and the file itself, for every row. */
     sub_input *ins = arena_alloc(x->a, sizeof *ins * (size_t)n);
@@ -485,7 +515,10 @@ os_err bulk_add(op_ctx *x, int64_t agreement_id, const io_table *t, bool check_o
         ok[i] = read_row(&b, i + 1, &tg, &ins[i]);
         ins[i].notify = notify;
         const char *lv = ins[i].level ? ins[i].level : tg.pr.default_level;
-        if (!ok[i] || !lv) continue;
+        if (!ok[i] || !lv || !ins[i].name || !ins[i].sign_in_email) {   /* the last two: columns missing */
+            ok[i] = false;
+            continue;
+        }
         int first = seen_put(&s, x->a, arena_printf(x->a, "%s\x1f%s", ins[i].sign_in_email, lv), t->rownum[i + 1]);
         if (first) {
             report(&b, i + 1, 0, b.col[SUBCOL_SIGN_IN_EMAIL], "duplicate_in_file",
@@ -494,6 +527,7 @@ os_err bulk_add(op_ctx *x, int64_t agreement_id, const io_table *t, bool check_o
             ok[i] = false;
         }
     }
+    if (!readable) return OS_OK;
     /* Then the agreement's own rules, in one transaction: set-based when it can be. The
      * agreement, its pools and preferences are read again in it: what decides the writes is
      * what is stored when they are made (the file's own checks above only used the levels'
@@ -514,6 +548,19 @@ os_err bulk_add(op_ctx *x, int64_t agreement_id, const io_table *t, bool check_o
     return OS_OK;
 }
 
+void bulk_write_warnings(jw *w, const bulk_report *r) {
+    jw_key(w, "warnings");
+    jw_arr(w);
+    for (int i = 0; i < r->nwarnings; i++) {
+        jw_obj(w);
+        jw_kstr(w, "column", r->warnings[i].column);
+        jw_kstr(w, "code", r->warnings[i].code);
+        jw_kstr(w, "message", r->warnings[i].message);
+        jw_obj_end(w);
+    }
+    jw_arr_end(w);
+}
+
 /* "error_count" and "errors": the part every report shares. */
 static void write_errors(jw *w, const bulk_report *r) {
     jw_kint(w, "error_count", r->nerrors);
@@ -531,6 +578,7 @@ static void write_errors(jw *w, const bulk_report *r) {
         jw_obj_end(w);
     }
     jw_arr_end(w);
+    bulk_write_warnings(w, r);
 }
 
 void bulk_write_report(jw *w, const bulk_report *r) {
