@@ -10,7 +10,7 @@ from support.accounts import addr
 from support.agreements import agreement
 from support.checks import assert_problem, field_errors
 from support.db import db_query
-from support.files import CSV, XLSX, upload, with_defaults
+from support.files import CSV, XLSX, finished, start, upload, with_defaults
 from support.subscriptions import add, subs
 
 
@@ -131,6 +131,11 @@ def test_windows_1252_is_named_and_can_be_read(server):
     r = upload(ag.sa, ag.lic, data)
     assert_problem(r, 422, "unreadable_file")
     assert "Windows-1252" in r.body["detail"] and "16 rows" in r.body["detail"], r.body
+    assert r.body["encoding"] == "windows-1252", r.body
+    # As the upload dialog sends it: a background check that reads the names right.
+    job = start(ag.sa, ag.lic, data, encoding="windows-1252", check_only="true", file_name="export.csv")
+    job = finished(ag.sa, ag.lic, job["id"])
+    assert job["status"] == 200 and job["result"]["error_count"] == 0, job
     r = upload(ag.sa, ag.lic, data, check_only="true", encoding="windows-1252")
     rep = report_of(r)
     assert r.status == 200 and rep["error_count"] == 0 and rep["rows"] == 17, rep
