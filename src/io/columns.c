@@ -177,9 +177,9 @@ int columns_suggest(const char *header, const char **suggestion) {
         bool fr;
         const char *name = known_name(k, &col, &fr);
         if (!fold(name, have, sizeof have)) continue;
-        /* Two edits in a long name are a typo; in a short one ("ID", "Nom") they make another
-         * word: a third of the name's letters at most. */
-        size_t most = strlen(have) / 3 < 2 ? strlen(have) / 3 : 2;
+        /* Two edits in a long name are a typo; in a short one they make another word ("Non"
+         * is not "Nom"): one edit from 4 letters, two from 8. */
+        size_t len = strlen(have), most = len >= 8 ? 2 : len >= 4 ? 1 : 0;
         bool near = most && distance(want, have, most) <= most;
         if (!near) near = one_word_apart(hw, nh, kw, words(name, kw));
         if (near) {

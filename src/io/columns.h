@@ -47,7 +47,7 @@ const char *columns_header(sub_column c, const char *lang);
 int columns_match(const char *header);
 
 /* For a header columns_match does not know: the column it most likely meant, -1 when none
- * — folded, within two edits of a known name (a third of its letters for short names), or a
+ * — folded, within two edits of a known name (one for 4 to 7 letters, none under 4), or a
  * known name with one word more or less ("Pays client", "Sign-in"). *suggestion is then that
  * column's header, in the language of the name it was near. */
 int columns_suggest(const char *header, const char **suggestion);
