@@ -5,7 +5,9 @@
  *    increasing row numbers, or an empty table and a reason;
  *  - what was read, written back as CSV (every cell quoted, quotes doubled, CRLF), reads
  *    back as the same cells, numbered 1, 2, 3…: the reader and a plain writer agree on
- *    separators, quotes and line breaks inside cells.
+ *    separators, quotes and line breaks inside cells;
+ *  - the same bytes as an upload (io_table_read_upload), read as UTF-8 and as Windows-1252,
+ *    said to be Excel or not: the same table contract, whatever the reason given.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -15,6 +17,7 @@
 #include "core/arena.h"
 #include "core/limits.h"
 #include "io/csv.h"
+#include "io/table.h"
 
 #include "fuzz_table.h"
 
@@ -65,6 +68,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             CHECK(u.ncells[r] == t.ncells[r]);
             for (int c = 0; c < t.ncells[r]; c++) CHECK(strcmp(u.rows[r][c], t.rows[r][c]) == 0);
         }
+    }
+    for (int k = 0; k < 4; k++) {
+        io_table v;
+        char err3[256] = "";
+        os_err e3 = io_table_read_upload(&a, (const char *)data, size, MAX_ROWS, k & 1 ? IO_WINDOWS_1252 : IO_UTF8,
+                                         k & 2, &v, err3, sizeof err3);
+        check_table(e3, &v, MAX_ROWS, err3);
     }
     arena_free(&a);
     return 0;

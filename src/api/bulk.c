@@ -7,6 +7,7 @@
  * (domain/jobs.h) that api_job_exec runs on the worker: the same steps, the same answer,
  * recorded with the job instead of sent. */
 #include <string.h>
+#include <strings.h>
 #include "api.h"
 #include "core/text.h"
 #include "domain/bulk.h"
@@ -22,6 +23,7 @@ typedef struct upload {
     int64_t agreement_id;
     bulk_kind kind;
     bool check, notify;
+    bool excel;                           /* the client named or typed it .xlsx */
     const char *data;
     size_t len;
     const char *instance, *request_id;    /* for problems */
@@ -51,6 +53,20 @@ static int problem(const upload *u, jw *w, int status, const char *code, const c
 /* ---- the reports' views ---- */
 
 /* "error_count" and "errors": the part every report shares. */
+/* "warnings": [{column, code, message}]: columns the file has that were ignored. */
+static void write_warnings(jw *w, const bulk_report *r) {
+    jw_key(w, "warnings");
+    jw_arr(w);
+    for (int i = 0; i < r->nwarnings; i++) {
+        jw_obj(w);
+        jw_kstr(w, "column", r->warnings[i].column);
+        jw_kstr(w, "code", r->warnings[i].code);
+        jw_kstr(w, "message", r->warnings[i].message);
+        jw_obj_end(w);
+    }
+    jw_arr_end(w);
+}
+
 static void write_errors(jw *w, const bulk_report *r) {
     jw_kint(w, "error_count", r->nerrors);
     jw_key(w, "errors");
@@ -67,6 +83,7 @@ static void write_errors(jw *w, const bulk_report *r) {
         jw_obj_end(w);
     }
     jw_arr_end(w);
+    write_warnings(w, r);
 }
 
 /* {"applied", "rows", "added", "error_count", "errors": [{row, column, value, code,
@@ -183,10 +200,18 @@ static int run_upload(upload *u, jw *w, os_err *err) {
     if (u->len == 0) return problem(u, w, 422, "empty_file", "The file is empty: the first row names the columns");
     io_table t;
     char why[256] = "";
-    os_err e = io_table_read(u->x->a, u->data, u->len, BULK_ROWS_MAX + 1, &t, why, sizeof why);
-    if (e)
-        return problem(u, w, 422, "unreadable_file",
-                       arena_printf(u->x->a, "This file cannot be read: %s", *why ? why : "unknown format"));
+    /* A Windows-1252 file asked to be read as such was converted before it got here. */
+    os_err e = io_table_read_upload(u->x->a, u->data, u->len, BULK_ROWS_MAX + 1, IO_UTF8, u->excel, &t, why,
+                                    sizeof why);
+    if (e) {
+        problem_members(w, u->x->a, 422, "unreadable_file", NULL,
+                        arena_printf(u->x->a, "This file cannot be read: %s", *why ? why : "unknown format"),
+                        u->instance, u->request_id);
+        /* For the UI's offer to read it again as Windows-1252 (the detail is English). */
+        if (strstr(why, "looks like Windows-1252")) jw_kstr(w, "encoding", "windows-1252");
+        jw_obj_end(w);
+        return 422;
+    }
     if (u->h && u->h->progress && (e = u->h->progress(u->h->arg, "checking", t.nrows > 1 ? t.nrows - 1 : 0, 0, 0))) {
         *err = e;
         return 0;
@@ -214,6 +239,51 @@ static const char *file_name(req *r) {
     return v;
 }
 
+/* The upload's `encoding`: utf-8 (the default) or windows-1252 (what Excel's "CSV" writes on
+ * Windows); invalid names are a field error. */
+static io_encoding encoding(req *r) {
+    const char *v = query_str(r, "encoding", 32);   /* names and aliases: io_encoding_parse */
+    if (!v || fe_has(&r->fe, "encoding")) return IO_UTF8;
+    int e = io_encoding_parse(v);
+    if (e < 0) fe_add(&r->fe, "encoding", "invalid_value", "Use utf-8 or windows-1252");
+    return e < 0 ? IO_UTF8 : (io_encoding)e;
+}
+
+static bool says_excel_name(const char *name) {
+    size_t n = name ? strlen(name) : 0;
+    return n >= 5 && !strcasecmp(name + n - 5, ".xlsx");
+}
+
+/* Whether the client says the file is Excel: its content type, or its name. */
+static bool says_excel(req *r, const char *name) {
+    const char *ct = req_header(r, "Content-Type");
+    if (ct && !strncasecmp(ct, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", 65)) return true;
+    return says_excel_name(name);
+}
+
+/* The body as UTF-8 when it was sent as Windows-1252: converted once, here, so the run (in
+ * the request or as a job) and the annotated copy see UTF-8. A zip is left alone (an .xlsx
+ * is UTF-8 inside), and so is a body with a UTF-8 BOM. False (answered) when it is not
+ * Windows-1252 text. */
+static bool decode_body(req *r, io_encoding enc) {
+    const char *d = r->body.data;
+    size_t len = r->body.len;
+    if (enc != IO_WINDOWS_1252 || !d || io_is_xlsx(d, len) || (len >= 3 && !memcmp(d, "\xEF\xBB\xBF", 3)))
+        return true;
+    bool too_large = false;
+    size_t n = 0;
+    char *text = io_windows_1252_to_utf8(&r->a, d, len, &n, &too_large);
+    if (!text) {
+        if (too_large) problem_reply_status(r, 413, "too_large", "The file is too large once read as Windows-1252");
+        else problem_reply_status(r, 422, "unreadable_file",
+                                  "This file cannot be read: this is not Windows-1252 text");
+        return false;
+    }
+    r->body.data = text;
+    r->body.len = n;
+    return true;
+}
+
 /* Keeps the file with a new job and answers 202 with it. */
 static os_err submit(req *r, op_ctx *x, bulk_kind kind, bool check, bool notify, const char *name) {
     if (r->body.len == 0) {
@@ -237,11 +307,14 @@ static os_err run_bulk(req *r, bulk_kind kind) {
     bool notify = kind == BULK_ADD && query_bool(r, "send_email", true);
     bool background = query_bool(r, "background", false);
     const char *name = file_name(r);
+    io_encoding enc = encoding(r);
     if (fe_any(&r->fe)) return OS_ERR_INVALID;
+    if (!decode_body(r, enc)) return OS_OK;
     op_ctx *x = r->x;
     if (background) return submit(r, x, kind, check, notify, name);
     upload u = {.x = x, .agreement_id = r->agreement_id, .kind = kind, .check = check, .notify = notify,
-                .data = r->body.data ? r->body.data : "", .len = r->body.len, .instance = r->path,
+                .excel = says_excel(r, name), .data = r->body.data ? r->body.data : "", .len = r->body.len,
+                .instance = r->path,
                 .request_id = r->request_id};
     jw *w = reply_json(r, 200);
     os_err e = OS_OK;
@@ -304,7 +377,7 @@ os_err api_job_exec(job_run *run, op_ctx *x, const job_rec *j, int *status, cons
     bulk_kind kind = BULK_ADD;
     while (kind < BULK_REMOVE && strcmp(kind_names[kind], j->kind)) kind++;
     upload u = {.x = x, .agreement_id = j->agreement_id, .kind = kind, .check = j->check_only,
-                .notify = kind == BULK_ADD && j->send_email, .data = j->file, .len = j->file_len,
+                .notify = kind == BULK_ADD && j->send_email, .excel = says_excel_name(j->file_name), .data = j->file, .len = j->file_len,
                 .instance = arena_printf(x->a, "urn:openseat:job:%s", j->id), .request_id = j->request_id};
     job_hook jh = {&u, run};
     bulk_hooks h = {.arg = &jh, .progress = on_progress, .before_commit = job_commit};

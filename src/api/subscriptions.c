@@ -1,5 +1,6 @@
 /* subscriptions.c — the agreement's overview and its subscribers: list (filter, sort,
  * keyset pages), add, read (ETag), edit (If-Match), remove one or many, resend. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "api.h"
@@ -7,6 +8,26 @@
 #include "domain/subscribers.h"
 #include "domain/usage.h"
 #include "io/export.h"
+
+/* The Reference: free text like a name's, except that it may hold line breaks (an address,
+ * notes typed with Alt+Enter in a spreadsheet); other control characters are refused. */
+static const char *reference_str(req *r) {
+    /* Bounded by the request body; measured once trimmed, as body_str does. */
+    const char *s = body_str_raw(r, "reference", 0, SIZE_MAX, false);
+    if (!s) return NULL;
+    char *t = text_trim(&r->a, s);
+    if (!*t) return NULL;
+    if (utf8_chars(t) > SUB_REFERENCE_MAX) {
+        fe_add(&r->fe, "reference", "too_long", arena_printf(&r->a, "At most %d characters", SUB_REFERENCE_MAX));
+        return NULL;
+    }
+    for (const char *p = t; *p; p++)
+        if ((unsigned char)*p < 0x20 && *p != '\t' && *p != '\r' && *p != '\n') {
+            fe_add(&r->fe, "reference", "invalid_value", "This field contains control characters");
+            return NULL;
+        }
+    return t;
+}
 
 /* The editable fields; `creating` makes the ones a new subscription needs required. */
 static void read_input(req *r, sub_input *in, bool creating) {
@@ -22,7 +43,7 @@ static void read_input(req *r, sub_input *in, bool creating) {
     in->language = body_enum(r, "language", subscriber_languages, false);
     json_t *ref = json_object_get(r->json, "reference");
     if (json_is_string(ref) && !*json_string_value(ref)) in->reference = "";   /* cleared */
-    else in->reference = body_str(r, "reference", SUB_REFERENCE_MAX, false);
+    else in->reference = reference_str(r);
     json_t *d = json_object_get(r->json, "downloads");
     in->downloads = -1;
     if (d && !json_is_null(d)) {

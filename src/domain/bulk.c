@@ -5,6 +5,7 @@
 #include <strings.h>
 #include "core/buf.h"
 #include "core/countries.h"
+#include "core/json_write.h"
 #include "core/limits.h"
 #include "core/search.h"
 #include "io/columns.h"
@@ -107,18 +108,41 @@ static bool folded_equal(const char *a, const char *b) {
     return fa[0] && !strcmp(fa, fb);
 }
 
-/* Row 1 names the columns: each is matched to the template's (unknown and repeated ones
- * reported). */
+/* A column read and ignored: a warning, not a problem. */
+static void warn_ignored(bulk *b, int colidx) {
+    bulk_report *r = b->r;
+    if (!r->warnings) r->warnings = arena_alloc(b->x->a, sizeof *r->warnings * IO_MAX_COLS);
+    if (r->nwarnings >= IO_MAX_COLS) return;
+    const char *h = b->t->rows[0][colidx];
+    r->warnings[r->nwarnings++] = (bulk_error){
+        .row = b->t->rownum[0], .column = h, .code = "ignored_column",
+        .message = arena_printf(b->x->a, "The column \"%s\" is not one of the template's: it was ignored", h)};
+}
+
+/* Row 1 names the columns: each is matched to the template's (or a usual synonym); a near
+ * miss of one, and a repeated one, is reported; any other is ignored with a warning. */
 static void read_columns(bulk *b) {
     for (int c = 0; c < SUBCOL_COUNT; c++) b->col[c] = -1;
     const io_table *t = b->t;
     for (int i = 0; i < t->ncells[0]; i++) {
         const char *h = t->rows[0][i];
         int found = columns_match(h);
+        const char *meant = NULL;
         if (found < 0) {
             if (!*text_trim(b->x->a, h)) continue;   /* an unnamed, unused column */
+            if (columns_suggest(h, &meant) < 0) {
+                warn_ignored(b, i);
+                continue;
+            }
+            buf pb;   /* the suggestion is one of the template's headers: plain text */
+            buf_init(&pb, b->x->a, 128);
+            jw p;
+            jw_init(&p, &pb);
+            jw_obj(&p);
+            jw_kstr(&p, "suggestion", meant);
+            jw_obj_end(&p);
             report(b, 0, 0, i, "unknown_column",
-                   arena_printf(b->x->a, "Unknown column \"%s\": use the template's column names", h), NULL);
+                   arena_printf(b->x->a, "Unknown column \"%s\": did you mean \"%s\"?", h, meant), pb.data);
         } else if (b->col[found] >= 0) {
             report(b, 0, 0, i, "duplicate_column", arena_printf(b->x->a, "Column \"%s\" appears twice", h), NULL);
         } else {
@@ -127,13 +151,16 @@ static void read_columns(bulk *b) {
     }
 }
 
-/* The columns a file must have. False when the rows cannot be read (a problem is reported). */
+/* The columns a file must have, each one missing reported. False when one is missing. */
 static bool require_columns(bulk *b, const sub_column *required, size_t n) {
+    bool all = true;
     for (size_t k = 0; k < n; k++)
-        if (b->col[required[k]] < 0)
+        if (b->col[required[k]] < 0) {
             report(b, 0, 0, -1, "missing_column",
                    arena_printf(b->x->a, "The column \"%s\" is missing", sub_columns[required[k]].en), NULL);
-    return b->r->nerrors == 0;
+            all = false;
+        }
+    return all;
 }
 
 /* The header of a file of new subscribers. False when the rows cannot be read. */
@@ -166,17 +193,19 @@ static void report_fields(bulk *b, int i, const field_errors *fe) {
                f->params ? arena_strdup(a, f->params) : NULL);
 }
 
-/* A text cell: trimmed, at most max characters, no control characters; NULL when empty.
+/* A text cell: trimmed, at most max characters, no control characters but a tab (and, when
+ * lines: CR and LF, the line breaks Alt+Enter types in a cell); NULL when empty.
  * An apostrophe before = + - @ is the one exports add so spreadsheets do not run the cell as
- * a formula (io/export.h): it is taken off, so an exported file reads back as it was. */
-static const char *text_cell(bulk *b, int i, int c, size_t max, bool required) {
+ * a formula (io/export.h): it is taken off, so an exported file reads back as it was.
+ * A column the file lacks is never reported as required: the header's problem says it. */
+static const char *text_cell_lines(bulk *b, int i, int c, size_t max, bool required, bool lines) {
     const char *v = cell(b, i, c);
     size_t n = strlen(v);
     if (n && (v[0] == ' ' || v[0] == '\t' || v[n - 1] == ' ' || v[n - 1] == '\t'))
         v = text_trim(b->x->a, v);   /* copied only when there is something to cut (most cells: not) */
     if (v[0] == '\'' && v[1] && strchr("=+-@", v[1])) v++;
     if (!*v) {
-        if (required) report(b, i, 0, b->col[c], "required", "This field is required", NULL);
+        if (required && b->col[c] >= 0) report(b, i, 0, b->col[c], "required", "This field is required", NULL);
         return NULL;
     }
     if (utf8_chars(v) > max) {
@@ -184,11 +213,15 @@ static const char *text_cell(bulk *b, int i, int c, size_t max, bool required) {
         return NULL;
     }
     for (const char *p = v; *p; p++)
-        if ((unsigned char)*p < 0x20 && *p != '\t') {
+        if ((unsigned char)*p < 0x20 && *p != '\t' && !(lines && (*p == '\r' || *p == '\n'))) {
             report(b, i, 0, b->col[c], "invalid_value", "This field contains control characters", NULL);
             return NULL;
         }
     return v;
+}
+
+static const char *text_cell(bulk *b, int i, int c, size_t max, bool required) {
+    return text_cell_lines(b, i, c, max, required, false);
 }
 
 static const char *email_cell(bulk *b, int i, int c, bool required) {
@@ -269,7 +302,7 @@ static bool read_row(bulk *b, int i, const sub_target *tg, sub_input *in) {
     in->sign_in_email = email_cell(b, i, SUBCOL_SIGN_IN_EMAIL, true);
     in->notification_email = email_cell(b, i, SUBCOL_NOTIFICATION_EMAIL, false);
     in->level = level_cell(b, i, tg);
-    in->reference = text_cell(b, i, SUBCOL_REFERENCE, SUB_REFERENCE_MAX, false);
+    in->reference = text_cell_lines(b, i, SUBCOL_REFERENCE, SUB_REFERENCE_MAX, false, true);
     in->downloads = downloads_cell(b, i);
     in->country = country_cell(b, i);
     in->language = language_cell(b, i);
@@ -435,7 +468,10 @@ os_err bulk_add(op_ctx *x, int64_t agreement_id, const io_table *t, bool check_o
         report(&b, -1, 1, -1, "empty_file", "The file is empty: the first row names the columns", NULL);
         return OS_OK;
     }
-    if (!read_header(&b)) return OS_OK;
+    /* Header problems are reported with the rows' own: the rows are checked all the same,
+     * with the columns recognised, and only go on to the agreement's rules when the columns
+     * they need are there. */
+    bool readable = read_header(&b);
     int n = t->nrows - 1;
     out->rows = n;
     if (n == 0) {
@@ -453,12 +489,13 @@ os_err bulk_add(op_ctx *x, int64_t agreement_id, const io_table *t, bool check_o
                      {SUBCOL_COUNTRY, tg.pr.default_country},
                      {SUBCOL_LANGUAGE, tg.pr.default_language}};
     for (size_t k = 0; k < sizeof defaulted / sizeof defaulted[0]; k++)
-        if (b.col[defaulted[k].c] < 0 && !defaulted[k].fallback)
+        if (b.col[defaulted[k].c] < 0 && !defaulted[k].fallback) {
             report(&b, 0, 0, -1, "missing_column",
                    arena_printf(x->a, "The column \"%s\" is missing and the agreement's preferences give no default",
                                 sub_columns[defaulted[k].c].en),
                    NULL);
-    if (out->nerrors) return OS_OK;
+            readable = false;
+        }
 
     /* First the cells and the file itself, for every row. */
     sub_input *ins = arena_alloc(x->a, sizeof *ins * (size_t)n);
@@ -479,7 +516,10 @@ os_err bulk_add(op_ctx *x, int64_t agreement_id, const io_table *t, bool check_o
         ok[i] = read_row(&b, i + 1, &tg, &ins[i]);
         ins[i].notify = notify;
         const char *lv = ins[i].level ? ins[i].level : tg.pr.default_level;
-        if (!ok[i] || !lv) continue;
+        if (!ok[i] || !lv || !ins[i].name || !ins[i].sign_in_email) {   /* the last two: columns missing */
+            ok[i] = false;
+            continue;
+        }
         int first = seen_put(&s, x->a, arena_printf(x->a, "%s\x1f%s", ins[i].sign_in_email, lv), t->rownum[i + 1]);
         if (first) {
             report(&b, i + 1, 0, b.col[SUBCOL_SIGN_IN_EMAIL], "duplicate_in_file",
@@ -488,6 +528,7 @@ os_err bulk_add(op_ctx *x, int64_t agreement_id, const io_table *t, bool check_o
             ok[i] = false;
         }
     }
+    if (!readable) return OS_OK;
     /* Then the agreement's own rules, in one transaction: set-based when it can be. The
      * agreement, its pools and preferences are read again in it: what decides the writes is
      * what is stored when they are made (the file's own checks above only used the levels'
@@ -615,7 +656,7 @@ static os_err edit_row(bulk *b, int i, sub_target *tg, keymap *ids, keymap *emai
     if (level && found && strcmp(level, cur.level_code))
         report(b, i, 0, b->col[SUBCOL_LEVEL], "invalid_value",
                "The level of a subscription cannot change; remove it and add another", NULL);
-    const char *reference = has[SUBCOL_REFERENCE] ? text_cell(b, i, SUBCOL_REFERENCE, SUB_REFERENCE_MAX, false) : NULL;
+    const char *reference = has[SUBCOL_REFERENCE] ? text_cell_lines(b, i, SUBCOL_REFERENCE, SUB_REFERENCE_MAX, false, true) : NULL;
     int downloads = has[SUBCOL_DOWNLOADS] ? downloads_cell(b, i) : -1;
     const char *country = has[SUBCOL_COUNTRY] ? country_cell(b, i) : NULL;
     const char *language = has[SUBCOL_LANGUAGE] ? language_cell(b, i) : NULL;

@@ -7,6 +7,12 @@
  * the first. Then all or nothing: the rows are added in one transaction, committed only
  * when no row has a problem and the caller did not ask for a check only.
  *
+ * Columns the file has besides the template's are ignored, each with a warning
+ * (`ignored_column`), unless the header is a near miss of a known one (io/columns.h
+ * columns_suggest): that is an `unknown_column` problem naming the column meant. Header
+ * problems do not stop the rows from being checked with the columns that were recognised,
+ * so one upload shows both.
+ *
  * Memory: everything in the op_ctx arena. The report lists at most BULK_ERRORS_MAX problems
  * (and says how many there were).
  */
@@ -39,6 +45,8 @@ typedef struct bulk_report {
     int nshown;
     bulk_level *levels;
     int nlevels;
+    bulk_error *warnings;   /* columns ignored (row 1, column, code, message); at most IO_MAX_COLS */
+    int nwarnings;
 } bulk_report;
 
 /* What a caller running an upload in the background is told (all optional; NULL: none). */

@@ -46,6 +46,12 @@ const char *columns_header(sub_column c, const char *lang);
  * spacing and punctuation ("sign-in e-mail", "NIVEAU D'ABONNEMENT"); -1 when none does. */
 int columns_match(const char *header);
 
+/* For a header columns_match does not know: the column it most likely meant, -1 when none
+ * — folded, within two edits of a known name (one for 4 to 7 letters, none under 4), or a
+ * known name with one word more or less ("Pays client", "Sign-in"). *suggestion is then that
+ * column's header, in the language of the name it was near. */
+int columns_suggest(const char *header, const char **suggestion);
+
 /* "Yes"/"No", or "Oui"/"Non" in French. */
 const char *columns_yes_no(bool yes, const char *lang);
 /* 1 for yes, 0 for no (either language, any case, spaces around ignored), -1 otherwise. */

@@ -71,7 +71,8 @@ static bool formula_like(const char *s) { return *s && strchr("=+-@\t\r", *s); }
 
 static void csv_cell(export_file *x, const char *s, bool last) {
     if (!s) s = "";
-    bool quote = strchr(s, x->sep) || strpbrk(s, "\"\r\n");
+    /* A tab too: a spreadsheet guessing the separator may split on it. */
+    bool quote = strchr(s, x->sep) || strpbrk(s, "\"\r\n\t");
     if (quote) putc('"', x->out);
     if (formula_like(s)) putc('\'', x->out);
     /* RFC 4180: a quote inside (which made the field a quoted one) is doubled. */

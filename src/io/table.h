@@ -51,4 +51,28 @@ os_err io_table_add(arena *a, io_table *t, int *cap, int max_rows, char *const *
 os_err io_table_read(arena *a, const char *data, size_t len, int max_rows, io_table *out, char *err, size_t errlen);
 bool io_is_xlsx(const char *data, size_t len);
 
+/* The text encodings an uploaded CSV may be read in. */
+typedef enum io_encoding { IO_UTF8, IO_WINDOWS_1252 } io_encoding;
+
+/* The encoding a query parameter names ("utf-8" or "windows-1252", any case; "utf8",
+ * "cp1252" too), or -1. */
+int io_encoding_parse(const char *s);
+
+/* data (Windows-1252) as UTF-8 text in the arena, NUL-terminated, its length in *outlen;
+ * NULL when a byte is not Windows-1252 (or NUL), or *too_large when the arena cannot hold
+ * it (3 bytes a character at most). A UTF-8 BOM is left as it is (0xEF 0xBB 0xBF are
+ * Windows-1252 characters too: callers check for it first). */
+char *io_windows_1252_to_utf8(arena *a, const char *data, size_t len, size_t *outlen, bool *too_large);
+
+/* An uploaded file, as io_table_read, with what the client said about it and clearer words
+ * for the files people send by mistake:
+ *  - enc IO_WINDOWS_1252: a CSV is converted to UTF-8 first (iconv; bounded by the arena);
+ *  - excel (the client named it .xlsx or sent it as one) and not a zip: "not an Excel file";
+ *  - neither UTF-8 text nor a zip (NUL or undecodable bytes): "not a CSV or Excel file";
+ *  - not UTF-8 but readable as Windows-1252 (Excel's "CSV" on Windows): says so, and how many
+ *    rows have characters outside ASCII (those the encoding changes).
+ * err is the reason in English, as for io_table_read. */
+os_err io_table_read_upload(arena *a, const char *data, size_t len, int max_rows, io_encoding enc, bool excel,
+                            io_table *out, char *err, size_t errlen);
+
 #endif

@@ -147,9 +147,8 @@ def tricky(server):
         dict(name="Carriage", reference="set below"),
     ]
     ag.items = [add(ag.sa, ag.lic, sign_in_email=addr("t"), **p).body for p in people]
-    # The API refuses control characters; a line break, a tab or a carriage return can only
-    # come from elsewhere (an older import, the database), and must be quoted or defused all
-    # the same.
+    # A leading tab or carriage return cannot come through the API (it trims), only from
+    # elsewhere (an older import, the database), and must be quoted and defused all the same.
     for item, ref in ((ag.items[3], "first line\nsecond line"), (ag.items[6], "\tTabbed ref"),
                       (ag.items[7], "\rCR ref")):
         db_write(server, "UPDATE subscriptions SET reference = ? WHERE uuid = ?", (ref, item["id"]))
@@ -179,7 +178,7 @@ def test_csv_export_english(server, tricky):
     assert '"\'=HYPERLINK(""http://evil.example"",""x"")"' in text
     assert "'-Minus Sign," in text and ",'@handle," in text and ",'+1 555 0100," in text
     assert '"first line\nsecond line"' in text
-    assert ",'\tTabbed ref," in text and "\"'\rCR ref\"" in text
+    assert ",\"'\tTabbed ref\"," in text and "\"'\rCR ref\"" in text
     assert "\r\nZoë Ångström; Semi," in text and ",00123," in text   # ";" needs no quotes with ","
     assert text.count("\r\n") == len(items) + 1                 # the header and a line per row
 

@@ -4,6 +4,7 @@
 //   - the dialog offers the Excel and CSV templates, and the Excel one downloads;
 //   - a file with mistakes is checked: every problem is listed by row and column, nothing added,
 //     and the file itself comes back with a first column naming each row's problems;
+//   - a Windows-1252 file is named as such; read that way (a check only), its names show decoded;
 //   - the corrected file is added: the progress bar runs to its end, the report says how many,
 //     and the new rows are in the list; the dialog's last button says « Fermer » once there is a
 //     result (« Annuler » before); closing the dialog forgets the job;
@@ -137,6 +138,21 @@ step('a file with mistakes is checked: each one listed by row and column, nothin
   assert.match(marked[2], /^"?E-mail de connexion\s*:/, marked[2]);
   assert.match(marked[3], /Niveau d’abonnement\s*:.*·.*Téléchargements\s*:/, marked[3]);
   await env.screenshots('bulk-report');
+});
+
+step('a Windows-1252 file is named as such, and read that way shows its names before anything is added', async () => {
+  // Excel's plain "CSV" on Windows: Windows-1252 (here the same bytes as Latin-1), no BOM.
+  const text = ["Nom;E-mail de connexion;Niveau d'abonnement;Pays;Langue;Téléchargements",
+    'Zoë Lefèvre;zoe.lefevre@contoso.example;Enterprise;FR;fr;Oui',
+    'Noël Brun;noel.brun@contoso.example;Enterprise;FR;fr;Oui'].join('\r\n');
+  await dialog().getByTestId('bulk-file').setInputFiles({ name: 'excel.csv', mimeType: 'text/csv', buffer: Buffer.from(`${text}\r\n`, 'latin1') });
+  await dialog().getByTestId('bulk-check').click();
+  await dialog().getByTestId('bulk-problem').waitFor();
+  await dialog().getByTestId('bulk-read-1252').click();
+  await dialog().getByTestId('bulk-summary').filter({ hasText: 'Les 2 ligne(s) sont valides.' }).waitFor();
+  const decoded = await dialog().getByTestId('bulk-decoded').textContent();
+  assert.ok(decoded.includes('Zoë Lefèvre') && decoded.includes('Noël Brun'), decoded);
+  assert.equal(await dialog().getByTestId('bulk-read-1252').count(), 0, 'offered once');
 });
 
 step('the corrected file is added and the new subscribers are listed', async () => {

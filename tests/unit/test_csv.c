@@ -7,6 +7,7 @@
  */
 #include "unit.h"
 
+#include "io/columns.h"
 #include "io/csv.h"
 #include "io/table.h"
 
@@ -191,6 +192,68 @@ static void test_libreoffice_fixture(void **state) {
     expect_row(4, 6, "Ngozi", "ngozi@example.ng", "1000000", "1.5", "TRUE", "quoted \"word\", comma", NULL);
 }
 
+/* An upload as io_table_read_upload reads it; its reason in ERR. */
+static os_err read_upload(const char *data, size_t len, io_encoding enc, bool excel) {
+    ERR[0] = 0;
+    return io_table_read_upload(&A, data, len, 1000, enc, excel, &TB, ERR, sizeof ERR);
+}
+
+static void test_windows_1252(void **state) {
+    /* "Zoë" and "Müller" as Excel's plain CSV writes them on Windows: 2 of 3 rows changed. */
+    static const char d[] = "Name,Email\r\nZo\xEB,z@x.example\r\nPlain,p@x.example\r\nM\xFCller \x80,m@x.example\r\n";
+    assert_int_equal(read_upload(d, sizeof d - 1, IO_UTF8, false), OS_ERR_INVALID);
+    if (!strstr(ERR, "looks like Windows-1252") || !strstr(ERR, ": 2 rows affected")) fail_msg("%s", ERR);
+    assert_int_equal(read_upload(d, sizeof d - 1, IO_WINDOWS_1252, false), OS_OK);
+    expect_row(1, 2, "Zoë", "z@x.example", NULL);
+    expect_row(3, 4, "Müller €", "m@x.example", NULL);
+    /* A byte the code page leaves undefined is not Windows-1252 either. */
+    static const char undefined[] = "Name\nA\x81\n";
+    assert_int_equal(read_upload(undefined, sizeof undefined - 1, IO_WINDOWS_1252, false), OS_ERR_INVALID);
+    assert_string_equal(ERR, "this is not Windows-1252 text");
+    /* UTF-8 with a BOM stays UTF-8 whatever was asked. */
+    static const char bom[] = "\xEF\xBB\xBFName\nZo\xC3\xAB\n";
+    assert_int_equal(read_upload(bom, sizeof bom - 1, IO_WINDOWS_1252, false), OS_OK);
+    expect_row(1, 2, "Zoë", NULL);
+    assert_int_equal(io_encoding_parse("Windows-1252"), IO_WINDOWS_1252);
+    assert_int_equal(io_encoding_parse("UTF-8"), IO_UTF8);
+    assert_int_equal(io_encoding_parse("latin1"), -1);
+    assert_int_equal(io_encoding_parse(NULL), -1);
+}
+
+static void test_not_a_spreadsheet(void **state) {
+    static const char junk[] = "\x00\x01\x02\xFF binary";
+    assert_int_equal(read_upload(junk, sizeof junk - 1, IO_UTF8, true), OS_ERR_INVALID);
+    if (!strstr(ERR, "not an Excel file (.xlsx)")) fail_msg("%s", ERR);
+    assert_int_equal(read_upload(junk, sizeof junk - 1, IO_UTF8, false), OS_ERR_INVALID);
+    assert_string_equal(ERR, "this is not a CSV file (text) nor an Excel file (.xlsx)");
+    /* A CSV sent under an .xlsx name is still read. */
+    assert_int_equal(read_upload("Name\nAda\n", 9, IO_UTF8, true), OS_OK);
+}
+
+static void test_header_names(void **state) {
+    assert_int_equal(columns_match("Identifiant d’abonnement"), SUBCOL_ID);
+    assert_int_equal(columns_match("IDENTIFIANT D'ABONNEMENT"), SUBCOL_ID);
+    assert_int_equal(columns_match("n° d'abonnement"), SUBCOL_ID);
+    assert_int_equal(columns_match("E-mail"), SUBCOL_SIGN_IN_EMAIL);
+    assert_int_equal(columns_match("Courriel"), SUBCOL_SIGN_IN_EMAIL);
+    assert_int_equal(columns_match("adresse e mail"), SUBCOL_SIGN_IN_EMAIL);
+    assert_int_equal(columns_match("Full  Name"), SUBCOL_NAME);
+    assert_int_equal(columns_match("Réf."), SUBCOL_REFERENCE);
+    assert_int_equal(columns_match("Added on"), -1);
+    const char *s = NULL;
+    assert_int_equal(columns_suggest("Refrence", &s), SUBCOL_REFERENCE);
+    assert_string_equal(s, "Reference");
+    assert_int_equal(columns_suggest("Pays client", &s), SUBCOL_COUNTRY);
+    assert_string_equal(s, "Pays");
+    assert_int_equal(columns_suggest("Sign-in Emial", &s), SUBCOL_SIGN_IN_EMAIL);
+    assert_string_equal(s, "Sign-in Email");
+    /* Short names take no edits: "To" is not "ID", "Non" not "Nom". */
+    assert_int_equal(columns_suggest("To", &s), -1);
+    assert_int_equal(columns_suggest("Non", &s), -1);
+    assert_int_equal(columns_suggest("Added on", &s), -1);
+    assert_int_equal(columns_suggest("Notes", &s), -1);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         T(test_bom_semicolons_crlf),
@@ -207,6 +270,9 @@ int main(void) {
         T(test_arena_exhausted),
         T(test_io_column),
         T(test_libreoffice_fixture),
+        T(test_windows_1252),
+        T(test_not_a_spreadsheet),
+        T(test_header_names),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -94,6 +94,11 @@ export function openBulkUpload({ license, onAdded, levelName = (code) => code, j
     },
   });
 
+  // The file's text encoding, once the user chose to read a non-UTF-8 file as Windows-1252
+  // (the server offered it); a new file starts again from UTF-8.
+  let encoding = null;
+  input.addEventListener('change', () => { encoding = null; });
+
   async function send(checkOnly) {
     const file = input.files && input.files[0];
     if (!file) {
@@ -101,8 +106,25 @@ export function openBulkUpload({ license, onAdded, levelName = (code) => code, j
       input.focus();
       return;
     }
-    const query = `check_only=${checkOnly}&send_email=${notifyBox.checked}`;
+    const query = `check_only=${checkOnly}&send_email=${notifyBox.checked}${encoding ? `&encoding=${encoding}` : ''}`;
     await whileJob(checkOnly, true, () => tracker.start(`/agreements/${encodeURIComponent(license)}/subscriptions/bulk`, query, file));
+  }
+
+  /**
+   * The file read as Windows-1252: its lines with characters outside ASCII (the ones the
+   * encoding changes, typically names), decoded here so the user sees them before trusting
+   * it, then the server's check with that encoding. Nothing is written until Add.
+   */
+  async function readAsWindows1252() {
+    const file = chosen(input);
+    if (!file) return send(true);
+    const text = new TextDecoder('windows-1252').decode(await file.arrayBuffer());
+    const lines = text.split(/\r\n|\n|\r/).filter((l) => /[^\x00-\x7f]/.test(l)).slice(0, 5);
+    encoding = 'windows-1252';
+    await send(true);
+    result.prepend(h('div', { 'data-testid': 'bulk-decoded' },
+      h('p', { t: 'bulk.decodedAs' }),
+      h('ul', {}, ...lines.map((l) => h('li', {}, l.length > 200 ? `${l.slice(0, 200)}…` : l)))));
   }
 
   /**
@@ -123,8 +145,13 @@ export function openBulkUpload({ license, onAdded, levelName = (code) => code, j
     } catch (err) {
       if (isAbort(err)) return; // the dialog was closed
       if (err instanceof ApiError && err.problem && err.problem.report) await showReport(err.problem.report, checkOnly);
-      else if (err instanceof ApiError) result.replaceChildren(...problemNodes(err));
-      else throw err;
+      else if (err instanceof ApiError) {
+        result.replaceChildren(...problemNodes(err));
+        if (err.problem && err.problem.encoding === 'windows-1252' && !encoding) {
+          result.append(h('button', { type: 'button', class: 'button', t: 'bulk.readAsWindows1252',
+            'data-testid': 'bulk-read-1252', onclick: () => readAsWindows1252() }));
+        }
+      } else throw err;
     } finally {
       checkButton.disabled = applyButton.disabled = false;
     }
@@ -155,6 +182,10 @@ export function openBulkUpload({ license, onAdded, levelName = (code) => code, j
           params: { level: () => levelName(l.level), rows: formatNumber(lang, l.rows), available: formatNumber(lang, available) },
         });
       })));
+    }
+    if (report.warnings && report.warnings.length) {
+      nodes.push(h('ul', { class: 'bulk-warnings', 'data-testid': 'bulk-warnings' },
+        ...report.warnings.map((w) => h('li', {}, `${w.column}${lang === 'fr' ? '\u202f:' : ':'} `, h('span', { t: `field.${w.code}` })))));
     }
     nodes.push(...errorNodes(report, license, tracker));
     if (checkOnly && !report.error_count) nodes.push(h('p', { t: chosen(input) ? 'bulk.checkedHint' : 'bulkJob.chooseAgain' }));
