@@ -170,7 +170,7 @@ step('editing the reference, also after someone else changed the subscriber', as
   // Saving again sends only the reference, so the other person's new name stays.
   await dialog.getByRole('button', { name: 'Enregistrer les modifications' }).click();
   await dialog.waitFor({ state: 'detached' });
-  await status().filter({ hasText: 'Les modifications de Alice Fontaine-Roy ont été enregistrées.' }).waitFor();
+  await status().filter({ hasText: 'Les modifications ont été enregistrées pour Alice Fontaine-Roy.' }).waitFor();
   await row('Alice Fontaine-Roy').getByTestId('cell-reference').filter({ hasText: ALICE.reference }).waitFor();
   ALICE.name = 'Alice Fontaine-Roy';
 });
@@ -230,7 +230,7 @@ step('a full pool is plain to see, and adding to it says why not', async () => {
   await env.expecting([422], async () => {
     await dialog.getByRole('button', { name: 'Ajouter l’abonné' }).click();
     await dialog.getByTestId('error-level').filter({
-      hasText: 'Plus aucune licence Enterprise disponible : les 25 achetées sont toutes attribuées.',
+      hasText: 'Plus aucune place Enterprise disponible : les 25 achetées sont toutes attribuées.',
     }).waitFor();
   });
   await dialog.getByRole('button', { name: 'Annuler' }).click();
