@@ -198,7 +198,7 @@ step('a large file survives a reload: the dialog comes back with its progress, t
   await dialog().waitFor();
   await dialog().getByTestId('bulk-job-file').filter({ hasText: 'Fichier : abonnes-20000.csv' }).waitFor();
   const text = await dialog().getByTestId('bulk-progress-text').textContent();
-  assert.match(text, /^(En attente|Lecture|Vérification des lignes : [\d\s]+ sur 20\s000|Enregistrement|Terminé)/u, text);
+  assert.match(text, /^(En attente|Lecture|Vérification des lignes\s:\s[\d\s]+ sur 20\s000|Enregistrement|Terminé)/u, text);
   assert.equal(await dialog().getByTestId('bulk-progress-text').getAttribute('aria-live'), 'polite');
 
   await dialog().getByTestId('bulk-summary').waitFor({ timeout: 60000 });
