@@ -136,7 +136,7 @@ step('French is kept after a reload', async () => {
 step('signing out leads back to the sign-in page', async () => {
   await page.getByRole('button', { name: 'Se déconnecter' }).click();
   await page.waitForURL(`${baseUrl}/signin`);
-  await status().filter({ hasText: 'Vous êtes déconnecté.' }).waitFor();
+  await status().filter({ hasText: 'Votre session est fermée.' }).waitFor();
   await page.goto(`${baseUrl}/home`);
   await page.waitForURL(`${baseUrl}/signin`); // /home needs a session
   await page.setViewportSize({ width: 320, height: 720 });
