@@ -180,7 +180,7 @@ step('adding a subscriber outside the customer’s domains asks first', async ()
   await dialog.getByRole('button', { name: 'Ajouter l’abonné' }).click();
   await ask.getByRole('button', { name: 'Ajouter quand même' }).click();
   await dialog.waitFor({ state: 'detached' });
-  await status().filter({ hasText: `${OUTSIDER.name} a maintenant un abonnement Enterprise.` }).waitFor();
+  await status().filter({ hasText: `${OUTSIDER.name} a maintenant un abonnement de niveau Enterprise.` }).waitFor();
   await page.getByTestId('overview-enterprise').getByTestId('assigned').filter({ hasText: /^1$/ }).waitFor();
 });
 

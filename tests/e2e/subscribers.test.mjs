@@ -133,7 +133,7 @@ step('adding a subscriber: field errors first, then the seat and the assignment 
   await env.screenshots('subscribers-add-dialog');
   await dialog.getByRole('button', { name: 'Ajouter l’abonné' }).click();
   await dialog.waitFor({ state: 'detached' });
-  await status().filter({ hasText: `${ALICE.name} a maintenant un abonnement Enterprise. L’e-mail d’attribution part vers ${ALICE.email}.` }).waitFor();
+  await status().filter({ hasText: `${ALICE.name} a maintenant un abonnement de niveau Enterprise. L’e-mail d’attribution part vers ${ALICE.email}.` }).waitFor();
   await row(ALICE.name).getByTestId('cell-reference').filter({ hasText: 'CC-1000' }).waitFor();
   await page.getByTestId('subscriber-count').filter({ hasText: '2 abonnés' }).waitFor();
   await overviewCell('enterprise', 'assigned').filter({ hasText: /^1$/ }).waitFor();
