@@ -266,7 +266,7 @@ step('resending and removing the selected subscriber; the seat returns to the po
   await env.screenshots('subscribers-remove-dialog');
   await dialog.getByRole('button', { name: 'Retirer' }).click();
   await dialog.waitFor({ state: 'detached' });
-  await status().filter({ hasText: `${ALICE.name} a été retiré ; la licence est de retour dans le pool.` }).waitFor();
+  await status().filter({ hasText: `Abonnement retiré pour ${ALICE.name} ; sa place est de retour dans la réserve.` }).waitFor();
   await page.getByTestId('subscriber-count').filter({ hasText: '1 abonné' }).waitFor();
   assert.equal(await row(ALICE.name).count(), 0);
   await overviewCell('enterprise', 'assigned').filter({ hasText: /^0$/ }).waitFor();
