@@ -4,6 +4,10 @@
  * records which bytes may start or continue a link (template text and *_link values).
  * The HTML part is then produced from that text, so paragraphs, line breaks and links
  * follow exactly what the text part says.
+ *
+ * Dates reach the templates in the form the server stores ("2029-12-05", "2026-12-06
+ * 11:21 UTC"); the date filters write them the way the reader's language writes a date in
+ * running text ("5 décembre 2029", "December 5, 2029"), so no e-mail shows an ISO date.
  */
 #include "template.h"
 #include <jansson.h>
@@ -89,17 +93,85 @@ static void put_mask(buf *mask, char v, size_t n) {
     while (n--) buf_putc(mask, v);
 }
 
-/* Expand {{key}} in tpl[0..n) into out. In subject mode the template's CRs are dropped
- * and control characters in values become spaces. mask (may be NULL) receives one byte
- * per output byte: 1 where a link may appear. */
-static os_err substitute(const char *tpl, size_t n, json_t *data, bool subject, buf *out, buf *mask) {
+static const char *const MONTHS_EN[12] = {"January", "February", "March",     "April",   "May",      "June",
+                                           "July",    "August",   "September", "October", "November", "December"};
+/* French month names are common nouns: lower-case. */
+static const char *const MONTHS_FR[12] = {"janvier", "février", "mars",      "avril",   "mai",      "juin",
+                                          "juillet", "août",    "septembre", "octobre", "novembre", "décembre"};
+
+static bool digits(const char *s, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9') return false;
+    return true;
+}
+
+static int number(const char *s, size_t n) {
+    int v = 0;
+    for (size_t i = 0; i < n; i++) v = v * 10 + (s[i] - '0');
+    return v;
+}
+
+/* Writes value s (YYYY-MM-DD, optionally followed by " HH:MM" and a zone when `with_time`)
+ * as the language's long date. Returns false, writing nothing, when s is not such a date:
+ * the caller then inserts it unchanged, as a mail with a raw date beats no mail. */
+static bool long_date(buf *out, const char *s, size_t n, bool fr, bool with_time) {
+    if (n < 10 || !digits(s, 4) || s[4] != '-' || !digits(s + 5, 2) || s[7] != '-' || !digits(s + 8, 2)) return false;
+    int year = number(s, 4), month = number(s + 5, 2), day = number(s + 8, 2);
+    static const int days_in[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (month < 1 || month > 12 || day < 1 || day > days_in[month - 1]) return false;
+    const char *clock = NULL, *zone = "";
+    size_t zone_len = 0;
+    if (with_time) {
+        /* "YYYY-MM-DD HH:MM" then, optionally, " ZONE" */
+        if (n < 16 || (s[10] != ' ' && s[10] != 'T') || !digits(s + 11, 2) || s[13] != ':' || !digits(s + 14, 2))
+            return false;
+        clock = s + 11;
+        if (n > 16) {
+            if (s[16] != ' ') return false;
+            zone = s + 16;
+            zone_len = n - 16;
+        }
+    } else if (n != 10) {
+        return false;
+    }
+    if (fr) {
+        /* Le premier du mois s'écrit « 1er ». */
+        if (day == 1) buf_printf(out, "1er %s %d", MONTHS_FR[month - 1], year);
+        else buf_printf(out, "%d %s %d", day, MONTHS_FR[month - 1], year);
+    } else {
+        buf_printf(out, "%s %d, %d", MONTHS_EN[month - 1], day, year);
+    }
+    if (clock) {
+        buf_puts(out, fr ? " à " : ", ");
+        buf_append(out, clock, 5);
+        buf_append(out, zone, zone_len);
+    }
+    return true;
+}
+
+typedef enum { FILTER_NONE, FILTER_DATE, FILTER_DATETIME } tpl_filter;
+
+/* "|date" or "|datetime" at t[0..n): the filter and its length, or FILTER_NONE and 0. */
+static tpl_filter filter_at(const char *t, size_t n, size_t *len) {
+    *len = 0;
+    if (n >= 9 && memcmp(t, "|datetime", 9) == 0) { *len = 9; return FILTER_DATETIME; }
+    if (n >= 5 && memcmp(t, "|date", 5) == 0 && !(n > 5 && is_key_char(t[5]))) { *len = 5; return FILTER_DATE; }
+    return FILTER_NONE;
+}
+
+/* Expand {{key}} and {{key|date}} / {{key|datetime}} in tpl[0..n) into out. In subject mode
+ * the template's CRs are dropped and control characters in values become spaces. mask (may
+ * be NULL) receives one byte per output byte: 1 where a link may appear. */
+static os_err substitute(const char *tpl, size_t n, json_t *data, bool fr, bool subject, buf *out, buf *mask) {
     size_t i = 0;
     while (i < n) {
         if (tpl[i] == '{' && i + 1 < n && tpl[i + 1] == '{') {
             size_t k = i + 2;
             while (k < n && is_key_char(tpl[k])) k++;
-            size_t klen = k - (i + 2);
-            if (klen > 0 && klen <= KEY_MAX && k + 1 < n && tpl[k] == '}' && tpl[k + 1] == '}') {
+            size_t klen = k - (i + 2), flen;
+            tpl_filter filter = filter_at(tpl + k, n - k, &flen);
+            size_t close = k + flen;
+            if (klen > 0 && klen <= KEY_MAX && close + 1 < n && tpl[close] == '}' && tpl[close + 1] == '}') {
                 char key[KEY_MAX + 1];
                 memcpy(key, tpl + i + 2, klen);
                 key[klen] = 0;
@@ -107,6 +179,15 @@ static os_err substitute(const char *tpl, size_t n, json_t *data, bool subject, 
                 if (!v) return OS_ERR_INVALID;
                 const char *s = json_string_value(v);
                 size_t sl = json_string_length(v);
+                if (filter != FILTER_NONE) {
+                    size_t before = out->len;
+                    if (long_date(out, s, sl, fr, filter == FILTER_DATETIME)) {
+                        /* Built from digits and month names only: never a link, never a control. */
+                        if (mask) put_mask(mask, 0, out->len - before);
+                        i = close + 2;
+                        continue;
+                    }
+                }
                 if (subject) {
                     for (size_t j = 0; j < sl; j++) {
                         unsigned char c = (unsigned char)s[j];
@@ -116,7 +197,7 @@ static os_err substitute(const char *tpl, size_t n, json_t *data, bool subject, 
                     buf_append(out, s, sl);
                 }
                 if (mask) put_mask(mask, linkable_key(key) ? 1 : 0, sl);
-                i = k + 2;
+                i = close + 2;
                 continue;
             }
         }
@@ -246,8 +327,9 @@ os_err mail_render(arena *a, const char *name, const char *lang, const char *dat
     buf_init(&text, a, MAIL_RENDER_MAX);
     buf_init(&mask, a, MAIL_RENDER_MAX);
     buf_init(&html, a, MAIL_RENDER_MAX);
-    os_err e = substitute(p.subject, p.subject_len, data, true, &subj, NULL);
-    if (e == OS_OK) e = substitute(p.body, p.body_len, data, false, &text, &mask);
+    bool fr = strcmp(lang_used, "fr") == 0;
+    os_err e = substitute(p.subject, p.subject_len, data, fr, true, &subj, NULL);
+    if (e == OS_OK) e = substitute(p.body, p.body_len, data, fr, false, &text, &mask);
     json_decref(data);
     if (e != OS_OK) return e;
     /* Empty outputs never allocated; give callers a string either way. */

@@ -3,7 +3,10 @@
  * Templates are compiled into the binary (see core/embed.h) as "mail/LANG/NAME.txt":
  * a first line "Subject: …", a blank line, then the plain-text body. Placeholders are
  * {{key}} (key: letters, digits, '_'); text that is not a well-formed placeholder is
- * left as written.
+ * left as written. {{key|date}} writes a value "YYYY-MM-DD" as the template language's
+ * long date ("5 décembre 2029", "December 5, 2029"); {{key|datetime}} does the same for
+ * "YYYY-MM-DD HH:MM[ ZONE]" ("5 décembre 2029 à 11:21 UTC", "December 5, 2029, 11:21
+ * UTC"). A value that is not such a date is inserted unchanged.
  *
  * The HTML part is derived from the rendered text rather than kept as a second file,
  * so the two parts can never say different things. Values are inserted raw in the

@@ -454,8 +454,16 @@ def check_partner_added(m, server, ag, p, route_words, language):
         assert w.lower() in text.lower(), f"partner_added mail ({language}) does not name the route ({w!r}):\n{text}"
     link = f"{server.url}/agreements/{ag.lic}/partners"
     assert link in m.links, f"no link {link} in {m.links}"
-    today = time.strftime("%Y-%m-%d", time.gmtime())
+    # The moment is written as running text in the mail's language, not as an ISO date.
+    now = time.gmtime()
+    if language == "fr":
+        months = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
+                  "octobre", "novembre", "décembre"]
+        today = f"{'1er' if now.tm_mday == 1 else now.tm_mday} {months[now.tm_mon - 1]} {now.tm_year} à "
+    else:
+        today = f"{time.strftime('%B', now)} {now.tm_mday}, {now.tm_year}, "
     assert today in text, f"partner_added mail does not say when ({today}):\n{text}"
+    assert time.strftime("%Y-%m-%d", now) not in text, text
 
 
 def test_partner_added_reaches_customer_and_every_super_admin(server):

@@ -118,7 +118,7 @@ step('signing in shows the home page; no agreement knows the address yet', async
 step('switching to French translates the page without reloading it', async () => {
   await page.evaluate(() => { window.sameDocument = true; });
   await page.getByRole('button', { name: 'Français' }).click();
-  await heading().filter({ hasText: 'Vous n’êtes pas un utilisateur reconnu' }).waitFor();
+  await heading().filter({ hasText: 'Cette adresse n’est pas reconnue' }).waitFor();
   assert.equal(await page.getAttribute('html', 'lang'), 'fr');
   assert.equal(await page.getByRole('button', { name: 'Français' }).getAttribute('aria-pressed'), 'true');
   await page.getByText(`Aucun contrat n’indique ${USER.email} comme administrateur ou partenaire`).waitFor();
@@ -127,7 +127,7 @@ step('switching to French translates the page without reloading it', async () =>
 
 step('French is kept after a reload', async () => {
   await page.reload();
-  await heading().filter({ hasText: 'Vous n’êtes pas un utilisateur reconnu' }).waitFor();
+  await heading().filter({ hasText: 'Cette adresse n’est pas reconnue' }).waitFor();
   assert.equal(await page.getAttribute('html', 'lang'), 'fr');
   assert.equal(await page.evaluate(() => localStorage.getItem('openseat.lang')), 'fr');
   await page.screenshot({ path: path.join(ARTIFACTS, 'home-fr.png'), fullPage: true });
@@ -136,7 +136,7 @@ step('French is kept after a reload', async () => {
 step('signing out leads back to the sign-in page', async () => {
   await page.getByRole('button', { name: 'Se déconnecter' }).click();
   await page.waitForURL(`${baseUrl}/signin`);
-  await status().filter({ hasText: 'Vous êtes déconnecté.' }).waitFor();
+  await status().filter({ hasText: 'Votre session est fermée.' }).waitFor();
   await page.goto(`${baseUrl}/home`);
   await page.waitForURL(`${baseUrl}/signin`); // /home needs a session
   await page.setViewportSize({ width: 320, height: 720 });

@@ -180,7 +180,7 @@ step('adding a subscriber outside the customer’s domains asks first', async ()
   await dialog.getByRole('button', { name: 'Ajouter l’abonné' }).click();
   await ask.getByRole('button', { name: 'Ajouter quand même' }).click();
   await dialog.waitFor({ state: 'detached' });
-  await status().filter({ hasText: `${OUTSIDER.name} a maintenant un abonnement Enterprise.` }).waitFor();
+  await status().filter({ hasText: `${OUTSIDER.name} a maintenant un abonnement de niveau Enterprise.` }).waitFor();
   await page.getByTestId('overview-enterprise').getByTestId('assigned').filter({ hasText: /^1$/ }).waitFor();
 });
 
@@ -198,13 +198,13 @@ step('Maximum usage: the numbers and a step chart per level', async () => {
   assert.equal(await chart.evaluate((el) => el.namespaceURI), 'http://www.w3.org/2000/svg');
   assert.equal(await chart.getAttribute('role'), 'img');
   const name = await chart.evaluate((el) => document.getElementById(el.getAttribute('aria-labelledby')).textContent);
-  assert.match(name, /^Enterprise : 25 licences achetées\. Nouveaux maximums de licences attribuées : .+, 1 sur 25\.$/);
+  assert.match(name, /^Enterprise\s:\s25 places achetées\. Nouveaux maximums de places attribuées\s:\s.+, 1 sur 25\.$/);
   assert.equal(await chart.getByTestId('usage-point').count(), 1);
   assert.match(await chart.getByTestId('usage-maxima').getAttribute('d'), /^M[\d.]+ [\d.]+ H/);
   assert.match(await chart.getByTestId('usage-purchased').getAttribute('d'), /^M/);
   const professional = page.getByTestId('usage-chart-professional');
   const other = await professional.evaluate((el) => document.getElementById(el.getAttribute('aria-labelledby')).textContent);
-  assert.match(other, /Professional : 50 licences achetées, aucune attribuée/);
+  assert.match(other, /Professional\s:\s50 places achetées, aucune attribuée/);
   assert.equal(await page.getByTestId('usage-export').getAttribute('href'), `/api/v1/agreements/${license}/usage.csv`);
   const csv = await page.request.get(`${baseUrl}/api/v1/agreements/${license}/usage.csv`);
   assert.equal(csv.status(), 200);

@@ -233,7 +233,7 @@ step('the customer\'s invitation is in French (country FR, language automatic)',
     .find((m) => (m.headers.get('to') || '').includes(CUSTOMER.email)), { process: env.server });
   const text = textOf(mail);
   assert.match(text, /Bonjour/);
-  assert.match(text, new RegExp(`Numéro de licence : ${licenseNumber}`));
+  assert.match(text, new RegExp(`Numéro de licence\\s:\\s${licenseNumber}`));
   assert.ok(text.includes(`${baseUrl}/signup`) || text.includes(`${baseUrl}/signin`), `no sign-in link in:\n${text}`);
   const invitations = (await readMaildir(env.maildir)).filter((m) => (m.headers.get('to') || '').includes(CUSTOMER.email));
   assert.equal(invitations.length, 1, 'one order, one invitation');
@@ -243,10 +243,10 @@ step('the licensing center speaks French too', async () => {
   await page.goto(`${baseUrl}/lsc/licenses/${licenseNumber}`);
   await heading().filter({ hasText: `License ${licenseNumber}` }).waitFor();
   await page.getByRole('button', { name: 'Français' }).click();
-  await heading().filter({ hasText: `Licence ${licenseNumber}` }).waitFor();
+  await heading().filter({ hasText: `Contrat ${licenseNumber}` }).waitFor();
   await page.getByRole('link', { name: 'Pour gérer les abonnements, cliquez ici' }).waitFor();
   await page.getByTestId('license-customer').filter({ hasText: `${CUSTOMER.name} (France)` }).waitFor();
-  await page.getByTestId('license-status').filter({ hasText: 'Active' }).waitFor();
+  await page.getByTestId('license-status').filter({ hasText: 'Actif' }).waitFor();
   await env.screenshots('license-details-fr');
 
   await page.getByRole('navigation', { name: 'Principale' }).getByRole('link', { name: 'Centre de licences' }).click();

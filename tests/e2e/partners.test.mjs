@@ -377,7 +377,7 @@ step('removing the access asks first, says the organization is blocked, then lis
   await remove.click();
   let dialog = page.getByRole('dialog', { name: 'Retirer l’accès de Fabrikam Partners ?' });
   await dialog.getByText(`Toutes les personnes de Fabrikam Partners perdent immédiatement l’accès au contrat ${IMPORTED.contoso.license}`).waitFor();
-  await dialog.getByText('Fabrikam Partners ne pourra plus s’inscrire sur ce contrat, par aucun moyen, tant que vous n’aurez pas levé le blocage.').waitFor();
+  await dialog.getByText('Fabrikam Partners ne pourra plus accéder à ce contrat, par aucun moyen, tant que vous n’aurez pas levé le blocage.').waitFor();
   assert.equal(await focused(dialog.getByRole('button', { name: 'Annuler' })), true, 'the safe choice has the focus');
   await env.screenshots('remove-dialog');
   await page.keyboard.press('Enter'); // Cancel
@@ -434,7 +434,7 @@ step('the customer lifts the block', async () => {
   await signIn(CAMILLE);
   await page.waitForURL(partnersLink);
   await page.getByRole('button', { name: 'Lever le blocage de Fabrikam Partners' }).click();
-  await status().filter({ hasText: 'Le blocage est levé : Fabrikam Partners peut à nouveau s’inscrire sur ce contrat.' }).waitFor();
+  await status().filter({ hasText: 'Le blocage est levé : Fabrikam Partners peut de nouveau accéder à ce contrat.' }).waitFor();
   await page.getByText('Aucun partenaire n’est bloqué.').waitFor();
   assert.equal(await focused(page.getByRole('heading', { name: 'Partenaires bloqués' })), true, 'the focus is on the blocks');
 });

@@ -133,7 +133,7 @@ step('adding a subscriber: field errors first, then the seat and the assignment 
   await env.screenshots('subscribers-add-dialog');
   await dialog.getByRole('button', { name: 'Ajouter l’abonné' }).click();
   await dialog.waitFor({ state: 'detached' });
-  await status().filter({ hasText: `${ALICE.name} a maintenant un abonnement Enterprise. L’e-mail d’attribution part vers ${ALICE.email}.` }).waitFor();
+  await status().filter({ hasText: `${ALICE.name} a maintenant un abonnement de niveau Enterprise. L’e-mail d’attribution part vers ${ALICE.email}.` }).waitFor();
   await row(ALICE.name).getByTestId('cell-reference').filter({ hasText: 'CC-1000' }).waitFor();
   await page.getByTestId('subscriber-count').filter({ hasText: '2 abonnés' }).waitFor();
   await overviewCell('enterprise', 'assigned').filter({ hasText: /^1$/ }).waitFor();
@@ -170,7 +170,7 @@ step('editing the reference, also after someone else changed the subscriber', as
   // Saving again sends only the reference, so the other person's new name stays.
   await dialog.getByRole('button', { name: 'Enregistrer les modifications' }).click();
   await dialog.waitFor({ state: 'detached' });
-  await status().filter({ hasText: 'Les modifications de Alice Fontaine-Roy ont été enregistrées.' }).waitFor();
+  await status().filter({ hasText: 'Les modifications ont été enregistrées pour Alice Fontaine-Roy.' }).waitFor();
   await row('Alice Fontaine-Roy').getByTestId('cell-reference').filter({ hasText: ALICE.reference }).waitFor();
   ALICE.name = 'Alice Fontaine-Roy';
 });
@@ -230,7 +230,7 @@ step('a full pool is plain to see, and adding to it says why not', async () => {
   await env.expecting([422], async () => {
     await dialog.getByRole('button', { name: 'Ajouter l’abonné' }).click();
     await dialog.getByTestId('error-level').filter({
-      hasText: 'Plus aucune licence Enterprise disponible : les 25 achetées sont toutes attribuées.',
+      hasText: 'Plus aucune place Enterprise disponible : les 25 achetées sont toutes attribuées.',
     }).waitFor();
   });
   await dialog.getByRole('button', { name: 'Annuler' }).click();
@@ -266,7 +266,7 @@ step('resending and removing the selected subscriber; the seat returns to the po
   await env.screenshots('subscribers-remove-dialog');
   await dialog.getByRole('button', { name: 'Retirer' }).click();
   await dialog.waitFor({ state: 'detached' });
-  await status().filter({ hasText: `${ALICE.name} a été retiré ; la licence est de retour dans le pool.` }).waitFor();
+  await status().filter({ hasText: `Abonnement retiré pour ${ALICE.name} ; sa place est de retour dans la réserve.` }).waitFor();
   await page.getByTestId('subscriber-count').filter({ hasText: '1 abonné' }).waitFor();
   assert.equal(await row(ALICE.name).count(), 0);
   await overviewCell('enterprise', 'assigned').filter({ hasText: /^0$/ }).waitFor();

@@ -185,6 +185,36 @@ static void test_render_fr(void **state) {
     assert_non_null(strstr(m.html, "<a href=\"https://os.example/reset?token=R\">"));
 }
 
+/* Dates in running text are written the reader's way: a long date with the month's name
+ * (lower-case in French), never the ISO form the server stores. */
+static void test_render_dates(void **state) {
+    mail_rendered m;
+    const char *json = "{\"name\":\"N\",\"license_number\":\"L1\",\"customer_name\":\"C\","
+                       "\"end_date\":\"2029-12-05\",\"days\":\"30\",\"link\":\"https://x.example/l\"}";
+    render_ok("agreement_expiring", "fr", json, &m);
+    assert_non_null(strstr(m.subject, "le 5 décembre 2029"));
+    assert_non_null(strstr(m.text, "le 5 décembre 2029"));
+    assert_null(strstr(m.text, "2029-12-05"));
+    render_ok("agreement_expiring", "en", json, &m);
+    assert_non_null(strstr(m.subject, "December 5, 2029"));
+    assert_non_null(strstr(m.text, "December 5, 2029"));
+    assert_null(strstr(m.text, "2029-12-05"));
+
+    const char *pa = "{\"partner_org\":\"P\",\"partner_name\":\"N\",\"partner_email\":\"n@x.example\","
+                     "\"license_number\":\"L1\",\"customer_name\":\"C\",\"route\":\"r\","
+                     "\"when\":\"2026-01-01 09:05 UTC\",\"partners_link\":\"https://x.example/p\"}";
+    render_ok("partner_added", "fr", pa, &m);
+    assert_non_null(strstr(m.text, "1er janvier 2026 à 09:05 UTC"));
+    render_ok("partner_added", "en", pa, &m);
+    assert_non_null(strstr(m.text, "January 1, 2026, 09:05 UTC"));
+
+    /* A value that is not a date is written as it came rather than losing the e-mail. */
+    const char *odd = "{\"name\":\"N\",\"license_number\":\"L1\",\"customer_name\":\"C\","
+                      "\"end_date\":\"2029-13-40\",\"days\":\"30\",\"link\":\"https://x.example/l\"}";
+    render_ok("agreement_expiring", "en", odd, &m);
+    assert_non_null(strstr(m.text, "2029-13-40"));
+}
+
 static void test_render_all_templates(void **state) {
     static const char *const names[] = {"verify_email", "account_exists", "reset_password", "password_changed"};
     static const char *const langs[] = {"en", "fr"};
@@ -619,6 +649,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         T(test_render_en),
         T(test_render_fr),
+        T(test_render_dates),
         T(test_render_all_templates),
         T(test_render_user_value_not_linked),
         T(test_render_errors),

@@ -247,7 +247,7 @@ function progressView() {
     } else if (isFinished(job)) {
       const all = Math.max(1, Number(job.rows) || 0);
       at(all, all);
-      say('bulkJob.finished', { rows: count(job.rows) });
+      say('bulkJob.finished', { rows: Number(job.rows) || 0 });
     } else if (job.phase === 'checking') {
       at(job.rows_checked, job.rows);
       say('bulkJob.checking', { done: count(job.rows_checked), rows: count(job.rows) });

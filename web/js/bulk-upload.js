@@ -167,9 +167,9 @@ export function openBulkUpload({ license, onAdded, levelName = (code) => code, j
     const lang = currentLanguage();
     const summary = report.error_count > 0
       ? h('p', { class: 'error', role: 'alert', 'data-testid': 'bulk-summary', t: 'bulk.problems',
-        params: { count: formatNumber(lang, report.error_count), rows: formatNumber(lang, report.rows) } })
+        params: { count: Number(report.error_count), rows: Number(report.rows) } })
       : h('p', { 'data-testid': 'bulk-summary', t: report.applied ? 'bulk.added' : 'bulk.checked',
-        params: { count: formatNumber(lang, report.applied ? report.added : report.rows) } });
+        params: { count: Number(report.applied ? report.added : report.rows) } });
     const nodes = [summary];
     if (report.levels && report.levels.length) {
       nodes.push(h('ul', { class: 'bulk-levels', 'data-testid': 'bulk-levels' }, ...report.levels.map((l) => {
@@ -179,7 +179,7 @@ export function openBulkUpload({ license, onAdded, levelName = (code) => code, j
         return h('li', {
           'data-level': l.level,
           t: short ? 'bulk.levelShort' : 'bulk.level',
-          params: { level: () => levelName(l.level), rows: formatNumber(lang, l.rows), available: formatNumber(lang, available) },
+          params: { level: () => levelName(l.level), rows: Number(l.rows), available: Number(available) },
         });
       })));
     }
@@ -239,7 +239,7 @@ function errorNodes(report, license, tracker) {
       // The server's English text is the most precise; other languages get the catalogue's.
       h('td', lang === 'en' ? {} : { t: fieldErrorKey(e.code) }, lang === 'en' ? e.message : '')))))];
   if (report.error_count > report.errors.length) {
-    nodes.push(h('p', { t: 'bulk.more', params: { count: formatNumber(lang, report.error_count - report.errors.length) } }));
+    nodes.push(h('p', { t: 'bulk.more', params: { count: Number(report.error_count - report.errors.length) } }));
   }
   const job = tracker?.current();
   nodes.push(h('p', { class: 'bulk-files' },
@@ -388,16 +388,15 @@ export function openBulkEdit({ license, languageName, onChanged, job }) {
   };
 
   function show(report, checkOnly) {
-    const lang = currentLanguage();
     let summary;
     if (report.error_count > 0) {
       summary = h('p', { class: 'error', role: 'alert', 'data-testid': 'bulk-summary', t: 'bulkEdit.problems',
-        params: { count: formatNumber(lang, report.error_count), rows: formatNumber(lang, report.rows) } });
+        params: { count: Number(report.error_count), rows: Number(report.rows) } });
     } else if (report.applied) {
-      summary = h('p', { 'data-testid': 'bulk-summary', t: 'bulkEdit.applied', params: { count: formatNumber(lang, report.changed) } });
+      summary = h('p', { 'data-testid': 'bulk-summary', t: 'bulkEdit.applied', params: { count: Number(report.changed) } });
     } else if (report.changed > 0) {
       summary = h('p', { 'data-testid': 'bulk-summary', t: 'bulkEdit.previewed',
-        params: { count: formatNumber(lang, report.changed), unchanged: formatNumber(lang, report.unchanged) } });
+        params: { count: Number(report.changed), unchanged: Number(report.unchanged) } });
     } else {
       summary = h('p', { 'data-testid': 'bulk-summary', t: 'bulkEdit.nothing' });
     }
@@ -410,7 +409,7 @@ export function openBulkEdit({ license, languageName, onChanged, job }) {
           h('span', { t: FIELD_LABELS[field] || 'bulkEdit.otherField' }), ': ',
           shown(field, from), ' → ', shown(field, to))))))));
       if (report.changed > report.changes.length) {
-        nodes.push(h('p', { t: 'bulkEdit.moreChanges', params: { count: formatNumber(lang, report.changed - report.changes.length) } }));
+        nodes.push(h('p', { t: 'bulkEdit.moreChanges', params: { count: Number(report.changed - report.changes.length) } }));
       }
     }
     nodes.push(...errorNodes(report, license, tracker));
@@ -487,8 +486,8 @@ export function openBulkRemove({ license, levelName, onRemoved, job }) {
     else if (report.count) summaryKey = 'bulkRemove.previewed';
     const nodes = [report.error_count > 0
       ? h('p', { class: 'error', role: 'alert', 'data-testid': 'bulk-summary', t: 'bulkRemove.problems',
-        params: { count: formatNumber(lang, report.error_count), rows: formatNumber(lang, report.rows) } })
-      : h('p', { 'data-testid': 'bulk-summary', t: summaryKey, params: { count: formatNumber(lang, report.count) } })];
+        params: { count: Number(report.error_count), rows: Number(report.rows) } })
+      : h('p', { 'data-testid': 'bulk-summary', t: summaryKey, params: { count: Number(report.count) } })];
     if (report.subscriptions && report.subscriptions.length) {
       nodes.push(h('ul', { class: 'dialog__list', 'data-testid': 'bulk-remove-list' }, ...report.subscriptions.map((s) => h('li', { 'data-row': s.row, 'data-id': s.id },
         `${s.name ?? ''} (${s.sign_in_email ?? ''}, `, h('span', { format: () => levelName(s.level) }), ')'))));
@@ -514,7 +513,7 @@ export function openBulkRemove({ license, levelName, onRemoved, job }) {
     const action = confirmAction({
       close,
       label: 'bulkRemove.confirm',
-      labelParams: { count: (lang) => formatNumber(lang, n) },
+      labelParams: { count: n },
       testid: 'bulk-remove-apply',
       messagesTestid: 'bulk-remove-message',
       run: async () => {
@@ -537,7 +536,7 @@ export function openBulkRemove({ license, levelName, onRemoved, job }) {
         }
       },
       onDone: () => {
-        if (removed) notify({ kind: 'success', key: 'bulkRemove.removed', params: { count: (lang) => formatNumber(lang, n) } });
+        if (removed) notify({ kind: 'success', key: 'bulkRemove.removed', params: { count: n } });
       },
       isGone: () => false,
       onGone: () => {},

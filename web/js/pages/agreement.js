@@ -7,6 +7,7 @@
 import { agreementHref, rememberAgreement } from '../agreements.js';
 import { ApiError } from '../api.js';
 import { h } from '../dom.js';
+import { longDate } from '../i18n.js';
 import { country, date, fetchJson, loadingSection, role, statusBadge } from '../present.js';
 import { pageView, setPageTitle, swapView } from './layout.js';
 import { subscriptionAdmin } from './subscribers.js';
@@ -90,7 +91,7 @@ function lifecycleNotice(agreement) {
   const key = { expired: 'agreement.expiredNotice', disabled: 'agreement.disabledNotice' }[agreement.status];
   if (!key) return null;
   return h('div', { class: 'notice notice--warning banner', 'data-testid': 'lifecycle-notice' },
-    h('p', { class: 'notice__text', t: key, params: { date: (lang) => date(agreement.end_date).format(lang) } }));
+    h('p', { class: 'notice__text', t: key, params: { date: longDate(agreement.end_date) } }));
 }
 
 function summary(agreement) {

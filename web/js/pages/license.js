@@ -5,8 +5,9 @@
 
 import { ApiError } from '../api.js';
 import { h } from '../dom.js';
+import { longDate } from '../i18n.js';
 import {
-  authorizationNumber, country, dataTable, date, fetchJson, formatDate, loadingSection, number, statusBadge,
+  authorizationNumber, country, dataTable, date, fetchJson, loadingSection, number, statusBadge,
 } from '../present.js';
 import { pageView, setPageTitle, swapView } from './layout.js';
 
@@ -99,7 +100,7 @@ function orderItem(order, index, levelNames) {
   const titleId = `order-${index}-title`;
   return h('li', { class: 'orders__item', 'data-testid': 'order' },
     h('h3', { id: titleId, class: 'orders__title' },
-      h('span', { t: 'license.orderOf', params: { date: (lang) => formatDate(lang, order.placed_at) } })),
+      h('span', { t: 'license.orderOf', params: { date: longDate(order.placed_at) } })),
     h('p', { class: 'orders__meta' },
       order.placed_by && h('span', { t: 'license.placedBy', params: { name: order.placed_by } }),
       order.po_reference && h('span', { t: 'license.poReference', params: { reference: order.po_reference } })),

@@ -55,7 +55,7 @@ function preferencesForm(preferences, levels, base) {
         type: 'select',
         label: 'preferences.defaultLevel',
         optional: true,
-        options: [{ value: '', t: 'preferences.noDefault' }, ...levels.map((l) => ({ value: l.level, text: l.name ?? l.level }))],
+        options: [{ value: '', t: 'preferences.noDefaultLevel' }, ...levels.map((l) => ({ value: l.level, text: l.name ?? l.level }))],
         messages: { [FIELD.INVALID_VALUE]: 'subscribers.levelInvalid' },
       },
       {
@@ -63,14 +63,14 @@ function preferencesForm(preferences, levels, base) {
         type: 'select',
         label: 'preferences.defaultCountry',
         optional: true,
-        options: [{ value: '', t: 'preferences.noDefault' }, ...sortedCountries().map((code) => ({ value: code, format: (l) => countryName(l, code) }))],
+        options: [{ value: '', t: 'preferences.noDefaultCountry' }, ...sortedCountries().map((code) => ({ value: code, format: (l) => countryName(l, code) }))],
       },
       {
         name: 'default_language',
         type: 'select',
         label: 'preferences.defaultLanguage',
         optional: true,
-        options: [{ value: '', t: 'preferences.noDefault' }, ...SUBSCRIBER_LANGUAGES.map((code) => ({ value: code, format: (l) => languageName(l, code) }))],
+        options: [{ value: '', t: 'preferences.noDefaultLanguage' }, ...SUBSCRIBER_LANGUAGES.map((code) => ({ value: code, format: (l) => languageName(l, code) }))],
       },
       { name: 'default_downloads', type: 'checkbox', label: 'preferences.defaultDownloads', optional: true },
       {

@@ -3,8 +3,9 @@
 // seats purchased, as a table and as one step chart per level; the full history downloads as CSV.
 
 import { h } from '../dom.js';
+import { longDate } from '../i18n.js';
 import { usageChart } from '../chart.js';
-import { fetchJson, formatDay, loadingSection, number } from '../present.js';
+import { fetchJson, loadingSection, number } from '../present.js';
 import { agreementTab } from './agreement.js';
 
 export default {
@@ -40,7 +41,7 @@ function usageContent(levels) {
   if (!levels.length) return h('p', { class: 'muted', t: 'overview.none' });
   const highest = (value, at) => h('span', { class: 'stacked' },
     h('span', number(value)),
-    at && h('span', { class: 'stacked__detail', t: 'usage.firstOn', params: { date: (lang) => formatDay(lang, at) } }));
+    at && h('span', { class: 'stacked__detail', t: 'usage.firstOn', params: { date: longDate(at) } }));
   return [
     h('div', { class: 'table-wrap', role: 'group', tabindex: '0', 'aria-labelledby': 'usage-title' },
       h('table', { class: 'table table--usage', 'aria-labelledby': 'usage-title', 'data-testid': 'usage-table' },

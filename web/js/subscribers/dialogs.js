@@ -12,9 +12,9 @@ import { FIELD } from '../constants.js';
 import { openDialog } from '../dialog.js';
 import { h } from '../dom.js';
 import { createForm, whilePending } from '../form.js';
-import { currentLanguage, t } from '../i18n.js';
+import { currentLanguage, longDate, t } from '../i18n.js';
 import { notify } from '../notice.js';
-import { countryName, fetchJson, formatDate, formatNumber, languageName } from '../present.js';
+import { countryName, fetchJson, formatNumber, languageName } from '../present.js';
 import { reportProblem } from '../problems.js';
 import { detailFields, personFields } from './fields.js';
 
@@ -87,8 +87,8 @@ export function subscriberActions({ agreement, base, list, levelName, levelsNow,
                 const days = detail.params?.days;
                 if (typeof day !== 'string' || !Number.isInteger(days)) return null;
                 return {
-                  key: days === 1 ? 'subscribers.reassignmentTooSoonOne' : 'subscribers.reassignmentTooSoon',
-                  params: { level: levelInfo().name, days: (lang) => formatNumber(lang, days), date: (lang) => formatDate(lang, day) },
+                  key: 'subscribers.reassignmentTooSoon',
+                  params: { level: levelInfo().name, days, date: longDate(day) },
                 };
               },
               [FIELD.INVALID_VALUE]: 'subscribers.levelInvalid',
@@ -261,7 +261,7 @@ export function subscriberActions({ agreement, base, list, levelName, levelsNow,
         });
         return [
           h('div', { class: 'dialog__text', id: 'remove-subscribers-text' },
-            h('p', { t: 'subscribers.removeText' }),
+            h('p', { t: 'subscribers.removeText', params: { count: n } }),
             h('ul', { class: 'dialog__list', 'data-testid': 'remove-subscribers-list' },
               shown.map((item) => h('li', {}, `${item.name ?? ''} (${item.sign_in_email ?? ''}, `, h('span', { format: () => levelName(item.level) }), ')')),
               n > shown.length && h('li', { t: 'subscribers.andMore', params: { count: (lang) => formatNumber(lang, n - shown.length) } }))),
