@@ -111,7 +111,9 @@ static void fill_activity(arena *a, db_row *r, void *dst) {
  * or license's own — and a second part
  * (a subscription's level, a person's e-mail). Every joined row that belongs to an agreement
  * must belong to the event's own, so an identifier can never name another agreement's row.
- * Integer targets are read only under their own target type, and only when they are digits:
+ * The page is chosen first, in a subquery of its own (the keyset range below): joined to the
+ * events directly, SQLite's planner walks the (agreement_id, at) index and sorts the whole log
+ * for every page. Integer targets are read only under their own target type, and only when they are digits:
  * other types carry e-mails, uuids and license numbers there, and a subscriber's question
  * names its "user" target by address (PostgreSQL refuses to cast those). */
 #define ACTIVITY_SELECT(J, N)                                                                                      \
@@ -133,7 +135,12 @@ static void fill_activity(arena *a, db_row *r, void *dst) {
     "  WHEN 'user' THEN tu.email"                                                                                 \
     "  WHEN 'email' THEN ae.target_id"                                                                            \
     "  ELSE NULL END"                                                                                             \
-    " FROM audit_events ae"                                                                                       \
+    " FROM (SELECT id, at, actor_user_id, actor_email, action, target_type, target_id, agreement_id, address,"   \
+    "  details FROM audit_events"                                                                                 \
+    "  WHERE agreement_id = ?1 AND id < ?6 AND (CAST(?2 AS TEXT) IS NULL OR instr(actor_email, ?2) > 0)"          \
+    "  AND (CAST(?3 AS TEXT) IS NULL OR substr(action, 1, length(?3)) = ?3)"                                      \
+    "  AND at >= ?4 AND at <= ?5"                                                                                 \
+    "  ORDER BY id DESC LIMIT ?7) ae"                                                                             \
     " LEFT JOIN users au ON au.id = ae.actor_user_id"                                                             \
     " LEFT JOIN subscriptions s ON ae.target_type = 'subscription' AND s.uuid = ae.target_id"                     \
     "  AND s.agreement_id = ae.agreement_id"                                                                      \
@@ -148,11 +155,7 @@ static void fill_activity(arena *a, db_row *r, void *dst) {
     " LEFT JOIN admin_invites ai ON ae.target_type = 'email' AND ai.agreement_id = ae.agreement_id"               \
     "  AND ai.email = ae.target_id"                                                                               \
     " LEFT JOIN jobs j ON ae.target_type = 'job' AND j.id = ae.target_id AND j.agreement_id = ae.agreement_id"   \
-    " WHERE ae.agreement_id = ?1 AND ae.id < ?6"                                                                  \
-    " AND (CAST(?2 AS TEXT) IS NULL OR instr(ae.actor_email, ?2) > 0)"                                            \
-    " AND (CAST(?3 AS TEXT) IS NULL OR substr(ae.action, 1, length(?3)) = ?3)"                                    \
-    " AND ae.at >= ?4 AND ae.at <= ?5"                                                                            \
-    " ORDER BY ae.id DESC LIMIT ?7"
+    " ORDER BY ae.id DESC"
 /* A member of the event's details (a JSON object written by audit(), or NULL). */
 #define SQLITE_DETAIL(key) "json_extract(ae.details, '$." key "')"
 #define PG_DETAIL(key) "(ae.details::json ->> '" key "')"
