@@ -107,15 +107,15 @@ static void fill_activity(arena *a, db_row *r, void *dst) {
 /* The readable names of an event, resolved in the same statement as the page (a page of the
  * CSV export is one statement, whatever it names): the actor's current name; the target's
  * name — a subscription's subscriber (its row, or once removed the name or e-mail and level
- * the event recorded), an organization's name, a person's name, a job's file name, a program's
- * or license's own — and a second part
- * (a subscription's level, a person's e-mail). Every joined row that belongs to an agreement
- * must belong to the event's own, so an identifier can never name another agreement's row.
- * The page is chosen first, in a subquery of its own (the keyset range below): joined to the
- * events directly, SQLite's planner walks the (agreement_id, at) index and sorts the whole log
- * for every page. Integer targets are read only under their own target type, and only when they are digits:
- * other types carry e-mails, uuids and license numbers there, and a subscriber's question
- * names its "user" target by address (PostgreSQL refuses to cast those). */
+ * the event recorded), an organization's name, a person's name, a job's file name, a
+ * program's or license's own — and a second part (a subscription's level, a person's
+ * e-mail). Every joined row that belongs to an agreement must belong to the event's own, so
+ * an identifier can never name another agreement's row. The page is chosen first, in a
+ * subquery of its own (the keyset range): joined to the events directly, SQLite's planner
+ * walks the (agreement_id, at) index and sorts the whole log for every page. Integer targets
+ * are read only under their own target type, and only when they are digits: other types
+ * carry e-mails, uuids and license numbers there, and a subscriber's question names its
+ * "user" target by address (PostgreSQL refuses to cast those). */
 #define ACTIVITY_SELECT(J, N)                                                                                      \
     "SELECT ae.id, ae.at, ae.actor_email, ae.action, ae.target_type, ae.target_id, ae.address, ae.details,"       \
     " au.name,"                                                                                                   \
