@@ -3,6 +3,7 @@
 #include "api.h"
 #include "core/limits.h"
 #include "domain/admins.h"
+#include "domain/audit.h"
 
 static const char *const invite_languages[] = {"en", "fr", NULL};
 
@@ -79,6 +80,7 @@ static void activity_query_from(req *r, activity_query *q) {
     /* Client addresses are personal data of everyone who acts on the agreement — other
      * partners' staff, the customer's: the customer's super admins alone see them. */
     q->with_address = !strcmp(r->agreement_role, "super_admin");
+    q->language = r->user_language;
     q->actor = query_str(r, "actor", LIMIT_QUERY_VALUE_CHARS);
     q->action = query_str(r, "action", LIMIT_QUERY_VALUE_CHARS);
     q->from = query_date(r, "from", false);
@@ -87,8 +89,9 @@ static void activity_query_from(req *r, activity_query *q) {
     q->limit = (int)query_int(r, "limit", 1, LIMIT_PAGE_SIZE_MAX, LIMIT_PAGE_SIZE_DEFAULT);
 }
 
-/* {"events":[{id, at, actor, action, target_type, target, address?, details}],
- *  "next_before": id|null}; the client address only when q->with_address. */
+/* {"events":[{id, at, actor, actor_name, action, target_type, target, target_label, address?,
+ *  details}], "next_before": id|null}; the client address only when q->with_address. The
+ * names are there so the UI can word each event without a request per row. */
 os_err h_activity(req *r) {
     activity_query q;
     activity_query_from(r, &q);
@@ -106,9 +109,11 @@ os_err h_activity(req *r) {
         jw_kint(w, "id", ev->id);
         jw_kstr(w, "at", text_iso_time(&r->a, ev->at));
         jw_kstr(w, "actor", ev->actor_email);
+        jw_kstr(w, "actor_name", ev->actor_name);
         jw_kstr(w, "action", ev->action);
         jw_kstr(w, "target_type", ev->target_type);
         jw_kstr(w, "target", ev->target_id);
+        jw_kstr(w, "target_label", audit_target_label(&r->a, ev));
         if (q.with_address) jw_kstr(w, "address", ev->address);
         jw_key(w, "details");
         if (ev->details) jw_raw(w, ev->details);   /* stored by audit() as a JSON object */
@@ -127,13 +132,18 @@ os_err h_activity_csv(req *r) {
     activity_query_from(r, &q);
     if (fe_any(&r->fe)) return OS_ERR_INVALID;
     op_ctx *x = r->x;
-    static const export_column with[] = {{"time", 20}, {"actor", 30}, {"action", 24}, {"target type", 14},
-                                         {"target", 36}, {"address", 16}, {"details", 60}};
-    static const export_column without[] = {{"time", 20}, {"actor", 30}, {"action", 24}, {"target type", 14},
-                                            {"target", 36}, {"details", 60}};
+    /* The raw columns first, for machines (their places unchanged); the readable ones after,
+     * the action's label in the user's language; details stay last. */
+    static const export_column with[] = {{"time", 20},       {"actor", 30},        {"action", 24},
+                                         {"target type", 14}, {"target", 36},       {"address", 16},
+                                         {"actor name", 30},  {"action label", 30}, {"target label", 40},
+                                         {"details", 60}};
+    static const export_column without[] = {{"time", 20},       {"actor", 30},        {"action", 24},
+                                            {"target type", 14}, {"target", 36},       {"actor name", 30},
+                                            {"action label", 30}, {"target label", 40}, {"details", 60}};
     export_file *f;
     os_err e = export_begin(&r->a, EXPORT_CSV, r->user_language, "activity", q.with_address ? with : without,
-                            q.with_address ? 7 : 6, &f);
+                            q.with_address ? 10 : 9, &f);
     if (e) return e;
     if ((e = activity_csv(x, &q, f))) {
         export_discard(f);

@@ -115,11 +115,14 @@ os_err activity_csv(op_ctx *x, activity_query *q, export_file *f) {
         os_err e = st_activity(x->c, page, q, &rows, &n);
         if (e) return e;
         for (int i = 0; !e && i < n; i++) {
-            const char *at = text_iso_time(page, rows[i].at);
-            const char *with[] = {at, rows[i].actor_email, rows[i].action, rows[i].target_type, rows[i].target_id,
-                                  rows[i].address, rows[i].details};
-            const char *without[] = {at, rows[i].actor_email, rows[i].action, rows[i].target_type, rows[i].target_id,
-                                     rows[i].details};
+            const activity_rec *ev = &rows[i];
+            const char *at = text_iso_time(page, ev->at);
+            const char *label = audit_action_label(q->language, ev->action);
+            const char *target = audit_target_label(page, ev);
+            const char *with[] = {at,          ev->actor_email, ev->action, ev->target_type, ev->target_id, ev->address,
+                                  ev->actor_name, label,          target,     ev->details};
+            const char *without[] = {at,          ev->actor_email, ev->action, ev->target_type, ev->target_id,
+                                     ev->actor_name, label,          target,     ev->details};
             e = export_row(f, q->with_address ? with : without);
         }
         if (e || n < ACTIVITY_CSV_PAGE) return e;

@@ -41,8 +41,9 @@ typedef struct activity_list {
 os_err activity_page(op_ctx *x, activity_query *q, activity_list *out);
 /* The same events, every page, as rows of f (io/export.h: its header row is the caller's;
  * a cell that a spreadsheet would take for a formula is defused there): time, actor,
- * action, target type, target, address (only when q->with_address), details. Reads a page
- * at a time into scratch memory: constant memory whatever the log's length. */
+ * action, target type, target, address (only when q->with_address), actor name, action
+ * label (in q->language), target label (audit_target_label), details. Reads a page at a
+ * time into scratch memory: constant memory whatever the log's length. */
 os_err activity_csv(op_ctx *x, activity_query *q, export_file *f);
 
 #endif

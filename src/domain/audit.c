@@ -1,6 +1,10 @@
 /* audit.c — see audit.h. */
 #include "audit.h"
+#include <jansson.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <string.h>
+#include "core/embed.h"
 #include "core/json_write.h"
 
 os_err audit(op_ctx *x, const char *action, const char *target_type, const char *target_id, int64_t agreement_id,
@@ -56,4 +60,36 @@ const char *json_pairs(arena *a, ...) {
     va_end(ap);
     jw_obj_end(&w);
     return jw_ok(&w) ? b.data : "{}";
+}
+
+const char *audit_target_label(arena *a, const activity_rec *ev) {
+    const char *name = ev->target_name && *ev->target_name ? ev->target_name : NULL;
+    const char *note = ev->target_note && *ev->target_note ? ev->target_note : NULL;
+    if (name && note && strcmp(name, note)) return arena_printf(a, "%s (%s)", name, note);
+    return name ? name : note;
+}
+
+/* The UI's catalogues, loaded once and kept: the labels handed out point into them. */
+static json_t *catalogue_en, *catalogue_fr;
+static pthread_once_t catalogues_once = PTHREAD_ONCE_INIT;
+
+static json_t *load_catalogue(const char *name) {
+    const embed_file *f = embed_find(name);
+    return f ? json_loadb((const char *)f->data, f->len, 0, NULL) : NULL;
+}
+
+static void load_catalogues(void) {
+    catalogue_en = load_catalogue("web/i18n/en.json");
+    catalogue_fr = load_catalogue("web/i18n/fr.json");
+}
+
+const char *audit_action_label(const char *lang, const char *action) {
+    if (!action) return NULL;
+    pthread_once(&catalogues_once, load_catalogues);
+    char key[160];
+    if (snprintf(key, sizeof key, "activity.label.%s", action) >= (int)sizeof key) return action;
+    const char *label = NULL;
+    if (lang && !strcmp(lang, "fr")) label = json_string_value(json_object_get(catalogue_fr, key));
+    if (!label) label = json_string_value(json_object_get(catalogue_en, key));
+    return label ? label : action;
 }

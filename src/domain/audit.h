@@ -12,6 +12,17 @@ os_err audit(op_ctx *x, const char *action, const char *target_type, const char 
 os_err audit_many(op_ctx *x, const char *action, const char *target_type, const char *const *target_ids,
                   int64_t agreement_id, const char *const *details_json, int n);
 
+/* An activity event's target as a reader names it: the resolved name with its second part in
+ * brackets ("Ada Lovelace (Professional)", "Camille Martin (camille@contoso.example)"), either
+ * alone when the other is unknown, an e-mail target as itself; NULL when nothing names it
+ * (the reader then has the target type and identifier). Arena-owned. */
+const char *audit_target_label(arena *a, const activity_rec *ev);
+
+/* The action's label in lang ("fr", else English): the web UI's catalogue entry
+ * activity.label.<action> (the catalogues are embedded, so both say the same); the action
+ * itself when the catalogue has none. Lives as long as the process. */
+const char *audit_action_label(const char *lang, const char *action);
+
 /* Small JSON object from key/value string pairs, NULL-terminated; arena-owned. */
 const char *json_pairs(arena *a, ...) __attribute__((sentinel));
 

@@ -213,7 +213,7 @@ os_err subscribers_add_in_tx(op_ctx *x, sub_target *t, const sub_input *in, fiel
     if (!e) e = pool_alert(x, &t->g, p, assigned - 1, assigned, t->pr.alert_threshold);
     if (!e) p->assigned = assigned;   /* the next row of a bulk add sees this seat taken */
     if (!e) e = audit(x, "subscription.added", "subscription", s.uuid, agreement_id,
-                      json_pairs(x->a, "email", s.sign_in_email, "level", s.level_code, NULL));
+                      json_pairs(x->a, "email", s.sign_in_email, "level", s.level_code, "name", s.name, NULL));
     if (!e && in->notify) e = queue_assignment(x, &t->g, &s, p);
     if (!e) *out = s;
     return e;
@@ -324,7 +324,8 @@ os_err subscribers_add_many_in_tx(op_ctx *x, sub_target *t, const sub_input *in,
         if (!check_one_of_many(t, &in[i], &fe, &rows[i], &pools[i])) return OS_ERR_INTERNAL;   /* checked before */
         rows[i].uuid = ids[i] = new_uuid(x->a);
         rows[i].assigned_at = x->now;
-        details[i] = json_pairs(x->a, "email", rows[i].sign_in_email, "level", rows[i].level_code, NULL);
+        details[i] = json_pairs(x->a, "email", rows[i].sign_in_email, "level", rows[i].level_code, "name",
+                                rows[i].name, NULL);
         if (in[i].notify) mails[nmails++] = assignment_mail(x, &t->g, &rows[i], pools[i]);
     }
     os_err e = st_sub_insert_many(x->c, x->a, rows, n, x->now);
@@ -424,7 +425,7 @@ os_err subscribers_remove_in_tx(op_ctx *x, const sub_rec *s) {
     if (!e) e = st_seat_release_add(x->c, s->agreement_id, s->level_id, s->sign_in_email, s->assigned_at, x->now);
     if (!e) e = st_usage_record(x->c, s->agreement_id, s->level_id, x->now);
     if (!e) e = audit(x, "subscription.removed", "subscription", s->uuid, s->agreement_id,
-                      json_pairs(x->a, "email", s->sign_in_email, "level", s->level_code, NULL));
+                      json_pairs(x->a, "email", s->sign_in_email, "level", s->level_code, "name", s->name, NULL));
     return e;
 }
 

@@ -474,11 +474,16 @@ typedef struct activity_query {
     int64_t before_id;          /* keyset: events older than this id; 0: newest */
     int limit;
     bool with_address;          /* not a filter: whether the reader may see client addresses */
+    const char *language;       /* not a filter: the reader's ("en", "fr"), for level names */
 } activity_query;
 
 typedef struct activity_rec {
     int64_t id, at;
     const char *actor_email, *action, *target_type, *target_id, *address, *details;
+    /* Resolved for reading (NULL when unknown): the actor's name; the target's name (a
+     * subscriber, an organization, a person, a job's file, an order's license number) and
+     * its second part (a subscription's level in the reader's language, a person's e-mail). */
+    const char *actor_name, *target_name, *target_note;
 } activity_rec;
 
 OS_MUST_USE os_err st_activity(store_conn *c, arena *a, const activity_query *q, activity_rec **rows, int *n);

@@ -99,21 +99,80 @@ static void fill_activity(arena *a, db_row *r, void *dst) {
     x->target_id = st_dup(a, r, 5);
     x->address = st_dup(a, r, 6);
     x->details = st_dup(a, r, 7);
+    x->actor_name = st_dup(a, r, 8);
+    x->target_name = st_dup(a, r, 9);
+    x->target_note = st_dup(a, r, 10);
 }
+
+/* The readable names of an event, resolved in the same statement as the page (a page of the
+ * CSV export is one statement, whatever it names): the actor's current name; the target's
+ * name — a subscription's subscriber (its row, or once removed the name or e-mail and level
+ * the event recorded), an organization's name, a person's name, a job's file name, a
+ * program's or license's own — and a second part (a subscription's level, a person's
+ * e-mail). Every joined row that belongs to an agreement must belong to the event's own, so
+ * an identifier can never name another agreement's row. The page is chosen first, in a
+ * subquery of its own (the keyset range): joined to the events directly, SQLite's planner
+ * walks the (agreement_id, at) index and sorts the whole log for every page. Integer targets
+ * are read only under their own target type, and only when they are digits: other types
+ * carry e-mails, uuids and license numbers there, and a subscriber's question names its
+ * "user" target by address (PostgreSQL refuses to cast those). */
+#define ACTIVITY_SELECT(J, N)                                                                                      \
+    "SELECT ae.id, ae.at, ae.actor_email, ae.action, ae.target_type, ae.target_id, ae.address, ae.details,"       \
+    " au.name,"                                                                                                   \
+    " CASE ae.target_type"                                                                                        \
+    "  WHEN 'subscription' THEN COALESCE(s.name, " J("name") ", " J("email") ")"                                 \
+    "  WHEN 'organization' THEN COALESCE(o.name, " J("partner_org") ")"                                           \
+    "  WHEN 'partner_access' THEN COALESCE(po.name, " J("partner_org") ")"                                        \
+    "  WHEN 'user' THEN tu.name"                                                                                  \
+    "  WHEN 'email' THEN COALESCE(eu.name, ai.name)"                                                              \
+    "  WHEN 'job' THEN COALESCE(j.file_name, " J("file_name") ")"                                                 \
+    "  WHEN 'order' THEN " J("license_number")                                                                    \
+    "  WHEN 'program' THEN ae.target_id WHEN 'license' THEN ae.target_id"                                         \
+    "  ELSE NULL END,"                                                                                            \
+    " CASE ae.target_type"                                                                                        \
+    "  WHEN 'subscription' THEN CASE WHEN CAST(?8 AS TEXT) = 'fr' THEN COALESCE(sl.name_fr, dl.name_fr)"        \
+    "   ELSE COALESCE(sl.name_en, dl.name_en) END"                                                               \
+    "  WHEN 'user' THEN tu.email"                                                                                 \
+    "  WHEN 'email' THEN ae.target_id"                                                                            \
+    "  ELSE NULL END"                                                                                             \
+    " FROM (SELECT id, at, actor_user_id, actor_email, action, target_type, target_id, agreement_id, address,"   \
+    "  details FROM audit_events"                                                                                 \
+    "  WHERE agreement_id = ?1 AND id < ?6 AND (CAST(?2 AS TEXT) IS NULL OR instr(actor_email, ?2) > 0)"          \
+    "  AND (CAST(?3 AS TEXT) IS NULL OR substr(action, 1, length(?3)) = ?3)"                                      \
+    "  AND at >= ?4 AND at <= ?5"                                                                                 \
+    "  ORDER BY id DESC LIMIT ?7) ae"                                                                             \
+    " LEFT JOIN users au ON au.id = ae.actor_user_id"                                                             \
+    " LEFT JOIN subscriptions s ON ae.target_type = 'subscription' AND s.uuid = ae.target_id"                     \
+    "  AND s.agreement_id = ae.agreement_id"                                                                      \
+    " LEFT JOIN levels sl ON sl.id = s.level_id"                                                                  \
+    " LEFT JOIN levels dl ON ae.target_type = 'subscription' AND dl.code = " J("level")                           \
+    " LEFT JOIN organizations o ON o.id = CASE WHEN ae.target_type = 'organization' THEN " N " END"              \
+    " LEFT JOIN partner_access pa ON pa.id = CASE WHEN ae.target_type = 'partner_access' THEN " N " END"        \
+    "  AND pa.agreement_id = ae.agreement_id"                                                                     \
+    " LEFT JOIN organizations po ON po.id = pa.partner_org_id"                                                    \
+    " LEFT JOIN users tu ON tu.id = CASE WHEN ae.target_type = 'user' THEN " N " END"                            \
+    " LEFT JOIN users eu ON ae.target_type = 'email' AND eu.email = ae.target_id"                                 \
+    " LEFT JOIN admin_invites ai ON ae.target_type = 'email' AND ai.agreement_id = ae.agreement_id"               \
+    "  AND ai.email = ae.target_id"                                                                               \
+    " LEFT JOIN jobs j ON ae.target_type = 'job' AND j.id = ae.target_id AND j.agreement_id = ae.agreement_id"   \
+    " ORDER BY ae.id DESC"
+/* A member of the event's details (a JSON object written by audit(), or NULL). */
+#define SQLITE_DETAIL(key) "json_extract(ae.details, '$." key "')"
+#define PG_DETAIL(key) "(ae.details::json ->> '" key "')"
+/* The target's identifier as an integer; NULL (PostgreSQL) or 0 (SQLite) when it is none. */
+#define SQLITE_TARGET_NUMBER "CAST(ae.target_id AS INTEGER)"
+#define PG_TARGET_NUMBER "CASE WHEN ae.target_id ~ '^[0-9]{1,18}$' THEN CAST(ae.target_id AS BIGINT) END"
 
 os_err st_activity(store_conn *c, arena *a, const activity_query *q, activity_rec **rows, int *n) {
     /* Open bounds as plain values, so each page is a range of the (agreement_id, id) index
      * walked downwards from `before`: page k of a long log costs what page 1 does (an
      * "?6 = 0 OR id < ?6" test is no range, and every page re-read the rows before it). */
-    return st_list(c, a,
-                   "SELECT id, at, actor_email, action, target_type, target_id, address, details FROM audit_events"
-                   " WHERE agreement_id = ?1 AND id < ?6 AND (CAST(?2 AS TEXT) IS NULL OR instr(actor_email, ?2) > 0)"
-                   " AND (CAST(?3 AS TEXT) IS NULL OR substr(action, 1, length(?3)) = ?3)"
-                   " AND at >= ?4 AND at <= ?5"
-                   " ORDER BY id DESC LIMIT ?7",
+    const char *sql = c->drv->dialect == DIALECT_PG ? ACTIVITY_SELECT(PG_DETAIL, PG_TARGET_NUMBER)
+                                                    : ACTIVITY_SELECT(SQLITE_DETAIL, SQLITE_TARGET_NUMBER);
+    return st_list(c, a, sql,
                    DB_ARGS(DV_INT(q->agreement_id), DV_TEXT(q->actor), DV_TEXT(q->action), DV_INT(q->from),
                            DV_INT(q->to ? q->to : INT64_MAX), DV_INT(q->before_id ? q->before_id : INT64_MAX),
-                           DV_INT(q->limit)),
+                           DV_INT(q->limit), DV_TEXT(q->language ? q->language : "en")),
                    sizeof(activity_rec), fill_activity, (void **)rows, n);
 }
 

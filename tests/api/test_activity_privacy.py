@@ -37,7 +37,8 @@ def test_super_admin_sees_every_address(three):
     assert all("address" in e for e in evs), evs[0]
     assert all(e["address"] == "127.0.0.1" for e in evs if e["action"] == "subscription.added"), evs
     rows = read_csv(three.sa.get(url(three.lic, "/activity.csv")))
-    assert rows[0] == ["time", "actor", "action", "target type", "target", "address", "details"], rows[0]
+    assert rows[0] == ["time", "actor", "action", "target type", "target", "address", "actor name", "action label",
+                       "target label", "details"], rows[0]
     assert all(r[5] == "127.0.0.1" for r in rows[1:] if r[2] == "subscription.added"), rows
 
 
@@ -51,8 +52,9 @@ def test_admins_and_partners_see_no_address(three, who):
         assert "127.0.0.1" not in str(e), e
     r = c.get(url(three.lic, "/activity.csv"))
     rows = read_csv(r)
-    assert rows[0] == ["time", "actor", "action", "target type", "target", "details"], rows[0]
-    assert all(len(row) == 6 for row in rows), rows[:3]
+    assert rows[0] == ["time", "actor", "action", "target type", "target", "actor name", "action label",
+                       "target label", "details"], rows[0]
+    assert all(len(row) == 9 for row in rows), rows[:3]
     assert b"127.0.0.1" not in r.raw
     # Filters and pages work the same without the column.
     rows = read_csv(c.get(url(three.lic, "/activity.csv?action=subscription.added")))

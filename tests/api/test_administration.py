@@ -510,14 +510,15 @@ def test_activity_csv(server):
     evs = events(a.sa, a.lic, limit=500)["events"]
     r = a.sa.get(url(a.lic, "/activity.csv"))
     rows = read_csv(r)
-    assert rows[0] == ["time", "actor", "action", "target type", "target", "address", "details"], rows[0]
+    assert rows[0] == ["time", "actor", "action", "target type", "target", "address", "actor name", "action label",
+                       "target label", "details"], rows[0]
     assert len(rows) == 1 + len(evs), (len(rows), len(evs))
     body = rows[1:]
     assert [x[2] for x in body] == [e["action"] for e in evs], body
     assert [x[1] for x in body] == [e["actor"] for e in evs], body
     assert [x[0] for x in body] == [e["at"] for e in evs], body
     added = [x for x in body if x[2] == "subscription.added"][0]
-    assert json.loads(added[6])["level"] == "enterprise", added
+    assert json.loads(added[-1])["level"] == "enterprise", added
     cd = r.headers.get("Content-Disposition") or ""
     assert f"activity-{a.lic}-{today_utc().isoformat()}.csv" in cd, cd
     # Filters apply to the CSV as well.

@@ -301,10 +301,11 @@ def test_set_based_add_writes_what_single_adds_would(server):
     audited = db_query(server, "SELECT target_id, target_type, details, actor_user_id FROM audit_events"
                                " WHERE action = 'subscription.added' AND agreement_id = ?", (ag.id,))
     assert sorted(a[0] for a in audited) == sorted(v[-1] for v in rows.values()), audited
-    by_uuid = {v[-1]: (email, v[1]) for email, v in rows.items()}
+    by_uuid = {v[-1]: (email, v[1], v[0]) for email, v in rows.items()}
     for target, kind, details, actor in audited:
         assert kind == "subscription" and actor == ag.sa.user["id"], (kind, actor)
-        assert json.loads(details) == {"email": by_uuid[target][0], "level": by_uuid[target][1]}, details
+        assert json.loads(details) == {"email": by_uuid[target][0], "level": by_uuid[target][1],
+                                       "name": by_uuid[target][2]}, details
     for a in ent:
         assert outbox_rows(server, "subscription_assigned", a) == [("fr",)], a
     assert outbox_rows(server, "subscription_assigned", note) == [("en",)]

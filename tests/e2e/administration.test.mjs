@@ -7,7 +7,7 @@
 //   - Preferences: a local check, then saved and still there after a reload;
 //   - adding a subscriber outside the customer's domains asks for a confirmation first;
 //   - Maximum usage: the numbers and a step chart per level after that addition;
-//   - Activity: the addition is listed, filters narrow the list and the CSV export follows them;
+//   - Activity: the addition is listed in words, filters narrow the list and the CSV export follows them;
 //   - My subscriptions on the start page, and a question sent from it to the contact address.
 // Everything runs on 127.0.0.1 (see lib/harness.mjs).
 //
@@ -212,28 +212,29 @@ step('Maximum usage: the numbers and a step chart per level', async () => {
   await env.screenshots('usage');
 });
 
-step('Activity: the addition is listed, filters narrow it, the export follows them', async () => {
+step('Activity: the addition is listed in words, the filter by action narrows it, the export follows', async () => {
   await page.getByTestId('tab-activity').click();
   await page.waitForURL(`${baseUrl}/agreements/${license}/activity`);
-  const added = page.getByTestId('activity-row').filter({ hasText: OUTSIDER.email });
-  await added.getByTestId('cell-action').filter({ hasText: 'subscription.added' }).waitFor();
+  const added = page.getByTestId('activity-row').filter({ hasText: `Camille Martin a ajouté ${OUTSIDER.name} (Enterprise)` });
+  await added.getByTestId('cell-action').filter({ hasText: 'Abonné ajouté' }).waitFor();
   assert.equal(await added.getByTestId('cell-actor').textContent(), CAMILLE.email);
-  assert.ok(await page.getByTestId('activity-row').filter({ hasText: 'admin.' }).count() > 0, 'the invitation is there too');
+  assert.ok(await page.getByTestId('activity-row').filter({ hasText: `Camille Martin a invité ${NADIA.name} (${NADIA.email})` }).count() > 0,
+    'the invitation is there too');
 
-  await page.getByTestId('field-action').fill('subscription.');
+  await page.getByTestId('field-action').selectOption({ label: 'Abonné ajouté' });
   await page.getByRole('button', { name: 'Afficher', exact: true }).click();
-  await waitFor('only subscription actions', async () => {
+  await waitFor('only additions', async () => {
     const actions = await page.getByTestId('cell-action').allTextContents();
-    return actions.length > 0 && actions.every((a) => a.startsWith('subscription.'));
+    return actions.length > 0 && actions.every((a) => a === 'Abonné ajouté');
   });
   const href = await page.getByTestId('activity-export').getAttribute('href');
-  assert.equal(href, `/api/v1/agreements/${license}/activity.csv?action=subscription.`);
+  assert.equal(href, `/api/v1/agreements/${license}/activity.csv?action=subscription.added`);
   const csv = await page.request.get(`${baseUrl}${href}`);
   assert.equal(csv.status(), 200);
-  assert.match(await csv.text(), /subscription\.added/);
+  assert.match(await csv.text(), /subscription\.added;.*;Camille Martin;Abonné ajouté;Omar Haddad \(Enterprise\);/);
   await env.screenshots('activity');
 
-  await page.getByTestId('field-action').fill('nothing.like.this');
+  await page.getByTestId('field-from').fill('2099-01-01');
   await page.getByRole('button', { name: 'Afficher', exact: true }).click();
   await page.getByTestId('activity-empty').filter({ hasText: 'Rien ne correspond à ces filtres.' }).waitFor();
 });

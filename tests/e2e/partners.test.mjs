@@ -372,7 +372,7 @@ step('following the link, the customer sees who has access, and how', async () =
   await env.screenshots('partners');
 });
 
-step('removing the access asks first, says the organization is blocked, then lists it as removed', async () => {
+step('removing the access asks first, says the organization is blocked, then lists it under History', async () => {
   const remove = page.getByRole('button', { name: 'Retirer l’accès de Fabrikam Partners (Alex Morgan)' });
   await remove.click();
   let dialog = page.getByRole('dialog', { name: 'Retirer l’accès de Fabrikam Partners ?' });
@@ -389,7 +389,11 @@ step('removing the access asks first, says the organization is blocked, then lis
   await dialog.getByRole('button', { name: 'Retirer l’accès' }).click();
   await dialog.waitFor({ state: 'detached' });
   await status().filter({ hasText: 'L’accès de Fabrikam Partners a été retiré' }).waitFor();
-  const row = page.getByTestId('partners-table').getByRole('row', { name: /Fabrikam Partners/ });
+  // Gone from the partners with access, listed under History: who removed it, and when.
+  await page.getByTestId('partners-none').filter({ hasText: 'Aucun partenaire n’a accès à ce contrat pour le moment.' }).waitFor();
+  assert.equal(await page.getByTestId('partners-table').count(), 0);
+  const history = page.getByRole('table', { name: 'Historique' });
+  const row = history.getByRole('row', { name: /Fabrikam Partners/ });
   await row.getByText('Retiré').waitFor();
   await row.getByText(/par Camille Martin/).waitFor();
   assert.equal(await row.getByRole('button').count(), 0, 'nothing left to remove');

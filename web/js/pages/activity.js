@@ -1,19 +1,33 @@
-// /agreements/{license}/activity: what was done on the agreement, newest first — by whom (and,
-// for super admins only, from which address: the API sends addresses to nobody else, so the
-// column is not shown to them) — filtered by person, kind of action and dates, fetched in
-// pages ("Load more"), and exported as CSV with the same filters.
+// /agreements/{license}/activity: what was done on the agreement, newest first, in words —
+// "Camille Martin added Ada Lovelace (Professional)": each action's sentence is a catalogue
+// entry (activity.action.<action>) filled with the names the API resolved (actor_name,
+// target_label); an action the catalogue does not know gets a generic sentence. For super
+// admins only, from which address (the API sends addresses to nobody else, so the column is
+// not shown to them). Filtered by person, kind of action (offered by label) and dates,
+// fetched in pages ("Load more"), and exported as CSV with the same filters.
 
 import { ApiError, api } from '../api.js';
 import { LIMITS } from '../constants.js';
 import { h } from '../dom.js';
 import { createForm, whilePending } from '../form.js';
-import { t } from '../i18n.js';
+import { hasMessage, t } from '../i18n.js';
 import { clearNotice } from '../notice.js';
 import { moment } from '../present.js';
 import { reportProblem } from '../problems.js';
 import { agreementTab } from './agreement.js';
 
 const FILTERS = ['actor', 'action', 'from', 'to'];
+
+// The actions an agreement's log holds (docs/api-contract.md, "Audit actions"), in the order
+// the filter offers them; each is offered by its label (activity.label.<action>).
+const ACTIONS = `
+  subscription.added subscription.updated subscription.removed subscription.resent
+  subscriptions.exported job.cancelled job.access_removed subscriber.question
+  admin.added admin.invited admin.invitation_accepted admin.invite_withdrawn admin.removed
+  admin.super_admin_granted partner.access_granted partner.access_removed partner.block_lifted
+  partner.registration_blocked partner.registration_failed partner.registration_throttled
+  partner.handoff_refused preferences.updated agreement.created agreement.imported
+  agreement.expiry_reminder order.placed order.reorder handoff.issued`.trim().split(/\s+/);
 
 export default {
   title: 'activity.pageTitle',
@@ -42,7 +56,7 @@ function activityCard(agreement, base) {
   showExport();
 
   const withAddress = agreement.role === 'super_admin';
-  const columns = ['activity.colTime', 'activity.colActor', 'activity.colAction', 'activity.colTarget'];
+  const columns = ['activity.colTime', 'activity.colAction', 'activity.colEvent'];
   if (withAddress) columns.push('activity.colAddress');
   const tbody = h('tbody', {});
   const table = h('div', { class: 'table-wrap', role: 'group', tabindex: '0', 'aria-labelledby': 'activity-title', hidden: true },
@@ -60,7 +74,13 @@ function activityCard(agreement, base) {
     submit: 'activity.apply',
     fields: [
       { name: 'actor', type: 'text', label: 'activity.actor', hint: 'activity.actorHint', optional: true, autocomplete: 'off' },
-      { name: 'action', type: 'text', label: 'activity.action', hint: 'activity.actionHint', optional: true, autocomplete: 'off' },
+      {
+        name: 'action',
+        type: 'select',
+        label: 'activity.action',
+        optional: true,
+        options: [{ value: '', t: 'activity.allActions' }, ...ACTIONS.map((action) => ({ value: action, t: `activity.label.${action}` }))],
+      },
       { name: 'from', type: 'date', label: 'activity.from', optional: true },
       { name: 'to', type: 'date', label: 'activity.to', optional: true },
     ],
@@ -117,16 +137,46 @@ function activityCard(agreement, base) {
   return element;
 }
 
-function row(event) {
+// The action's label, or its code when the catalogue has none (a newer server than this UI).
+function actionLabel(action) {
+  const key = `activity.label.${action}`;
+  return hasMessage(key) ? { t: key } : { text: action ?? '' };
+}
+
+// Who acted: their name, else their address; an event nobody signed in caused is the system's.
+function actorWords(event) {
+  if (event.actor_name) return event.actor_name;
+  if (event.actor) return event.actor;
+  return () => t('activity.actorSystem');
+}
+
+// What was acted on: the name the server resolved, else what the event's details say, else a
+// generic word for its kind ("a subscriber") — never the internal identifier.
+function targetWords(event) {
+  if (event.target_label) return event.target_label;
   const details = event.details && typeof event.details === 'object' ? event.details : {};
-  const about = details.email || details.name || details.customer || '';
+  const named = details.name || details.email || details.partner_org || details.file_name;
+  if (named) return named;
+  const key = `activity.target.${event.target_type}`;
+  return () => t(hasMessage(key) ? key : 'activity.target.unknown');
+}
+
+function sentence(event) {
+  const key = `activity.action.${event.action}`;
+  const known = hasMessage(key);
+  const params = { actor: actorWords(event), target: targetWords(event) };
+  if (!known) params.action = event.action ?? '';
+  return h('span', { class: 'activity__sentence', 'data-testid': 'cell-sentence', t: known ? key : 'activity.action.unknown', params });
+}
+
+function row(event) {
+  const label = actionLabel(event.action);
   return h('tr', { 'data-testid': 'activity-row', 'data-action': event.action ?? '' },
     h('td', { class: 'nowrap', 'data-testid': 'cell-time' }, moment(event.at)),
-    h('td', { 'data-testid': 'cell-actor' }, event.actor ?? ''),
-    h('th', { scope: 'row', 'data-testid': 'cell-action' }, h('code', { class: 'code code--small' }, event.action ?? '')),
-    h('td', { 'data-testid': 'cell-target' },
+    h('th', { scope: 'row', 'data-testid': 'cell-action' }, h('span', { t: label.t }, label.text ?? null)),
+    h('td', { 'data-testid': 'cell-event' },
       h('span', { class: 'person' },
-        h('span', { class: 'person__name' }, about || `${event.target_type ?? ''} ${event.target ?? ''}`.trim()),
-        about && h('span', { class: 'person__email' }, `${event.target_type ?? ''} ${event.target ?? ''}`.trim()))),
+        sentence(event),
+        event.actor && event.actor_name && h('span', { class: 'person__email', 'data-testid': 'cell-actor' }, event.actor))),
     'address' in event && h('td', { 'data-testid': 'cell-address' }, event.address ?? ''));
 }

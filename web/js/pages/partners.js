@@ -1,6 +1,7 @@
-// /agreements/{license}/partners: for the customer's super admins, every partner that has (or
-// had) access to the agreement — who, from which organization, how they came and since when —
-// with "Remove access", and the organizations blocked from registering again, with "Lift block".
+// /agreements/{license}/partners: for the customer's super admins, the partners that have access
+// to the agreement — who, from which organization, how they came and since when — with "Remove
+// access"; under "History", the access that was removed (who removed it, and when); and the
+// organizations blocked from registering again, with "Lift block".
 //
 // Removing one person's access removes their whole organization's, and blocks it: the confirm
 // dialog says so before anything happens.
@@ -41,7 +42,8 @@ export default {
         return [
           sections(agreement, 'partners'),
           h('p', { class: 'page__intro', t: 'partners.intro', params: { customer: agreement.customer?.name ?? '' } }),
-          partnersCard(lists.partners || [], context),
+          partnersCard((lists.partners || []).filter((p) => p.active), (lists.partners || []).length > 0, context),
+          historyCard((lists.partners || []).filter((p) => !p.active), context),
           blocksCard(lists.blocks || [], context),
         ];
       },
@@ -70,29 +72,63 @@ function card(id, titleKey, ...content) {
     content);
 }
 
-function partnersCard(partners, context) {
+// A table's caption, for screen readers browsing by table (the card's heading names it too).
+function withCaption(table, key, params) {
+  table.querySelector('table').prepend(h('caption', { class: 'visually-hidden', t: key, params }));
+  return table;
+}
+
+// The partners with access now (removed ones are in the history below).
+function partnersCard(partners, hadAny, context) {
+  const number = context.agreement.license_number;
   return card('partners-list', 'partners.listTitle',
     partners.length
-      ? dataTable({
+      ? withCaption(dataTable({
         labelledBy: 'partners-list-title',
         testid: 'partners-table',
         rowTestid: (p) => `partner-${p.id}`,
         rows: partners,
         columns: [
           { key: 'partners.colOrganization', cell: (p) => h('span', {}, p.organization ?? '') },
-          {
-            key: 'partners.colPerson',
-            cell: (p) => h('span', { class: 'person' },
-              h('span', { class: 'person__name' }, p.name ?? ''),
-              h('span', { class: 'person__email' }, p.email ?? '')),
-          },
-          { key: 'partners.colRoute', cell: (p) => (ROUTE[p.route] ? { t: ROUTE[p.route] } : h('span', {}, p.route ?? '')) },
+          { key: 'partners.colPerson', cell: (p) => person(p) },
+          { key: 'partners.colRoute', cell: (p) => route(p) },
           { key: 'partners.colSince', cell: (p) => h('span', { class: 'nowrap' }, moment(p.granted_at)) },
           { key: 'partners.colStatus', cell: (p) => partnerStatus(p) },
-          { key: 'partners.colActions', cell: (p) => (p.active ? removeButton(p, partners, context) : h('span', {})) },
+          { key: 'partners.colActions', cell: (p) => removeButton(p, partners, context) },
         ],
-      })
-      : h('p', { class: 'muted', t: 'partners.none' }));
+      }), 'partners.listCaption', { number })
+      : h('p', { class: 'muted', 'data-testid': 'partners-none', t: hadAny ? 'partners.noneLive' : 'partners.none' }));
+}
+
+// Access that was removed, most recent removal first.
+function historyCard(removed, { agreement }) {
+  if (!removed.length) return null;
+  const rows = [...removed].sort((a, b) => (b.removed_at ?? 0) - (a.removed_at ?? 0));
+  return card('partners-history', 'partners.historyTitle',
+    h('p', { class: 'card__text', t: 'partners.historyIntro' }),
+    withCaption(dataTable({
+      labelledBy: 'partners-history-title',
+      testid: 'history-table',
+      rowTestid: (p) => `removed-${p.id}`,
+      rows,
+      columns: [
+        { key: 'partners.colOrganization', cell: (p) => h('span', {}, p.organization ?? '') },
+        { key: 'partners.colPerson', cell: (p) => person(p) },
+        { key: 'partners.colRoute', cell: (p) => route(p) },
+        { key: 'partners.colSince', cell: (p) => h('span', { class: 'nowrap' }, moment(p.granted_at)) },
+        { key: 'partners.colStatus', cell: (p) => partnerStatus(p) },
+      ],
+    }), 'partners.historyCaption', { number: agreement.license_number }));
+}
+
+function person(p) {
+  return h('span', { class: 'person' },
+    h('span', { class: 'person__name' }, p.name ?? ''),
+    h('span', { class: 'person__email' }, p.email ?? ''));
+}
+
+function route(p) {
+  return ROUTE[p.route] ? { t: ROUTE[p.route] } : h('span', {}, p.route ?? '');
 }
 
 function partnerStatus(partner) {
