@@ -181,6 +181,8 @@ OS_MUST_USE os_err st_setting_get(store_conn *c, arena *a, const char *key, cons
 /* Stores value unless the key exists; either way *value ends as the stored one.
  * Safe when several processes race to create the same key. */
 OS_MUST_USE os_err st_setting_init(store_conn *c, arena *a, const char *key, const char *candidate, const char **value);
+/* Stores value under key, replacing what was there. */
+OS_MUST_USE os_err st_setting_put(store_conn *c, const char *key, const char *value);
 
 /* ---- licensing: organizations, partner members, levels ----------------- store_licensing.c */
 typedef struct org_rec {
