@@ -37,7 +37,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # [header, [macro, ...]]: the limits the UI checks before sending; keys keep the C names.
 LIMITS = [
-    ("src/core/limits.h", ["LIMIT_PASSWORD_MIN", "LIMIT_PASSWORD_MAX", "LIMIT_PAGE_SIZE_DEFAULT"]),
+    ("src/core/limits.h", ["LIMIT_PASSWORD_MIN", "LIMIT_PASSWORD_MAX", "LIMIT_PAGE_SIZE_DEFAULT",
+                           "LIMIT_QUESTION_SUBJECT_CHARS", "LIMIT_QUESTION_MESSAGE_CHARS"]),
     ("src/domain/subscribers.h", ["SUB_NAME_MAX", "SUB_REFERENCE_MAX"]),
     ("src/domain/licensing.h", ["ORDER_MAX_LINES", "ORDER_MAX_QUANTITY"]),
 ]

@@ -49,9 +49,9 @@ os_err h_session_get(req *r) {
         jw_kstr(w, "csrf_token", r->session_csrf);
         /* Whether the portal recognizes the user (any role on any agreement), and whether
          * they may use the Open License partner registration. */
-        op_ctx x;
         bool recognized = false, partner = false;
-        if (!api_ctx(r, &x)) partner_user_recognized(&x, &recognized, &partner);
+        /* Signed in: the identify step read the session through the request's context. */
+        if (r->x) partner_user_recognized(r->x, &recognized, &partner);
         jw_kbool(w, "recognized", recognized);
         jw_kbool(w, "partner", partner);
     } else {
@@ -73,13 +73,11 @@ os_err h_session_create(req *r) {
     const char *email = body_email(r, "email", true);
     const char *password = body_str_raw(r, "password", 0, LIMIT_PASSWORD_MAX, true);
     if (fe_any(&r->fe)) return OS_ERR_INVALID;
-    op_ctx x;
-    os_err e = api_ctx(r, &x);
-    if (e) return e;
+    op_ctx *x = r->x;
     const char *ua = req_header(r, "User-Agent");
     if (ua && strlen(ua) > 256) ua = arena_strndup(&r->a, ua, 256);
     signin_result out;
-    e = account_signin(&x, email, password, ua, &out);
+    os_err e = account_signin(x, email, password, ua, &out);
     switch (e) {
     case OS_OK: break;
     case OS_ERR_UNAUTHENTICATED:
@@ -97,11 +95,11 @@ os_err h_session_create(req *r) {
     default: return e;
     }
     /* F2: the customer e-mail on an order makes its verified owner super admin. */
-    x.actor_id = out.user.id;
-    x.actor_email = out.user.email;
-    if ((e = licensing_on_signin(&x, out.user.id, out.user.email))) return e;
+    x->actor_id = out.user.id;
+    x->actor_email = out.user.email;
+    if ((e = licensing_on_signin(x, out.user.id, out.user.email))) return e;
     /* Admin invitations to this address become roles now that its owner signed in. */
-    if ((e = admins_claim(&x, out.user.id, out.user.email))) return e;
+    if ((e = admins_claim(x, out.user.id, out.user.email))) return e;
     reply_cookie(r, SESSION_COOKIE, arena_strdup(&r->a, out.token), "Lax", -1);
     jw *w = reply_json(r, 200);
     jw_obj(w);
@@ -113,11 +111,10 @@ os_err h_session_create(req *r) {
 }
 
 os_err h_session_delete(req *r) {
+    /* Signed in: the identify step read the session through the request's context. */
     if (r->session_hash) {
-        op_ctx x;
-        os_err e = api_ctx(r, &x);
+        os_err e = account_signout(r->x, r->session_hash);
         if (e) return e;
-        if ((e = account_signout(&x, r->session_hash))) return e;
     }
     reply_cookie(r, SESSION_COOKIE, "", "Lax", 0);
     reply_empty(r, 204);
@@ -142,10 +139,9 @@ os_err h_signup(req *r) {
     if (next && !same_site_path(next))
         fe_add(&r->fe, "next", "invalid_value", "Must be a path on this site, such as /home");
     if (fe_any(&r->fe)) return OS_ERR_INVALID;
-    op_ctx x;
-    os_err e = api_ctx(r, &x);
+    op_ctx *x = r->x;
+    os_err e = account_signup(x, name, email, password, lang ? lang : "en", next);
     if (e) return e;
-    if ((e = account_signup(&x, name, email, password, lang ? lang : "en", next))) return e;
     write_status(r, 202, "verification_sent");
     return OS_OK;
 }
@@ -153,11 +149,10 @@ os_err h_signup(req *r) {
 os_err h_verify(req *r) {
     const char *token = token_field(r);
     if (fe_any(&r->fe)) return OS_ERR_INVALID;
-    op_ctx x;
-    os_err e = api_ctx(r, &x);
-    if (e) return e;
+    op_ctx *x = r->x;
     const char *email;
-    if ((e = account_verify(&x, token, &email))) {
+    os_err e = account_verify(x, token, &email);
+    if (e) {
         if (e == OS_ERR_GONE) r->problem_detail = "This link is invalid, has expired or was already used";
         return e;
     }
@@ -172,10 +167,9 @@ os_err h_verify(req *r) {
 os_err h_verify_resend(req *r) {
     const char *email = body_email(r, "email", true);
     if (fe_any(&r->fe)) return OS_ERR_INVALID;
-    op_ctx x;
-    os_err e = api_ctx(r, &x);
+    op_ctx *x = r->x;
+    os_err e = account_resend_verification(x, email);
     if (e) return e;
-    if ((e = account_resend_verification(&x, email))) return e;
     write_status(r, 202, "verification_sent");
     return OS_OK;
 }
@@ -183,10 +177,9 @@ os_err h_verify_resend(req *r) {
 os_err h_reset_request(req *r) {
     const char *email = body_email(r, "email", true);
     if (fe_any(&r->fe)) return OS_ERR_INVALID;
-    op_ctx x;
-    os_err e = api_ctx(r, &x);
+    op_ctx *x = r->x;
+    os_err e = account_reset_request(x, email);
     if (e) return e;
-    if ((e = account_reset_request(&x, email))) return e;
     write_status(r, 202, "reset_sent");
     return OS_OK;
 }
@@ -195,10 +188,9 @@ os_err h_reset_confirm(req *r) {
     const char *token = token_field(r);
     const char *password = password_field(r, "password");
     if (fe_any(&r->fe)) return OS_ERR_INVALID;
-    op_ctx x;
-    os_err e = api_ctx(r, &x);
-    if (e) return e;
-    if ((e = account_reset_confirm(&x, token, password))) {
+    op_ctx *x = r->x;
+    os_err e = account_reset_confirm(x, token, password);
+    if (e) {
         if (e == OS_ERR_GONE) r->problem_detail = "This link is invalid, has expired or was already used";
         return e;
     }
@@ -212,10 +204,9 @@ os_err h_account_password(req *r) {
     const char *current = body_str_raw(r, "current_password", 0, LIMIT_PASSWORD_MAX, true);
     const char *next = password_field(r, "new_password");
     if (fe_any(&r->fe)) return OS_ERR_INVALID;
-    op_ctx x;
-    os_err e = api_ctx(r, &x);
+    op_ctx *x = r->x;
+    os_err e = account_change_password(x, r->session_id, current, next, &r->fe);
     if (e) return e;
-    if ((e = account_change_password(&x, r->session_id, current, next, &r->fe))) return e;
     reply_empty(r, 204);
     return OS_OK;
 }
@@ -224,11 +215,10 @@ os_err h_account_update(req *r) {
     const char *name = body_str(r, "name", LIMIT_NAME_BYTES, false);
     const char *lang = body_enum(r, "language", languages, false);
     if (fe_any(&r->fe)) return OS_ERR_INVALID;
-    op_ctx x;
-    os_err e = api_ctx(r, &x);
-    if (e) return e;
+    op_ctx *x = r->x;
     user_rec u;
-    if ((e = account_update_profile(&x, name, lang, &u))) return e;
+    os_err e = account_update_profile(x, name, lang, &u);
+    if (e) return e;
     jw *w = reply_json(r, 200);
     jw_obj(w);
     jw_key(w, "user");

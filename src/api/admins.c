@@ -1,19 +1,38 @@
 /* admins.c — the Admins page (super admins) and the activity log of an agreement. */
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include "api.h"
 #include "core/limits.h"
 #include "domain/admins.h"
 
 static const char *const invite_languages[] = {"en", "fr", NULL};
 
-os_err h_admins_list(req *r) {
-    op_ctx x;
-    os_err e = api_ctx(r, &x);
+/* {"admins":[{id, name, email, role, since, pending}], "super_admin_count", "few_super_admins"} */
+static os_err reply_admins(req *r, int status) {
+    admin_list l;
+    os_err e = admins_list(r->x, r->agreement_id, &l);
     if (e) return e;
-    return admins_write_list(&x, r->agreement_id, reply_json(r, 200));
+    jw *w = reply_json(r, status);
+    jw_obj(w);
+    jw_key(w, "admins");
+    jw_arr(w);
+    for (int i = 0; i < l.n; i++) {
+        jw_obj(w);
+        jw_kint(w, "id", l.rows[i].id);
+        jw_kstr(w, "name", l.rows[i].name);
+        jw_kstr(w, "email", l.rows[i].email);
+        jw_kstr(w, "role", l.rows[i].role);
+        jw_kstr(w, "since", text_iso_time(&r->a, l.rows[i].since));
+        jw_kbool(w, "pending", l.rows[i].pending);
+        jw_obj_end(w);
+    }
+    jw_arr_end(w);
+    jw_kint(w, "super_admin_count", l.super_admins);
+    jw_kbool(w, "few_super_admins", l.few_super_admins);
+    jw_obj_end(w);
+    return OS_OK;
 }
+
+os_err h_admins_list(req *r) { return reply_admins(r, 200); }
 
 static os_err last_super_admin(req *r) {
     problem_reply_status(r, 409, "last_super_admin",
@@ -28,22 +47,18 @@ os_err h_admins_add(req *r) {
     json_t *sa = json_object_get(r->json, "super_admin");
     if (sa && !json_is_boolean(sa)) fe_add(&r->fe, "super_admin", "wrong_type", "super_admin must be true or false");
     if (fe_any(&r->fe)) return OS_ERR_INVALID;
-    op_ctx x;
-    os_err e = api_ctx(r, &x);
-    if (e) return e;
-    e = admins_add(&x, r->agreement_id, name, email, lang ? lang : "en", json_is_true(sa));
+    op_ctx *x = r->x;
+    os_err e = admins_add(x, r->agreement_id, name, email, lang ? lang : "en", json_is_true(sa));
     if (e == OS_ERR_CONFLICT) return last_super_admin(r);
     if (e) return e;
-    return admins_write_list(&x, r->agreement_id, reply_json(r, 201));
+    return reply_admins(r, 201);
 }
 
 os_err h_admins_remove(req *r) {
     int64_t id;
     if (!req_param_id(r, 1, &id)) return OS_ERR_NOT_FOUND;
-    op_ctx x;
-    os_err e = api_ctx(r, &x);
-    if (e) return e;
-    e = admins_remove(&x, r->agreement_id, id);
+    op_ctx *x = r->x;
+    os_err e = admins_remove(x, r->agreement_id, id);
     if (e == OS_ERR_CONFLICT) return last_super_admin(r);
     if (e) return e;
     reply_empty(r, 204);
@@ -53,24 +68,9 @@ os_err h_admins_remove(req *r) {
 os_err h_admin_invite_remove(req *r) {
     int64_t id;
     if (!req_param_id(r, 1, &id)) return OS_ERR_NOT_FOUND;
-    op_ctx x;
-    os_err e = api_ctx(r, &x);
-    if (!e) e = admins_remove_invite(&x, r->agreement_id, id);
+    os_err e = admins_remove_invite(r->x, r->agreement_id, id);
     if (!e) reply_empty(r, 204);
     return e;
-}
-
-/* YYYY-MM-DD as the first (from) or last (to) second of that day, UTC. */
-static int64_t day_bound(req *r, const char *name, bool end) {
-    const char *v = qs_get(&r->query, name);
-    if (!v || !*v) return 0;
-    struct tm tm = {0};
-    const char *rest = strptime(v, "%Y-%m-%d", &tm);
-    if (!rest || *rest) {
-        fe_add(&r->fe, name, "invalid_value", "Use a date YYYY-MM-DD");
-        return 0;
-    }
-    return (int64_t)timegm(&tm) + (end ? 86399 : 0);
 }
 
 static void activity_query_from(req *r, activity_query *q) {
@@ -79,53 +79,63 @@ static void activity_query_from(req *r, activity_query *q) {
     /* Client addresses are personal data of everyone who acts on the agreement — other
      * partners' staff, the customer's: the customer's super admins alone see them. */
     q->with_address = !strcmp(r->agreement_role, "super_admin");
-    q->limit = LIMIT_PAGE_SIZE_DEFAULT;
-    const char *v;
-    if ((v = qs_get(&r->query, "actor")) && *v) q->actor = v;
-    if ((v = qs_get(&r->query, "action")) && *v) q->action = v;
-    q->from = day_bound(r, "from", false);
-    q->to = day_bound(r, "to", true);
-    if ((v = qs_get(&r->query, "before"))) {
-        char *end;
-        long long b = strtoll(v, &end, 10);
-        if (*end || b <= 0) fe_add(&r->fe, "before", "invalid_value", "Use the next_before value of the previous page");
-        else q->before_id = b;
-    }
-    if ((v = qs_get(&r->query, "limit"))) {
-        char *end;
-        long n = strtol(v, &end, 10);
-        if (*end || n < 1 || n > LIMIT_PAGE_SIZE_MAX)
-            fe_add(&r->fe, "limit", "out_of_range", arena_printf(&r->a, "From 1 to %d", LIMIT_PAGE_SIZE_MAX));
-        else q->limit = (int)n;
-    }
+    q->actor = query_str(r, "actor", LIMIT_QUERY_VALUE_CHARS);
+    q->action = query_str(r, "action", LIMIT_QUERY_VALUE_CHARS);
+    q->from = query_date(r, "from", false);
+    q->to = query_date(r, "to", true);
+    q->before_id = query_id(r, "before", "Use the next_before value of the previous page");
+    q->limit = (int)query_int(r, "limit", 1, LIMIT_PAGE_SIZE_MAX, LIMIT_PAGE_SIZE_DEFAULT);
 }
 
+/* {"events":[{id, at, actor, action, target_type, target, address?, details}],
+ *  "next_before": id|null}; the client address only when q->with_address. */
 os_err h_activity(req *r) {
     activity_query q;
     activity_query_from(r, &q);
     if (fe_any(&r->fe)) return OS_ERR_INVALID;
-    op_ctx x;
-    os_err e = api_ctx(r, &x);
+    activity_list l;
+    os_err e = activity_page(r->x, &q, &l);
     if (e) return e;
-    return activity_write(&x, &q, reply_json(r, 200));
+    jw *w = reply_json(r, 200);
+    jw_obj(w);
+    jw_key(w, "events");
+    jw_arr(w);
+    for (int i = 0; i < l.n; i++) {
+        const activity_rec *ev = &l.rows[i];
+        jw_obj(w);
+        jw_kint(w, "id", ev->id);
+        jw_kstr(w, "at", text_iso_time(&r->a, ev->at));
+        jw_kstr(w, "actor", ev->actor_email);
+        jw_kstr(w, "action", ev->action);
+        jw_kstr(w, "target_type", ev->target_type);
+        jw_kstr(w, "target", ev->target_id);
+        if (q.with_address) jw_kstr(w, "address", ev->address);
+        jw_key(w, "details");
+        if (ev->details) jw_raw(w, ev->details);   /* stored by audit() as a JSON object */
+        else jw_null(w);
+        jw_obj_end(w);
+    }
+    jw_arr_end(w);
+    if (l.next_before) jw_kint(w, "next_before", l.next_before);
+    else jw_knull(w, "next_before");
+    jw_obj_end(w);
+    return OS_OK;
 }
 
 os_err h_activity_csv(req *r) {
     activity_query q;
     activity_query_from(r, &q);
     if (fe_any(&r->fe)) return OS_ERR_INVALID;
-    op_ctx x;
-    os_err e = api_ctx(r, &x);
-    if (e) return e;
+    op_ctx *x = r->x;
     static const export_column with[] = {{"time", 20}, {"actor", 30}, {"action", 24}, {"target type", 14},
                                          {"target", 36}, {"address", 16}, {"details", 60}};
     static const export_column without[] = {{"time", 20}, {"actor", 30}, {"action", 24}, {"target type", 14},
                                             {"target", 36}, {"details", 60}};
     export_file *f;
-    if ((e = export_begin(&r->a, EXPORT_CSV, r->user_language, "activity", q.with_address ? with : without,
-                          q.with_address ? 7 : 6, &f)))
-        return e;
-    if ((e = activity_csv(&x, &q, f))) {
+    os_err e = export_begin(&r->a, EXPORT_CSV, r->user_language, "activity", q.with_address ? with : without,
+                            q.with_address ? 7 : 6, &f);
+    if (e) return e;
+    if ((e = activity_csv(x, &q, f))) {
         export_discard(f);
         return e;
     }

@@ -1,8 +1,11 @@
 /* api.h — the JSON API and page handlers, and the one route table (routes.c).
  *
  * Handlers map HTTP to domain calls and back, nothing else: they read validated input
- * from the request, call a domain function with an op_ctx built by api_ctx(), and write
- * the reply. Permissions are declared per route in the table, not in handlers.
+ * from the request, call a domain function with the request's op_ctx (r->x, built by the
+ * pipeline before the handler on every route the table gives the database), and write the
+ * reply. The domain hands back records; every JSON view of them is written here, beside the
+ * handler that answers with it (docs/conventions.md, "Layers"). Permissions are declared per
+ * route in the table, not in handlers.
  */
 #ifndef OPENSEAT_API_H
 #define OPENSEAT_API_H
@@ -15,8 +18,11 @@ extern const route api_routes[];
 extern const int api_route_count;
 extern const server_hooks api_hooks;
 
-/* The domain context for this request (this thread's connection, the request arena). */
-os_err api_ctx(req *r, op_ctx *x);
+/* A level's name in the reader's language: French when lang is "fr", else English. */
+const char *api_in_language(const char *lang, const char *en, const char *fr);
+/* The common head of an agreement object, into an open object: license_number, program,
+ * customer{name, country}, start_date, end_date, status (licensing.c). */
+void api_write_agreement_head(jw *w, const agreement_rec *g, int64_t now);
 /* Writes the user object {id,name,email,language,verified}. */
 void api_write_user(jw *w, int64_t id, const char *name, const char *email, const char *language, bool verified);
 

@@ -1,4 +1,5 @@
-/* auth.c — the pipeline's identity and CSRF hooks, and the request → op_ctx bridge.
+/* auth.c — the pipeline's identity, CSRF, access and context hooks: the request → op_ctx
+ * bridge.
  *
  * CSRF: a signed-in request must echo its session's token (synchronizer token, kept in
  * the database so any instance can check it); an anonymous request must echo the
@@ -13,18 +14,26 @@
 #include "domain/account.h"
 #include "domain/numbers.h"
 
-os_err api_ctx(req *r, op_ctx *x) {
-    memset(x, 0, sizeof *x);
-    x->app = r->app;
-    x->c = store_conn_get(r->app->st);
-    if (!x->c) return OS_ERR_BUSY;
-    x->a = &r->a;
-    x->now = r->now;
-    x->actor_id = r->user_id;
-    x->actor_email = r->user_email;
-    x->actor_name = r->user_name;
-    x->address = r->client_addr;
-    x->request_id = r->request_id;
+/* The actor is whoever the identify step found (nobody before it runs). */
+static void set_actor(req *r) {
+    r->x->actor_id = r->user_id;
+    r->x->actor_email = r->user_email;
+    r->x->actor_name = r->user_name;
+}
+
+/* One context per request, in its arena, with this thread's connection: built by the first
+ * step that needs the database (identify for a session cookie, the access rule, or the
+ * pipeline just before a CTX_DOMAIN handler). */
+static os_err context(req *r) {
+    if (!r->x) {
+        store_conn *c = store_conn_get(r->app->st);
+        if (!c) return OS_ERR_BUSY;
+        op_ctx *x = arena_alloc(&r->a, sizeof *x);
+        *x = (op_ctx){.app = r->app, .c = c, .a = &r->a, .now = r->now, .address = r->client_addr,
+                      .request_id = r->request_id};
+        r->x = x;
+    }
+    set_actor(r);
     return OS_OK;
 }
 
@@ -41,12 +50,11 @@ void api_write_user(jw *w, int64_t id, const char *name, const char *email, cons
 static os_err identify(req *r) {
     const char *cookie = req_cookie(r, SESSION_COOKIE);
     if (!cookie || !*cookie) return OS_OK;
-    op_ctx x;
-    os_err e = api_ctx(r, &x);
+    os_err e = context(r);
     if (e) return e;
     session_rec s;
     user_rec u;
-    e = account_session(&x, cookie, &s, &u);
+    e = account_session(r->x, cookie, &s, &u);
     if (e == OS_ERR_NOT_FOUND) return OS_OK;   /* stale cookie: treat as anonymous */
     if (e) return e;
     r->user_id = u.id;
@@ -56,6 +64,7 @@ static os_err identify(req *r) {
     r->session_id = s.id;
     r->session_csrf = s.csrf_token;
     r->session_hash = cookie;
+    set_actor(r);   /* for routes that run on the context built here (CTX_NONE) */
     return OS_OK;
 }
 
@@ -88,12 +97,11 @@ static os_err agreement(req *r) {
     char *lic = arena_alloc(&r->a, LICENSE_DIGITS + 1);
     const char *p = req_param(r, 0);
     if (!p || !license_number_normalize(p, lic)) return OS_ERR_NOT_FOUND;
-    op_ctx x;
-    os_err e = api_ctx(r, &x);
+    os_err e = context(r);
     if (e) return e;
     agreement_access g;
     bool change = strcmp(r->method, "GET") && strcmp(r->method, "HEAD") && strcmp(r->method, "OPTIONS");
-    e = access_agreement(&x, lic, r->user_id, r->route->access == ACCESS_AGREEMENT_SUPER, change, &g);
+    e = access_agreement(r->x, lic, r->user_id, r->route->access == ACCESS_AGREEMENT_SUPER, change, &g);
     if (e) return e;
     if (g.verdict == AGR_NO_ROLE) return OS_ERR_NOT_FOUND;
     r->agreement_id = g.agreement_id;
@@ -112,4 +120,4 @@ static os_err agreement(req *r) {
  * thread's connection, which the thread's next request would inherit. */
 static void abandon(req *r) { store_conn_abandon(store_conn_get(r->app->st)); }
 
-const server_hooks api_hooks = {identify, csrf_ok, agreement, abandon};
+const server_hooks api_hooks = {identify, csrf_ok, agreement, context, abandon};

@@ -12,8 +12,6 @@
 #include "domain/bulk.h"
 #include "io/table.h"
 
-#define FILE_NAME_MAX 255
-
 typedef enum { BULK_ADD, BULK_EDIT, BULK_REMOVE } bulk_kind;
 
 static const char *const kind_names[] = {"add", "edit", "remove"};
@@ -50,6 +48,111 @@ static int problem(const upload *u, jw *w, int status, const char *code, const c
     return status;
 }
 
+/* ---- the reports' views ---- */
+
+/* "error_count" and "errors": the part every report shares. */
+static void write_errors(jw *w, const bulk_report *r) {
+    jw_kint(w, "error_count", r->nerrors);
+    jw_key(w, "errors");
+    jw_arr(w);
+    for (int i = 0; i < r->nshown; i++) {
+        const bulk_error *e = &r->errors[i];
+        jw_obj(w);
+        jw_kint(w, "row", e->row);
+        jw_kstr(w, "column", e->column);
+        jw_kstr(w, "value", e->value);
+        jw_kstr(w, "code", e->code);
+        jw_kstr(w, "message", e->message);
+        jw_kraw_opt(w, "params", e->params);
+        jw_obj_end(w);
+    }
+    jw_arr_end(w);
+}
+
+/* {"applied", "rows", "added", "error_count", "errors": [{row, column, value, code,
+ * message, params?}], "levels": [{level, rows, available}]} */
+static void write_add_report(jw *w, const bulk_report *r) {
+    jw_obj(w);
+    jw_kbool(w, "applied", r->applied);
+    jw_kint(w, "rows", r->rows);
+    jw_kint(w, "added", r->added);
+    write_errors(w, r);
+    jw_key(w, "levels");
+    jw_arr(w);
+    for (int i = 0; i < r->nlevels; i++) {
+        jw_obj(w);
+        jw_kstr(w, "level", r->levels[i].level);
+        jw_kint(w, "rows", r->levels[i].rows);
+        jw_kint(w, "available", r->levels[i].available);
+        jw_obj_end(w);
+    }
+    jw_arr_end(w);
+    jw_obj_end(w);
+}
+
+/* {"applied", "rows", "changed", "unchanged", "error_count", "errors": […],
+ *  "changes": [{row, id, name, fields: {field: {from, to}}}]} */
+static void write_edit_report(jw *w, const bulk_edit_report *r) {
+    jw_obj(w);
+    jw_kbool(w, "applied", r->base.applied);
+    jw_kint(w, "rows", r->base.rows);
+    jw_kint(w, "changed", r->changed);
+    jw_kint(w, "unchanged", r->unchanged);
+    write_errors(w, &r->base);
+    jw_key(w, "changes");
+    jw_arr(w);
+    for (int i = 0; i < r->nchanges; i++) {
+        const bulk_change *c = &r->changes[i];
+        jw_obj(w);
+        jw_kint(w, "row", c->row);
+        jw_kstr(w, "id", c->id);
+        jw_kstr(w, "name", c->name);
+        jw_key(w, "fields");
+        jw_obj(w);
+        for (int k = 0; k < c->nfields; k++) {
+            const bulk_field_change *f = &c->fields[k];
+            jw_key(w, f->field);
+            jw_obj(w);
+            if (f->boolean) {
+                jw_kbool(w, "from", !strcmp(f->from, "true"));
+                jw_kbool(w, "to", !strcmp(f->to, "true"));
+            } else {
+                jw_kstr(w, "from", f->from);
+                jw_kstr(w, "to", f->to);
+            }
+            jw_obj_end(w);
+        }
+        jw_obj_end(w);
+        jw_obj_end(w);
+    }
+    jw_arr_end(w);
+    jw_obj_end(w);
+}
+
+/* {"applied", "rows", "count", "error_count", "errors": […],
+ *  "subscriptions": [{row, id, name, sign_in_email, level}]} */
+static void write_remove_report(jw *w, const bulk_remove_report *r) {
+    jw_obj(w);
+    jw_kbool(w, "applied", r->base.applied);
+    jw_kint(w, "rows", r->base.rows);
+    jw_kint(w, "count", r->count);
+    write_errors(w, &r->base);
+    jw_key(w, "subscriptions");
+    jw_arr(w);
+    for (int i = 0; i < r->nsubs; i++) {
+        const bulk_removal *s = &r->subs[i];
+        jw_obj(w);
+        jw_kint(w, "row", s->row);
+        jw_kstr(w, "id", s->id);
+        jw_kstr(w, "name", s->name);
+        jw_kstr(w, "sign_in_email", s->sign_in_email);
+        jw_kstr(w, "level", s->level);
+        jw_obj_end(w);
+    }
+    jw_arr_end(w);
+    jw_obj_end(w);
+}
+
 /* The report of a run into w: the 2xx body, or the 422 `bulk_rejected` problem carrying it
  * (nothing was applied, and the UI lists every row). Its status. */
 static int write_outcome(const upload *u, jw *w) {
@@ -66,9 +169,9 @@ static int write_outcome(const upload *u, jw *w) {
         jw_key(w, "report");
     }
     switch (u->kind) {
-    case BULK_ADD: bulk_write_report(w, &u->rep.add); break;
-    case BULK_EDIT: bulk_write_edit_report(w, &u->rep.edit); break;
-    default: bulk_write_remove_report(w, &u->rep.remove); break;
+    case BULK_ADD: write_add_report(w, &u->rep.add); break;
+    case BULK_EDIT: write_edit_report(w, &u->rep.edit); break;
+    default: write_remove_report(w, &u->rep.remove); break;
     }
     if (refused) jw_obj_end(w);
     return status;
@@ -100,24 +203,10 @@ static int run_upload(upload *u, jw *w, os_err *err) {
     return write_outcome(u, w);
 }
 
-static bool flag(req *r, const char *name, bool absent) {
-    const char *v = qs_get(&r->query, name);
-    if (!v) return absent;
-    if (!strcmp(v, "true")) return true;
-    if (!strcmp(v, "false")) return false;
-    fe_add(&r->fe, name, "invalid_value", "Use true or false");
-    return absent;
-}
-
 /* The name the user's file had (optional): shown back, and naming the annotated copy. */
 static const char *file_name(req *r) {
-    const char *v = qs_get(&r->query, "file_name");
-    if (!v || !*v) return NULL;
-    size_t n = strlen(v);
-    if (utf8_valid_prefix(v, n) != n) fe_add(&r->fe, "file_name", "invalid_value", "Use UTF-8 text");
-    else if (utf8_chars(v) > FILE_NAME_MAX)
-        fe_add(&r->fe, "file_name", "too_long", arena_printf(&r->a, "At most %d characters", FILE_NAME_MAX));
-    for (const char *p = v; *p; p++)
+    const char *v = query_str(r, "file_name", LIMIT_FILE_NAME_CHARS);
+    for (const char *p = v; p && *p; p++)
         if ((unsigned char)*p < 0x20) {
             fe_add(&r->fe, "file_name", "invalid_value", "A file name has no control characters");
             break;
@@ -144,19 +233,18 @@ static os_err submit(req *r, op_ctx *x, bulk_kind kind, bool check, bool notify,
 
 /* The three uploads share their steps: flags, then the job or the run and its answer. */
 static os_err run_bulk(req *r, bulk_kind kind) {
-    bool check = flag(r, "check_only", false);
-    bool notify = kind == BULK_ADD && flag(r, "send_email", true);
-    bool background = flag(r, "background", false);
+    bool check = query_bool(r, "check_only", false);
+    bool notify = kind == BULK_ADD && query_bool(r, "send_email", true);
+    bool background = query_bool(r, "background", false);
     const char *name = file_name(r);
     if (fe_any(&r->fe)) return OS_ERR_INVALID;
-    op_ctx x;
-    os_err e = api_ctx(r, &x);
-    if (e) return e;
-    if (background) return submit(r, &x, kind, check, notify, name);
-    upload u = {.x = &x, .agreement_id = r->agreement_id, .kind = kind, .check = check, .notify = notify,
+    op_ctx *x = r->x;
+    if (background) return submit(r, x, kind, check, notify, name);
+    upload u = {.x = x, .agreement_id = r->agreement_id, .kind = kind, .check = check, .notify = notify,
                 .data = r->body.data ? r->body.data : "", .len = r->body.len, .instance = r->path,
                 .request_id = r->request_id};
     jw *w = reply_json(r, 200);
+    os_err e = OS_OK;
     int status = run_upload(&u, w, &e);
     if (!status) return e;
     r->status = status;

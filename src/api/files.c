@@ -10,11 +10,12 @@
 #include "io/columns.h"
 #include "io/export.h"
 
-/* ?format=csv|xlsx, required. */
+/* ?format=csv|xlsx, required (sent empty, it was not chosen). */
 static void read_format(req *r, export_format *f) {
-    const char *v = qs_get(&r->query, "format");
-    if (!v || !*v) fe_add(&r->fe, "format", "required", "Choose csv or xlsx");
-    else if (!export_format_parse(v, f)) fe_add(&r->fe, "format", "invalid_value", "Use csv or xlsx");
+    static const char *const names[] = {"", "csv", "xlsx", NULL};
+    int i = query_enum(r, "format", names, 0, "Use csv or xlsx");
+    if (i == 0) fe_add(&r->fe, "format", "required", "Choose csv or xlsx");
+    else if (i > 0) export_format_parse(names[i], f);
 }
 
 typedef struct sub_out {
@@ -49,17 +50,15 @@ os_err h_subs_export(req *r) {
     sub_query q;
     subs_query_from(r, &q);
     if (fe_any(&r->fe)) return OS_ERR_INVALID;
-    op_ctx x;
-    os_err e = api_ctx(r, &x);
-    if (e) return e;
+    op_ctx *x = r->x;
     sub_out o = {.lang = r->user_language};
     export_column *cols = arena_alloc(&r->a, sizeof *cols * SUBCOL_COUNT);
     for (int i = 0; i < SUBCOL_COUNT; i++)
         cols[i] = (export_column){columns_header((sub_column)i, o.lang), sub_columns[i].width};
-    if ((e = export_begin(&r->a, f, o.lang, columns_sheet_subscribers(o.lang), cols, SUBCOL_COUNT, &o.file)))
-        return e;
+    os_err e = export_begin(&r->a, f, o.lang, columns_sheet_subscribers(o.lang), cols, SUBCOL_COUNT, &o.file);
+    if (e) return e;
     int64_t rows;
-    e = subscribers_each(&x, &q, LIMIT_EXPORT_ROWS, write_sub, &o, &rows, &r->fe);
+    e = subscribers_each(x, &q, LIMIT_EXPORT_ROWS, write_sub, &o, &rows, &r->fe);
     if (e) {
         export_discard(o.file);
         if (e == OS_ERR_TOO_LARGE)
@@ -72,7 +71,7 @@ os_err h_subs_export(req *r) {
     if ((e = export_end(o.file, &fd, &size))) return e;
     /* HEAD builds the file too (for its length) but hands nothing out: not an export. */
     bool head = !strcmp(r->method, "HEAD");
-    if (!head && (e = subscribers_exported(&x, r->agreement_id, export_format_name(f), rows))) {
+    if (!head && (e = subscribers_exported(x, r->agreement_id, export_format_name(f), rows))) {
         close(fd);
         return e;
     }
@@ -87,12 +86,11 @@ os_err h_subs_template(req *r) {
     export_format f = EXPORT_CSV;
     read_format(r, &f);
     if (fe_any(&r->fe)) return OS_ERR_INVALID;
-    op_ctx x;
-    os_err e = api_ctx(r, &x);
-    if (e) return e;
+    op_ctx *x = r->x;
     const char **levels;
     int nlevels, nlanguages = 0;
-    if ((e = subscribers_level_codes(&x, r->agreement_id, &levels, &nlevels))) return e;
+    os_err e = subscribers_level_codes(x, r->agreement_id, &levels, &nlevels);
+    if (e) return e;
     while (subscriber_languages[nlanguages]) nlanguages++;
     int fd;
     uint64_t size;

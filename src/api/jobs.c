@@ -79,22 +79,19 @@ static int64_t visible_owner(const req *r) {
 }
 
 /* The job named by the path, when the caller may see it (without its file). */
-static os_err load_job(req *r, op_ctx *x, job_rec *j) {
+static os_err load_job(req *r, job_rec *j) {
     const char *id = job_param(r);
     if (!id) return OS_ERR_NOT_FOUND;
-    os_err e = api_ctx(r, x);
-    if (e) return e;
-    return st_job_get(x->c, x->a, r->agreement_id, visible_owner(r), id, j);
+    return st_job_get(r->x->c, r->x->a, r->agreement_id, visible_owner(r), id, j);
 }
 
 os_err h_jobs_list(req *r) {
-    op_ctx x;
-    os_err e = api_ctx(r, &x);
-    if (e) return e;
+    op_ctx *x = r->x;
     job_rec *rows;
     int n;
     int64_t owner = visible_owner(r);
-    if ((e = st_job_list(x.c, x.a, r->agreement_id, owner, owner ? JOBS_LISTED : JOBS_LISTED_ALL, &rows, &n))) return e;
+    os_err e = st_job_list(x->c, x->a, r->agreement_id, owner, owner ? JOBS_LISTED : JOBS_LISTED_ALL, &rows, &n);
+    if (e) return e;
     jw *w = reply_json(r, 200);
     jw_obj(w);
     jw_key(w, "jobs");
@@ -106,9 +103,8 @@ os_err h_jobs_list(req *r) {
 }
 
 os_err h_job_get(req *r) {
-    op_ctx x;
     job_rec j;
-    os_err e = load_job(r, &x, &j);
+    os_err e = load_job(r, &j);
     if (e) return e;
     api_write_job(reply_json(r, 200), r, &j);
     return OS_OK;
@@ -122,10 +118,8 @@ static os_err job_running(req *r) {
 os_err h_job_delete(req *r) {
     const char *id = job_param(r);
     if (!id) return OS_ERR_NOT_FOUND;
-    op_ctx x;
-    os_err e = api_ctx(r, &x);
-    if (e) return e;
-    e = st_job_delete(x.c, r->agreement_id, r->user_id, id);
+    op_ctx *x = r->x;
+    os_err e = st_job_delete(x->c, r->agreement_id, r->user_id, id);
     if (e == OS_ERR_CONFLICT) return job_running(r);
     if (e) return e;
     reply_empty(r, 204);
@@ -135,17 +129,17 @@ os_err h_job_delete(req *r) {
 /* A queued job is cancelled at once (200); a running one is asked to stop at its next
  * checkpoint (202: poll it; it ends cancelled, or done when it was already committing). */
 os_err h_job_cancel(req *r) {
-    op_ctx x;
+    op_ctx *x = r->x;
     job_rec j;
-    os_err e = load_job(r, &x, &j);
+    os_err e = load_job(r, &j);
     if (e) return e;
     job_cancel_outcome out;
-    if ((e = jobs_cancel(&x, &j, &out))) return e;
+    if ((e = jobs_cancel(x, &j, &out))) return e;
     if (out == JOB_ALREADY_FINISHED) {
         problem_reply_status(r, 409, "job_finished", "This job has already finished: there is nothing to cancel");
         return OS_OK;
     }
-    if ((e = st_job_get(x.c, x.a, r->agreement_id, 0, j.id, &j))) return e;
+    if ((e = st_job_get(x->c, x->a, r->agreement_id, 0, j.id, &j))) return e;
     api_write_job(reply_json(r, out == JOB_CANCELLED ? 200 : 202), r, &j);
     return OS_OK;
 }
@@ -215,12 +209,12 @@ static const char **row_problems(req *r, const job_rec *j, const io_table *t, co
 }
 
 os_err h_job_annotated(req *r) {
-    op_ctx x;
+    op_ctx *x = r->x;
     job_rec j;
-    os_err e = load_job(r, &x, &j);
+    os_err e = load_job(r, &j);
     if (e) return e;
     if (!strcmp(j.state, "queued") || !strcmp(j.state, "running")) return job_running(r);
-    if ((e = st_job_file(x.c, x.a, &j))) return e;
+    if ((e = st_job_file(x->c, x->a, &j))) return e;
     io_table t;
     char why[256] = "";
     if (io_table_read(&r->a, j.file, j.file_len, BULK_ROWS_MAX + 1, &t, why, sizeof why)) {

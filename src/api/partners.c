@@ -81,53 +81,84 @@ os_err h_partner_register(req *r) {
                "Confirm that the customer authorized you to manage these subscriptions");
     if (fe_any(&r->fe)) return OS_ERR_INVALID;
     if (!in.route) in.route = "registration";
-    op_ctx x;
-    os_err e = api_ctx(r, &x);
-    if (e) return e;
+    op_ctx *x = r->x;
     registration_out out;
-    if ((e = partner_register(&x, &in, &out))) return e;
+    os_err e = partner_register(x, &in, &out);
+    if (e) return e;
     return reply_outcome(r, &out);
 }
 
 os_err h_handoff(req *r) {
     const char *token = body_str(r, "token", 2048, true);
     if (fe_any(&r->fe)) return OS_ERR_INVALID;
-    op_ctx x;
-    os_err e = api_ctx(r, &x);
-    if (e) return e;
+    op_ctx *x = r->x;
     registration_out out;
-    if ((e = partner_handoff(&x, token, &out))) return e;
+    os_err e = partner_handoff(x, token, &out);
+    if (e) return e;
     return reply_outcome(r, &out);
 }
 
 os_err h_agreement_get(req *r) {
-    op_ctx x;
-    os_err e = api_ctx(r, &x);
-    if (e) return e;
+    op_ctx *x = r->x;
     agreement_rec g;
-    if ((e = st_agreement_by_id(x.c, &r->a, r->agreement_id, &g))) return e;
+    os_err e = st_agreement_by_id(x->c, &r->a, r->agreement_id, &g);
+    if (e) return e;
     jw *w = reply_json(r, 200);
     jw_obj(w);
-    licensing_write_head(w, &g, r->now);
+    api_write_agreement_head(w, &g, r->now);
     jw_kstr(w, "role", r->agreement_role);
     jw_obj_end(w);
     return OS_OK;
 }
 
+/* {"partners":[{id, organization, name, email, route, granted_at, active, removed_at?,
+ *  removed_by?}], "blocks":[{id, organization, blocked_at, blocked_by}]} */
 os_err h_partners_list(req *r) {
-    op_ctx x;
-    os_err e = api_ctx(r, &x);
+    partner_list l;
+    os_err e = partner_list_read(r->x, r->agreement_id, &l);
     if (e) return e;
-    return partner_write_list(&x, r->agreement_id, reply_json(r, 200));
+    jw *w = reply_json(r, 200);
+    jw_obj(w);
+    jw_key(w, "partners");
+    jw_arr(w);
+    for (int i = 0; i < l.ngrants; i++) {
+        const partner_grant_rec *g = &l.grants[i];
+        jw_obj(w);
+        jw_kint(w, "id", g->id);
+        jw_kstr(w, "organization", g->org_name);
+        jw_kstr(w, "name", g->user_name);
+        jw_kstr(w, "email", g->user_email);
+        jw_kstr(w, "route", g->route);
+        jw_kint(w, "granted_at", g->granted_at);
+        jw_kbool(w, "active", g->removed_at == 0);
+        if (g->removed_at) {
+            jw_kint(w, "removed_at", g->removed_at);
+            jw_kstr(w, "removed_by", g->removed_by_name);
+        }
+        jw_obj_end(w);
+    }
+    jw_arr_end(w);
+    jw_key(w, "blocks");
+    jw_arr(w);
+    for (int i = 0; i < l.nblocks; i++) {
+        const partner_block_rec *b = &l.blocks[i];
+        jw_obj(w);
+        jw_kint(w, "id", b->id);
+        jw_kstr(w, "organization", b->org_name);
+        jw_kint(w, "blocked_at", b->blocked_at);
+        jw_kstr(w, "blocked_by", b->blocked_by_name);
+        jw_obj_end(w);
+    }
+    jw_arr_end(w);
+    jw_obj_end(w);
+    return OS_OK;
 }
 
 /* DELETE on one item of the agreement named by the path's {id}: 204 on success. */
 static os_err delete_item(req *r, os_err (*op)(op_ctx *, int64_t, int64_t)) {
     int64_t id;
     if (!req_param_id(r, 1, &id)) return OS_ERR_NOT_FOUND;
-    op_ctx x;
-    os_err e = api_ctx(r, &x);
-    if (!e) e = op(&x, r->agreement_id, id);
+    os_err e = op(r->x, r->agreement_id, id);
     if (!e) reply_empty(r, 204);
     return e;
 }

@@ -4,12 +4,30 @@
 #include "domain/prefs.h"
 #include "domain/subscribers.h"
 
-os_err h_prefs_get(req *r) {
-    op_ctx x;
-    os_err e = api_ctx(r, &x);
+/* {contact_email, default_level, default_country, default_language, default_downloads,
+ *  allow_outside_domains, alert_threshold, customer_domains:[…]} */
+static os_err reply_prefs(req *r) {
+    prefs_view v;
+    os_err e = prefs_read(r->x, r->agreement_id, &v);
     if (e) return e;
-    return prefs_write(&x, r->agreement_id, reply_json(r, 200));
+    jw *w = reply_json(r, 200);
+    jw_obj(w);
+    jw_kstr(w, "contact_email", v.p.contact_email);
+    jw_kstr(w, "default_level", v.p.default_level);
+    jw_kstr(w, "default_country", v.p.default_country);
+    jw_kstr(w, "default_language", v.p.default_language);
+    jw_kbool(w, "default_downloads", v.p.default_downloads);
+    jw_kbool(w, "allow_outside_domains", v.p.allow_outside_domains);
+    jw_kint(w, "alert_threshold", v.p.alert_threshold);
+    jw_key(w, "customer_domains");
+    jw_arr(w);
+    for (int i = 0; i < v.ndomains; i++) jw_str(w, v.domains[i]);
+    jw_arr_end(w);
+    jw_obj_end(w);
+    return OS_OK;
 }
+
+os_err h_prefs_get(req *r) { return reply_prefs(r); }
 
 static bool bool_field(req *r, const char *field, bool dflt) {
     json_t *v = json_object_get(r->json, field);
@@ -33,9 +51,8 @@ os_err h_prefs_put(req *r) {
         if (json_is_integer(t)) p.alert_threshold = json_integer_value(t);
         else fe_add(&r->fe, "alert_threshold", "wrong_type", "A whole number from 1 to 100");
     }
-    op_ctx x;
-    os_err e = api_ctx(r, &x);
+    op_ctx *x = r->x;
+    os_err e = prefs_save(x, r->agreement_id, &p, &r->fe);
     if (e) return e;
-    if ((e = prefs_save(&x, r->agreement_id, &p, &r->fe))) return e;
-    return prefs_write(&x, r->agreement_id, reply_json(r, 200));
+    return reply_prefs(r);
 }

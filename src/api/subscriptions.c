@@ -34,85 +34,114 @@ static void read_input(req *r, sub_input *in, bool creating) {
     if (creating && in->notification_email && !*in->notification_email) in->notification_email = NULL;
 }
 
+/* {"levels":[{level, name, purchased, assigned, available}]}, names in the reader's language. */
 os_err h_overview(req *r) {
-    op_ctx x;
-    os_err e = api_ctx(r, &x);
+    sub_overview o;
+    os_err e = subscribers_overview(r->x, r->agreement_id, &o);
     if (e) return e;
-    return subscribers_write_overview(&x, r->agreement_id, reply_json(r, 200));
+    jw *w = reply_json(r, 200);
+    jw_obj(w);
+    jw_key(w, "levels");
+    jw_arr(w);
+    for (int i = 0; i < o.npools; i++) {
+        const pool_rec *p = &o.pools[i];
+        jw_obj(w);
+        jw_kstr(w, "level", p->level_code);
+        jw_kstr(w, "name", api_in_language(o.language, p->name_en, p->name_fr));
+        jw_kint(w, "purchased", p->purchased);
+        jw_kint(w, "assigned", p->assigned);
+        jw_kint(w, "available", p->purchased - p->assigned);
+        jw_obj_end(w);
+    }
+    jw_arr_end(w);
+    jw_obj_end(w);
+    return OS_OK;
 }
 
 static const char *const sort_names[SUB_SORT_COUNT + 1] = {
     "name", "sign_in_email", "level", "assigned", "expires", "reference", "country", "language", "downloads", NULL};
 
+/* {id, name, sign_in_email, notification_email, level, assigned, expires, reference,
+ *  downloads, country, language, version} */
+static void write_subscription(jw *w, const sub_rec *s) {
+    char day[11];
+    text_day(s->assigned_at, day);
+    jw_obj(w);
+    jw_kstr(w, "id", s->uuid);
+    jw_kstr(w, "name", s->name);
+    jw_kstr(w, "sign_in_email", s->sign_in_email);
+    jw_kstr(w, "notification_email", s->notification_email);
+    jw_kstr(w, "level", s->level_code);
+    jw_kstr(w, "assigned", day);
+    jw_kstr(w, "expires", s->expires_on);
+    jw_kstr(w, "reference", s->reference);
+    jw_kbool(w, "downloads", s->downloads != 0);
+    jw_kstr(w, "country", s->country);
+    jw_kstr(w, "language", s->language);
+    jw_kint(w, "version", s->version);
+    jw_obj_end(w);
+}
+
+/* The downloads filter's choices: any (the empty value, as the page sends it), no, yes. */
+static const char *const downloads_names[] = {"", "false", "true", NULL};
+static const char *const order_names[] = {"asc", "desc", NULL};
+
 void subs_query_from(req *r, sub_query *q) {
     *q = (sub_query){.agreement_id = r->agreement_id, .downloads = -1, .limit = LIMIT_PAGE_SIZE_DEFAULT};
-    const char *v;
-    if ((v = qs_get(&r->query, "q")) && *v) {
-        if (utf8_chars(v) > 200) fe_add(&r->fe, "q", "too_long", "At most 200 characters");
-        q->q = v;   /* folded by the store: case and accents do not matter */
-    }
-    if ((v = qs_get(&r->query, "level")) && *v) q->level = v;
-    if ((v = qs_get(&r->query, "country")) && *v) q->country = v;
-    if ((v = qs_get(&r->query, "downloads")) && *v) {
-        if (!strcmp(v, "true")) q->downloads = 1;
-        else if (!strcmp(v, "false")) q->downloads = 0;
-        else fe_add(&r->fe, "downloads", "invalid_value", "Use true or false");
-    }
-    if ((v = qs_get(&r->query, "sort"))) {
-        int k = -1;
-        for (int i = 0; sort_names[i]; i++)
-            if (!strcmp(v, sort_names[i])) k = i;
-        if (k < 0) fe_add(&r->fe, "sort", "invalid_value", "Not a sortable column");
-        else q->sort = (sub_sort)k;
-    }
-    if ((v = qs_get(&r->query, "order"))) {
-        if (!strcmp(v, "desc")) q->desc = true;
-        else if (strcmp(v, "asc")) fe_add(&r->fe, "order", "invalid_value", "Use asc or desc");
-    }
+    q->q = query_str(r, "q", LIMIT_SEARCH_CHARS);   /* folded by the store: case and accents do not matter */
+    q->level = query_str(r, "level", LIMIT_QUERY_VALUE_CHARS);
+    q->country = query_str(r, "country", LIMIT_QUERY_VALUE_CHARS);
+    int d = query_enum(r, "downloads", downloads_names, 0, "Use true or false");
+    if (d > 0) q->downloads = d - 1;
+    int sort = query_enum(r, "sort", sort_names, SUB_SORT_NAME, "Not a sortable column");
+    if (sort >= 0) q->sort = (sub_sort)sort;
+    q->desc = query_enum(r, "order", order_names, 0, "Use asc or desc") == 1;
 }
 
 os_err h_subs_list(req *r) {
     sub_query q;
     subs_query_from(r, &q);
-    const char *v;
-    if ((v = qs_get(&r->query, "limit"))) {
-        char *end;
-        long n = strtol(v, &end, 10);
-        if (*end || n < 1 || n > LIMIT_PAGE_SIZE_MAX)
-            fe_add(&r->fe, "limit", "out_of_range", arena_printf(&r->a, "From 1 to %d", LIMIT_PAGE_SIZE_MAX));
-        else q.limit = (int)n;
-    }
+    q.limit = (int)query_int(r, "limit", 1, LIMIT_PAGE_SIZE_MAX, LIMIT_PAGE_SIZE_DEFAULT);
+    const char *cursor = query_token(r, "cursor", LIMIT_QUERY_VALUE_CHARS);
     if (fe_any(&r->fe)) return OS_ERR_INVALID;
-    op_ctx x;
-    os_err e = api_ctx(r, &x);
+    sub_page page;
+    os_err e = subscribers_page(r->x, &q, cursor, &page, &r->fe);
     if (e) return e;
-    return subscribers_write_list(&x, &q, qs_get(&r->query, "cursor"), reply_json(r, 200), &r->fe);
+    jw *w = reply_json(r, 200);
+    jw_obj(w);
+    jw_key(w, "items");
+    jw_arr(w);
+    for (int i = 0; i < page.n; i++) write_subscription(w, &page.rows[i]);
+    jw_arr_end(w);
+    jw_kint(w, "total", page.total);
+    jw_kbool(w, "total_exact", page.total_exact);
+    jw_kstr(w, "next_cursor", page.next_cursor);   /* null on the last page */
+    jw_obj_end(w);
+    return OS_OK;
 }
 
 static void reply_sub(req *r, int status, const sub_rec *s) {
     reply_header(r, "ETag", arena_printf(&r->a, "\"%lld\"", (long long)s->version));
-    subscribers_write_one(reply_json(r, status), s);
+    write_subscription(reply_json(r, status), s);
 }
 
 os_err h_subs_add(req *r) {
     sub_input in;
     read_input(r, &in, true);   /* the domain adds its own checks and reports all together */
-    op_ctx x;
-    os_err e = api_ctx(r, &x);
-    if (e) return e;
+    op_ctx *x = r->x;
     sub_rec s;
-    if ((e = subscribers_add(&x, r->agreement_id, &in, &r->fe, &s))) return e;
+    os_err e = subscribers_add(x, r->agreement_id, &in, &r->fe, &s);
+    if (e) return e;
     reply_header(r, "Location", arena_printf(&r->a, "/api/v1/agreements/%s/subscriptions/%s", r->agreement_license, s.uuid));
     reply_sub(r, 201, &s);
     return OS_OK;
 }
 
 os_err h_subs_get(req *r) {
-    op_ctx x;
-    os_err e = api_ctx(r, &x);
-    if (e) return e;
+    op_ctx *x = r->x;
     sub_rec s;
-    if ((e = st_sub_get(x.c, &r->a, r->agreement_id, req_param(r, 1), &s))) return e;
+    os_err e = st_sub_get(x->c, &r->a, r->agreement_id, req_param(r, 1), &s);
+    if (e) return e;
     reply_sub(r, 200, &s);
     return OS_OK;
 }
@@ -139,11 +168,9 @@ os_err h_subs_update(req *r) {
     }
     sub_input in;
     read_input(r, &in, false);
-    op_ctx x;
-    os_err e = api_ctx(r, &x);
-    if (e) return e;
+    op_ctx *x = r->x;
     sub_rec s = {0};
-    e = subscribers_update(&x, r->agreement_id, req_param(r, 1), version, &in, &r->fe, &s);
+    os_err e = subscribers_update(x, r->agreement_id, req_param(r, 1), version, &in, &r->fe, &s);
     if (e == OS_ERR_PRECONDITION && s.uuid) {
         /* Show the editor what it is now, so the UI can say what changed. */
         problem_reply_status(r, 412, "precondition_failed", "Someone else changed this subscription; review and retry");
@@ -179,11 +206,9 @@ static os_err batch(req *r, os_err (*op)(op_ctx *, int64_t, const char *const *,
     int n;
     const char **ids = read_ids(r, &n);
     if (fe_any(&r->fe)) return OS_ERR_INVALID;
-    op_ctx x;
-    os_err e = api_ctx(r, &x);
-    if (e) return e;
+    op_ctx *x = r->x;
     const char *missing = NULL;
-    e = op(&x, r->agreement_id, ids, n, &missing);
+    os_err e = op(x, r->agreement_id, ids, n, &missing);
     if (e == OS_ERR_NOT_FOUND && missing)
         r->problem_detail = arena_printf(&r->a, "No subscription %s on this agreement; nothing was changed", missing);
     if (e) return e;
@@ -198,30 +223,86 @@ os_err h_subs_remove(req *r) { return batch(r, subscribers_remove); }
 os_err h_subs_resend(req *r) { return batch(r, subscribers_resend); }
 
 os_err h_subs_delete(req *r) {
-    op_ctx x;
-    os_err e = api_ctx(r, &x);
-    if (e) return e;
+    op_ctx *x = r->x;
     const char *id = req_param(r, 1), *missing = NULL;
-    if ((e = subscribers_remove(&x, r->agreement_id, &id, 1, &missing))) return e;
+    os_err e = subscribers_remove(x, r->agreement_id, &id, 1, &missing);
+    if (e) return e;
     reply_empty(r, 204);
     return OS_OK;
+}
+
+/* ---- the usage report's view, written as usage_levels hands each level over ----
+ * {"levels":[{level, name, purchased, assigned, new_maxima:[{at, assigned, purchased}…],
+ *  max_12_months, max_12_months_first_at, max_life, max_life_first_at}]} */
+
+static os_err usage_level(void *ud, const pool_rec *pool, const char *lang) {
+    jw *w = ud;
+    jw_obj(w);
+    jw_kstr(w, "level", pool->level_code);
+    jw_kstr(w, "name", api_in_language(lang, pool->name_en, pool->name_fr));
+    jw_kint(w, "purchased", pool->purchased);
+    jw_kint(w, "assigned", pool->assigned);
+    jw_key(w, "new_maxima");
+    jw_arr(w);
+    return OS_OK;
+}
+
+static os_err usage_maximum(void *ud, const usage_change *ch) {
+    jw *w = ud;
+    char at[32];
+    text_iso_time_into(ch->at, at);
+    jw_obj(w);
+    jw_kstr(w, "at", at);
+    jw_kint(w, "assigned", ch->assigned);
+    jw_kint(w, "purchased", ch->purchased);
+    jw_obj_end(w);
+    return OS_OK;
+}
+
+/* A time, or null when never reached. */
+static void kiso(jw *w, const char *key, int64_t t) {
+    char at[32];
+    if (!t) { jw_knull(w, key); return; }
+    text_iso_time_into(t, at);
+    jw_kstr(w, key, at);
+}
+
+static os_err usage_peaks_end(void *ud, const usage_peaks *p) {
+    jw *w = ud;
+    jw_arr_end(w);
+    jw_kint(w, "max_12_months", p->max_12_months);
+    kiso(w, "max_12_months_first_at", p->max_12_months_at);
+    jw_kint(w, "max_life", p->max_life);
+    kiso(w, "max_life_first_at", p->max_life_at);
+    jw_obj_end(w);
+    return OS_OK;
+}
+
+static os_err usage_json(op_ctx *x, int64_t agreement_id, jw *w) {
+    usage_visitor v = {w, usage_level, usage_maximum, usage_peaks_end};
+    jw_obj(w);
+    jw_key(w, "levels");
+    jw_arr(w);
+    os_err e = usage_levels(x, agreement_id, &v);
+    jw_arr_end(w);
+    jw_obj_end(w);
+    return e;
 }
 
 /* The usage answers grow with the recorded history (a change per add and removal, for
  * the agreement's whole life): both are written to a temporary file and sent from it. */
 static os_err usage_reply(req *r, bool csv) {
-    op_ctx x;
-    os_err e = api_ctx(r, &x);
-    if (e) return e;
+    op_ctx *x = r->x;
     export_file *f;
     buf *text;
-    if ((e = export_text_begin(&r->a, &f, &text))) return e;
+    os_err e = export_text_begin(&r->a, &f, &text);
+    if (e) return e;
     jw w;
     if (csv) {
-        e = usage_csv(&x, r->agreement_id, text);
+        e = usage_csv(x, r->agreement_id, text);
     } else {
         jw_init(&w, text);
-        e = usage_write(&x, r->agreement_id, &w);
+        e = usage_json(x, r->agreement_id, &w);
         if (!e && !jw_ok(&w)) e = text->overflow ? OS_ERR_IO : OS_ERR_INTERNAL;
     }
     int fd;

@@ -18,9 +18,17 @@
 #define LIMIT_UPLOAD_BYTES        (32 * 1024 * 1024) /* upload routes only (configurable) */
 #define LIMIT_URL_BYTES           2048
 #define LIMIT_QUERY_PARAMS        32
+/* A query value with no tighter limit of its own (a filter's level or country, an activity
+ * actor, a cursor) is bounded by the URL's. */
+#define LIMIT_QUERY_VALUE_CHARS   LIMIT_URL_BYTES
+#define LIMIT_SEARCH_CHARS        200             /* the subscribers list's filter box (q) */
+#define LIMIT_FILE_NAME_CHARS     255             /* an upload's own file name, shown back */
 #define LIMIT_CONN_TIMEOUT_S      30              /* idle connection timeout */
 /* Connection caps, head deadline and body rate are run-time options (config.c). */
 #define LIMIT_SWEEP_MS            200             /* how often deadlines are checked */
+/* A subscriber's question to the customer's admins (characters). */
+#define LIMIT_QUESTION_SUBJECT_CHARS 200
+#define LIMIT_QUESTION_MESSAGE_CHARS 5000
 /* Room given to an arena that ran out (a request's, a job's), for the problem that ends it. */
 #define LIMIT_TOO_COSTLY_RESERVE  (64 * 1024)
 #define LIMIT_FD_RESERVE          256             /* descriptors kept for files, database, mail */

@@ -61,12 +61,16 @@ void text_day(int64_t t, char out[11]) {
     memcpy(out, v, sizeof v);
 }
 
-const char *text_iso_time(arena *a, int64_t t) {
-    char s[32];
+void text_iso_time_into(int64_t t, char out[32]) {
     time_t tt = (time_t)t;
     struct tm tm;
     gmtime_r(&tt, &tm);
-    strftime(s, sizeof s, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+const char *text_iso_time(arena *a, int64_t t) {
+    char s[32];
+    text_iso_time_into(t, s);
     return arena_strdup(a, s);
 }
 

@@ -21,6 +21,8 @@ char *email_normalize(arena *a, const char *s);
 void text_day(int64_t t, char out[11]);
 /* UTC "YYYY-MM-DDTHH:MM:SSZ" of a Unix time, arena-owned. */
 const char *text_iso_time(arena *a, int64_t t);
+/* The same into out, without allocating (for long streams of times). */
+void text_iso_time_into(int64_t t, char out[32]);
 
 /* Number of characters (code points) in valid UTF-8 text. */
 size_t utf8_chars(const char *s);

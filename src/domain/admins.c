@@ -6,32 +6,13 @@
 #include "domain/audit.h"
 #include "mail/outbox.h"
 
-os_err admins_write_list(op_ctx *x, int64_t agreement_id, jw *w) {
-    admin_rec *rows;
-    int n;
-    int64_t supers = 0;
-    os_err e = st_admins(x->c, x->a, agreement_id, &rows, &n);
-    if (!e) e = st_super_admin_count(x->c, agreement_id, &supers);
-    if (e) return e;
-    jw_obj(w);
-    jw_key(w, "admins");
-    jw_arr(w);
-    for (int i = 0; i < n; i++) {
-        jw_obj(w);
-        jw_kint(w, "id", rows[i].id);
-        jw_kstr(w, "name", rows[i].name);
-        jw_kstr(w, "email", rows[i].email);
-        jw_kstr(w, "role", rows[i].role);
-        jw_kstr(w, "since", text_iso_time(x->a, rows[i].since));
-        jw_kbool(w, "pending", rows[i].pending);
-        jw_obj_end(w);
-    }
-    jw_arr_end(w);
-    jw_kint(w, "super_admin_count", supers);
+os_err admins_list(op_ctx *x, int64_t agreement_id, admin_list *out) {
+    *out = (admin_list){0};
+    os_err e = st_admins(x->c, x->a, agreement_id, &out->rows, &out->n);
+    if (!e) e = st_super_admin_count(x->c, agreement_id, &out->super_admins);
     /* One super admin is a single point of failure: the page warns until there are two. */
-    jw_kbool(w, "few_super_admins", supers < 2);
-    jw_obj_end(w);
-    return OS_OK;
+    out->few_super_admins = out->super_admins < 2;
+    return e;
 }
 
 os_err admins_add(op_ctx *x, int64_t agreement_id, const char *name, const char *email, const char *language,
@@ -104,36 +85,16 @@ os_err admins_claim(op_ctx *x, int64_t user_id, const char *email) {
     return e;
 }
 
-static void write_event(op_ctx *x, jw *w, const activity_query *q, const activity_rec *r) {
-    jw_obj(w);
-    jw_kint(w, "id", r->id);
-    jw_kstr(w, "at", text_iso_time(x->a, r->at));
-    jw_kstr(w, "actor", r->actor_email);
-    jw_kstr(w, "action", r->action);
-    jw_kstr(w, "target_type", r->target_type);
-    jw_kstr(w, "target", r->target_id);
-    if (q->with_address) jw_kstr(w, "address", r->address);
-    jw_key(w, "details");
-    if (r->details) jw_raw(w, r->details);   /* stored by audit() as a JSON object */
-    else jw_null(w);
-    jw_obj_end(w);
-}
-
-os_err activity_write(op_ctx *x, activity_query *q, jw *w) {
-    activity_rec *rows;
-    int n;
+os_err activity_page(op_ctx *x, activity_query *q, activity_list *out) {
+    *out = (activity_list){0};
     int want = q->limit;
-    q->limit = want + 1;
-    os_err e = st_activity(x->c, x->a, q, &rows, &n);
+    q->limit = want + 1;   /* one more tells whether an older page exists */
+    os_err e = st_activity(x->c, x->a, q, &out->rows, &out->n);
     if (e) return e;
-    jw_obj(w);
-    jw_key(w, "events");
-    jw_arr(w);
-    for (int i = 0; i < n && i < want; i++) write_event(x, w, q, &rows[i]);
-    jw_arr_end(w);
-    if (n > want) jw_kint(w, "next_before", rows[want - 1].id);
-    else jw_knull(w, "next_before");
-    jw_obj_end(w);
+    if (out->n > want) {
+        out->n = want;
+        out->next_before = out->rows[want - 1].id;
+    }
     return OS_OK;
 }
 

@@ -8,12 +8,18 @@
  */
 #ifndef OPENSEAT_ADMINS_H
 #define OPENSEAT_ADMINS_H
-#include "core/buf.h"
-#include "core/json_write.h"
 #include "domain/ctx.h"
 #include "io/export.h"
 
-os_err admins_write_list(op_ctx *x, int64_t agreement_id, jw *w);
+/* The Admins page: the agreement's admins and pending invitations, and how many super
+ * admins it has (few: fewer than two, a single point of failure the page warns about). */
+typedef struct admin_list {
+    admin_rec *rows;
+    int n;
+    int64_t super_admins;
+    bool few_super_admins;
+} admin_list;
+os_err admins_list(op_ctx *x, int64_t agreement_id, admin_list *out);
 /* OS_ERR_CONFLICT when it would turn the last super admin into a plain admin. */
 os_err admins_add(op_ctx *x, int64_t agreement_id, const char *name, const char *email, const char *language,
                   bool super_admin);
@@ -23,9 +29,16 @@ os_err admins_remove_invite(op_ctx *x, int64_t agreement_id, int64_t invite_id);
 /* Invitations for this verified address become roles (at sign-in; audited). */
 os_err admins_claim(op_ctx *x, int64_t user_id, const char *email);
 
-/* {"events":[…], "next_before": id|null}. Each event's client address only when
- * q->with_address (the caller decides who may see it: super admins). */
-os_err activity_write(op_ctx *x, activity_query *q, jw *w);
+/* One page of the activity log, newest first: at most q->limit events, and the id the next
+ * (older) page starts below, 0 when this is the last. The events carry client addresses
+ * whatever q->with_address says: the view shows them only when it says so (the caller
+ * decides who may see them: super admins). */
+typedef struct activity_list {
+    activity_rec *rows;
+    int n;
+    int64_t next_before;
+} activity_list;
+os_err activity_page(op_ctx *x, activity_query *q, activity_list *out);
 /* The same events, every page, as rows of f (io/export.h: its header row is the caller's;
  * a cell that a spreadsheet would take for a formula is defused there): time, actor,
  * action, target type, target, address (only when q->with_address), details. Reads a page

@@ -508,44 +508,6 @@ os_err bulk_add(op_ctx *x, int64_t agreement_id, const io_table *t, bool check_o
     return OS_OK;
 }
 
-/* "error_count" and "errors": the part every report shares. */
-static void write_errors(jw *w, const bulk_report *r) {
-    jw_kint(w, "error_count", r->nerrors);
-    jw_key(w, "errors");
-    jw_arr(w);
-    for (int i = 0; i < r->nshown; i++) {
-        const bulk_error *e = &r->errors[i];
-        jw_obj(w);
-        jw_kint(w, "row", e->row);
-        jw_kstr(w, "column", e->column);
-        jw_kstr(w, "value", e->value);
-        jw_kstr(w, "code", e->code);
-        jw_kstr(w, "message", e->message);
-        jw_kraw_opt(w, "params", e->params);
-        jw_obj_end(w);
-    }
-    jw_arr_end(w);
-}
-
-void bulk_write_report(jw *w, const bulk_report *r) {
-    jw_obj(w);
-    jw_kbool(w, "applied", r->applied);
-    jw_kint(w, "rows", r->rows);
-    jw_kint(w, "added", r->added);
-    write_errors(w, r);
-    jw_key(w, "levels");
-    jw_arr(w);
-    for (int i = 0; i < r->nlevels; i++) {
-        jw_obj(w);
-        jw_kstr(w, "level", r->levels[i].level);
-        jw_kint(w, "rows", r->levels[i].rows);
-        jw_kint(w, "available", r->levels[i].available);
-        jw_obj_end(w);
-    }
-    jw_arr_end(w);
-    jw_obj_end(w);
-}
-
 /* ---- changing and removing existing subscriptions ---- */
 
 /* Text keys → the first row that used them, in the request arena; grows as it fills (the
@@ -929,63 +891,4 @@ os_err bulk_remove(op_ctx *x, int64_t agreement_id, const io_table *file, bool c
     }
     arena_free(scratch);
     return finish(&b, e, out->base.nerrors == 0 && !check_only);
-}
-
-void bulk_write_edit_report(jw *w, const bulk_edit_report *r) {
-    jw_obj(w);
-    jw_kbool(w, "applied", r->base.applied);
-    jw_kint(w, "rows", r->base.rows);
-    jw_kint(w, "changed", r->changed);
-    jw_kint(w, "unchanged", r->unchanged);
-    write_errors(w, &r->base);
-    jw_key(w, "changes");
-    jw_arr(w);
-    for (int i = 0; i < r->nchanges; i++) {
-        const bulk_change *c = &r->changes[i];
-        jw_obj(w);
-        jw_kint(w, "row", c->row);
-        jw_kstr(w, "id", c->id);
-        jw_kstr(w, "name", c->name);
-        jw_key(w, "fields");
-        jw_obj(w);
-        for (int k = 0; k < c->nfields; k++) {
-            const bulk_field_change *f = &c->fields[k];
-            jw_key(w, f->field);
-            jw_obj(w);
-            if (f->boolean) {
-                jw_kbool(w, "from", !strcmp(f->from, "true"));
-                jw_kbool(w, "to", !strcmp(f->to, "true"));
-            } else {
-                jw_kstr(w, "from", f->from);
-                jw_kstr(w, "to", f->to);
-            }
-            jw_obj_end(w);
-        }
-        jw_obj_end(w);
-        jw_obj_end(w);
-    }
-    jw_arr_end(w);
-    jw_obj_end(w);
-}
-
-void bulk_write_remove_report(jw *w, const bulk_remove_report *r) {
-    jw_obj(w);
-    jw_kbool(w, "applied", r->base.applied);
-    jw_kint(w, "rows", r->base.rows);
-    jw_kint(w, "count", r->count);
-    write_errors(w, &r->base);
-    jw_key(w, "subscriptions");
-    jw_arr(w);
-    for (int i = 0; i < r->nsubs; i++) {
-        const bulk_removal *s = &r->subs[i];
-        jw_obj(w);
-        jw_kint(w, "row", s->row);
-        jw_kstr(w, "id", s->id);
-        jw_kstr(w, "name", s->name);
-        jw_kstr(w, "sign_in_email", s->sign_in_email);
-        jw_kstr(w, "level", s->level);
-        jw_obj_end(w);
-    }
-    jw_arr_end(w);
-    jw_obj_end(w);
 }

@@ -12,7 +12,6 @@
  */
 #ifndef OPENSEAT_BULK_H
 #define OPENSEAT_BULK_H
-#include "core/json_write.h"
 #include "domain/ctx.h"
 #include "io/table.h"
 
@@ -60,9 +59,6 @@ typedef struct bulk_hooks {
 os_err bulk_add(op_ctx *x, int64_t agreement_id, const io_table *t, bool check_only, bool notify,
                 const bulk_hooks *h, bulk_report *out);
 
-/* {"applied", "rows", "added", "error_count", "errors": [{row, column, value, code,
- * message, params?}], "levels": [{level, rows, available}]} */
-void bulk_write_report(jw *w, const bulk_report *r);
 
 /* ---- changing and removing existing subscriptions from a file ----
  *
@@ -125,12 +121,5 @@ typedef struct bulk_remove_report {
  * is removed like a single removal (subscribers_remove_in_tx). */
 os_err bulk_remove(op_ctx *x, int64_t agreement_id, const io_table *t, bool check_only, const bulk_hooks *h,
                    bulk_remove_report *out);
-
-/* {"applied", "rows", "changed", "unchanged", "error_count", "errors": […],
- *  "changes": [{row, id, name, fields: {field: {from, to}}}]} */
-void bulk_write_edit_report(jw *w, const bulk_edit_report *r);
-/* {"applied", "rows", "count", "error_count", "errors": […],
- *  "subscriptions": [{row, id, name, sign_in_email, level}]} */
-void bulk_write_remove_report(jw *w, const bulk_remove_report *r);
 
 #endif

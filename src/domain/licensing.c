@@ -244,173 +244,37 @@ os_err licensing_place_order(op_ctx *x, const order_in *in, field_errors *fe, or
 
 /* ---- reading ---- */
 
-static const char *level_name(const char *lang, const char *en, const char *fr) {
-    return lang && !strcmp(lang, "fr") ? fr : en;
-}
-
-static void write_date_fields(jw *w, const char *start, const char *end, bool disabled, int64_t now) {
-    jw_kstr(w, "start_date", start);
-    jw_kstr(w, "end_date", end);
-    jw_kstr(w, "status", licensing_status(end, disabled, now));
-}
-
-void licensing_write_head(jw *w, const agreement_rec *g, int64_t now) {
-    jw_kstr(w, "license_number", g->license_number);
-    jw_kstr(w, "program", g->program);
-    jw_key(w, "customer");
-    jw_obj(w);
-    jw_kstr(w, "name", g->customer_name);
-    jw_kstr(w, "country", g->customer_country);
-    jw_obj_end(w);
-    write_date_fields(w, g->start_date, g->end_date, g->disabled, now);
-}
-
-void licensing_write_lines(jw *w, const order_line_rec *lines, int n, int64_t order_id) {
-    jw_key(w, "lines");
-    jw_arr(w);
-    for (int k = 0; k < n; k++) {
-        if (order_id && lines[k].order_id != order_id) continue;
-        jw_obj(w);
-        jw_kstr(w, "level", lines[k].level_code);
-        jw_kint(w, "quantity", lines[k].quantity);
-        jw_obj_end(w);
-    }
-    jw_arr_end(w);
-}
-
-os_err licensing_write_license(op_ctx *x, const char *license_number, jw *w) {
-    agreement_rec g;
-    os_err e = st_agreement_by_license(x->c, x->a, license_number, &g);
+os_err licensing_license(op_ctx *x, const char *license_number, license_detail *out) {
+    *out = (license_detail){0};
+    os_err e = st_agreement_by_license(x->c, x->a, license_number, &out->g);
     if (e) return e;
-    bool is_partner, is_customer;
-    if ((e = st_lsc_relation_of(x->c, g.id, x->actor_id, x->actor_email, &is_partner, &is_customer))) return e;
-    if (!is_partner && !is_customer) return OS_ERR_NOT_FOUND;
-    pool_rec *pools;
-    int npools;
-    order_rec *orders;
-    int norders;
-    order_line_rec *lines;
-    int nlines;
-    contact_rec *contacts;
-    int ncontacts;
-    if ((e = st_pools(x->c, x->a, g.id, &pools, &npools))) return e;
-    if ((e = st_orders(x->c, x->a, g.id, LIST_MAX, &orders, &norders))) return e;
-    if ((e = st_order_lines(x->c, x->a, g.id, &lines, &nlines))) return e;
-    if ((e = st_agreement_contacts(x->c, x->a, g.id, &contacts, &ncontacts))) return e;
+    bool is_customer;
+    if ((e = st_lsc_relation_of(x->c, out->g.id, x->actor_id, x->actor_email, &out->is_partner, &is_customer)))
+        return e;
+    if (!out->is_partner && !is_customer) return OS_ERR_NOT_FOUND;
+    if ((e = st_pools(x->c, x->a, out->g.id, &out->pools, &out->npools))) return e;
+    if ((e = st_orders(x->c, x->a, out->g.id, LIST_MAX, &out->orders, &out->norders))) return e;
+    if ((e = st_order_lines(x->c, x->a, out->g.id, &out->lines, &out->nlines))) return e;
+    if ((e = st_agreement_contacts(x->c, x->a, out->g.id, &out->contacts, &out->ncontacts))) return e;
     user_rec me;
     /* No such person (a system actor): English. A store error is an error, not English. */
     e = st_user_by_id(x->c, x->a, x->actor_id, &me);
     if (e && e != OS_ERR_NOT_FOUND) return e;
-    const char *lang = e ? "en" : me.language;
-
-    jw_obj(w);
-    licensing_write_head(w, &g, x->now);
-    jw_kstr(w, "customer_email", g.customer_email);
-    jw_key(w, "partner");
-    jw_obj(w);
-    jw_kstr(w, "name", g.partner_name);
-    jw_obj_end(w);
-    jw_kstr(w, "relation", is_partner ? "partner" : "customer");
+    out->language = e ? "en" : me.language;
     /* Both relations are entitled to the number: the placing partner and the customer. */
-    jw_kstr(w, "authorization_number", authno_display(x, g.auth_sealed));
-    jw_key(w, "pools");
-    jw_arr(w);
-    for (int i = 0; i < npools; i++) {
-        jw_obj(w);
-        jw_kstr(w, "level", pools[i].level_code);
-        jw_kstr(w, "level_name", level_name(lang, pools[i].name_en, pools[i].name_fr));
-        jw_kint(w, "purchased", pools[i].purchased);
-        jw_obj_end(w);
-    }
-    jw_arr_end(w);
-    jw_key(w, "orders");
-    jw_arr(w);
-    for (int i = 0; i < norders; i++) {
-        char placed[11];
-        text_day(orders[i].created_at, placed);
-        jw_obj(w);
-        jw_kint(w, "id", orders[i].id);
-        jw_kstr(w, "placed_at", placed);
-        jw_kstr(w, "placed_by", orders[i].placed_by_name ? orders[i].placed_by_name : orders[i].partner_name);
-        jw_kstr(w, "partner", orders[i].partner_name);
-        jw_kstr(w, "po_reference", orders[i].po_reference);
-        licensing_write_lines(w, lines, nlines, orders[i].id);
-        jw_obj_end(w);
-    }
-    jw_arr_end(w);
-    jw_key(w, "contacts");
-    jw_arr(w);
-    for (int i = 0; i < ncontacts; i++) {
-        jw_obj(w);
-        jw_kstr(w, "role", contacts[i].role);
-        jw_kstr(w, "name", contacts[i].name);
-        jw_kstr(w, "email", contacts[i].email);
-        jw_obj_end(w);
-    }
-    jw_arr_end(w);
-    if (is_partner)
-        jw_kstr(w, "handoff_url",
-                arena_printf(x->a, "/api/v1/lsc/licenses/%s/handoff", g.license_number));
-    jw_obj_end(w);
+    out->authorization_number = authno_display(x, out->g.auth_sealed);
     return OS_OK;
 }
 
-/* {"agreements":[{license_number, customer{name,country}, program, dates, status, <tag_key>}]} */
-static void write_summaries(op_ctx *x, const agreement_summary_rec *rows, int n, const char *tag_key, jw *w) {
-    jw_obj(w);
-    jw_key(w, "agreements");
-    jw_arr(w);
-    for (int i = 0; i < n; i++) {
-        jw_obj(w);
-        jw_kstr(w, "license_number", rows[i].license_number);
-        jw_key(w, "customer");
-        jw_obj(w);
-        jw_kstr(w, "name", rows[i].customer_name);
-        jw_kstr(w, "country", rows[i].customer_country);
-        jw_obj_end(w);
-        jw_kstr(w, "program", rows[i].program);
-        write_date_fields(w, rows[i].start_date, rows[i].end_date, rows[i].disabled, x->now);
-        jw_kstr(w, tag_key, rows[i].tag);
-        jw_obj_end(w);
-    }
-    jw_arr_end(w);
-    jw_obj_end(w);
+os_err licensing_relationships(op_ctx *x, agreement_summary_rec **rows, int *n) {
+    return st_lsc_relationships(x->c, x->a, x->actor_id, x->actor_email, LIST_MAX, rows, n);
 }
 
-os_err licensing_write_relationships(op_ctx *x, jw *w) {
-    agreement_summary_rec *rows;
-    int n;
-    os_err e = st_lsc_relationships(x->c, x->a, x->actor_id, x->actor_email, LIST_MAX, &rows, &n);
-    if (!e) write_summaries(x, rows, n, "relation", w);
-    return e;
+os_err licensing_portal_agreements(op_ctx *x, agreement_summary_rec **rows, int *n) {
+    return st_portal_agreements(x->c, x->a, x->actor_id, LIST_MAX, rows, n);
 }
 
-os_err licensing_write_portal_agreements(op_ctx *x, jw *w) {
-    agreement_summary_rec *rows;
-    int n;
-    os_err e = st_portal_agreements(x->c, x->a, x->actor_id, LIST_MAX, &rows, &n);
-    if (!e) write_summaries(x, rows, n, "role", w);
-    return e;
-}
-
-os_err licensing_write_levels(op_ctx *x, const char *lang, jw *w) {
-    level_rec *levels;
-    int n;
-    os_err e = st_levels(x->c, x->a, &levels, &n);
-    if (e) return e;
-    jw_obj(w);
-    jw_key(w, "levels");
-    jw_arr(w);
-    for (int i = 0; i < n; i++) {
-        jw_obj(w);
-        jw_kstr(w, "code", levels[i].code);
-        jw_kstr(w, "name", level_name(lang, levels[i].name_en, levels[i].name_fr));
-        jw_obj_end(w);
-    }
-    jw_arr_end(w);
-    jw_obj_end(w);
-    return OS_OK;
-}
+os_err licensing_levels(op_ctx *x, level_rec **rows, int *n) { return st_levels(x->c, x->a, rows, n); }
 
 os_err licensing_handoff_url(op_ctx *x, const char *license_number, const char **url) {
     agreement_rec g;

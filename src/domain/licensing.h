@@ -10,7 +10,6 @@
  */
 #ifndef OPENSEAT_LICENSING_H
 #define OPENSEAT_LICENSING_H
-#include "core/json_write.h"
 #include "domain/ctx.h"
 #include "domain/numbers.h"
 
@@ -43,20 +42,33 @@ typedef struct order_out {
  * of a license the partner is not related to. */
 os_err licensing_place_order(op_ctx *x, const order_in *in, field_errors *fe, order_out *out);
 
-/* Writes the license details object (agreement, pools, orders, contacts, handoff_url for
- * partners, authorization_number when entitled). OS_ERR_NOT_FOUND when not related. */
-os_err licensing_write_license(op_ctx *x, const char *license_number, jw *w);
-/* Writes {"agreements":[…]} for the relationship summary. */
-os_err licensing_write_relationships(op_ctx *x, jw *w);
-/* Writes {"agreements":[…]} the user may manage in the portal. */
-os_err licensing_write_portal_agreements(op_ctx *x, jw *w);
-/* The common head of an agreement object: license_number, program, customer{name,
- * country}, start_date, end_date, status (written into an open object). */
-void licensing_write_head(jw *w, const agreement_rec *g, int64_t now);
-/* "lines":[{level, quantity}] for one order (order_id), or all lines (0). */
-void licensing_write_lines(jw *w, const order_line_rec *lines, int n, int64_t order_id);
-/* Writes {"levels":[…]} with names in lang. */
-os_err licensing_write_levels(op_ctx *x, const char *lang, jw *w);
+/* A license's details for the licensing service center: the agreement, its pools, its
+ * orders (at most 1,000) with every order's lines, its contacts, the authorization number
+ * (shown to both relations), whether the reader is its partner (else its customer), and the
+ * reader's language for level names. OS_ERR_NOT_FOUND when the reader is neither.
+ * Arena-owned. */
+typedef struct license_detail {
+    agreement_rec g;
+    bool is_partner;
+    const char *authorization_number;
+    const char *language;
+    pool_rec *pools;
+    int npools;
+    order_rec *orders;
+    int norders;
+    order_line_rec *lines;        /* of every order; each carries its order_id */
+    int nlines;
+    contact_rec *contacts;
+    int ncontacts;
+} license_detail;
+os_err licensing_license(op_ctx *x, const char *license_number, license_detail *out);
+/* The relationship summary: the agreements the reader placed (partner) or holds (customer),
+ * each tagged with that relation. */
+os_err licensing_relationships(op_ctx *x, agreement_summary_rec **rows, int *n);
+/* The agreements the reader may manage in the portal, each tagged with the reader's role. */
+os_err licensing_portal_agreements(op_ctx *x, agreement_summary_rec **rows, int *n);
+/* Every level a partner may order. */
+os_err licensing_levels(op_ctx *x, level_rec **rows, int *n);
 
 /* The hand-off URL for a partner related to the license; OS_ERR_NOT_FOUND otherwise. */
 os_err licensing_handoff_url(op_ctx *x, const char *license_number, const char **url);

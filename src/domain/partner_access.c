@@ -231,45 +231,11 @@ os_err partner_grant_on_order(op_ctx *x, int64_t agreement_id, int64_t org_id) {
     return grant(x, &g, &org, "order", false, &out);
 }
 
-os_err partner_write_list(op_ctx *x, int64_t agreement_id, jw *w) {
-    partner_grant_rec *grants;
-    partner_block_rec *blocks;
-    int ng, nb;
-    os_err e = st_partner_grants(x->c, x->a, agreement_id, &grants, &ng);
-    if (!e) e = st_partner_blocks(x->c, x->a, agreement_id, &blocks, &nb);
-    if (e) return e;
-    jw_obj(w);
-    jw_key(w, "partners");
-    jw_arr(w);
-    for (int i = 0; i < ng; i++) {
-        jw_obj(w);
-        jw_kint(w, "id", grants[i].id);
-        jw_kstr(w, "organization", grants[i].org_name);
-        jw_kstr(w, "name", grants[i].user_name);
-        jw_kstr(w, "email", grants[i].user_email);
-        jw_kstr(w, "route", grants[i].route);
-        jw_kint(w, "granted_at", grants[i].granted_at);
-        jw_kbool(w, "active", grants[i].removed_at == 0);
-        if (grants[i].removed_at) {
-            jw_kint(w, "removed_at", grants[i].removed_at);
-            jw_kstr(w, "removed_by", grants[i].removed_by_name);
-        }
-        jw_obj_end(w);
-    }
-    jw_arr_end(w);
-    jw_key(w, "blocks");
-    jw_arr(w);
-    for (int i = 0; i < nb; i++) {
-        jw_obj(w);
-        jw_kint(w, "id", blocks[i].id);
-        jw_kstr(w, "organization", blocks[i].org_name);
-        jw_kint(w, "blocked_at", blocks[i].blocked_at);
-        jw_kstr(w, "blocked_by", blocks[i].blocked_by_name);
-        jw_obj_end(w);
-    }
-    jw_arr_end(w);
-    jw_obj_end(w);
-    return OS_OK;
+os_err partner_list_read(op_ctx *x, int64_t agreement_id, partner_list *out) {
+    *out = (partner_list){0};
+    os_err e = st_partner_grants(x->c, x->a, agreement_id, &out->grants, &out->ngrants);
+    if (!e) e = st_partner_blocks(x->c, x->a, agreement_id, &out->blocks, &out->nblocks);
+    return e;
 }
 
 os_err partner_remove(op_ctx *x, int64_t agreement_id, int64_t grant_id) {

@@ -11,7 +11,6 @@
  */
 #ifndef OPENSEAT_PARTNER_ACCESS_H
 #define OPENSEAT_PARTNER_ACCESS_H
-#include "core/json_write.h"
 #include "domain/ctx.h"
 
 /* Failed registrations allowed per window: per user; per license from one client address,
@@ -55,8 +54,14 @@ os_err partner_handoff(op_ctx *x, const char *token, registration_out *out);
  * customer notification: the customer invitation already names the partner. */
 os_err partner_grant_on_order(op_ctx *x, int64_t agreement_id, int64_t org_id);
 
-/* Partners page: {"partners":[…], "blocks":[…]}. */
-os_err partner_write_list(op_ctx *x, int64_t agreement_id, jw *w);
+/* Partners page: every grant on the agreement (removed ones too) and the blocks removals left. */
+typedef struct partner_list {
+    partner_grant_rec *grants;
+    int ngrants;
+    partner_block_rec *blocks;
+    int nblocks;
+} partner_list;
+os_err partner_list_read(op_ctx *x, int64_t agreement_id, partner_list *out);
 /* OS_ERR_NOT_FOUND: no such grant on this agreement; OS_ERR_CONFLICT: already removed. */
 os_err partner_remove(op_ctx *x, int64_t agreement_id, int64_t grant_id);
 os_err partner_lift_block(op_ctx *x, int64_t agreement_id, int64_t block_id);

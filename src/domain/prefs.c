@@ -4,27 +4,11 @@
 #include "core/text.h"
 #include "domain/audit.h"
 
-os_err prefs_write(op_ctx *x, int64_t agreement_id, jw *w) {
-    prefs_rec p;
-    os_err e = st_prefs_get(x->c, x->a, agreement_id, &p);
-    if (e) return e;
-    jw_obj(w);
-    jw_kstr(w, "contact_email", p.contact_email);
-    jw_kstr(w, "default_level", p.default_level);
-    jw_kstr(w, "default_country", p.default_country);
-    jw_kstr(w, "default_language", p.default_language);
-    jw_kbool(w, "default_downloads", p.default_downloads);
-    jw_kbool(w, "allow_outside_domains", p.allow_outside_domains);
-    jw_kint(w, "alert_threshold", p.alert_threshold);
-    const char **domains;
-    int n;
-    if ((e = st_customer_domains(x->c, x->a, agreement_id, &domains, &n))) return e;
-    jw_key(w, "customer_domains");
-    jw_arr(w);
-    for (int i = 0; i < n; i++) jw_str(w, domains[i]);
-    jw_arr_end(w);
-    jw_obj_end(w);
-    return OS_OK;
+os_err prefs_read(op_ctx *x, int64_t agreement_id, prefs_view *out) {
+    *out = (prefs_view){0};
+    os_err e = st_prefs_get(x->c, x->a, agreement_id, &out->p);
+    if (!e) e = st_customer_domains(x->c, x->a, agreement_id, &out->domains, &out->ndomains);
+    return e;
 }
 
 os_err prefs_save(op_ctx *x, int64_t agreement_id, const prefs_rec *p, field_errors *fe) {

@@ -3,10 +3,15 @@
  * e-mail domains may be assigned, and the over-allocation alert threshold. */
 #ifndef OPENSEAT_PREFS_H
 #define OPENSEAT_PREFS_H
-#include "core/json_write.h"
 #include "domain/ctx.h"
 
-os_err prefs_write(op_ctx *x, int64_t agreement_id, jw *w);
+/* The preferences as stored, and the customer's own e-mail domains they apply to. */
+typedef struct prefs_view {
+    prefs_rec p;
+    const char **domains;
+    int ndomains;
+} prefs_view;
+os_err prefs_read(op_ctx *x, int64_t agreement_id, prefs_view *out);
 /* Validates against the agreement (default level must be one of its levels). */
 os_err prefs_save(op_ctx *x, int64_t agreement_id, const prefs_rec *p, field_errors *fe);
 /* Whether the address's domain is one of the customer's own. */

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "core/json_write.h"
 #include "core/limits.h"
 #include "core/secret.h"
 #include "core/text.h"
@@ -467,28 +468,8 @@ os_err subscribers_resend(op_ctx *x, int64_t agreement_id, const char *const *uu
     return e;
 }
 
-os_err subscribers_write_mine(op_ctx *x, const char *lang, jw *w) {
-    my_sub_rec *rows;
-    int n;
-    os_err e = st_my_subscriptions(x->c, x->a, x->actor_email, &rows, &n);
-    if (e) return e;
-    jw_obj(w);
-    jw_key(w, "subscriptions");
-    jw_arr(w);
-    for (int i = 0; i < n; i++) {
-        jw_obj(w);
-        jw_kstr(w, "license_number", rows[i].license_number);
-        jw_kstr(w, "customer", rows[i].customer_name);
-        jw_kstr(w, "level", rows[i].level_code);
-        jw_kstr(w, "level_name", lang && !strcmp(lang, "fr") ? rows[i].name_fr : rows[i].name_en);
-        jw_kstr(w, "expires", rows[i].expires_on);
-        jw_kbool(w, "downloads", rows[i].downloads);
-        jw_kstr(w, "status", licensing_status(rows[i].agreement_end, rows[i].disabled, x->now));
-        jw_obj_end(w);
-    }
-    jw_arr_end(w);
-    jw_obj_end(w);
-    return OS_OK;
+os_err subscribers_mine(op_ctx *x, my_sub_rec **rows, int *n) {
+    return st_my_subscriptions(x->c, x->a, x->actor_email, rows, n);
 }
 
 /* Who hears the question (the preferences' contact, else the customer's admins) and whether
@@ -538,25 +519,6 @@ os_err subscribers_ask(op_ctx *x, const char *license_number, const char *subjec
     return e;
 }
 
-void subscribers_write_one(jw *w, const sub_rec *s) {
-    char day[11];
-    text_day(s->assigned_at, day);
-    jw_obj(w);
-    jw_kstr(w, "id", s->uuid);
-    jw_kstr(w, "name", s->name);
-    jw_kstr(w, "sign_in_email", s->sign_in_email);
-    jw_kstr(w, "notification_email", s->notification_email);
-    jw_kstr(w, "level", s->level_code);
-    jw_kstr(w, "assigned", day);
-    jw_kstr(w, "expires", s->expires_on);
-    jw_kstr(w, "reference", s->reference);
-    jw_kbool(w, "downloads", s->downloads != 0);
-    jw_kstr(w, "country", s->country);
-    jw_kstr(w, "language", s->language);
-    jw_kint(w, "version", s->version);
-    jw_obj_end(w);
-}
-
 /* Cursor: base64url("<sort key>\x1f<id>"); opaque to clients. */
 static const char *encode_cursor(arena *a, const char *key, int64_t id) {
     const char *raw = arena_printf(a, "%s\x1f%lld", key ? key : "", (long long)id);
@@ -584,35 +546,25 @@ static bool decode_cursor(arena *a, const char *cursor, const char **key, int64_
     return true;
 }
 
-os_err subscribers_write_list(op_ctx *x, sub_query *q, const char *cursor, jw *w, field_errors *fe) {
+os_err subscribers_page(op_ctx *x, sub_query *q, const char *cursor, sub_page *out, field_errors *fe) {
+    *out = (sub_page){0};
     if (cursor && (!decode_cursor(x->a, cursor, &q->after_key, &q->after_id) ||
                    !st_sub_sort_key_valid(q->sort, q->after_key))) {
         fe_add(fe, "cursor", "invalid_value", "This cursor is not one the server gave");
         return OS_ERR_INVALID;
     }
-    sub_rec *rows;
-    int n;
-    int64_t total = 0;
-    bool exact = true;
+    out->total_exact = true;
     int want = q->limit;
     q->limit = want + 1;   /* one more tells whether a next page exists */
-    os_err e = st_sub_page(x->c, x->a, q, &rows, &n, &total, &exact);
+    os_err e = st_sub_page(x->c, x->a, q, &out->rows, &out->n, &out->total, &out->total_exact);
     if (e == OS_ERR_INVALID)
         fe_add(fe, "q", "too_long", arena_printf(x->a, "At most %d words", SUB_QUERY_WORDS));
     if (e) return e;
-    jw_obj(w);
-    jw_key(w, "items");
-    jw_arr(w);
-    for (int i = 0; i < n && i < want; i++) subscribers_write_one(w, &rows[i]);
-    jw_arr_end(w);
-    jw_kint(w, "total", total);
-    jw_kbool(w, "total_exact", exact);
-    if (n > want)
-        jw_kstr(w, "next_cursor",
-                encode_cursor(x->a, st_sub_sort_key(x->a, &rows[want - 1], q->sort), rows[want - 1].id));
-    else
-        jw_knull(w, "next_cursor");
-    jw_obj_end(w);
+    if (out->n > want) {
+        out->n = want;
+        out->next_cursor = encode_cursor(x->a, st_sub_sort_key(x->a, &out->rows[want - 1], q->sort),
+                                         out->rows[want - 1].id);
+    }
     return OS_OK;
 }
 
@@ -674,28 +626,13 @@ os_err subscribers_level_codes(op_ctx *x, int64_t agreement_id, const char ***co
     return OS_OK;
 }
 
-os_err subscribers_write_overview(op_ctx *x, int64_t agreement_id, jw *w) {
-    pool_rec *pools;
-    int n;
-    os_err e = st_pools(x->c, x->a, agreement_id, &pools, &n);
+os_err subscribers_overview(op_ctx *x, int64_t agreement_id, sub_overview *out) {
+    *out = (sub_overview){0};
+    os_err e = st_pools(x->c, x->a, agreement_id, &out->pools, &out->npools);
     if (e) return e;
     user_rec me;
     /* A store error is passed on, not read as "English". */
     if ((e = st_user_by_id(x->c, x->a, x->actor_id, &me))) return e;
-    const char *lang = me.language;
-    jw_obj(w);
-    jw_key(w, "levels");
-    jw_arr(w);
-    for (int i = 0; i < n; i++) {
-        jw_obj(w);
-        jw_kstr(w, "level", pools[i].level_code);
-        jw_kstr(w, "name", level_name(&pools[i], lang));
-        jw_kint(w, "purchased", pools[i].purchased);
-        jw_kint(w, "assigned", pools[i].assigned);
-        jw_kint(w, "available", pools[i].purchased - pools[i].assigned);
-        jw_obj_end(w);
-    }
-    jw_arr_end(w);
-    jw_obj_end(w);
+    out->language = me.language;
     return OS_OK;
 }

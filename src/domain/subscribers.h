@@ -10,7 +10,6 @@
  */
 #ifndef OPENSEAT_SUBSCRIBERS_H
 #define OPENSEAT_SUBSCRIBERS_H
-#include "core/json_write.h"
 #include "domain/ctx.h"
 
 #define SUB_NAME_MAX 100
@@ -92,17 +91,24 @@ os_err subscribers_remove(op_ctx *x, int64_t agreement_id, const char *const *uu
 os_err subscribers_remove_in_tx(op_ctx *x, const sub_rec *s);
 os_err subscribers_resend(op_ctx *x, int64_t agreement_id, const char *const *uuids, int n, const char **missing);
 
-void subscribers_write_one(jw *w, const sub_rec *s);
-
-/* The signed-in person's own subscriptions: {"subscriptions":[{license_number, customer,
- * level, level_name, expires, downloads, status}]}. */
-os_err subscribers_write_mine(op_ctx *x, const char *lang, jw *w);
+/* The signed-in person's own subscriptions, on every agreement. */
+os_err subscribers_mine(op_ctx *x, my_sub_rec **rows, int *n);
 /* A subscriber's question to the agreement's contact address (or its super admins when
  * none is set), with a copy to the asker when wanted. OS_ERR_NOT_FOUND when the person
  * holds no subscription on that agreement. */
 os_err subscribers_ask(op_ctx *x, const char *license_number, const char *subject, const char *message, bool copy);
-/* {"items":[…], "total":N, "next_cursor": "…"|null}; cursor is opaque text from a previous page. */
-os_err subscribers_write_list(op_ctx *x, sub_query *q, const char *cursor, jw *w, field_errors *fe);
+/* One page of the list: at most q->limit subscriptions after cursor (opaque text from a
+ * previous page; NULL: the first), the total matching (exact, or counted up to a bound:
+ * total_exact false), and the next page's cursor (NULL: this is the last). A cursor the
+ * server did not give, or too many words in q->q: OS_ERR_INVALID with fe. */
+typedef struct sub_page {
+    sub_rec *rows;
+    int n;
+    int64_t total;
+    bool total_exact;
+    const char *next_cursor;
+} sub_page;
+os_err subscribers_page(op_ctx *x, sub_query *q, const char *cursor, sub_page *out, field_errors *fe);
 /* Every subscription matching q's filters, in its sort order, handed to fn one at a time
  * (an export): the list's keyset pages, LIMIT_PAGE_SIZE_MAX rows each, each page in an arena
  * of its own, so memory is one page's whatever the count. q's cursor and limit are the
@@ -117,7 +123,13 @@ os_err subscribers_each(op_ctx *x, sub_query *q, int64_t max, sub_row_fn fn, voi
 os_err subscribers_exported(op_ctx *x, int64_t agreement_id, const char *format, int64_t rows);
 /* The codes of the agreement's levels (those with a pool), in display order; arena-owned. */
 os_err subscribers_level_codes(op_ctx *x, int64_t agreement_id, const char ***codes, int *n);
-/* {"levels":[{level, name, purchased, assigned, available}]} */
-os_err subscribers_write_overview(op_ctx *x, int64_t agreement_id, jw *w);
+/* The overview: the agreement's pools (seats purchased and assigned per level) and the
+ * reader's language for their names. */
+typedef struct sub_overview {
+    pool_rec *pools;
+    int npools;
+    const char *language;
+} sub_overview;
+os_err subscribers_overview(op_ctx *x, int64_t agreement_id, sub_overview *out);
 
 #endif

@@ -34,6 +34,13 @@ typedef enum access_rule {
     ACCESS_AGREEMENT_SUPER,  /* super admins only (others with a role: 403) */
 } access_rule;
 
+/* What the pipeline prepares for the handler beyond the request itself. */
+typedef enum route_ctx {
+    CTX_DOMAIN,        /* r->x: the domain context, with this thread's database connection
+                        * (none to be had: 503 `unavailable`, before the handler runs) */
+    CTX_NONE,          /* nothing: the handler needs no database, or copes without one */
+} route_ctx;
+
 typedef enum body_kind {
     BODY_NONE,         /* a request body is refused */
     BODY_JSON,         /* application/json object, up to max-body bytes */
@@ -47,6 +54,7 @@ typedef struct route {
     body_kind body;
     handler_fn fn;
     const char *name;          /* metrics label */
+    route_ctx ctx;             /* zero (CTX_DOMAIN) unless the table says otherwise */
 } route;
 
 #define MAX_PATH_PARAMS 4
@@ -57,6 +65,7 @@ typedef struct header_kv {
 } header_kv;
 
 typedef struct user_rec user_rec;
+struct op_ctx;   /* domain/ctx.h: built by the API layer's hooks, opaque to HTTP */
 
 struct req {
     arena a;
@@ -86,6 +95,11 @@ struct req {
     int64_t agreement_id;
     const char *agreement_license, *agreement_role;   /* "super_admin" | "admin" | "partner" */
     bool agreement_writable;                          /* false: expired past grace, or disabled */
+    /* The domain context (who acts, when, this thread's connection, the request arena),
+     * built by the pipeline's context hook: set before a CTX_DOMAIN route's handler runs,
+     * and on any request the identify or authorize step read the database for (a signed-in
+     * one, an agreement route); NULL otherwise. */
+    struct op_ctx *x;
     /* reply */
     int status;
     const char *content_type;
@@ -190,5 +204,41 @@ const char *body_email(req *r, const char *field, bool required);
 const char *body_enum(req *r, const char *field, const char *const *allowed, bool required);
 /* An ISO 3166-1 alpha-2 country code in capitals (field error invalid_value otherwise). */
 const char *body_country(req *r, const char *field, bool required);
+
+/* ---- query-string parameters (query.c) ----
+ * Bounded readers over r->query, after Kore's http_argument_get_*: each returns the value,
+ * or the caller's default when the parameter is absent, and records what is wrong with one
+ * in r->fe under the parameter's name, like the body's readers (a handler reads all its
+ * input, then answers 400 with every problem before it uses any). The first of a repeated
+ * name counts. A parameter sent empty (`?sort=`) is a value like any other to the typed
+ * readers, refused unless "" is one of an enumeration's names; query_str reads it as
+ * absent (a cleared filter box). Values are UTF-8 without NUL (the pipeline refused any
+ * other query string), so the readers check only what their type asks. */
+
+/* Text of at most max_chars characters (code points), or NULL when absent or empty. Longer:
+ * `too_long` "At most N characters"; the text is still returned, for further checks of the
+ * caller's own. */
+const char *query_str(req *r, const char *name, size_t max_chars);
+/* A value the server handed out (a page's cursor), as sent — empty included, which the
+ * caller refuses as it refuses any it did not give — or NULL when absent. Longer than
+ * max_chars: `too_long`, and NULL. */
+const char *query_token(req *r, const char *name, size_t max_chars);
+/* A whole number from min to max, read as strtoll reads one (leading blanks and a sign
+ * allowed, nothing after the digits; past the int64 range it reads as that range's end), or
+ * dflt when absent. Anything else: `out_of_range` "From min to max", and dflt. */
+int64_t query_int(req *r, const char *name, int64_t min, int64_t max, int64_t dflt);
+/* A positive id an earlier answer handed out (where the next keyset page starts), read as
+ * query_int reads a number, or 0 when absent. Anything else: `invalid_value` with hint. */
+int64_t query_id(req *r, const char *name, const char *hint);
+/* The index of the value among names (NULL-terminated), or dflt when absent. Anything else:
+ * `invalid_value` with hint (what the value may be), and -1. */
+int query_enum(req *r, const char *name, const char *const *names, int dflt, const char *hint);
+/* true or false, or dflt when absent. Anything else: `invalid_value` "Use true or false",
+ * and dflt. */
+bool query_bool(req *r, const char *name, bool dflt);
+/* A date YYYY-MM-DD as the Unix time of its first second (UTC), or of its last with
+ * end_of_day; 0 when absent or empty. Anything else: `invalid_value` "Use a date
+ * YYYY-MM-DD", and 0. */
+int64_t query_date(req *r, const char *name, bool end_of_day);
 
 #endif

@@ -1,16 +1,18 @@
 /* server.c — libmicrohttpd glue and the one request pipeline.
  *
- * Order, fixed here and nowhere else: route match → size limits → identify (session)
- * → CSRF (state-changing methods) → access rule → JSON body → handler → reply.
+ * Order, fixed here and nowhere else (docs/architecture.md walks it): head checks (size,
+ * Host, URL length) → route match on the raw path → body limits → body → identify
+ * (session) → CSRF (state-changing methods) → access rule → JSON body → domain context
+ * (routes that use the database, route.ctx) → handler → reply.
  * A handler therefore never sees an oversized, unauthenticated, forged or malformed
  * request. libmicrohttpd calls the access handler several times per request; the
  * request object is created by the URI-log callback (the first thing MHD does for a
  * request) and destroyed by the completion callback, after the reply has been sent,
  * which is why replies can point straight into the request arena.
  *
- * Before the route match, the path as sent is checked (route.c): a NUL, a malformed
- * escape or bytes that are not UTF-8 are a 400 `bad_path`; an HTTP/1.1 request without
- * Host is a 400 `missing_host`; a head over LIMIT_HEADER_BYTES is a 431.
+ * With the route match, the path as sent is checked (route.c): a NUL, a malformed escape
+ * or bytes that are not UTF-8 are a 400 `bad_path`; before it, an HTTP/1.1 request
+ * without Host is a 400 `missing_host` and a head over LIMIT_HEADER_BYTES a 431.
  *
  * Slow clients. libmicrohttpd's timeout is an idle timeout: a client that sends one
  * header line every few seconds is never idle and could hold a connection for ever, and
@@ -456,6 +458,10 @@ static void pipeline_steps(server *s, req *r) {
             problem_reply_status(r, 400, "malformed_json", arena_strdup(&r->a, detail));
             return;
         }
+    }
+    if (rt->ctx == CTX_DOMAIN && (e = s->hooks.context(r))) {
+        problem_reply(r, e);
+        return;
     }
     e = rt->fn(r);
     if (e) problem_reply(r, e);

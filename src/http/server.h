@@ -18,6 +18,10 @@ typedef struct server_hooks {
      * route's access rule: OS_ERR_NOT_FOUND when there is no such agreement or the user has
      * no role on it; any other refusal (403) it answers itself (r->replied). */
     os_err (*agreement)(req *r);
+    /* Sets r->x (once per request; the actor is refreshed from r->user_* on every call):
+     * OS_ERR_BUSY when there is no database connection to be had. Runs before the handler
+     * of every CTX_DOMAIN route, after the body is parsed. */
+    os_err (*context)(req *r);
     /* The request's steps were abandoned part-way (it ran out of its memory): leave what
      * they used outside the request (the thread's database connection) as if they had
      * never started. */

@@ -146,6 +146,23 @@ static export_file *file_new(arena *a) {
     return x;
 }
 
+/* A text file written through stdio: the temporary file's name is dropped (nobody needs it:
+ * the descriptor is the file from here on) and a buffered stream opened on a copy of the
+ * descriptor. False, with x released, when that fails. */
+static bool open_stream(export_file *x) {
+    unlink(x->path);
+    x->path = NULL;
+    int dup_fd = dup(x->fd);
+    x->out = dup_fd < 0 ? NULL : fdopen(dup_fd, "w");
+    if (!x->out) {
+        if (dup_fd >= 0) close(dup_fd);
+        release(x);
+        return false;
+    }
+    setvbuf(x->out, NULL, _IOFBF, CSV_BUFFER);
+    return true;
+}
+
 os_err export_begin(arena *a, export_format f, const char *lang, const char *sheet, const export_column *cols,
                     int ncols, export_file **out) {
     export_file *x = file_new(a);
@@ -162,17 +179,7 @@ os_err export_begin(arena *a, export_format f, const char *lang, const char *she
     }
     os_err e = OS_OK;
     if (f == EXPORT_CSV) {
-        /* Nobody needs the name: the descriptor is the file from here on. */
-        unlink(x->path);
-        x->path = NULL;
-        int dup_fd = dup(x->fd);
-        x->out = dup_fd < 0 ? NULL : fdopen(dup_fd, "w");
-        if (!x->out) {
-            if (dup_fd >= 0) close(dup_fd);
-            release(x);
-            return OS_ERR_IO;
-        }
-        setvbuf(x->out, NULL, _IOFBF, CSV_BUFFER);
+        if (!open_stream(x)) return OS_ERR_IO;
         fputs("\xEF\xBB\xBF", x->out);
         const char **head = arena_alloc(a, sizeof(char *) * (size_t)(ncols ? ncols : 1));
         for (int i = 0; i < ncols; i++) head[i] = cols[i].header;
@@ -215,17 +222,7 @@ os_err export_text_begin(arena *a, export_file **out, buf **text) {
         x->path = NULL;
         return OS_ERR_IO;
     }
-    unlink(x->path);
-    x->path = NULL;
-    int dup_fd = dup(x->fd);
-    x->out = dup_fd < 0 ? NULL : fdopen(dup_fd, "w");
-    if (!x->out) {
-        if (dup_fd >= 0) close(dup_fd);
-        release(x);
-        return OS_ERR_IO;
-    }
-    setvbuf(x->out, NULL, _IOFBF, CSV_BUFFER);
-    return OS_OK;
+    return open_stream(x) ? OS_OK : OS_ERR_IO;
 }
 
 os_err export_row(export_file *x, const char *const *cells) {

@@ -154,6 +154,54 @@ def test_every_problem_code_is_in_the_openapi_problem_schema():
     assert not missing, f"docs/openapi.yaml's Problem.code enum lacks {missing}"
 
 
+def audit_actions():
+    """Every audit action the C writes: the string literals of audit()'s and audit_many()'s
+    action argument (a conditional names two)."""
+    found = {}
+    for path, text in c_sources().items():
+        for fn in ("audit", "audit_many"):
+            for m in re.finditer(r"\b" + fn + r"\s*\(", text):
+                if text[max(0, m.start() - 12):m.start()].rstrip().endswith(("os_err", "void", "static")):
+                    continue
+                args = call_args(text, m.end() - 1)
+                if len(args) > 1:
+                    for action in re.findall(r'"([a-z_.]+)"', args[1]):
+                        found.setdefault(action, path.relative_to(ROOT))
+    return found
+
+
+def test_every_audit_action_is_documented():
+    actions = audit_actions()
+    for known in ("subscription.added", "admin.invited", "admin.added", "job.access_removed", "signin"):
+        assert known in actions, f"the scanner no longer sees {known}"
+    contract = (ROOT / "docs" / "api-contract.md").read_text()
+    table = contract[contract.index("## Audit actions"):]
+    listed = set(re.findall(r"^\| `([a-z_.]+)` \|", table, re.M))
+    missing = sorted(set(actions) - listed)
+    assert not missing, f"audit actions missing from docs/api-contract.md's table: {missing}"
+    stale = sorted(listed - set(actions))
+    assert not stale, f"docs/api-contract.md lists audit actions the server never writes: {stale}"
+    examples = openapi_text_examples("action")
+    assert set(examples) <= set(actions), f"openapi.yaml's action examples name unknown actions: {examples}"
+
+
+def openapi_text_examples(prop):
+    """The examples of every schema property named prop in docs/openapi.yaml."""
+    out = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            for k, v in node.items():
+                if k == prop and isinstance(v, dict):
+                    out.extend(v.get("examples") or [])
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+    walk(openapi())
+    return out
+
+
 def test_catalogues_have_the_same_keys():
     en, fr = catalogue("en"), catalogue("fr")
     assert sorted(set(en) - set(fr)) == [], "in en.json only"

@@ -5,7 +5,8 @@
 //   - a file with mistakes is checked: every problem is listed by row and column, nothing added,
 //     and the file itself comes back with a first column naming each row's problems;
 //   - the corrected file is added: the progress bar runs to its end, the report says how many,
-//     and the new rows are in the list; closing the dialog forgets the job;
+//     and the new rows are in the list; the dialog's last button says « Fermer » once there is a
+//     result (« Annuler » before); closing the dialog forgets the job;
 //   - a large file (20,000 rows, checked only) survives a reload: the dialog comes back with the
 //     job's progress, then its result; once closed, it does not come back; closed while still
 //     processed, it is kept, and shown again on the next visit;
@@ -78,6 +79,7 @@ step('Camille opens the Contoso agreement and the file dialog', async () => {
   await page.goto(`${baseUrl}/agreements/${contoso.license_number}`);
   await page.getByTestId('bulk-open').click();
   await dialog().waitFor();
+  assert.equal(await dialog().getByTestId('dialog-cancel').textContent(), 'Annuler');
 });
 
 step('the Excel template downloads', async () => {
@@ -148,6 +150,7 @@ step('the corrected file is added and the new subscribers are listed', async () 
   // The bar is there while the file is processed, then full with what it did.
   await dialog().getByTestId('bulk-progress').waitFor();
   await dialog().getByTestId('bulk-summary').filter({ hasText: '3 abonné(s) ajouté(s).' }).waitFor();
+  assert.equal(await dialog().getByTestId('dialog-cancel').textContent(), 'Fermer', 'nothing left to cancel');
   const { max } = await finishedBar();
   assert.equal(max, 3, 'the bar counts the file\'s rows');
   await dialog().getByTestId('bulk-progress-text').filter({ hasText: 'Terminé : 3 ligne(s) lue(s).' }).waitFor();

@@ -2,7 +2,9 @@
 // once with a job, which the dialog then asks about until it has finished — showing how far the
 // server got — and whose result is the very answer the request would have given by itself. The
 // job outlives the page: reloaded, the subscribers page finds it again (latestJob), and it stays
-// until the user has seen its result and closed the dialog (dismissJob).
+// until the user has seen its result and closed the dialog (dismissJob). A result seen but not
+// closed (the page reloaded or left with it on screen) is remembered in this browser (markSeen)
+// so that it is not shown again by itself.
 
 import { ApiError, api, isAbort } from './api.js';
 import { JOB_STATE, PROBLEM } from './constants.js';
@@ -41,6 +43,39 @@ export async function latestJob(license) {
 /** Forgets a finished job (and its file): its result is not shown again. Best effort. */
 export function dismissJob(license, job) {
   return api('DELETE', `${jobsPath(license)}/${encodeURIComponent(job.id)}`).catch(() => {});
+}
+
+// The finished jobs whose result this browser has shown, per person: a few ids are enough, since
+// the page forgets such a job on the server as soon as it finds it again.
+const SEEN_PREFIX = 'openseat.seenJobs.';
+const SEEN_KEPT = 20;
+
+const seenKey = () => `${SEEN_PREFIX}${currentUser()?.id ?? 'anonymous'}`;
+
+function readSeen() {
+  try {
+    const ids = JSON.parse(localStorage.getItem(seenKey()) || '[]');
+    return Array.isArray(ids) ? ids.filter((id) => typeof id === 'string') : [];
+  } catch {
+    return []; // storage unavailable (private modes): the result is shown again, as before
+  }
+}
+
+/** Remembers that the user has seen the result of `job` (finished): it is not reopened. */
+export function markSeen(job) {
+  if (!job?.id || !isFinished(job)) return;
+  const ids = readSeen().filter((id) => id !== job.id);
+  ids.push(job.id);
+  try {
+    localStorage.setItem(seenKey(), JSON.stringify(ids.slice(-SEEN_KEPT)));
+  } catch {
+    /* see readSeen */
+  }
+}
+
+/** True when the user has seen the result of `job` (a finished job) in this browser. */
+export function wasSeen(job) {
+  return Boolean(job?.id) && isFinished(job) && readSeen().includes(job.id);
 }
 
 /** The address of the uploaded file again, with a first column naming each row's problems. */

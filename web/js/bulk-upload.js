@@ -6,14 +6,16 @@
 //
 // Files go as background jobs (bulk-job.js): the dialog shows the server's progress, and the
 // result survives a reload — the subscribers page reopens the dialog of the user's latest job
-// (resumeBulkJob) until it has been seen and the dialog closed.
+// (resumeBulkJob) until it has been seen and the dialog closed. An added file's result, once
+// shown, is not reopened by itself: the page forgets it instead. Once a result is on screen the
+// dialog's last button says Close: nothing is left to cancel.
 
-import { ApiError, isAbort } from './api.js';
-import { annotatedHref, isFinished, jobTracker, latestJob } from './bulk-job.js';
+import { ApiError, api, isAbort } from './api.js';
+import { annotatedHref, dismissJob, isFinished, jobTracker, latestJob, markSeen, wasSeen } from './bulk-job.js';
 import { confirmAction } from './confirm.js';
 import { openDialog } from './dialog.js';
 import { h, uid } from './dom.js';
-import { currentLanguage, t } from './i18n.js';
+import { bind, currentLanguage, t } from './i18n.js';
 import { notify } from './notice.js';
 import { countryName, formatNumber } from './present.js';
 import { fieldErrorKey, problemNotice } from './problems.js';
@@ -27,6 +29,11 @@ const SPREADSHEETS = '.csv,.xlsx,text/csv,application/vnd.openxmlformats-officed
  */
 export async function resumeBulkJob({ license, stillHere = () => true, ...options }) {
   const job = await latestJob(license);
+  // Seen before the page was reloaded or left: nothing to show again, and nothing to keep.
+  if (job && job.kind === 'add' && wasSeen(job)) {
+    dismissJob(license, job);
+    return;
+  }
   // Not over another dialog the user opened meanwhile, nor on a page they have left.
   if (!job || !stillHere() || document.querySelector('dialog[open]')) return;
   const open = { add: openBulkUpload, edit: openBulkEdit, remove: openBulkRemove }[job.kind];
@@ -34,10 +41,27 @@ export async function resumeBulkJob({ license, stillHere = () => true, ...option
 }
 
 /**
- * Opens the dialog for the agreement `license`; `onAdded(count)` runs after rows were added.
- * With `job`, it shows that job (from an earlier visit) instead of waiting for a file.
+ * The seats free per level now (a Map of level code to count), or null when the overview cannot
+ * be had: a report's own counts are those of when the file was checked, stale by the time a
+ * result found after a reload (or after the rows were added) is shown.
  */
-export function openBulkUpload({ license, onAdded, job }) {
+async function freeSeatsNow(license) {
+  try {
+    const data = await api('GET', `/agreements/${encodeURIComponent(license)}/overview`);
+    const levels = Array.isArray(data?.levels) ? data.levels : [];
+    return new Map(levels.map((l) => [l.level, Number(l.available) || 0]));
+  } catch (err) {
+    if (isAbort(err) || err instanceof ApiError) return null;
+    throw err;
+  }
+}
+
+/**
+ * Opens the dialog for the agreement `license`; `onAdded(count)` runs after rows were added,
+ * `levelName(code)` names a level. With `job`, it shows that job (from an earlier visit) instead
+ * of waiting for a file.
+ */
+export function openBulkUpload({ license, onAdded, levelName = (code) => code, job }) {
   const base = `/api/v1/agreements/${encodeURIComponent(license)}/subscriptions`;
   const fileId = uid('bulk-file');
   const notifyId = uid('bulk-notify');
@@ -46,25 +70,28 @@ export function openBulkUpload({ license, onAdded, job }) {
   const result = h('div', { class: 'bulk-result', 'aria-live': 'polite', 'data-testid': 'bulk-result' });
   const checkButton = h('button', { type: 'button', class: 'button', t: 'bulk.check', 'data-testid': 'bulk-check' });
   const applyButton = h('button', { type: 'button', class: 'button button--primary', t: 'bulk.apply', 'data-testid': 'bulk-apply' });
+  const cancelButton = h('button', { type: 'button', class: 'button', t: 'dialog.cancel', 'data-testid': 'dialog-cancel' });
   const tracker = jobTracker({ license, onLeftRunning });
 
   const { dialog, close } = openDialog({
     title: 'bulk.title',
     testid: 'bulk-dialog',
-    content: ({ close: done }) => h('div', {},
-      h('p', { t: 'bulk.intro' }),
-      h('p', { class: 'bulk-templates' },
-        h('a', { href: `${base}/template?format=xlsx`, download: '', t: 'bulk.templateXlsx', 'data-testid': 'bulk-template-xlsx' }),
-        ' · ',
-        h('a', { href: `${base}/template?format=csv`, download: '', t: 'bulk.templateCsv', 'data-testid': 'bulk-template-csv' })),
-      h('label', { for: fileId, class: 'field__label', t: 'bulk.file' }),
-      input,
-      h('p', { class: 'checkbox' }, notifyBox, ' ', h('label', { for: notifyId, t: 'bulk.notify' })),
-      tracker.element,
-      result,
-      h('div', { class: 'form__actions' },
-        checkButton, applyButton,
-        h('button', { type: 'button', class: 'button', t: 'dialog.cancel', 'data-testid': 'dialog-cancel', onclick: done }))),
+    content: ({ close: done }) => {
+      cancelButton.addEventListener('click', done);
+      return h('div', {},
+        h('p', { t: 'bulk.intro' }),
+        h('p', { class: 'bulk-templates' },
+          h('a', { href: `${base}/template?format=xlsx`, download: '', t: 'bulk.templateXlsx', 'data-testid': 'bulk-template-xlsx' }),
+          ' · ',
+          h('a', { href: `${base}/template?format=csv`, download: '', t: 'bulk.templateCsv', 'data-testid': 'bulk-template-csv' })),
+        h('label', { for: fileId, class: 'field__label', t: 'bulk.file' }),
+        input,
+        h('p', { class: 'checkbox' }, notifyBox, ' ', h('label', { for: notifyId, t: 'bulk.notify' })),
+        tracker.element,
+        result,
+        h('div', { class: 'form__actions' },
+          checkButton, applyButton, cancelButton));
+    },
   });
 
   async function send(checkOnly) {
@@ -85,16 +112,17 @@ export function openBulkUpload({ license, onAdded, job }) {
   async function whileJob(checkOnly, fresh, work) {
     checkButton.disabled = applyButton.disabled = true;
     result.replaceChildren();
+    bind(cancelButton, 'dialog.cancel');
     try {
       const report = await work();
-      showReport(report, checkOnly);
       if (report.applied) {
         if (fresh) onAdded?.(report.added);
         input.value = '';
       }
+      await showReport(report, checkOnly);
     } catch (err) {
       if (isAbort(err)) return; // the dialog was closed
-      if (err instanceof ApiError && err.problem && err.problem.report) showReport(err.problem.report, checkOnly);
+      if (err instanceof ApiError && err.problem && err.problem.report) await showReport(err.problem.report, checkOnly);
       else if (err instanceof ApiError) result.replaceChildren(...problemNodes(err));
       else throw err;
     } finally {
@@ -102,7 +130,13 @@ export function openBulkUpload({ license, onAdded, job }) {
     }
   }
 
-  function showReport(report, checkOnly) {
+  async function showReport(report, checkOnly) {
+    // The seat counts as they are now, read before anything is shown so the lines do not change
+    // under the reader.
+    const free = report.levels && report.levels.length ? await freeSeatsNow(license) : null;
+    const finished = tracker.current();
+    if (finished && isFinished(finished)) markSeen(finished);
+    bind(cancelButton, 'dialog.close');
     const lang = currentLanguage();
     const summary = report.error_count > 0
       ? h('p', { class: 'error', role: 'alert', 'data-testid': 'bulk-summary', t: 'bulk.problems',
@@ -111,10 +145,16 @@ export function openBulkUpload({ license, onAdded, job }) {
         params: { count: formatNumber(lang, report.applied ? report.added : report.rows) } });
     const nodes = [summary];
     if (report.levels && report.levels.length) {
-      nodes.push(h('ul', { class: 'bulk-levels' }, ...report.levels.map((l) => h('li', {
-        t: l.rows > l.available ? 'bulk.levelShort' : 'bulk.level',
-        params: { level: l.level, rows: formatNumber(lang, l.rows), available: formatNumber(lang, l.available) },
-      }))));
+      nodes.push(h('ul', { class: 'bulk-levels', 'data-testid': 'bulk-levels' }, ...report.levels.map((l) => {
+        const available = free?.has(l.level) ? free.get(l.level) : l.available;
+        // A file already added holds its seats: only one still to add can be short of them.
+        const short = !report.applied && l.rows > available;
+        return h('li', {
+          'data-level': l.level,
+          t: short ? 'bulk.levelShort' : 'bulk.level',
+          params: { level: () => levelName(l.level), rows: formatNumber(lang, l.rows), available: formatNumber(lang, available) },
+        });
+      })));
     }
     nodes.push(...errorNodes(report, license, tracker));
     if (checkOnly && !report.error_count) nodes.push(h('p', { t: chosen(input) ? 'bulk.checkedHint' : 'bulkJob.chooseAgain' }));
@@ -164,7 +204,7 @@ function errorNodes(report, license, tracker) {
       h('th', { scope: 'col', t: 'bulk.row' }), h('th', { scope: 'col', t: 'bulk.column' }),
       h('th', { scope: 'col', t: 'bulk.value' }), h('th', { scope: 'col', t: 'bulk.problem' }))),
     h('tbody', {}, ...report.errors.map((e) => h('tr', { 'data-row': e.row },
-      h('td', {}, String(e.row)), h('td', {}, e.column || ''), h('td', {}, e.value || ''),
+      h('td', {}, String(e.row)), h('td', {}, e.column || ''), h('td', { class: 'bulk-errors__value' }, e.value || ''),
       // The server's English text is the most precise; other languages get the catalogue's.
       h('td', lang === 'en' ? {} : { t: fieldErrorKey(e.code) }, lang === 'en' ? e.message : '')))))];
   if (report.error_count > report.errors.length) {

@@ -3,6 +3,7 @@
 // (POST /api/v1/me/questions). Nothing is shown to people who hold none.
 
 import { api } from './api.js';
+import { LIMITS } from './constants.js';
 import { openDialog } from './dialog.js';
 import { h } from './dom.js';
 import { createForm } from './form.js';
@@ -91,8 +92,8 @@ function openAsk(subscription, customer) {
         ownMessages: true,
         values: { copy_to_me: true },
         fields: [
-          { name: 'subject', type: 'text', label: 'mySubscriptions.subject', maxlength: 200, autocomplete: 'off' },
-          { name: 'message', type: 'textarea', label: 'mySubscriptions.message', maxlength: 5000 },
+          { name: 'subject', type: 'text', label: 'mySubscriptions.subject', maxlength: LIMITS.LIMIT_QUESTION_SUBJECT_CHARS, autocomplete: 'off' },
+          { name: 'message', type: 'textarea', label: 'mySubscriptions.message', maxlength: LIMITS.LIMIT_QUESTION_MESSAGE_CHARS },
           { name: 'copy_to_me', type: 'checkbox', label: 'mySubscriptions.copyToMe', optional: true },
         ],
         actions: h('button', { type: 'button', class: 'button', t: 'dialog.cancel', 'data-testid': 'dialog-cancel', onclick: close }),

@@ -73,7 +73,7 @@ function subscribersCard({ agreement, base, levelName, levelsNow, onChange }) {
     settled: () => table.removeAttribute('aria-busy'),
     live: () => element.isConnected,
   });
-  const { table, showSort, renderRows } = subscribersTable({
+  const { table, columns, showSort, renderRows } = subscribersTable({
     list,
     levelName,
     onSort: () => list.load(),
@@ -190,6 +190,7 @@ function subscribersCard({ agreement, base, levelName, levelsNow, onChange }) {
     h('div', { class: 'bulk', role: 'group', tAttrs: { 'aria-label': 'subscribers.bulkLabel' } }, selectedText, resendButton, removeButton),
     h('div', { class: 'bulk', role: 'group', tAttrs: { 'aria-label': 'subscribers.filesLabel' }, 'data-testid': 'subscriber-files' },
       exportCsv, exportXlsx, templateXlsx, templateCsv),
+    columns,
     loading,
     empty,
     tableWrap,

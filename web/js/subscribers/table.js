@@ -4,10 +4,16 @@
 // sort from the list's state (./state.js) and changes the selection and the sort there;
 // fetching after a sort and editing a row are the page's (`onSort`, `onEdit`).
 //
+// The table is wider than most screens: the selection box and the name stay pinned at the left
+// while it scrolls sideways (app.css), and the Edit button comes right after the name, so a row's
+// action is never scrolled away from the row it acts on. Which other columns are shown is the
+// user's choice (./columns.js).
+//
 // Exports: subscribersTable.
 
 import { h } from '../dom.js';
 import { countryName, date, languageName } from '../present.js';
+import { columnChooser } from './columns.js';
 
 // Columns: [API field, header key, sortable by the server].
 const COLUMNS = [
@@ -28,7 +34,7 @@ const COLUMNS = [
  * The table of `list` (a createListState). `levelName(code)` names a level; `onSort()` runs
  * after the sort changed, `onEdit(item)` on a row's Edit button, `onSelection()` after every
  * rendering of the rows (the selection may have changed).
- * Returns { table, showSort(), renderRows() }.
+ * Returns { table, columns (the chooser's element), showSort(), renderRows() }.
  */
 export function subscribersTable({ list, levelName, onSort, onEdit, onSelection }) {
   const selectAll = h('input', { type: 'checkbox', class: 'select-box', tAttrs: { 'aria-label': 'subscribers.selectAll' }, 'data-testid': 'select-all' });
@@ -36,8 +42,12 @@ export function subscribersTable({ list, levelName, onSort, onEdit, onSelection 
     list.selectShown(selectAll.checked);
     renderRows();
   });
+  const chooser = columnChooser({
+    columns: COLUMNS.filter(([field]) => field !== 'name').map(([field, key]) => [field, key]),
+    onChange: () => showColumns(table),
+  });
   const headerCells = COLUMNS.map(([field, key, sortable]) => {
-    const th = h('th', { scope: 'col', 'data-column': field });
+    const th = h('th', { scope: 'col', 'data-column': field, class: field === 'name' ? 'pinned-name' : null });
     if (!sortable) {
       th.append(h('span', { t: key }));
       return th;
@@ -57,9 +67,16 @@ export function subscribersTable({ list, levelName, onSort, onEdit, onSelection 
   const table = h('table', { class: 'table table--subscribers', 'aria-labelledby': 'subscribers-title', 'data-testid': 'subscribers-table' },
     h('thead', {}, h('tr', {},
       h('th', { scope: 'col', class: 'select-cell' }, selectAll),
-      headerCells,
-      h('th', { scope: 'col', t: 'subscribers.colActions' }))),
+      headerCells[0],
+      h('th', { scope: 'col', class: 'actions-cell', t: 'subscribers.colActions' }),
+      headerCells.slice(1))),
     tbody);
+
+  /** Hides the chosen columns' cells in `root` (the whole table, or one new row). */
+  function showColumns(root) {
+    for (const cell of root.querySelectorAll('[data-column]')) cell.hidden = chooser.hidden.has(cell.dataset.column);
+  }
+  showColumns(table);
 
   /** Marks the sorted column's heading and button. */
   function showSort() {
@@ -98,22 +115,24 @@ export function subscribersTable({ list, levelName, onSort, onEdit, onSelection 
       type: 'button', class: 'button button--small', 'data-testid': 'edit-subscriber',
       onclick: () => onEdit(item),
     }, h('span', { t: 'subscribers.edit' }), ' ', h('span', { class: 'visually-hidden', t: 'subscribers.editWhich', params: { name: item.name ?? '' } }));
-    return h('tr', { 'data-testid': 'subscriber-row', 'data-id': item.id, class: selected.has(item.id) ? 'is-selected' : null },
+    const tr = h('tr', { 'data-testid': 'subscriber-row', 'data-id': item.id, class: selected.has(item.id) ? 'is-selected' : null },
       h('td', { class: 'select-cell' }, box,
         h('label', { for: boxId, class: 'visually-hidden', t: 'subscribers.selectOne', params: { name: item.name ?? '' } })),
-      h('th', { scope: 'row', 'data-testid': 'cell-name' }, item.name ?? ''),
-      h('td', { 'data-testid': 'cell-sign_in_email' }, item.sign_in_email ?? ''),
-      h('td', { 'data-testid': 'cell-level', format: () => levelName(item.level) }),
-      h('td', { class: 'nowrap', 'data-testid': 'cell-assigned', ...date(item.assigned) }),
-      h('td', { class: 'nowrap', 'data-testid': 'cell-expires', ...date(item.expires) }),
-      h('td', { 'data-testid': 'cell-reference' }, item.reference ?? ''),
-      h('td', { 'data-testid': 'cell-downloads', t: item.downloads ? 'subscribers.yes' : 'subscribers.no' }),
-      h('td', { 'data-testid': 'cell-country', format: (lang) => countryName(lang, item.country) }),
-      h('td', { 'data-testid': 'cell-language', format: (lang) => languageName(lang, item.language) }),
-      h('td', { 'data-testid': 'cell-notification_email' }, item.notification_email ?? ''),
-      h('td', { 'data-testid': 'cell-id' }, h('code', { class: 'code code--small' }, item.id ?? '')),
-      h('td', {}, edit));
+      h('th', { scope: 'row', class: 'pinned-name', 'data-testid': 'cell-name' }, item.name ?? ''),
+      h('td', { class: 'actions-cell' }, edit),
+      h('td', { 'data-column': 'sign_in_email', 'data-testid': 'cell-sign_in_email' }, item.sign_in_email ?? ''),
+      h('td', { 'data-column': 'level', 'data-testid': 'cell-level', format: () => levelName(item.level) }),
+      h('td', { 'data-column': 'assigned', class: 'nowrap', 'data-testid': 'cell-assigned', ...date(item.assigned) }),
+      h('td', { 'data-column': 'expires', class: 'nowrap', 'data-testid': 'cell-expires', ...date(item.expires) }),
+      h('td', { 'data-column': 'reference', 'data-testid': 'cell-reference' }, item.reference ?? ''),
+      h('td', { 'data-column': 'downloads', 'data-testid': 'cell-downloads', t: item.downloads ? 'subscribers.yes' : 'subscribers.no' }),
+      h('td', { 'data-column': 'country', 'data-testid': 'cell-country', format: (lang) => countryName(lang, item.country) }),
+      h('td', { 'data-column': 'language', 'data-testid': 'cell-language', format: (lang) => languageName(lang, item.language) }),
+      h('td', { 'data-column': 'notification_email', 'data-testid': 'cell-notification_email' }, item.notification_email ?? ''),
+      h('td', { 'data-column': 'id', 'data-testid': 'cell-id' }, h('code', { class: 'code code--small' }, item.id ?? '')));
+    showColumns(tr);
+    return tr;
   }
 
-  return { table, showSort, renderRows };
+  return { table, columns: chooser.element, showSort, renderRows };
 }
