@@ -121,14 +121,26 @@ os_err h_session_delete(req *r) {
     return OS_OK;
 }
 
+/* A page of this site to continue to once the account is confirmed: a path, never a URL
+ * that could lead elsewhere ("//host", "/\\host" and "https:" are refused), printable ASCII. */
+static bool same_site_path(const char *s) {
+    if (s[0] != '/' || s[1] == '/' || s[1] == '\\') return false;
+    for (const char *p = s; *p; p++)
+        if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f || *p == '\\') return false;
+    return true;
+}
+
 os_err h_signup(req *r) {
     const char *name = body_str(r, "name", LIMIT_NAME_BYTES, true);
     const char *email = body_email(r, "email", true);
     const char *password = password_field(r, "password");
     const char *lang = body_enum(r, "language", languages, false);
+    const char *next = body_str(r, "next", LIMIT_NEXT_BYTES, false);
+    if (next && !same_site_path(next))
+        fe_add(&r->fe, "next", "invalid_value", "Must be a path on this site, such as /home");
     if (fe_any(&r->fe)) return OS_ERR_INVALID;
     op_ctx *x = r->x;
-    os_err e = account_signup(x, name, email, password, lang ? lang : "en");
+    os_err e = account_signup(x, name, email, password, lang ? lang : "en", next);
     if (e) return e;
     write_status(r, 202, "verification_sent");
     return OS_OK;

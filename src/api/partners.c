@@ -5,6 +5,7 @@
 #include "api.h"
 #include "core/limits.h"
 #include "domain/licensing.h"
+#include "domain/numbers.h"
 #include "domain/partner_access.h"
 
 static const char *const reg_routes[] = {"new_license", "registration", NULL};
@@ -25,9 +26,17 @@ static os_err reply_outcome(req *r, const registration_out *out) {
         problem_reply_status(r, 403, "not_partner",
                              "Only people who belong to a partner organization can register for an Open License");
         return OS_OK;
-    case REG_NO_MATCH:
-        problem_reply_status(r, 422, "no_match", "These details do not match an Open License agreement");
+    case REG_NO_MATCH: {
+        /* How many more mismatches before the lock-out, so nobody is locked out unawares;
+         * the same for every wrong field, so it says nothing about which one was wrong. */
+        jw *w = problem_open(r, 422, "no_match", "These details do not match an Open License agreement");
+        jw_key(w, "params");
+        jw_obj(w);
+        jw_kint(w, "tries_left", out->tries_left);
+        jw_obj_end(w);
+        jw_obj_end(w);
         return OS_OK;
+    }
     case REG_BLOCKED:
         problem_reply_status(r, 403, "partner_blocked",
                              "The customer removed your organization's access to this agreement; only one of "
@@ -55,8 +64,16 @@ os_err h_partner_register(req *r) {
     registration_in in = {0};
     in.authorization_number = body_str(r, "authorization_number", 64, true);
     in.license_number = body_str(r, "license_number", 32, true);
-    in.customer_email = body_str(r, "customer_email", LIMIT_EMAIL_BYTES, true);
+    in.customer_email = body_email(r, "customer_email", true);
     in.route = body_enum(r, "route", reg_routes, false);
+    /* A number that cannot be one is a typing slip, answered field by field and not counted
+     * against the partner: only well-formed details reach the throttled comparison. */
+    char lic[LICENSE_DIGITS + 1], auth[AUTHNO_CHARS + 1];
+    if (in.license_number && !license_number_normalize(in.license_number, lic))
+        fe_add(&r->fe, "license_number", "invalid_format", "A license number has 8 digits");
+    if (in.authorization_number && !authno_normalize(in.authorization_number, auth))
+        fe_add(&r->fe, "authorization_number", "invalid_format",
+               "An authorization number has 14 letters and digits, e.g. ABCDE-FGHJ-KMNPQ");
     json_t *att = json_object_get(r->json, "attestation");
     in.attested = json_is_true(att);
     if (!in.attested)

@@ -17,6 +17,11 @@ int cmd_serve(int argc, char **argv) {
     app a;
     int rc = cli_open(&a, &cfg, argc, argv, NULL, 0);
     if (rc) return rc;
+    if (cli_publish_base_url(&a)) {
+        fprintf(stderr, "openseat: cannot record the public URL in the database\n");
+        store_close(a.st);
+        return 1;
+    }
     curl_global_init(CURL_GLOBAL_DEFAULT);
     /* Block the stop signals in every thread; the main thread waits for them below. */
     sigset_t set;

@@ -46,6 +46,7 @@
 #define LIMIT_PASSWORD_MIN        10
 #define LIMIT_PASSWORD_MAX        256
 #define LIMIT_TOKEN_CHARS         128
+#define LIMIT_NEXT_BYTES          512             /* sign-up's page to continue to */
 
 /* Accounts */
 #define LIMIT_VERIFY_TTL_S        (48 * 3600)

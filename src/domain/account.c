@@ -24,15 +24,19 @@ static os_err new_token(op_ctx *x, int64_t user_id, const char *purpose, int64_t
     return e;
 }
 
-static os_err send_verification(op_ctx *x, const user_rec *u) {
+static os_err send_verification(op_ctx *x, const user_rec *u, const char *next) {
     char tok[SECRET_TOKEN_CHARS + 1];
     os_err e = new_token(x, u->id, "verify", LIMIT_VERIFY_TTL_S, tok);
     if (e) return e;
+    const char *link = link_to(x, "/verify", tok);
+    /* The page the user was going to survives the mail: the verify page hands it on to sign-in. */
+    if (next) link = arena_printf(x->a, "%s&next=%s", link, url_encode(x->a, next));
     return outbox_enqueue(x->app, x->c, x->a, u->email, "verify_email", u->language,
-                          json_pairs(x->a, "name", u->name, "link", link_to(x, "/verify", tok), NULL), x->now);
+                          json_pairs(x->a, "name", u->name, "link", link, NULL), x->now);
 }
 
-os_err account_signup(op_ctx *x, const char *name, const char *email, const char *password, const char *language) {
+os_err account_signup(op_ctx *x, const char *name, const char *email, const char *password, const char *language,
+                      const char *next) {
     char hash[128];
     /* Hash before the transaction: it is the slow part and needs no lock. Every request
      * pays it, so an answer whose mail was suppressed takes as long as any other. */
@@ -60,7 +64,7 @@ os_err account_signup(op_ctx *x, const char *name, const char *email, const char
         if (!e) {
             /* The account exists either way; its owner can ask for the link again later. */
             u = (user_rec){.id = id, .email = email, .name = name, .language = language};
-            e = limited ? throttle_mail_suppressed(x, email, "verify_email", limited) : send_verification(x, &u);
+            e = limited ? throttle_mail_suppressed(x, email, "verify_email", limited) : send_verification(x, &u, next);
         }
         if (!e) e = audit(x, "account.created", "user", uid_text(x, id), 0, json_pairs(x->a, "email", email, NULL));
     }
@@ -98,7 +102,7 @@ os_err account_resend_verification(op_ctx *x, const char *email) {
     if (!e) e = st_user_by_email(x->c, x->a, email, &u);
     if (e == OS_ERR_NOT_FOUND) e = OS_OK;                 /* no oracle */
     else if (!e && !u.verified_at)
-        e = limited ? throttle_mail_suppressed(x, u.email, "verify_email", limited) : send_verification(x, &u);
+        e = limited ? throttle_mail_suppressed(x, u.email, "verify_email", limited) : send_verification(x, &u, NULL);
     e = store_tx_end(x->c, e);
     if (!e) outbox_wake(x->app->mail);
     return e;

@@ -14,7 +14,10 @@
 #include "core/secret.h"
 #include "domain/ctx.h"
 
-os_err account_signup(op_ctx *x, const char *name, const char *email, const char *password, const char *language);
+/* next (may be NULL): a same-site path, checked by the caller, that the verification link
+ * carries so the new user lands where they were going once confirmed. */
+os_err account_signup(op_ctx *x, const char *name, const char *email, const char *password, const char *language,
+                      const char *next);
 /* On success *email is the verified address (arena-owned). OS_ERR_GONE for a bad link. */
 os_err account_verify(op_ctx *x, const char *token, const char **email);
 os_err account_resend_verification(op_ctx *x, const char *email);

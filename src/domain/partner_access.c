@@ -114,6 +114,26 @@ static os_err details_match(op_ctx *x, const registration_in *in, agreement_rec 
     return OS_OK;
 }
 
+/* Failures the rules still allow (their smallest remainder), this one counted. */
+static os_err tries_left(op_ctx *x, const throttle_rule *rules, int n, int64_t *left) {
+    *left = INT64_MAX;
+    for (int i = 0; i < n; i++) {
+        if (!rules[i].key) continue;
+        int64_t count, oldest;
+        os_err e = st_auth_failures(x->c, rules[i].scope, rules[i].key, NULL, x->now - rules[i].window_s, &count,
+                                    &oldest);
+        if (!e && rules[i].limit - count < *left) *left = rules[i].limit - count;
+        if (!e && rules[i].per_address) {
+            e = st_auth_failures(x->c, rules[i].scope, rules[i].key, x->address ? x->address : "",
+                                 x->now - rules[i].window_s, &count, &oldest);
+            if (!e && rules[i].per_address - count < *left) *left = rules[i].per_address - count;
+        }
+        if (e) return e;
+    }
+    if (*left < 0 || *left == INT64_MAX) *left = 0;
+    return OS_OK;
+}
+
 os_err partner_register(op_ctx *x, const registration_in *in, registration_out *out) {
     memset(out, 0, sizeof *out);
     org_rec *orgs;
@@ -150,6 +170,7 @@ os_err partner_register(op_ctx *x, const registration_in *in, registration_out *
     if ((e = details_match(x, in, &g, &match))) return e;
     if (!match) {
         out->outcome = REG_NO_MATCH;
+        if ((e = tries_left(x, rules, 2, &out->tries_left))) return e;
         /* Kept (not withdrawn): it counts towards both throttles. Visible to the
          * agreement's super admins when the license number was a real one. */
         return audit(x, "partner.registration_failed", "license", lic_key, known_agreement,

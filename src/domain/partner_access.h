@@ -43,6 +43,7 @@ typedef struct registration_out {
     reg_outcome outcome;
     const char *license_number; /* on GRANTED / ALREADY */
     int64_t retry_after;        /* on THROTTLED */
+    int64_t tries_left;         /* on NO_MATCH: failures still allowed before THROTTLED (≥ 0) */
 } registration_out;
 
 /* The outcome is in *out; the return value is only for store failures. */

@@ -42,18 +42,24 @@ static const pool_rec *find_pool(const pool_rec *pools, int n, const char *code)
     return NULL;
 }
 
-/* The assignment e-mail telling s's subscriber (recipient, template, language, data). */
-static outbox_rec assignment_mail(op_ctx *x, const agreement_rec *g, const sub_rec *s, const pool_rec *p) {
+/* The assignment e-mail telling s's subscriber (recipient, template, language, data). Its
+ * text says to ask the administrator, so replies go to the agreement's contact address
+ * (reply_to, the preferences' contact_email) when there is one, not to the no-reply sender. */
+static outbox_rec assignment_mail(op_ctx *x, const agreement_rec *g, const sub_rec *s, const pool_rec *p,
+                                  const char *reply_to) {
     const char *data = json_pairs(x->a, "name", s->name, "level_name", level_name(p, s->language), "customer_name",
                                   g->customer_name, "sign_in_email", s->sign_in_email, "expires_on", s->expires_on,
                                   "signin_link", arena_printf(x->a, "%s/signin", x->app->base_url), NULL);
     return (outbox_rec){.recipient = s->notification_email ? s->notification_email : s->sign_in_email,
-                        .template_name = "subscription_assigned", .language = s->language, .data = data};
+                        .template_name = "subscription_assigned", .language = s->language, .data = data,
+                        .reply_to = reply_to};
 }
 
-static os_err queue_assignment(op_ctx *x, const agreement_rec *g, const sub_rec *s, const pool_rec *p) {
-    outbox_rec m = assignment_mail(x, g, s, p);
-    return outbox_enqueue(x->app, x->c, x->a, m.recipient, m.template_name, m.language, m.data, x->now);
+static os_err queue_assignment(op_ctx *x, const agreement_rec *g, const sub_rec *s, const pool_rec *p,
+                               const char *reply_to) {
+    outbox_rec m = assignment_mail(x, g, s, p, reply_to);
+    return outbox_enqueue_reply(x->app, x->c, x->a, m.recipient, m.reply_to, m.template_name, m.language, m.data,
+                                x->now);
 }
 
 /* When the seats taken bring the pool from `before` to `after` assigned across the alert
@@ -214,7 +220,7 @@ os_err subscribers_add_in_tx(op_ctx *x, sub_target *t, const sub_input *in, fiel
     if (!e) p->assigned = assigned;   /* the next row of a bulk add sees this seat taken */
     if (!e) e = audit(x, "subscription.added", "subscription", s.uuid, agreement_id,
                       json_pairs(x->a, "email", s.sign_in_email, "level", s.level_code, "name", s.name, NULL));
-    if (!e && in->notify) e = queue_assignment(x, &t->g, &s, p);
+    if (!e && in->notify) e = queue_assignment(x, &t->g, &s, p, t->pr.contact_email);
     if (!e) *out = s;
     return e;
 }
@@ -326,7 +332,7 @@ os_err subscribers_add_many_in_tx(op_ctx *x, sub_target *t, const sub_input *in,
         rows[i].assigned_at = x->now;
         details[i] = json_pairs(x->a, "email", rows[i].sign_in_email, "level", rows[i].level_code, "name",
                                 rows[i].name, NULL);
-        if (in[i].notify) mails[nmails++] = assignment_mail(x, &t->g, &rows[i], pools[i]);
+        if (in[i].notify) mails[nmails++] = assignment_mail(x, &t->g, &rows[i], pools[i], t->pr.contact_email);
     }
     os_err e = st_sub_insert_many(x->c, x->a, rows, n, x->now);
     if (!e) e = reuse_own_seats(x, t, rows, n);
@@ -449,11 +455,13 @@ os_err subscribers_resend(op_ctx *x, int64_t agreement_id, const char *const *uu
     if (e) return e;
     e = st_agreement_by_id(x->c, x->a, agreement_id, &g);
     if (!e) e = st_pools(x->c, x->a, agreement_id, &pools, &npools);
+    prefs_rec pr;
+    if (!e) e = st_prefs_get(x->c, x->a, agreement_id, &pr);
     for (int i = 0; !e && i < n; i++) {
         sub_rec s;
         e = st_sub_get(x->c, x->a, agreement_id, uuids[i], &s);
         if (e == OS_ERR_NOT_FOUND) *missing = uuids[i];
-        if (!e) e = queue_assignment(x, &g, &s, find_pool(pools, npools, s.level_code));
+        if (!e) e = queue_assignment(x, &g, &s, find_pool(pools, npools, s.level_code), pr.contact_email);
         if (!e) e = audit(x, "subscription.resent", "subscription", s.uuid, agreement_id, NULL);
     }
     e = store_tx_end(x->c, e);
@@ -490,9 +498,11 @@ static os_err ask_in_tx(op_ctx *x, const char *license_number, const char *subje
     const char *data = json_pairs(x->a, "asker_name", x->actor_name ? x->actor_name : "", "asker_email",
                                   x->actor_email, "license_number", s->license_number, "customer_name",
                                   s->customer_name, "subject", subject, "message", message, NULL);
+    /* The mail tells its reader to reply to answer: the reply goes to the asker. Their own
+     * copy, below, has no Reply-To. */
     for (int i = 0; !e && i < nto; i++)
-        e = outbox_enqueue(x->app, x->c, x->a, to[i].email, "subscriber_question", to[i].language ? to[i].language : "en",
-                           data, x->now);
+        e = outbox_enqueue_reply(x->app, x->c, x->a, to[i].email, x->actor_email, "subscriber_question",
+                                 to[i].language ? to[i].language : "en", data, x->now);
     if (!e && copy) {
         user_rec me;
         e = st_user_by_id(x->c, x->a, x->actor_id, &me);

@@ -253,8 +253,14 @@ static void put_part(buf *b, const char *boundary, const char *type, const char 
 
 os_err mail_compose(arena *a, const char *from, const char *to, const char *message_id,
                     int64_t date_unix, const mail_rendered *m, buf *out) {
+    return mail_compose_reply(a, from, to, NULL, message_id, date_unix, m, out);
+}
+
+os_err mail_compose_reply(arena *a, const char *from, const char *to, const char *reply_to, const char *message_id,
+                          int64_t date_unix, const mail_rendered *m, buf *out) {
     if (!from || !to || !message_id || !m || !m->subject || !m->text) return OS_ERR_INVALID;
-    if (has_crlf(from) || has_crlf(to) || has_crlf(message_id) || has_crlf(m->subject))
+    if (has_crlf(from) || has_crlf(to) || (reply_to && has_crlf(reply_to)) || has_crlf(message_id) ||
+        has_crlf(m->subject))
         return OS_ERR_INVALID;
     if (!valid_message_id(message_id) || !is_utf8(m->subject) || !is_utf8(m->text) ||
         (m->html && !is_utf8(m->html)))
@@ -262,6 +268,8 @@ os_err mail_compose(arena *a, const char *from, const char *to, const char *mess
 
     os_err e = put_address(a, out, "From", from);
     if (e == OS_OK) e = put_address(a, out, "To", to);
+    /* The same checks as From and To: one address, no control characters, ASCII. */
+    if (e == OS_OK && reply_to) e = put_address(a, out, "Reply-To", reply_to);
     if (e != OS_OK) return e;
     put_unstructured(out, "Subject", m->subject);
     if (!put_date(out, date_unix)) return OS_ERR_INVALID;

@@ -5,7 +5,7 @@
  * content). Non-ASCII in the Subject or in a display name is sent as RFC 2047
  * encoded words. Line endings are CRLF throughout, ready for SMTP or a Maildir.
  *
- * Header injection is refused, not repaired: a From, To or Message-ID containing CR,
+ * Header injection is refused, not repaired: a From, To, Reply-To or Message-ID containing CR,
  * LF or another control character, or a subject containing CR or LF, makes
  * mail_compose fail with OS_ERR_INVALID. Addresses themselves must be ASCII (no
  * SMTPUTF8).
@@ -29,6 +29,11 @@
  * message; reset it before reuse. */
 os_err mail_compose(arena *a, const char *from, const char *to, const char *message_id,
                     int64_t date_unix, const mail_rendered *m, buf *out);
+
+/* mail_compose with a Reply-To header naming reply_to ("x@y" or "Name <x@y>", checked
+ * like to); reply_to NULL writes none, exactly as mail_compose. */
+os_err mail_compose_reply(arena *a, const char *from, const char *to, const char *reply_to, const char *message_id,
+                          int64_t date_unix, const mail_rendered *m, buf *out);
 
 /* A fresh "<16hex.16hex@domain>", domain taken from the from-address (lower-cased);
  * "localhost" when from has no usable domain. Arena-owned, never NULL. */

@@ -25,8 +25,16 @@ struct outbox_worker {
 
 os_err outbox_enqueue(const app *a, store_conn *c, arena *ar, const char *to, const char *template_name,
                       const char *language, const char *data_json, int64_t now) {
+    return outbox_enqueue_reply(a, c, ar, to, NULL, template_name, language, data_json, now);
+}
+
+os_err outbox_enqueue_reply(const app *a, store_conn *c, arena *ar, const char *to, const char *reply_to,
+                            const char *template_name, const char *language, const char *data_json, int64_t now) {
+    /* Checked here, while the caller can still roll back, rather than failing delivery for
+     * ever: an address mail_compose would refuse is not queued. */
+    if (reply_to && (!mail_addr_spec(ar, reply_to) || strpbrk(reply_to, "\r\n"))) return OS_ERR_INVALID;
     const char *mid = mail_new_message_id(ar, a->cfg->smtp_from);
-    return st_outbox_add(c, to, template_name, language, data_json, mid, now, NULL);
+    return st_outbox_add(c, to, reply_to, template_name, language, data_json, mid, now, NULL);
 }
 
 os_err outbox_enqueue_many(const app *a, store_conn *c, arena *ar, outbox_rec *m, int n, int64_t now) {
@@ -49,7 +57,8 @@ static os_err deliver(const app *a, arena *ar, const outbox_rec *m, char *err, s
     }
     buf msg;
     buf_init(&msg, ar, 4u * 1024 * 1024);
-    if ((e = mail_compose(ar, a->cfg->smtp_from, m->recipient, m->message_id, time(NULL), &r, &msg))) {
+    if ((e = mail_compose_reply(ar, a->cfg->smtp_from, m->recipient, m->reply_to, m->message_id, time(NULL), &r,
+                                &msg))) {
         snprintf(err, errlen, "cannot compose message: %s", os_err_name(e));
         return e;
     }

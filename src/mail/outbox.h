@@ -17,8 +17,13 @@ typedef struct outbox_worker outbox_worker;
 
 os_err outbox_enqueue(const app *a, store_conn *c, arena *ar, const char *to, const char *template_name,
                       const char *language, const char *data_json, int64_t now);
+/* outbox_enqueue with a Reply-To (NULL: none), for mail whose text asks the reader to
+ * answer someone other than the no-reply sender. OS_ERR_INVALID when reply_to is not one
+ * plain address. */
+os_err outbox_enqueue_reply(const app *a, store_conn *c, arena *ar, const char *to, const char *reply_to,
+                            const char *template_name, const char *language, const char *data_json, int64_t now);
 /* outbox_enqueue for n messages at once (a bulk change's): m[i] gives recipient,
- * template_name, language and data; its message_id is set here. */
+ * template_name, language, data and reply_to (may be NULL); its message_id is set here. */
 os_err outbox_enqueue_many(const app *a, store_conn *c, arena *ar, outbox_rec *m, int n, int64_t now);
 
 outbox_worker *outbox_start(const app *a);

@@ -140,11 +140,13 @@ OS_MUST_USE os_err st_auth_failures_purge(store_conn *c, int64_t before);
 typedef struct outbox_rec {
     int64_t id, attempts, next_attempt_at, sent_at, created_at;
     const char *recipient, *template_name, *language, *data, *message_id, *last_error;
+    const char *reply_to;   /* NULL: the message carries no Reply-To */
 } outbox_rec;
 
-OS_MUST_USE os_err st_outbox_add(store_conn *c, const char *recipient, const char *template_name, const char *language,
-                     const char *data_json, const char *message_id, int64_t now, int64_t *id);
-/* st_outbox_add for n messages (recipient, template_name, language, data, message_id), 64 a statement. */
+/* reply_to may be NULL. */
+OS_MUST_USE os_err st_outbox_add(store_conn *c, const char *recipient, const char *reply_to, const char *template_name,
+                     const char *language, const char *data_json, const char *message_id, int64_t now, int64_t *id);
+/* st_outbox_add for n messages (recipient, reply_to, template_name, language, data, message_id), 64 a statement. */
 OS_MUST_USE os_err st_outbox_add_many(store_conn *c, const outbox_rec *rows, int n, int64_t now);
 /* Leases up to `limit` due, unsent rows to `worker` until lease_until; rows leased by
  * another live worker are skipped, so two workers never hold the same row. */
@@ -179,6 +181,8 @@ OS_MUST_USE os_err st_setting_get(store_conn *c, arena *a, const char *key, cons
 /* Stores value unless the key exists; either way *value ends as the stored one.
  * Safe when several processes race to create the same key. */
 OS_MUST_USE os_err st_setting_init(store_conn *c, arena *a, const char *key, const char *candidate, const char **value);
+/* Stores value under key, replacing what was there. */
+OS_MUST_USE os_err st_setting_put(store_conn *c, const char *key, const char *value);
 
 /* ---- licensing: organizations, partner members, levels ----------------- store_licensing.c */
 typedef struct org_rec {

@@ -204,3 +204,8 @@ os_err st_setting_init(store_conn *c, arena *a, const char *key, const char *can
     if (e) return e;
     return st_setting_get(c, a, key, value);
 }
+
+os_err st_setting_put(store_conn *c, const char *key, const char *value) {
+    return db_exec(c, "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = ?2",
+                   DB_ARGS(DV_TEXT(key), DV_TEXT(value)), NULL, NULL);
+}

@@ -6,7 +6,7 @@
 #include "store_util.h"
 
 #define OUTBOX_COLS "id, recipient, template, language, data, message_id, attempts, next_attempt_at," \
-                    " COALESCE(sent_at, 0), last_error, created_at"
+                    " COALESCE(sent_at, 0), last_error, created_at, reply_to"
 
 typedef struct ob_ud {
     arena *a;
@@ -29,21 +29,22 @@ static int ob_row(void *ud, db_row *r) {
     o->sent_at = db_int(r, 8);
     o->last_error = st_dup(u->a, r, 9);
     o->created_at = db_int(r, 10);
+    o->reply_to = st_dup(u->a, r, 11);
     return 0;
 }
 
-os_err st_outbox_add(store_conn *c, const char *recipient, const char *template_name, const char *language,
-                     const char *data_json, const char *message_id, int64_t now, int64_t *id) {
+os_err st_outbox_add(store_conn *c, const char *recipient, const char *reply_to, const char *template_name,
+                     const char *language, const char *data_json, const char *message_id, int64_t now, int64_t *id) {
     int64_t tmp;
     return db_scalar_int(c,
                          "INSERT INTO outbox (recipient, template, language, data, message_id, next_attempt_at,"
-                         " created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6) RETURNING id",
+                         " created_at, reply_to) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7) RETURNING id",
                          DB_ARGS(DV_TEXT(recipient), DV_TEXT(template_name), DV_TEXT(language), DV_TEXT(data_json),
-                                 DV_TEXT(message_id), DV_INT(now)),
+                                 DV_TEXT(message_id), DV_INT(now), reply_to ? DV_TEXT(reply_to) : DV_NULL),
                          id ? id : &tmp);
 }
 
-#define OUTBOX_PER_STATEMENT 64   /* 5 parameters each */
+#define OUTBOX_PER_STATEMENT 64   /* 6 parameters each */
 
 os_err st_outbox_add_many(store_conn *c, const outbox_rec *rows, int n, int64_t now) {
     os_err e = OS_OK;
@@ -54,21 +55,22 @@ os_err st_outbox_add_many(store_conn *c, const outbox_rec *rows, int n, int64_t 
         buf_init_fixed(&sql, mem, sizeof mem);
         if (!st_rows_sql(&sql,
                          "INSERT INTO outbox (recipient, template, language, data, message_id, next_attempt_at,"
-                         " created_at) VALUES ",
-                         "(#, #, #, #, #, ?1, ?1)", 2, k, ""))
+                         " created_at, reply_to) VALUES ",
+                         "(#, #, #, #, #, ?1, ?1, #)", 2, k, ""))
             return OS_ERR_INTERNAL;
-        db_val args[1 + OUTBOX_PER_STATEMENT * 5];
+        db_val args[1 + OUTBOX_PER_STATEMENT * 6];
         args[0] = DV_INT(now);
         for (int i = 0; i < k; i++) {
             const outbox_rec *m = &rows[done + i];
-            db_val *v = &args[1 + 5 * i];
+            db_val *v = &args[1 + 6 * i];
             v[0] = DV_TEXT(m->recipient);
             v[1] = DV_TEXT(m->template_name);
             v[2] = DV_TEXT(m->language);
             v[3] = DV_TEXT(m->data);
             v[4] = DV_TEXT(m->message_id);
+            v[5] = m->reply_to ? DV_TEXT(m->reply_to) : DV_NULL;
         }
-        e = db_exec(c, sql.data, args, 1 + 5 * k, NULL, NULL);
+        e = db_exec(c, sql.data, args, 1 + 6 * k, NULL, NULL);
         done += k;
     }
     return e;

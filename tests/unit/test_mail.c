@@ -413,6 +413,24 @@ static void test_compose_rejects_injection(void **state) {
     assert_int_equal(mail_compose(&A, FROM, "not an address", MSGID, 0, &m, &out), OS_ERR_INVALID);
     mail_rendered bad = {.subject = "s\r\nBcc: x@evil.example", .text = "t", .html = NULL};
     assert_int_equal(mail_compose(&A, FROM, "a@b.example", MSGID, 0, &bad, &out), OS_ERR_INVALID);
+    assert_int_equal(mail_compose_reply(&A, FROM, "a@b.example", "c@d.example\r\nBcc: x@evil.example", MSGID, 0, &m,
+                                        &out), OS_ERR_INVALID);
+    assert_int_equal(mail_compose_reply(&A, FROM, "a@b.example", "c@d.example, x@evil.example", MSGID, 0, &m, &out),
+                     OS_ERR_INVALID);
+    assert_int_equal(mail_compose_reply(&A, FROM, "a@b.example", "c@d.example\x01", MSGID, 0, &m, &out),
+                     OS_ERR_INVALID);
+}
+
+static void test_compose_reply_to(void **state) {
+    mail_rendered m = {.subject = "s", .text = "t", .html = NULL};
+    buf out;
+    buf_init(&out, &A, 1024 * 1024);
+    assert_int_equal(mail_compose_reply(&A, FROM, "a@b.example", "Dev Asker <asker@c.example>", MSGID, 0, &m, &out),
+                     OS_OK);
+    assert_non_null(strstr(out.data, "\r\nReply-To: Dev Asker <asker@c.example>\r\n"));
+    buf_reset(&out);
+    assert_int_equal(mail_compose_reply(&A, FROM, "a@b.example", NULL, MSGID, 0, &m, &out), OS_OK);
+    assert_null(strstr(out.data, "Reply-To"));
 }
 
 static void test_compose_display_name_quoted(void **state) {
@@ -658,6 +676,7 @@ int main(void) {
         T(test_compose_long_subject_folded),
         T(test_compose_qp_roundtrip),
         T(test_compose_rejects_injection),
+        T(test_compose_reply_to),
         T(test_compose_display_name_quoted),
         T(test_addr_and_message_id),
         T(test_maildir_deliver),

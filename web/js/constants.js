@@ -96,6 +96,7 @@ export const FIELD = Object.freeze({
   NO_SEATS_LEFT: "no_seats_left",
   REASSIGNMENT_TOO_SOON: "reassignment_too_soon",
   OUTSIDE_DOMAIN: "outside_domain",
+  INVALID_FORMAT: "invalid_format",
 });
 
 // docs/openapi.yaml: Job.state.

@@ -4,7 +4,9 @@
 // not. Used by the "New Open license" dialog (picker) and by the not-recognized page.
 //
 // When the details do not match, the server does not say which one is wrong, and neither does
-// this form: one message for the three.
+// this form: one message for the three, with the tries left before the lock-out. A number
+// that cannot be one (letters in a license number, a short authorization number) is a field
+// error instead, which costs no try.
 
 import { agreementHref } from './agreements.js';
 import { api } from './api.js';
@@ -25,6 +27,7 @@ const fields = () => [
     autocomplete: 'off',
     autocapitalize: 'characters',
     maxlength: 64,
+    messages: { [FIELD.INVALID_FORMAT]: 'registration.authorizationFormat' },
   },
   {
     name: 'license_number',
@@ -34,6 +37,7 @@ const fields = () => [
     hint: 'registration.licenseHint',
     autocomplete: 'off',
     maxlength: 32,
+    messages: { [FIELD.INVALID_FORMAT]: 'registration.licenseFormat' },
   },
   {
     name: 'customer_email',

@@ -24,6 +24,16 @@ export function navigate(to, { replace = false, state = null, focus = true } = {
   draw(focus);
 }
 
+/**
+ * Whether `path` is a page of this site to continue to (after sign-in, or carried through
+ * sign-up and the confirmation mail): one leading '/', printable ASCII, no space or
+ * backslash — never something a browser would read as another site ('//host', '/\\host',
+ * 'https:'). The server holds sign-up's `next` to the same rule.
+ */
+export function isSameSitePath(path) {
+  return typeof path === 'string' && path.length <= 512 && /^\/(?![/\\])[\x21-\x5b\x5d-\x7e]*$/.test(path);
+}
+
 function draw(focus) {
   shown = currentKey();
   render({ focus });

@@ -5,7 +5,7 @@ import { PROBLEM } from '../constants.js';
 import { h } from '../dom.js';
 import { createForm, field } from '../form.js';
 import { notify } from '../notice.js';
-import { navigate } from '../router.js';
+import { isSameSitePath, navigate } from '../router.js';
 import { forgetReturn, pendingReturn, signIn } from '../session.js';
 import { linkLine, pageView } from './layout.js';
 import { resendLink } from './verify.js';
@@ -22,9 +22,9 @@ export default {
       async onSubmit({ email, password }) {
         await signIn(email, password);
         // Where the user was going; or a link that waited for them to sign up and confirm first.
-        const next = isLocalPath(state.next) ? state.next : pendingReturn();
+        const next = isSameSitePath(state.next) ? state.next : pendingReturn();
         forgetReturn();
-        navigate(isLocalPath(next) ? next : '/home');
+        navigate(isSameSitePath(next) ? next : '/home');
       },
       onProblem(err, { email }) {
         if (err.code !== PROBLEM.UNVERIFIED) return false;
@@ -39,11 +39,8 @@ export default {
     return pageView({ title: 'signin.title' },
       form.element,
       h('p', { class: 'page__aside' }, h('a', { href: '/reset', t: 'signin.forgot' })),
-      linkLine('signin.noAccount', 'signin.signUpLink', '/signup'));
+      // Signing up first keeps the page the user was going to: it rides the confirmation mail.
+      linkLine('signin.noAccount', 'signin.signUpLink',
+        isSameSitePath(state.next) ? `/signup?next=${encodeURIComponent(state.next)}` : '/signup'));
   },
 };
-
-// Only ever continue to a page of this site.
-function isLocalPath(path) {
-  return typeof path === 'string' && path.startsWith('/') && !path.startsWith('//');
-}

@@ -5,19 +5,22 @@ import { api } from '../api.js';
 import { h } from '../dom.js';
 import { createForm, field } from '../form.js';
 import { currentLanguage } from '../i18n.js';
+import { isSameSitePath } from '../router.js';
 import { linkLine, pageView, swapView } from './layout.js';
 import { resendButton } from './verify.js';
 
 export default {
   title: 'signup.title',
   access: 'guest',
-  view() {
+  view({ query }) {
+    // The page a link was taking the user to before they had an account (see signin.js).
+    const next = isSameSitePath(query.get('next')) ? query.get('next') : undefined;
     const form = createForm({
       testid: 'signup-form',
       fields: [field.name(), field.email(), field.newPassword()],
       submit: 'signup.submit',
       async onSubmit(values) {
-        await api('POST', '/signup', { ...values, language: currentLanguage() });
+        await api('POST', '/signup', { ...values, language: currentLanguage(), next });
         swapView(view, checkInbox(values.email));
       },
     });

@@ -7,7 +7,7 @@ import { h } from '../dom.js';
 import { createForm, field, whilePending } from '../form.js';
 import { flash, notify } from '../notice.js';
 import { reportProblem } from '../problems.js';
-import { navigate } from '../router.js';
+import { isSameSitePath, navigate } from '../router.js';
 import { linkLine, pageView, swapView } from './layout.js';
 
 export default {
@@ -16,6 +16,8 @@ export default {
   view({ query }) {
     const token = query.get('token');
     if (!token) return linkInvalid();
+    // Where the user was going when they signed up; sign-in continues there.
+    const next = isSameSitePath(query.get('next')) ? query.get('next') : undefined;
     const confirm = h('button', {
       type: 'button',
       class: 'button button--primary',
@@ -26,7 +28,7 @@ export default {
           const result = await api('POST', '/verify', { token });
           flash({ kind: 'success', key: 'verify.done' });
           // Replace: going back must not lead to the spent link.
-          navigate('/signin', { replace: true, state: { email: result.email } });
+          navigate('/signin', { replace: true, state: { email: result.email, next } });
         } catch (err) {
           if (err.code === PROBLEM.LINK_INVALID) swapView(view, linkInvalid());
           else reportProblem(err);
