@@ -26,15 +26,15 @@ static const char *when_text(op_ctx *x, int64_t t) {
 static const char *route_text(const char *route, const char *lang) {
     bool fr = lang && !strcmp(lang, "fr");
     if (!strcmp(route, "new_license"))
-        return fr ? "« Nouvelle licence Open » dans le portail" : "\"New Open license\" in the portal";
+        return fr ? "« Nouveau contrat Open License » dans le portail" : "\"New Open license\" in the portal";
     if (!strcmp(route, "handoff"))
         return fr ? "le lien du centre de gestion des licences" : "the link from the licensing service center";
     if (!strcmp(route, "registration"))
-        return fr ? "l'inscription des partenaires Open License" : "the Open License partner registration";
+        return fr ? "l’enregistrement des partenaires Open License" : "the Open License partner registration";
     return fr ? "la commande" : "the order";
 }
 
-/* F6: the customer side hears of every grant, with the way to remove it. */
+/* The customer side hears of every grant, with the way to remove it. */
 static os_err notify_customer(op_ctx *x, const agreement_rec *g, const char *org_name, const char *route) {
     recipient_rec *to;
     int n;

@@ -486,7 +486,7 @@ def test_partner_added_reaches_customer_and_every_super_admin(server):
     check_partner_added(mail_about(server, ag.customer_email, "en", "partner_added", ag.lic), server, ag, q,
                         ["New Open license"], "en")
     check_partner_added(mail_about(server, sa2.user["email"], "fr", "partner_added", ag.lic), server, ag, q,
-                        ["Nouvelle licence Open"], "fr")
+                        ["Nouveau contrat Open License"], "fr")
 
     # handoff: another member of the placing organization follows the licensing center's link.
     h = partner_user(server, org=placing.org, name="Hugo Handoff")
@@ -522,7 +522,7 @@ def test_partner_added_language_without_an_account(server):
     assert_granted(register(q, ag), ag, 201)
     assert queued(server, "partner_added", ag.lic) == [(ag.customer_email, "fr")]
     check_partner_added(mail_about(server, ag.customer_email, "fr", "partner_added", ag.lic), server, ag, q,
-                        ["Nouvelle licence Open"], "fr")
+                        ["Nouveau contrat Open License"], "fr")
 
 
 def test_no_partner_added_for_orders(server):
