@@ -502,7 +502,7 @@ def test_partner_added_reaches_customer_and_every_super_admin(server):
     check_partner_added(mail_about(server, ag.customer_email, "en", "partner_added", ag.lic), server, ag, g,
                         ["partner registration"], "en")
     check_partner_added(mail_about(server, sa2.user["email"], "fr", "partner_added", ag.lic), server, ag, g,
-                        ["inscription"], "fr")
+                        ["enregistrement des partenaires"], "fr")
 
     # Exactly one per recipient and grant; none to the partners themselves.
     assert len(queued(server, "partner_added", ag.lic)) == 6
