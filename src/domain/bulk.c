@@ -239,6 +239,21 @@ static int word_of(const char *v, const char *const *words) {
     return -1;
 }
 
+/* An invalid_value problem in a cell whose allowed values can be named: params say which
+ * field it is ("field") and, when given, the values ("allowed"), so a client words the
+ * problem in its own language with them instead of parsing the English message. */
+static void report_choice(bulk *b, int i, sub_column c, const char *field, const char *message, const char *allowed) {
+    buf pb;
+    jw p;
+    buf_init(&pb, b->x->a, 256 + (allowed ? strlen(allowed) : 0));
+    jw_init(&p, &pb);
+    jw_obj(&p);
+    jw_kstr(&p, "field", field);
+    if (allowed) jw_kstr(&p, "allowed", allowed);
+    jw_obj_end(&p);
+    report(b, i, 0, b->col[c], "invalid_value", message, jw_ok(&p) ? pb.data : NULL);
+}
+
 /* The level by code, English or French name. */
 static const char *level_cell(bulk *b, int i, const sub_target *tg) {
     const char *v = text_cell(b, i, SUBCOL_LEVEL, 64, false);
@@ -251,8 +266,9 @@ static const char *level_cell(bulk *b, int i, const sub_target *tg) {
     buf list;
     buf_init(&list, b->x->a, 1024);
     for (int k = 0; k < tg->npools; k++) buf_printf(&list, "%s%s", k ? ", " : "", tg->pools[k].level_code);
-    report(b, i, 0, b->col[SUBCOL_LEVEL], "invalid_value",
-           arena_printf(b->x->a, "Choose one of the agreement's levels: %s", list.data ? list.data : ""), NULL);
+    const char *allowed = list.data ? list.data : "";
+    report_choice(b, i, SUBCOL_LEVEL, "level", arena_printf(b->x->a, "Choose one of the agreement's levels: %s", allowed),
+                  allowed);
     return NULL;
 }
 
@@ -260,7 +276,7 @@ static const char *level_cell(bulk *b, int i, const sub_target *tg) {
 static int downloads_cell(bulk *b, int i) {
     const char *d = text_cell(b, i, SUBCOL_DOWNLOADS, 16, false);
     int v = d ? columns_parse_yes_no(d) : -1;
-    if (d && v < 0) report(b, i, 0, b->col[SUBCOL_DOWNLOADS], "invalid_value", "Write Yes or No", NULL);
+    if (d && v < 0) report_choice(b, i, SUBCOL_DOWNLOADS, "downloads", "Write Yes or No", NULL);
     return v;
 }
 
@@ -269,15 +285,15 @@ static const char *country_cell(bulk *b, int i) {
     const char *c = text_cell(b, i, SUBCOL_COUNTRY, 2, false);
     if (!c) return NULL;
     if (strlen(c) != 2 || !((c[0] | 32) >= 'a' && (c[0] | 32) <= 'z' && (c[1] | 32) >= 'a' && (c[1] | 32) <= 'z')) {
-        report(b, i, 0, b->col[SUBCOL_COUNTRY], "invalid_value", "Use a two-letter country code, e.g. FR", NULL);
+        report_choice(b, i, SUBCOL_COUNTRY, "country", "Use a two-letter country code, e.g. FR", NULL);
         return NULL;
     }
     char *u = arena_strdup(b->x->a, c);
     u[0] = (char)(u[0] & ~32);
     u[1] = (char)(u[1] & ~32);
     if (country_code_known(u)) return u;
-    report(b, i, 0, b->col[SUBCOL_COUNTRY], "invalid_value",
-           arena_printf(b->x->a, "%s is not an ISO 3166-1 country code", u), NULL);
+    report_choice(b, i, SUBCOL_COUNTRY, "country", arena_printf(b->x->a, "%s is not an ISO 3166-1 country code", u),
+                  NULL);
     return NULL;
 }
 
@@ -290,7 +306,11 @@ static const char *language_cell(bulk *b, int i) {
     int k = word_of(l, subscriber_languages), named = word_of(l, names);
     if (k >= 0) return subscriber_languages[k];
     if (named >= 0) return named < 2 ? "en" : "fr";
-    report(b, i, 0, b->col[SUBCOL_LANGUAGE], "invalid_value", "Use a language code: en, fr, de, es, it, nl, pt, ja or zh", NULL);
+    buf codes;
+    buf_init(&codes, b->x->a, 256);
+    for (int j = 0; subscriber_languages[j]; j++) buf_printf(&codes, "%s%s", j ? ", " : "", subscriber_languages[j]);
+    report_choice(b, i, SUBCOL_LANGUAGE, "language", "Use a language code: en, fr, de, es, it, nl, pt, ja or zh",
+                  codes.data);
     return NULL;
 }
 

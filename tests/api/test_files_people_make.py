@@ -173,3 +173,23 @@ def test_tab_inside_an_exported_cell_is_quoted(server):
     add(ag.sa, ag.lic, sign_in_email=addr("tab"), reference="Team\tBlue")
     raw = ag.sa.get(subs(ag.lic, "/export?format=csv")).raw
     assert b'"Team\tBlue"' in raw, raw
+
+
+def test_a_wrong_level_country_or_language_names_what_is_allowed(server):
+    """Each cell problem whose allowed values can be named says which field it is and, for a
+    list, the values, so the French report can name them as the English message does."""
+    ag = agreement(server, {"enterprise": 5, "professional": 5})
+    rows = [["Name", "Sign-in Email", "Subscription Level", "Country", "Language", "Downloads"],
+            ["Ada", addr("ada"), "Ultimate", "FR", "en", "Yes"],
+            ["Grace", addr("grace"), "enterprise", "XX", "en", "Yes"],
+            ["Alan", addr("alan"), "enterprise", "FR", "klingon", "Yes"],
+            ["Edsger", addr("edsger"), "enterprise", "FR", "en", "Perhaps"]]
+    r = upload(ag.sa, ag.lic, libreoffice_csv(rows).encode(), check_only="true")
+    report = report_of(r)
+    by_row = {e["row"]: e for e in report["errors"]}
+    assert [by_row[n]["code"] for n in (2, 3, 4, 5)] == ["invalid_value"] * 4, report["errors"]
+    assert by_row[2]["params"] == {"field": "level", "allowed": "enterprise, professional"}, by_row[2]
+    assert by_row[3]["params"] == {"field": "country"}, by_row[3]
+    assert by_row[4]["params"]["field"] == "language", by_row[4]
+    assert by_row[4]["params"]["allowed"].split(", ")[:2] == ["en", "fr"], by_row[4]
+    assert by_row[5]["params"] == {"field": "downloads"}, by_row[5]

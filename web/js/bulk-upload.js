@@ -15,7 +15,7 @@ import { annotatedHref, dismissJob, isFinished, jobTracker, latestJob, markSeen,
 import { confirmAction } from './confirm.js';
 import { openDialog } from './dialog.js';
 import { h, uid } from './dom.js';
-import { bind, currentLanguage, t } from './i18n.js';
+import { bind, currentLanguage, hasMessage, t } from './i18n.js';
 import { notify } from './notice.js';
 import { countryName, formatNumber } from './present.js';
 import { fieldErrorKey, problemNotice } from './problems.js';
@@ -227,6 +227,13 @@ function problemNodes(err) {
  * fix them with: the uploaded file itself with a first column of problems (from the server,
  * while `tracker` holds the finished job), and the problems alone.
  */
+// The catalogue key for a report's problem: one naming the field's allowed values when the
+// server says which field it is, else the code's.
+function cellErrorKey(e) {
+  const specific = e.code === 'invalid_value' && e.params?.field ? `field.invalid_value.${e.params.field}` : null;
+  return specific && hasMessage(specific) ? specific : fieldErrorKey(e.code);
+}
+
 function errorNodes(report, license, tracker) {
   if (!report.errors || !report.errors.length) return [];
   const lang = currentLanguage();
@@ -236,8 +243,10 @@ function errorNodes(report, license, tracker) {
       h('th', { scope: 'col', t: 'bulk.value' }), h('th', { scope: 'col', t: 'bulk.problem' }))),
     h('tbody', {}, ...report.errors.map((e) => h('tr', { 'data-row': e.row },
       h('td', {}, String(e.row)), h('td', {}, e.column || ''), h('td', { class: 'bulk-errors__value' }, e.value || ''),
-      // The server's English text is the most precise; other languages get the catalogue's.
-      h('td', lang === 'en' ? {} : { t: fieldErrorKey(e.code) }, lang === 'en' ? e.message : '')))))];
+      // The server's English text is the most precise; other languages get the catalogue's,
+      // naming the allowed values when the server gave them (params.field, params.allowed).
+      h('td', lang === 'en' ? {} : { t: cellErrorKey(e), params: { allowed: e.params?.allowed ?? '' } },
+        lang === 'en' ? e.message : '')))))];
   if (report.error_count > report.errors.length) {
     nodes.push(h('p', { t: 'bulk.more', params: { count: Number(report.error_count - report.errors.length) } }));
   }
