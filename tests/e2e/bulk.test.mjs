@@ -149,7 +149,7 @@ step('a Windows-1252 file is named as such, and read that way shows its names be
   await dialog().getByTestId('bulk-check').click();
   await dialog().getByTestId('bulk-problem').waitFor();
   await dialog().getByTestId('bulk-read-1252').click();
-  await dialog().getByTestId('bulk-summary').filter({ hasText: 'Les 2 ligne(s) sont valides.' }).waitFor();
+  await dialog().getByTestId('bulk-summary').filter({ hasText: 'Les 2 lignes sont valides.' }).waitFor();
   const decoded = await dialog().getByTestId('bulk-decoded').textContent();
   assert.ok(decoded.includes('Zoë Lefèvre') && decoded.includes('Noël Brun'), decoded);
   assert.equal(await dialog().getByTestId('bulk-read-1252').count(), 0, 'offered once');

@@ -47,7 +47,7 @@ test('every message key the code uses exists, and every key is used', () => {
   const namespaces = new Set(keys.map((key) => key.split('.')[0]));
   const used = new Set();
   for (const [, source] of scripts) {
-    for (const [, key] of source.matchAll(/'([a-z][A-Za-z]*(?:\.[A-Za-z_]+)+)'/g)) {
+    for (const [, key] of source.matchAll(/'([a-z][A-Za-z]*(?:\.[A-Za-z_0-9]+)+)'/g)) {
       if (namespaces.has(key.split('.')[0])) used.add(key);
     }
   }

@@ -13,6 +13,7 @@
 import { ApiError, api, isAbort } from './api.js';
 import { annotatedHref, dismissJob, isFinished, jobTracker, latestJob, markSeen, wasSeen } from './bulk-job.js';
 import { confirmAction } from './confirm.js';
+import { FIELD } from './constants.js';
 import { openDialog } from './dialog.js';
 import { h, uid } from './dom.js';
 import { bind, currentLanguage, hasMessage, t } from './i18n.js';
@@ -230,7 +231,7 @@ function problemNodes(err) {
 // The catalogue key for a report's problem: one naming the field's allowed values when the
 // server says which field it is, else the code's.
 function cellErrorKey(e) {
-  const specific = e.code === 'invalid_value' && e.params?.field ? `field.invalid_value.${e.params.field}` : null;
+  const specific = e.code === FIELD.INVALID_VALUE && e.params?.field ? `field.invalid_value.${e.params.field}` : null;
   return specific && hasMessage(specific) ? specific : fieldErrorKey(e.code);
 }
 
