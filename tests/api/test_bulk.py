@@ -13,17 +13,8 @@ from support.accounts import addr, partner_user, verified_user
 from support.agreements import agreement
 from support.checks import assert_problem
 from support.db import db_count, db_query, db_write
-from support.files import CSV, XLSX, export_rows, to_csv, upload, with_defaults
+from support.files import CSV, XLSX, export_rows, report_of, to_csv, upload, with_defaults
 from support.subscriptions import PREFS, outbox_rows, overview, snapshot, sub_count, subs
-
-
-def report_of(r):
-    """The report of an answer: 200/201 carry it as the body, a refusal inside the problem."""
-    if r.status == 422:
-        assert r.body.get("code") == "bulk_rejected", r
-        return r.body["report"]
-    assert r.status in (200, 201), r
-    return r.body
 
 
 def test_check_then_apply_french_headers_semicolons(server):

@@ -10,16 +10,8 @@ from support.accounts import addr
 from support.agreements import agreement
 from support.checks import assert_problem, field_errors
 from support.db import db_query
-from support.files import CSV, XLSX, finished, start, upload, with_defaults
+from support.files import CSV, XLSX, finished, report_of, start, upload, with_defaults
 from support.subscriptions import add, subs
-
-
-def report_of(r):
-    if r.status == 422:
-        assert r.body.get("code") == "bulk_rejected", r
-        return r.body["report"]
-    assert r.status in (200, 201), r
-    return r.body
 
 
 def workbook(rows):

@@ -85,3 +85,12 @@ def finished(client, lic, job_id, timeout=60):
         assert r.status == 200, r
         return r.body if r.body["state"] in ("done", "failed") else None
     return poll(done, timeout=timeout, interval=0.05, what=f"job {job_id} to finish")
+
+
+def report_of(r):
+    """The report of an upload's answer: 200/201 carry it as the body, a refusal inside the problem."""
+    if r.status == 422:
+        assert r.body.get("code") == "bulk_rejected", r
+        return r.body["report"]
+    assert r.status in (200, 201), r
+    return r.body

@@ -89,15 +89,22 @@ function partnersCard(partners, hadAny, context) {
         rowTestid: (p) => `partner-${p.id}`,
         rows: partners,
         columns: [
-          { key: 'partners.colOrganization', cell: (p) => h('span', {}, p.organization ?? '') },
-          { key: 'partners.colPerson', cell: (p) => person(p) },
-          { key: 'partners.colRoute', cell: (p) => route(p) },
-          { key: 'partners.colSince', cell: (p) => h('span', { class: 'nowrap' }, moment(p.granted_at)) },
-          { key: 'partners.colStatus', cell: (p) => partnerStatus(p) },
+          ...grantColumns(),
           { key: 'partners.colActions', cell: (p) => removeButton(p, partners, context) },
         ],
       }), 'partners.listCaption', { number })
       : h('p', { class: 'muted', 'data-testid': 'partners-none', t: hadAny ? 'partners.noneLive' : 'partners.none' }));
+}
+
+// The columns every grant shows, live or removed.
+function grantColumns() {
+  return [
+    { key: 'partners.colOrganization', cell: (p) => h('span', {}, p.organization ?? '') },
+    { key: 'partners.colPerson', cell: (p) => person(p) },
+    { key: 'partners.colRoute', cell: (p) => route(p) },
+    { key: 'partners.colSince', cell: (p) => h('span', { class: 'nowrap' }, moment(p.granted_at)) },
+    { key: 'partners.colStatus', cell: (p) => partnerStatus(p) },
+  ];
 }
 
 // Access that was removed, most recent removal first.
@@ -112,11 +119,7 @@ function historyCard(removed, { agreement }) {
       rowTestid: (p) => `removed-${p.id}`,
       rows,
       columns: [
-        { key: 'partners.colOrganization', cell: (p) => h('span', {}, p.organization ?? '') },
-        { key: 'partners.colPerson', cell: (p) => person(p) },
-        { key: 'partners.colRoute', cell: (p) => route(p) },
-        { key: 'partners.colSince', cell: (p) => h('span', { class: 'nowrap' }, moment(p.granted_at)) },
-        { key: 'partners.colStatus', cell: (p) => partnerStatus(p) },
+        ...grantColumns(),
       ],
     }), 'partners.historyCaption', { number: agreement.license_number }));
 }
