@@ -10,7 +10,7 @@
 
 import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { runOnce, startEnvironment, stepper } from './lib/harness.mjs';
+import { demoEnvironment, stepper } from './lib/harness.mjs';
 import { waitFor } from './lib/processes.mjs';
 
 const CAMILLE = { email: 'camille@contoso.example', password: 'demo-password-1' };
@@ -25,9 +25,7 @@ let baseUrl;
 let license;
 
 before(async () => {
-  env = await startEnvironment({
-    prepare: (bin, dataDir) => runOnce(bin, ['demo', '--data', dataDir]),
-  });
+  env = await demoEnvironment();
   ({ page, baseUrl } = env);
 });
 

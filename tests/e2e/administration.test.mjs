@@ -15,7 +15,7 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runOnce, startEnvironment, stepper } from './lib/harness.mjs';
+import { demoEnvironment, stepper } from './lib/harness.mjs';
 import { readMaildir, textOf } from './lib/mail.mjs';
 import { waitFor } from './lib/processes.mjs';
 
@@ -31,9 +31,7 @@ let license;
 let api;
 
 before(async () => {
-  env = await startEnvironment({
-    prepare: (bin, dataDir) => runOnce(bin, ['demo', '--data', dataDir]),
-  });
+  env = await demoEnvironment();
   ({ page, baseUrl } = env);
 });
 

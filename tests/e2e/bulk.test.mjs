@@ -19,7 +19,7 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runOnce, startEnvironment, stepper } from './lib/harness.mjs';
+import { demoEnvironment, stepper } from './lib/harness.mjs';
 
 const CAMILLE = { email: 'camille@contoso.example', password: 'demo-password-1' };
 
@@ -28,9 +28,7 @@ let page;
 let baseUrl;
 
 before(async () => {
-  env = await startEnvironment({
-    prepare: (bin, dataDir) => runOnce(bin, ['demo', '--data', dataDir]),
-  });
+  env = await demoEnvironment();
   ({ page, baseUrl } = env);
 });
 

@@ -16,7 +16,7 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runOnce, startEnvironment, stepper } from './lib/harness.mjs';
+import { demoEnvironment, stepper } from './lib/harness.mjs';
 
 const CAMILLE = { email: 'camille@contoso.example', password: 'demo-password-1' };
 const HEADER = 'Nom;E-mail de connexion;Niveau d’abonnement;Pays;Langue;Téléchargements;Référence;E-mail de notification';
@@ -27,9 +27,7 @@ let baseUrl;
 let license;
 
 before(async () => {
-  env = await startEnvironment({
-    prepare: (bin, dataDir) => runOnce(bin, ['demo', '--data', dataDir]),
-  });
+  env = await demoEnvironment();
   ({ page, baseUrl } = env);
 });
 

@@ -13,7 +13,7 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runOnce, startEnvironment, stepper } from './lib/harness.mjs';
+import { demoEnvironment, stepper } from './lib/harness.mjs';
 import { readMaildir, textOf } from './lib/mail.mjs';
 import { waitFor } from './lib/processes.mjs';
 
@@ -28,9 +28,7 @@ let license;
 let api; // JSON calls as Camille, beside the page (what "someone else" does meanwhile)
 
 before(async () => {
-  env = await startEnvironment({
-    prepare: (bin, dataDir) => runOnce(bin, ['demo', '--data', dataDir]),
-  });
+  env = await demoEnvironment();
   ({ page, baseUrl } = env);
 });
 

@@ -126,6 +126,12 @@ export async function startEnvironment({ prepare, locale = 'en-US', permissions 
 }
 
 /** Runs the server binary once with `args` (e.g. demo), with the test's fast hashing. */
+/** startEnvironment with the demo data (`openseat demo`): the agreements and people the README
+ * lists, which most browser tests start from. */
+export function demoEnvironment(options = {}) {
+  return startEnvironment({ prepare: (bin, dataDir) => runOnce(bin, ['demo', '--data', dataDir]), ...options });
+}
+
 export async function runOnce(bin, args) {
   const { stdout } = await promisify(execFile)(bin, [...args, ...FAST_HASHING], { timeout: 60000 });
   return stdout;
