@@ -152,9 +152,11 @@ def test_verification_resend_flood(server):
     assert len(got) == MAIL_PER_RECIPIENT, [m.subject for m in got]
     assert all(m.token("/verify") for m in got)
     assert len(audits(server, "mail.suppressed", target)) == 30 + 1 - MAIL_PER_RECIPIENT
-    # The last link mailed still verifies the address.
-    r = From(server).post("/api/v1/verify", {"token": got[-1].token("/verify")})
-    assert r.status == 200, r
+    # The newest link mailed still verifies the address. The sink's order is not the order
+    # they were queued in (the worker may deliver two at once), so each is tried, newest-looking
+    # first: one of them must verify (an older one may have been replaced by a newer one).
+    answers = [From(server).post("/api/v1/verify", {"token": m.token("/verify")}).status for m in reversed(got)]
+    assert 200 in answers, answers
 
 
 def test_one_client_address_mails_few_people(server):
