@@ -41,15 +41,20 @@ static os_err last_super_admin(req *r) {
     return OS_OK;
 }
 
+static const char *const admin_roles[] = {"super_admin", "admin", "partner_manager", NULL};
+
 os_err h_admins_add(req *r) {
     const char *name = body_str(r, "name", LIMIT_NAME_BYTES, true);
     const char *email = body_email(r, "email", true);
     const char *lang = body_enum(r, "language", invite_languages, false);
+    /* role, or the older super_admin flag (true: "super_admin"; false or absent: "admin"). */
+    const char *role = body_enum(r, "role", admin_roles, false);
     json_t *sa = json_object_get(r->json, "super_admin");
     if (sa && !json_is_boolean(sa)) fe_add(&r->fe, "super_admin", "wrong_type", "super_admin must be true or false");
     if (fe_any(&r->fe)) return OS_ERR_INVALID;
+    if (!role) role = json_is_true(sa) ? "super_admin" : "admin";
     op_ctx *x = r->x;
-    os_err e = admins_add(x, r->agreement_id, name, email, lang ? lang : "en", json_is_true(sa));
+    os_err e = admins_add(x, r->agreement_id, name, email, lang ? lang : "en", role);
     if (e == OS_ERR_CONFLICT) return last_super_admin(r);
     if (e) return e;
     return reply_admins(r, 201);

@@ -26,6 +26,19 @@ void api_write_agreement_head(jw *w, const agreement_rec *g, int64_t now);
 /* Writes the user object {id,name,email,language,verified}. */
 void api_write_user(jw *w, int64_t id, const char *name, const char *email, const char *language, bool verified);
 
+/* Partner relationships and requests (partner_view.c). body_capabilities: an array of
+ * capability names that includes "read" (absent: dflt, or a `required` error); 0 after an
+ * error. body_ends_on: a last day of access "YYYY-MM-DD" from today to two years on, as the
+ * instant access ends (the next day's start); 0 when absent or wrong (errors in r->fe). */
+unsigned body_capabilities(req *r, const char *field, bool required, unsigned dflt);
+int64_t body_ends_on(req *r, const char *field, bool required);
+void api_write_capabilities(jw *w, const char *key, unsigned caps);
+void api_write_partner_request(jw *w, arena *a, const partner_request_rec *q);
+/* people: the agreement's (or organization's) named people, those of x picked by id; open:
+ * its open request or NULL. */
+void api_write_relationship(jw *w, arena *a, const rel_rec *x, const rel_person_rec *people, int npeople,
+                            const partner_request_rec *open);
+
 #define SESSION_COOKIE "os_session"
 #define CSRF_COOKIE "os_csrf"
 

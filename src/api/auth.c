@@ -99,18 +99,34 @@ static os_err agreement(req *r) {
     if (!p || !license_number_normalize(p, lic)) return OS_ERR_NOT_FOUND;
     os_err e = context(r);
     if (e) return e;
-    agreement_access g;
     bool change = strcmp(r->method, "GET") && strcmp(r->method, "HEAD") && strcmp(r->method, "OPTIONS");
-    e = access_agreement(r->x, lic, r->user_id, r->route->access == ACCESS_AGREEMENT_SUPER, change, &g);
+    access_need need = {r->route->access == ACCESS_AGREEMENT_SUPER      ? WHO_SUPER
+                        : r->route->access == ACCESS_AGREEMENT_PARTNERS ? WHO_PARTNER_CONTROL
+                                                                        : WHO_ANY_ROLE,
+                        r->route->capability, change};
+    agreement_access g;
+    e = access_agreement(r->x, lic, r->user_id, &need, &g);
     if (e) return e;
     if (g.verdict == AGR_NO_ROLE) return OS_ERR_NOT_FOUND;
     r->agreement_id = g.agreement_id;
     r->agreement_license = lic;
     r->agreement_role = g.role;
+    r->agreement_capabilities = g.capabilities;
     r->agreement_writable = g.writable;
-    if (g.verdict == AGR_NOT_SUPER)
-        problem_reply_status(r, 403, "forbidden", "Only the agreement's super admins can do this");
-    else if (g.verdict == AGR_READ_ONLY)
+    r->x->relationship_id = g.relationship_id;
+    if (g.verdict == AGR_NOT_ALLOWED)
+        problem_reply_status(r, 403, "forbidden",
+                             need.who == WHO_SUPER ? "Only the agreement's super admins can do this"
+                                                   : "Only the agreement's super admins and partner managers can do this");
+    else if (g.verdict == AGR_NO_CAPABILITY) {
+        /* The code names the capability, so a client can say what to ask the customer for. */
+        const char *cap = cap_name(g.missing);
+        jw *w = problem_open(r, 403, arena_printf(&r->a, "capability_%s_missing", cap),
+                             arena_printf(&r->a, "This needs the \"%s\" capability, which your access to this "
+                                                 "agreement does not include", cap));
+        jw_kstr(w, "capability", cap);
+        jw_obj_end(w);
+    } else if (g.verdict == AGR_READ_ONLY)
         problem_reply_status(r, 403, "read_only",
                              "This agreement has expired or is disabled: it can be read and exported, not changed");
     return OS_OK;

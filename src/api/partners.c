@@ -4,6 +4,7 @@
 #include <string.h>
 #include "api.h"
 #include "core/limits.h"
+#include "domain/access.h"
 #include "domain/licensing.h"
 #include "domain/numbers.h"
 #include "domain/partner_access.h"
@@ -14,14 +15,26 @@ static const char *const reg_routes[] = {"new_license", "registration", NULL};
 static os_err reply_outcome(req *r, const registration_out *out) {
     switch (out->outcome) {
     case REG_GRANTED:
-    case REG_ALREADY: {
-        jw *w = reply_json(r, out->outcome == REG_GRANTED ? 201 : 200);
+    case REG_PENDING:
+    case REG_ALREADY:
+    case REG_ALREADY_PENDING: {
+        static const int status[] = {[REG_GRANTED] = 201, [REG_PENDING] = 202, [REG_ALREADY] = 200,
+                                     [REG_ALREADY_PENDING] = 200};
+        static const char *const word[] = {[REG_GRANTED] = "granted", [REG_PENDING] = "pending",
+                                           [REG_ALREADY] = "already_registered", [REG_ALREADY_PENDING] = "pending"};
+        jw *w = reply_json(r, status[out->outcome]);
         jw_obj(w);
-        jw_kstr(w, "status", out->outcome == REG_GRANTED ? "granted" : "already_registered");
+        jw_kstr(w, "status", word[out->outcome]);
         jw_kstr(w, "license_number", out->license_number);
+        jw_kint(w, "relationship_id", out->relationship_id);
+        if (out->request_id) jw_kint(w, "request_id", out->request_id);
         jw_obj_end(w);
         return OS_OK;
     }
+    case REG_ORG_EXISTS:
+        fe_add(&r->fe, "organization_name", "organization_exists",
+               "A partner organization of this name is already in openseat: ask its admins to add you");
+        return OS_ERR_INVALID;
     case REG_NOT_PARTNER:
         problem_reply_status(r, 403, "not_partner",
                              "Only people who belong to a partner organization can register for an Open License");
@@ -74,6 +87,9 @@ os_err h_partner_register(req *r) {
     if (in.authorization_number && !authno_normalize(in.authorization_number, auth))
         fe_add(&r->fe, "authorization_number", "invalid_format",
                "An authorization number has 14 letters and digits, e.g. ABCDE-FGHJ-KMNPQ");
+    in.organization_name = body_str(r, "organization_name", LIMIT_NAME_BYTES, false);
+    in.ask.capabilities = body_capabilities(r, "capabilities", false, 0);
+    in.ask.ends_at = body_ends_on(r, "ends_on", false);
     json_t *att = json_object_get(r->json, "attestation");
     in.attested = json_is_true(att);
     if (!in.attested)
@@ -85,6 +101,12 @@ os_err h_partner_register(req *r) {
     registration_out out;
     os_err e = partner_register(x, &in, &out);
     if (e) return e;
+    if (out.outcome == REG_NOT_PARTNER) {
+        /* Someone in no partner organization registers theirs with the numbers. */
+        fe_add(&r->fe, "organization_name", "required",
+               "You belong to no partner organization yet: give your organization's name to register it");
+        return OS_ERR_INVALID;
+    }
     return reply_outcome(r, &out);
 }
 
@@ -107,36 +129,31 @@ os_err h_agreement_get(req *r) {
     jw_obj(w);
     api_write_agreement_head(w, &g, r->now);
     jw_kstr(w, "role", r->agreement_role);
+    api_write_capabilities(w, "capabilities", r->agreement_capabilities);
     jw_obj_end(w);
     return OS_OK;
 }
 
-/* {"partners":[{id, organization, name, email, route, granted_at, active, removed_at?,
- *  removed_by?}], "blocks":[{id, organization, blocked_at, blocked_by}]} */
+/* {"relationships":[PartnerRelationship], "requests":[PartnerRequest (open)],
+ *  "blocks":[{id, organization, blocked_at, blocked_by}]} */
 os_err h_partners_list(req *r) {
     partner_list l;
     os_err e = partner_list_read(r->x, r->agreement_id, &l);
     if (e) return e;
     jw *w = reply_json(r, 200);
     jw_obj(w);
-    jw_key(w, "partners");
+    jw_key(w, "relationships");
     jw_arr(w);
-    for (int i = 0; i < l.ngrants; i++) {
-        const partner_grant_rec *g = &l.grants[i];
-        jw_obj(w);
-        jw_kint(w, "id", g->id);
-        jw_kstr(w, "organization", g->org_name);
-        jw_kstr(w, "name", g->user_name);
-        jw_kstr(w, "email", g->user_email);
-        jw_kstr(w, "route", g->route);
-        jw_kint(w, "granted_at", g->granted_at);
-        jw_kbool(w, "active", g->removed_at == 0);
-        if (g->removed_at) {
-            jw_kint(w, "removed_at", g->removed_at);
-            jw_kstr(w, "removed_by", g->removed_by_name);
-        }
-        jw_obj_end(w);
+    for (int i = 0; i < l.nrels; i++) {
+        const partner_request_rec *open = NULL;
+        for (int k = 0; k < l.nrequests; k++)
+            if (l.requests[k].relationship_id == l.rels[i].id) open = &l.requests[k];
+        api_write_relationship(w, &r->a, &l.rels[i], l.people, l.npeople, open);
     }
+    jw_arr_end(w);
+    jw_key(w, "requests");
+    jw_arr(w);
+    for (int i = 0; i < l.nrequests; i++) api_write_partner_request(w, &r->a, &l.requests[i]);
     jw_arr_end(w);
     jw_key(w, "blocks");
     jw_arr(w);
@@ -165,7 +182,7 @@ static os_err delete_item(req *r, os_err (*op)(op_ctx *, int64_t, int64_t)) {
 
 os_err h_partner_remove(req *r) {
     os_err e = delete_item(r, partner_remove);
-    if (e == OS_ERR_CONFLICT) r->problem_detail = "This partner's access was already removed";
+    if (e == OS_ERR_CONFLICT) r->problem_detail = "This partner's access has already ended";
     return e;
 }
 

@@ -1,11 +1,13 @@
 /* prefs.c — agreement preferences (super admins). */
 #include <string.h>
 #include "api.h"
+#include "core/limits.h"
 #include "domain/prefs.h"
 #include "domain/subscribers.h"
 
 /* {contact_email, default_level, default_country, default_language, default_downloads,
- *  allow_outside_domains, alert_threshold, customer_domains:[…]} */
+ *  allow_outside_domains, alert_threshold, partner_approval, partner_capabilities:[…],
+ *  partner_period_days (null: up to the agreement's end), customer_domains:[…]} */
 static os_err reply_prefs(req *r) {
     prefs_view v;
     os_err e = prefs_read(r->x, r->agreement_id, &v);
@@ -19,6 +21,11 @@ static os_err reply_prefs(req *r) {
     jw_kbool(w, "default_downloads", v.p.default_downloads);
     jw_kbool(w, "allow_outside_domains", v.p.allow_outside_domains);
     jw_kint(w, "alert_threshold", v.p.alert_threshold);
+    jw_kbool(w, "partner_approval", v.p.partner_approval);
+    api_write_capabilities(w, "partner_capabilities", v.p.partner_capabilities);
+    jw_key(w, "partner_period_days");
+    if (v.p.partner_period_days) jw_int(w, v.p.partner_period_days);
+    else jw_null(w);
     jw_key(w, "customer_domains");
     jw_arr(w);
     for (int i = 0; i < v.ndomains; i++) jw_str(w, v.domains[i]);
@@ -51,6 +58,18 @@ os_err h_prefs_put(req *r) {
         if (json_is_integer(t)) p.alert_threshold = json_integer_value(t);
         else fe_add(&r->fe, "alert_threshold", "wrong_type", "A whole number from 1 to 100");
     }
+    p.partner_approval = bool_field(r, "partner_approval", false);
+    p.partner_capabilities = body_capabilities(r, "partner_capabilities", false, prefs_defaults.partner_capabilities);
+    /* Absent: the default period; null: up to the agreement's end. */
+    json_t *pd = json_object_get(r->json, "partner_period_days");
+    p.partner_period_days = prefs_defaults.partner_period_days;
+    if (pd && json_is_null(pd)) p.partner_period_days = 0;
+    else if (pd && !json_is_integer(pd))
+        fe_add(&r->fe, "partner_period_days", "wrong_type", "A whole number of days from 1 to 730, or null");
+    else if (pd && (json_integer_value(pd) < 1 || json_integer_value(pd) > LIMIT_PARTNER_PERIOD_DAYS_MAX))
+        fe_add_params(&r->fe, "partner_period_days", "out_of_range", "From 1 to 730 days",
+                      "{\"min\":1,\"max\":730}");
+    else if (pd) p.partner_period_days = json_integer_value(pd);
     op_ctx *x = r->x;
     os_err e = prefs_save(x, r->agreement_id, &p, &r->fe);
     if (e) return e;

@@ -78,6 +78,12 @@
 #define LIMIT_JOB_RESULT (16 * 1024 * 1024)    /* a background job's answer (a report of 1,000 problems) */
 #define LIMIT_UPLOAD_ARENA_FACTOR 4               /* upload routes: + this × max-upload */
 
+/* Partner relationships: a period of 1 day to 2 years; an unanswered request lapses after 30
+ * days; a denial's reason. */
+#define LIMIT_PARTNER_PERIOD_DAYS_MAX 730
+#define LIMIT_PARTNER_REQUEST_DAYS    30
+#define LIMIT_PARTNER_REASON_CHARS    500
+
 /* How long a write waits for the database's one writer (SQLite's lock, PostgreSQL's
  * advisory write lock) before it is refused as busy (503): longer than the longest write
  * transaction, a 100,000-row bulk add — measured 3.6 s on SQLite and 8–11 s on PostgreSQL

@@ -42,6 +42,27 @@ char *email_normalize(arena *a, const char *s) {
     return e;
 }
 
+bool text_day_parse(const char *s, int64_t *start) {
+    if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-') return false;
+    for (int i = 0; i < 10; i++)
+        if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9')) return false;
+    int y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
+    int m = (s[5] - '0') * 10 + (s[6] - '0'), d = (s[8] - '0') * 10 + (s[9] - '0');
+    if (m < 1 || m > 12 || d < 1 || d > 31) return false;
+    /* Days from civil (the inverse of text_day's arithmetic). */
+    int64_t yy = y - (m <= 2);
+    int64_t era = (yy >= 0 ? yy : yy - 399) / 400;
+    int64_t yoe = yy - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    int64_t t = (era * 146097 + doe - 719468) * 86400;
+    char back[11];
+    text_day(t, back);
+    if (strcmp(back, s)) return false;   /* 31 April and the like */
+    *start = t;
+    return true;
+}
+
 void text_day(int64_t t, char out[11]) {
     /* Days since 1970-01-01 to a proleptic Gregorian date, by 400-year eras; gmtime_r
      * takes a lock for the time zone on every call, and lists print one date per row. */

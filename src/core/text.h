@@ -19,6 +19,9 @@ char *email_normalize(arena *a, const char *s);
 
 /* UTC calendar day "YYYY-MM-DD" of a Unix time. */
 void text_day(int64_t t, char out[11]);
+/* The Unix time at which the UTC day "YYYY-MM-DD" begins; false unless s is exactly such a
+ * date (ten characters, a real day). */
+bool text_day_parse(const char *s, int64_t *start);
 /* UTC "YYYY-MM-DDTHH:MM:SSZ" of a Unix time, arena-owned. */
 const char *text_iso_time(arena *a, int64_t t);
 /* The same into out, without allocating (for long streams of times). */

@@ -1,14 +1,18 @@
 /* access.h — who may act on an agreement, now: the one rule that the request pipeline's
- * authorize step (api/auth.c, for every ACCESS_AGREEMENT and ACCESS_AGREEMENT_SUPER route)
- * and every background job acting for a user (domain/jobs.h) apply.
+ * agreement step (api/auth.c, for every agreement-scoped route) and every background job
+ * acting for a user (domain/jobs.h) apply.
  *
- * Read from the database at every call, never cached, so a partner's removal, an admin's
- * removal or an agreement's lapse takes effect on the next request — and at a job's next
- * checkpoint. The rule:
- *   - the user must hold a role on the agreement: super admin, admin, or partner with live
- *     access (a partner organization the customer removed has none);  else AGR_NO_ROLE —
+ * Read from the database at every call, never cached, so a partner's removal, the end of a
+ * relationship, a narrowing, a staff removal, an admin's removal or an agreement's lapse
+ * takes effect on the next request — and at a job's next checkpoint. The rule:
+ *   - the user must hold a role on the agreement: super admin, admin, partner manager, or
+ *     partner acting under an active relationship that has not reached its end and covers
+ *     them;                                                             else AGR_NO_ROLE —
  *     an unknown license number reads the same, so an agreement's existence is not revealed;
- *   - super admins only, where asked;                                  else AGR_NOT_SUPER;
+ *   - super admins only, or super admins and partner managers, where the route says so;
+ *                                                                       else AGR_NOT_ALLOWED;
+ *   - the capability the route needs: super admins and admins hold every one, partner
+ *     managers none, a partner those of their relationship;           else AGR_NO_CAPABILITY;
  *   - a change (any state-changing request, any job) also needs the agreement writable: not
  *     disabled, and not expired past --grace-days;                     else AGR_READ_ONLY.
  */
@@ -18,24 +22,60 @@
 #include <stdint.h>
 #include "domain/ctx.h"
 
+/* What a partner relationship may do; the bits are stored (partner_relationships.capabilities). */
+enum {
+    CAP_NONE = 0,
+    CAP_READ = 1,       /* overview, subscribers, exports */
+    CAP_ASSIGN = 2,     /* add, edit, remove, resend: one or a selection */
+    CAP_BULK = 4,       /* files and their jobs */
+    CAP_USAGE = 8,      /* the maximum-usage report */
+    CAP_ACTIVITY = 16,  /* the activity log */
+    CAP_ALL = 31,
+};
+#define CAP_COUNT 5
+
+/* The capability's name ("read", …) for one bit; NULL for anything else. */
+const char *cap_name(unsigned bit);
+/* The bit of a capability's name; 0 when unknown. */
+unsigned cap_bit(const char *name);
+/* The names of the bits set, in the order above: names[] must hold CAP_COUNT; returns how many. */
+int cap_names(unsigned caps, const char **names);
+
+/* Who a route admits, before capabilities. */
+typedef enum agreement_who {
+    WHO_ANY_ROLE,          /* any role on the agreement */
+    WHO_PARTNER_CONTROL,   /* super admins and partner managers */
+    WHO_SUPER,             /* super admins */
+} agreement_who;
+
+typedef struct access_need {
+    agreement_who who;
+    unsigned capability;   /* CAP_NONE or one bit */
+    bool change;           /* the action changes something */
+} access_need;
+
 typedef enum agreement_verdict {
     AGR_ALLOWED,
     AGR_NO_ROLE,
-    AGR_NOT_SUPER,
+    AGR_NOT_ALLOWED,       /* the role is not among those the route admits */
+    AGR_NO_CAPABILITY,     /* out->missing names the capability */
     AGR_READ_ONLY,
 } agreement_verdict;
 
 typedef struct agreement_access {
     agreement_verdict verdict;
     int64_t agreement_id;       /* 0 when the license number is unknown */
-    const char *role;           /* "super_admin" | "admin" | "partner"; NULL without one */
+    const char *role;           /* "super_admin" | "admin" | "partner_manager" | "partner"; NULL without one */
+    unsigned capabilities;      /* what the caller holds on the agreement */
+    unsigned missing;           /* on AGR_NO_CAPABILITY: the bit the route needs */
+    int64_t relationship_id;    /* partners: the relationship they act under */
     bool writable;
 } agreement_access;
 
 /* The verdict for user_id on the agreement numbered license_number (normalized, 8 digits)
- * for an action that needs a super admin (super_only) and/or changes something (change).
- * Errors are the database's only; a refusal is a verdict. */
-os_err access_agreement(op_ctx *x, const char *license_number, int64_t user_id, bool super_only, bool change,
+ * for an action with the given need. Errors are the database's only; a refusal is a
+ * verdict. */
+os_err access_agreement(op_ctx *x, const char *license_number, int64_t user_id, const access_need *need,
                         agreement_access *out);
 
 #endif

@@ -16,9 +16,9 @@ os_err admins_list(op_ctx *x, int64_t agreement_id, admin_list *out) {
 }
 
 os_err admins_add(op_ctx *x, int64_t agreement_id, const char *name, const char *email, const char *language,
-                  bool super_admin) {
+                  const char *role) {
     agreement_rec g;
-    const char *role = super_admin ? "super_admin" : "admin";
+    bool super_admin = !strcmp(role, "super_admin");
     user_rec u;
     /* Whether the address has an account decides between a role and an invitation: read in
      * the transaction that writes one of them. */
@@ -31,12 +31,12 @@ os_err admins_add(op_ctx *x, int64_t agreement_id, const char *name, const char 
     e = OS_OK;
     if (has_account && !super_admin) {
         /* Making the last super admin a plain admin would leave the agreement without one. */
-        const char *current = NULL;
+        role_rec current;
         int64_t supers = 0;
         /* A failed read must stop here, not skip the guard. */
-        e = st_agreement_role(x->c, x->a, agreement_id, u.id, &current);
+        e = st_agreement_role(x->c, x->a, agreement_id, u.id, x->now, &current);
         if (e == OS_ERR_NOT_FOUND) e = OS_OK;
-        else if (!e && !strcmp(current, "super_admin") && !(e = st_super_admin_count(x->c, agreement_id, &supers)) &&
+        else if (!e && !strcmp(current.role, "super_admin") && !(e = st_super_admin_count(x->c, agreement_id, &supers)) &&
                  supers <= 1)
             e = OS_ERR_CONFLICT;
         if (e) return store_tx_end(x->c, e);
@@ -46,7 +46,9 @@ os_err admins_add(op_ctx *x, int64_t agreement_id, const char *name, const char 
     if (!e) e = audit(x, has_account ? "admin.added" : "admin.invited", "email", email, agreement_id,
                       json_pairs(x->a, "role", role, NULL));
     bool fr = !strcmp(language, "fr");
-    const char *role_text = super_admin ? (fr ? "super-administrateur" : "super admin") : (fr ? "administrateur" : "admin");
+    const char *role_text = super_admin                        ? (fr ? "super-administrateur" : "super admin")
+                            : !strcmp(role, "partner_manager") ? (fr ? "gestionnaire des partenaires" : "partner manager")
+                                                               : (fr ? "administrateur" : "admin");
     if (!e)
         e = outbox_enqueue(x->app, x->c, x->a, email, "admin_invited", language,
                            json_pairs(x->a, "name", name, "inviter_name", x->actor_name ? x->actor_name : x->actor_email,

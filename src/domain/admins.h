@@ -20,9 +20,10 @@ typedef struct admin_list {
     bool few_super_admins;
 } admin_list;
 os_err admins_list(op_ctx *x, int64_t agreement_id, admin_list *out);
-/* OS_ERR_CONFLICT when it would turn the last super admin into a plain admin. */
+/* role: "super_admin", "admin" or "partner_manager". OS_ERR_CONFLICT when it would turn the
+ * last super admin into another role. */
 os_err admins_add(op_ctx *x, int64_t agreement_id, const char *name, const char *email, const char *language,
-                  bool super_admin);
+                  const char *role);
 /* OS_ERR_CONFLICT: the last super admin. */
 os_err admins_remove(op_ctx *x, int64_t agreement_id, int64_t user_id);
 os_err admins_remove_invite(op_ctx *x, int64_t agreement_id, int64_t invite_id);

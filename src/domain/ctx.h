@@ -18,6 +18,8 @@ typedef struct op_ctx {
     const char *actor_name;
     const char *address;         /* client address, for audit and throttling */
     const char *request_id;
+    int64_t relationship_id;     /* the partner relationship the actor acts under (set by the
+                                  * access rule); 0: not a partner, or not on an agreement */
 } op_ctx;
 
 #endif

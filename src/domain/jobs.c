@@ -34,6 +34,11 @@ static const char *const access_removed_result =
     "\"detail\":\"Whoever sent this file no longer has access to this agreement; nothing was applied\","
     "\"code\":\"access_removed\"}";
 
+static const char *const no_capability_result =
+    "{\"type\":\"urn:openseat:problem:capability_bulk_missing\",\"title\":\"Not allowed\",\"status\":403,"
+    "\"detail\":\"Whoever sent this file no longer holds the \\\"bulk\\\" capability on this agreement; nothing was"
+    " applied\",\"code\":\"capability_bulk_missing\",\"capability\":\"bulk\"}";
+
 static const char *const read_only_result =
     "{\"type\":\"urn:openseat:problem:read_only\",\"title\":\"Not allowed\",\"status\":403,"
     "\"detail\":\"This agreement has expired or is disabled: it can be read and exported, not changed; nothing was"
@@ -50,7 +55,7 @@ static const char *const internal_result =
     "\"code\":\"internal\"}";
 
 /* Why a job stopped before its end. */
-typedef enum job_stop { STOP_NONE, STOP_CANCELLED, STOP_NO_ROLE, STOP_READ_ONLY } job_stop;
+typedef enum job_stop { STOP_NONE, STOP_CANCELLED, STOP_NO_ROLE, STOP_NO_CAPABILITY, STOP_READ_ONLY } job_stop;
 
 struct job_run {
     jobs_worker *w;
@@ -169,19 +174,25 @@ os_err jobs_checkpoint(job_run *run, op_ctx *x, bool now) {
     }
     if (e) return e;
     /* The owner's access, by the request's own rule: a bulk upload is a change on an
-     * ACCESS_AGREEMENT route (any role; the agreement writable). Its few strings go to an
-     * arena of their own: checkpoints come every few hundred rows of a long job. */
+     * ACCESS_AGREEMENT route that needs the bulk capability (any role holding it; the
+     * agreement writable). Its few strings go to an arena of their own: checkpoints come
+     * every few hundred rows of a long job. */
     arena tmp;
     arena_init(&tmp, 64 * 1024);
     op_ctx cx = *x;
     cx.a = &tmp;
     cx.now = time(NULL);
     agreement_access g;
-    e = access_agreement(&cx, run->job->license_number, run->job->user_id, false, true, &g);
+    const access_need need = {WHO_ANY_ROLE, CAP_BULK, true};
+    e = access_agreement(&cx, run->job->license_number, run->job->user_id, &need, &g);
     arena_free(&tmp);
     if (e) return e;
+    /* What the job writes is recorded under the relationship its owner acts under now. */
+    x->relationship_id = g.relationship_id;
     if (g.verdict == AGR_ALLOWED) return OS_OK;
-    run->stop = g.verdict == AGR_READ_ONLY ? STOP_READ_ONLY : STOP_NO_ROLE;
+    run->stop = g.verdict == AGR_READ_ONLY       ? STOP_READ_ONLY
+                : g.verdict == AGR_NO_CAPABILITY ? STOP_NO_CAPABILITY
+                                                 : STOP_NO_ROLE;
     return OS_ERR_FORBIDDEN;
 }
 
@@ -202,12 +213,18 @@ static os_err record_stop(job_run *run, op_ctx *x, const job_progress *p) {
         ax.actor_name = u.name;
     }
     const char *details = json_pairs(x->a, "kind", j->kind, "user", j->user_email, "phase", p->phase, "reason",
-                                     cancelled ? "cancelled" : run->stop == STOP_READ_ONLY ? "read_only" : "no_role",
+                                     cancelled                          ? "cancelled"
+                                     : run->stop == STOP_READ_ONLY      ? "read_only"
+                                     : run->stop == STOP_NO_CAPABILITY ? "capability_bulk_missing"
+                                                                        : "no_role",
                                      "file_name", j->file_name, NULL);
     os_err e = store_tx_begin(x->c);
     if (e) return e;
     e = st_job_finish(x->c, j->id, cancelled ? "cancelled" : "failed", cancelled ? 409 : 403,
-                      cancelled ? jobs_cancelled_result : run->stop == STOP_READ_ONLY ? read_only_result : access_removed_result,
+                      cancelled                          ? jobs_cancelled_result
+                      : run->stop == STOP_READ_ONLY      ? read_only_result
+                      : run->stop == STOP_NO_CAPABILITY ? no_capability_result
+                                                         : access_removed_result,
                       p->rows, p->checked, 0, cancelled ? run->cancel_by : 0, ax.now);
     if (!e) e = audit(&ax, cancelled ? "job.cancelled" : "job.access_removed", "job", j->id, j->agreement_id, details);
     return store_tx_end(x->c, e);

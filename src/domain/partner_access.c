@@ -3,8 +3,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include "core/limits.h"
 #include "core/secret.h"
 #include "core/text.h"
+#include "domain/access.h"
 #include "domain/audit.h"
 #include "domain/handoff.h"
 #include "domain/numbers.h"
@@ -26,7 +28,7 @@ static const char *when_text(op_ctx *x, int64_t t) {
 static const char *route_text(const char *route, const char *lang) {
     bool fr = lang && !strcmp(lang, "fr");
     if (!strcmp(route, "new_license"))
-        return fr ? "« Nouveau contrat Open License » dans le portail" : "\"New Open license\" in the portal";
+        return fr ? "« Nouveau contrat Open License » dans le portail" : "\"New Open license\" in the portal";
     if (!strcmp(route, "handoff"))
         return fr ? "le lien du centre de gestion des licences" : "the link from the licensing service center";
     if (!strcmp(route, "registration"))
@@ -34,51 +36,202 @@ static const char *route_text(const char *route, const char *lang) {
     return fr ? "la commande" : "the order";
 }
 
-/* The customer side hears of every grant, with the way to remove it. */
-static os_err notify_customer(op_ctx *x, const agreement_rec *g, const char *org_name, const char *route) {
-    recipient_rec *to;
-    int n;
-    os_err e = st_customer_recipients(x->c, x->a, g->id, &to, &n);
-    const char *link = arena_printf(x->a, "%s/agreements/%s/partners", x->app->base_url, g->license_number);
+int64_t partner_period_end(const agreement_rec *g, int64_t period_days, int64_t from) {
+    if (period_days > 0) return from + period_days * 86400;
+    int64_t start;
+    if (g->end_date && text_day_parse(g->end_date, &start)) return start + 86400;
+    return from + 365 * 86400;   /* an agreement always has an end date; this is not reached */
+}
+
+const char *partner_caps_text(arena *a, unsigned caps, const char *lang) {
+    static const char *const en[CAP_COUNT] = {"see subscribers and export lists", "assign, edit and remove subscriptions",
+                                              "upload files", "see the maximum-usage report", "see the activity log"};
+    static const char *const fr[CAP_COUNT] = {"consulter les abonnés et exporter les listes",
+                                              "attribuer, modifier et retirer des abonnements", "importer des fichiers",
+                                              "consulter le rapport d’utilisation maximale", "consulter le journal d’activité"};
+    const char *const *w = lang && !strcmp(lang, "fr") ? fr : en;
+    const char *out = "";
+    for (int i = 0; i < CAP_COUNT; i++)
+        if (caps & (1u << i)) out = *out ? arena_printf(a, "%s, %s", out, w[i]) : w[i];
+    return out;
+}
+
+const char *partner_last_day(arena *a, int64_t ends_at) {
+    char *d = arena_alloc(a, 11);
+    text_day(ends_at - 1, d);
+    return d;
+}
+
+os_err partner_mail(op_ctx *x, const recipient_rec *to, int n, const char *tpl, partner_mail_data_fn data, void *ud) {
+    os_err e = OS_OK;
     for (int i = 0; !e && i < n; i++) {
         const char *lang = to[i].language ? to[i].language : "en";
-        const char *data = json_pairs(x->a, "partner_org", org_name, "partner_name", x->actor_name ? x->actor_name : "",
-                                      "partner_email", x->actor_email, "license_number", g->license_number,
-                                      "customer_name", g->customer_name, "route", route_text(route, lang), "when",
-                                      when_text(x, x->now), "partners_link", link, NULL);
-        e = outbox_enqueue(x->app, x->c, x->a, to[i].email, "partner_added", lang, data, x->now);
+        e = outbox_enqueue(x->app, x->c, x->a, to[i].email, tpl, lang, data(x, &to[i], lang, ud), x->now);
     }
     return e;
 }
 
-/* Grants access to the acting user in one transaction: block check, grant, audit, F6. */
-static os_err grant(op_ctx *x, const agreement_rec *g, const org_rec *org, const char *route, bool notify,
-                    registration_out *out) {
+/* What every mail about one relationship says. */
+typedef struct grant_mail {
+    const agreement_rec *g;
+    const char *org_name, *route;
+    bool org_new;
+    unsigned capabilities;
+    int64_t ends_at, request_id;
+} grant_mail;
+
+static const char *grant_mail_data(op_ctx *x, const recipient_rec *to, const char *lang, void *ud) {
+    const grant_mail *m = ud;
+    (void)to;
+    bool fr = !strcmp(lang, "fr");
+    const char *base = arena_printf(x->a, "%s/agreements/%s/partners", x->app->base_url, m->g->license_number);
+    return json_pairs(
+        x->a, "partner_org", m->org_name, "partner_name", x->actor_name ? x->actor_name : "", "partner_email",
+        x->actor_email, "license_number", m->g->license_number, "customer_name", m->g->customer_name, "route",
+        route_text(m->route, lang), "when", when_text(x, x->now), "capabilities",
+        partner_caps_text(x->a, m->capabilities, lang), "last_day", partner_last_day(x->a, m->ends_at), "org_note",
+        !m->org_new ? ""
+        : fr        ? "Cette organisation partenaire est nouvelle dans openseat : elle s’y est enregistrée à cette occasion."
+                    : "This partner organization is new to openseat: it registered on this occasion.",
+        "partners_link", m->request_id ? arena_printf(x->a, "%s?request=%lld", base, (long long)m->request_id) : base,
+        NULL);
+}
+
+/* A new organization for someone who belongs to none: created with them as its first
+ * admin, unless one of that name exists (*taken: its admins invite people). */
+static os_err create_org(op_ctx *x, const char *name, org_rec *org, bool *taken) {
+    int64_t id;
+    bool created;
+    *taken = false;
+    os_err e = st_org_ensure(x->c, "partner", name, "", x->now, &id, &created);
+    if (e) return e;
+    if (!created) {
+        *taken = true;
+        return OS_OK;
+    }
+    *org = (org_rec){.id = id, .kind = "partner", .name = name, .country = ""};
+    e = audit(x, "partner.created", "organization", id_text(x, id), 0, json_pairs(x->a, "name", name, NULL));
+    if (!e) e = st_partner_member_add(x->c, id, x->actor_email, "admin", x->now);
+    if (!e) e = audit(x, "partner.member_added", "organization", id_text(x, id), 0,
+                      json_pairs(x->a, "email", x->actor_email, "role", "admin", NULL));
+    return e;
+}
+
+/* A relationship exists: the person joins it when it names people (they proved the
+ * customer's numbers, as its first person did), else it already covers them. */
+static os_err join_live(op_ctx *x, const agreement_rec *g, const org_rec *org, const rel_rec *live,
+                        registration_out *out) {
+    out->relationship_id = live->id;
+    out->license_number = g->license_number;
+    if (!strcmp(live->status, "pending")) {
+        out->outcome = REG_ALREADY_PENDING;
+        out->request_id = live->request_id;
+        return OS_OK;
+    }
+    out->outcome = REG_ALREADY;
+    if (!live->named) return OS_OK;
+    int64_t member;
+    os_err e = st_partner_member_id(x->c, org->id, x->actor_email, &member);
+    if (e) return e;
+    role_rec role;
+    e = st_agreement_role(x->c, x->a, g->id, x->actor_id, x->now, &role);
+    if (e != OS_ERR_NOT_FOUND) return e;
+    out->outcome = REG_GRANTED;
+    x->relationship_id = live->id;
+    e = st_rel_person_add(x->c, live->id, member);
+    if (!e) e = audit(x, "partner.person_added", "partner_relationship", id_text(x, live->id), g->id,
+                      json_pairs(x->a, "partner_org", org->name, "email", x->actor_email, NULL));
+    return e;
+}
+
+/* Opens the organization's relationship with the agreement in one transaction: block check,
+ * then access at once (within the defaults, approval off) or a request that waits; audit and
+ * e-mails. new_org_name: create the organization (someone who belongs to none). */
+static os_err grant(op_ctx *x, const agreement_rec *g, const org_rec *org_in, const char *new_org_name,
+                    const char *route, bool notify, const access_ask *ask, registration_out *out) {
     os_err e = store_tx_begin(x->c);
     if (e) return e;
+    org_rec org = org_in ? *org_in : (org_rec){0};
+    bool org_new = false;
+    if (new_org_name) {
+        bool taken;
+        e = create_org(x, new_org_name, &org, &taken);
+        if (!e && taken) {
+            out->outcome = REG_ORG_EXISTS;
+            e = store_tx_end(x->c, OS_ERR_CONFLICT);   /* nothing to keep */
+            return e == OS_ERR_CONFLICT ? OS_OK : e;
+        }
+        org_new = true;
+    }
     bool blocked = false;
-    int64_t grant_id = 0;
-    e = st_partner_blocked(x->c, g->id, org->id, &blocked);
+    if (!e) e = st_partner_blocked(x->c, g->id, org.id, &blocked);
     if (!e && blocked) {
         out->outcome = REG_BLOCKED;
-        e = audit(x, "partner.registration_blocked", "organization", id_text(x, org->id), g->id,
+        e = audit(x, "partner.registration_blocked", "organization", id_text(x, org.id), g->id,
                   json_pairs(x->a, "route", route, NULL));
         return store_tx_end(x->c, e);
     }
-    if (!e) e = st_partner_grant(x->c, g->id, x->actor_id, org->id, route, !strcmp(route, "order") ? 0 : x->now,
-                                 x->now, &grant_id);
-    if (e == OS_ERR_CONFLICT) {
-        out->outcome = REG_ALREADY;
-        out->license_number = g->license_number;
-        return store_tx_end(x->c, OS_OK);
+    rel_rec live;
+    if (!e) e = st_rel_live(x->c, x->a, g->id, org.id, &live);
+    if (!e) {
+        e = join_live(x, g, &org, &live, out);
+        return store_tx_end(x->c, e);
     }
-    if (!e) e = audit(x, "partner.access_granted", "partner_access", id_text(x, grant_id), g->id,
-                      json_pairs(x->a, "route", route, "partner_org", org->name, NULL));
-    if (!e && notify) e = notify_customer(x, g, org->name, route);
+    if (e != OS_ERR_NOT_FOUND) return store_tx_end(x->c, e);
+    prefs_rec pr;
+    e = st_prefs_get(x->c, x->a, g->id, &pr);
+    if (e) return store_tx_end(x->c, e);
+    /* The order that created the agreement comes before any preference can be set. */
+    bool from_order = !strcmp(route, "order");
+    int64_t default_end = partner_period_end(g, pr.partner_period_days, x->now);
+    unsigned caps = ask && ask->capabilities ? ask->capabilities : pr.partner_capabilities;
+    int64_t ends_at = ask && ask->ends_at ? ask->ends_at : default_end;
+    bool wait = !from_order && (pr.partner_approval || (caps & ~pr.partner_capabilities) || ends_at > default_end);
+    rel_new rn = {.agreement_id = g->id,
+                  .partner_org_id = org.id,
+                  .starts_at = wait ? 0 : x->now,
+                  .ends_at = ends_at,
+                  .period_days = pr.partner_period_days,
+                  .requested_by = x->actor_id,
+                  .capabilities = caps,
+                  .status = wait ? "pending" : "active",
+                  .route = route};
+    int64_t rel_id = 0, req_id = 0;
+    e = st_rel_create(x->c, &rn, x->now, &rel_id);
+    if (e) return store_tx_end(x->c, e);
+    x->relationship_id = rel_id;
+    const char *names[CAP_COUNT];
+    int nnames = cap_names(caps, names);
+    const char *caps_csv = "";
+    for (int i = 0; i < nnames; i++) caps_csv = i ? arena_printf(x->a, "%s,%s", caps_csv, names[i]) : names[i];
+    const char *details = json_pairs(x->a, "route", route, "partner_org", org.name, "capabilities", caps_csv,
+                                     "last_day", partner_last_day(x->a, ends_at), NULL);
+    if (wait) {
+        partner_request_new q = {.relationship_id = rel_id,
+                                 .ends_at = ends_at,
+                                 .period_days = pr.partner_period_days,
+                                 .requested_by = x->actor_id,
+                                 .lapses_at = x->now + (int64_t)LIMIT_PARTNER_REQUEST_DAYS * 86400,
+                                 .capabilities = caps,
+                                 .kind = "access"};
+        e = st_request_create(x->c, &q, x->now, &req_id);
+        if (!e) e = audit(x, "partner.request_created", "partner_request", id_text(x, req_id), g->id, details);
+    } else {
+        e = audit(x, "partner.access_granted", "partner_relationship", id_text(x, rel_id), g->id, details);
+    }
+    if (!e && (notify || wait)) {
+        recipient_rec *to;
+        int n;
+        grant_mail m = {g, org.name, route, org_new, caps, ends_at, req_id};
+        e = wait ? st_partner_deciders(x->c, x->a, g->id, &to, &n) : st_customer_recipients(x->c, x->a, g->id, &to, &n);
+        if (!e) e = partner_mail(x, to, n, wait ? "partner_request" : "partner_added", grant_mail_data, &m);
+    }
     e = store_tx_end(x->c, e);
     if (!e) {
-        out->outcome = REG_GRANTED;
+        out->outcome = wait ? REG_PENDING : REG_GRANTED;
         out->license_number = g->license_number;
+        out->relationship_id = rel_id;
+        out->request_id = req_id;
         outbox_wake(x->app->mail);
     }
     return e;
@@ -140,7 +293,7 @@ os_err partner_register(op_ctx *x, const registration_in *in, registration_out *
     int norgs;
     os_err e = st_partner_orgs_of(x->c, x->a, x->actor_email, &orgs, &norgs);
     if (e) return e;
-    if (norgs == 0) {
+    if (norgs == 0 && !in->organization_name) {
         out->outcome = REG_NOT_PARTNER;
         return audit(x, "partner.registration_refused", "user", id_text(x, x->actor_id), 0,
                      json_pairs(x->a, "reason", "not a partner user", "route", in->route, NULL));
@@ -180,8 +333,9 @@ os_err partner_register(op_ctx *x, const registration_in *in, registration_out *
     /* The real partner registered from here: this address's failures on the license are forgotten. */
     if ((e = st_auth_failures_clear(x->c, "reg_license", g.license_number, x->address ? x->address : ""))) return e;
     org_rec org;
-    pick_org(x, orgs, norgs, g.partner_org_id, &org);
-    return grant(x, &g, &org, in->route, true, out);
+    if (!pick_org(x, orgs, norgs, g.partner_org_id, &org))
+        return grant(x, &g, NULL, in->organization_name, in->route, true, &in->ask, out);
+    return grant(x, &g, &org, NULL, in->route, true, &in->ask, out);
 }
 
 os_err partner_handoff(op_ctx *x, const char *token, registration_out *out) {
@@ -221,45 +375,61 @@ os_err partner_handoff(op_ctx *x, const char *token, registration_out *out) {
                      json_pairs(x->a, "reason", "link already used", NULL));
     }
     if (e) return e;
-    return grant(x, &g, &org, "handoff", true, out);
+    return grant(x, &g, &org, NULL, "handoff", true, NULL, out);
 }
 
 os_err partner_grant_on_order(op_ctx *x, int64_t agreement_id, int64_t org_id) {
     registration_out out;
-    agreement_rec g = {.id = agreement_id};
-    org_rec org = {.id = org_id};
-    return grant(x, &g, &org, "order", false, &out);
+    agreement_rec g;
+    os_err e = st_agreement_by_id(x->c, x->a, agreement_id, &g);
+    if (e) return e;
+    org_rec org = {.id = org_id, .kind = "partner", .name = g.partner_name};
+    return grant(x, &g, &org, NULL, "order", false, NULL, &out);
 }
 
 os_err partner_list_read(op_ctx *x, int64_t agreement_id, partner_list *out) {
     *out = (partner_list){0};
-    os_err e = st_partner_grants(x->c, x->a, agreement_id, &out->grants, &out->ngrants);
+    os_err e = st_rels_of_agreement(x->c, x->a, agreement_id, &out->rels, &out->nrels);
+    if (!e) e = st_rel_people_of_agreement(x->c, x->a, agreement_id, &out->people, &out->npeople);
+    if (!e) e = st_requests_open(x->c, x->a, agreement_id, &out->requests, &out->nrequests);
     if (!e) e = st_partner_blocks(x->c, x->a, agreement_id, &out->blocks, &out->nblocks);
     return e;
 }
 
-os_err partner_remove(op_ctx *x, int64_t agreement_id, int64_t grant_id) {
-    partner_grant_rec pg;
+typedef struct removal_mail {
+    const agreement_rec *g;
+    const char *org_name;
+} removal_mail;
+
+static const char *removal_mail_data(op_ctx *x, const recipient_rec *to, const char *lang, void *ud) {
+    const removal_mail *m = ud;
+    (void)lang;
+    return json_pairs(x->a, "name", to->name ? to->name : "", "partner_org", m->org_name, "license_number",
+                      m->g->license_number, "customer_name", m->g->customer_name, NULL);
+}
+
+os_err partner_remove(op_ctx *x, int64_t agreement_id, int64_t relationship_id) {
+    rel_rec rel;
     agreement_rec g;
-    /* Whether the grant is still there decides the removal: read in its transaction. */
+    /* Whether the relationship is still live decides the removal: read in its transaction. */
     os_err e = store_tx_begin(x->c);
     if (e) return e;
-    e = st_partner_grant_get(x->c, x->a, agreement_id, grant_id, &pg);
-    if (!e && pg.removed_at) e = OS_ERR_CONFLICT;
+    e = st_rel_get(x->c, x->a, agreement_id, relationship_id, &rel);
+    if (!e && strcmp(rel.status, "active") && strcmp(rel.status, "pending")) e = OS_ERR_CONFLICT;
     if (!e) e = st_agreement_by_id(x->c, x->a, agreement_id, &g);
     if (e) return store_tx_end(x->c, e);
-    partner_grant_rec *removed;
+    /* Who hears of it is read before the relationship ends (its people are who it covers). */
+    recipient_rec *to;
     int n = 0;
-    e = st_partner_remove_org(x->c, x->a, agreement_id, pg.partner_org_id, x->actor_id, x->now, &removed, &n);
-    if (!e) e = st_partner_block_add(x->c, agreement_id, pg.partner_org_id, x->actor_id, x->now);
-    if (!e) e = audit(x, "partner.access_removed", "organization", id_text(x, pg.partner_org_id), agreement_id,
-                      json_pairs(x->a, "partner_org", pg.org_name, NULL));
-    /* Tell each person who lost access, in their own language. */
-    for (int i = 0; !e && i < n; i++)
-        e = outbox_enqueue(x->app, x->c, x->a, removed[i].user_email, "partner_removed", removed[i].user_language,
-                           json_pairs(x->a, "name", removed[i].user_name, "partner_org", removed[i].org_name,
-                                      "license_number", g.license_number, "customer_name", g.customer_name, NULL),
-                           x->now);
+    e = st_rel_partner_recipients(x->c, x->a, relationship_id, &to, &n);
+    if (!e) e = st_rel_finish(x->c, relationship_id, "removed", x->actor_id, x->now);
+    /* An open request goes with it. */
+    if (!e && rel.request_id) e = st_request_decide(x->c, rel.request_id, "denied", x->actor_id, NULL, x->now);
+    if (!e) e = st_partner_block_add(x->c, agreement_id, rel.partner_org_id, x->actor_id, x->now);
+    if (!e) e = audit(x, "partner.access_removed", "organization", id_text(x, rel.partner_org_id), agreement_id,
+                      json_pairs(x->a, "partner_org", rel.org_name, "relationship", id_text(x, relationship_id), NULL));
+    removal_mail m = {&g, rel.org_name};
+    if (!e) e = partner_mail(x, to, n, "partner_removed", removal_mail_data, &m);
     e = store_tx_end(x->c, e);
     if (!e) outbox_wake(x->app->mail);
     return e;
@@ -275,5 +445,5 @@ os_err partner_lift_block(op_ctx *x, int64_t agreement_id, int64_t block_id) {
 }
 
 os_err partner_user_recognized(op_ctx *x, bool *recognized, bool *is_partner) {
-    return st_user_recognized(x->c, x->actor_id, x->actor_email, recognized, is_partner);
+    return st_user_recognized(x->c, x->actor_id, x->actor_email, x->now, recognized, is_partner);
 }

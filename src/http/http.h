@@ -30,7 +30,8 @@ typedef enum access_rule {
     ACCESS_USER,             /* a signed-in, verified user */
     /* Agreement-scoped: the route's first {param} is a license number. A user with no
      * role on it gets 404, so an agreement's existence is never revealed. */
-    ACCESS_AGREEMENT,        /* super admin, admin, or partner with live access */
+    ACCESS_AGREEMENT,        /* any role: super admin, admin, partner manager, partner */
+    ACCESS_AGREEMENT_PARTNERS, /* super admins and partner managers (others with a role: 403) */
     ACCESS_AGREEMENT_SUPER,  /* super admins only (others with a role: 403) */
 } access_rule;
 
@@ -55,6 +56,8 @@ typedef struct route {
     handler_fn fn;
     const char *name;          /* metrics label */
     route_ctx ctx;             /* zero (CTX_DOMAIN) unless the table says otherwise */
+    unsigned capability;       /* agreement routes: the capability bit the caller must hold
+                                * (domain/access.h CAP_*); 0: none beyond the access rule */
 } route;
 
 #define MAX_PATH_PARAMS 4
@@ -93,7 +96,8 @@ struct req {
     const char *session_hash, *session_csrf;
     /* agreement scope (set by the authorize step on agreement routes) */
     int64_t agreement_id;
-    const char *agreement_license, *agreement_role;   /* "super_admin" | "admin" | "partner" */
+    const char *agreement_license, *agreement_role;   /* "super_admin" | "admin" | "partner_manager" | "partner" */
+    unsigned agreement_capabilities;                  /* what the caller holds (domain/access.h CAP_*) */
     bool agreement_writable;                          /* false: expired past grace, or disabled */
     /* The domain context (who acts, when, this thread's connection, the request arena),
      * built by the pipeline's context hook: set before a CTX_DOMAIN route's handler runs,

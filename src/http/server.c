@@ -443,9 +443,10 @@ static void pipeline_steps(server *s, req *r) {
         problem_reply_status(r, 401, "unauthenticated", "Sign in to continue");
         return;
     }
-    if (rt->access == ACCESS_AGREEMENT || rt->access == ACCESS_AGREEMENT_SUPER) {
-        /* The hook applies the route's rule (super admins only, read-only agreements) and
-         * answers a refusal itself. */
+    if (rt->access == ACCESS_AGREEMENT || rt->access == ACCESS_AGREEMENT_PARTNERS ||
+        rt->access == ACCESS_AGREEMENT_SUPER) {
+        /* The hook applies the route's rule (who it admits, the capability it needs,
+         * read-only agreements) and answers a refusal itself. */
         if ((e = s->hooks.agreement(r))) {
             problem_reply(r, e);
             return;

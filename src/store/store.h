@@ -169,6 +169,7 @@ typedef struct audit_rec {
     const char *action, *target_type, *target_id;
     int64_t agreement_id;      /* 0: none */
     const char *address, *request_id, *details_json;
+    int64_t relationship_id;   /* the partner relationship the actor acted under; 0: none */
 } audit_rec;
 
 OS_MUST_USE os_err st_audit_add(store_conn *c, const audit_rec *r);
@@ -273,8 +274,8 @@ OS_MUST_USE os_err st_admin_claim_customer(store_conn *c, arena *a, int64_t user
                                const char ***licenses, int *n);
 
 /* Agreements the user may manage in the administration portal, tagged with the role. */
-OS_MUST_USE os_err st_portal_agreements(store_conn *c, arena *a, int64_t user_id, int limit, agreement_summary_rec **rows,
-                            int *n);
+OS_MUST_USE os_err st_portal_agreements(store_conn *c, arena *a, int64_t user_id, int limit, int64_t now,
+                                      agreement_summary_rec **rows, int *n);
 
 /* ---- idempotency keys and hand-off nonces ------------------------------ store_licensing.c */
 /* OS_ERR_NOT_FOUND when the key is new. */
@@ -285,12 +286,7 @@ OS_MUST_USE os_err st_idem_put(store_conn *c, int64_t user_id, const char *key, 
 /* OS_ERR_CONFLICT when the nonce was used before. */
 OS_MUST_USE os_err st_handoff_nonce_use(store_conn *c, const char *nonce, int64_t now, int64_t expires_at);
 
-/* ---- partner access to the portal, and roles ---------------------------- store_partners.c */
-typedef struct partner_grant_rec {
-    int64_t id, user_id, partner_org_id, granted_at, removed_at;
-    const char *route, *org_name, *user_name, *user_email, *user_language, *removed_by_name;
-} partner_grant_rec;
-
+/* ---- partner blocks, recipients and roles ------------------------------- store_partners.c */
 typedef struct partner_block_rec {
     int64_t id, partner_org_id, blocked_at;
     const char *org_name, *blocked_by_name;
@@ -300,16 +296,7 @@ typedef struct recipient_rec {
     const char *email, *name, *language;
 } recipient_rec;
 
-/* OS_ERR_CONFLICT when the person already has live access to the agreement. */
-OS_MUST_USE os_err st_partner_grant(store_conn *c, int64_t agreement_id, int64_t user_id, int64_t org_id, const char *route,
-                        int64_t attested_at, int64_t now, int64_t *id);
 OS_MUST_USE os_err st_partner_blocked(store_conn *c, int64_t agreement_id, int64_t org_id, bool *blocked);
-/* Live grants first, then removed ones, newest first. */
-OS_MUST_USE os_err st_partner_grants(store_conn *c, arena *a, int64_t agreement_id, partner_grant_rec **rows, int *n);
-OS_MUST_USE os_err st_partner_grant_get(store_conn *c, arena *a, int64_t agreement_id, int64_t grant_id, partner_grant_rec *out);
-/* Removes every live grant of the organization on the agreement; returns who lost access. */
-OS_MUST_USE os_err st_partner_remove_org(store_conn *c, arena *a, int64_t agreement_id, int64_t org_id, int64_t by, int64_t now,
-                             partner_grant_rec **removed, int *n);
 OS_MUST_USE os_err st_partner_block_add(store_conn *c, int64_t agreement_id, int64_t org_id, int64_t by, int64_t now);
 OS_MUST_USE os_err st_partner_blocks(store_conn *c, arena *a, int64_t agreement_id, partner_block_rec **rows, int *n);
 /* OS_ERR_NOT_FOUND when there is no live block with that id on the agreement. */
@@ -320,12 +307,110 @@ OS_MUST_USE os_err st_partner_block_lift(store_conn *c, int64_t agreement_id, in
  * with the account's name and language when there is one. */
 OS_MUST_USE os_err st_customer_recipients(store_conn *c, arena *a, int64_t agreement_id, recipient_rec **rows, int *n);
 
-/* The user's role on the agreement: "super_admin", "admin" or "partner" (live access);
- * OS_ERR_NOT_FOUND when none. Read on every request: a removal takes effect at once. */
-OS_MUST_USE os_err st_agreement_role(store_conn *c, arena *a, int64_t agreement_id, int64_t user_id, const char **role);
+/* Who the user is to the agreement, now: their customer role ("super_admin", "admin",
+ * "partner_manager"), or "partner" when an active relationship that has not reached its end
+ * covers them (their organization's, naming them or all its people) — with that
+ * relationship's id and capabilities; OS_ERR_NOT_FOUND when none. One statement, read on
+ * every request: a removal, an end or a staff removal takes effect at once. */
+typedef struct role_rec {
+    const char *role;
+    unsigned capabilities;     /* the relationship's (partners only) */
+    int64_t relationship_id;   /* partners only */
+} role_rec;
+OS_MUST_USE os_err st_agreement_role(store_conn *c, arena *a, int64_t agreement_id, int64_t user_id, int64_t now,
+                                     role_rec *out);
 /* Whether the user has any role on any agreement (recognition), and whether their
  * address belongs to a partner organization; one statement. */
-OS_MUST_USE os_err st_user_recognized(store_conn *c, int64_t user_id, const char *email, bool *recognized, bool *partner);
+OS_MUST_USE os_err st_user_recognized(store_conn *c, int64_t user_id, const char *email, int64_t now, bool *recognized,
+                                      bool *partner);
+
+/* ---- partner relationships and their requests ------------------- store_relationships.c */
+/* A partner organization's relationship with an agreement. period_days 0: renewals run to
+ * the agreement's end. request_id: the open request on it, 0 when none. */
+typedef struct rel_rec {
+    int64_t id, agreement_id, partner_org_id, starts_at, ends_at, period_days, created_at, ended_at, requested_by,
+        last_action_at, request_id;
+    unsigned capabilities;
+    bool auto_renew, named;
+    const char *status, *route, *org_name, *ended_by_name, *license_number, *customer_name;
+} rel_rec;
+
+typedef struct rel_new {
+    int64_t agreement_id, partner_org_id, starts_at, ends_at, period_days, requested_by;
+    unsigned capabilities;
+    const char *status;        /* "active" | "pending" */
+    const char *route;
+    bool named;
+} rel_new;
+
+/* OS_ERR_CONFLICT (with *id the live one's) when the organization already has a live
+ * (pending or active) relationship with the agreement. */
+OS_MUST_USE os_err st_rel_create(store_conn *c, const rel_new *in, int64_t now, int64_t *id);
+/* The organization's live relationship with the agreement; OS_ERR_NOT_FOUND when none. */
+OS_MUST_USE os_err st_rel_live(store_conn *c, arena *a, int64_t agreement_id, int64_t org_id, rel_rec *out);
+/* One relationship of the agreement (any status); OS_ERR_NOT_FOUND when not on it. */
+OS_MUST_USE os_err st_rel_get(store_conn *c, arena *a, int64_t agreement_id, int64_t id, rel_rec *out);
+/* Every relationship of the agreement: live ones first, then history, newest first. */
+OS_MUST_USE os_err st_rels_of_agreement(store_conn *c, arena *a, int64_t agreement_id, rel_rec **rows, int *n);
+/* Moves a live relationship to an ended status ("removed", "ended", "denied", "lapsed");
+ * OS_ERR_CONFLICT when it was no longer live. by 0: the system. */
+OS_MUST_USE os_err st_rel_finish(store_conn *c, int64_t id, const char *status, int64_t by, int64_t now);
+/* A pending relationship becomes active with what was approved. OS_ERR_CONFLICT when it was
+ * no longer pending. */
+OS_MUST_USE os_err st_rel_activate(store_conn *c, int64_t id, unsigned capabilities, int64_t ends_at,
+                                   int64_t period_days, int64_t now);
+/* An active relationship's capabilities, end and renewal, changed in place (end reminders
+ * re-armed when the end moves). OS_ERR_CONFLICT when it was no longer active. */
+OS_MUST_USE os_err st_rel_amend(store_conn *c, int64_t id, unsigned capabilities, int64_t ends_at, int64_t period_days,
+                                bool auto_renew);
+
+/* A relationship's named people: the member ids, their names (NULL without an account) and e-mails. */
+typedef struct rel_person_rec {
+    int64_t relationship_id, member_id;
+    const char *name, *email;
+} rel_person_rec;
+OS_MUST_USE os_err st_rel_people_of_agreement(store_conn *c, arena *a, int64_t agreement_id, rel_person_rec **rows,
+                                              int *n);
+/* Names the member (idempotent). */
+OS_MUST_USE os_err st_rel_person_add(store_conn *c, int64_t relationship_id, int64_t member_id);
+/* The member row of the address in the organization; OS_ERR_NOT_FOUND when not a member. */
+OS_MUST_USE os_err st_partner_member_id(store_conn *c, int64_t org_id, const char *email, int64_t *member_id);
+/* Who hears of a relationship on the partner side: the organization's admins and the people
+ * acting under it, who have accounts (deduplicated). */
+OS_MUST_USE os_err st_rel_partner_recipients(store_conn *c, arena *a, int64_t relationship_id, recipient_rec **rows,
+                                             int *n);
+/* Who answers partner requests on the customer side: st_customer_recipients and the
+ * agreement's partner managers. */
+OS_MUST_USE os_err st_partner_deciders(store_conn *c, arena *a, int64_t agreement_id, recipient_rec **rows, int *n);
+
+typedef struct partner_request_rec {
+    int64_t id, relationship_id, agreement_id, partner_org_id, ends_at, period_days, requested_by, created_at,
+        lapses_at, decided_at, decided_by;
+    unsigned capabilities;
+    const char *kind, *status, *reason, *requested_by_name, *requested_by_email, *requested_by_language, *org_name,
+        *license_number;
+} partner_request_rec;
+typedef struct partner_request_new {
+    int64_t relationship_id, ends_at, period_days, requested_by, lapses_at;
+    unsigned capabilities;
+    const char *kind;          /* "access" | "amendment" */
+} partner_request_new;
+/* OS_ERR_CONFLICT when the relationship already has an open request. */
+OS_MUST_USE os_err st_request_create(store_conn *c, const partner_request_new *in, int64_t now, int64_t *id);
+/* One request on the agreement (any status); OS_ERR_NOT_FOUND when not on it. */
+OS_MUST_USE os_err st_request_get(store_conn *c, arena *a, int64_t agreement_id, int64_t id, partner_request_rec *out);
+/* The agreement's open requests, oldest first. */
+OS_MUST_USE os_err st_requests_open(store_conn *c, arena *a, int64_t agreement_id, partner_request_rec **rows, int *n);
+/* Closes an open request ("approved", "narrowed", "denied", "lapsed"); OS_ERR_CONFLICT when
+ * it was no longer open. */
+OS_MUST_USE os_err st_request_decide(store_conn *c, int64_t id, const char *status, int64_t by, const char *reason,
+                                     int64_t now);
+
+/* ---- partner requests: decisions ------------------------------------ (approvals) */
+
+/* ---- partner relationships over time -------------------------------- (lifecycle) */
+
+/* ---- partner organizations: people ---------------------------------- (organizations) */
 
 /* ---- subscriptions: rows and their search terms ------------------------- store_sub_rows.c */
 typedef struct sub_rec {
@@ -509,8 +594,16 @@ typedef struct prefs_rec {
     const char *contact_email, *default_level, *default_country, *default_language;
     bool default_downloads, allow_outside_domains;
     int64_t alert_threshold;
+    /* Partner access: whether a new relationship waits for the customer's approval; what a
+     * relationship gets without one (capability bits); its period in days (0: up to the
+     * agreement's end). */
+    bool partner_approval;
+    unsigned partner_capabilities;
+    int64_t partner_period_days;
 } prefs_rec;
 
+/* What an agreement that never saved its preferences has. */
+extern const prefs_rec prefs_defaults;
 /* The saved preferences, or the defaults when none were saved. */
 OS_MUST_USE os_err st_prefs_get(store_conn *c, arena *a, int64_t agreement_id, prefs_rec *out);
 OS_MUST_USE os_err st_prefs_put(store_conn *c, int64_t agreement_id, const prefs_rec *p, int64_t by, int64_t now);

@@ -10,14 +10,16 @@ static db_val opt_id(int64_t v) { return v ? DV_INT(v) : DV_NULL; }
 os_err st_audit_add(store_conn *c, const audit_rec *r) {
     return db_exec(c,
                    "INSERT INTO audit_events (at, actor_user_id, actor_email, action, target_type, target_id,"
-                   " agreement_id, address, request_id, details) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                   " agreement_id, address, request_id, details, relationship_id)"
+                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
                    DB_ARGS(DV_INT(r->at), opt_id(r->actor_user_id), DV_TEXT(r->actor_email), DV_TEXT(r->action),
                            DV_TEXT(r->target_type), DV_TEXT(r->target_id), opt_id(r->agreement_id),
-                           DV_TEXT(r->address), DV_TEXT(r->request_id), DV_TEXT(r->details_json)),
+                           DV_TEXT(r->address), DV_TEXT(r->request_id), DV_TEXT(r->details_json),
+                           opt_id(r->relationship_id)),
                    NULL, NULL);
 }
 
-#define AUDIT_PER_STATEMENT 64   /* 10 parameters each */
+#define AUDIT_PER_STATEMENT 64   /* 11 parameters each */
 
 os_err st_audit_add_many(store_conn *c, const audit_rec *r, int n) {
     os_err e = OS_OK;
@@ -28,13 +30,13 @@ os_err st_audit_add_many(store_conn *c, const audit_rec *r, int n) {
         buf_init_fixed(&sql, mem, sizeof mem);
         if (!st_rows_sql(&sql,
                          "INSERT INTO audit_events (at, actor_user_id, actor_email, action, target_type, target_id,"
-                         " agreement_id, address, request_id, details) VALUES ",
-                         "(#, #, #, #, #, #, #, #, #, #)", 1, k, ""))
+                         " agreement_id, address, request_id, details, relationship_id) VALUES ",
+                         "(#, #, #, #, #, #, #, #, #, #, #)", 1, k, ""))
             return OS_ERR_INTERNAL;
-        db_val args[AUDIT_PER_STATEMENT * 10];
+        db_val args[AUDIT_PER_STATEMENT * 11];
         for (int i = 0; i < k; i++) {
             const audit_rec *x = &r[done + i];
-            db_val *v = &args[10 * i];
+            db_val *v = &args[11 * i];
             v[0] = DV_INT(x->at);
             v[1] = opt_id(x->actor_user_id);
             v[2] = DV_TEXT(x->actor_email);
@@ -45,8 +47,9 @@ os_err st_audit_add_many(store_conn *c, const audit_rec *r, int n) {
             v[7] = DV_TEXT(x->address);
             v[8] = DV_TEXT(x->request_id);
             v[9] = DV_TEXT(x->details_json);
+            v[10] = opt_id(x->relationship_id);
         }
-        e = db_exec(c, sql.data, args, 10 * k, NULL, NULL);
+        e = db_exec(c, sql.data, args, 11 * k, NULL, NULL);
         done += k;
     }
     return e;

@@ -305,17 +305,20 @@ os_err st_admin_claim_customer(store_conn *c, arena *a, int64_t user_id, const c
                    (void **)licenses, n);
 }
 
-os_err st_portal_agreements(store_conn *c, arena *a, int64_t user_id, int limit, agreement_summary_rec **rows,
-                            int *n) {
+os_err st_portal_agreements(store_conn *c, arena *a, int64_t user_id, int limit, int64_t now,
+                            agreement_summary_rec **rows, int *n) {
     return st_list(c, a,
                    "SELECT g.license_number, co.name, co.country, g.program, g.start_date, g.end_date, g.disabled,"
                    " x.role FROM ("
                    "  SELECT agreement_id, role FROM admin_roles WHERE user_id = ?1"
-                   "  UNION SELECT agreement_id, 'partner' FROM partner_access WHERE user_id = ?1 AND removed_at IS NULL"
-                   "   AND agreement_id NOT IN (SELECT agreement_id FROM admin_roles WHERE user_id = ?1)"
+                   "  UNION SELECT r.agreement_id, 'partner' FROM partner_relationships r"
+                   "   JOIN partner_members m ON m.org_id = r.partner_org_id JOIN users u ON u.email = m.email AND u.id = ?1"
+                   "   WHERE r.status = 'active' AND r.ends_at > ?3 AND (r.people = 'all' OR EXISTS (SELECT 1 FROM"
+                   "   partner_relationship_people p WHERE p.relationship_id = r.id AND p.member_id = m.id))"
+                   "   AND r.agreement_id NOT IN (SELECT agreement_id FROM admin_roles WHERE user_id = ?1)"
                    " ) x JOIN agreements g ON g.id = x.agreement_id JOIN organizations co ON co.id = g.customer_org_id"
                    " ORDER BY co.name, g.license_number LIMIT ?2",
-                   DB_ARGS(DV_INT(user_id), DV_INT(limit)), sizeof(agreement_summary_rec), fill_summary,
+                   DB_ARGS(DV_INT(user_id), DV_INT(limit), DV_INT(now)), sizeof(agreement_summary_rec), fill_summary,
                    (void **)rows, n);
 }
 

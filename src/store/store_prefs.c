@@ -3,6 +3,12 @@
 #include "store.h"
 #include "store_util.h"
 
+const prefs_rec prefs_defaults = {.default_downloads = true,
+                                  .allow_outside_domains = true,
+                                  .alert_threshold = 90,
+                                  .partner_capabilities = 31,
+                                  .partner_period_days = 365};
+
 static void fill_prefs(arena *a, db_row *r, void *dst) {
     prefs_rec *p = dst;
     p->contact_email = st_dup(a, r, 0);
@@ -12,6 +18,9 @@ static void fill_prefs(arena *a, db_row *r, void *dst) {
     p->default_downloads = db_int(r, 4) != 0;
     p->allow_outside_domains = db_int(r, 5) != 0;
     p->alert_threshold = db_int(r, 6);
+    p->partner_approval = db_int(r, 7) != 0;
+    p->partner_capabilities = (unsigned)db_int(r, 8);
+    p->partner_period_days = db_int(r, 9);
 }
 
 os_err st_prefs_get(store_conn *c, arena *a, int64_t agreement_id, prefs_rec *out) {
@@ -19,27 +28,33 @@ os_err st_prefs_get(store_conn *c, arena *a, int64_t agreement_id, prefs_rec *ou
     int n;
     os_err e = st_list(c, a,
                        "SELECT contact_email, default_level, default_country, default_language, default_downloads,"
-                       " allow_outside_domains, alert_threshold FROM agreement_prefs WHERE agreement_id = ?1",
+                       " allow_outside_domains, alert_threshold, partner_approval, partner_capabilities,"
+                       " COALESCE(partner_period_days, 0) FROM agreement_prefs WHERE agreement_id = ?1",
                        DB_ARGS(DV_INT(agreement_id)), sizeof(prefs_rec), fill_prefs, (void **)&rows, &n);
     if (e) return e;
     if (n) *out = rows[0];
-    else *out = (prefs_rec){.default_downloads = true, .allow_outside_domains = true, .alert_threshold = 90};
+    else *out = prefs_defaults;
     return OS_OK;
 }
 
 os_err st_prefs_put(store_conn *c, int64_t agreement_id, const prefs_rec *p, int64_t by, int64_t now) {
     return db_exec(c,
                    "INSERT INTO agreement_prefs (agreement_id, contact_email, default_level, default_country,"
-                   " default_language, default_downloads, allow_outside_domains, alert_threshold, updated_at, updated_by)"
-                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (agreement_id) DO UPDATE SET"
+                   " default_language, default_downloads, allow_outside_domains, alert_threshold, updated_at, updated_by,"
+                   " partner_approval, partner_capabilities, partner_period_days)"
+                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) ON CONFLICT (agreement_id) DO UPDATE SET"
                    " contact_email = excluded.contact_email, default_level = excluded.default_level,"
                    " default_country = excluded.default_country, default_language = excluded.default_language,"
                    " default_downloads = excluded.default_downloads,"
                    " allow_outside_domains = excluded.allow_outside_domains, alert_threshold = excluded.alert_threshold,"
-                   " updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+                   " updated_at = excluded.updated_at, updated_by = excluded.updated_by,"
+                   " partner_approval = excluded.partner_approval, partner_capabilities = excluded.partner_capabilities,"
+                   " partner_period_days = excluded.partner_period_days",
                    DB_ARGS(DV_INT(agreement_id), DV_TEXT(p->contact_email), DV_TEXT(p->default_level),
                            DV_TEXT(p->default_country), DV_TEXT(p->default_language), DV_INT(p->default_downloads),
-                           DV_INT(p->allow_outside_domains), DV_INT(p->alert_threshold), DV_INT(now), DV_INT(by)),
+                           DV_INT(p->allow_outside_domains), DV_INT(p->alert_threshold), DV_INT(now), DV_INT(by),
+                           DV_INT(p->partner_approval), DV_INT(p->partner_capabilities),
+                           p->partner_period_days ? DV_INT(p->partner_period_days) : DV_NULL),
                    NULL, NULL);
 }
 
