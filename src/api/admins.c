@@ -91,11 +91,14 @@ static void activity_query_from(req *r, activity_query *q) {
     q->from = query_date(r, "from", false);
     q->to = query_date(r, "to", true);
     q->before_id = query_id(r, "before", "Use the next_before value of the previous page");
+    q->relationship_id = query_id(r, "relationship", "Use a partner relationship's id");
     q->limit = (int)query_int(r, "limit", 1, LIMIT_PAGE_SIZE_MAX, LIMIT_PAGE_SIZE_DEFAULT);
 }
 
 /* {"events":[{id, at, actor, actor_name, action, target_type, target, target_label, address?,
- *  details}], "next_before": id|null}; the client address only when q->with_address. The
+ *  details, relationship: {id, organization}|null}], "next_before": id|null}; the client
+ * address only when q->with_address; relationship: the partner relationship the actor acted
+ * under. The
  * names are there so the UI can word each event without a request per row. */
 os_err h_activity(req *r) {
     activity_query q;
@@ -123,6 +126,15 @@ os_err h_activity(req *r) {
         jw_key(w, "details");
         if (ev->details) jw_raw(w, ev->details);   /* stored by audit() as a JSON object */
         else jw_null(w);
+        jw_key(w, "relationship");
+        if (ev->relationship_id) {
+            jw_obj(w);
+            jw_kint(w, "id", ev->relationship_id);
+            jw_kstr(w, "organization", ev->relationship_org);
+            jw_obj_end(w);
+        } else {
+            jw_null(w);
+        }
         jw_obj_end(w);
     }
     jw_arr_end(w);

@@ -561,6 +561,7 @@ typedef struct activity_query {
     const char *action;         /* action prefix, e.g. "partner."; NULL: all */
     int64_t from, to;           /* unix seconds, inclusive; 0: open */
     int64_t before_id;          /* keyset: events older than this id; 0: newest */
+    int64_t relationship_id;    /* events of partners acting under this relationship; 0: all */
     int limit;
     bool with_address;          /* not a filter: whether the reader may see client addresses */
     const char *language;       /* not a filter: the reader's ("en", "fr"), for level names */
@@ -573,6 +574,9 @@ typedef struct activity_rec {
      * subscriber, an organization, a person, a job's file, an order's license number) and
      * its second part (a subscription's level in the reader's language, a person's e-mail). */
     const char *actor_name, *target_name, *target_note;
+    /* The partner relationship the actor acted under (0: none) and its organization's name. */
+    int64_t relationship_id;
+    const char *relationship_org;
 } activity_rec;
 
 OS_MUST_USE os_err st_activity(store_conn *c, arena *a, const activity_query *q, activity_rec **rows, int *n);

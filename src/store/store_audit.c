@@ -105,6 +105,8 @@ static void fill_activity(arena *a, db_row *r, void *dst) {
     x->actor_name = st_dup(a, r, 8);
     x->target_name = st_dup(a, r, 9);
     x->target_note = st_dup(a, r, 10);
+    x->relationship_id = db_int(r, 11);
+    x->relationship_org = st_dup(a, r, 12);
 }
 
 /* The readable names of an event, resolved in the same statement as the page (a page of the
@@ -126,6 +128,8 @@ static void fill_activity(arena *a, db_row *r, void *dst) {
     "  WHEN 'subscription' THEN COALESCE(s.name, " J("name") ", " J("email") ")"                                 \
     "  WHEN 'organization' THEN COALESCE(o.name, " J("partner_org") ")"                                           \
     "  WHEN 'partner_access' THEN COALESCE(po.name, " J("partner_org") ")"                                        \
+    "  WHEN 'partner_relationship' THEN COALESCE(tro.name, " J("partner_org") ")"                                \
+    "  WHEN 'partner_request' THEN tqo.name"                                                                      \
     "  WHEN 'user' THEN tu.name"                                                                                  \
     "  WHEN 'email' THEN COALESCE(eu.name, ai.name)"                                                              \
     "  WHEN 'job' THEN COALESCE(j.file_name, " J("file_name") ")"                                                 \
@@ -137,10 +141,12 @@ static void fill_activity(arena *a, db_row *r, void *dst) {
     "   ELSE COALESCE(sl.name_en, dl.name_en) END"                                                               \
     "  WHEN 'user' THEN tu.email"                                                                                 \
     "  WHEN 'email' THEN ae.target_id"                                                                            \
-    "  ELSE NULL END"                                                                                             \
+    "  ELSE NULL END,"                                                                                            \
+    " ae.relationship_id, aro.name"                                                                               \
     " FROM (SELECT id, at, actor_user_id, actor_email, action, target_type, target_id, agreement_id, address,"   \
-    "  details FROM audit_events"                                                                                 \
+    "  details, relationship_id FROM audit_events"                                                                \
     "  WHERE agreement_id = ?1 AND id < ?6 AND (CAST(?2 AS TEXT) IS NULL OR instr(actor_email, ?2) > 0)"          \
+    "  AND (?9 = 0 OR relationship_id = ?9)"                                                                      \
     "  AND (CAST(?3 AS TEXT) IS NULL OR substr(action, 1, length(?3)) = ?3)"                                      \
     "  AND at >= ?4 AND at <= ?5"                                                                                 \
     "  ORDER BY id DESC LIMIT ?7) ae"                                                                             \
@@ -153,6 +159,14 @@ static void fill_activity(arena *a, db_row *r, void *dst) {
     " LEFT JOIN partner_access pa ON pa.id = CASE WHEN ae.target_type = 'partner_access' THEN " N " END"        \
     "  AND pa.agreement_id = ae.agreement_id"                                                                     \
     " LEFT JOIN organizations po ON po.id = pa.partner_org_id"                                                    \
+    " LEFT JOIN partner_relationships tr ON tr.id = CASE WHEN ae.target_type = 'partner_relationship'"          \
+    "  THEN " N " END AND tr.agreement_id = ae.agreement_id"                                                      \
+    " LEFT JOIN organizations tro ON tro.id = tr.partner_org_id"                                                  \
+    " LEFT JOIN partner_requests tq ON tq.id = CASE WHEN ae.target_type = 'partner_request' THEN " N " END"      \
+    " LEFT JOIN partner_relationships tqr ON tqr.id = tq.relationship_id AND tqr.agreement_id = ae.agreement_id"  \
+    " LEFT JOIN organizations tqo ON tqo.id = tqr.partner_org_id"                                                 \
+    " LEFT JOIN partner_relationships ar ON ar.id = ae.relationship_id AND ar.agreement_id = ae.agreement_id"    \
+    " LEFT JOIN organizations aro ON aro.id = ar.partner_org_id"                                                  \
     " LEFT JOIN users tu ON tu.id = CASE WHEN ae.target_type = 'user' THEN " N " END"                            \
     " LEFT JOIN users eu ON ae.target_type = 'email' AND eu.email = ae.target_id"                                 \
     " LEFT JOIN admin_invites ai ON ae.target_type = 'email' AND ai.agreement_id = ae.agreement_id"               \
@@ -175,7 +189,7 @@ os_err st_activity(store_conn *c, arena *a, const activity_query *q, activity_re
     return st_list(c, a, sql,
                    DB_ARGS(DV_INT(q->agreement_id), DV_TEXT(q->actor), DV_TEXT(q->action), DV_INT(q->from),
                            DV_INT(q->to ? q->to : INT64_MAX), DV_INT(q->before_id ? q->before_id : INT64_MAX),
-                           DV_INT(q->limit), DV_TEXT(q->language ? q->language : "en")),
+                           DV_INT(q->limit), DV_TEXT(q->language ? q->language : "en"), DV_INT(q->relationship_id)),
                    sizeof(activity_rec), fill_activity, (void **)rows, n);
 }
 

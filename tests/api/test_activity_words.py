@@ -75,7 +75,7 @@ def test_admin_and_partner_events_name_the_person_and_organization(story):
     added = one(evs, "admin.added")
     assert added["target_label"] == f"Ada Admin ({story.admin.email})", added
     granted = one(evs, "partner.access_granted")
-    assert granted["target_type"] == "partner_access"
+    assert granted["target_type"] == "partner_relationship"
     assert granted["target_label"] == story.seller.org, granted
     assert granted["actor_name"] == story.seller.name, granted
 
@@ -83,7 +83,7 @@ def test_admin_and_partner_events_name_the_person_and_organization(story):
 def test_removed_partner_is_named_by_its_organization(server):
     a = agreement(server, {"enterprise": 1})
     r = a.sa.get(url(a.lic, "/partners"))
-    pid = r.body["partners"][0]["id"]
+    pid = r.body["relationships"][0]["id"]
     assert a.sa.delete(url(a.lic, f"/partners/{pid}")).status == 204
     ev = one(events(a.sa, a.lic), "partner.access_removed")
     assert ev["target_type"] == "organization" and ev["target_label"] == a.seller.org, ev
@@ -126,9 +126,9 @@ def test_names_from_another_agreement_never_show(server, story):
     other = agreement(server, {"enterprise": 1})
     invitee = addr("invitee")
     add_admin(story.sa, story.lic, invitee, name="Ivy Invitee")
-    grant = db_query(server, "SELECT id FROM partner_access WHERE agreement_id = ?", (story.id,))[0][0]
+    grant = db_query(server, "SELECT id FROM partner_relationships WHERE agreement_id = ?", (story.id,))[0][0]
     forge(server, other.id, "subscription", story.ada["id"])
-    forge(server, other.id, "partner_access", str(grant))
+    forge(server, other.id, "partner_relationship", str(grant))
     forge(server, other.id, "email", invitee)
     # A "user" target named by address (a subscriber's question) is read, not cast, on either database.
     forge(server, other.id, "user", "someone@example.com")

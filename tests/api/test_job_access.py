@@ -43,7 +43,8 @@ def busy_worker(server):
 def partner_id(ag):
     r = ag.sa.get(f"/api/v1/agreements/{ag.lic}/partners")
     assert r.status == 200, r
-    return [p["id"] for p in r.body["partners"] if p["email"] == ag.seller.email and p["active"]][0]
+    return [p["id"] for p in r.body["relationships"]
+            if p["organization"]["name"] == ag.seller.org and p["status"] == "active"][0]
 
 
 def remove_partner(ag, _who):

@@ -66,18 +66,19 @@ def register(client, ag, route="new_license", **override):
 
 
 def grants(server, lic, email_addr=None, live_only=False):
-    """(id, email, org, route, granted_at, attested_at, removed_at) of partner_access rows."""
-    sql = ("SELECT pa.id, u.email, o.name, pa.route, pa.granted_at, pa.attested_at, pa.removed_at"
-           " FROM partner_access pa JOIN agreements g ON g.id = pa.agreement_id"
-           " JOIN users u ON u.id = pa.user_id JOIN organizations o ON o.id = pa.partner_org_id"
+    """(id, email, org, route, starts_at, created_at, ended_at) of the agreement's partner
+    relationships (one per organization), the e-mail being the person whose route created it."""
+    sql = ("SELECT r.id, u.email, o.name, r.route, r.starts_at, r.created_at, r.ended_at"
+           " FROM partner_relationships r JOIN agreements g ON g.id = r.agreement_id"
+           " LEFT JOIN users u ON u.id = r.requested_by JOIN organizations o ON o.id = r.partner_org_id"
            " WHERE g.license_number = ?")
     params = [lic]
     if email_addr:
         sql += " AND u.email = ?"
         params.append(email_addr.lower())
     if live_only:
-        sql += " AND pa.removed_at IS NULL"
-    return db_query(server, sql + " ORDER BY pa.id", params)
+        sql += " AND r.status IN ('pending', 'active')"
+    return db_query(server, sql + " ORDER BY r.id", params)
 
 
 def agreement_id(server, lic):
@@ -349,20 +350,47 @@ def test_attestation_is_required_and_not_counted(server):
     assert_granted(register(p, ag), ag, 201)
 
 
-def test_non_partner_cannot_register(server):
+def test_someone_in_no_partner_organization_registers_theirs(server):
     ag = import_agreement(server, "Litware " + uniq("np"))
-    u = verified_user(server, unique_email("plain"))
+    customer_super_admin(server, ag, language="en")
+    u = verified_user(server, unique_email("newhire"), name="Nina Newhire")
+    # Without an organization's name: asked for it, nothing counted.
     for route in ("new_license", "registration"):
-        assert_problem(register(u, ag, route=route), 403, "not_partner")
-    # Even with wrong details: not a partner, nothing counted.
-    assert_problem(register(u, ag, authorization_number=new_authno()), 403, "not_partner")
+        r = register(u, ag, route=route)
+        assert field_errors(r).get("organization_name") == "required", r
     assert failures(server, "reg_user", u.user["id"]) == 0
     assert failures(server, "reg_license", ag.lic) == 0
     assert grants(server, ag.lic) == []
-    assert_problem(u.get(url(ag.lic)), 404, "not_found")
-    # The customer (super admin, not a partner) cannot register either.
+    org = "Reseller " + uniq("new")
+    # Wrong details with a name: counted as any mismatch, and no organization is created.
+    assert_problem(register(u, ag, authorization_number=new_authno(), organization_name=org), 422, "no_match")
+    assert db_count(server, "organizations", "name = ?", (org,)) == 0
+    # The name of an organization already in openseat: its admins invite people instead.
+    taken = partner_user(server).org
+    r = register(u, ag, organization_name=taken)
+    assert field_errors(r).get("organization_name") == "organization_exists", r
+    assert grants(server, ag.lic) == []
+    assert db_count(server, "partner_members", "email = ?", (u.email,)) == 0
+    # The right details and a new name: the organization exists, with this person as its admin.
+    r = register(u, ag, organization_name=org)
+    assert_granted(r, ag, 201)
+    rows = db_query(server, "SELECT m.role FROM partner_members m JOIN organizations o ON o.id = m.org_id"
+                            " WHERE o.name = ? AND o.kind = 'partner' AND m.email = ?", (org, u.email))
+    assert rows == [("admin",)], rows
+    assert [(g[1], g[2]) for g in grants(server, ag.lic)] == [(u.email, org)]
+    assert u.get(url(ag.lic)).status == 200
+    assert len(audits(server, "partner.created", actor_id=u.user["id"])) == 1
+    # The customer is told, plainly, that the organization is new to the portal.
+    m = mail_about(server, ag.customer_email, "en", "partner_added", ag.lic)
+    assert org in m.text and "new to openseat" in m.text, m.text
+
+
+def test_customer_admin_is_not_a_partner_by_registering(server):
+    """A customer's super admin in no partner organization is asked for one like anybody."""
+    ag = import_agreement(server, "Litware " + uniq("np"))
     sa = customer_super_admin(server, ag)
-    assert_problem(register(sa, ag), 403, "not_partner")
+    r = register(sa, ag)
+    assert field_errors(r).get("organization_name") == "required", r
     assert grants(server, ag.lic) == []
 
 
@@ -464,6 +492,14 @@ def check_partner_added(m, server, ag, p, route_words, language):
         today = f"{time.strftime('%B', now)} {now.tm_mday}, {now.tm_year}, "
     assert today in text, f"partner_added mail does not say when ({today}):\n{text}"
     assert time.strftime("%Y-%m-%d", now) not in text, text
+    # What the partner may do, and until when (a year by default), in words.
+    last = time.gmtime(time.time() + 365 * 86400)
+    if language == "fr":
+        assert "consulter les abonnés" in text and "journal d’activité" in text, text
+        assert f"{months[last.tm_mon - 1]} {last.tm_year} inclus" in text, text
+    else:
+        assert "see subscribers" in text and "activity log" in text, text
+        assert f"{time.strftime('%B', last)}" in text and "(included)" in text, text
 
 
 def test_partner_added_reaches_customer_and_every_super_admin(server):
@@ -489,12 +525,11 @@ def test_partner_added_reaches_customer_and_every_super_admin(server):
                         ["Nouveau contrat Open License"], "fr")
 
     # handoff: another member of the placing organization follows the licensing center's link.
+    # Its organization's relationship (from the order) already covers all its people: nothing
+    # is granted twice, and nobody is told twice.
     h = partner_user(server, org=placing.org, name="Hugo Handoff")
-    assert_granted(handoff(h, handoff_token(h, ag.lic)), ag, 201)
-    check_partner_added(mail_about(server, ag.customer_email, "en", "partner_added", ag.lic), server, ag, h,
-                        ["licensing service center"], "en")
-    check_partner_added(mail_about(server, sa2.user["email"], "fr", "partner_added", ag.lic), server, ag, h,
-                        ["centre de gestion des licences"], "fr")
+    assert_granted(handoff(h, handoff_token(h, ag.lic)), ag, 200)
+    assert len(queued(server, "partner_added", ag.lic)) == 2
 
     # registration (the not-recognized page)
     g = partner_user(server, name="Gina Registration")
@@ -504,12 +539,12 @@ def test_partner_added_reaches_customer_and_every_super_admin(server):
     check_partner_added(mail_about(server, sa2.user["email"], "fr", "partner_added", ag.lic), server, ag, g,
                         ["enregistrement des partenaires"], "fr")
 
-    # Exactly one per recipient and grant; none to the partners themselves.
-    assert len(queued(server, "partner_added", ag.lic)) == 6
+    # Exactly one per recipient and new relationship; none to the partners themselves.
+    assert len(queued(server, "partner_added", ag.lic)) == 4
     for who in (placing, q, h, g):
         assert queued(server, "partner_added", ag.lic, who.email) == []
     time.sleep(0.5)
-    assert server.mail.count(ag.customer_email, "partner was added") == 3
+    assert server.mail.count(ag.customer_email, "partner was added") == 2
     for who in (placing, q, h, g):
         assert server.mail.count(who.email, "partner") == 0, f"{who.email} got a partner mail"
 
@@ -632,8 +667,8 @@ def test_handoff_expired_tampered_and_foreign_keys(server, handoff_setup):
     assert "token" in field_errors(s.a.post(HANDOFF, {}))
 
     assert [g[1] for g in grants(server, s.ag.lic)] == [s.b.email], "nothing granted by a bad link"
-    # None of these used the genuine link up.
-    assert_granted(handoff(s.a, real), s.ag, 201)
+    # None of these used the genuine link up (b's organization already has access: 200).
+    assert_granted(handoff(s.a, real), s.ag, 200)
 
 
 def test_handoff_forged_for_non_partner(server, handoff_setup):
@@ -673,30 +708,35 @@ def test_removal_block_and_lift(server):
     x = partner_user(server, name="Xavier Other")     # another organization, stays
 
     assert_granted(handoff(r1, handoff_token(r1, ag.lic)), ag, 201)
-    assert_granted(register(r2, ag, route="registration"), ag, 201)
+    # One relationship per organization: r1's covers all its people, r2 included.
+    assert_granted(register(r2, ag, route="registration"), ag, 200)
     assert_granted(register(x, ag, route="new_license"), ag, 201)
+    assert r2.get(url(ag.lic)).status == 200
 
     r = sa.get(url(ag.lic, "/partners"))
     assert r.status == 200, r
-    listed = {p["email"]: p for p in r.body["partners"]}
-    assert set(listed) == {r1.email, r2.email, x.email}, r.body
-    assert {e: (p["route"], p["active"], p["organization"], p["name"]) for e, p in listed.items()} == {
-        r1.email: ("handoff", True, org, "Rita One"),
-        r2.email: ("registration", True, org, "Rémi Deux"),
-        x.email: ("new_license", True, x.org, "Xavier Other"),
+    listed = {p["organization"]["name"]: p for p in r.body["relationships"]}
+    assert set(listed) == {org, x.org}, r.body
+    assert {o: (p["route"], p["status"], p["people"]) for o, p in listed.items()} == {
+        org: ("handoff", "active", "all"),
+        x.org: ("new_license", "active", "all"),
     }
     for p in listed.values():
-        assert isinstance(p["id"], int) and isinstance(p["granted_at"], int), p
-        assert abs(p["granted_at"] - time.time()) < 120, p
-        assert "removed_at" not in p or p["removed_at"] in (None, 0), p
-    assert r.body["blocks"] == [], r.body
+        assert isinstance(p["id"], int) and abs(p["starts_at"] - time.time()) < 120, p
+        assert p["capabilities"] == ["read", "assign", "bulk", "usage", "activity"], p
+        # A year by default; the last day is the one access ends in.
+        assert p["ends_at"] - p["starts_at"] == 365 * 86400, p
+        assert p["ends_on"] == time.strftime("%Y-%m-%d", time.gmtime(p["ends_at"] - 1)), p
+        assert p["auto_renew"] is False and p["ended_at"] is None, p
+        assert p["pending_request"] is None, p
+    assert r.body["blocks"] == [] and r.body["requests"] == [], r.body
 
     # Remove r1's organization.
-    r = sa.delete(url(ag.lic, f"/partners/{listed[r1.email]['id']}"))
+    r = sa.delete(url(ag.lic, f"/partners/{listed[org]['id']}"))
     assert r.status == 204, r
     assert r.raw == b"", r.raw
 
-    # The very next request of each removed person is refused.
+    # The very next request of each of its people is refused.
     for who in (r1, r2):
         assert_problem(who.get(url(ag.lic)), 404, "not_found")
         assert ag.lic not in [a["license_number"] for a in who.get(AGREEMENTS).body["agreements"]]
@@ -705,12 +745,11 @@ def test_removal_block_and_lift(server):
     assert x.get(url(ag.lic)).status == 200
 
     r = sa.get(url(ag.lic, "/partners"))
-    listed = {p["email"]: p for p in r.body["partners"]}
-    for e in (r1.email, r2.email):
-        assert listed[e]["active"] is False, listed[e]
-        assert isinstance(listed[e].get("removed_at"), int) and abs(listed[e]["removed_at"] - time.time()) < 120
-        assert listed[e].get("removed_by") == "Sam Admin", listed[e]
-    assert listed[x.email]["active"] is True
+    listed = {p["organization"]["name"]: p for p in r.body["relationships"]}
+    assert listed[org]["status"] == "removed", listed[org]
+    assert isinstance(listed[org]["ended_at"], int) and abs(listed[org]["ended_at"] - time.time()) < 120
+    assert listed[org]["ended_by"] == "Sam Admin", listed[org]
+    assert listed[x.org]["status"] == "active"
     blocks = r.body["blocks"]
     assert len(blocks) == 1 and blocks[0]["organization"] == org, blocks
     assert blocks[0]["blocked_by"] == "Sam Admin" and isinstance(blocks[0]["blocked_at"], int), blocks
@@ -720,16 +759,15 @@ def test_removal_block_and_lift(server):
     assert len(rows) == 1, rows
     assert org in rows[0][3], rows
 
-    # Each removed person is told, in their language.
+    # Each of its people is told, in their language.
     m1 = mail_about(server, r1.email, "en", "partner_removed", ag.lic)
     assert org in m1.text and ag.customer_name in m1.text and ag.lic in m1.text, m1.text
     m2 = mail_about(server, r2.email, "fr", "partner_removed", ag.lic)
     assert ag.lic in m2.text and "{{" not in m2.text, m2.text
     assert queued(server, "partner_removed", ag.lic, x.email) == []
 
-    # Removing again: 409, for either person of the organization.
-    for e in (r1.email, r2.email):
-        assert_problem(sa.delete(url(ag.lic, f"/partners/{listed[e]['id']}")), 409, "conflict")
+    # Removing again: 409.
+    assert_problem(sa.delete(url(ag.lic, f"/partners/{listed[org]['id']}")), 409, "conflict")
     assert len(audits(server, "partner.access_removed", lic=ag.lic)) == 1
 
     # Blocked by every route, for every member of the organization.
@@ -740,8 +778,8 @@ def test_removal_block_and_lift(server):
     r3 = partner_user(server, org=org, name="Rose Trois")
     assert_problem(register(r3, ag, route="registration"), 403, "partner_blocked")
     assert_problem(handoff(r3, handoff_token(r3, ag.lic)), 403, "partner_blocked")
-    assert [g[1] for g in grants(server, ag.lic, live_only=True)] == [x.email]
-    assert len(queued(server, "partner_added", ag.lic)) == 3, "a blocked attempt notifies nobody"
+    assert [g[2] for g in grants(server, ag.lic, live_only=True)] == [x.org]
+    assert len(queued(server, "partner_added", ag.lic)) == 2, "a blocked attempt notifies nobody"
 
     # Lift the block.
     assert_problem(sa.delete(url(ag.lic, f"/partner-blocks/{block_id + 100000}")), 404, "not_found")
@@ -752,12 +790,11 @@ def test_removal_block_and_lift(server):
     assert_problem(sa.delete(url(ag.lic, f"/partner-blocks/{block_id}")), 404, "not_found")
 
     assert_granted(register(r1, ag, route="registration"), ag, 201)
-    assert_granted(handoff(r3, handoff_token(r3, ag.lic)), ag, 201)
-    assert r1.get(url(ag.lic)).status == 200
+    assert_granted(handoff(r3, handoff_token(r3, ag.lic)), ag, 200)
+    assert r1.get(url(ag.lic)).status == 200 and r3.get(url(ag.lic)).status == 200
     r = sa.get(url(ag.lic, "/partners"))
-    rows = [(p["email"], p["active"]) for p in r.body["partners"]]
-    assert sorted(rows) == sorted([(r1.email, True), (r3.email, True), (x.email, True),
-                                   (r1.email, False), (r2.email, False)]), rows
+    rows = [(p["organization"]["name"], p["status"]) for p in r.body["relationships"]]
+    assert sorted(rows) == sorted([(org, "active"), (x.org, "active"), (org, "removed")]), rows
 
 
 def test_removed_partner_can_be_removed_again_after_lift(server):
@@ -784,9 +821,10 @@ def test_removing_the_placing_partner(server):
     ag = order_agreement(placing, country="GB")
     sa = customer_super_admin(server, ag)
     r = sa.get(url(ag.lic, "/partners"))
-    assert [(p["email"], p["route"], p["active"]) for p in r.body["partners"]] == [(placing.email, "order", True)]
+    assert [(p["organization"]["name"], p["route"], p["status"]) for p in r.body["relationships"]] == [
+        (placing.org, "order", "active")]
     assert placing.get(url(ag.lic)).status == 200
-    assert sa.delete(url(ag.lic, f"/partners/{r.body['partners'][0]['id']}")).status == 204
+    assert sa.delete(url(ag.lic, f"/partners/{r.body['relationships'][0]['id']}")).status == 204
     assert_problem(placing.get(url(ag.lic)), 404, "not_found")
     assert_problem(register(placing, ag), 403, "partner_blocked")
     assert_problem(handoff(placing, handoff_token(placing, ag.lic)), 403, "partner_blocked")
@@ -898,7 +936,7 @@ def test_matrix_anonymous_and_csrf(server, tenants):
     # The super admin's own view works (control).
     r = t.sa_A.get(url(t.A.lic, "/partners"))
     assert r.status == 200, r
-    assert {p["id"] for p in r.body["partners"]} == {t.grant_A, t.removed_grant_A}, r.body
+    assert {p["id"] for p in r.body["relationships"]} == {t.grant_A, t.removed_grant_A}, r.body
     r = t.sa_A.get(url(t.A.lic))
     assert r.status == 200 and r.body["role"] == "super_admin", r
 

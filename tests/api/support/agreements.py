@@ -157,4 +157,5 @@ def assert_granted(r, ag, status=201):
     want = "granted" if status == 201 else "already_registered"
     assert r.status == status, f"want {status} {want}, got {r}"
     assert r.content_type == "application/json", r
-    assert r.body == {"status": want, "license_number": ag.lic}, r.body
+    assert r.body["status"] == want and r.body["license_number"] == ag.lic, r.body
+    assert isinstance(r.body["relationship_id"], int), r.body
