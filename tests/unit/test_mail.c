@@ -202,11 +202,14 @@ static void test_render_dates(void **state) {
 
     const char *pa = "{\"partner_org\":\"P\",\"partner_name\":\"N\",\"partner_email\":\"n@x.example\","
                      "\"license_number\":\"L1\",\"customer_name\":\"C\",\"route\":\"r\","
-                     "\"when\":\"2026-01-01 09:05 UTC\",\"partners_link\":\"https://x.example/p\"}";
+                     "\"when\":\"2026-01-01 09:05 UTC\",\"partners_link\":\"https://x.example/p\","
+                     "\"capabilities\":\"c\",\"last_day\":\"2027-01-01\",\"org_note\":\"\"}";
     render_ok("partner_added", "fr", pa, &m);
     assert_non_null(strstr(m.text, "1er janvier 2026 à 09:05 UTC"));
+    assert_non_null(strstr(m.text, "1er janvier 2027 inclus"));
     render_ok("partner_added", "en", pa, &m);
     assert_non_null(strstr(m.text, "January 1, 2026, 09:05 UTC"));
+    assert_non_null(strstr(m.text, "January 1, 2027 (included)"));
 
     /* A value that is not a date is written as it came rather than losing the e-mail. */
     const char *odd = "{\"name\":\"N\",\"license_number\":\"L1\",\"customer_name\":\"C\","
