@@ -408,7 +408,7 @@ OS_MUST_USE os_err st_request_decide(store_conn *c, int64_t id, const char *stat
 
 /* ---- partner requests: decisions ------------------------------------ (approvals) */
 
-/* ---- partner relationships over time -------------------------------- (lifecycle) */
+/* ---- partner relationships over time ----------------------------------- store_rel_time.c */
 /* The end reminders: the first sent this many days before a relationship's end, the last
  * this many. */
 #define REL_REMIND_FIRST_DAYS 30

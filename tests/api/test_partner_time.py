@@ -200,6 +200,7 @@ def test_access_stops_at_the_end_then_the_run_records_it(server):
     # The customer sees it in the activity log, by the system.
     ev = ag.sa.get(url(ag.lic, "/activity?action=partner.relationship_ended"))
     assert ev.status == 200 and [e["action"] for e in ev.body["events"]] == ["partner.relationship_ended"], ev
+    assert ev.body["events"][0]["target_label"] == ag.seller.org, ev.body
     # Nothing else moved: the same organization's other relationship and access go on.
     assert rel_row(server, other_rid)["status"] == "active"
     assert can_read(ag.seller, other.lic)
