@@ -12,8 +12,10 @@
 bool lifecycle_writable(const char *end_date, bool disabled, int64_t now, long grace_days);
 /* Queues the reminders due on the day of `now` (which may be simulated; the mail is queued
  * for delivery at once), then moves partner relationships on (domain/partner_time.h: their
- * reminders, ends, renewals, lapsed requests); returns how many e-mails were queued (-1 when
- * any of it failed: what failed is logged and retried by the next run, the rest is done). */
-int lifecycle_run(const app *a, int64_t now);
+ * reminders, ends, renewals, lapsed requests). Returns how many expiry reminders were
+ * queued, *partner_mails how many e-mails about partner relationships (NULL: not wanted);
+ * -1 when any of it failed: what failed is logged and retried by the next run, the rest is
+ * done. */
+int lifecycle_run(const app *a, int64_t now, int *partner_mails);
 
 #endif
