@@ -271,7 +271,7 @@ def test_renewal_never_goes_past_the_agreement_end(server):
 
 
 def test_no_renewal_once_the_agreement_has_ended(server):
-    ag = ordered(server)
+    ag = ordered(server, language="fr")
     rid = relationship(server, ag)
     yesterday = today() - datetime.timedelta(days=1)
     db_write(server, "UPDATE agreements SET end_date = ? WHERE id = ?", (yesterday.isoformat(), ag.id))
@@ -284,6 +284,9 @@ def test_no_renewal_once_the_agreement_has_ended(server):
     for who in (ag.customer_email, ag.seller.email):
         assert len(mails(server, "partner_ended", who, ag.lic)) == 1, who
         assert mails(server, "partner_renewed", who, ag.lic) == [], who
+    m = server.wait_for_mail(ag.seller.email, subject_contains="a pris fin")
+    assert ag.lic in m.subject and "L’accès de votre organisation" in m.text, m.text
+    assert any(l.endswith("/partner-organization") for l in m.links), m.links
 
 
 # ---------------------------------------------------------------------------------------
