@@ -158,7 +158,8 @@ int cmd_outbox(int argc, char **argv) {
 }
 
 
-/* lifecycle [--today YYYY-MM-DD]: queue the expiry reminders due (on that day). */
+/* lifecycle [--today YYYY-MM-DD]: queue the expiry reminders due (on that day) and move
+ * partner relationships on (reminders, ends, renewals, lapsed requests). */
 int cmd_lifecycle(int argc, char **argv) {
     static char empty[] = "";
     const char *today = NULL;
@@ -181,9 +182,9 @@ int cmd_lifecycle(int argc, char **argv) {
     app a;
     int rc = cli_open(&a, &cfg, argc, argv, NULL, 0);
     if (rc) return rc;
-    int queued = lifecycle_run(&a, now);
+    int partner = 0, queued = lifecycle_run(&a, now, &partner);
     store_close(a.st);
     if (queued < 0) return 1;
-    printf("%d expiry reminder(s) queued\n", queued);
+    printf("%d expiry reminder(s) queued\n%d partner relationship e-mail(s) queued\n", queued, partner);
     return 0;
 }

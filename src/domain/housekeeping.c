@@ -11,6 +11,6 @@ void housekeeping_run(const app *a) {
     int64_t now = time(NULL);
     os_err e = st_sessions_purge(c, now - a->cfg->session_idle_s, now);
     if (!e) e = st_auth_failures_purge(c, now - 24 * 3600);
-    if (!e) lifecycle_run(a, now);
+    if (!e) lifecycle_run(a, now, NULL);
     if (e) log_event(LOG_WARN, "housekeeping failed", "error", os_err_name(e), NULL);
 }

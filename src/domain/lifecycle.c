@@ -6,6 +6,7 @@
 #include "core/log.h"
 #include "core/text.h"
 #include "domain/audit.h"
+#include "domain/partner_time.h"
 #include "mail/outbox.h"
 
 static const int notice_days[] = {120, 60, 30, 7};
@@ -26,7 +27,8 @@ static int days_left(const char *end_date, int64_t now) {
     return (int)((end - (now - now % 86400)) / 86400);
 }
 
-int lifecycle_run(const app *a, int64_t now) {
+int lifecycle_run(const app *a, int64_t now, int *partner_mails) {
+    if (partner_mails) *partner_mails = 0;
     store_conn *c = store_conn_get(a->st);
     if (!c) return -1;
     arena ar;
@@ -77,10 +79,11 @@ int lifecycle_run(const app *a, int64_t now) {
         e = store_tx_end(c, e);
     }
     arena_free(&ar);
-    if (e) {
-        log_event(LOG_WARN, "expiry reminders failed", "error", os_err_name(e), NULL);
-        return -1;
-    }
-    if (queued) outbox_wake(a->mail);
+    if (e) log_event(LOG_WARN, "expiry reminders failed", "error", os_err_name(e), NULL);
+    else if (queued) outbox_wake(a->mail);
+    /* Partner relationships move on whether or not the agreements' reminders went well. */
+    int failed = 0, partner = partner_time_run(a, now, &failed);
+    if (partner_mails && partner > 0) *partner_mails = partner;
+    if (e || partner < 0 || failed) return -1;
     return queued;
 }

@@ -129,7 +129,7 @@ static void fill_activity(arena *a, db_row *r, void *dst) {
     "  WHEN 'organization' THEN COALESCE(o.name, " J("partner_org") ")"                                           \
     "  WHEN 'partner_access' THEN COALESCE(po.name, " J("partner_org") ")"                                        \
     "  WHEN 'partner_relationship' THEN COALESCE(tro.name, " J("partner_org") ")"                                \
-    "  WHEN 'partner_request' THEN tqo.name"                                                                      \
+    "  WHEN 'partner_request' THEN COALESCE(tqo.name, " J("partner_org") ")"                                     \
     "  WHEN 'user' THEN tu.name"                                                                                  \
     "  WHEN 'email' THEN COALESCE(eu.name, ai.name)"                                                              \
     "  WHEN 'job' THEN COALESCE(j.file_name, " J("file_name") ")"                                                 \
