@@ -22,7 +22,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from support.accounts import addr, partner_user, unique_email, verified_user
+from support.accounts import addr, partner_add, partner_user, unique_email, verified_user
 from support.agreements import AGREEMENTS, ORDERS, agreement
 from support.checks import assert_problem
 from support.client import Client
@@ -47,6 +47,8 @@ CONTENT = {
     "partner_blocks": "SELECT id, lifted_at FROM partner_blocks ORDER BY id",
     "admin_roles": "SELECT agreement_id, user_id, role FROM admin_roles ORDER BY 1, 2",
     "users": "SELECT id, email_verified_at FROM users ORDER BY id",
+    "partner_relationships": "SELECT id, people FROM partner_relationships ORDER BY id",
+    "partner_relationship_people": "SELECT relationship_id, member_id FROM partner_relationship_people ORDER BY 1, 2",
 }
 # Operations whose failure a route rides out on purpose (the reason is beside each call):
 # withdrawing a provisional throttle failure, touching a session.
@@ -378,3 +380,59 @@ def test_off_by_default(server_factory):
     r = Client(srv).get("/healthz", headers={"X-Openseat-Fault": "stmt:1"})
     assert r.status == 200 and r.headers.get("X-Openseat-Ops") is None, r
     assert r.headers.get("X-Openseat-Fault-Fired") is None, r
+
+
+# --- the partner organization's own page
+
+
+@pytest.fixture(scope="module")
+def org_admin(server, world):
+    """An admin of the seller's partner organization, its id and the relationship it has with
+    world.ag."""
+    email = addr("orgadmin", "fabrikam-partner.example")
+    partner_add(server, world.seller.org, email, admin=True)
+    c = verified_user(server, email)
+    c.org_id = db_query(server, "SELECT org_id FROM partner_members WHERE email = ?", (email,))[0][0]
+    c.rel_id = db_query(server, "SELECT id FROM partner_relationships WHERE agreement_id = ? AND partner_org_id = ?",
+                        (world.ag.id, c.org_id))[0][0]
+    return c
+
+
+def test_partner_person_add(server, org_admin):
+    o = org_admin
+    run_route(server, "partner person add", lambda: addr("staff", "fabrikam-partner.example"),
+              lambda email, h: o.post(f"/api/v1/partner-organizations/{o.org_id}/people",
+                                      {"email": email, "role": "member"}, headers=h), 201)
+
+
+def test_partner_person_remove(server, org_admin):
+    o = org_admin
+    email = addr("leaver", "fabrikam-partner.example")
+
+    def prepare():
+        db_write(server, "INSERT INTO partner_members (org_id, email, role, created_at) SELECT ?, ?, 'member', ?"
+                         " WHERE NOT EXISTS (SELECT 1 FROM partner_members WHERE org_id = ? AND email = ?)",
+                 (o.org_id, email, int(time.time()), o.org_id, email))
+        member = db_query(server, "SELECT id FROM partner_members WHERE org_id = ? AND email = ?", (o.org_id, email))[0][0]
+        # Named by the relationship, so the removal also takes the name away.
+        db_write(server, "INSERT INTO partner_relationship_people (relationship_id, member_id) SELECT ?, ?"
+                         " WHERE NOT EXISTS (SELECT 1 FROM partner_relationship_people WHERE relationship_id = ?"
+                         " AND member_id = ?)", (o.rel_id, member, o.rel_id, member))
+        return member
+
+    run_route(server, "partner person remove", prepare,
+              lambda member, h: o.delete(f"/api/v1/partner-organizations/{o.org_id}/people/{member}", headers=h), 204)
+
+
+def test_partner_relationship_people(server, world, org_admin):
+    o = org_admin
+    member = db_query(server, "SELECT id FROM partner_members WHERE org_id = ? AND email = ?",
+                      (o.org_id, world.seller.email))[0][0]
+
+    def prepare():
+        db_write(server, "UPDATE partner_relationships SET people = 'all' WHERE id = ?", (o.rel_id,))
+        db_write(server, "DELETE FROM partner_relationship_people WHERE relationship_id = ?", (o.rel_id,))
+
+    run_route(server, "partner relationship people", prepare,
+              lambda _, h: o.put(f"/api/v1/partner-organizations/{o.org_id}/relationships/{o.rel_id}/people",
+                                 {"people": "named", "member_ids": [member]}, headers=h), 200)

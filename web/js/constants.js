@@ -63,6 +63,9 @@ export const PROBLEM = Object.freeze({
   PRECONDITION_FAILED: "precondition_failed",
   PRECONDITION_REQUIRED: "precondition_required",
   LAST_SUPER_ADMIN: "last_super_admin",
+  PARTNER_ADMIN_REQUIRED: "partner_admin_required",
+  ALREADY_MEMBER: "already_member",
+  LAST_PARTNER_ADMIN: "last_partner_admin",
   READ_ONLY: "read_only",
   ACCESS_REMOVED: "access_removed",
   JOB_CANCELLED: "job_cancelled",
@@ -97,6 +100,7 @@ export const FIELD = Object.freeze({
   REASSIGNMENT_TOO_SOON: "reassignment_too_soon",
   OUTSIDE_DOMAIN: "outside_domain",
   INVALID_FORMAT: "invalid_format",
+  NOT_MEMBER: "not_member",
 });
 
 // docs/openapi.yaml: Job.state.
