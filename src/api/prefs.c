@@ -41,7 +41,7 @@ os_err h_prefs_put(req *r) {
     prefs_rec p = {0};
     p.contact_email = body_email(r, "contact_email", false);
     p.default_level = body_str(r, "default_level", 64, false);
-    p.default_country = body_country(r, "default_country", false);
+    p.default_country = body_country(r, "default_country", false, NULL);
     p.default_language = body_enum(r, "default_language", subscriber_languages, false);
     p.default_downloads = bool_field(r, "default_downloads", true);
     p.allow_outside_domains = bool_field(r, "allow_outside_domains", true);

@@ -47,6 +47,9 @@
 #define LIMIT_PASSWORD_MAX        256
 #define LIMIT_TOKEN_CHARS         128
 #define LIMIT_NEXT_BYTES          512             /* sign-up's page to continue to */
+/* A field error's params object (core/json_write.h): a few numbers, a date, a list of an
+ * agreement's level codes. */
+#define LIMIT_PARAMS_BYTES        (64 * 1024)
 
 /* Accounts */
 #define LIMIT_VERIFY_TTL_S        (48 * 3600)

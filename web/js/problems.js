@@ -2,7 +2,7 @@
 // codes the catalogue does not know fall back to a generic message.
 
 import { ApiError } from './api.js';
-import { PROBLEM } from './constants.js';
+import { FIELD, PROBLEM } from './constants.js';
 import { hasMessage } from './i18n.js';
 import { notify } from './notice.js';
 
@@ -39,6 +39,22 @@ export function reportProblem(err) {
 export function fieldErrorKey(code) {
   const key = `field.${code}`;
   return hasMessage(key) ? key : 'field.invalid_value';
+}
+
+/**
+ * `{ key, params }` wording a field error from the API (`{ code, params }`), in a form or a file's
+ * report alike: an invalid_value that says which list it was off (`params.field`) gets that list's
+ * message, naming the allowed values when the server gave them (`params.allowed`); any other error
+ * its code's message.
+ */
+export function fieldErrorMessage(error) {
+  const code = error?.code;
+  const field = error?.params?.field;
+  const specific = code === FIELD.INVALID_VALUE && field ? `field.invalid_value.${field}` : null;
+  return {
+    key: specific && hasMessage(specific) ? specific : fieldErrorKey(code),
+    params: { allowed: error?.params?.allowed ?? '' },
+  };
 }
 
 // "in 15 minutes" / "dans 15 minutes", worded by the browser for the current language.

@@ -91,7 +91,6 @@ export function subscriberActions({ agreement, base, list, levelName, levelsNow,
                   params: { level: levelInfo().name, days, date: longDate(day) },
                 };
               },
-              [FIELD.INVALID_VALUE]: 'subscribers.levelInvalid',
             },
           },
           ...detailFields(),
