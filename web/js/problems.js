@@ -14,9 +14,7 @@ export function problemNotice(err) {
   }
   if (code === PROBLEM.NO_MATCH && Number.isInteger(err.problem?.params?.tries_left)) {
     // How many mismatches are left before the partner registration locks for a while.
-    const count = err.problem.params.tries_left;
-    const key = count <= 0 ? 'problem.no_match_tries_none' : count === 1 ? 'problem.no_match_tries_one' : 'problem.no_match_tries_other';
-    return { kind: 'error', key, params: { count } };
+    return { kind: 'error', key: 'problem.no_match_tries', params: { count: Math.max(0, err.problem.params.tries_left) } };
   }
   const key = `problem.${code}`;
   return { kind: 'error', key: hasMessage(key) ? key : 'problem.generic' };
