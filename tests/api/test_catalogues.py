@@ -183,6 +183,15 @@ def test_no_parenthesised_plurals():
     assert parenthesised_plurals(texts) == []
 
 
+def test_the_language_switcher_names_each_language_in_itself():
+    """"English" and "Français" whatever the page's language (docs/glossary.md)."""
+    en, fr = catalogue("en"), catalogue("fr")
+    names = [k for k in en if re.fullmatch(r"lang\.[a-z]{2}", k)]
+    assert sorted(names) == ["lang.en", "lang.fr"], names
+    assert [(k, en[k], fr[k]) for k in names if en[k] != fr[k]] == []
+    assert fr["lang.fr"] == "Français" and en["lang.en"] == "English"
+
+
 def test_counts_are_not_worded_by_pairs_of_keys():
     assert plural_key_pairs(catalogue("en")) == []
 
