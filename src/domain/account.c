@@ -24,6 +24,12 @@ static os_err new_token(op_ctx *x, int64_t user_id, const char *purpose, int64_t
     return e;
 }
 
+/* The sign-in page, continuing to `next` (a same-site path, or NULL) once signed in. */
+static const char *signin_link(op_ctx *x, const char *next) {
+    const char *link = arena_printf(x->a, "%s/signin", x->app->base_url);
+    return next ? arena_printf(x->a, "%s?next=%s", link, url_encode(x->a, next)) : link;
+}
+
 static os_err send_verification(op_ctx *x, const user_rec *u, const char *next) {
     char tok[SECRET_TOKEN_CHARS + 1];
     os_err e = new_token(x, u->id, "verify", LIMIT_VERIFY_TTL_S, tok);
@@ -38,13 +44,13 @@ static os_err send_verification(op_ctx *x, const user_rec *u, const char *next) 
 /* What a request that may e-mail an address nobody proved to own does once the address's
  * account is known: u is that account, or NULL when there is none; limited is throttle_mail's
  * answer (NULL: a mail may go). Runs in the request's transaction. */
-typedef os_err (*mail_request_fn)(op_ctx *x, const char *email, const user_rec *u, const char *limited, void *ud);
+typedef os_err (*mail_request_fn)(op_ctx *x, const char *email, const user_rec *u, const char *limited, const void *ud);
 
 /* Sign-up, a new verification link and a password reset start alike: in one write
  * transaction the e-mail limits count the request (before the lookup, so every answer
  * costs the same and says nothing about the address), then the account is read and `then`
  * decides. The mail worker is woken once the transaction has committed. */
-static os_err mail_request(op_ctx *x, const char *email, mail_request_fn then, void *ud) {
+static os_err mail_request(op_ctx *x, const char *email, mail_request_fn then, const void *ud) {
     os_err e = store_tx_begin(x->c);
     if (e) return e;
     const char *limited = NULL;
@@ -61,7 +67,7 @@ typedef struct signup_request {
     const char *name, *hash, *language, *next;
 } signup_request;
 
-static os_err signup_then(op_ctx *x, const char *email, const user_rec *found, const char *limited, void *ud) {
+static os_err signup_then(op_ctx *x, const char *email, const user_rec *found, const char *limited, const void *ud) {
     const signup_request *in = ud;
     os_err e;
     if (found) {
@@ -70,8 +76,8 @@ static os_err signup_then(op_ctx *x, const char *email, const user_rec *found, c
             e = throttle_mail_suppressed(x, found->email, "account_exists", limited);
         else
             e = outbox_enqueue(x->app, x->c, x->a, found->email, "account_exists", found->language,
-                               json_pairs(x->a, "name", found->name, "signin_link",
-                                          arena_printf(x->a, "%s/signin", x->app->base_url), "reset_link",
+                               json_pairs(x->a, "name", found->name, "signin_link", signin_link(x, in->next),
+                                          "reset_link",
                                           arena_printf(x->a, "%s/reset", x->app->base_url), NULL),
                                x->now);
         if (!e) e = audit(x, "account.signup_existing", "user", uid_text(x, found->id), 0, NULL);
@@ -118,15 +124,15 @@ os_err account_verify(op_ctx *x, const char *token, const char **email) {
     return e;
 }
 
-static os_err resend_then(op_ctx *x, const char *email, const user_rec *u, const char *limited, void *ud) {
+static os_err resend_then(op_ctx *x, const char *email, const user_rec *u, const char *limited, const void *ud) {
     (void)email;
-    (void)ud;
+    const char *next = ud;
     if (!u || u->verified_at) return OS_OK;   /* no oracle */
-    return limited ? throttle_mail_suppressed(x, u->email, "verify_email", limited) : send_verification(x, u, NULL);
+    return limited ? throttle_mail_suppressed(x, u->email, "verify_email", limited) : send_verification(x, u, next);
 }
 
-os_err account_resend_verification(op_ctx *x, const char *email) {
-    return mail_request(x, email, resend_then, NULL);
+os_err account_resend_verification(op_ctx *x, const char *email, const char *next) {
+    return mail_request(x, email, resend_then, next);
 }
 
 /* OS_OK when u's stored password hash (and verification) is still the one read before the
@@ -228,7 +234,7 @@ os_err account_signout(op_ctx *x, const char *cookie) {
     return store_tx_end(x->c, e);
 }
 
-static os_err reset_then(op_ctx *x, const char *email, const user_rec *u, const char *limited, void *ud) {
+static os_err reset_then(op_ctx *x, const char *email, const user_rec *u, const char *limited, const void *ud) {
     (void)ud;
     if (!u) return audit(x, "password.reset_unknown", "email", email, 0, NULL);
     /* No new link either: it would void the one the owner may have just received. */
