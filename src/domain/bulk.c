@@ -242,7 +242,7 @@ static void report_choice(bulk *b, int i, sub_column c, const char *field, const
 
 /* The level by code, English or French name. */
 static const char *level_cell(bulk *b, int i, const sub_target *tg) {
-    const char *v = text_cell(b, i, SUBCOL_LEVEL, 64, false);
+    const char *v = text_cell(b, i, SUBCOL_LEVEL, LIMIT_LEVEL_CODE_CHARS, false);
     if (!v) return NULL;
     for (int k = 0; k < tg->npools; k++) {
         const pool_rec *p = &tg->pools[k];

@@ -1,5 +1,6 @@
 /* store_prefs.c — agreement preferences and the customer's e-mail domains. Contract in store.h. */
 #include <string.h>
+#include "core/limits.h"
 #include "store.h"
 #include "store_util.h"
 
@@ -23,7 +24,9 @@ os_err st_prefs_get(store_conn *c, arena *a, int64_t agreement_id, prefs_rec *ou
                        DB_ARGS(DV_INT(agreement_id)), sizeof(prefs_rec), fill_prefs, (void **)&rows, &n);
     if (e) return e;
     if (n) *out = rows[0];
-    else *out = (prefs_rec){.default_downloads = true, .allow_outside_domains = true, .alert_threshold = 90};
+    else
+        *out = (prefs_rec){.default_downloads = true, .allow_outside_domains = true,
+                           .alert_threshold = LIMIT_ALERT_THRESHOLD_DEFAULT};
     return OS_OK;
 }
 
