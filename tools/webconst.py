@@ -38,7 +38,9 @@ ROOT = Path(__file__).resolve().parents[1]
 # [header, [macro, ...]]: the limits the UI checks before sending; keys keep the C names.
 LIMITS = [
     ("src/core/limits.h", ["LIMIT_PASSWORD_MIN", "LIMIT_PASSWORD_MAX", "LIMIT_PAGE_SIZE_DEFAULT",
-                           "LIMIT_QUESTION_SUBJECT_CHARS", "LIMIT_QUESTION_MESSAGE_CHARS"]),
+                           "LIMIT_QUESTION_SUBJECT_CHARS", "LIMIT_QUESTION_MESSAGE_CHARS", "LIMIT_NAME_BYTES",
+                           "LIMIT_AUTHORIZATION_CHARS", "LIMIT_LICENSE_NUMBER_CHARS", "LIMIT_ALERT_THRESHOLD_MIN",
+                           "LIMIT_ALERT_THRESHOLD_MAX", "LIMIT_ALERT_THRESHOLD_DEFAULT"]),
     ("src/domain/subscribers.h", ["SUB_NAME_MAX", "SUB_REFERENCE_MAX"]),
     ("src/domain/licensing.h", ["ORDER_MAX_LINES", "ORDER_MAX_QUANTITY"]),
 ]

@@ -130,14 +130,22 @@ static bool same_site_path(const char *s) {
     return true;
 }
 
+/* The optional `next` of the requests that mail a link towards sign-in. */
+static const char *next_field(req *r) {
+    const char *next = body_str(r, "next", LIMIT_NEXT_BYTES, false);
+    if (next && !same_site_path(next)) {
+        fe_add(&r->fe, "next", "invalid_value", "Must be a path on this site, such as /home");
+        return NULL;
+    }
+    return next;
+}
+
 os_err h_signup(req *r) {
     const char *name = body_str(r, "name", LIMIT_NAME_BYTES, true);
     const char *email = body_email(r, "email", true);
     const char *password = password_field(r, "password");
     const char *lang = body_enum(r, "language", languages, false);
-    const char *next = body_str(r, "next", LIMIT_NEXT_BYTES, false);
-    if (next && !same_site_path(next))
-        fe_add(&r->fe, "next", "invalid_value", "Must be a path on this site, such as /home");
+    const char *next = next_field(r);
     if (fe_any(&r->fe)) return OS_ERR_INVALID;
     op_ctx *x = r->x;
     os_err e = account_signup(x, name, email, password, lang ? lang : "en", next);
@@ -166,9 +174,10 @@ os_err h_verify(req *r) {
 
 os_err h_verify_resend(req *r) {
     const char *email = body_email(r, "email", true);
+    const char *next = next_field(r);
     if (fe_any(&r->fe)) return OS_ERR_INVALID;
     op_ctx *x = r->x;
-    os_err e = account_resend_verification(x, email);
+    os_err e = account_resend_verification(x, email, next);
     if (e) return e;
     write_status(r, 202, "verification_sent");
     return OS_OK;

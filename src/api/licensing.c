@@ -235,7 +235,7 @@ os_err h_order_create(req *r) {
     order_in in = {0};
     in.customer_name = body_str(r, "customer_name", LIMIT_NAME_BYTES, false);
     in.customer_email = body_email(r, "customer_email", false);
-    in.customer_country = body_country(r, "customer_country", false);
+    in.customer_country = body_country(r, "customer_country", false, NULL);
     in.language = body_enum(r, "language", languages, false);
     in.po_reference = body_str(r, "po_reference", 100, false);
     const char *lic = body_str(r, "license_number", 16, false);

@@ -75,8 +75,8 @@ static os_err reply_outcome(req *r, const registration_out *out) {
 
 os_err h_partner_register(req *r) {
     registration_in in = {0};
-    in.authorization_number = body_str(r, "authorization_number", 64, true);
-    in.license_number = body_str(r, "license_number", 32, true);
+    in.authorization_number = body_str(r, "authorization_number", LIMIT_AUTHORIZATION_CHARS, true);
+    in.license_number = body_str(r, "license_number", LIMIT_LICENSE_NUMBER_CHARS, true);
     in.customer_email = body_email(r, "customer_email", true);
     in.route = body_enum(r, "route", reg_routes, false);
     /* A number that cannot be one is a typing slip, answered field by field and not counted
@@ -111,7 +111,7 @@ os_err h_partner_register(req *r) {
 }
 
 os_err h_handoff(req *r) {
-    const char *token = body_str(r, "token", 2048, true);
+    const char *token = body_str(r, "token", LIMIT_HANDOFF_TOKEN_CHARS, true);
     if (fe_any(&r->fe)) return OS_ERR_INVALID;
     op_ctx *x = r->x;
     registration_out out;

@@ -47,16 +47,19 @@ static bool bool_field(req *r, const char *field, bool dflt) {
 os_err h_prefs_put(req *r) {
     prefs_rec p = {0};
     p.contact_email = body_email(r, "contact_email", false);
-    p.default_level = body_str(r, "default_level", 64, false);
-    p.default_country = body_country(r, "default_country", false);
+    p.default_level = body_str(r, "default_level", LIMIT_LEVEL_CODE_CHARS, false);
+    p.default_country = body_country(r, "default_country", false, NULL);
     p.default_language = body_enum(r, "default_language", subscriber_languages, false);
     p.default_downloads = bool_field(r, "default_downloads", true);
     p.allow_outside_domains = bool_field(r, "allow_outside_domains", true);
     json_t *t = json_object_get(r->json, "alert_threshold");
-    p.alert_threshold = 90;
+    p.alert_threshold = LIMIT_ALERT_THRESHOLD_DEFAULT;
     if (t && !json_is_null(t)) {
         if (json_is_integer(t)) p.alert_threshold = json_integer_value(t);
-        else fe_add(&r->fe, "alert_threshold", "wrong_type", "A whole number from 1 to 100");
+        else
+            fe_add(&r->fe, "alert_threshold", "wrong_type",
+                   arena_printf(&r->a, "A whole number from %d to %d", LIMIT_ALERT_THRESHOLD_MIN,
+                                LIMIT_ALERT_THRESHOLD_MAX));
     }
     p.partner_approval = bool_field(r, "partner_approval", false);
     p.partner_capabilities = body_capabilities(r, "partner_capabilities", false, prefs_defaults.partner_capabilities);

@@ -38,9 +38,11 @@ static void read_input(req *r, sub_input *in, bool creating) {
     if (json_is_string(ne) && !*json_string_value(ne)) in->notification_email = "";   /* cleared */
     else in->notification_email = body_email(r, "notification_email", false);
     /* Level, country and language may come from the agreement's preferences. */
-    in->level = body_str(r, "level", 64, false);
-    in->country = body_country(r, "country", false);
-    in->language = body_enum(r, "language", subscriber_languages, false);
+    in->level = body_str(r, "level", LIMIT_LEVEL_CODE_CHARS, false);
+    /* A value off a list names the list (and its values), as a file's cell does. */
+    in->country = body_country(r, "country", false, subscriber_choice_params(&r->a, "country", NULL));
+    in->language = body_choice(r, "language", subscriber_languages, false, SUB_LANGUAGE_MESSAGE,
+                               subscriber_choice_params(&r->a, "language", subscriber_language_list(&r->a)));
     json_t *ref = json_object_get(r->json, "reference");
     if (json_is_string(ref) && !*json_string_value(ref)) in->reference = "";   /* cleared */
     else in->reference = reference_str(r);

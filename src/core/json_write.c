@@ -168,3 +168,15 @@ void jw_kbool(jw *w, const char *k, bool v) { jw_key(w, k); jw_bool(w, v); }
 void jw_knull(jw *w, const char *k) { jw_key(w, k); jw_null(w); }
 
 bool jw_ok(const jw *w) { return !w->error && !w->out->overflow && w->depth == 0 && !w->after_key; }
+
+jw *jw_params_begin(jw_params *p, arena *a) {
+    buf_init(&p->b, a, LIMIT_PARAMS_BYTES);
+    jw_init(&p->w, &p->b);
+    jw_obj(&p->w);
+    return &p->w;
+}
+
+const char *jw_params_end(jw_params *p) {
+    jw_obj_end(&p->w);
+    return jw_ok(&p->w) ? p->b.data : NULL;
+}

@@ -48,6 +48,17 @@ void jw_knull(jw *w, const char *key);
 
 bool jw_ok(const jw *w);
 
+/* A small JSON object written on the spot and kept as text: a field error's `params`
+ * (core/error.h). jw_params_begin opens it in the arena; the caller adds keys with jw_k*;
+ * jw_params_end closes it and returns the text, or NULL when it could not be written (an
+ * error then goes without params rather than with a broken object). */
+typedef struct jw_params {
+    buf b;
+    jw w;
+} jw_params;
+jw *jw_params_begin(jw_params *p, arena *a);
+const char *jw_params_end(jw_params *p);
+
 /* Length of the valid UTF-8 prefix of s[0..n): equals n when all of it is valid.
  * Rejects overlongs, surrogates and code points above U+10FFFF. */
 size_t utf8_valid_prefix(const char *s, size_t n);

@@ -47,6 +47,23 @@
 #define LIMIT_PASSWORD_MAX        256
 #define LIMIT_TOKEN_CHARS         128
 #define LIMIT_NEXT_BYTES          512             /* sign-up's page to continue to */
+/* A field error's params object (core/json_write.h): a few numbers, a date, a list of an
+ * agreement's level codes. */
+#define LIMIT_PARAMS_BYTES        (64 * 1024)
+
+/* Partner registration and the licensing center's hand-off (api/partners.c): the numbers as
+ * people type them, separators and spaces included, before they are normalised and checked. */
+#define LIMIT_AUTHORIZATION_CHARS 64              /* 14 characters once normalised */
+#define LIMIT_LICENSE_NUMBER_CHARS 32             /* 8 digits once normalised */
+#define LIMIT_HANDOFF_TOKEN_CHARS 2048            /* a signed hand-off link's token */
+
+/* A subscription level's code as sent (a subscriber's level, the preferences' default). */
+#define LIMIT_LEVEL_CODE_CHARS    64
+
+/* Preferences: the share of a level's seats (percent) whose assignment alerts the super admins. */
+#define LIMIT_ALERT_THRESHOLD_MIN 1
+#define LIMIT_ALERT_THRESHOLD_MAX 100
+#define LIMIT_ALERT_THRESHOLD_DEFAULT 90
 
 /* Accounts */
 #define LIMIT_VERIFY_TTL_S        (48 * 3600)

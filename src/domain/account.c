@@ -24,6 +24,12 @@ static os_err new_token(op_ctx *x, int64_t user_id, const char *purpose, int64_t
     return e;
 }
 
+/* The sign-in page, continuing to `next` (a same-site path, or NULL) once signed in. */
+static const char *signin_link(op_ctx *x, const char *next) {
+    const char *link = arena_printf(x->a, "%s/signin", x->app->base_url);
+    return next ? arena_printf(x->a, "%s?next=%s", link, url_encode(x->a, next)) : link;
+}
+
 static os_err send_verification(op_ctx *x, const user_rec *u, const char *next) {
     char tok[SECRET_TOKEN_CHARS + 1];
     os_err e = new_token(x, u->id, "verify", LIMIT_VERIFY_TTL_S, tok);
@@ -35,42 +41,67 @@ static os_err send_verification(op_ctx *x, const user_rec *u, const char *next) 
                           json_pairs(x->a, "name", u->name, "link", link, NULL), x->now);
 }
 
-os_err account_signup(op_ctx *x, const char *name, const char *email, const char *password, const char *language,
-                      const char *next) {
-    char hash[128];
-    /* Hash before the transaction: it is the slow part and needs no lock. Every request
-     * pays it, so an answer whose mail was suppressed takes as long as any other. */
-    if (secret_pw_hash(password, hash)) return OS_ERR_NOMEM;
+/* What a request that may e-mail an address nobody proved to own does once the address's
+ * account is known: u is that account, or NULL when there is none; limited is throttle_mail's
+ * answer (NULL: a mail may go). Runs in the request's transaction. */
+typedef os_err (*mail_request_fn)(op_ctx *x, const char *email, const user_rec *u, const char *limited, const void *ud);
+
+/* Sign-up, a new verification link and a password reset start alike: in one write
+ * transaction the e-mail limits count the request (before the lookup, so every answer
+ * costs the same and says nothing about the address), then the account is read and `then`
+ * decides. The mail worker is woken once the transaction has committed. */
+static os_err mail_request(op_ctx *x, const char *email, mail_request_fn then, const void *ud) {
     os_err e = store_tx_begin(x->c);
     if (e) return e;
     const char *limited = NULL;
     e = throttle_mail(x, email, &limited);
     user_rec u;
     if (!e) e = st_user_by_email(x->c, x->a, email, &u);
-    if (e == OS_OK) {
-        /* Same answer to the caller; the owner learns someone tried. */
-        if (limited)
-            e = throttle_mail_suppressed(x, u.email, "account_exists", limited);
-        else
-            e = outbox_enqueue(x->app, x->c, x->a, u.email, "account_exists", u.language,
-                               json_pairs(x->a, "name", u.name, "signin_link",
-                                          arena_printf(x->a, "%s/signin", x->app->base_url), "reset_link",
-                                          arena_printf(x->a, "%s/reset", x->app->base_url), NULL),
-                               x->now);
-        if (!e) e = audit(x, "account.signup_existing", "user", uid_text(x, u.id), 0, NULL);
-    } else if (e == OS_ERR_NOT_FOUND) {
-        int64_t id;
-        e = st_user_create(x->c, email, name, hash, language, x->now, &id);
-        if (!e) {
-            /* The account exists either way; its owner can ask for the link again later. */
-            u = (user_rec){.id = id, .email = email, .name = name, .language = language};
-            e = limited ? throttle_mail_suppressed(x, email, "verify_email", limited) : send_verification(x, &u, next);
-        }
-        if (!e) e = audit(x, "account.created", "user", uid_text(x, id), 0, json_pairs(x->a, "email", email, NULL));
-    }
+    if (e == OS_OK || e == OS_ERR_NOT_FOUND) e = then(x, email, e ? NULL : &u, limited, ud);
     e = store_tx_end(x->c, e);
     if (!e) outbox_wake(x->app->mail);
     return e;
+}
+
+typedef struct signup_request {
+    const char *name, *hash, *language, *next;
+} signup_request;
+
+static os_err signup_then(op_ctx *x, const char *email, const user_rec *found, const char *limited, const void *ud) {
+    const signup_request *in = ud;
+    os_err e;
+    if (found) {
+        /* Same answer to the caller; the owner learns someone tried. */
+        if (limited)
+            e = throttle_mail_suppressed(x, found->email, "account_exists", limited);
+        else
+            e = outbox_enqueue(x->app, x->c, x->a, found->email, "account_exists", found->language,
+                               json_pairs(x->a, "name", found->name, "signin_link", signin_link(x, in->next),
+                                          "reset_link",
+                                          arena_printf(x->a, "%s/reset", x->app->base_url), NULL),
+                               x->now);
+        if (!e) e = audit(x, "account.signup_existing", "user", uid_text(x, found->id), 0, NULL);
+        return e;
+    }
+    int64_t id;
+    e = st_user_create(x->c, email, in->name, in->hash, in->language, x->now, &id);
+    if (!e) {
+        /* The account exists either way; its owner can ask for the link again later. */
+        user_rec u = {.id = id, .email = email, .name = in->name, .language = in->language};
+        e = limited ? throttle_mail_suppressed(x, email, "verify_email", limited) : send_verification(x, &u, in->next);
+    }
+    if (!e) e = audit(x, "account.created", "user", uid_text(x, id), 0, json_pairs(x->a, "email", email, NULL));
+    return e;
+}
+
+os_err account_signup(op_ctx *x, const char *name, const char *email, const char *password, const char *language,
+                      const char *next) {
+    char hash[128];
+    /* Hash before the transaction: it is the slow part and needs no lock. Every request
+     * pays it, so an answer whose mail was suppressed takes as long as any other. */
+    if (secret_pw_hash(password, hash)) return OS_ERR_NOMEM;
+    signup_request in = {.name = name, .hash = hash, .language = language, .next = next};
+    return mail_request(x, email, signup_then, &in);
 }
 
 os_err account_verify(op_ctx *x, const char *token, const char **email) {
@@ -93,19 +124,15 @@ os_err account_verify(op_ctx *x, const char *token, const char **email) {
     return e;
 }
 
-os_err account_resend_verification(op_ctx *x, const char *email) {
-    os_err e = store_tx_begin(x->c);
-    if (e) return e;
-    const char *limited = NULL;
-    e = throttle_mail(x, email, &limited);
-    user_rec u;
-    if (!e) e = st_user_by_email(x->c, x->a, email, &u);
-    if (e == OS_ERR_NOT_FOUND) e = OS_OK;                 /* no oracle */
-    else if (!e && !u.verified_at)
-        e = limited ? throttle_mail_suppressed(x, u.email, "verify_email", limited) : send_verification(x, &u, NULL);
-    e = store_tx_end(x->c, e);
-    if (!e) outbox_wake(x->app->mail);
-    return e;
+static os_err resend_then(op_ctx *x, const char *email, const user_rec *u, const char *limited, const void *ud) {
+    (void)email;
+    const char *next = ud;
+    if (!u || u->verified_at) return OS_OK;   /* no oracle */
+    return limited ? throttle_mail_suppressed(x, u->email, "verify_email", limited) : send_verification(x, u, next);
+}
+
+os_err account_resend_verification(op_ctx *x, const char *email, const char *next) {
+    return mail_request(x, email, resend_then, next);
 }
 
 /* OS_OK when u's stored password hash (and verification) is still the one read before the
@@ -207,29 +234,22 @@ os_err account_signout(op_ctx *x, const char *cookie) {
     return store_tx_end(x->c, e);
 }
 
-os_err account_reset_request(op_ctx *x, const char *email) {
-    os_err e = store_tx_begin(x->c);
-    if (e) return e;
-    const char *limited = NULL;
-    e = throttle_mail(x, email, &limited);
-    user_rec u;
-    if (!e) e = st_user_by_email(x->c, x->a, email, &u);
-    if (e == OS_ERR_NOT_FOUND) {
-        e = audit(x, "password.reset_unknown", "email", email, 0, NULL);
-    } else if (!e && limited) {
-        /* No new link either: it would void the one the owner may have just received. */
-        e = throttle_mail_suppressed(x, u.email, "reset_password", limited);
-    } else if (!e) {
-        char tok[SECRET_TOKEN_CHARS + 1];
-        e = new_token(x, u.id, "reset", LIMIT_RESET_TTL_S, tok);
-        if (!e)
-            e = outbox_enqueue(x->app, x->c, x->a, u.email, "reset_password", u.language,
-                               json_pairs(x->a, "name", u.name, "link", link_to(x, "/reset", tok), NULL), x->now);
-        if (!e) e = audit(x, "password.reset_requested", "user", uid_text(x, u.id), 0, NULL);
-    }
-    e = store_tx_end(x->c, e);
-    if (!e) outbox_wake(x->app->mail);
+static os_err reset_then(op_ctx *x, const char *email, const user_rec *u, const char *limited, const void *ud) {
+    (void)ud;
+    if (!u) return audit(x, "password.reset_unknown", "email", email, 0, NULL);
+    /* No new link either: it would void the one the owner may have just received. */
+    if (limited) return throttle_mail_suppressed(x, u->email, "reset_password", limited);
+    char tok[SECRET_TOKEN_CHARS + 1];
+    os_err e = new_token(x, u->id, "reset", LIMIT_RESET_TTL_S, tok);
+    if (!e)
+        e = outbox_enqueue(x->app, x->c, x->a, u->email, "reset_password", u->language,
+                           json_pairs(x->a, "name", u->name, "link", link_to(x, "/reset", tok), NULL), x->now);
+    if (!e) e = audit(x, "password.reset_requested", "user", uid_text(x, u->id), 0, NULL);
     return e;
+}
+
+os_err account_reset_request(op_ctx *x, const char *email) {
+    return mail_request(x, email, reset_then, NULL);
 }
 
 static os_err notify_password_changed(op_ctx *x, const user_rec *u) {

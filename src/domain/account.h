@@ -15,12 +15,15 @@
 #include "domain/ctx.h"
 
 /* next (may be NULL): a same-site path, checked by the caller, that the verification link
- * carries so the new user lands where they were going once confirmed. */
+ * carries so the new user lands where they were going once confirmed; for an address that
+ * already has an account, the "account exists" mail's sign-in link carries it instead. */
 os_err account_signup(op_ctx *x, const char *name, const char *email, const char *password, const char *language,
                       const char *next);
 /* On success *email is the verified address (arena-owned). OS_ERR_GONE for a bad link. */
 os_err account_verify(op_ctx *x, const char *token, const char **email);
-os_err account_resend_verification(op_ctx *x, const char *email);
+/* A new verification link for an account not verified yet (nothing otherwise, same answer);
+ * next as for account_signup. */
+os_err account_resend_verification(op_ctx *x, const char *email, const char *next);
 
 typedef struct signin_result {
     user_rec user;

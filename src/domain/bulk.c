@@ -134,15 +134,10 @@ static void read_columns(bulk *b) {
                 warn_ignored(b, i);
                 continue;
             }
-            buf pb;   /* the suggestion is one of the template's headers: plain text */
-            buf_init(&pb, b->x->a, 128);
-            jw p;
-            jw_init(&p, &pb);
-            jw_obj(&p);
-            jw_kstr(&p, "suggestion", meant);
-            jw_obj_end(&p);
+            jw_params pp;   /* the suggestion is one of the template's headers */
+            jw_kstr(jw_params_begin(&pp, b->x->a), "suggestion", meant);
             report(b, 0, 0, i, "unknown_column",
-                   arena_printf(b->x->a, "Unknown column \"%s\": did you mean \"%s\"?", h, meant), pb.data);
+                   arena_printf(b->x->a, "Unknown column \"%s\": did you mean \"%s\"?", h, meant), jw_params_end(&pp));
         } else if (b->col[found] >= 0) {
             report(b, 0, 0, i, "duplicate_column", arena_printf(b->x->a, "Column \"%s\" appears twice", h), NULL);
         } else {
@@ -239,34 +234,22 @@ static int word_of(const char *v, const char *const *words) {
     return -1;
 }
 
-/* An invalid_value problem in a cell whose allowed values can be named: params say which
- * field it is ("field") and, when given, the values ("allowed"), so a client words the
- * problem in its own language with them instead of parsing the English message. */
+/* An invalid_value problem in a cell whose allowed values can be named: params as a single
+ * add's (subscriber_choice_params). */
 static void report_choice(bulk *b, int i, sub_column c, const char *field, const char *message, const char *allowed) {
-    buf pb;
-    jw p;
-    buf_init(&pb, b->x->a, 256 + (allowed ? strlen(allowed) : 0));
-    jw_init(&p, &pb);
-    jw_obj(&p);
-    jw_kstr(&p, "field", field);
-    if (allowed) jw_kstr(&p, "allowed", allowed);
-    jw_obj_end(&p);
-    report(b, i, 0, b->col[c], "invalid_value", message, jw_ok(&p) ? pb.data : NULL);
+    report(b, i, 0, b->col[c], "invalid_value", message, subscriber_choice_params(b->x->a, field, allowed));
 }
 
 /* The level by code, English or French name. */
 static const char *level_cell(bulk *b, int i, const sub_target *tg) {
-    const char *v = text_cell(b, i, SUBCOL_LEVEL, 64, false);
+    const char *v = text_cell(b, i, SUBCOL_LEVEL, LIMIT_LEVEL_CODE_CHARS, false);
     if (!v) return NULL;
     for (int k = 0; k < tg->npools; k++) {
         const pool_rec *p = &tg->pools[k];
         if (!strcasecmp(v, p->level_code) || folded_equal(v, p->name_en) || folded_equal(v, p->name_fr))
             return p->level_code;
     }
-    buf list;
-    buf_init(&list, b->x->a, 1024);
-    for (int k = 0; k < tg->npools; k++) buf_printf(&list, "%s%s", k ? ", " : "", tg->pools[k].level_code);
-    const char *allowed = list.data ? list.data : "";
+    const char *allowed = subscriber_level_list(b->x->a, tg->pools, tg->npools);
     report_choice(b, i, SUBCOL_LEVEL, "level", arena_printf(b->x->a, "Choose one of the agreement's levels: %s", allowed),
                   allowed);
     return NULL;
@@ -306,11 +289,7 @@ static const char *language_cell(bulk *b, int i) {
     int k = word_of(l, subscriber_languages), named = word_of(l, names);
     if (k >= 0) return subscriber_languages[k];
     if (named >= 0) return named < 2 ? "en" : "fr";
-    buf codes;
-    buf_init(&codes, b->x->a, 256);
-    for (int j = 0; subscriber_languages[j]; j++) buf_printf(&codes, "%s%s", j ? ", " : "", subscriber_languages[j]);
-    report_choice(b, i, SUBCOL_LANGUAGE, "language", "Use a language code: en, fr, de, es, it, nl, pt, ja or zh",
-                  codes.data);
+    report_choice(b, i, SUBCOL_LANGUAGE, "language", SUB_LANGUAGE_MESSAGE, subscriber_language_list(b->x->a));
     return NULL;
 }
 

@@ -1,6 +1,7 @@
 /* prefs.c — see prefs.h. */
 #include "prefs.h"
 #include <string.h>
+#include "core/limits.h"
 #include "core/text.h"
 #include "domain/audit.h"
 
@@ -12,8 +13,9 @@ os_err prefs_read(op_ctx *x, int64_t agreement_id, prefs_view *out) {
 }
 
 os_err prefs_save(op_ctx *x, int64_t agreement_id, const prefs_rec *p, field_errors *fe) {
-    if (p->alert_threshold < 1 || p->alert_threshold > 100)
-        fe_add(fe, "alert_threshold", "out_of_range", "A percentage from 1 to 100");
+    if (p->alert_threshold < LIMIT_ALERT_THRESHOLD_MIN || p->alert_threshold > LIMIT_ALERT_THRESHOLD_MAX)
+        fe_add(fe, "alert_threshold", "out_of_range",
+               arena_printf(x->a, "A percentage from %d to %d", LIMIT_ALERT_THRESHOLD_MIN, LIMIT_ALERT_THRESHOLD_MAX));
     /* The agreement's levels decide whether the default level is one: read in the
      * transaction that saves it. */
     os_err e = store_tx_begin(x->c);

@@ -87,18 +87,26 @@ static os_err pool_alert(op_ctx *x, const agreement_rec *g, const pool_rec *p, i
     return e;
 }
 
-/* A field error's params object, with numbers as JSON numbers: begun here, keys added with
- * jw_k*, finished by params_end (NULL if it could not be written, so the error goes without). */
-static jw *params_begin(arena *a, buf *b, jw *w) {
-    buf_init(b, a, 1024);
-    jw_init(w, b);
-    jw_obj(w);
-    return w;
+const char *subscriber_choice_params(arena *a, const char *field, const char *allowed) {
+    jw_params p;
+    jw *w = jw_params_begin(&p, a);
+    jw_kstr(w, "field", field);
+    if (allowed) jw_kstr(w, "allowed", allowed);
+    return jw_params_end(&p);
 }
 
-static const char *params_end(jw *w, buf *b) {
-    jw_obj_end(w);
-    return jw_ok(w) ? b->data : NULL;
+const char *subscriber_level_list(arena *a, const pool_rec *pools, int n) {
+    buf list;
+    buf_init(&list, a, LIMIT_PARAMS_BYTES);
+    for (int k = 0; k < n; k++) buf_printf(&list, "%s%s", k ? ", " : "", pools[k].level_code);
+    return list.data && !list.overflow ? list.data : "";
+}
+
+const char *subscriber_language_list(arena *a) {
+    buf list;
+    buf_init(&list, a, 256);
+    for (int j = 0; subscriber_languages[j]; j++) buf_printf(&list, "%s%s", j ? ", " : "", subscriber_languages[j]);
+    return list.data ? list.data : "";
 }
 
 /* Takes a seat for `email`, or explains why not (in fe, on field "level"). *assigned is the
@@ -108,19 +116,18 @@ static os_err take_seat(op_ctx *x, int64_t agreement_id, const pool_rec *p, cons
                         int64_t *assigned) {
     bool taken;
     int64_t left;
-    buf pb;
-    jw pw;
+    jw_params pp;
     os_err e = st_pool_take(x->c, agreement_id, p->level_id, &taken, &left);
     if (e) return e;
     *assigned = p->purchased - left;
     if (!taken) {
-        jw *w = params_begin(x->a, &pb, &pw);
+        jw *w = jw_params_begin(&pp, x->a);
         jw_kint(w, "purchased", p->purchased);
         jw_kint(w, "left", 0);
         fe_add_params(fe, "level", "no_seats_left",
                       arena_printf(x->a, "No %s seats left: all %lld are assigned", p->name_en,
                                    (long long)p->purchased),
-                      params_end(w, &pb));
+                      jw_params_end(&pp));
         return OS_ERR_INVALID;
     }
     int64_t earliest = 0;
@@ -139,14 +146,14 @@ static os_err take_seat(op_ctx *x, int64_t agreement_id, const pool_rec *p, cons
     if (e == OS_ERR_NOT_FOUND) {
         char day[11];
         text_day(earliest + days * 86400, day);
-        jw *w = params_begin(x->a, &pb, &pw);
+        jw *w = jw_params_begin(&pp, x->a);
         jw_kstr(w, "available_from", day);
         jw_kint(w, "days", days);
         fe_add_params(fe, "level", "reassignment_too_soon",
                       arena_printf(x->a, "The free %s seats were assigned less than %lld day%s ago; a different "
                                          "person can have one from %s", p->name_en, (long long)days,
                                    days == 1 ? "" : "s", day),
-                      params_end(w, &pb));
+                      jw_params_end(&pp));
         return OS_ERR_INVALID;
     }
     return e;
@@ -166,6 +173,7 @@ os_err subscribers_target(op_ctx *x, int64_t agreement_id, sub_target *t) {
  * uuid not chosen yet) and *pool its level's pool. */
 static bool check_new(const sub_target *t, const sub_input *in, bool own, field_errors *fe, sub_rec *out,
                       pool_rec **pool) {
+    arena *a = fe->a;
     /* Preferences fill what the admin left out, and decide about outside addresses. */
     sub_input d = *in;
     if (!d.level && !fe_has(fe, "level")) d.level = t->pr.default_level;
@@ -179,7 +187,11 @@ static bool check_new(const sub_target *t, const sub_input *in, bool own, field_
         if (!have[i] && !fe_has(fe, needed[i])) fe_add(fe, needed[i], "required", "This field is required");
     const pool_rec *found = find_pool(t->pools, t->npools, in->level);
     pool_rec *p = found ? &t->pools[found - t->pools] : NULL;
-    if (in->level && !p && !fe_has(fe, "level")) fe_add(fe, "level", "invalid_value", "Choose one of the agreement's levels");
+    if (in->level && !p && !fe_has(fe, "level")) {
+        const char *allowed = subscriber_level_list(a, t->pools, t->npools);
+        fe_add_params(fe, "level", "invalid_value", arena_printf(a, "Choose one of the agreement's levels: %s", allowed),
+                      subscriber_choice_params(a, "level", allowed));
+    }
     /* Refused when the preference forbids it; when allowed, the UI asks the admin to confirm
      * before sending (it knows the domains from the preferences). */
     if (in->sign_in_email && !own && !t->pr.allow_outside_domains)

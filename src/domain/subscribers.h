@@ -23,6 +23,18 @@ typedef struct sub_input {
 } sub_input;
 
 extern const char *const subscriber_languages[];
+/* What a language that is not one of subscriber_languages is told. */
+#define SUB_LANGUAGE_MESSAGE "Use a language code: en, fr, de, es, it, nl, pt, ja or zh"
+
+/* The params of an invalid_value on a field whose values come from a list ("level",
+ * "country", "language", "downloads"), in a single add or edit as in a file's cell:
+ * {field, allowed?}, which list and, when given, its values as the English message names
+ * them, so a client words the problem in its own language. NULL if it could not be written. */
+const char *subscriber_choice_params(arena *a, const char *field, const char *allowed);
+/* The values those messages name: the agreement's level codes, subscriber_languages
+ * ("en, fr, …"). */
+const char *subscriber_level_list(arena *a, const pool_rec *pools, int n);
+const char *subscriber_language_list(arena *a);
 
 os_err subscribers_add(op_ctx *x, int64_t agreement_id, const sub_input *in, field_errors *fe, sub_rec *out);
 

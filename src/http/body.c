@@ -133,24 +133,30 @@ const char *body_email(req *r, const char *field, bool required) {
     return e;
 }
 
-const char *body_enum(req *r, const char *field, const char *const *allowed, bool required) {
+const char *body_choice(req *r, const char *field, const char *const *allowed, bool required, const char *message,
+                        const char *params) {
     const char *s = raw_field(r, field, required);
     if (!s) return NULL;
     for (int i = 0; allowed[i]; i++)
         if (!strcmp(s, allowed[i])) return allowed[i];
-    fe_add(&r->fe, field, "invalid_value", "This value is not one of the allowed values");
+    fe_add_params(&r->fe, field, "invalid_value", message, params);
     return NULL;
 }
 
-const char *body_country(req *r, const char *field, bool required) {
+const char *body_enum(req *r, const char *field, const char *const *allowed, bool required) {
+    return body_choice(r, field, allowed, required, "This value is not one of the allowed values", NULL);
+}
+
+const char *body_country(req *r, const char *field, bool required, const char *params) {
     const char *c = body_str(r, field, 2, required);
     if (!c) return NULL;
     if (strlen(c) != 2 || c[0] < 'A' || c[0] > 'Z' || c[1] < 'A' || c[1] > 'Z') {
-        fe_add(&r->fe, field, "invalid_value", "Use a two-letter country code in capitals, e.g. FR");
+        fe_add_params(&r->fe, field, "invalid_value", "Use a two-letter country code in capitals, e.g. FR", params);
         return NULL;
     }
     if (!country_code_known(c)) {
-        fe_add(&r->fe, field, "invalid_value", arena_printf(&r->a, "%s is not an ISO 3166-1 country code", c));
+        fe_add_params(&r->fe, field, "invalid_value", arena_printf(&r->a, "%s is not an ISO 3166-1 country code", c),
+                      params);
         return NULL;
     }
     return c;

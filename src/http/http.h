@@ -206,8 +206,13 @@ const char *body_str_raw(req *r, const char *field, size_t min, size_t max, bool
 const char *body_email(req *r, const char *field, bool required);
 /* One of the allowed values (NULL-terminated list), or NULL when absent. */
 const char *body_enum(req *r, const char *field, const char *const *allowed, bool required);
-/* An ISO 3166-1 alpha-2 country code in capitals (field error invalid_value otherwise). */
-const char *body_country(req *r, const char *field, bool required);
+/* body_enum whose invalid_value has this message and params (a JSON object, NULL for none):
+ * for a field whose problem can name the values. */
+const char *body_choice(req *r, const char *field, const char *const *allowed, bool required, const char *message,
+                        const char *params);
+/* An ISO 3166-1 alpha-2 code in capitals; otherwise invalid_value, with params (a JSON
+ * object, NULL for none). */
+const char *body_country(req *r, const char *field, bool required, const char *params);
 
 /* ---- query-string parameters (query.c) ----
  * Bounded readers over r->query, after Kore's http_argument_get_*: each returns the value,

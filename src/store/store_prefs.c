@@ -1,11 +1,12 @@
 /* store_prefs.c — agreement preferences and the customer's e-mail domains. Contract in store.h. */
 #include <string.h>
+#include "core/limits.h"
 #include "store.h"
 #include "store_util.h"
 
 const prefs_rec prefs_defaults = {.default_downloads = true,
                                   .allow_outside_domains = true,
-                                  .alert_threshold = 90,
+                                  .alert_threshold = LIMIT_ALERT_THRESHOLD_DEFAULT,
                                   .partner_capabilities = 31,
                                   .partner_period_days = 365};
 

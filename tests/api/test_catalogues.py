@@ -2,7 +2,8 @@
 the keys the UI asks for (web/js), and the e-mail templates (src/mail/templates).
 
 - both catalogues hold the same keys, and every key the JS names exists;
-- a count is worded with a plural block (`{n, plural, one {…} other {…}}`), never "(s)";
+- a count is worded with a plural block (`{n, plural, one {…} other {…}}`), never "(s)" nor a
+  pair of keys the code picks between (`removedOne`/`removedOther`);
 - French text uses the typographic apostrophe ’ and a non-breaking space before : ; ? ! %;
 - a date in a template goes through the date filter (`{{end_date|date}}`), never ISO;
 - French text avoids the words docs/glossary.md lists as not to be used.
@@ -48,6 +49,14 @@ def keys_used_by_js(sources, namespaces):
 def parenthesised_plurals(texts):
     """Texts that word a count with "(s)" or "(e)s" instead of a plural form."""
     return [t for t in texts if re.search(r"\w\((?:e|s|es|x)\)", t)]
+
+
+def plural_key_pairs(keys):
+    """Keys that come as a singular/plural pair (xOne and xOther, x_one and x_other): the code
+    choosing by `n === 1` instead of the language's plural rules (French "one" is 0 and 1)."""
+    keys = set(keys)
+    return sorted(k for k in keys for one, other in (("One", "Other"), ("_one", "_other"))
+                  if k.endswith(one) and k[: -len(one)] + other in keys)
 
 
 def straight_apostrophes(texts):
@@ -122,6 +131,8 @@ def test_checkers_catch_planted_faults():
     assert parenthesised_plurals(["{count} ligne(s)", "{count} abonné(e)s", "3 row(s)"]) == \
         ["{count} ligne(s)", "{count} abonné(e)s", "3 row(s)"]
     assert parenthesised_plurals(["{count, plural, one {# ligne} other {# lignes}}", "Référence (facultatif)"]) == []
+    assert plural_key_pairs(["a.removedOne", "a.removedOther", "b.tries_one", "b.tries_other", "c.selectOne",
+                             "c.contactOther"]) == ["a.removedOne", "b.tries_one"]
     assert straight_apostrophes(["Niveau d'abonnement", "Niveau d’abonnement"]) == ["Niveau d'abonnement"]
     assert loose_punctuation(["Statut : actif", "Statut: actif", "Vraiment ?", "90 %"]) == \
         ["Statut : actif", "Statut: actif", "Vraiment ?", "90 %"]
@@ -170,6 +181,19 @@ def test_no_parenthesised_plurals():
     for lang in ("en", "fr"):
         texts += templates(lang).values()
     assert parenthesised_plurals(texts) == []
+
+
+def test_the_language_switcher_names_each_language_in_itself():
+    """"English" and "Français" whatever the page's language (docs/glossary.md)."""
+    en, fr = catalogue("en"), catalogue("fr")
+    names = [k for k in en if re.fullmatch(r"lang\.[a-z]{2}", k)]
+    assert sorted(names) == ["lang.en", "lang.fr"], names
+    assert [(k, en[k], fr[k]) for k in names if en[k] != fr[k]] == []
+    assert fr["lang.fr"] == "Français" and en["lang.en"] == "English"
+
+
+def test_counts_are_not_worded_by_pairs_of_keys():
+    assert plural_key_pairs(catalogue("en")) == []
 
 
 def test_french_uses_the_typographic_apostrophe():

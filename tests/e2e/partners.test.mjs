@@ -397,7 +397,8 @@ step('removing the access asks first, says the organization is blocked, then lis
   const history = page.getByRole('table', { name: 'Historique' });
   const row = history.getByRole('row', { name: /Fabrikam Partners/ });
   await row.getByText('Retiré').waitFor();
-  await row.getByText(/par Camille Martin/).waitFor();
+  // The day in words, as running text has it ("le 5 décembre 2029"), not "5 déc. 2029, 10:04".
+  await row.getByText(/^le (?:1er|\d{1,2}) [a-zéû]+ \d{4} par Camille Martin$/).waitFor();
   assert.equal(await row.getByRole('button').count(), 0, 'nothing left to remove');
   await page.getByTestId('blocks-table').getByRole('row', { name: /Fabrikam Partners/ })
     .getByRole('button', { name: 'Lever le blocage de Fabrikam Partners' }).waitFor();

@@ -1,7 +1,9 @@
 // Browser test of a link that survives sign-up: the customer of a new agreement, who has no
 // account yet, opens the "partner added" e-mail's link to the Partners page, creates an account
 // on the way, confirms it from the verification mail and, once signed in, lands on that
-// Partners page rather than on the start page.
+// Partners page rather than on the start page. Every new link asked for on the way ("Check your
+// inbox", a link that no longer works, the sign-in page) keeps that page; so does the sign-in link
+// of the mail someone gets who signs up again with an address that has an account.
 //
 //   cd tests/e2e && npm ci && node --test signup-next.test.mjs
 
@@ -89,6 +91,55 @@ step('the customer opens the e-mail\'s link without an account, and signs up fro
   await heading().filter({ hasText: 'Check your inbox' }).waitFor();
 });
 
+/** The verification links mailed to `to` so far, once there are `count` of them. */
+async function verifyLinks(to, count) {
+  const mails = await waitFor(`${count} verification mails to ${to}`, async () => {
+    const found = (await readMaildir(env.maildir))
+      .filter((m) => (m.headers.get('to') || '').includes(to) && /\/verify\?token=/.test(textOf(m)));
+    return found.length >= count ? found : null;
+  }, { process: env.server });
+  return mails.map((m) => linkIn(m, '/verify\\?token='));
+}
+
+const NEXT = /[?&]next=%2Fagreements%2F\d{8}%2Fpartners(?:&|$)/;
+
+step('asking for the link again from "Check your inbox" keeps the way to the Partners page', async () => {
+  await page.getByRole('button', { name: 'Send the link again' }).click();
+  await page.getByTestId('status').filter({ hasText: 'a new link is on its way' }).waitFor();
+  const links = await verifyLinks(DANA.email, 2);
+  assert.equal(links.length, 2);
+  for (const link of links) assert.match(link, NEXT);
+});
+
+step('so does the new link asked for on the page of a link that no longer works', async () => {
+  await page.goto(`${baseUrl}/verify?token=spent-long-ago&next=${encodeURIComponent(`/agreements/${AGREEMENT.license}/partners`)}`);
+  await env.expecting([410], async () => {
+    await page.getByRole('button', { name: 'Confirm my e-mail address' }).click();
+    await heading().filter({ hasText: 'This link no longer works' }).waitFor();
+  });
+  await page.getByLabel('E-mail address').fill(DANA.email);
+  await page.getByRole('button', { name: 'Send me a new link' }).click();
+  await page.getByTestId('status').filter({ hasText: 'a new link is on its way' }).waitFor();
+  const links = await verifyLinks(DANA.email, 3);
+  assert.equal(links.length, 3);
+  assert.match(links.at(-1), NEXT);
+});
+
+step('and the one asked for on the sign-in page before confirming (past the mail limit: the request carries it)', async () => {
+  await page.goto(`${baseUrl}/agreements/${AGREEMENT.license}/partners`);
+  await page.waitForURL(`${baseUrl}/signin`);
+  await page.getByLabel('E-mail address').fill(DANA.email);
+  await page.getByLabel('Password').fill(DANA.password);
+  await env.expecting([403], async () => {
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByTestId('status').filter({ hasText: 'Please confirm your e-mail address first' }).waitFor();
+  });
+  const sent = page.waitForRequest((r) => r.url().endsWith('/api/v1/verify/resend') && r.method() === 'POST');
+  await page.getByRole('button', { name: 'Send the link again' }).click();
+  assert.equal((await sent).postDataJSON().next, `/agreements/${AGREEMENT.license}/partners`);
+  await page.getByTestId('status').filter({ hasText: 'a new link is on its way' }).waitFor();
+});
+
 step('confirmed and signed in, the customer lands on the Partners page the link pointed to', async () => {
   const mail = await mailTo(DANA.email, /\/verify\?token=/);
   const link = linkIn(mail, '/verify\\?token=');
@@ -100,4 +151,22 @@ step('confirmed and signed in, the customer lands on the Partners page the link 
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForURL(`${baseUrl}/agreements/${AGREEMENT.license}/partners`);
   await heading().filter({ hasText: `Partners of agreement ${AGREEMENT.license}` }).waitFor();
+});
+
+step('someone who already has an account and signs up again gets a sign-in link that keeps the way', async () => {
+  await page.context().clearCookies();
+  await page.goto(`${baseUrl}/signup?next=${encodeURIComponent(`/agreements/${AGREEMENT.license}`)}`);
+  await page.getByLabel('Name').fill('Alex again');
+  await page.getByLabel('E-mail address').fill(ALEX.email);
+  await page.getByLabel('Password').fill('not the password at all');
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await heading().filter({ hasText: 'Check your inbox' }).waitFor();
+  const mail = await mailTo(ALEX.email, /tried to create a new openseat account/);
+  const link = linkIn(mail, '/signin');
+  assert.match(link, new RegExp(`/signin\\?next=%2Fagreements%2F${AGREEMENT.license}$`));
+  await page.goto(link);
+  await page.getByLabel('E-mail address').fill(ALEX.email);
+  await page.getByLabel('Password').fill(ALEX.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(`${baseUrl}/agreements/${AGREEMENT.license}`);
 });

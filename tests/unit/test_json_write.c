@@ -335,6 +335,19 @@ static void test_round_trip_through_jansson(void **state) {
     json_decref(j);
 }
 
+/* A field error's params: the object as text, or NULL when a value could not be written, so
+ * an error never carries half an object. */
+static void test_params(void **state) {
+    jw_params p;
+    jw *w = jw_params_begin(&p, &A);
+    jw_kstr(w, "field", "level");
+    jw_kint(w, "left", 0);
+    assert_string_equal(jw_params_end(&p), "{\"field\":\"level\",\"left\":0}");
+    w = jw_params_begin(&p, &A);
+    jw_kstr(w, "allowed", "bad \xff utf-8");
+    assert_null(jw_params_end(&p));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         T(test_nesting_and_commas),
@@ -355,6 +368,7 @@ int main(void) {
         T(test_int_extremes),
         T(test_overflow_makes_not_ok),
         T(test_round_trip_through_jansson),
+        T(test_params),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -13,13 +13,12 @@
 import { ApiError, api, isAbort } from './api.js';
 import { annotatedHref, dismissJob, isFinished, jobTracker, latestJob, markSeen, wasSeen } from './bulk-job.js';
 import { confirmAction } from './confirm.js';
-import { FIELD } from './constants.js';
 import { openDialog } from './dialog.js';
 import { h, uid } from './dom.js';
-import { bind, currentLanguage, hasMessage, t } from './i18n.js';
+import { bind, currentLanguage, t } from './i18n.js';
 import { notify } from './notice.js';
 import { countryName, formatNumber } from './present.js';
-import { fieldErrorKey, problemNotice } from './problems.js';
+import { fieldErrorMessage, problemNotice } from './problems.js';
 
 const SPREADSHEETS = '.csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
@@ -228,13 +227,6 @@ function problemNodes(err) {
  * fix them with: the uploaded file itself with a first column of problems (from the server,
  * while `tracker` holds the finished job), and the problems alone.
  */
-// The catalogue key for a report's problem: one naming the field's allowed values when the
-// server says which field it is, else the code's.
-function cellErrorKey(e) {
-  const specific = e.code === FIELD.INVALID_VALUE && e.params?.field ? `field.invalid_value.${e.params.field}` : null;
-  return specific && hasMessage(specific) ? specific : fieldErrorKey(e.code);
-}
-
 function errorNodes(report, license, tracker) {
   if (!report.errors || !report.errors.length) return [];
   const lang = currentLanguage();
@@ -246,7 +238,7 @@ function errorNodes(report, license, tracker) {
       h('td', {}, String(e.row)), h('td', {}, e.column || ''), h('td', { class: 'bulk-errors__value' }, e.value || ''),
       // The server's English text is the most precise; other languages get the catalogue's,
       // naming the allowed values when the server gave them (params.field, params.allowed).
-      h('td', lang === 'en' ? {} : { t: cellErrorKey(e), params: { allowed: e.params?.allowed ?? '' } },
+      h('td', lang === 'en' ? {} : { t: fieldErrorMessage(e).key, params: fieldErrorMessage(e).params },
         lang === 'en' ? e.message : '')))))];
   if (report.error_count > report.errors.length) {
     nodes.push(h('p', { t: 'bulk.more', params: { count: Number(report.error_count - report.errors.length) } }));
@@ -272,7 +264,7 @@ function problemsFile(report, lang) {
     return /[",;\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
   };
   const lines = [[t('bulk.row'), t('bulk.column'), t('bulk.value'), t('bulk.problem')]]
-    .concat(report.errors.map((e) => [e.row, e.column, e.value, lang === 'en' ? e.message : t(fieldErrorKey(e.code))]));
+    .concat(report.errors.map((e) => [e.row, e.column, e.value, lang === 'en' ? e.message : t(fieldErrorMessage(e).key, fieldErrorMessage(e).params)]));
   const text = `\ufeff${lines.map((cells) => cells.map(quote).join(sep)).join('\r\n')}\r\n`;
   // A data: address rather than a blob: one, which would have to be revoked (and so timed).
   const url = `data:text/csv;charset=utf-8,${encodeURIComponent(text)}`;

@@ -8,7 +8,7 @@ import { FIELD, LIMITS, PROBLEM } from './constants.js';
 import { h, uid } from './dom.js';
 import { bind, hasMessage } from './i18n.js';
 import { clearNotice } from './notice.js';
-import { fieldErrorKey, problemNotice, reportProblem } from './problems.js';
+import { fieldErrorMessage, problemNotice, reportProblem } from './problems.js';
 
 /** Field presets. `name` is the API's field name, so server errors land on the right input. */
 export const field = {
@@ -228,7 +228,9 @@ export function fieldRow(spec, value) {
         delete error.dataset.i18n;
         error.textContent = detail.message;
       } else {
-        bind(error, fieldErrorKey(code));
+        // An invalid_value off a list is worded for that list (the server says which).
+        const { key, params } = fieldErrorMessage({ ...detail, code });
+        bind(error, key, params);
       }
     } else {
       input.removeAttribute('aria-invalid');

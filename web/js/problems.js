@@ -2,7 +2,7 @@
 // codes the catalogue does not know fall back to a generic message.
 
 import { ApiError } from './api.js';
-import { PROBLEM } from './constants.js';
+import { FIELD, PROBLEM } from './constants.js';
 import { hasMessage } from './i18n.js';
 import { notify } from './notice.js';
 
@@ -14,9 +14,7 @@ export function problemNotice(err) {
   }
   if (code === PROBLEM.NO_MATCH && Number.isInteger(err.problem?.params?.tries_left)) {
     // How many mismatches are left before the partner registration locks for a while.
-    const count = err.problem.params.tries_left;
-    const key = count <= 0 ? 'problem.no_match_tries_none' : count === 1 ? 'problem.no_match_tries_one' : 'problem.no_match_tries_other';
-    return { kind: 'error', key, params: { count } };
+    return { kind: 'error', key: 'problem.no_match_tries', params: { count: Math.max(0, err.problem.params.tries_left) } };
   }
   const key = `problem.${code}`;
   return { kind: 'error', key: hasMessage(key) ? key : 'problem.generic' };
@@ -39,6 +37,22 @@ export function reportProblem(err) {
 export function fieldErrorKey(code) {
   const key = `field.${code}`;
   return hasMessage(key) ? key : 'field.invalid_value';
+}
+
+/**
+ * `{ key, params }` wording a field error from the API (`{ code, params }`), in a form or a file's
+ * report alike: an invalid_value that says which list it was off (`params.field`) gets that list's
+ * message, naming the allowed values when the server gave them (`params.allowed`); any other error
+ * its code's message.
+ */
+export function fieldErrorMessage(error) {
+  const code = error?.code;
+  const field = error?.params?.field;
+  const specific = code === FIELD.INVALID_VALUE && field ? `field.invalid_value.${field}` : null;
+  return {
+    key: specific && hasMessage(specific) ? specific : fieldErrorKey(code),
+    params: { allowed: error?.params?.allowed ?? '' },
+  };
 }
 
 // "in 15 minutes" / "dans 15 minutes", worded by the browser for the current language.

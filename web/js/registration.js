@@ -10,7 +10,7 @@
 
 import { agreementHref } from './agreements.js';
 import { api } from './api.js';
-import { FIELD } from './constants.js';
+import { FIELD, LIMITS } from './constants.js';
 import { openDialog } from './dialog.js';
 import { h } from './dom.js';
 import { createForm } from './form.js';
@@ -26,7 +26,7 @@ const fields = () => [
     hint: 'registration.authorizationHint',
     autocomplete: 'off',
     autocapitalize: 'characters',
-    maxlength: 64,
+    maxlength: LIMITS.LIMIT_AUTHORIZATION_CHARS,
     messages: { [FIELD.INVALID_FORMAT]: 'registration.authorizationFormat' },
   },
   {
@@ -36,7 +36,7 @@ const fields = () => [
     label: 'registration.license',
     hint: 'registration.licenseHint',
     autocomplete: 'off',
-    maxlength: 32,
+    maxlength: LIMITS.LIMIT_LICENSE_NUMBER_CHARS,
     messages: { [FIELD.INVALID_FORMAT]: 'registration.licenseFormat' },
   },
   {

@@ -5,7 +5,7 @@
 
 import { api } from '../api.js';
 import { confirmAction } from '../confirm.js';
-import { FIELD, PROBLEM } from '../constants.js';
+import { FIELD, LIMITS, PROBLEM } from '../constants.js';
 import { openDialog } from '../dialog.js';
 import { h } from '../dom.js';
 import { createForm } from '../form.js';
@@ -138,7 +138,7 @@ function openAddDialog({ base, reload }) {
       ownMessages: true,
       values: { language: currentLanguage() === 'fr' ? 'fr' : 'en', super_admin: false },
       fields: [
-        { name: 'name', type: 'text', label: 'admins.colName', maxlength: 100, autocomplete: 'off' },
+        { name: 'name', type: 'text', label: 'admins.colName', maxlength: LIMITS.LIMIT_NAME_BYTES, autocomplete: 'off' },
         { name: 'email', type: 'email', label: 'admins.colEmail', hint: 'admins.emailHint', autocomplete: 'off', messages: { [PROBLEM.CONFLICT]: 'admins.already', [FIELD.DUPLICATE]: 'admins.already' } },
         {
           name: 'language',

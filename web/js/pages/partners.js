@@ -12,8 +12,9 @@ import { confirmAction } from '../confirm.js';
 import { openDialog } from '../dialog.js';
 import { h } from '../dom.js';
 import { whilePending } from '../form.js';
+import { longDate } from '../i18n.js';
 import { notify } from '../notice.js';
-import { dataTable, fetchJson, formatDateTime, loadingSection, moment } from '../present.js';
+import { dataTable, fetchJson, loadingSection, moment } from '../present.js';
 import { reportProblem } from '../problems.js';
 import { sections, showNotFound } from './agreement.js';
 import { pageView } from './layout.js';
@@ -141,7 +142,8 @@ function partnerStatus(partner) {
     h('span', {
       class: 'status-cell__detail',
       t: partner.removed_by ? 'partners.removedOnBy' : 'partners.removedOn',
-      params: { when: (lang) => formatDateTime(lang, partner.removed_at), name: partner.removed_by ?? '' },
+      // Running text, so the day in words: "on December 5, 2029", « le 5 décembre 2029 ».
+      params: { when: longDate(partner.removed_at), name: partner.removed_by ?? '' },
     }));
 }
 

@@ -4,7 +4,7 @@
 // fills up.
 
 import { api } from '../api.js';
-import { FIELD, SUBSCRIBER_LANGUAGES } from '../constants.js';
+import { FIELD, LIMITS, SUBSCRIBER_LANGUAGES } from '../constants.js';
 import { h } from '../dom.js';
 import { createForm } from '../form.js';
 import { notify } from '../notice.js';
@@ -46,7 +46,7 @@ function preferencesForm(preferences, levels, base) {
       default_language: text(preferences.default_language),
       default_downloads: preferences.default_downloads !== false,
       allow_outside_domains: preferences.allow_outside_domains !== false,
-      alert_threshold: text(preferences.alert_threshold ?? 90),
+      alert_threshold: text(preferences.alert_threshold ?? LIMITS.LIMIT_ALERT_THRESHOLD_DEFAULT),
     },
     fields: [
       { name: 'contact_email', type: 'email', label: 'preferences.contactEmail', hint: 'preferences.contactEmailHint', optional: true, autocomplete: 'off' },
@@ -88,8 +88,8 @@ function preferencesForm(preferences, levels, base) {
         label: 'preferences.alertThreshold',
         hint: 'preferences.alertThresholdHint',
         inputmode: 'numeric',
-        min: 1,
-        max: 100,
+        min: LIMITS.LIMIT_ALERT_THRESHOLD_MIN,
+        max: LIMITS.LIMIT_ALERT_THRESHOLD_MAX,
         autocomplete: 'off',
         messages: { [FIELD.INVALID_VALUE]: 'preferences.thresholdRange', [FIELD.OUT_OF_RANGE]: 'preferences.thresholdRange' },
       },

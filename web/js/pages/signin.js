@@ -13,7 +13,10 @@ import { resendLink } from './verify.js';
 export default {
   title: 'signin.title',
   access: 'guest',
-  view({ state }) {
+  view({ state, query }) {
+    // Where to go once signed in: what the app was showing, or a link's `next` (the "account
+    // exists" mail's sign-in link carries the page its reader was going to).
+    const wanted = [state.next, query.get('next')].find(isSameSitePath);
     const form = createForm({
       testid: 'signin-form',
       fields: [field.email(), field.currentPassword()],
@@ -22,7 +25,7 @@ export default {
       async onSubmit({ email, password }) {
         await signIn(email, password);
         // Where the user was going; or a link that waited for them to sign up and confirm first.
-        const next = isSameSitePath(state.next) ? state.next : pendingReturn();
+        const next = wanted ?? pendingReturn();
         forgetReturn();
         navigate(isSameSitePath(next) ? next : '/home');
       },
@@ -31,7 +34,7 @@ export default {
         notify({
           kind: 'error',
           key: 'problem.unverified',
-          action: { key: 'verify.resend', onClick: (event) => resendLink(event.currentTarget, email) },
+          action: { key: 'verify.resend', onClick: (event) => resendLink(event.currentTarget, email, wanted) },
         });
         return true;
       },
@@ -41,6 +44,6 @@ export default {
       h('p', { class: 'page__aside' }, h('a', { href: '/reset', t: 'signin.forgot' })),
       // Signing up first keeps the page the user was going to: it rides the confirmation mail.
       linkLine('signin.noAccount', 'signin.signUpLink',
-        isSameSitePath(state.next) ? `/signup?next=${encodeURIComponent(state.next)}` : '/signup'));
+        wanted ? `/signup?next=${encodeURIComponent(wanted)}` : '/signup'));
   },
 };

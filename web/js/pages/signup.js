@@ -21,7 +21,7 @@ export default {
       submit: 'signup.submit',
       async onSubmit(values) {
         await api('POST', '/signup', { ...values, language: currentLanguage(), next });
-        swapView(view, checkInbox(values.email));
+        swapView(view, checkInbox(values.email, next));
       },
     });
     const view = pageView({ title: 'signup.title', intro: 'signup.intro' },
@@ -31,8 +31,8 @@ export default {
   },
 };
 
-function checkInbox(email) {
+function checkInbox(email, next) {
   return pageView({ title: 'signup.sentTitle', intro: 'signup.sentText', introParams: { email } },
     h('p', { class: 'page__aside', t: 'signup.sentHelp' }),
-    h('div', { class: 'form__actions' }, resendButton(email)));
+    h('div', { class: 'form__actions' }, resendButton(email, next)));
 }

@@ -26,11 +26,6 @@ import { overviewContent } from '../subscribers/overview.js';
 import { createListState } from '../subscribers/state.js';
 import { subscribersTable } from '../subscribers/table.js';
 
-/** Picks the catalogue key for `count` things: `one` or `other`, by the language's rules. */
-function plural(lang, count, one, other) {
-  return new Intl.PluralRules(lang).select(count) === 'one' ? one : other;
-}
-
 /** The overview and subscribers cards of `agreement`. */
 export function subscriptionAdmin(agreement) {
   const base = `/agreements/${encodeURIComponent(agreement.license_number)}`;
@@ -210,8 +205,8 @@ function subscribersCard({ agreement, base, levelName, levelsNow, onChange }) {
     loading.hidden = true;
     const { items, total, totalExact } = list;
     count.replaceChildren(h('span', {
-      format: (lang) => t(totalExact ? plural(lang, total, 'subscribers.countOne', 'subscribers.countOther') : 'subscribers.countMore',
-        { count: formatNumber(lang, total) }),
+      format: (lang) => (totalExact ? t('subscribers.count', { count: total })
+        : t('subscribers.countMore', { count: formatNumber(lang, total) })),
     }));
     empty.hidden = items.length > 0;
     if (!items.length) empty.replaceChildren(h('span', { t: list.filtered ? 'subscribers.noMatch' : 'subscribers.none' }));

@@ -14,10 +14,11 @@ export default {
   title: 'verify.title',
   access: 'any',
   view({ query }) {
-    const token = query.get('token');
-    if (!token) return linkInvalid();
-    // Where the user was going when they signed up; sign-in continues there.
+    // Where the user was going when they signed up; sign-in continues there, and a new link
+    // asked for here carries it on.
     const next = isSameSitePath(query.get('next')) ? query.get('next') : undefined;
+    const token = query.get('token');
+    if (!token) return linkInvalid(next);
     const confirm = h('button', {
       type: 'button',
       class: 'button button--primary',
@@ -30,7 +31,7 @@ export default {
           // Replace: going back must not lead to the spent link.
           navigate('/signin', { replace: true, state: { email: result.email, next } });
         } catch (err) {
-          if (err.code === PROBLEM.LINK_INVALID) swapView(view, linkInvalid());
+          if (err.code === PROBLEM.LINK_INVALID) swapView(view, linkInvalid(next));
           else reportProblem(err);
         }
       }),
@@ -41,13 +42,16 @@ export default {
   },
 };
 
-/** The explanation for a spent, expired or mangled link, with a way to get a new one. */
-function linkInvalid() {
+/**
+ * The explanation for a spent, expired or mangled link, with a way to get a new one (going on to
+ * `next` like the old one).
+ */
+function linkInvalid(next) {
   const form = createForm({
     testid: 'resend-form',
     fields: [field.email()],
     submit: 'verify.resendSubmit',
-    onSubmit: ({ email }) => requestLink(email),
+    onSubmit: ({ email }) => requestLink(email, next),
   });
   return pageView({ title: 'verify.invalidTitle', intro: 'verify.invalidText' },
     form.element,
@@ -55,24 +59,25 @@ function linkInvalid() {
 }
 
 // The server answers 202 whatever the address, so the message cannot say more than this.
-async function requestLink(email) {
-  await api('POST', '/verify/resend', { email });
+// `next` (a path of this site, or undefined) rides the new link as it rode the first.
+async function requestLink(email, next) {
+  await api('POST', '/verify/resend', { email, next });
   notify({ kind: 'success', key: 'verify.resent', params: { email } });
 }
 
-/** Asks for another confirmation mail to `email`; `button` is disabled meanwhile. */
-export function resendLink(button, email) {
-  return whilePending(button, () => requestLink(email).catch(reportProblem));
+/** Asks for another confirmation mail to `email`, going on to `next`; `button` is disabled meanwhile. */
+export function resendLink(button, email, next) {
+  return whilePending(button, () => requestLink(email, next).catch(reportProblem));
 }
 
 /** A "send the link again" button for pages that just told the user to check their inbox. */
-export function resendButton(email) {
+export function resendButton(email, next) {
   const button = h('button', {
     type: 'button',
     class: 'button',
     t: 'verify.resend',
     'data-testid': 'resend',
-    onclick: () => resendLink(button, email),
+    onclick: () => resendLink(button, email, next),
   });
   return button;
 }

@@ -91,7 +91,6 @@ export function subscriberActions({ agreement, base, list, levelName, levelsNow,
                   params: { level: levelInfo().name, days, date: longDate(day) },
                 };
               },
-              [FIELD.INVALID_VALUE]: 'subscribers.levelInvalid',
             },
           },
           ...detailFields(),
@@ -233,8 +232,8 @@ export function subscriberActions({ agreement, base, list, levelName, levelsNow,
     const n = chosen.length;
     const shown = chosen.slice(0, 10);
     openDialog({
-      title: n === 1 ? 'subscribers.removeTitleOne' : 'subscribers.removeTitleOther',
-      titleParams: { count: (lang) => formatNumber(lang, n), name: chosen[0].name ?? '' },
+      title: 'subscribers.removeTitle',
+      titleParams: { count: n, name: chosen[0].name ?? '' },
       testid: 'remove-subscribers-dialog',
       describedBy: 'remove-subscribers-text',
       returnFocus: () => document.getElementById('subscribers-title'),
@@ -247,8 +246,8 @@ export function subscriberActions({ agreement, base, list, levelName, levelsNow,
           run: () => api('POST', `${base}/subscriptions/remove`, { ids: chosen.map((item) => item.id) }),
           onDone: () => notify({
             kind: 'success',
-            key: n === 1 ? 'subscribers.removedOne' : 'subscribers.removedOther',
-            params: { count: (lang) => formatNumber(lang, n), name: chosen[0].name ?? '' },
+            key: 'subscribers.removed',
+            params: { count: n, name: chosen[0].name ?? '' },
           }),
           // One of them went meanwhile; nothing was removed. Show the list as it is now.
           isGone: (err) => err.status === 404,
@@ -284,8 +283,8 @@ export function subscriberActions({ agreement, base, list, levelName, levelsNow,
         const sent = Number(result?.count) || ids.length;
         notify({
           kind: 'success',
-          key: sent === 1 ? 'subscribers.resentOne' : 'subscribers.resentOther',
-          params: { count: (lang) => formatNumber(lang, sent) },
+          key: 'subscribers.resent',
+          params: { count: sent },
         });
       } catch (err) {
         if (err instanceof ApiError && err.status === 404) {
