@@ -78,6 +78,11 @@ export const PROBLEM = Object.freeze({
   INTERNAL: "internal",
   UNAVAILABLE: "unavailable",
   REQUEST_TOO_COSTLY: "request_too_costly",
+  REQUEST_DECIDED: "request_decided",
+  REQUEST_LAPSED: "request_lapsed",
+  REQUEST_OPEN: "request_open",
+  RELATIONSHIP_ENDED: "relationship_ended",
+  PARTNER_ADMIN_REQUIRED: "partner_admin_required",
 });
 
 // docs/openapi.yaml: FieldError.code.
@@ -97,6 +102,7 @@ export const FIELD = Object.freeze({
   REASSIGNMENT_TOO_SOON: "reassignment_too_soon",
   OUTSIDE_DOMAIN: "outside_domain",
   INVALID_FORMAT: "invalid_format",
+  BEYOND_REQUEST: "beyond_request",
 });
 
 // docs/openapi.yaml: Job.state.
