@@ -83,6 +83,11 @@ export const PROBLEM = Object.freeze({
   REQUEST_OPEN: "request_open",
   RELATIONSHIP_ENDED: "relationship_ended",
   PARTNER_ADMIN_REQUIRED: "partner_admin_required",
+  CAPABILITY_READ_MISSING: "capability_read_missing",
+  CAPABILITY_ASSIGN_MISSING: "capability_assign_missing",
+  CAPABILITY_BULK_MISSING: "capability_bulk_missing",
+  CAPABILITY_USAGE_MISSING: "capability_usage_missing",
+  CAPABILITY_ACTIVITY_MISSING: "capability_activity_missing",
 });
 
 // docs/openapi.yaml: FieldError.code.
