@@ -406,7 +406,7 @@ OS_MUST_USE os_err st_requests_open(store_conn *c, arena *a, int64_t agreement_i
 OS_MUST_USE os_err st_request_decide(store_conn *c, int64_t id, const char *status, int64_t by, const char *reason,
                                      int64_t now);
 
-/* ---- partner requests: decisions ------------------------------------ (approvals) */
+/* ---- partner requests: decisions ------------------------------ store_relationships.c */
 /* Who hears of a decision on a request: the person who asked and the partner organization's
  * admins, those with accounts (deduplicated), in their language. */
 OS_MUST_USE os_err st_request_recipients(store_conn *c, arena *a, int64_t request_id, recipient_rec **rows, int *n);
