@@ -35,7 +35,8 @@ TABLES = ("users", "email_tokens", "sessions", "outbox", "audit_events", "settin
           "partner_members", "agreements", "orders", "order_lines", "pools", "lsc_relations", "admin_roles",
           "idempotency_keys", "handoff_nonces", "partner_access", "partner_blocks", "subscriptions",
           "seat_releases", "usage_changes", "admin_invites", "agreement_prefs", "expiry_notices", "sub_terms",
-          "sub_term_counts", "programs", "jobs", "job_files")
+          "sub_term_counts", "programs", "jobs", "job_files", "partner_relationships", "partner_requests",
+          "partner_relationship_people")
 # Rows changed in place (a count alone would not see the change).
 CONTENT = {
     "subscriptions": "SELECT uuid, name, sign_in_email, notification_email, reference, downloads, country,"
@@ -47,8 +48,10 @@ CONTENT = {
     "partner_blocks": "SELECT id, lifted_at FROM partner_blocks ORDER BY id",
     "admin_roles": "SELECT agreement_id, user_id, role FROM admin_roles ORDER BY 1, 2",
     "users": "SELECT id, email_verified_at FROM users ORDER BY id",
-    "partner_relationships": "SELECT id, people FROM partner_relationships ORDER BY id",
     "partner_relationship_people": "SELECT relationship_id, member_id FROM partner_relationship_people ORDER BY 1, 2",
+    "partner_relationships": "SELECT id, status, people, capabilities, ends_at, auto_renew FROM partner_relationships"
+                             " ORDER BY id",
+    "partner_requests": "SELECT id, status, reason FROM partner_requests ORDER BY id",
 }
 # Operations whose failure a route rides out on purpose (the reason is beside each call):
 # withdrawing a provisional throttle failure, touching a session.
@@ -353,6 +356,76 @@ def test_bulk_edit(server):
     run_route(server, "bulk edit", prepare,
               lambda text, h: ag.sa.request("POST", subs(ag.lic, "/bulk-edit"), body=text, content_type="text/csv",
                                             headers=h), 200)
+
+
+@pytest.fixture(scope="module")
+def asking(server):
+    """An agreement whose customer approves partners: one partner's registration waits as a
+    request, another partner's was approved."""
+    w = SimpleNamespace(ag=agreement(server, {"enterprise": 10}))
+    ag = w.ag
+    assert ag.sa.put(f"{AGREEMENTS}/{ag.lic}/preferences", {"partner_approval": True}).status == 200
+    authno = ag.seller.get(f"/api/v1/lsc/licenses/{ag.lic}").body
+    authno = authno["agreement"]["authorization_number"] if "agreement" in authno else authno["authorization_number"]
+
+    def register():
+        p = partner_user(server)
+        r = p.post("/api/v1/partner-registrations", {"route": "new_license", "license_number": ag.lic,
+                                                     "authorization_number": authno,
+                                                     "customer_email": ag.customer_email, "attestation": True})
+        assert r.status == 202, r
+        return p, r.body["relationship_id"], r.body["request_id"]
+
+    w.p, w.rel, w.req = register()
+    w.active, w.active_rel, req = register()
+    r = ag.sa.post(f"{AGREEMENTS}/{ag.lic}/partner-requests/{req}/approve", {})
+    assert r.status == 200, r
+    w.active_org = r.body["organization"]["id"]
+    return w
+
+
+def reopen_request(server, w):
+    db_write(server, "UPDATE partner_requests SET status = 'pending', decided_at = NULL, decided_by = NULL,"
+                     " reason = NULL WHERE id = ?", (w.req,))
+    db_write(server, "UPDATE partner_relationships SET status = 'pending', starts_at = NULL, ended_at = NULL,"
+                     " ended_by = NULL WHERE id = ?", (w.rel,))
+
+
+def test_partner_request_approve(server, asking):
+    ag = asking.ag
+    run_route(server, "partner request approve", lambda: reopen_request(server, asking),
+              lambda _, h: ag.sa.post(f"{AGREEMENTS}/{ag.lic}/partner-requests/{asking.req}/approve",
+                                      {"capabilities": ["read", "assign"]}, headers=h), 200)
+
+
+def test_partner_request_deny(server, asking):
+    ag = asking.ag
+    run_route(server, "partner request deny", lambda: reopen_request(server, asking),
+              lambda _, h: ag.sa.post(f"{AGREEMENTS}/{ag.lic}/partner-requests/{asking.req}/deny",
+                                      {"reason": "Not this year"}, headers=h), 200)
+
+
+def test_partner_amend(server, asking):
+    ag = asking.ag
+
+    def prepare():
+        db_write(server, "UPDATE partner_relationships SET capabilities = 31 WHERE id = ?", (asking.active_rel,))
+
+    run_route(server, "partner amend", prepare,
+              lambda _, h: ag.sa.patch(f"{AGREEMENTS}/{ag.lic}/partners/{asking.active_rel}",
+                                       {"capabilities": ["read"]}, headers=h), 200)
+
+
+def test_partner_amendment_request(server, asking):
+    def prepare():
+        db_write(server, "DELETE FROM partner_requests WHERE relationship_id = ? AND kind = 'amendment'",
+                 (asking.active_rel,))
+
+    path = f"/api/v1/partner-organizations/{asking.active_org}/relationships/{asking.active_rel}/amendments"
+    run_route(server, "partner amendment request", prepare,
+              lambda _, h: asking.active.post(path, {"capabilities": ["read", "usage"],
+                                                     "ends_on": time.strftime("%Y-%m-%d", time.gmtime(
+                                                         time.time() + 30 * 86400))}, headers=h), 201)
 
 
 def test_commit_fault_rolls_back(server, world):

@@ -8,12 +8,6 @@ export const LIMITS = Object.freeze({
   LIMIT_PAGE_SIZE_DEFAULT: 50,
   LIMIT_QUESTION_SUBJECT_CHARS: 200,
   LIMIT_QUESTION_MESSAGE_CHARS: 5000,
-  LIMIT_NAME_BYTES: 200,
-  LIMIT_AUTHORIZATION_CHARS: 64,
-  LIMIT_LICENSE_NUMBER_CHARS: 32,
-  LIMIT_ALERT_THRESHOLD_MIN: 1,
-  LIMIT_ALERT_THRESHOLD_MAX: 100,
-  LIMIT_ALERT_THRESHOLD_DEFAULT: 90,
   SUB_NAME_MAX: 100,
   SUB_REFERENCE_MAX: 256,
   ORDER_MAX_LINES: 20,
@@ -69,14 +63,6 @@ export const PROBLEM = Object.freeze({
   PRECONDITION_FAILED: "precondition_failed",
   PRECONDITION_REQUIRED: "precondition_required",
   LAST_SUPER_ADMIN: "last_super_admin",
-  PARTNER_ADMIN_REQUIRED: "partner_admin_required",
-  CAPABILITY_READ_MISSING: "capability_read_missing",
-  CAPABILITY_ASSIGN_MISSING: "capability_assign_missing",
-  CAPABILITY_BULK_MISSING: "capability_bulk_missing",
-  CAPABILITY_USAGE_MISSING: "capability_usage_missing",
-  CAPABILITY_ACTIVITY_MISSING: "capability_activity_missing",
-  ALREADY_MEMBER: "already_member",
-  LAST_PARTNER_ADMIN: "last_partner_admin",
   READ_ONLY: "read_only",
   ACCESS_REMOVED: "access_removed",
   JOB_CANCELLED: "job_cancelled",
@@ -92,6 +78,16 @@ export const PROBLEM = Object.freeze({
   INTERNAL: "internal",
   UNAVAILABLE: "unavailable",
   REQUEST_TOO_COSTLY: "request_too_costly",
+  REQUEST_DECIDED: "request_decided",
+  REQUEST_LAPSED: "request_lapsed",
+  REQUEST_OPEN: "request_open",
+  RELATIONSHIP_ENDED: "relationship_ended",
+  PARTNER_ADMIN_REQUIRED: "partner_admin_required",
+  CAPABILITY_READ_MISSING: "capability_read_missing",
+  CAPABILITY_ASSIGN_MISSING: "capability_assign_missing",
+  CAPABILITY_BULK_MISSING: "capability_bulk_missing",
+  CAPABILITY_USAGE_MISSING: "capability_usage_missing",
+  CAPABILITY_ACTIVITY_MISSING: "capability_activity_missing",
 });
 
 // docs/openapi.yaml: FieldError.code.
@@ -111,7 +107,7 @@ export const FIELD = Object.freeze({
   REASSIGNMENT_TOO_SOON: "reassignment_too_soon",
   OUTSIDE_DOMAIN: "outside_domain",
   INVALID_FORMAT: "invalid_format",
-  NOT_MEMBER: "not_member",
+  BEYOND_REQUEST: "beyond_request",
 });
 
 // docs/openapi.yaml: Job.state.
