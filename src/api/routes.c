@@ -41,6 +41,9 @@ const route api_routes[] = {
     R("GET",    "/api/v1/agreements/{license}/partners", ACCESS_AGREEMENT_PARTNERS, CAP_NONE, BODY_NONE, CTX_DOMAIN, h_partners_list, "partners_list"),
     R("DELETE", "/api/v1/agreements/{license}/partners/{id}", ACCESS_AGREEMENT_PARTNERS, CAP_NONE, BODY_NONE, CTX_DOMAIN, h_partner_remove, "partner_remove"),
     R("DELETE", "/api/v1/agreements/{license}/partner-blocks/{id}", ACCESS_AGREEMENT_PARTNERS, CAP_NONE, BODY_NONE, CTX_DOMAIN, h_partner_block_lift, "partner_block_lift"),
+    R("PATCH",  "/api/v1/agreements/{license}/partners/{id}", ACCESS_AGREEMENT_PARTNERS, CAP_NONE, BODY_JSON, CTX_DOMAIN, h_partner_amend, "partner_amend"),
+    R("POST",   "/api/v1/agreements/{license}/partner-requests/{id}/approve", ACCESS_AGREEMENT_PARTNERS, CAP_NONE, BODY_JSON, CTX_DOMAIN, h_partner_request_approve, "partner_request_approve"),
+    R("POST",   "/api/v1/agreements/{license}/partner-requests/{id}/deny", ACCESS_AGREEMENT_PARTNERS, CAP_NONE, BODY_JSON, CTX_DOMAIN, h_partner_request_deny, "partner_request_deny"),
     R("GET",    "/api/v1/agreements/{license}/overview", ACCESS_AGREEMENT, CAP_READ, BODY_NONE, CTX_DOMAIN, h_overview, "overview"),
     R("GET",    "/api/v1/agreements/{license}/subscriptions", ACCESS_AGREEMENT, CAP_READ, BODY_NONE, CTX_DOMAIN, h_subs_list, "subs_list"),
     R("POST",   "/api/v1/agreements/{license}/subscriptions", ACCESS_AGREEMENT, CAP_ASSIGN, BODY_JSON, CTX_DOMAIN, h_subs_add, "subs_add"),
@@ -73,6 +76,8 @@ const route api_routes[] = {
     R("GET",    "/api/v1/me/subscriptions",        ACCESS_USER, CAP_NONE,   BODY_NONE, CTX_DOMAIN, h_my_subscriptions, "my_subscriptions"),
     R("POST",   "/api/v1/me/questions",            ACCESS_USER, CAP_NONE,   BODY_JSON, CTX_DOMAIN, h_my_question,     "my_question"),
     R("GET",    "/api/v1/openapi.yaml",            ACCESS_PUBLIC, CAP_NONE, BODY_NONE, CTX_NONE,   h_openapi,         "openapi"),
+    /* partner requests: a partner organization asks to change its access (membership checked by the handler's domain call) */
+    R("POST",   "/api/v1/partner-organizations/{org}/relationships/{id}/amendments", ACCESS_USER, CAP_NONE, BODY_JSON, CTX_DOMAIN, h_partner_amendment_create, "partner_amendment_create"),
     /* operations */
     R("GET",    "/healthz",                        ACCESS_PUBLIC, CAP_NONE, BODY_NONE, CTX_NONE,   h_healthz,         "healthz"),
     R("GET",    "/metrics",                        ACCESS_PUBLIC, CAP_NONE, BODY_NONE, CTX_NONE,   h_metrics,         "metrics"),

@@ -407,6 +407,18 @@ OS_MUST_USE os_err st_request_decide(store_conn *c, int64_t id, const char *stat
                                      int64_t now);
 
 /* ---- partner requests: decisions ------------------------------------ (approvals) */
+/* Who hears of a decision on a request: the person who asked and the partner organization's
+ * admins, those with accounts (deduplicated), in their language. */
+OS_MUST_USE os_err st_request_recipients(store_conn *c, arena *a, int64_t request_id, recipient_rec **rows, int *n);
+/* The address's membership of a partner organization: the member row's id and its role
+ * ("admin" | "member", arena-owned); OS_ERR_NOT_FOUND when not a member. */
+OS_MUST_USE os_err st_partner_membership(store_conn *c, arena *a, int64_t org_id, const char *email, int64_t *member_id,
+                                         const char **role);
+/* One relationship of the partner organization (any status, any agreement); OS_ERR_NOT_FOUND
+ * when it is not the organization's. */
+OS_MUST_USE os_err st_rel_of_org(store_conn *c, arena *a, int64_t org_id, int64_t id, rel_rec *out);
+/* Whether the relationship names the member among its people. */
+OS_MUST_USE os_err st_rel_names_member(store_conn *c, int64_t relationship_id, int64_t member_id, bool *named);
 
 /* ---- partner relationships over time -------------------------------- (lifecycle) */
 

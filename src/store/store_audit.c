@@ -126,6 +126,7 @@ static void fill_activity(arena *a, db_row *r, void *dst) {
     "  WHEN 'subscription' THEN COALESCE(s.name, " J("name") ", " J("email") ")"                                 \
     "  WHEN 'organization' THEN COALESCE(o.name, " J("partner_org") ")"                                           \
     "  WHEN 'partner_access' THEN COALESCE(po.name, " J("partner_org") ")"                                        \
+    "  WHEN 'partner_request' THEN " J("partner_org") " WHEN 'partner_relationship' THEN " J("partner_org")       \
     "  WHEN 'user' THEN tu.name"                                                                                  \
     "  WHEN 'email' THEN COALESCE(eu.name, ai.name)"                                                              \
     "  WHEN 'job' THEN COALESCE(j.file_name, " J("file_name") ")"                                                 \

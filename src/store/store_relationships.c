@@ -247,3 +247,55 @@ os_err st_request_decide(store_conn *c, int64_t id, const char *status, int64_t 
                        " WHERE id = ?1 AND status = 'pending' RETURNING id",
                        DB_ARGS(DV_INT(id), DV_TEXT(status), DV_INT(now), by ? DV_INT(by) : DV_NULL, DV_TEXT(reason)));
 }
+
+/* ---- partner requests: decisions ---- */
+
+os_err st_request_recipients(store_conn *c, arena *a, int64_t request_id, recipient_rec **rows, int *n) {
+    return st_list(c, a,
+                   "SELECT u.email, u.name, u.language FROM partner_requests q JOIN users u ON u.id = q.requested_by"
+                   " WHERE q.id = ?1"
+                   " UNION SELECT u.email, u.name, u.language FROM partner_requests q"
+                   " JOIN partner_relationships r ON r.id = q.relationship_id"
+                   " JOIN partner_members m ON m.org_id = r.partner_org_id AND m.role = 'admin'"
+                   " JOIN users u ON u.email = m.email WHERE q.id = ?1 ORDER BY 1",
+                   DB_ARGS(DV_INT(request_id)), sizeof(recipient_rec), st_fill_recipient, (void **)rows, n);
+}
+
+typedef struct membership_row {
+    int64_t id;
+    const char *role;
+} membership_row;
+
+static void fill_membership(arena *a, db_row *r, void *dst) {
+    membership_row *x = dst;
+    x->id = db_int(r, 0);
+    x->role = st_dup(a, r, 1);
+}
+
+os_err st_partner_membership(store_conn *c, arena *a, int64_t org_id, const char *email, int64_t *member_id,
+                             const char **role) {
+    membership_row *rows;
+    int n;
+    os_err e = st_list(c, a, "SELECT id, role FROM partner_members WHERE org_id = ?1 AND email = ?2",
+                       DB_ARGS(DV_INT(org_id), DV_TEXT(email)), sizeof(membership_row), fill_membership,
+                       (void **)&rows, &n);
+    if (e) return e;
+    if (!n) return OS_ERR_NOT_FOUND;
+    *member_id = rows[0].id;
+    *role = rows[0].role;
+    return OS_OK;
+}
+
+os_err st_rel_of_org(store_conn *c, arena *a, int64_t org_id, int64_t id, rel_rec *out) {
+    return one_rel(c, a, REL_SELECT " WHERE r.partner_org_id = ?1 AND r.id = ?2", DB_ARGS(DV_INT(org_id), DV_INT(id)),
+                   out);
+}
+
+os_err st_rel_names_member(store_conn *c, int64_t relationship_id, int64_t member_id, bool *named) {
+    int64_t one;
+    os_err e = db_scalar_int(c,
+                             "SELECT 1 FROM partner_relationship_people WHERE relationship_id = ?1 AND member_id = ?2",
+                             DB_ARGS(DV_INT(relationship_id), DV_INT(member_id)), &one);
+    *named = e == OS_OK;
+    return e == OS_ERR_NOT_FOUND ? OS_OK : e;
+}
