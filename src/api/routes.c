@@ -37,6 +37,12 @@ const route api_routes[] = {
     R("POST",   "/api/v1/lsc/orders",              ACCESS_USER, CAP_NONE,   BODY_JSON, CTX_DOMAIN, h_order_create,    "order_create"),
     R("POST",   "/api/v1/partner-registrations",   ACCESS_USER, CAP_NONE,   BODY_JSON, CTX_DOMAIN, h_partner_register, "partner_register"),
     R("POST",   "/api/v1/handoff",                 ACCESS_USER, CAP_NONE,   BODY_JSON, CTX_DOMAIN, h_handoff,         "handoff"),
+    /* The partner organization's own page: its handlers check membership (404 to others). */
+    R("GET",    "/api/v1/partner-organizations",   ACCESS_USER, CAP_NONE,   BODY_NONE, CTX_DOMAIN, h_porgs_list,      "porgs_list"),
+    R("GET",    "/api/v1/partner-organizations/{org}", ACCESS_USER, CAP_NONE, BODY_NONE, CTX_DOMAIN, h_porg_get,      "porg_get"),
+    R("POST",   "/api/v1/partner-organizations/{org}/people", ACCESS_USER, CAP_NONE, BODY_JSON, CTX_DOMAIN, h_porg_person_add, "porg_person_add"),
+    R("DELETE", "/api/v1/partner-organizations/{org}/people/{id}", ACCESS_USER, CAP_NONE, BODY_NONE, CTX_DOMAIN, h_porg_person_remove, "porg_person_remove"),
+    R("PUT",    "/api/v1/partner-organizations/{org}/relationships/{id}/people", ACCESS_USER, CAP_NONE, BODY_JSON, CTX_DOMAIN, h_porg_rel_people, "porg_rel_people"),
     R("GET",    "/api/v1/agreements/{license}",    ACCESS_AGREEMENT, CAP_NONE, BODY_NONE, CTX_DOMAIN, h_agreement_get, "agreement_get"),
     R("GET",    "/api/v1/agreements/{license}/partners", ACCESS_AGREEMENT_PARTNERS, CAP_NONE, BODY_NONE, CTX_DOMAIN, h_partners_list, "partners_list"),
     R("DELETE", "/api/v1/agreements/{license}/partners/{id}", ACCESS_AGREEMENT_PARTNERS, CAP_NONE, BODY_NONE, CTX_DOMAIN, h_partner_remove, "partner_remove"),

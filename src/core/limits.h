@@ -83,6 +83,8 @@
 #define LIMIT_PARTNER_PERIOD_DAYS_MAX 730
 #define LIMIT_PARTNER_REQUEST_DAYS    30
 #define LIMIT_PARTNER_REASON_CHARS    500
+/* The people a relationship may name at once: more than any partner organization has staff. */
+#define LIMIT_PARTNER_NAMED_PEOPLE    500
 
 /* How long a write waits for the database's one writer (SQLite's lock, PostgreSQL's
  * advisory write lock) before it is refused as busy (503): longer than the longest write

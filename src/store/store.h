@@ -422,7 +422,47 @@ OS_MUST_USE os_err st_rel_names_member(store_conn *c, int64_t relationship_id, i
 
 /* ---- partner relationships over time -------------------------------- (lifecycle) */
 
-/* ---- partner organizations: people ---------------------------------- (organizations) */
+/* ---- partner organizations: people ------------------------------- store_partner_orgs.c */
+/* A partner organization as one of its people sees it: role is theirs ("admin" | "member"). */
+typedef struct partner_org_rec {
+    int64_t id;
+    const char *name, *role;
+} partner_org_rec;
+/* One person of a partner organization: the member row's id, address and role, and the
+ * account's name (NULL without one); has_account: a verified account uses the address. */
+typedef struct partner_person_rec {
+    int64_t id;
+    const char *name, *email, *role;
+    bool has_account;
+} partner_person_rec;
+
+/* The partner organizations the address belongs to, by name, with its role in each. */
+OS_MUST_USE os_err st_porg_mine(store_conn *c, arena *a, const char *email, partner_org_rec **rows, int *n);
+/* The organization with the address's role in it; OS_ERR_NOT_FOUND when the address is not
+ * one of its people (or there is no such partner organization). */
+OS_MUST_USE os_err st_porg_of(store_conn *c, arena *a, int64_t org_id, const char *email, partner_org_rec *out);
+/* Its people: admins first, then by address. */
+OS_MUST_USE os_err st_porg_people(store_conn *c, arena *a, int64_t org_id, partner_person_rec **rows, int *n);
+/* One person of the organization; OS_ERR_NOT_FOUND when the id is not one of its people. */
+OS_MUST_USE os_err st_porg_person(store_conn *c, arena *a, int64_t org_id, int64_t member_id, partner_person_rec *out);
+/* Adds a person (address normalised by the caller); OS_ERR_CONFLICT when already one. */
+OS_MUST_USE os_err st_porg_person_add(store_conn *c, int64_t org_id, const char *email, const char *role, int64_t now,
+                                      int64_t *member_id);
+/* Removes a person — and with them every relationship naming them — unless they are the
+ * organization's last admin (OS_ERR_CONFLICT, checked by the statement itself);
+ * OS_ERR_NOT_FOUND when the id is not one of its people. */
+OS_MUST_USE os_err st_porg_person_remove(store_conn *c, int64_t org_id, int64_t member_id);
+/* The organization's live (pending or active) relationships, newest first, the people those
+ * that name people name, and their open requests, oldest first. */
+OS_MUST_USE os_err st_porg_rels(store_conn *c, arena *a, int64_t org_id, rel_rec **rows, int *n);
+OS_MUST_USE os_err st_porg_rel_people(store_conn *c, arena *a, int64_t org_id, rel_person_rec **rows, int *n);
+OS_MUST_USE os_err st_porg_requests_open(store_conn *c, arena *a, int64_t org_id, partner_request_rec **rows, int *n);
+/* One relationship of the organization (any status); OS_ERR_NOT_FOUND when not its own. */
+OS_MUST_USE os_err st_porg_rel(store_conn *c, arena *a, int64_t org_id, int64_t rel_id, rel_rec *out);
+/* Who acts under a relationship: all the organization's people, or the named members only
+ * (their list replaced). OS_ERR_CONFLICT when the relationship is no longer live. */
+OS_MUST_USE os_err st_porg_rel_set_people(store_conn *c, int64_t rel_id, bool named, const int64_t *member_ids,
+                                          int n);
 
 /* ---- subscriptions: rows and their search terms ------------------------- store_sub_rows.c */
 typedef struct sub_rec {

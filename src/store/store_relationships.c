@@ -4,18 +4,7 @@
 #include "store.h"
 #include "store_util.h"
 
-#define REL_SELECT                                                                                                    \
-    "SELECT r.id, r.agreement_id, r.partner_org_id, COALESCE(r.starts_at, 0), r.ends_at, COALESCE(r.period_days, 0)," \
-    " r.created_at, COALESCE(r.ended_at, 0), COALESCE(r.requested_by, 0),"                                           \
-    " COALESCE((SELECT ae.at FROM audit_events ae WHERE ae.agreement_id = r.agreement_id"                            \
-    "  AND ae.relationship_id = r.id ORDER BY ae.id DESC LIMIT 1), 0),"                                              \
-    " COALESCE((SELECT q.id FROM partner_requests q WHERE q.relationship_id = r.id AND q.status = 'pending'), 0),"    \
-    " r.capabilities, r.auto_renew, r.people = 'named', r.status, r.route, o.name, eb.name, g.license_number,"       \
-    " co.name FROM partner_relationships r JOIN organizations o ON o.id = r.partner_org_id"                          \
-    " JOIN agreements g ON g.id = r.agreement_id JOIN organizations co ON co.id = g.customer_org_id"                  \
-    " LEFT JOIN users eb ON eb.id = r.ended_by"
-
-static void fill_rel(arena *a, db_row *r, void *dst) {
+void st_fill_rel(arena *a, db_row *r, void *dst) {
     rel_rec *x = dst;
     x->id = db_int(r, 0);
     x->agreement_id = db_int(r, 1);
@@ -42,7 +31,7 @@ static void fill_rel(arena *a, db_row *r, void *dst) {
 static os_err one_rel(store_conn *c, arena *a, const char *sql, const db_val *args, int nargs, rel_rec *out) {
     rel_rec *rows;
     int n;
-    os_err e = st_list(c, a, sql, args, nargs, sizeof(rel_rec), fill_rel, (void **)&rows, &n);
+    os_err e = st_list(c, a, sql, args, nargs, sizeof(rel_rec), st_fill_rel, (void **)&rows, &n);
     if (e) return e;
     if (!n) return OS_ERR_NOT_FOUND;
     *out = rows[0];
@@ -83,7 +72,7 @@ os_err st_rels_of_agreement(store_conn *c, arena *a, int64_t agreement_id, rel_r
     return st_list(c, a,
                    REL_SELECT " WHERE r.agreement_id = ?1"
                               " ORDER BY CASE WHEN r.status IN ('pending', 'active') THEN 0 ELSE 1 END, r.id DESC",
-                   DB_ARGS(DV_INT(agreement_id)), sizeof(rel_rec), fill_rel, (void **)rows, n);
+                   DB_ARGS(DV_INT(agreement_id)), sizeof(rel_rec), st_fill_rel, (void **)rows, n);
 }
 
 /* An UPDATE … RETURNING that changed no row: the state it expected had moved on. */
@@ -176,15 +165,7 @@ os_err st_partner_deciders(store_conn *c, arena *a, int64_t agreement_id, recipi
 
 /* ---- requests ---- */
 
-#define REQ_SELECT                                                                                                  \
-    "SELECT q.id, q.relationship_id, r.agreement_id, r.partner_org_id, q.ends_at, COALESCE(q.period_days, 0),"     \
-    " COALESCE(q.requested_by, 0), q.created_at, q.lapses_at, COALESCE(q.decided_at, 0), COALESCE(q.decided_by, 0)," \
-    " q.capabilities, q.kind, q.status, q.reason, u.name, u.email, u.language, o.name, g.license_number"           \
-    " FROM partner_requests q JOIN partner_relationships r ON r.id = q.relationship_id"                            \
-    " JOIN organizations o ON o.id = r.partner_org_id JOIN agreements g ON g.id = r.agreement_id"                   \
-    " LEFT JOIN users u ON u.id = q.requested_by"
-
-static void fill_request(arena *a, db_row *r, void *dst) {
+void st_fill_request(arena *a, db_row *r, void *dst) {
     partner_request_rec *x = dst;
     x->id = db_int(r, 0);
     x->relationship_id = db_int(r, 1);
@@ -228,7 +209,7 @@ os_err st_request_get(store_conn *c, arena *a, int64_t agreement_id, int64_t id,
     partner_request_rec *rows;
     int n;
     os_err e = st_list(c, a, REQ_SELECT " WHERE r.agreement_id = ?1 AND q.id = ?2",
-                       DB_ARGS(DV_INT(agreement_id), DV_INT(id)), sizeof(partner_request_rec), fill_request,
+                       DB_ARGS(DV_INT(agreement_id), DV_INT(id)), sizeof(partner_request_rec), st_fill_request,
                        (void **)&rows, &n);
     if (e) return e;
     if (!n) return OS_ERR_NOT_FOUND;
@@ -238,7 +219,7 @@ os_err st_request_get(store_conn *c, arena *a, int64_t agreement_id, int64_t id,
 
 os_err st_requests_open(store_conn *c, arena *a, int64_t agreement_id, partner_request_rec **rows, int *n) {
     return st_list(c, a, REQ_SELECT " WHERE r.agreement_id = ?1 AND q.status = 'pending' ORDER BY q.id",
-                   DB_ARGS(DV_INT(agreement_id)), sizeof(partner_request_rec), fill_request, (void **)rows, n);
+                   DB_ARGS(DV_INT(agreement_id)), sizeof(partner_request_rec), st_fill_request, (void **)rows, n);
 }
 
 os_err st_request_decide(store_conn *c, int64_t id, const char *status, int64_t by, const char *reason, int64_t now) {

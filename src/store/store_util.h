@@ -134,4 +134,30 @@ static inline os_err st_query_in(db_conn *c, arena *a, const char *head, const d
     return e;
 }
 
+/* The partner relationship and request records (rel_rec, partner_request_rec) with every
+ * column the views show: a query starts with REL_SELECT / REQ_SELECT, adds its WHERE and
+ * ORDER BY, and maps rows with st_fill_rel / st_fill_request (store_relationships.c). Shared
+ * by the files that list relationships by agreement and by partner organization. */
+#define REL_SELECT                                                                                                    \
+    "SELECT r.id, r.agreement_id, r.partner_org_id, COALESCE(r.starts_at, 0), r.ends_at, COALESCE(r.period_days, 0)," \
+    " r.created_at, COALESCE(r.ended_at, 0), COALESCE(r.requested_by, 0),"                                           \
+    " COALESCE((SELECT ae.at FROM audit_events ae WHERE ae.agreement_id = r.agreement_id"                            \
+    "  AND ae.relationship_id = r.id ORDER BY ae.id DESC LIMIT 1), 0),"                                              \
+    " COALESCE((SELECT q.id FROM partner_requests q WHERE q.relationship_id = r.id AND q.status = 'pending'), 0),"    \
+    " r.capabilities, r.auto_renew, r.people = 'named', r.status, r.route, o.name, eb.name, g.license_number,"       \
+    " co.name FROM partner_relationships r JOIN organizations o ON o.id = r.partner_org_id"                          \
+    " JOIN agreements g ON g.id = r.agreement_id JOIN organizations co ON co.id = g.customer_org_id"                  \
+    " LEFT JOIN users eb ON eb.id = r.ended_by"
+
+#define REQ_SELECT                                                                                                  \
+    "SELECT q.id, q.relationship_id, r.agreement_id, r.partner_org_id, q.ends_at, COALESCE(q.period_days, 0),"     \
+    " COALESCE(q.requested_by, 0), q.created_at, q.lapses_at, COALESCE(q.decided_at, 0), COALESCE(q.decided_by, 0)," \
+    " q.capabilities, q.kind, q.status, q.reason, u.name, u.email, u.language, o.name, g.license_number"           \
+    " FROM partner_requests q JOIN partner_relationships r ON r.id = q.relationship_id"                            \
+    " JOIN organizations o ON o.id = r.partner_org_id JOIN agreements g ON g.id = r.agreement_id"                   \
+    " LEFT JOIN users u ON u.id = q.requested_by"
+
+void st_fill_rel(arena *a, db_row *r, void *dst);
+void st_fill_request(arena *a, db_row *r, void *dst);
+
 #endif
