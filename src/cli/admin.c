@@ -158,7 +158,8 @@ int cmd_outbox(int argc, char **argv) {
 }
 
 
-/* lifecycle [--today YYYY-MM-DD]: queue the expiry reminders due (on that day). */
+/* lifecycle [--today YYYY-MM-DD]: queue the expiry reminders due (on that day) and move
+ * partner relationships on (reminders, ends, renewals, lapsed requests). */
 int cmd_lifecycle(int argc, char **argv) {
     static char empty[] = "";
     const char *today = NULL;
@@ -184,6 +185,6 @@ int cmd_lifecycle(int argc, char **argv) {
     int queued = lifecycle_run(&a, now);
     store_close(a.st);
     if (queued < 0) return 1;
-    printf("%d expiry reminder(s) queued\n", queued);
+    printf("%d reminder(s) and notice(s) queued\n", queued);
     return 0;
 }

@@ -6,6 +6,7 @@
 #include "core/log.h"
 #include "core/text.h"
 #include "domain/audit.h"
+#include "domain/partner_time.h"
 #include "mail/outbox.h"
 
 static const int notice_days[] = {120, 60, 30, 7};
@@ -77,10 +78,10 @@ int lifecycle_run(const app *a, int64_t now) {
         e = store_tx_end(c, e);
     }
     arena_free(&ar);
-    if (e) {
-        log_event(LOG_WARN, "expiry reminders failed", "error", os_err_name(e), NULL);
-        return -1;
-    }
-    if (queued) outbox_wake(a->mail);
-    return queued;
+    if (e) log_event(LOG_WARN, "expiry reminders failed", "error", os_err_name(e), NULL);
+    else if (queued) outbox_wake(a->mail);
+    /* Partner relationships move on whether or not the agreements' reminders went well. */
+    int failed = 0, partner = partner_time_run(a, now, &failed);
+    if (e || partner < 0 || failed) return -1;
+    return queued + partner;
 }

@@ -1,7 +1,8 @@
 /* lifecycle.h — an agreement's life: active until its end date, then expired (still
  * editable for --grace-days), then read-only (read and export only), as is a disabled one.
  * Super admins and admins are reminded 120, 60, 30 and 7 days before the end date, once
- * each, by whichever instance gets there first. */
+ * each, by whichever instance gets there first. The same pass moves partner relationships
+ * on in time (domain/partner_time.h). */
 #ifndef OPENSEAT_LIFECYCLE_H
 #define OPENSEAT_LIFECYCLE_H
 #include <stdbool.h>
@@ -10,7 +11,9 @@
 
 bool lifecycle_writable(const char *end_date, bool disabled, int64_t now, long grace_days);
 /* Queues the reminders due on the day of `now` (which may be simulated; the mail is queued
- * for delivery at once); returns how many e-mails were queued (-1 on error). */
+ * for delivery at once), then moves partner relationships on (domain/partner_time.h: their
+ * reminders, ends, renewals, lapsed requests); returns how many e-mails were queued (-1 when
+ * any of it failed: what failed is logged and retried by the next run, the rest is done). */
 int lifecycle_run(const app *a, int64_t now);
 
 #endif

@@ -420,7 +420,37 @@ OS_MUST_USE os_err st_rel_of_org(store_conn *c, arena *a, int64_t org_id, int64_
 /* Whether the relationship names the member among its people. */
 OS_MUST_USE os_err st_rel_names_member(store_conn *c, int64_t relationship_id, int64_t member_id, bool *named);
 
-/* ---- partner relationships over time -------------------------------- (lifecycle) */
+/* ---- partner relationships over time ----------------------------------- store_rel_time.c */
+/* The end reminders: the first sent this many days before a relationship's end, the last
+ * this many. */
+#define REL_REMIND_FIRST_DAYS 30
+#define REL_REMIND_LAST_DAYS 7
+/* A relationship or request the daily pass has to look at, with its agreement (every
+ * statement after the listing is scoped by both). */
+typedef struct rel_due_rec {
+    int64_t id, agreement_id;
+} rel_due_rec;
+/* Active relationships with something due at `now`, soonest end first, at most `limit`
+ * (across agreements): an end reminder not yet sent, or the end itself. */
+OS_MUST_USE os_err st_rels_due(store_conn *c, arena *a, int64_t now, int limit, rel_due_rec **rows, int *n);
+/* Claims the end reminder of `days` (REL_REMIND_FIRST_DAYS or REL_REMIND_LAST_DAYS) for the
+ * relationship still active and ending at ends_at; *claimed false when it was sent (by
+ * anyone) or the relationship moved on. Claiming the last marks the first as passed. */
+OS_MUST_USE os_err st_rel_remind_claim(store_conn *c, int64_t agreement_id, int64_t id, int64_t ends_at, int days,
+                                       int64_t now, bool *claimed);
+/* Moves the end of an active, automatically renewing relationship from ends_at to
+ * new_ends_at and re-arms its reminders, but for those whose reach the new end is already
+ * within (passed: 0 none, REL_REMIND_FIRST_DAYS or REL_REMIND_LAST_DAYS, marked at now);
+ * *claimed false when it was no longer so. */
+OS_MUST_USE os_err st_rel_renew(store_conn *c, int64_t agreement_id, int64_t id, int64_t ends_at,
+                                int64_t new_ends_at, int passed, int64_t now, bool *claimed);
+/* Ends (status "ended", by the system) the relationship still active and ending at ends_at;
+ * *claimed false when it was no longer so (moved, renewed, removed, ended by another). */
+OS_MUST_USE os_err st_rel_end(store_conn *c, int64_t agreement_id, int64_t id, int64_t ends_at, int64_t now,
+                              bool *claimed);
+/* Open requests whose lapses_at has come by `now`, oldest first, at most `limit` (across
+ * agreements). */
+OS_MUST_USE os_err st_requests_lapsing(store_conn *c, arena *a, int64_t now, int limit, rel_due_rec **rows, int *n);
 
 /* ---- partner organizations: people ------------------------------- store_partner_orgs.c */
 /* A partner organization as one of its people sees it: role is theirs ("admin" | "member"). */
