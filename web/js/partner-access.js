@@ -158,11 +158,15 @@ export function accessDialog({ title, titleParams, intro, introParams, testid, s
         event.preventDefault();
         messages.replaceChildren();
         errors.clear();
-        const body = { capabilities: capabilities.value(), ends_on: endsOn.input.value };
-        if (!body.ends_on) {
+        if (!endsOn.input.value) {
           errors.show([['ends_on', FIELD.REQUIRED]]);
           return;
         }
+        // The last day goes only when it changed: an end the server keeps to the second (not at
+        // a day's end) would otherwise move, and a request approved "until the day asked" could
+        // read as more than asked.
+        const body = { capabilities: capabilities.value() };
+        if (endsOn.input.value !== values.ends_on) body.ends_on = endsOn.input.value;
         if (autoRenew) body.auto_renew = autoRenew.input.checked;
         try {
           const result = await whilePending(button, () => send(body));

@@ -218,12 +218,12 @@ function openApproveDialog(request, context) {
     // Approved as asked, nothing needs sending but the decision; narrower, the choice.
     send: (body) => {
       const asked = [...(request.capabilities || [])].sort().join();
-      const same = [...body.capabilities].sort().join() === asked && body.ends_on === request.ends_on;
+      const same = [...body.capabilities].sort().join() === asked && body.ends_on === undefined;
       return api('POST', requestPath(request, context, 'approve'), same ? {} : body);
     },
     done: async (result, body) => {
       const asked = [...(request.capabilities || [])].sort().join();
-      const narrowed = [...body.capabilities].sort().join() !== asked || body.ends_on !== request.ends_on;
+      const narrowed = [...body.capabilities].sort().join() !== asked || body.ends_on !== undefined;
       notify({ kind: 'success', key: narrowed ? 'partners.narrowedDone' : 'partners.approvedDone', params: { organization } });
       await context.reload();
       focusLater('partners-list-title');
