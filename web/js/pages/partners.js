@@ -342,20 +342,20 @@ function statusDetail(relationship) {
 
 function relationshipActions(relationship, context) {
   const organization = relationship.organization?.name ?? '';
-  const which = () => [' ', h('span', { class: 'visually-hidden', t: 'partners.removeWhich', params: { organization } })];
+  const which = (key) => [' ', h('span', { class: 'visually-hidden', t: key, params: { organization } })];
   return h('div', { class: 'button-row' },
     h('button', {
       type: 'button',
       class: 'button button--small',
       'data-testid': 'change-access',
       onclick: () => openChangeDialog(relationship, context),
-    }, h('span', { t: 'partners.change' }), which()),
+    }, h('span', { t: 'partners.change' }), which('partners.changeWhich')),
     h('button', {
       type: 'button',
       class: 'button button--small button--danger',
       'data-testid': 'remove-access',
       onclick: () => confirmRemoval(relationship, context),
-    }, h('span', { t: 'partners.remove' }), which()));
+    }, h('span', { t: 'partners.remove' }), which('partners.removeWhich')));
 }
 
 function openChangeDialog(relationship, { base, reload }) {
