@@ -33,7 +33,8 @@ if ((${#missing[@]})); then
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# Browser-test driver: playwright-core from the npm registry (no browser download; Debian's chromium).
-if [ ! -d tests/e2e/node_modules/playwright-core ]; then
+# Browser-test driver: playwright-core from the npm registry (no browser download; Debian's chromium),
+# and axe-core, the accessibility checker the browser tests run on pages.
+if [ ! -d tests/e2e/node_modules/playwright-core ] || [ ! -d tests/e2e/node_modules/axe-core ]; then
   (cd tests/e2e && npm install --no-audit --no-fund --silent >/dev/null)
 fi

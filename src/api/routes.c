@@ -100,6 +100,7 @@ const route api_routes[] = {
     R("GET",    "/lsc",                            ACCESS_PUBLIC, CAP_NONE, BODY_NONE, CTX_NONE,   static_page,       "page"),
     R("GET",    "/lsc/orders/new",                 ACCESS_PUBLIC, CAP_NONE, BODY_NONE, CTX_NONE,   static_page,       "page"),
     R("GET",    "/lsc/licenses/*",                 ACCESS_PUBLIC, CAP_NONE, BODY_NONE, CTX_NONE,   static_page,       "page"),
+    R("GET",    "/partner-organization",           ACCESS_PUBLIC, CAP_NONE, BODY_NONE, CTX_NONE,   static_page,       "page"),
     R("GET",    "/css/*",                          ACCESS_PUBLIC, CAP_NONE, BODY_NONE, CTX_NONE,   static_file,       "static"),
     R("GET",    "/js/*",                           ACCESS_PUBLIC, CAP_NONE, BODY_NONE, CTX_NONE,   static_file,       "static"),
     R("GET",    "/i18n/*",                         ACCESS_PUBLIC, CAP_NONE, BODY_NONE, CTX_NONE,   static_file,       "static"),

@@ -111,7 +111,10 @@ step('Admins: a single super admin is a warning; an invited admin shows as pendi
   });
   await dialog.getByTestId('field-email').fill(NADIA.email);
   await dialog.getByTestId('field-language').selectOption('en');
-  await dialog.getByTestId('field-super_admin').check();
+  // The roles, each explained in a line; administrator is the one chosen to start with.
+  assert.equal(await dialog.getByRole('radio', { name: /^Administrateur/ }).isChecked(), true);
+  await dialog.getByRole('radio', { name: /Gestionnaire des partenaires.*Uniquement les partenaires/ }).waitFor();
+  await dialog.getByRole('radio', { name: /^Super-administrateur/ }).check();
   await env.screenshots('admins-add-dialog');
   await dialog.getByRole('button', { name: 'Ajouter l’administrateur' }).click();
   await dialog.waitFor({ state: 'detached' });

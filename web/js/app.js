@@ -18,6 +18,7 @@ import lsc from './pages/lsc.js';
 import notFound from './pages/not-found.js';
 import orderNew from './pages/order-new.js';
 import jobs from './pages/jobs.js';
+import partnerOrganization from './pages/partner-organization.js';
 import partners from './pages/partners.js';
 import preferences from './pages/preferences.js';
 import reset from './pages/reset.js';
@@ -40,6 +41,7 @@ const ROUTES = new Map([
   ['/account', account],
   ['/lsc', lsc],
   ['/lsc/orders/new', orderNew],
+  ['/partner-organization', partnerOrganization],
 ]);
 
 // Pages whose path carries a value, e.g. /lsc/licenses/40318275; the value reaches view() as

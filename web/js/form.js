@@ -29,13 +29,16 @@ export const field = {
  * hidden account field that password managers expect next to a new password. `actions` adds
  * buttons after the submit button (e.g. Cancel). `ownMessages` shows problems in the form itself,
  * above its buttons, instead of the status line: for forms in dialogs, which hide the page.
+ * A field that is not one input (a group of boxes or of radio buttons) comes as `spec.row`, built
+ * by its module: `{ element, input (the one to focus), setError(code), value() }`; `spec.heading`
+ * (a key) puts a subheading before a field, to start a part of a longer form.
  */
 export function createForm({ fields, submit, onSubmit, onProblem, testid, values = {}, username, actions, ownMessages = false }) {
   const errors = fieldErrors();
   const rows = fields.map((spec) => {
-    const row = fieldRow(spec, values[spec.name]);
+    const row = spec.row || fieldRow(spec, values[spec.name]);
     errors.add(spec.name, row);
-    return row.element;
+    return [spec.heading && h('h3', { class: 'form__subtitle', t: spec.heading }), row.element];
   });
   const button = h('button', { type: 'submit', class: 'button button--primary', t: submit, 'data-testid': testid && `${testid}-submit` });
   // Password managers file a changed password under the account name found in the same form.
@@ -67,8 +70,8 @@ export function createForm({ fields, submit, onSubmit, onProblem, testid, values
     say(null);
     errors.clear();
     const data = {};
-    for (const spec of fields) data[spec.name] = readValue(spec, errors.get(spec.name).input);
-    if (errors.check(fields.map((spec) => [spec, data[spec.name]]))) return;
+    for (const spec of fields) data[spec.name] = spec.row ? spec.row.value() : readValue(spec, errors.get(spec.name).input);
+    if (errors.check(fields.filter((spec) => !spec.row).map((spec) => [spec, data[spec.name]]))) return;
     try {
       await whilePending(button, () => onSubmit(data));
     } catch (err) {
@@ -189,7 +192,8 @@ export function fieldRow(spec, value) {
     });
   }
   if (spec.type === 'checkbox') {
-    input = h('input', { ...common, type: 'checkbox', value: 'true', checked: value === true });
+    // role "switch" for a setting that is on or off (announced as such).
+    input = h('input', { ...common, type: 'checkbox', value: 'true', checked: value === true, role: spec.role });
   } else if (value !== undefined && value !== null && value !== '') {
     input.value = value;
   }

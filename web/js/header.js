@@ -11,10 +11,12 @@ import { navigate } from './router.js';
 import { agreementPicker } from './picker.js';
 import { chooseLanguage, currentStanding, currentUser, signOut } from './session.js';
 
-// `section`: pages under this path belong to the link's part of the site.
+// `section`: pages under this path belong to the link's part of the site; `partnerOnly`: shown
+// to members of a partner organization only.
 const NAV = [
   { href: '/home', key: 'nav.home', section: '/agreements' },
   { href: '/lsc', key: 'nav.lsc' },
+  { href: '/partner-organization', key: 'nav.partnerOrganization', partnerOnly: true },
   { href: '/account', key: 'nav.account' },
 ];
 
@@ -26,7 +28,7 @@ export function initHeader() {
   });
 
   document.getElementById('site-nav').replaceChildren(h('ul', { class: 'site-nav__list' },
-    NAV.map(({ href, key, section }) => h('li', {},
+    NAV.map(({ href, key, section, partnerOnly }) => h('li', { 'data-partner-only': partnerOnly ? 'true' : null },
       h('a', { href, class: 'site-nav__link', t: key, 'data-section': section, 'data-testid': `nav-${href.slice(1)}` })))));
 
   document.getElementById('lang-switch').replaceChildren(...LANGUAGES.map(languageButton));
@@ -44,6 +46,7 @@ export function initHeader() {
     }
   }));
   document.addEventListener('openseat:user', showUser);
+  document.addEventListener('openseat:standing', showUser);
   showUser();
 }
 
@@ -86,6 +89,7 @@ function showUser() {
   const signedIn = Boolean(currentUser());
   document.getElementById('site-nav').hidden = !signedIn;
   document.getElementById('sign-out').hidden = !signedIn;
+  for (const item of document.querySelectorAll('[data-partner-only]')) item.hidden = !(signedIn && currentStanding().partner);
 }
 
 let barLicense = null;

@@ -86,7 +86,7 @@ export const date = (iso) => ({ format: (lang) => formatDate(lang, iso) });
 export const country = (code) => ({ format: (lang) => countryName(lang, code) });
 export const number = (value) => ({ format: (lang) => formatNumber(lang, value) });
 
-const ROLE = { super_admin: 'role.superAdmin', admin: 'role.admin', partner: 'role.partner' };
+const ROLE = { super_admin: 'role.superAdmin', admin: 'role.admin', partner_manager: 'role.partnerManager', partner: 'role.partner' };
 
 /** Props for an element that names the user's role on an agreement. */
 export function role(name) {

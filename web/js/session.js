@@ -113,6 +113,8 @@ function readStanding(session) {
   standing = session.authenticated
     ? { recognized: session.recognized === true, partner: session.partner === true }
     : { recognized: false, partner: false };
+  // The header shows the partner organization's link by it.
+  document.dispatchEvent(new CustomEvent('openseat:standing', { detail: standing }));
 }
 
 function setUser(next) {

@@ -1,5 +1,6 @@
 // /agreements/{license}/admins: for the customer's super admins, who administers the agreement —
-// super admins and admins, with the invitations not yet taken up — with "Add admin", "Remove" and
+// super admins, admins and partner managers, with the invitations not yet taken up — with "Add
+// admin" (which asks for the role, each explained in a line), "Remove" and
 // "Withdraw invitation". A warning stays up while the agreement has fewer than two super admins:
 // losing the only one would leave nobody able to manage the others.
 
@@ -7,7 +8,7 @@ import { api } from '../api.js';
 import { confirmAction } from '../confirm.js';
 import { FIELD, LIMITS, PROBLEM } from '../constants.js';
 import { openDialog } from '../dialog.js';
-import { h } from '../dom.js';
+import { h, uid } from '../dom.js';
 import { createForm } from '../form.js';
 import { currentLanguage } from '../i18n.js';
 import { notify } from '../notice.js';
@@ -19,7 +20,7 @@ export default {
   access: 'user',
   agreementContext: true,
   view({ param }) {
-    return agreementTab({ param, part: 'admins', title: 'admins.title', superOnly: true, show: adminsCard });
+    return agreementTab({ param, part: 'admins', title: 'admins.title', show: adminsCard });
   },
 };
 
@@ -136,7 +137,7 @@ function openAddDialog({ base, reload }) {
       testid: 'add-admin-form',
       submit: 'admins.addSubmit',
       ownMessages: true,
-      values: { language: currentLanguage() === 'fr' ? 'fr' : 'en', super_admin: false },
+      values: { language: currentLanguage() === 'fr' ? 'fr' : 'en' },
       fields: [
         { name: 'name', type: 'text', label: 'admins.colName', maxlength: LIMITS.LIMIT_NAME_BYTES, autocomplete: 'off' },
         { name: 'email', type: 'email', label: 'admins.colEmail', hint: 'admins.emailHint', autocomplete: 'off', messages: { [PROBLEM.CONFLICT]: 'admins.already', [FIELD.DUPLICATE]: 'admins.already' } },
@@ -147,7 +148,7 @@ function openAddDialog({ base, reload }) {
           hint: 'admins.languageHint',
           options: [{ value: 'en', t: 'order.languageEn' }, { value: 'fr', t: 'order.languageFr' }],
         },
-        { name: 'super_admin', type: 'checkbox', label: 'admins.superAdmin', more: ['admins.superAdminMore'], optional: true },
+        { name: 'role', row: roleChoice() },
       ],
       actions: h('button', { type: 'button', class: 'button', t: 'dialog.cancel', 'data-testid': 'dialog-cancel', onclick: close }),
       onSubmit: async (values) => {
@@ -163,4 +164,47 @@ function openAddDialog({ base, reload }) {
       },
     }).element,
   });
+}
+
+// The roles one may give, each with what it allows: [API value, label key, explanation key].
+const ROLES = [
+  ['admin', 'role.admin', 'admins.roleAdminMore'],
+  ['super_admin', 'role.superAdmin', 'admins.roleSuperAdminMore'],
+  ['partner_manager', 'role.partnerManager', 'admins.rolePartnerManagerMore'],
+];
+
+/** The role as radio buttons, each explained; a field row for createForm (`spec.row`). */
+function roleChoice() {
+  const id = uid('f-role');
+  const errorId = `${id}-error`;
+  const radios = ROLES.map(([value, label, more]) => {
+    const radioId = `${id}-${value}`;
+    const radio = h('input', {
+      type: 'radio', name: 'role', value, id: radioId, checked: value === 'admin',
+      'aria-describedby': `${radioId}-more`, 'data-testid': `role-${value}`,
+    });
+    return {
+      radio,
+      element: h('div', { class: 'check' }, radio,
+        h('label', { for: radioId, class: 'check__label' },
+          h('span', { class: 'check__text', t: label }),
+          ' ',
+          h('span', { class: 'check__more', id: `${radioId}-more`, t: more }))),
+    };
+  });
+  const error = h('p', { class: 'field__error', id: errorId, hidden: true, 'data-testid': 'error-role' });
+  const element = h('fieldset', { class: 'choice-group', 'data-testid': 'field-role' },
+    h('legend', { class: 'field__label', t: 'admins.role' }),
+    radios.map((r) => r.element),
+    error);
+  return {
+    element,
+    input: radios[0].radio,
+    value: () => radios.find((r) => r.radio.checked)?.radio.value ?? 'admin',
+    setError(code) {
+      element.classList.toggle('field--invalid', Boolean(code));
+      error.hidden = !code;
+      error.replaceChildren(...(code ? [h('span', { t: 'admins.roleInvalid' })] : []));
+    },
+  };
 }

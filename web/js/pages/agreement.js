@@ -1,14 +1,19 @@
 // /agreements/{license}: one agreement of the administration portal — what it is, the user's
 // role on it, its seats and its subscribers (pages/subscribers.js). Its tabs lead to the other
-// pages of the agreement: everyone with a role sees the activity and the maximum usage; super
-// admins also manage its admins, preferences and partners, and follow its background jobs. An agreement the user has no role on
-// (or no longer: a partner whose access was removed) looks exactly like one that does not exist.
+// pages of the agreement, each shown only to those who can use it: the server says what the
+// user may do (`capabilities`: read, assign, bulk, usage, activity — all of them for the
+// customer's admins, what the relationship allows for a partner) and the role; super admins also
+// manage admins and preferences, and super admins and partner managers the partners. A partner
+// manager, who has nothing to do with subscribers, is taken to the Partners page. An agreement
+// the user has no role on (or no longer: a partner whose access was removed or ended) looks
+// exactly like one that does not exist.
 
 import { agreementHref, rememberAgreement } from '../agreements.js';
 import { ApiError } from '../api.js';
 import { h } from '../dom.js';
 import { longDate } from '../i18n.js';
 import { country, date, fetchJson, loadingSection, role, statusBadge } from '../present.js';
+import { navigate } from '../router.js';
 import { pageView, setPageTitle, swapView } from './layout.js';
 import { subscriptionAdmin } from './subscribers.js';
 
@@ -23,6 +28,11 @@ export default {
         load: () => fetchJson(`/agreements/${encodeURIComponent(param)}`),
         show: (agreement) => {
           rememberAgreement(agreement.license_number);
+          if (!can(agreement, 'read') && canManagePartners(agreement)) {
+            // A partner manager's part of the agreement is its partners.
+            navigate(agreementHref(agreement.license_number, 'partners'), { replace: true });
+            return null;
+          }
           return [sections(agreement, 'overview'), lifecycleNotice(agreement), summary(agreement), ...subscriptionAdmin(agreement)];
         },
         onProblem: (err) => showNotFound(err, view, param),
@@ -31,20 +41,38 @@ export default {
   },
 };
 
-// The tabs: [path part, label key, super admins only].
+/** Whether the user's access to `agreement` includes capability `name` (read, assign, bulk, usage, activity). */
+export function can(agreement, name) {
+  return Array.isArray(agreement?.capabilities) && agreement.capabilities.includes(name);
+}
+
+/** Super admins and partner managers see and decide on the agreement's partners. */
+export function canManagePartners(agreement) {
+  return agreement?.role === 'super_admin' || agreement?.role === 'partner_manager';
+}
+
+const superAdmin = (agreement) => agreement?.role === 'super_admin';
+
+// The tabs: [path part, label key, who may open it]. `need` is what a page asks of the user:
+// a capability's name, 'super' (super admins) or 'partners' (super admins, partner managers).
 const TABS = [
-  ['overview', 'agreement.overview', false],
-  ['admins', 'agreement.admins', true],
-  ['preferences', 'agreement.preferences', true],
-  ['activity', 'agreement.activity', false],
-  ['usage', 'agreement.usage', false],
-  ['partners', 'agreement.partners', true],
-  ['jobs', 'agreement.jobs', true],
+  ['overview', 'agreement.overview', 'read'],
+  ['admins', 'agreement.admins', 'super'],
+  ['preferences', 'agreement.preferences', 'super'],
+  ['activity', 'agreement.activity', 'activity'],
+  ['usage', 'agreement.usage', 'usage'],
+  ['partners', 'agreement.partners', 'partners'],
+  ['jobs', 'agreement.jobs', 'bulk'],
 ];
+
+function allowed(agreement, need) {
+  if (need === 'super') return superAdmin(agreement);
+  if (need === 'partners') return canManagePartners(agreement);
+  return can(agreement, need);
+}
 
 /** The tabs of an agreement's pages that the user's role opens; `current`: the part shown. */
 export function sections(agreement, current) {
-  const superAdmin = agreement.role === 'super_admin';
   const tab = (part, key) => h('a', {
     class: 'tabs__link',
     href: agreementHref(agreement.license_number, part === 'overview' ? '' : part),
@@ -54,28 +82,41 @@ export function sections(agreement, current) {
   });
   return h('nav', { class: 'tabs', tAttrs: { 'aria-label': 'agreement.sections' } },
     h('ul', { class: 'tabs__list' },
-      TABS.filter(([, , only]) => superAdmin || !only).map(([part, key]) => h('li', {}, tab(part, key)))));
+      TABS.filter(([, , need]) => allowed(agreement, need)).map(([part, key]) => h('li', {}, tab(part, key)))));
 }
 
 /**
- * One tab of an agreement other than the overview: the agreement is fetched (for the tabs and the
- * role), then `show(agreement, base)` draws the tab's content. `superOnly` tabs explain to others
- * that only super admins see them.
+ * One tab of an agreement other than the overview: the agreement is fetched (for the tabs, the
+ * role and the capabilities), then `show(agreement, base)` draws the tab's content. A tab the
+ * user cannot use says why instead (only super admins; or the partner's access does not include
+ * it) — the same as the tab being left out of the navigation.
  */
-export function agreementTab({ param, part, title, superOnly = false, show }) {
+export function agreementTab({ param, part, title, show }) {
   const base = `/agreements/${encodeURIComponent(param)}`;
+  const need = TABS.find(([p]) => p === part)?.[2] ?? 'read';
   const view = pageView({ title, params: { number: param }, full: true });
   view.append(loadingSection({
     testid: `agreement-${part}`,
     load: () => fetchJson(base),
     show: (agreement) => {
       rememberAgreement(agreement.license_number);
-      if (superOnly && agreement.role !== 'super_admin') return [sections(agreement, part), onlySuperAdmins(param)];
+      if (!allowed(agreement, need)) {
+        const refusal = need === 'super' || need === 'partners' ? onlySuperAdmins(param) : notInAccess(param);
+        return [sections(agreement, part), refusal];
+      }
       return [sections(agreement, part), lifecycleNotice(agreement), show(agreement, base)];
     },
     onProblem: (err) => showNotFound(err, view, param),
   }));
   return view;
+}
+
+/** For a page that the partner's access to the agreement does not include. */
+function notInAccess(number) {
+  return h('section', { class: 'card', 'aria-labelledby': 'not-in-access-title', 'data-testid': 'not-in-access' },
+    h('h2', { id: 'not-in-access-title', class: 'card__title', t: 'agreement.notInAccessTitle' }),
+    h('p', { class: 'card__text', t: 'agreement.notInAccessText' }),
+    h('p', {}, h('a', { href: agreementHref(number), t: 'partners.back' })));
 }
 
 /** For pages of an agreement that only its super admins may see. */

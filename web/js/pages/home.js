@@ -1,7 +1,8 @@
 // /home: the signed-in start page. A recognized user (a role on some agreement, or a subscription
 // of their own) picks the agreement to manage and sees the subscriptions they hold; anyone else
-// learns why openseat does not know them yet and what to do, and partners get the Open License
-// partner registration.
+// learns why openseat does not know them yet and what to do: someone working for the customer
+// asks one of its super admins to be added; someone working for a partner registers with three
+// details of an order — naming their organization when it is not in openseat yet.
 
 import { agreementHref, lastAgreement, loadAgreements } from '../agreements.js';
 import { h } from '../dom.js';
@@ -100,12 +101,12 @@ function notRecognized() {
       h('ul', { class: 'steps' },
         h('li', { t: 'unrecognized.checkAddress', params: { email: user.email } }),
         h('li', { t: 'unrecognized.askSuperAdmin' }),
-        partner && h('li', { t: 'unrecognized.registerBelow' })),
+        h('li', { t: partner ? 'unrecognized.registerBelow' : 'unrecognized.registerOrganization' })),
       h('div', { class: 'form__actions' }, again)),
-    partner && h('section', { class: 'card', 'aria-labelledby': 'registration-title', 'data-testid': 'registration' },
+    h('section', { class: 'card', 'aria-labelledby': 'registration-title', 'data-testid': 'registration' },
       h('h2', { id: 'registration-title', class: 'card__title', t: 'registration.title' }),
-      h('p', { class: 'card__text', t: 'registration.intro' }),
-      registrationForm({ route: 'registration', testid: 'registration-form' }).element));
+      h('p', { class: 'card__text', t: partner ? 'registration.intro' : 'registration.introNewOrganization' }),
+      registrationForm({ route: 'registration', testid: 'registration-form', withOrganization: !partner }).element));
   recheck(view, false);
   return view;
 }

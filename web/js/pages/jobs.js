@@ -31,7 +31,6 @@ export default {
       param,
       part: 'jobs',
       title: 'jobs.title',
-      superOnly: true,
       show: (agreement, base) => jobsCard(base),
     });
   },

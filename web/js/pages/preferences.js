@@ -1,13 +1,16 @@
 // /agreements/{license}/preferences: for the customer's super admins, the agreement's settings —
 // where subscribers' questions go, what new subscribers get when the admin leaves a detail out,
-// whether addresses outside the customer's own domains may be added, and when to warn that a pool
-// fills up.
+// whether addresses outside the customer's own domains may be added, when to warn that a pool
+// fills up, and partner access: whether a partner's access waits for a super admin's or partner
+// manager's approval, and what a new partner may do, for how long, unless someone decides
+// otherwise. PUT replaces every preference, so the one form sends them all.
 
-import { api } from '../api.js';
-import { FIELD, LIMITS, SUBSCRIBER_LANGUAGES } from '../constants.js';
+import { ApiError, api } from '../api.js';
+import { FIELD, LIMITS, PROBLEM, SUBSCRIBER_LANGUAGES } from '../constants.js';
 import { h } from '../dom.js';
 import { createForm } from '../form.js';
 import { notify } from '../notice.js';
+import { capabilityField } from '../partner-access.js';
 import { countryName, fetchJson, languageName, loadingSection } from '../present.js';
 import { sortedCountries } from '../subscribers/fields.js';
 import { agreementTab } from './agreement.js';
@@ -17,7 +20,7 @@ export default {
   access: 'user',
   agreementContext: true,
   view({ param }) {
-    return agreementTab({ param, part: 'preferences', title: 'preferences.title', superOnly: true, show: preferencesCard });
+    return agreementTab({ param, part: 'preferences', title: 'preferences.title', show: preferencesCard });
   },
 };
 
@@ -36,6 +39,13 @@ function preferencesCard(agreement, base) {
 function preferencesForm(preferences, levels, base) {
   const domains = Array.isArray(preferences.customer_domains) ? preferences.customer_domains : [];
   const text = (value) => (value === null || value === undefined ? '' : String(value));
+  const untilEnd = preferences.partner_period_days === null;
+  const capabilities = capabilityField({
+    name: 'partner_capabilities',
+    legend: 'preferences.partnerCapabilities',
+    hint: 'preferences.partnerCapabilitiesHint',
+    chosen: Array.isArray(preferences.partner_capabilities) ? preferences.partner_capabilities : ['read'],
+  });
   const form = createForm({
     testid: 'preferences-form',
     submit: 'preferences.save',
@@ -47,6 +57,9 @@ function preferencesForm(preferences, levels, base) {
       default_downloads: preferences.default_downloads !== false,
       allow_outside_domains: preferences.allow_outside_domains !== false,
       alert_threshold: text(preferences.alert_threshold ?? LIMITS.LIMIT_ALERT_THRESHOLD_DEFAULT),
+      partner_approval: preferences.partner_approval === true,
+      partner_period_days: untilEnd ? '' : text(preferences.partner_period_days ?? 365),
+      partner_until_end: untilEnd,
     },
     fields: [
       { name: 'contact_email', type: 'email', label: 'preferences.contactEmail', hint: 'preferences.contactEmailHint', optional: true, autocomplete: 'off' },
@@ -93,13 +106,43 @@ function preferencesForm(preferences, levels, base) {
         autocomplete: 'off',
         messages: { [FIELD.INVALID_VALUE]: 'preferences.thresholdRange', [FIELD.OUT_OF_RANGE]: 'preferences.thresholdRange' },
       },
+      {
+        name: 'partner_approval',
+        type: 'checkbox',
+        role: 'switch',
+        heading: 'preferences.partnerTitle',
+        label: 'preferences.partnerApproval',
+        more: ['preferences.partnerApprovalMore'],
+        optional: true,
+      },
+      { name: 'partner_capabilities', row: capabilities },
+      {
+        name: 'partner_period_days',
+        type: 'text',
+        label: 'preferences.partnerPeriod',
+        hint: 'preferences.partnerPeriodHint',
+        inputmode: 'numeric',
+        min: 1,
+        max: 730,
+        optional: true,
+        autocomplete: 'off',
+        messages: { [FIELD.INVALID_VALUE]: 'preferences.periodRange', [FIELD.OUT_OF_RANGE]: 'preferences.periodRange', [FIELD.WRONG_TYPE]: 'preferences.periodRange' },
+      },
+      { name: 'partner_until_end', type: 'checkbox', label: 'preferences.partnerUntilEnd', optional: true },
     ],
     onSubmit: async (values) => {
       const body = {
         default_downloads: values.default_downloads,
         allow_outside_domains: values.allow_outside_domains,
         alert_threshold: Number(values.alert_threshold),
+        partner_approval: values.partner_approval,
+        partner_capabilities: values.partner_capabilities,
+        partner_period_days: values.partner_until_end ? null : Number(values.partner_period_days),
       };
+      if (!values.partner_until_end && !values.partner_period_days) {
+        // A number of days, or "until the agreement ends": one of the two.
+        throw new ApiError(422, { code: PROBLEM.VALIDATION, errors: [{ field: 'partner_period_days', code: FIELD.REQUIRED }] });
+      }
       // Empty means "no default": left out, the server keeps none.
       for (const key of ['contact_email', 'default_level', 'default_country', 'default_language']) {
         if (values[key]) body[key] = values[key];
@@ -108,5 +151,13 @@ function preferencesForm(preferences, levels, base) {
       notify({ kind: 'success', key: 'preferences.saved' });
     },
   });
+  // "Until the agreement ends" makes the number of days moot: the field is switched off meanwhile.
+  const days = form.element.querySelector('[name="partner_period_days"]');
+  const whole = form.element.querySelector('[name="partner_until_end"]');
+  const showPeriod = () => {
+    days.disabled = whole.checked;
+  };
+  whole.addEventListener('change', showPeriod);
+  showPeriod();
   return form.element;
 }

@@ -7,7 +7,9 @@
 // This module lays the cards out and wires the parts, each in ../subscribers/: the list's state
 // (state.js), the table (table.js), the dialogs and actions (dialogs.js), the shared fields
 // (fields.js) and the overview (overview.js). Here: the filters, the count, the selection's and
-// the files' buttons, and what a fetch shows.
+// the files' buttons, and what a fetch shows. Only the actions the user's access includes are
+// offered: adding, editing, removing and resending need `assign`, the file dialogs `bulk`; the
+// list and its exports need only `read`.
 //
 // Exports: subscriptionAdmin.
 
@@ -25,6 +27,7 @@ import { sortedCountries } from '../subscribers/fields.js';
 import { overviewContent } from '../subscribers/overview.js';
 import { createListState } from '../subscribers/state.js';
 import { subscribersTable } from '../subscribers/table.js';
+import { can } from './agreement.js';
 
 /** The overview and subscribers cards of `agreement`. */
 export function subscriptionAdmin(agreement) {
@@ -68,8 +71,11 @@ function subscribersCard({ agreement, base, levelName, levelsNow, onChange }) {
     settled: () => table.removeAttribute('aria-busy'),
     live: () => element.isConnected,
   });
+  const canAssign = can(agreement, 'assign');
+  const canBulk = can(agreement, 'bulk');
   const { table, columns, showSort, renderRows } = subscribersTable({
     list,
+    editable: canAssign,
     levelName,
     onSort: () => list.load(),
     onEdit: (item) => actions.openEditDialog(item),
@@ -175,14 +181,14 @@ function subscribersCard({ agreement, base, levelName, levelsNow, onChange }) {
   const element = h('section', { class: 'card', 'aria-labelledby': 'subscribers-title', 'data-testid': 'agreement-subscribers' },
     h('div', { class: 'card__head' },
       h('h2', { id: 'subscribers-title', class: 'card__title', tabindex: '-1', t: 'agreement.subscribersTitle' }),
-      h('div', { class: 'card__actions' }, bulkButton, bulkEditButton, bulkRemoveButton, addButton)),
+      h('div', { class: 'card__actions' }, canBulk && [bulkButton, bulkEditButton, bulkRemoveButton], canAssign && addButton)),
     count,
     h('div', { class: 'filters', role: 'search', tAttrs: { 'aria-label': 'subscribers.filtersLabel' } },
       filterField('subscribers.search', search, 'subscribers.searchHint'),
       filterField('subscribers.colLevel', levelFilter),
       filterField('subscribers.colCountry', countryFilter),
       filterField('subscribers.colDownloads', downloadsFilter)),
-    h('div', { class: 'bulk', role: 'group', tAttrs: { 'aria-label': 'subscribers.bulkLabel' } }, selectedText, resendButton, removeButton),
+    canAssign && h('div', { class: 'bulk', role: 'group', tAttrs: { 'aria-label': 'subscribers.bulkLabel' } }, selectedText, resendButton, removeButton),
     h('div', { class: 'bulk', role: 'group', tAttrs: { 'aria-label': 'subscribers.filesLabel' }, 'data-testid': 'subscriber-files' },
       exportCsv, exportXlsx, templateXlsx, templateCsv),
     columns,
@@ -227,7 +233,7 @@ function subscribersCard({ agreement, base, levelName, levelsNow, onChange }) {
   list.load();
   // An upload sent on an earlier visit (or before a reload): its progress, or its result until
   // the user has seen it.
-  resumeBulkJob({ ...bulkOptions, stillHere: () => element.isConnected });
+  if (canBulk) resumeBulkJob({ ...bulkOptions, stillHere: () => element.isConnected });
   return {
     element,
     /** The overview has (new) levels: the level filter offers them. */

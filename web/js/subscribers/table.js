@@ -31,12 +31,13 @@ const COLUMNS = [
 ];
 
 /**
- * The table of `list` (a createListState). `levelName(code)` names a level; `onSort()` runs
+ * The table of `list` (a createListState). `editable`: the rows have their selection box and
+ * Edit button (the user may change subscribers). `levelName(code)` names a level; `onSort()` runs
  * after the sort changed, `onEdit(item)` on a row's Edit button, `onSelection()` after every
  * rendering of the rows (the selection may have changed).
  * Returns { table, columns (the chooser's element), showSort(), renderRows() }.
  */
-export function subscribersTable({ list, levelName, onSort, onEdit, onSelection }) {
+export function subscribersTable({ list, editable = true, levelName, onSort, onEdit, onSelection }) {
   const selectAll = h('input', { type: 'checkbox', class: 'select-box', tAttrs: { 'aria-label': 'subscribers.selectAll' }, 'data-testid': 'select-all' });
   selectAll.addEventListener('change', () => {
     list.selectShown(selectAll.checked);
@@ -64,11 +65,11 @@ export function subscribersTable({ list, levelName, onSort, onEdit, onSelection 
     return th;
   });
   const tbody = h('tbody', {});
-  const table = h('table', { class: 'table table--subscribers', 'aria-labelledby': 'subscribers-title', 'data-testid': 'subscribers-table' },
+  const table = h('table', { class: editable ? 'table table--subscribers' : 'table table--subscribers table--read-only', 'aria-labelledby': 'subscribers-title', 'data-testid': 'subscribers-table' },
     h('thead', {}, h('tr', {},
-      h('th', { scope: 'col', class: 'select-cell' }, selectAll),
+      editable && h('th', { scope: 'col', class: 'select-cell' }, selectAll),
       headerCells[0],
-      h('th', { scope: 'col', class: 'actions-cell', t: 'subscribers.colActions' }),
+      editable && h('th', { scope: 'col', class: 'actions-cell', t: 'subscribers.colActions' }),
       headerCells.slice(1))),
     tbody);
 
@@ -116,10 +117,10 @@ export function subscribersTable({ list, levelName, onSort, onEdit, onSelection 
       onclick: () => onEdit(item),
     }, h('span', { t: 'subscribers.edit' }), ' ', h('span', { class: 'visually-hidden', t: 'subscribers.editWhich', params: { name: item.name ?? '' } }));
     const tr = h('tr', { 'data-testid': 'subscriber-row', 'data-id': item.id, class: selected.has(item.id) ? 'is-selected' : null },
-      h('td', { class: 'select-cell' }, box,
+      editable && h('td', { class: 'select-cell' }, box,
         h('label', { for: boxId, class: 'visually-hidden', t: 'subscribers.selectOne', params: { name: item.name ?? '' } })),
       h('th', { scope: 'row', class: 'pinned-name', 'data-testid': 'cell-name' }, item.name ?? ''),
-      h('td', { class: 'actions-cell' }, edit),
+      editable && h('td', { class: 'actions-cell' }, edit),
       h('td', { 'data-column': 'sign_in_email', 'data-testid': 'cell-sign_in_email' }, item.sign_in_email ?? ''),
       h('td', { 'data-column': 'level', 'data-testid': 'cell-level', format: () => levelName(item.level) }),
       h('td', { 'data-column': 'assigned', class: 'nowrap', 'data-testid': 'cell-assigned', ...date(item.assigned) }),
