@@ -127,6 +127,9 @@ os_err partner_request_approve(op_ctx *x, field_errors *fe, int64_t agreement_id
     if (lapsed) return end_lapsed(x, &q);
     unsigned caps = ans->capabilities ? ans->capabilities : q.capabilities;
     int64_t ends_at = ans->ends_at ? ans->ends_at : q.ends_at;
+    /* A request ends at an instant of its last day; an answer names a day. The day asked for
+     * is the request as asked, not a later end. */
+    if (ends_at > q.ends_at && ends_at - 86400 < q.ends_at) ends_at = q.ends_at;
     if (caps & ~q.capabilities)
         fe_add(fe, "capabilities", "beyond_request", "Grant at most the capabilities the partner asked for");
     if (ends_at > q.ends_at) fe_add(fe, "ends_on", "beyond_request", "Grant access until the day asked for at the latest");

@@ -166,6 +166,26 @@ def test_narrowed_approval_grants_less_and_says_what_was_asked(server):
     assert "see the maximum-usage report" in m.text
 
 
+def test_approving_the_last_day_asked_for_is_approving_as_asked(server):
+    """A request's end is an instant of its last day; the approval form names that day. Sending
+    it back unchanged grants what was asked, not a day too much (nor `beyond_request`)."""
+    ag = customer(server)
+    p, req_id = pending_registration(server, ag)
+    asked = ag.sa.get(url(ag.lic, "/partners")).body["requests"][0]
+    assert asked["id"] == req_id and asked["ends_at"] % 86400 != 0, asked
+    r = approve(ag.sa, ag, req_id, capabilities=asked["capabilities"], ends_on=asked["ends_on"])
+    assert r.status == 200, r
+    assert r.body["ends_at"] == asked["ends_at"] and r.body["ends_on"] == asked["ends_on"], r.body
+    assert request_status(server, req_id) == "approved"
+    # The day before is a narrowing, to the end of that day.
+    p2, req2 = pending_registration(server, ag)
+    asked2 = [q for q in ag.sa.get(url(ag.lic, "/partners")).body["requests"] if q["id"] == req2][0]
+    earlier = time.strftime("%Y-%m-%d", time.gmtime(asked2["ends_at"] - 86400 - 1))
+    r = approve(ag.sa, ag, req2, ends_on=earlier)
+    assert r.status == 200 and r.body["ends_on"] == earlier and r.body["ends_at"] % 86400 == 0, r.body
+    assert request_status(server, req2) == "narrowed"
+
+
 def test_denial_with_a_reason(server):
     ag = customer(server)
     p, req_id = pending_registration(server, ag)
