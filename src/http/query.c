@@ -7,6 +7,7 @@
  * readers do for fields: a handler reads all its parameters, then answers every problem at
  * once.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -29,11 +30,14 @@ const char *query_token(req *r, const char *name, size_t max_chars) {
     return v;
 }
 
-/* v as a whole number from min to max (strtoll's reading), into *out. */
+/* v as a whole number from min to max (strtoll's reading), into *out. A number beyond
+ * long long is refused, not read as strtoll's clamped LLONG_MAX: an id that large would
+ * otherwise pass for a real one. */
 static bool whole_number(const char *v, int64_t min, int64_t max, int64_t *out) {
     char *end;
+    errno = 0;
     long long n = strtoll(v, &end, 10);
-    if (end == v || *end || n < min || n > max) return false;
+    if (end == v || *end || errno == ERANGE || n < min || n > max) return false;
     *out = n;
     return true;
 }

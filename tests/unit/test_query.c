@@ -116,7 +116,12 @@ static void test_id(void **state) {
     assert_true(query_id(&R, "before", "hint") == INT64_C(9007199254740993));
     assert_int_equal(query_id(&R, "absent", "hint"), 0);
     expect_no_problem();
-    const char *bad[] = {"before=0", "before=-1", "before=x", "before=", "before=5x"};
+    use_query("before=9223372036854775807");
+    assert_true(query_id(&R, "before", "hint") == INT64_MAX);
+    expect_no_problem();
+    /* Beyond int64_t: strtoll clamps it to the largest, which must not pass for that id. */
+    const char *bad[] = {"before=0", "before=-1", "before=x", "before=", "before=5x", "before=9223372036854775808",
+                         "before=99999999999999999999999"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         use_query(bad[i]);
         assert_int_equal(query_id(&R, "before", "Use the next_before value of the previous page"), 0);

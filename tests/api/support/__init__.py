@@ -14,6 +14,7 @@ tests run on PostgreSQL, openpyxl where a test reads a workbook).
   support.subscriptions  subscribers, pools, the outbox and pool alerts
   support.files          uploads, exports and background jobs
   support.concurrency    requests that race each other
+  support.routes         the route table of src/api/routes.c, read row by row
 
 Why the machinery lives here and not in conftest.py: test modules need the Server and Client
 classes themselves (to start servers with their own arguments, to make clients), and a

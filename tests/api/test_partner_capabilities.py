@@ -1,0 +1,385 @@
+"""What a partner relationship's capabilities allow, route by route: the route table is
+classified (every agreement route needs one capability, or is for partners' control, or for
+super admins only), and each capability set is tried on every route as a partner, then as the
+customer's admin and as a partner manager; another agreement's routes answer 404 whatever the
+partner holds. A background job stops when its owner's relationship loses `bulk`, and goes on
+when it loses something else. The activity log says which relationship a partner acted under
+and filters by it."""
+import json
+import time
+import urllib.parse
+
+import pytest
+
+from support.accounts import addr, verified_user
+from support.agreements import add_admin, agreement, role_of, url
+from support.checks import assert_problem, field_errors
+from support.db import db_count, db_query, db_write
+from support.files import finished, jobs, people, start, with_defaults
+from support.routes import agreement_routes, fill, route_table
+from support.server import poll
+from support.subscriptions import add, pool_rows, sub_count, subs
+
+pytestmark = pytest.mark.usefixtures("server_alive")
+
+BITS = {"read": 1, "assign": 2, "bulk": 4, "usage": 8, "activity": 16}
+ALL = tuple(BITS)
+NONE, PARTNER_CONTROL, SUPER = "none", "partner control", "super admins"
+
+# What each agreement route needs, by its name in the route table: a capability, nothing
+# beyond a role (NONE), super admins and partner managers (PARTNER_CONTROL), super admins.
+EXPECTED = {
+    "agreement_get": NONE,
+    "overview": "read", "subs_list": "read", "subs_get": "read", "subs_export": "read", "subs_template": "read",
+    "subs_add": "assign", "subs_update": "assign", "subs_delete": "assign", "subs_remove": "assign",
+    "subs_resend": "assign",
+    "subs_bulk_add": "bulk", "subs_bulk_edit": "bulk", "subs_bulk_remove": "bulk", "jobs_list": "bulk",
+    "job_get": "bulk", "job_delete": "bulk", "job_annotated": "bulk", "job_cancel": "bulk",
+    "usage": "usage", "usage_csv": "usage",
+    "activity": "activity", "activity_csv": "activity",
+    "partners_list": PARTNER_CONTROL, "partner_remove": PARTNER_CONTROL, "partner_block_lift": PARTNER_CONTROL,
+    "admins_list": SUPER, "admins_add": SUPER, "admins_remove": SUPER, "admin_invite_remove": SUPER,
+    "prefs_get": SUPER, "prefs_put": SUPER,
+}
+# Whatever else answers under these paths is the customer's control over partners (its
+# requests, amendments): super admins and partner managers.
+PARTNER_CONTROL_PATHS = tuple("/api/v1/agreements/{license}/" + p for p in ("partners", "partner-requests",
+                                                                             "partner-blocks"))
+
+# What the routes answer to someone allowed, with the requests below: a write's body is
+# invalid (or its precondition missing) so that nothing changes, except the two deletes,
+# which get a target of their own.
+ALLOWED = {
+    "agreement_get": 200, "overview": 200, "subs_list": 200, "subs_get": 200, "subs_export": 200,
+    "subs_template": 200, "subs_add": 422, "subs_update": 428, "subs_delete": 204, "subs_remove": 422,
+    "subs_resend": 422, "subs_bulk_add": 422, "subs_bulk_edit": 422, "subs_bulk_remove": 422, "jobs_list": 200,
+    "job_get": 200, "job_delete": 204, "job_annotated": 200, "job_cancel": 409, "usage": 200, "usage_csv": 200,
+    "activity": 200, "activity_csv": 200, "partners_list": 200,
+}
+QUERY = {"subs_export": "format=csv", "subs_template": "format=csv"}
+UPLOADS = {"subs_bulk_add", "subs_bulk_edit", "subs_bulk_remove"}
+# An id no row has, for the routes whose refusal is the point.
+NO_SUCH_ID = 999999999
+
+CAP_SETS = [("read",), ("read", "assign"), ("read", "bulk"), ("read", "usage"), ("read", "activity"), ALL]
+
+
+def rule_of(route):
+    if route.name in EXPECTED:
+        return EXPECTED[route.name]
+    if route.path.startswith(PARTNER_CONTROL_PATHS):
+        return PARTNER_CONTROL
+    return None
+
+
+def rule_in_table(route):
+    """What the table says the route needs, in EXPECTED's words."""
+    if route.access == "ACCESS_AGREEMENT":
+        return NONE if route.capability == "CAP_NONE" else route.capability[len("CAP_"):].lower()
+    rule = {"ACCESS_AGREEMENT_PARTNERS": PARTNER_CONTROL, "ACCESS_AGREEMENT_SUPER": SUPER}.get(route.access)
+    # A capability on a route only some customer roles may call would be meaningless.
+    return rule if route.capability == "CAP_NONE" else f"{rule} + {route.capability}"
+
+
+def bits(caps):
+    return sum(BITS[c] for c in caps)
+
+
+def set_caps(server, rel_id, caps):
+    """The relationship's capabilities, written as the customer's amendment would leave them."""
+    assert db_write(server, "UPDATE partner_relationships SET capabilities = ? WHERE id = ?", (bits(caps), rel_id)) == 1
+
+
+def relationship_of(server, ag):
+    rows = db_query(server, "SELECT r.id FROM partner_relationships r JOIN organizations o ON o.id = r.partner_org_id"
+                            " WHERE r.agreement_id = ? AND o.name = ? AND r.status = 'active'", (ag.id, ag.seller.org))
+    assert len(rows) == 1, rows
+    return rows[0][0]
+
+
+def state(server, ag):
+    """What a refused request must leave alone on the agreement."""
+    q = lambda sql: db_query(server, sql, (ag.id,))
+    return (sub_count(server, ag), pool_rows(server, ag),
+            db_count(server, "audit_events", "agreement_id = ?", (ag.id,)),
+            q("SELECT id, state FROM jobs WHERE agreement_id = ? ORDER BY id"),
+            q("SELECT id, status, capabilities, ends_at FROM partner_relationships WHERE agreement_id = ? ORDER BY id"),
+            q("SELECT user_id, role FROM admin_roles WHERE agreement_id = ? ORDER BY user_id"),
+            q("SELECT email, role FROM admin_invites WHERE agreement_id = ? ORDER BY email"),
+            q("SELECT id, lifted_at FROM partner_blocks WHERE agreement_id = ? ORDER BY id"),
+            q("SELECT * FROM agreement_prefs WHERE agreement_id = ?"))
+
+
+def target(route, ag, **ids):
+    """The path of `route` on agreement `ag`; ids fill its other placeholders (sub, job,
+    relationship, admin; fresh_sub makes a subscriber to delete), an id no row has standing
+    in for the rest."""
+    values = {"license": ag.lic, "job": ids.get("job", NO_SUCH_ID), "id": NO_SUCH_ID}
+    if route.name in ("subs_get", "subs_update"):
+        values["id"] = ids["sub"]
+    elif route.name == "subs_delete":
+        values["id"] = ids["fresh_sub"]()
+    elif route.name == "partner_remove":
+        values["id"] = ids["relationship"]
+    elif route.name == "admins_remove":
+        values["id"] = ids["admin"]
+    path = fill(route.path, **values)
+    return path + "?" + QUERY[route.name] if route.name in QUERY else path
+
+
+def send(client, route, path):
+    """The request: a write's body is invalid, an upload a header without rows."""
+    if route.name in UPLOADS:
+        return client.request(route.method, path, body="Name,Sign-in Email\r\n", content_type="text/csv")
+    return client.request(route.method, path, {} if route.method in ("POST", "PUT", "PATCH") else None)
+
+
+def deletes_last(routes):
+    """The routes with DELETE last, so a dismissed job has been read and cancelled first."""
+    return sorted(routes, key=lambda r: r.method == "DELETE")
+
+
+def own_job(client, ag):
+    """A finished check-only job of the client's own (they need `bulk` while it is sent)."""
+    job = start(client, ag.lic, people(ag, 2, start_at=int(time.time() * 1000) % 10 ** 9), check_only="true")
+    return finished(client, ag.lic, job["id"])["id"]
+
+
+def assert_allowed(r, route):
+    assert r.status == ALLOWED[route.name], f"{route.method} {route.path} ({route.name}): want {ALLOWED[route.name]}, got {r}"
+
+
+def assert_refused_unchanged(server, ag, r, route, status, code, before):
+    b = assert_problem(r, status, code)
+    assert state(server, ag) == before, f"{route.name}: a refused request changed something"
+    return b
+
+
+@pytest.fixture(scope="module")
+def world(server):
+    """Agreement A (its seller's organization acting under relationship `rel`, a subscriber
+    `sub`) and agreement B of another customer and seller."""
+    ag = with_defaults(agreement(server, {"enterprise": 500}))
+    ag.rel = relationship_of(server, ag)
+    ag.sub = add(ag.sa, ag.lic).body["id"]
+    other = with_defaults(agreement(server, {"enterprise": 20}))
+    other.rel = relationship_of(server, other)
+    other.sub = add(other.sa, other.lic).body["id"]
+    other.job = own_job(other.sa, other)
+    ag.fresh_sub = lambda: add(ag.sa, ag.lic).body["id"]
+    return type("World", (), {"a": ag, "b": other})
+
+
+# --------------------------------------------------------------------------------------
+# The table
+
+
+def test_every_agreement_route_is_classified_as_the_table_says():
+    table = agreement_routes()
+    unclassified = [f"{r.method} {r.path} ({r.name})" for r in table if rule_of(r) is None]
+    assert not unclassified, f"agreement routes without an expected capability or rule: {unclassified}"
+    disagree = [(r.name, rule_of(r), rule_in_table(r)) for r in table if rule_of(r) != rule_in_table(r)]
+    assert not disagree, f"(route, expected, table): {disagree}"
+    names = [r.name for r in table]
+    assert len(names) == len(set(names)), f"two agreement routes share a name: {names}"
+    gone = set(EXPECTED) - set(names)
+    assert not gone, f"expected agreement routes the table no longer has: {gone}"
+
+
+def test_no_route_outside_an_agreement_names_a_capability():
+    stray = [r.name for r in route_table() if not r.access.startswith("ACCESS_AGREEMENT") and r.capability != "CAP_NONE"]
+    assert not stray, stray
+
+
+# --------------------------------------------------------------------------------------
+# The matrix
+
+
+@pytest.mark.parametrize("caps", CAP_SETS, ids=lambda c: "+".join(c) if c != ALL else "all")
+def test_a_partner_may_do_exactly_what_its_capabilities_say(server, world, caps):
+    ag, partner = world.a, world.a.seller
+    set_caps(server, ag.rel, ALL)
+    job = own_job(partner, ag)
+    set_caps(server, ag.rel, caps)
+    r = partner.get(url(ag.lic))
+    assert r.status == 200 and r.body["role"] == "partner", r
+    assert r.body["capabilities"] == [c for c in ALL if c in caps], r.body
+    for route in deletes_last(agreement_routes()):
+        rule = rule_of(route)
+        path = target(route, ag, sub=ag.sub, job=job, fresh_sub=ag.fresh_sub, relationship=ag.rel,
+                      admin=ag.sa.user["id"])
+        before = state(server, ag)
+        r = send(partner, route, path)
+        if rule in (PARTNER_CONTROL, SUPER):
+            assert_refused_unchanged(server, ag, r, route, 403, "forbidden", before)
+        elif rule == NONE or rule in caps:
+            assert_allowed(r, route)
+        else:
+            b = assert_refused_unchanged(server, ag, r, route, 403, f"capability_{rule}_missing", before)
+            assert b["capability"] == rule, b
+    set_caps(server, ag.rel, ALL)
+
+
+def test_the_customers_admin_holds_every_capability_and_no_partner_control(server, world):
+    ag = world.a
+    adm = verified_user(server, addr("admin"))
+    assert add_admin(ag.sa, ag.lic, adm.email, role="admin").status == 201
+    assert role_of(adm, ag.lic) == "admin"
+    r = adm.get(url(ag.lic))
+    assert r.status == 200 and r.body["capabilities"] == list(ALL), r
+    job = own_job(adm, ag)
+    for route in deletes_last(agreement_routes()):
+        rule = rule_of(route)
+        path = target(route, ag, sub=ag.sub, job=job, fresh_sub=ag.fresh_sub, relationship=ag.rel,
+                      admin=ag.sa.user["id"])
+        before = state(server, ag)
+        r = send(adm, route, path)
+        if rule in (PARTNER_CONTROL, SUPER):
+            assert_refused_unchanged(server, ag, r, route, 403, "forbidden", before)
+        else:
+            assert_allowed(r, route)
+
+
+def test_a_partner_manager_controls_partners_and_holds_no_capability(server, world):
+    ag = world.a
+    invitee = addr("pm")
+    r = add_admin(ag.sa, ag.lic, invitee, name="Paz Manager", role="partner_manager")
+    assert [a["role"] for a in r.body["admins"] if a["email"] == invitee] == ["partner_manager"], r.body
+    server.wait_for_mail(invitee, subject_contains=ag.lic)
+    pm = verified_user(server, invitee)
+    assert role_of(pm, ag.lic) == "partner_manager"
+    r = pm.get(url(ag.lic))
+    assert r.status == 200 and r.body["role"] == "partner_manager" and r.body["capabilities"] == [], r
+    job = own_job(ag.seller, ag)
+    for route in agreement_routes():
+        rule = rule_of(route)
+        if rule == PARTNER_CONTROL and route.method != "GET":
+            continue        # allowed, and it would change what the other tests stand on
+        path = target(route, ag, sub=ag.sub, job=job, fresh_sub=lambda: ag.sub, relationship=ag.rel,
+                      admin=ag.sa.user["id"])
+        before = state(server, ag)
+        r = send(pm, route, path)
+        if rule in (NONE, PARTNER_CONTROL):
+            assert_allowed(r, route)
+        elif rule == SUPER:
+            assert_refused_unchanged(server, ag, r, route, 403, "forbidden", before)
+        else:
+            b = assert_refused_unchanged(server, ag, r, route, 403, f"capability_{rule}_missing", before)
+            assert b["capability"] == rule, b
+    r = pm.get(url(ag.lic, "/partners"))
+    assert ag.rel in [p["id"] for p in r.body["relationships"]], r.body
+
+
+def test_every_capability_on_one_agreement_opens_nothing_of_another(server, world):
+    ag, other = world.a, world.b
+    set_caps(server, ag.rel, ALL)
+    before = state(server, other)
+    for route in deletes_last(agreement_routes()):
+        r = send(ag.seller, route, target(route, other, sub=other.sub, job=other.job, fresh_sub=lambda: other.sub,
+                                          relationship=other.rel, admin=other.sa.user["id"]))
+        assert_problem(r, 404, "not_found")
+    assert state(server, other) == before
+
+
+# --------------------------------------------------------------------------------------
+# Through a background job
+
+
+def ended(server, job_id, timeout=180):
+    """The job's row (state, status, result, rows_written) once it has ended."""
+    def over():
+        rows = db_query(server, "SELECT state, status, result, rows_written FROM jobs WHERE id = ?", (job_id,))
+        return rows[0] if rows and rows[0][0] not in ("queued", "running") else None
+    return poll(over, timeout=timeout, interval=0.05, what=f"job {job_id} to end")
+
+
+def state_of(server, job_id):
+    return db_query(server, "SELECT state FROM jobs WHERE id = ?", (job_id,))[0][0]
+
+
+def busy_worker(server):
+    """Keeps this process's one job worker busy for a few seconds (a large check-only file on
+    an agreement of its own): jobs queued meanwhile wait in the queue."""
+    ag = with_defaults(agreement(server, {"enterprise": 60000}))
+    job = start(ag.sa, ag.lic, people(ag, 60000), check_only="true")
+    poll(lambda: state_of(server, job["id"]) == "running", timeout=30, interval=0.01, what="the blocker to start")
+    return ag, job
+
+
+def test_a_queued_job_stops_when_its_owner_loses_bulk_and_not_for_usage(server):
+    ag = with_defaults(agreement(server, {"enterprise": 200}))
+    rel = relationship_of(server, ag)
+    _, blocker = busy_worker(server)
+    stopped = start(ag.seller, ag.lic, people(ag, 40), send_email="false")
+    assert state_of(server, stopped["id"]) == "queued", "the job must still wait for this test"
+    since = db_query(server, "SELECT COALESCE(MAX(id), 0) FROM audit_events")[0][0]
+    set_caps(server, rel, [c for c in ALL if c != "bulk"])
+    state_, status, result, written = ended(server, stopped["id"])
+    assert (state_, status, written) == ("failed", 403, 0), result
+    result = json.loads(result)
+    assert result["code"] == "capability_bulk_missing" and result["capability"] == "bulk", result
+    assert sub_count(server, ag) == 0
+    assert db_count(server, "audit_events", "agreement_id = ? AND action = 'subscription.added' AND id > ?",
+                    (ag.id, since)) == 0
+    rows = db_query(server, "SELECT target_id, details FROM audit_events WHERE agreement_id = ?"
+                            " AND action = 'job.access_removed' AND id > ?", (ag.id, since))
+    assert [t for t, _ in rows] == [stopped["id"]], rows
+    assert json.loads(rows[0][1])["reason"] == "capability_bulk_missing", rows
+    assert ended(server, blocker["id"])[0] == "done"
+
+    # Losing another capability is no reason to stop one.
+    set_caps(server, rel, ALL)
+    _, blocker = busy_worker(server)
+    goes_on = start(ag.seller, ag.lic, people(ag, 40), send_email="false")
+    assert state_of(server, goes_on["id"]) == "queued", "the job must still wait for this test"
+    set_caps(server, rel, [c for c in ALL if c != "usage"])
+    state_, status, result, written = ended(server, goes_on["id"])
+    assert (state_, written) == ("done", 40), result
+    assert sub_count(server, ag) == 40
+    assert ended(server, blocker["id"])[0] == "done"
+
+
+# --------------------------------------------------------------------------------------
+# The activity log by relationship
+
+
+def activity(client, lic, **params):
+    r = client.get(url(lic, "/activity") + ("?" + urllib.parse.urlencode(params) if params else ""))
+    assert r.status == 200, r
+    return r.body["events"]
+
+
+def test_the_activity_log_names_the_relationship_a_partner_acted_under(server, world):
+    ag, other = world.a, world.b
+    set_caps(server, ag.rel, ALL)
+    mine = add(ag.sa, ag.lic, name="Own Hire").body["id"]
+    added = add(ag.seller, ag.lic, name="Partner Hire")
+    theirs = added.body["id"]
+    r = ag.seller.patch(subs(ag.lic, "/" + theirs), {"name": "Partner Hire Renamed"},
+                        headers={"If-Match": added.headers.get("ETag")})
+    assert r.status == 200, r
+
+    by_target = {}
+    for ev in activity(ag.sa, ag.lic, limit=100):
+        by_target.setdefault((ev["action"], ev["target"]), ev)
+    rel = {"id": ag.rel, "organization": ag.seller.org}
+    assert by_target[("subscription.added", theirs)]["relationship"] == rel
+    assert by_target[("subscription.updated", theirs)]["relationship"] == rel
+    assert by_target[("subscription.added", mine)]["relationship"] is None
+
+    only = activity(ag.sa, ag.lic, relationship=ag.rel, limit=100)
+    assert only and all(ev["relationship"] == rel for ev in only), only
+    assert {("subscription.added", theirs), ("subscription.updated", theirs)} <= {(e["action"], e["target"]) for e in only}
+    assert ("subscription.added", mine) not in {(e["action"], e["target"]) for e in only}
+    # The partner reads the same through its own access.
+    assert [e["id"] for e in activity(ag.seller, ag.lic, relationship=ag.rel, limit=100)] == [e["id"] for e in only]
+
+    # Another agreement's relationship has no event here; its own agreement has them.
+    add(other.seller, other.lic)
+    assert activity(ag.sa, ag.lic, relationship=other.rel) == []
+    assert activity(other.sa, other.lic, relationship=other.rel)
+
+    for bad in ("abc", "0", "-3", "1.5", "", "99999999999999999999999"):
+        r = ag.sa.get(url(ag.lic, "/activity?relationship=" + urllib.parse.quote(bad)))
+        assert r.status == 422, (bad, r)
+        assert field_errors(r) == {"relationship": "invalid_value"}, (bad, r)
