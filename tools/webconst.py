@@ -40,7 +40,9 @@ LIMITS = [
     ("src/core/limits.h", ["LIMIT_PASSWORD_MIN", "LIMIT_PASSWORD_MAX", "LIMIT_PAGE_SIZE_DEFAULT",
                            "LIMIT_QUESTION_SUBJECT_CHARS", "LIMIT_QUESTION_MESSAGE_CHARS", "LIMIT_NAME_BYTES",
                            "LIMIT_AUTHORIZATION_CHARS", "LIMIT_LICENSE_NUMBER_CHARS", "LIMIT_ALERT_THRESHOLD_MIN",
-                           "LIMIT_ALERT_THRESHOLD_MAX", "LIMIT_ALERT_THRESHOLD_DEFAULT"]),
+                           "LIMIT_ALERT_THRESHOLD_MAX", "LIMIT_ALERT_THRESHOLD_DEFAULT",
+                           "LIMIT_PARTNER_PERIOD_DAYS_MAX", "LIMIT_PARTNER_PERIOD_DAYS_DEFAULT",
+                           "LIMIT_PARTNER_REASON_CHARS"]),
     ("src/domain/subscribers.h", ["SUB_NAME_MAX", "SUB_REFERENCE_MAX"]),
     ("src/domain/licensing.h", ["ORDER_MAX_LINES", "ORDER_MAX_QUANTITY"]),
 ]

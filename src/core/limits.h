@@ -98,6 +98,7 @@
 /* Partner relationships: a period of 1 day to 2 years; an unanswered request lapses after 30
  * days; a denial's reason. */
 #define LIMIT_PARTNER_PERIOD_DAYS_MAX 730
+#define LIMIT_PARTNER_PERIOD_DAYS_DEFAULT 365
 #define LIMIT_PARTNER_REQUEST_DAYS    30
 #define LIMIT_PARTNER_REASON_CHARS    500
 /* The people a relationship may name at once: more than any partner organization has staff. */

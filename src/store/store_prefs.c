@@ -8,7 +8,7 @@ const prefs_rec prefs_defaults = {.default_downloads = true,
                                   .allow_outside_domains = true,
                                   .alert_threshold = LIMIT_ALERT_THRESHOLD_DEFAULT,
                                   .partner_capabilities = 31,
-                                  .partner_period_days = 365};
+                                  .partner_period_days = LIMIT_PARTNER_PERIOD_DAYS_DEFAULT};
 
 static void fill_prefs(arena *a, db_row *r, void *dst) {
     prefs_rec *p = dst;

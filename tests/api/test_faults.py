@@ -309,11 +309,11 @@ def test_partner_remove(server, world):
                                                  "authorization_number": world_authno(server, world),
                                                  "customer_email": ag.customer_email, "attestation": True})
     assert r.status == 201, r
-    gid = db_query(server, "SELECT id FROM partner_access WHERE agreement_id = ? AND user_id = ?",
-                   (ag.id, p.user["id"]))[0][0]
+    gid = r.body["relationship_id"]
 
     def prepare():
-        db_write(server, "UPDATE partner_access SET removed_at = NULL, removed_by = NULL WHERE id = ?", (gid,))
+        db_write(server, "UPDATE partner_relationships SET status = 'active', ended_at = NULL, ended_by = NULL"
+                         " WHERE id = ?", (gid,))
         db_write(server, "UPDATE partner_blocks SET lifted_at = ? WHERE agreement_id = ? AND lifted_at IS NULL",
                  (int(time.time()), ag.id))
 

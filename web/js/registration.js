@@ -30,7 +30,7 @@ const organizationField = () => ({
   label: 'registration.organizationName',
   hint: 'registration.organizationNameHint',
   autocomplete: 'organization',
-  maxlength: 200,
+  maxlength: LIMITS.LIMIT_NAME_BYTES,
 });
 
 const fields = () => [

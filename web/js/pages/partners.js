@@ -14,6 +14,7 @@
 
 import { agreementHref, rememberAgreement } from '../agreements.js';
 import { ApiError, api } from '../api.js';
+import { LIMITS } from '../constants.js';
 import { confirmAction } from '../confirm.js';
 import { openDialog } from '../dialog.js';
 import { h } from '../dom.js';
@@ -260,7 +261,7 @@ function openDenyDialog(request, context) {
         testid: 'deny-form',
         submit: 'partners.deny',
         ownMessages: true,
-        fields: [{ name: 'reason', type: 'textarea', label: 'partners.denyReason', hint: 'partners.denyReasonHint', optional: true, maxlength: 500, rows: 3 }],
+        fields: [{ name: 'reason', type: 'textarea', label: 'partners.denyReason', hint: 'partners.denyReasonHint', optional: true, maxlength: LIMITS.LIMIT_PARTNER_REASON_CHARS, rows: 3 }],
         actions: h('button', { type: 'button', class: 'button', t: 'dialog.cancel', 'data-autofocus': true, 'data-testid': 'dialog-cancel', onclick: close }),
         onSubmit: async (values) => {
           await api('POST', requestPath(request, context, 'deny'), values.reason ? { reason: values.reason } : {});

@@ -58,7 +58,7 @@ function preferencesForm(preferences, levels, base) {
       allow_outside_domains: preferences.allow_outside_domains !== false,
       alert_threshold: text(preferences.alert_threshold ?? LIMITS.LIMIT_ALERT_THRESHOLD_DEFAULT),
       partner_approval: preferences.partner_approval === true,
-      partner_period_days: untilEnd ? '' : text(preferences.partner_period_days ?? 365),
+      partner_period_days: untilEnd ? '' : text(preferences.partner_period_days ?? LIMITS.LIMIT_PARTNER_PERIOD_DAYS_DEFAULT),
       partner_until_end: untilEnd,
     },
     fields: [
@@ -123,7 +123,7 @@ function preferencesForm(preferences, levels, base) {
         hint: 'preferences.partnerPeriodHint',
         inputmode: 'numeric',
         min: 1,
-        max: 730,
+        max: LIMITS.LIMIT_PARTNER_PERIOD_DAYS_MAX,
         optional: true,
         autocomplete: 'off',
         messages: { [FIELD.INVALID_VALUE]: 'preferences.periodRange', [FIELD.OUT_OF_RANGE]: 'preferences.periodRange', [FIELD.WRONG_TYPE]: 'preferences.periodRange' },
