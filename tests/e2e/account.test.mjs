@@ -110,8 +110,10 @@ step('signing in shows the home page; no agreement knows the address yet', async
   await page.waitForURL(`${baseUrl}/home`);
   await heading().filter({ hasText: 'You are not a recognized user' }).waitFor();
   await page.getByText(`No agreement lists ${USER.email} as an administrator or a partner`).waitFor();
-  // Not a partner: nothing to register for.
-  assert.equal(await page.getByTestId('registration').count(), 0);
+  // In no partner organization yet: a reseller's new employee registers their organization
+  // with the order's numbers; the page says so, beside the way for a customer's colleague.
+  assert.equal(await page.getByTestId('registration').count(), 1);
+  await page.getByLabel('Your partner organization’s name').waitFor();
   await page.getByRole('button', { name: 'Sign out' }).waitFor();
 });
 
