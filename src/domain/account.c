@@ -8,7 +8,6 @@
 #include "domain/throttle.h"
 #include "mail/outbox.h"
 
-static const char *uid_text(op_ctx *x, int64_t id) { return arena_printf(x->a, "%lld", (long long)id); }
 
 static const char *link_to(op_ctx *x, const char *path, const char *token) {
     return arena_printf(x->a, "%s%s?token=%s", x->app->base_url, path, token);
@@ -80,7 +79,7 @@ static os_err signup_then(op_ctx *x, const char *email, const user_rec *found, c
                                           "reset_link",
                                           arena_printf(x->a, "%s/reset", x->app->base_url), NULL),
                                x->now);
-        if (!e) e = audit(x, "account.signup_existing", "user", uid_text(x, found->id), 0, NULL);
+        if (!e) e = audit(x, "account.signup_existing", "user", audit_id(x, found->id), 0, NULL);
         return e;
     }
     int64_t id;
@@ -90,7 +89,7 @@ static os_err signup_then(op_ctx *x, const char *email, const user_rec *found, c
         user_rec u = {.id = id, .email = email, .name = in->name, .language = in->language};
         e = limited ? throttle_mail_suppressed(x, email, "verify_email", limited) : send_verification(x, &u, in->next);
     }
-    if (!e) e = audit(x, "account.created", "user", uid_text(x, id), 0, json_pairs(x->a, "email", email, NULL));
+    if (!e) e = audit(x, "account.created", "user", audit_id(x, id), 0, json_pairs(x->a, "email", email, NULL));
     return e;
 }
 
@@ -117,7 +116,7 @@ os_err account_verify(op_ctx *x, const char *token, const char **email) {
     if (!e) {
         x->actor_id = uid;
         x->actor_email = u.email;
-        e = audit(x, "account.verified", "user", uid_text(x, uid), 0, NULL);
+        e = audit(x, "account.verified", "user", audit_id(x, uid), 0, NULL);
     }
     e = store_tx_end(x->c, e);
     if (!e) *email = u.email;
@@ -197,7 +196,7 @@ os_err account_signin(op_ctx *x, const char *email, const char *password, const 
     if (!e) e = st_auth_failures_clear(x->c, "account", email, x->address ? x->address : "");
     if (!e) e = st_session_create(x->c, hash, u.id, csrf, x->now, x->now + x->app->cfg->session_max_s, x->address,
                                   user_agent);
-    if (!e) e = audit(x, "signin", "user", uid_text(x, u.id), 0, NULL);
+    if (!e) e = audit(x, "signin", "user", audit_id(x, u.id), 0, NULL);
     e = store_tx_end(x->c, e);
     if (e) return e;
     out->user = u;
@@ -230,7 +229,7 @@ os_err account_signout(op_ctx *x, const char *cookie) {
     os_err e = store_tx_begin(x->c);
     if (e) return e;
     e = st_session_delete(x->c, hash);
-    if (!e && x->actor_id) e = audit(x, "signout", "user", uid_text(x, x->actor_id), 0, NULL);
+    if (!e && x->actor_id) e = audit(x, "signout", "user", audit_id(x, x->actor_id), 0, NULL);
     return store_tx_end(x->c, e);
 }
 
@@ -244,7 +243,7 @@ static os_err reset_then(op_ctx *x, const char *email, const user_rec *u, const 
     if (!e)
         e = outbox_enqueue(x->app, x->c, x->a, u->email, "reset_password", u->language,
                            json_pairs(x->a, "name", u->name, "link", link_to(x, "/reset", tok), NULL), x->now);
-    if (!e) e = audit(x, "password.reset_requested", "user", uid_text(x, u->id), 0, NULL);
+    if (!e) e = audit(x, "password.reset_requested", "user", audit_id(x, u->id), 0, NULL);
     return e;
 }
 
@@ -278,7 +277,7 @@ os_err account_reset_confirm(op_ctx *x, const char *token, const char *password)
     if (!e) {
         x->actor_id = uid;
         x->actor_email = u.email;
-        e = audit(x, "password.reset", "user", uid_text(x, uid), 0, NULL);
+        e = audit(x, "password.reset", "user", audit_id(x, uid), 0, NULL);
     }
     e = store_tx_end(x->c, e);
     if (!e) outbox_wake(x->app->mail);
@@ -292,7 +291,7 @@ os_err account_change_password(op_ctx *x, int64_t session_id, const char *curren
     if (e) return e;
     if (!secret_pw_verify(u.password_hash, current)) {
         fe_add(fe, "current_password", "wrong_password", "The current password is not correct");
-        audit(x, "password.change_failed", "user", uid_text(x, u.id), 0, NULL);
+        audit(x, "password.change_failed", "user", audit_id(x, u.id), 0, NULL);
         return OS_ERR_INVALID;
     }
     char pw[128];
@@ -308,7 +307,7 @@ os_err account_change_password(op_ctx *x, int64_t session_id, const char *curren
     if (!e) e = st_user_set_password(x->c, u.id, pw, x->now);
     if (!e) e = st_sessions_end_user(x->c, u.id, session_id);
     if (!e) e = notify_password_changed(x, &u);
-    if (!e) e = audit(x, "password.changed", "user", uid_text(x, u.id), 0, NULL);
+    if (!e) e = audit(x, "password.changed", "user", audit_id(x, u.id), 0, NULL);
     e = store_tx_end(x->c, e);
     if (!e) outbox_wake(x->app->mail);
     return e;
@@ -318,7 +317,7 @@ os_err account_update_profile(op_ctx *x, const char *name, const char *language,
     os_err e = store_tx_begin(x->c);
     if (e) return e;
     e = st_user_update_profile(x->c, x->actor_id, name, language, x->now);
-    if (!e) e = audit(x, "account.updated", "user", uid_text(x, x->actor_id), 0,
+    if (!e) e = audit(x, "account.updated", "user", audit_id(x, x->actor_id), 0,
                       json_pairs(x->a, "name", name, "language", language, NULL));
     e = store_tx_end(x->c, e);
     if (!e) e = st_user_by_id(x->c, x->a, x->actor_id, out);
@@ -337,6 +336,6 @@ os_err account_ensure_verified(op_ctx *x, const char *name, const char *email, c
     int64_t id;
     e = st_user_create(x->c, email, name, pw, language, x->now, &id);
     if (!e) e = st_user_set_verified(x->c, id, x->now);
-    if (!e) e = audit(x, "account.created", "user", uid_text(x, id), 0, json_pairs(x->a, "source", "demo", NULL));
+    if (!e) e = audit(x, "account.created", "user", audit_id(x, id), 0, json_pairs(x->a, "source", "demo", NULL));
     return store_tx_end(x->c, e);
 }

@@ -7,6 +7,8 @@
 #include "core/embed.h"
 #include "core/json_write.h"
 
+const char *audit_id(op_ctx *x, int64_t id) { return arena_printf(x->a, "%lld", (long long)id); }
+
 os_err audit(op_ctx *x, const char *action, const char *target_type, const char *target_id, int64_t agreement_id,
              const char *details_json) {
     audit_rec r = {

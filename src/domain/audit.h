@@ -23,6 +23,9 @@ const char *audit_target_label(arena *a, const activity_rec *ev);
  * itself when the catalogue has none. Lives as long as the process. */
 const char *audit_action_label(const char *lang, const char *action);
 
+/* A numeric id as an audit target's text; arena-owned. */
+const char *audit_id(op_ctx *x, int64_t id);
+
 /* Small JSON object from key/value string pairs, NULL-terminated; arena-owned. */
 const char *json_pairs(arena *a, ...) __attribute__((sentinel));
 

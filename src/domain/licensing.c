@@ -17,7 +17,6 @@
 
 /* ---- helpers ---- */
 
-static const char *id_text(op_ctx *x, int64_t id) { return arena_printf(x->a, "%lld", (long long)id); }
 
 /* The day before the same date AGREEMENT_YEARS later. */
 static void end_date_from(int64_t start, char out[11]) {
@@ -232,7 +231,7 @@ os_err licensing_place_order(op_ctx *x, const order_in *in, field_errors *fe, or
     /* The person who placed the order may manage its subscriptions from the start. */
     if (!e && new_agreement) e = partner_grant_on_order(x, g.id, partner_org);
     if (!e && in->idempotency_key) e = st_idem_put(x->c, x->actor_id, in->idempotency_key, in->request_hash, order_id, x->now);
-    if (!e) e = audit(x, new_agreement ? "order.placed" : "order.reorder", "order", id_text(x, order_id), g.id,
+    if (!e) e = audit(x, new_agreement ? "order.placed" : "order.reorder", "order", audit_id(x, order_id), g.id,
                       json_pairs(x->a, "license_number", g.license_number, "po_reference", in->po_reference, NULL));
     e = store_tx_end(x->c, e);
     if (e) return e;
@@ -299,7 +298,7 @@ os_err licensing_on_signin(op_ctx *x, int64_t user_id, const char *email) {
     for (int i = 0; !e && i < n; i++) {
         agreement_rec g;
         e = st_agreement_by_license(x->c, x->a, licenses[i], &g);
-        if (!e) e = audit(x, "admin.super_admin_granted", "user", id_text(x, user_id), g.id,
+        if (!e) e = audit(x, "admin.super_admin_granted", "user", audit_id(x, user_id), g.id,
                           json_pairs(x->a, "reason", "customer e-mail on the order", "email", email, NULL));
     }
     return store_tx_end(x->c, e);
@@ -313,10 +312,10 @@ os_err licensing_partner_add(op_ctx *x, const char *org, const char *country, co
     int64_t org_id;
     bool created;
     e = st_org_ensure(x->c, "partner", org, country, x->now, &org_id, &created);
-    if (!e && created) e = audit(x, "partner.created", "organization", id_text(x, org_id), 0,
+    if (!e && created) e = audit(x, "partner.created", "organization", audit_id(x, org_id), 0,
                                  json_pairs(x->a, "name", org, NULL));
     if (!e) e = st_partner_member_add(x->c, org_id, email, admin ? "admin" : "member", x->now);
-    if (!e) e = audit(x, "partner.member_added", "organization", id_text(x, org_id), 0,
+    if (!e) e = audit(x, "partner.member_added", "organization", audit_id(x, org_id), 0,
                       json_pairs(x->a, "email", email, "role", admin ? "admin" : "member", NULL));
     return store_tx_end(x->c, e);
 }

@@ -13,15 +13,22 @@
 #include "domain/throttle.h"
 #include "mail/outbox.h"
 
-static const char *id_text(op_ctx *x, int64_t id) { return arena_printf(x->a, "%lld", (long long)id); }
 
-static const char *when_text(op_ctx *x, int64_t t) {
+const char *partner_when_text(arena *a, int64_t t) {
     char s[32];
     time_t tt = (time_t)t;
     struct tm tm;
     gmtime_r(&tt, &tm);
     strftime(s, sizeof s, "%Y-%m-%d %H:%M UTC", &tm);
-    return arena_strdup(x->a, s);
+    return arena_strdup(a, s);
+}
+
+const char *partner_caps_csv(arena *a, unsigned caps) {
+    const char *names[CAP_COUNT];
+    int n = cap_names(caps, names);
+    const char *out = "";
+    for (int i = 0; i < n; i++) out = i ? arena_printf(a, "%s,%s", out, names[i]) : names[i];
+    return out;
 }
 
 /* How the partner came, in the recipient's language. */
@@ -88,7 +95,7 @@ static const char *grant_mail_data(op_ctx *x, const recipient_rec *to, const cha
     return json_pairs(
         x->a, "partner_org", m->org_name, "partner_name", x->actor_name ? x->actor_name : "", "partner_email",
         x->actor_email, "license_number", m->g->license_number, "customer_name", m->g->customer_name, "route",
-        route_text(m->route, lang), "when", when_text(x, x->now), "capabilities",
+        route_text(m->route, lang), "when", partner_when_text(x->a, x->now), "capabilities",
         partner_caps_text(x->a, m->capabilities, lang), "last_day", partner_last_day(x->a, m->ends_at), "org_note",
         !m->org_new ? ""
         : fr        ? "Cette organisation partenaire est nouvelle dans openseat : elle s’y est enregistrée à cette occasion."
@@ -110,9 +117,9 @@ static os_err create_org(op_ctx *x, const char *name, org_rec *org, bool *taken)
         return OS_OK;
     }
     *org = (org_rec){.id = id, .kind = "partner", .name = name, .country = ""};
-    e = audit(x, "partner.created", "organization", id_text(x, id), 0, json_pairs(x->a, "name", name, NULL));
+    e = audit(x, "partner.created", "organization", audit_id(x, id), 0, json_pairs(x->a, "name", name, NULL));
     if (!e) e = st_partner_member_add(x->c, id, x->actor_email, "admin", x->now);
-    if (!e) e = audit(x, "partner.member_added", "organization", id_text(x, id), 0,
+    if (!e) e = audit(x, "partner.member_added", "organization", audit_id(x, id), 0,
                       json_pairs(x->a, "email", x->actor_email, "role", "admin", NULL));
     return e;
 }
@@ -139,7 +146,7 @@ static os_err join_live(op_ctx *x, const agreement_rec *g, const org_rec *org, c
     out->outcome = REG_GRANTED;
     x->relationship_id = live->id;
     e = st_rel_person_add(x->c, live->id, member);
-    if (!e) e = audit(x, "partner.person_added", "partner_relationship", id_text(x, live->id), g->id,
+    if (!e) e = audit(x, "partner.person_added", "partner_relationship", audit_id(x, live->id), g->id,
                       json_pairs(x->a, "partner_org", org->name, "email", x->actor_email, NULL));
     return e;
 }
@@ -167,7 +174,7 @@ static os_err grant(op_ctx *x, const agreement_rec *g, const org_rec *org_in, co
     if (!e) e = st_partner_blocked(x->c, g->id, org.id, &blocked);
     if (!e && blocked) {
         out->outcome = REG_BLOCKED;
-        e = audit(x, "partner.registration_blocked", "organization", id_text(x, org.id), g->id,
+        e = audit(x, "partner.registration_blocked", "organization", audit_id(x, org.id), g->id,
                   json_pairs(x->a, "route", route, NULL));
         return store_tx_end(x->c, e);
     }
@@ -200,11 +207,8 @@ static os_err grant(op_ctx *x, const agreement_rec *g, const org_rec *org_in, co
     e = st_rel_create(x->c, &rn, x->now, &rel_id);
     if (e) return store_tx_end(x->c, e);
     x->relationship_id = rel_id;
-    const char *names[CAP_COUNT];
-    int nnames = cap_names(caps, names);
-    const char *caps_csv = "";
-    for (int i = 0; i < nnames; i++) caps_csv = i ? arena_printf(x->a, "%s,%s", caps_csv, names[i]) : names[i];
-    const char *details = json_pairs(x->a, "route", route, "partner_org", org.name, "capabilities", caps_csv,
+    const char *details = json_pairs(x->a, "route", route, "partner_org", org.name, "capabilities",
+                                     partner_caps_csv(x->a, caps),
                                      "last_day", partner_last_day(x->a, ends_at), NULL);
     if (wait) {
         partner_request_new q = {.relationship_id = rel_id,
@@ -215,9 +219,9 @@ static os_err grant(op_ctx *x, const agreement_rec *g, const org_rec *org_in, co
                                  .capabilities = caps,
                                  .kind = "access"};
         e = st_request_create(x->c, &q, x->now, &req_id);
-        if (!e) e = audit(x, "partner.request_created", "partner_request", id_text(x, req_id), g->id, details);
+        if (!e) e = audit(x, "partner.request_created", "partner_request", audit_id(x, req_id), g->id, details);
     } else {
-        e = audit(x, "partner.access_granted", "partner_relationship", id_text(x, rel_id), g->id, details);
+        e = audit(x, "partner.access_granted", "partner_relationship", audit_id(x, rel_id), g->id, details);
     }
     if (!e && (notify || wait)) {
         recipient_rec *to;
@@ -295,7 +299,7 @@ os_err partner_register(op_ctx *x, const registration_in *in, registration_out *
     if (e) return e;
     if (norgs == 0 && !in->organization_name) {
         out->outcome = REG_NOT_PARTNER;
-        return audit(x, "partner.registration_refused", "user", id_text(x, x->actor_id), 0,
+        return audit(x, "partner.registration_refused", "user", audit_id(x, x->actor_id), 0,
                      json_pairs(x->a, "reason", "not a partner user", "route", in->route, NULL));
     }
     char lic[LICENSE_DIGITS + 1] = "";
@@ -303,7 +307,7 @@ os_err partner_register(op_ctx *x, const registration_in *in, registration_out *
                               ? lic
                               : text_trim(x->a, in->license_number ? in->license_number : "");
     const throttle_rule rules[] = {
-        {"reg_user", id_text(x, x->actor_id), 0, REG_LIMIT_PER_USER, REG_WINDOW_USER_S},
+        {"reg_user", audit_id(x, x->actor_id), 0, REG_LIMIT_PER_USER, REG_WINDOW_USER_S},
         {"reg_license", *lic_key ? arena_strndup(x->a, lic_key, 32) : NULL, REG_LIMIT_PER_LICENSE_ADDRESS,
          REG_LIMIT_PER_LICENSE, REG_WINDOW_LICENSE_S},
     };
@@ -344,7 +348,7 @@ os_err partner_handoff(op_ctx *x, const char *token, registration_out *out) {
     os_err e = handoff_verify(x->a, x->app->keys.handoff, token, x->now, &cl);
     if (e == OS_ERR_INVALID || e == OS_ERR_GONE) {
         out->outcome = REG_LINK_INVALID;
-        return audit(x, "partner.handoff_refused", "user", id_text(x, x->actor_id), 0,
+        return audit(x, "partner.handoff_refused", "user", audit_id(x, x->actor_id), 0,
                      json_pairs(x->a, "reason", e == OS_ERR_GONE ? "expired" : "invalid", NULL));
     }
     if (e) return e;
@@ -352,7 +356,7 @@ os_err partner_handoff(op_ctx *x, const char *token, registration_out *out) {
      * address and follow the same link again. */
     if (!secret_equal(cl.email, x->actor_email)) {
         out->outcome = REG_WRONG_ACCOUNT;
-        return audit(x, "partner.handoff_refused", "user", id_text(x, x->actor_id), 0,
+        return audit(x, "partner.handoff_refused", "user", audit_id(x, x->actor_id), 0,
                      json_pairs(x->a, "reason", "signed in with another address", NULL));
     }
     agreement_rec g;
@@ -426,8 +430,8 @@ os_err partner_remove(op_ctx *x, int64_t agreement_id, int64_t relationship_id) 
     /* An open request goes with it. */
     if (!e && rel.request_id) e = st_request_decide(x->c, rel.request_id, "denied", x->actor_id, NULL, x->now);
     if (!e) e = st_partner_block_add(x->c, agreement_id, rel.partner_org_id, x->actor_id, x->now);
-    if (!e) e = audit(x, "partner.access_removed", "organization", id_text(x, rel.partner_org_id), agreement_id,
-                      json_pairs(x->a, "partner_org", rel.org_name, "relationship", id_text(x, relationship_id), NULL));
+    if (!e) e = audit(x, "partner.access_removed", "organization", audit_id(x, rel.partner_org_id), agreement_id,
+                      json_pairs(x->a, "partner_org", rel.org_name, "relationship", audit_id(x, relationship_id), NULL));
     removal_mail m = {&g, rel.org_name};
     if (!e) e = partner_mail(x, to, n, "partner_removed", removal_mail_data, &m);
     e = store_tx_end(x->c, e);
@@ -440,7 +444,7 @@ os_err partner_lift_block(op_ctx *x, int64_t agreement_id, int64_t block_id) {
     if (e) return e;
     int64_t org_id = 0;
     e = st_partner_block_lift(x->c, agreement_id, block_id, x->actor_id, x->now, &org_id);
-    if (!e) e = audit(x, "partner.block_lifted", "organization", id_text(x, org_id), agreement_id, NULL);
+    if (!e) e = audit(x, "partner.block_lifted", "organization", audit_id(x, org_id), agreement_id, NULL);
     return store_tx_end(x->c, e);
 }
 

@@ -104,6 +104,10 @@ int64_t partner_period_end(const agreement_rec *g, int64_t period_days, int64_t 
 /* The capabilities in words, in lang ("fr", else English), e.g. "see subscribers and
  * exports, assign subscriptions"; arena-owned. */
 const char *partner_caps_text(arena *a, unsigned caps, const char *lang);
+/* "read,assign": the capabilities as the audit trail records them; arena-owned. */
+const char *partner_caps_csv(arena *a, unsigned caps);
+/* A moment as the partner e-mails give it to their `|datetime` filter; arena-owned. */
+const char *partner_when_text(arena *a, int64_t t);
 /* The last day of access ("YYYY-MM-DD") of a relationship that ends at ends_at; arena-owned. */
 const char *partner_last_day(arena *a, int64_t ends_at);
 /* Queues one e-mail per recipient: template tpl in the recipient's language, data built

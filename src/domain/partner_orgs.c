@@ -4,7 +4,6 @@
 #include "domain/audit.h"
 #include "mail/outbox.h"
 
-static const char *id_text(op_ctx *x, int64_t id) { return arena_printf(x->a, "%lld", (long long)id); }
 
 os_err porg_list(op_ctx *x, partner_org_rec **rows, int *n) { return st_porg_mine(x->c, x->a, x->actor_email, rows, n); }
 
@@ -52,7 +51,7 @@ os_err porg_person_add(op_ctx *x, int64_t org_id, const char *email, const char 
     e = porg_member(x, org_id, true, &org);
     if (!e) e = st_porg_person_add(x->c, org_id, email, role, x->now, &member_id);
     if (!e) e = st_porg_person(x->c, x->a, org_id, member_id, out);
-    if (!e) e = audit(x, "partner.member_added", "organization", id_text(x, org_id), 0,
+    if (!e) e = audit(x, "partner.member_added", "organization", audit_id(x, org_id), 0,
                       json_pairs(x->a, "email", email, "role", role, NULL));
     user_rec u;
     bool known = false;
@@ -81,7 +80,7 @@ os_err porg_person_remove(op_ctx *x, int64_t org_id, int64_t member_id) {
     /* Deleting the member row is the whole revocation: the access rule joins it on every
      * request and job checkpoint, and the relationships that named them lose the name. */
     if (!e) e = st_porg_person_remove(x->c, org_id, member_id);
-    if (!e) e = audit(x, "partner.member_removed", "organization", id_text(x, org_id), 0,
+    if (!e) e = audit(x, "partner.member_removed", "organization", audit_id(x, org_id), 0,
                       json_pairs(x->a, "email", p.email, "role", p.role, NULL));
     return store_tx_end(x->c, e);
 }
@@ -114,7 +113,7 @@ os_err porg_rel_people(op_ctx *x, int64_t org_id, int64_t rel_id, bool named, co
     e = st_porg_rel_set_people(x->c, rel_id, named, member_ids, named ? n : 0);
     /* On the agreement's trail, as acting under the relationship changed. */
     x->relationship_id = rel_id;
-    if (!e) e = audit(x, "partner.people_changed", "partner_relationship", id_text(x, rel_id), out->agreement_id,
+    if (!e) e = audit(x, "partner.people_changed", "partner_relationship", audit_id(x, rel_id), out->agreement_id,
                       json_pairs(x->a, "partner_org", org.name, "people", named ? "named" : "all", "named", emails,
                                  NULL));
     if (!e) e = st_porg_rel(x->c, x->a, org_id, rel_id, out);

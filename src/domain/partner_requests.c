@@ -8,25 +8,7 @@
 #include "domain/partner_access.h"
 #include "mail/outbox.h"
 
-static const char *id_text(op_ctx *x, int64_t id) { return arena_printf(x->a, "%lld", (long long)id); }
 
-static const char *when_text(op_ctx *x, int64_t t) {
-    char s[32];
-    time_t tt = (time_t)t;
-    struct tm tm;
-    gmtime_r(&tt, &tm);
-    strftime(s, sizeof s, "%Y-%m-%d %H:%M UTC", &tm);
-    return arena_strdup(x->a, s);
-}
-
-/* "read,assign": the capabilities as the audit trail records them. */
-static const char *caps_csv(op_ctx *x, unsigned caps) {
-    const char *names[CAP_COUNT];
-    int n = cap_names(caps, names);
-    const char *out = "";
-    for (int i = 0; i < n; i++) out = i ? arena_printf(x->a, "%s,%s", out, names[i]) : names[i];
-    return out;
-}
 
 static bool is_fr(const char *lang) { return lang && !strcmp(lang, "fr"); }
 
@@ -48,7 +30,7 @@ os_err partner_request_lapse_in_tx(op_ctx *x, const partner_request_rec *q) {
     sys.relationship_id = q->relationship_id;
     os_err e = st_request_decide(x->c, q->id, "lapsed", 0, NULL, x->now);
     if (!e && !strcmp(q->kind, "access")) e = st_rel_finish(x->c, q->relationship_id, "lapsed", 0, x->now);
-    if (!e) e = audit(&sys, "partner.request_lapsed", "partner_request", id_text(x, q->id), q->agreement_id,
+    if (!e) e = audit(&sys, "partner.request_lapsed", "partner_request", audit_id(x, q->id), q->agreement_id,
                       json_pairs(x->a, "partner_org", q->org_name, "kind", q->kind, NULL));
     return e;
 }
@@ -151,14 +133,14 @@ os_err partner_request_approve(op_ctx *x, field_errors *fe, int64_t agreement_id
     if (!e) e = st_request_decide(x->c, q.id, status, x->actor_id, NULL, x->now);
     if (!e) {
         const char *details =
-            narrowed ? json_pairs(x->a, "partner_org", q.org_name, "kind", q.kind, "capabilities", caps_csv(x, caps),
+            narrowed ? json_pairs(x->a, "partner_org", q.org_name, "kind", q.kind, "capabilities", partner_caps_csv(x->a, caps),
                                   "last_day", partner_last_day(x->a, ends_at), "asked_capabilities",
-                                  caps_csv(x, q.capabilities), "asked_last_day", partner_last_day(x->a, q.ends_at),
+                                  partner_caps_csv(x->a, q.capabilities), "asked_last_day", partner_last_day(x->a, q.ends_at),
                                   NULL)
-                     : json_pairs(x->a, "partner_org", q.org_name, "kind", q.kind, "capabilities", caps_csv(x, caps),
+                     : json_pairs(x->a, "partner_org", q.org_name, "kind", q.kind, "capabilities", partner_caps_csv(x->a, caps),
                                   "last_day", partner_last_day(x->a, ends_at), NULL);
         e = audit(x, narrowed ? "partner.request_narrowed" : "partner.request_approved", "partner_request",
-                  id_text(x, q.id), agreement_id, details);
+                  audit_id(x, q.id), agreement_id, details);
     }
     decision_mail m = {&g, &q, caps, ends_at, NULL};
     if (!e) e = mail_decision(x, narrowed ? "partner_request_narrowed" : "partner_request_approved", &m);
@@ -185,7 +167,7 @@ os_err partner_request_deny(op_ctx *x, int64_t agreement_id, int64_t request_id,
     if (!e) e = st_request_decide(x->c, q.id, "denied", x->actor_id, reason, x->now);
     /* A relationship that never started ends with its request; an active one is untouched. */
     if (!e && !strcmp(q.kind, "access")) e = st_rel_finish(x->c, q.relationship_id, "denied", x->actor_id, x->now);
-    if (!e) e = audit(x, "partner.request_denied", "partner_request", id_text(x, q.id), agreement_id,
+    if (!e) e = audit(x, "partner.request_denied", "partner_request", audit_id(x, q.id), agreement_id,
                       json_pairs(x->a, "partner_org", q.org_name, "kind", q.kind, "reason", reason, NULL));
     decision_mail m = {&g, &q, q.capabilities, q.ends_at, reason};
     if (!e) e = mail_decision(x, "partner_request_denied", &m);
@@ -239,10 +221,10 @@ os_err partner_rel_amend(op_ctx *x, int64_t agreement_id, int64_t relationship_i
     agreement_rec g;
     e = st_agreement_by_id(x->c, x->a, agreement_id, &g);
     if (!e) e = st_rel_amend(x->c, rel.id, caps, ends_at, rel.period_days, renew);
-    if (!e) e = audit(x, "partner.relationship_amended", "partner_relationship", id_text(x, rel.id), agreement_id,
-                      json_pairs(x->a, "partner_org", rel.org_name, "capabilities", caps_csv(x, caps), "last_day",
+    if (!e) e = audit(x, "partner.relationship_amended", "partner_relationship", audit_id(x, rel.id), agreement_id,
+                      json_pairs(x->a, "partner_org", rel.org_name, "capabilities", partner_caps_csv(x->a, caps), "last_day",
                                  partner_last_day(x->a, ends_at), "auto_renew", renew ? "true" : "false",
-                                 "previous_capabilities", caps_csv(x, rel.capabilities), "previous_last_day",
+                                 "previous_capabilities", partner_caps_csv(x->a, rel.capabilities), "previous_last_day",
                                  partner_last_day(x->a, rel.ends_at), NULL));
     recipient_rec *to;
     int n = 0;
@@ -270,7 +252,7 @@ static const char *ask_mail_data(op_ctx *x, const recipient_rec *to, const char 
     return json_pairs(
         x->a, "partner_org", m->rel->org_name, "partner_name", x->actor_name ? x->actor_name : "", "partner_email",
         x->actor_email, "license_number", m->g->license_number, "customer_name", m->g->customer_name, "when",
-        when_text(x, x->now), "current_capabilities", partner_caps_text(x->a, m->rel->capabilities, lang),
+        partner_when_text(x->a, x->now), "current_capabilities", partner_caps_text(x->a, m->rel->capabilities, lang),
         "current_last_day", partner_last_day(x->a, m->rel->ends_at), "capabilities",
         partner_caps_text(x->a, m->capabilities, lang), "last_day", partner_last_day(x->a, m->ends_at), "partners_link",
         arena_printf(x->a, "%s/agreements/%s/partners?request=%lld", x->app->base_url, m->g->license_number,
@@ -316,9 +298,9 @@ os_err partner_amendment_request(op_ctx *x, int64_t org_id, int64_t relationship
     }
     agreement_rec g;
     if (!e) e = st_agreement_by_id(x->c, x->a, rel.agreement_id, &g);
-    if (!e) e = audit(x, "partner.request_created", "partner_request", id_text(x, req_id), rel.agreement_id,
+    if (!e) e = audit(x, "partner.request_created", "partner_request", audit_id(x, req_id), rel.agreement_id,
                       json_pairs(x->a, "kind", "amendment", "partner_org", rel.org_name, "capabilities",
-                                 caps_csv(x, capabilities), "last_day", partner_last_day(x->a, ends_at), NULL));
+                                 partner_caps_csv(x->a, capabilities), "last_day", partner_last_day(x->a, ends_at), NULL));
     recipient_rec *to;
     int n = 0;
     if (!e) e = st_partner_deciders(x->c, x->a, rel.agreement_id, &to, &n);

@@ -116,7 +116,6 @@ static os_err mail_both(op_ctx *x, const rel_rec *rel, mail_kind kind, int64_t e
     return e;
 }
 
-static const char *id_text(op_ctx *x, int64_t id) { return arena_printf(x->a, "%lld", (long long)id); }
 
 /* Where an automatically renewing relationship's access goes next: by its period (as many
  * as it takes to pass `now`, should the pass have been stopped for long) or to the
@@ -138,8 +137,8 @@ static os_err close_request(op_ctx *x, const rel_rec *rel) {
     if (!rel->request_id) return OS_OK;
     os_err e = st_request_decide(x->c, rel->request_id, "lapsed", 0, NULL, x->now);
     if (e == OS_ERR_CONFLICT) return OS_OK;   /* decided meanwhile */
-    if (!e) e = audit(x, "partner.request_lapsed", "partner_request", id_text(x, rel->request_id), rel->agreement_id,
-                      json_pairs(x->a, "partner_org", rel->org_name, "relationship", id_text(x, rel->id), NULL));
+    if (!e) e = audit(x, "partner.request_lapsed", "partner_request", audit_id(x, rel->request_id), rel->agreement_id,
+                      json_pairs(x->a, "partner_org", rel->org_name, "relationship", audit_id(x, rel->id), NULL));
     return e;
 }
 
@@ -175,14 +174,14 @@ static os_err relationship_step(op_ctx *x, const rel_due_rec *d, int64_t now, in
                                                                             : 0;
         e = st_rel_renew(x->c, rel.agreement_id, rel.id, rel.ends_at, next, passed, x->now, &claimed);
         if (!e && claimed)
-            e = audit(x, "partner.relationship_renewed", "partner_relationship", id_text(x, rel.id), rel.agreement_id,
+            e = audit(x, "partner.relationship_renewed", "partner_relationship", audit_id(x, rel.id), rel.agreement_id,
                       json_pairs(x->a, "partner_org", org, "last_day", partner_last_day(x->a, next),
                                  "previous_last_day", last, NULL));
         if (!e && claimed) e = mail_both(x, &rel, MAIL_RENEWED, next, pto, npto, &sent);
     } else if (!e) {
         e = st_rel_end(x->c, rel.agreement_id, rel.id, rel.ends_at, x->now, &claimed);
         if (!e && claimed)
-            e = audit(x, "partner.relationship_ended", "partner_relationship", id_text(x, rel.id), rel.agreement_id,
+            e = audit(x, "partner.relationship_ended", "partner_relationship", audit_id(x, rel.id), rel.agreement_id,
                       json_pairs(x->a, "partner_org", org, "last_day", last, NULL));
         if (!e && claimed) e = close_request(x, &rel);
         if (!e && claimed) e = mail_both(x, &rel, MAIL_ENDED, rel.ends_at, pto, npto, &sent);
@@ -206,7 +205,7 @@ static os_err request_step(op_ctx *x, const rel_due_rec *d) {
         e = st_rel_get(x->c, x->a, d->agreement_id, q.relationship_id, &rel);
         if (!e && !strcmp(rel.status, "pending")) e = st_rel_finish(x->c, rel.id, "lapsed", 0, x->now);
     }
-    if (!e) e = audit(x, "partner.request_lapsed", "partner_request", id_text(x, q.id), d->agreement_id,
+    if (!e) e = audit(x, "partner.request_lapsed", "partner_request", audit_id(x, q.id), d->agreement_id,
                       json_pairs(x->a, "partner_org", q.org_name, "kind", q.kind, NULL));
     return store_tx_end(x->c, e);
 }

@@ -55,7 +55,10 @@ os_err st_partner_block_lift(store_conn *c, int64_t agreement_id, int64_t block_
     return e;
 }
 
-os_err st_customer_recipients(store_conn *c, arena *a, int64_t agreement_id, recipient_rec **rows, int *n) {
+/* The order's e-mail, with its account's name and language (else the first order's
+ * language), and the agreement's users of the given roles (deduplicated). */
+static os_err customer_side(store_conn *c, arena *a, int64_t agreement_id, const char *also_role, recipient_rec **rows,
+                            int *n) {
     return st_list(c, a,
                    "SELECT g.customer_email, u.name, COALESCE(u.language, o.language) FROM agreements g"
                    " LEFT JOIN users u ON u.email = g.customer_email"
@@ -63,8 +66,17 @@ os_err st_customer_recipients(store_conn *c, arena *a, int64_t agreement_id, rec
                    "   ON o.agreement_id = g.id WHERE g.id = ?1"
                    " UNION SELECT u.email, u.name, u.language FROM admin_roles ar JOIN users u ON u.id = ar.user_id"
                    " JOIN agreements g ON g.id = ar.agreement_id"
-                   " WHERE ar.agreement_id = ?1 AND ar.role = 'super_admin' AND u.email <> g.customer_email",
-                   DB_ARGS(DV_INT(agreement_id)), sizeof(recipient_rec), st_fill_recipient, (void **)rows, n);
+                   " WHERE ar.agreement_id = ?1 AND ar.role IN ('super_admin', ?2) AND u.email <> g.customer_email",
+                   DB_ARGS(DV_INT(agreement_id), DV_TEXT(also_role)), sizeof(recipient_rec), st_fill_recipient,
+                   (void **)rows, n);
+}
+
+os_err st_customer_recipients(store_conn *c, arena *a, int64_t agreement_id, recipient_rec **rows, int *n) {
+    return customer_side(c, a, agreement_id, "super_admin", rows, n);
+}
+
+os_err st_partner_deciders(store_conn *c, arena *a, int64_t agreement_id, recipient_rec **rows, int *n) {
+    return customer_side(c, a, agreement_id, "partner_manager", rows, n);
 }
 
 os_err st_agreement_role(store_conn *c, arena *a, int64_t agreement_id, int64_t user_id, int64_t now,

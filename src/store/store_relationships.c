@@ -151,18 +151,6 @@ os_err st_rel_partner_recipients(store_conn *c, arena *a, int64_t relationship_i
                    DB_ARGS(DV_INT(relationship_id)), sizeof(recipient_rec), st_fill_recipient, (void **)rows, n);
 }
 
-os_err st_partner_deciders(store_conn *c, arena *a, int64_t agreement_id, recipient_rec **rows, int *n) {
-    return st_list(c, a,
-                   "SELECT g.customer_email, u.name, COALESCE(u.language, o.language) FROM agreements g"
-                   " LEFT JOIN users u ON u.email = g.customer_email"
-                   " LEFT JOIN (SELECT agreement_id, language FROM orders WHERE agreement_id = ?1 ORDER BY id LIMIT 1) o"
-                   "   ON o.agreement_id = g.id WHERE g.id = ?1"
-                   " UNION SELECT u.email, u.name, u.language FROM admin_roles ar JOIN users u ON u.id = ar.user_id"
-                   " JOIN agreements g ON g.id = ar.agreement_id WHERE ar.agreement_id = ?1"
-                   " AND ar.role IN ('super_admin', 'partner_manager') AND u.email <> g.customer_email",
-                   DB_ARGS(DV_INT(agreement_id)), sizeof(recipient_rec), st_fill_recipient, (void **)rows, n);
-}
-
 /* ---- requests ---- */
 
 void st_fill_request(arena *a, db_row *r, void *dst) {

@@ -9,35 +9,17 @@ from support.agreements import add_admin_in_db, agreement
 from support.checks import assert_problem
 from support.db import db_count, db_query
 from support.files import jobs, people, start, upload, with_defaults
+from support.jobs import busy_worker, ended, state_of
 from support.server import poll
 from support.subscriptions import sub_count
 
 
-def ended(server, job_id, timeout=180):
-    """The job's row (state, status, result, rows_written) once it has ended, read from the
-    database: it does not depend on who may see the job."""
-    def over():
-        rows = db_query(server, "SELECT state, status, result, rows_written FROM jobs WHERE id = ?", (job_id,))
-        return rows[0] if rows and rows[0][0] not in ("queued", "running") else None
-    return poll(over, timeout=timeout, interval=0.05, what=f"job {job_id} to end")
-
-
-def state_of(server, job_id):
-    return db_query(server, "SELECT state FROM jobs WHERE id = ?", (job_id,))[0][0]
 
 
 def code_of(result):
     import json
     return json.loads(result)["code"] if result else None
 
-
-def busy_worker(server):
-    """Keeps this process's one job worker busy for a few seconds (a large check-only file on
-    an agreement of its own): jobs queued meanwhile wait in the queue."""
-    ag = with_defaults(agreement(server, {"enterprise": 60000}))
-    job = start(ag.sa, ag.lic, people(ag, 60000), check_only="true")
-    poll(lambda: state_of(server, job["id"]) == "running", timeout=30, interval=0.01, what="the blocker to start")
-    return ag, job
 
 
 def partner_id(ag):

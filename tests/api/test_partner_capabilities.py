@@ -16,8 +16,8 @@ from support.agreements import add_admin, agreement, role_of, url
 from support.checks import assert_problem, field_errors
 from support.db import db_count, db_query, db_write
 from support.files import finished, jobs, people, start, with_defaults
+from support.jobs import busy_worker, ended, state_of
 from support.routes import agreement_routes, fill, route_table
-from support.server import poll
 from support.subscriptions import add, pool_rows, sub_count, subs
 
 pytestmark = pytest.mark.usefixtures("server_alive")
@@ -285,25 +285,7 @@ def test_every_capability_on_one_agreement_opens_nothing_of_another(server, worl
 # Through a background job
 
 
-def ended(server, job_id, timeout=180):
-    """The job's row (state, status, result, rows_written) once it has ended."""
-    def over():
-        rows = db_query(server, "SELECT state, status, result, rows_written FROM jobs WHERE id = ?", (job_id,))
-        return rows[0] if rows and rows[0][0] not in ("queued", "running") else None
-    return poll(over, timeout=timeout, interval=0.05, what=f"job {job_id} to end")
 
-
-def state_of(server, job_id):
-    return db_query(server, "SELECT state FROM jobs WHERE id = ?", (job_id,))[0][0]
-
-
-def busy_worker(server):
-    """Keeps this process's one job worker busy for a few seconds (a large check-only file on
-    an agreement of its own): jobs queued meanwhile wait in the queue."""
-    ag = with_defaults(agreement(server, {"enterprise": 60000}))
-    job = start(ag.sa, ag.lic, people(ag, 60000), check_only="true")
-    poll(lambda: state_of(server, job["id"]) == "running", timeout=30, interval=0.01, what="the blocker to start")
-    return ag, job
 
 
 def test_a_queued_job_stops_when_its_owner_loses_bulk_and_not_for_usage(server):

@@ -13,6 +13,7 @@ tests run on PostgreSQL, openpyxl where a test reads a workbook).
   support.agreements     agreements and who may act on them: orders, imports, registrations, admins
   support.subscriptions  subscribers, pools, the outbox and pool alerts
   support.files          uploads, exports and background jobs
+  support.jobs           a job's state and end from the database, a worker kept busy
   support.concurrency    requests that race each other
   support.routes         the route table of src/api/routes.c, read row by row
 
