@@ -642,11 +642,14 @@ def test_two_instances_one_killed(cluster):
     assert not missing, f"acknowledged sign-ups missing from users: {missing}"
     assert not [e for e in ledger.acked["verify"] if got[e][0] is None], "acknowledged verifications lost"
     assert not [e for e in ledger.acked["signin"] if got[e][1] < 1], "acknowledged sign-ins without a session row"
+    # A registration acknowledged is a person covered by their organization's live relationship.
     regs = {e for (e,) in db.rows(
-        "SELECT u.email FROM partner_access pa JOIN users u ON u.id = pa.user_id JOIN agreements g"
-        " ON g.id = pa.agreement_id WHERE g.license_number = %s AND pa.removed_at IS NULL", (seed["lic"],))}
+        "SELECT m.email FROM partner_relationships r JOIN agreements g ON g.id = r.agreement_id"
+        " JOIN partner_members m ON m.org_id = r.partner_org_id WHERE g.license_number = %s"
+        " AND r.status = 'active' AND (r.people = 'all' OR EXISTS (SELECT 1 FROM partner_relationship_people p"
+        " WHERE p.relationship_id = r.id AND p.member_id = m.id))", (seed["lic"],))}
     missing = [e for e in ledger.acked["partner_reg"] if e not in regs]
-    assert not missing, f"acknowledged partner registrations missing from partner_access: {missing}"
+    assert not missing, f"acknowledged partner registrations not covered by a relationship: {missing}"
     subs = dict(db.rows("SELECT s.uuid, s.sign_in_email FROM subscriptions s JOIN agreements g"
                         " ON g.id = s.agreement_id WHERE g.license_number = %s", (seed["lic"],)))
     missing = [(u, e) for u, e in ledger.acked["sub_add"] if subs.get(u) != e]
