@@ -21,19 +21,6 @@ static os_err read_view(op_ctx *x, int64_t agreement_id, int64_t relationship_id
 
 /* ---- lapse ---- */
 
-os_err partner_request_lapse_in_tx(op_ctx *x, const partner_request_rec *q) {
-    /* Time closed it, not whoever happened to find it closed. */
-    op_ctx sys = *x;
-    sys.actor_id = 0;
-    sys.actor_email = NULL;
-    sys.actor_name = NULL;
-    sys.relationship_id = q->relationship_id;
-    os_err e = st_request_decide(x->c, q->id, "lapsed", 0, NULL, x->now);
-    if (!e && !strcmp(q->kind, "access")) e = st_rel_finish(x->c, q->relationship_id, "lapsed", 0, x->now);
-    if (!e) e = audit(&sys, "partner.request_lapsed", "partner_request", audit_id(x, q->id), q->agreement_id,
-                      json_pairs(x->a, "partner_org", q->org_name, "kind", q->kind, NULL));
-    return e;
-}
 
 /* The request as the decision finds it, in the caller's transaction: OS_ERR_CONFLICT when it
  * is no longer pending; *lapsed when its time ran out (the caller records the lapse). */
@@ -92,6 +79,28 @@ static os_err mail_decision(op_ctx *x, const char *tpl, decision_mail *m) {
     int n;
     os_err e = st_request_recipients(x->c, x->a, m->q->id, &to, &n);
     if (!e) e = partner_mail(x, to, n, tpl, decision_mail_data, m);
+    return e;
+}
+
+os_err partner_request_lapse_in_tx(op_ctx *x, const partner_request_rec *q) {
+    /* Time closed it, not whoever happened to find it closed. */
+    op_ctx sys = *x;
+    sys.actor_id = 0;
+    sys.actor_email = NULL;
+    sys.actor_name = NULL;
+    sys.relationship_id = q->relationship_id;
+    agreement_rec g;
+    os_err e = st_request_decide(x->c, q->id, "lapsed", 0, NULL, x->now);
+    /* An access request's relationship lapses with it (unless it ended meanwhile). */
+    if (!e && !strcmp(q->kind, "access")) {
+        e = st_rel_finish(x->c, q->relationship_id, "lapsed", 0, x->now);
+        if (e == OS_ERR_CONFLICT) e = OS_OK;
+    }
+    if (!e) e = audit(&sys, "partner.request_lapsed", "partner_request", audit_id(x, q->id), q->agreement_id,
+                      json_pairs(x->a, "partner_org", q->org_name, "kind", q->kind, NULL));
+    if (!e) e = st_agreement_by_id(x->c, x->a, q->agreement_id, &g);
+    decision_mail m = {&g, q, q->capabilities, q->ends_at, NULL};
+    if (!e) e = mail_decision(x, "partner_request_lapsed", &m);
     return e;
 }
 

@@ -6,6 +6,7 @@
 #include "core/log.h"
 #include "domain/audit.h"
 #include "domain/partner_access.h"
+#include "domain/partner_requests.h"
 #include "mail/outbox.h"
 
 /* Relationships and requests handled per run: the pass runs every minute, so a backlog
@@ -196,17 +197,10 @@ static os_err request_step(op_ctx *x, const rel_due_rec *d) {
     os_err e = store_tx_begin(x->c);
     if (e) return e;
     partner_request_rec q;
-    rel_rec rel;
     e = st_request_get(x->c, x->a, d->agreement_id, d->id, &q);
     if (!e && strcmp(q.status, "pending")) return store_tx_end(x->c, OS_OK);
-    if (!e) e = st_request_decide(x->c, q.id, "lapsed", 0, NULL, x->now);
-    if (e == OS_ERR_CONFLICT || e == OS_ERR_NOT_FOUND) return store_tx_end(x->c, OS_OK);   /* decided meanwhile */
-    if (!e && !strcmp(q.kind, "access")) {
-        e = st_rel_get(x->c, x->a, d->agreement_id, q.relationship_id, &rel);
-        if (!e && !strcmp(rel.status, "pending")) e = st_rel_finish(x->c, rel.id, "lapsed", 0, x->now);
-    }
-    if (!e) e = audit(x, "partner.request_lapsed", "partner_request", audit_id(x, q.id), d->agreement_id,
-                      json_pairs(x->a, "partner_org", q.org_name, "kind", q.kind, NULL));
+    if (!e) e = partner_request_lapse_in_tx(x, &q);
+    if (e == OS_ERR_NOT_FOUND) e = OS_OK;   /* gone meanwhile */
     return store_tx_end(x->c, e);
 }
 

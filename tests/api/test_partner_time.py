@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from support.accounts import partner_user, uniq
+from support.accounts import partner_user, template_subject, uniq
 from support.agreements import REGISTRATIONS, agreement, import_agreement, reg_body, role_of, url
 from support.db import BACKEND, db_query, db_write
 
@@ -321,6 +321,11 @@ def test_unanswered_requests_lapse_with_their_relationship(server):
     # The other agreement's request, not yet at its lapse date, is still open.
     assert db_query(server, "SELECT status FROM partner_requests WHERE id = ?", (other_qid,)) == [("pending",)]
     assert audits(server, other, "partner.request_lapsed") == []
+    # The person who asked is told, once, that nobody answered.
+    m = server.wait_for_mail(p.email, subject_contains=template_subject("en", "partner_request_lapsed",
+                                                                       license_number=ag.lic))
+    assert "had no answer within 30 days" in m.text and p.org in m.text, m.text
+    assert server.mail.count(p.email, "lapsed") == 1
 
 
 # ---------------------------------------------------------------------------------------
