@@ -26,7 +26,10 @@ const ACTIONS = `
   admin.added admin.invited admin.invitation_accepted admin.invite_withdrawn admin.removed
   admin.super_admin_granted partner.access_granted partner.access_removed partner.block_lifted
   partner.registration_blocked partner.registration_failed partner.registration_throttled
-  partner.handoff_refused preferences.updated agreement.created agreement.imported
+  partner.handoff_refused partner.request_created partner.request_approved partner.request_narrowed
+  partner.request_denied partner.request_lapsed partner.relationship_amended partner.relationship_ended
+  partner.relationship_renewed partner.people_changed partner.person_added
+  preferences.updated agreement.created agreement.imported
   agreement.expiry_reminder order.placed order.reorder handoff.issued`.trim().split(/\s+/);
 
 export default {
