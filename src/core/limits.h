@@ -110,4 +110,8 @@
  * (bench/RESULTS.md) on the reference machine. */
 #define LIMIT_WRITE_WAIT_MS 30000
 
+/* Agreements one write transaction may name up front (store_tx_begin_agreements): each is
+ * a lock taken and a data version bumped at its start. */
+#define LIMIT_TX_AGREEMENTS 8
+
 #endif
