@@ -317,10 +317,12 @@ static os_err drain(pg_conn *c, bool want, const char *sql, db_row_fn fn, void *
         ExecStatusType st = PQresultStatus(res);
         if (st == PGRES_PIPELINE_SYNC) { PQclear(res); break; }
         bool mine = want && done == c->pending - 1;
-        if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
+        if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK || st == PGRES_SINGLE_TUPLE) {
+            /* Rows one by one too, should the single-row mode of a statement before the
+             * pipeline have carried over to its first (see run()). */
             if (mine && !e) {
                 if (fn && more) more = deliver(c, res, fn, ud);
-                if (changes) *changes = rows_affected(res);
+                if (changes && st != PGRES_SINGLE_TUPLE) *changes = rows_affected(res);
             }
         } else if (!e) {
             e = st == PGRES_PIPELINE_ABORTED ? OS_ERR_STORE : map_result(c, res, mine ? sql : "(pipelined statement)");
@@ -368,7 +370,10 @@ static os_err run(pg_conn *c, const char *sql, const db_val *args, int nargs, db
         if (!want && c->pending < PIPELINE_DEPTH) return OS_OK;
         return drain(c, want, sql, fn, ud, changes);
     }
-    PQsetSingleRowMode(c->pg);
+    /* Only for rows wanted: libpq keeps the mode set when the statement returns none (an
+     * UPDATE), and it would then apply to the first statement of a pipeline that follows
+     * (a bulk transaction begun by an UPDATE), whose rows drain() reads whole. */
+    if (fn) PQsetSingleRowMode(c->pg);
 
     bool more = true;
     PGresult *res;
