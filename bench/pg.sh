@@ -10,7 +10,9 @@
 #    during each measured run.
 # 2. Bulk add of BENCH_ROWS new subscribers (the file bench/files.sh posts): on SQLite, on
 #    PostgreSQL with one instance, then two files for two agreements at the same time, one
-#    to each of two instances (writes take one advisory lock across instances).
+#    to each of two instances (a write scoped to an agreement locks that agreement alone:
+#    they should overlap, target at most 1.3× one alone), then two files for one agreement
+#    at the same time, one to each instance (one after the other; both must apply).
 #
 # The data is generated as bench/subscribers.sh does (demo, bench/seed-subscribers.sql,
 # `openseat migrate`) into SQLite, then moved into a new PostgreSQL database (a throwaway
@@ -38,7 +40,7 @@ ROWS=${BENCH_ROWS:-100000}
 RESULTS=$ROOT/bench/RESULTS.md
 PAGES=(default "" dept "q=engineering")
 LICENSE=90000001                      # the agreement of SIZE subscribers
-BULK_LICENSES=(90000002 90000003 90000004)   # empty agreements with ROWS free seats per level
+BULK_LICENSES=(90000002 90000003 90000004 90000005)   # empty agreements with ROWS free seats per level (the last: 2 × ROWS)
 ARGON=(--argon2-ops 1 --argon2-mem-kib 8)   # as lib.sh's OS_FLAGS: sign-in only
 UPLOAD=(--max-upload $((256 * 1024 * 1024)))   # as bench/files.sh
 
@@ -119,6 +121,8 @@ DB=$WORK/data/openseat.db
     # The bulk-add agreements: empty, with room for a file of ROWS on every level.
     echo "UPDATE pools SET purchased = $ROWS WHERE agreement_id IN
           (SELECT id FROM agreements WHERE license_number IN ($(printf "'%s'," "${BULK_LICENSES[@]}" | sed 's/,$//')));"
+    echo "UPDATE pools SET purchased = $((2 * ROWS)) WHERE agreement_id IN
+          (SELECT id FROM agreements WHERE license_number = '${BULK_LICENSES[3]}');"
 } | sqlite3 "$DB" || die "loading the generated subscribers failed"
 T0=$(now_ms)
 "$BIN" migrate "${OS_FLAGS[@]}" >"$WORK/migrate.log" 2>&1 || { cat "$WORK/migrate.log" >&2; die "openseat migrate failed"; }
@@ -461,6 +465,25 @@ ADD_B_S=$(printf '%.3f' "$(cut -d' ' -f2 "$WORK/add-b.res")")
 CODE_A=$(cut -d' ' -f1 "$WORK/add-a.res")
 CODE_B=$(cut -d' ' -f1 "$WORK/add-b.res")
 echo "bench:   $ADD_2_S s in all; a: $CODE_A in $ADD_A_S s, b: $CODE_B in $ADD_B_S s"
+
+# The same agreement from both instances: its writes wait for each other, and both apply.
+echo "bench: two bulk adds of $ROWS rows at the same time on one agreement, one to each instance"
+T0=$(now_ms)
+post_bulk "${BASE[a]}" "$PG_COOKIE" "$PG_CSRF" "${BULK_LICENSES[3]}" "$WORK/add-1.csv" "$WORK/same-a.json" >"$WORK/same-a.res" &
+P1=$!
+post_bulk "${BASE[b]}" "$PG_COOKIE" "$PG_CSRF" "${BULK_LICENSES[3]}" "$WORK/add-2.csv" "$WORK/same-b.json" >"$WORK/same-b.res" &
+P2=$!
+wait "$P1" "$P2"
+SAME_S=$(secs "$T0" "$(now_ms)")
+PROBLEM_SA=$(bulk_problem "$(cat "$WORK/same-a.res")" "$WORK/same-a.json")
+PROBLEM_SB=$(bulk_problem "$(cat "$WORK/same-b.res")" "$WORK/same-b.json")
+SAME_A_S=$(printf '%.3f' "$(cut -d' ' -f2 "$WORK/same-a.res")")
+SAME_B_S=$(printf '%.3f' "$(cut -d' ' -f2 "$WORK/same-b.res")")
+CODE_SA=$(cut -d' ' -f1 "$WORK/same-a.res")
+CODE_SB=$(cut -d' ' -f1 "$WORK/same-b.res")
+SAME_ASSIGNED=$(psql -qXAt -d "$DB_URL" -c "SELECT COALESCE(MAX(p.assigned - p.purchased), 0) || ' ' || COALESCE(SUM(p.assigned), 0)
+    FROM pools p JOIN agreements g ON g.id = p.agreement_id WHERE g.license_number = '${BULK_LICENSES[3]}'")
+echo "bench:   $SAME_S s in all; a: $CODE_SA in $SAME_A_S s, b: $CODE_SB in $SAME_B_S s; pools (most over, assigned): $SAME_ASSIGNED"
 LOAD_AFTER=$(load_avg)
 if grep -qi 'postgresql error' "$WORK"/pg-*.log; then
     grep -i 'postgresql error' "$WORK"/pg-*.log | head -n 20 >&2
@@ -511,12 +534,19 @@ ADD_RATIO=$(fmt_ratio "$ADD_2_S" "$ADD_PG_S")
 outcome() { if [ -z "$1" ]; then echo "$2 in $3 s"; else echo "**$2 after $3 s**"; fi; }
 TWO="a: $(outcome "$PROBLEM_A" "$CODE_A" "$ADD_A_S"), b: $(outcome "$PROBLEM_B" "$CODE_B" "$ADD_B_S")"
 if [ -z "$PROBLEM_A$PROBLEM_B" ]; then
-    TWO_ROW="| PostgreSQL, two instances, one file to each at the same time ($TWO) | 2 | $ADD_2_S | $(fmt0 "$(rate "$((2 * ROWS))" "$ADD_2_S")") |"
-    BULK_SENTENCE="Bulk adds: two files sent at the same time to two instances took $ADD_2_S s in all ($TWO), $ADD_RATIO× the $ADD_PG_S s of one file on one instance; every write transaction takes the same advisory lock, so the transactions run one after the other and only the reading and checking of each file (before its transaction) can overlap: a second instance adds no write throughput."
+    TWO_ROW="| PostgreSQL, two instances, one file to each at the same time, two agreements ($TWO) | 2 | $ADD_2_S | $(fmt0 "$(rate "$((2 * ROWS))" "$ADD_2_S")") |"
+    BULK_SENTENCE="Bulk adds: two files for two agreements sent at the same time to two instances took $ADD_2_S s in all ($TWO), $ADD_RATIO× the $ADD_PG_S s of one file on one instance (target: at most 1.3×); a write scoped to an agreement locks that agreement alone and shares the store, so the two transactions run side by side and what remains is the machine's CPUs, shared by both instances and PostgreSQL."
 else
     TWO_ROW="| PostgreSQL, two instances, one file to each at the same time ($TWO) | 2 | **failed** ($ADD_2_S) | — |"
-    BULK_SENTENCE="Bulk adds: two files sent at the same time to two instances did not both succeed ($TWO). Every write transaction takes the same advisory lock and waits for it at most 10 s (lock_timeout, then 503 busy); one add of $(fmt0 "$ROWS") rows took $ADD_PG_S s on one instance alone, and the add that got the lock first held it longer than the other could wait, so the second failed instead of waiting its turn. A second instance adds no write throughput, and here concurrent large writes fail."
+    BULK_SENTENCE="Bulk adds: two files for two agreements sent at the same time to two instances did not both succeed ($TWO)."
 fi
+SAME="a: $(outcome "$PROBLEM_SA" "$CODE_SA" "$SAME_A_S"), b: $(outcome "$PROBLEM_SB" "$CODE_SB" "$SAME_B_S")"
+if [ -z "$PROBLEM_SA$PROBLEM_SB" ]; then
+    SAME_ROW="| PostgreSQL, two instances, one file to each at the same time, one agreement ($SAME) | 2 | $SAME_S | $(fmt0 "$(rate "$((2 * ROWS))" "$SAME_S")") |"
+else
+    SAME_ROW="| PostgreSQL, two instances, one file to each at the same time, one agreement ($SAME) | 2 | **failed** ($SAME_S) | — |"
+fi
+BULK_SENTENCE+=" Two files for one agreement, one to each instance at the same time: $SAME_S s in all ($SAME; $(fmt_ratio "$SAME_S" "$ADD_PG_S")× one alone), one transaction after the other; the pools then held $(echo "$SAME_ASSIGNED" | cut -d' ' -f2) assigned seats, none over what was purchased (most over: $(echo "$SAME_ASSIGNED" | cut -d' ' -f1))."
 
 if [ -n "${MAKELEVEL:-}" ]; then CMD="\`make bench\` (bench/pg.sh"; else CMD="\`bash bench/pg.sh\` ("; fi
 CMD+="${MAKELEVEL:+, }BENCH_SECONDS=$DURATION BENCH_PG_SIZE=$SIZE BENCH_ROWS=$ROWS)"
@@ -542,6 +572,7 @@ ${CPU_ROWS%$'\n'}
 | SQLite, one instance | 1 | $ADD_SQ_S | $(fmt0 "$(rate "$ROWS" "$ADD_SQ_S")") |
 | PostgreSQL, one instance | 1 | $ADD_PG_S | $(fmt0 "$(rate "$ROWS" "$ADD_PG_S")") |
 $TWO_ROW
+$SAME_ROW
 
 - Command: $CMD; each page run \`wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency\` after a ${WARMUP} s warm-up, one case at a time, all on 127.0.0.1; every instance, directly and through haproxy, answered byte for byte what the SQLite instance answered before the runs and after each one. Bulk adds: one \`curl\` POST each (\`.../subscriptions/bulk\`, e-mails queued), timed by curl; between the PostgreSQL ones, the two instances delivered the first add's $(fmt0 "$ROWS") e-mails in $DRAIN_S s (a: $DRAIN_A, b: $DRAIN_B).
 - Data: bench/seed-subscribers.sql and \`openseat migrate\` into SQLite, then \`openseat copy\` into PostgreSQL $PG_VERSION (tests/pg/cluster.sh: fsync, synchronous_commit and full_page_writes off, shared_buffers 256MB). Every instance: ${OPENSEAT_THREADS:-8} worker threads, log level info to a file, the SQLite data dir's secret key.
@@ -559,3 +590,5 @@ echo
 echo "bench: results appended to bench/RESULTS.md (the script ran $TOTAL_S s)"
 [ -z "$PROBLEM_A" ] || die "two bulk adds at the same time, instance a: the bulk add $PROBLEM_A"
 [ -z "$PROBLEM_B" ] || die "two bulk adds at the same time, instance b: the bulk add $PROBLEM_B"
+[ -z "$PROBLEM_SA" ] || die "two bulk adds on one agreement, instance a: the bulk add $PROBLEM_SA"
+[ -z "$PROBLEM_SB" ] || die "two bulk adds on one agreement, instance b: the bulk add $PROBLEM_SB"

@@ -113,6 +113,7 @@ static os_err agreement(req *r) {
     r->agreement_role = g.role;
     r->agreement_capabilities = g.capabilities;
     r->agreement_writable = g.writable;
+    r->agreement_data_version = g.data_version;
     r->x->relationship_id = g.relationship_id;
     if (g.verdict == AGR_NOT_ALLOWED)
         problem_reply_status(r, 403, "forbidden",

@@ -5,6 +5,7 @@
 #include <string.h>
 #include "api.h"
 #include "core/limits.h"
+#include "core/secret.h"
 #include "domain/subscribers.h"
 #include "domain/usage.h"
 #include "io/export.h"
@@ -57,8 +58,34 @@ static void read_input(req *r, sub_input *in, bool creating) {
     if (creating && in->notification_email && !*in->notification_email) in->notification_email = NULL;
 }
 
+/* ---- conditional GETs ----
+ * The overview and the list carry a strong ETag made of the agreement's data version (read
+ * with the access check, before any of its rows: store.h, store_tx_begin_agreement), the
+ * view and its normalized query, and what of the caller shapes the answer: role,
+ * capabilities, the relationship acted under, the language of level names. A client
+ * sending it back in If-None-Match while nothing changed gets 304 without a row being
+ * read. A write committed between the version's read and the rows' can only make the tag
+ * older than the body, never newer: the next request then gets the body again. */
+static const char *view_etag(req *r, const char *view, const char *query) {
+    const char *key = arena_printf(&r->a, "%s\n%s\n%s\n%u\n%lld\n%s", view, query,
+                                   r->agreement_role ? r->agreement_role : "", r->agreement_capabilities,
+                                   (long long)r->x->relationship_id, r->user_language ? r->user_language : "");
+    char h[SECRET_HASH_HEX];
+    secret_hash_hex(key, strlen(key), h);
+    return arena_printf(&r->a, "\"d%lld-%.16s\"", (long long)r->agreement_data_version, h);
+}
+
+/* Sets the ETag; true (having answered 304) when the client already holds it. */
+static bool not_modified(req *r, const char *etag) {
+    reply_header(r, "ETag", etag);
+    if (!req_if_none_match(r, etag)) return false;
+    reply_empty(r, 304);
+    return true;
+}
+
 /* {"levels":[{level, name, purchased, assigned, available}]}, names in the reader's language. */
 os_err h_overview(req *r) {
+    if (not_modified(r, view_etag(r, "overview", ""))) return OS_OK;
     sub_overview o;
     os_err e = subscribers_overview(r->x, r->agreement_id, &o);
     if (e) return e;
@@ -127,6 +154,14 @@ os_err h_subs_list(req *r) {
     q.limit = (int)query_int(r, "limit", 1, LIMIT_PAGE_SIZE_MAX, LIMIT_PAGE_SIZE_DEFAULT);
     const char *cursor = query_token(r, "cursor", LIMIT_QUERY_VALUE_CHARS);
     if (fe_any(&r->fe)) return OS_ERR_INVALID;
+    /* The query as read (defaults filled in), so that equivalent URLs share a tag; text
+     * values are length-prefixed, so no value can pass for two. */
+    const char *query = arena_printf(&r->a, "%zu:%s|%zu:%s|%zu:%s|%d|%d|%d|%d|%zu:%s", strlen(q.q ? q.q : ""),
+                                     q.q ? q.q : "", strlen(q.level ? q.level : ""), q.level ? q.level : "",
+                                     strlen(q.country ? q.country : ""), q.country ? q.country : "", q.downloads,
+                                     (int)q.sort, (int)q.desc, q.limit, strlen(cursor ? cursor : ""),
+                                     cursor ? cursor : "");
+    if (not_modified(r, view_etag(r, "subscriptions", query))) return OS_OK;
     sub_page page;
     os_err e = subscribers_page(r->x, &q, cursor, &page, &r->fe);
     if (e) return e;
@@ -165,6 +200,13 @@ os_err h_subs_get(req *r) {
     sub_rec s;
     os_err e = st_sub_get(x->c, &r->a, r->agreement_id, req_param(r, 1), &s);
     if (e) return e;
+    /* Its ETag is its version, the one If-Match names for an edit: unchanged, the client
+     * already holds it. (One row read by key: the version is the row's own.) */
+    if (req_if_none_match(r, arena_printf(&r->a, "\"%lld\"", (long long)s.version))) {
+        reply_header(r, "ETag", arena_printf(&r->a, "\"%lld\"", (long long)s.version));
+        reply_empty(r, 304);
+        return OS_OK;
+    }
     reply_sub(r, 200, &s);
     return OS_OK;
 }

@@ -104,10 +104,14 @@
 /* The people a relationship may name at once: more than any partner organization has staff. */
 #define LIMIT_PARTNER_NAMED_PEOPLE    500
 
-/* How long a write waits for the database's one writer (SQLite's lock, PostgreSQL's
- * advisory write lock) before it is refused as busy (503): longer than the longest write
+/* How long a write waits for its turn (SQLite's one writer; PostgreSQL's advisory locks,
+ * the store's or its agreement's) before it is refused as busy (503): longer than the longest write
  * transaction, a 100,000-row bulk add — measured 3.6 s on SQLite and 8–11 s on PostgreSQL
  * (bench/RESULTS.md) on the reference machine. */
 #define LIMIT_WRITE_WAIT_MS 30000
+
+/* Agreements one write transaction may name up front (store_tx_begin_agreements): each is
+ * a lock taken and a data version bumped at its start. */
+#define LIMIT_TX_AGREEMENTS 8
 
 #endif

@@ -45,11 +45,12 @@ os_err access_agreement(op_ctx *x, const char *license_number, int64_t user_id, 
     out->verdict = AGR_NO_ROLE;
     const char *end_date;
     bool disabled;
-    int64_t id;
-    os_err e = st_agreement_state(x->c, x->a, license_number, &id, &end_date, &disabled);
+    int64_t id, data_version;
+    os_err e = st_agreement_state(x->c, x->a, license_number, &id, &end_date, &disabled, &data_version);
     if (e == OS_ERR_NOT_FOUND) return OS_OK;
     if (e) return e;
     out->agreement_id = id;
+    out->data_version = data_version;
     role_rec role;
     e = st_agreement_role(x->c, x->a, id, user_id, x->now, &role);
     if (e == OS_ERR_NOT_FOUND) return OS_OK;

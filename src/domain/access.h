@@ -70,6 +70,9 @@ typedef struct agreement_access {
     unsigned missing;           /* on AGR_NO_CAPABILITY: the bit the route needs */
     int64_t relationship_id;    /* partners: the relationship they act under */
     bool writable;
+    /* Grows with every write that may change what the agreement's lists show (store.h,
+     * store_tx_begin_agreement); read with the agreement, before any of its rows. */
+    int64_t data_version;
 } agreement_access;
 
 /* The verdict for user_id on the agreement numbered license_number (normalized, 8 digits)

@@ -22,7 +22,7 @@ os_err admins_add(op_ctx *x, int64_t agreement_id, const char *name, const char 
     user_rec u;
     /* Whether the address has an account decides between a role and an invitation: read in
      * the transaction that writes one of them. */
-    os_err e = store_tx_begin(x->c);
+    os_err e = store_tx_begin_agreement(x->c, agreement_id);
     if (e) return e;
     if ((e = st_agreement_by_id(x->c, x->a, agreement_id, &g))) return store_tx_end(x->c, e);
     e = st_user_by_email(x->c, x->a, email, &u);
@@ -62,7 +62,7 @@ os_err admins_add(op_ctx *x, int64_t agreement_id, const char *name, const char 
 }
 
 os_err admins_remove(op_ctx *x, int64_t agreement_id, int64_t user_id) {
-    os_err e = store_tx_begin(x->c);
+    os_err e = store_tx_begin_agreement(x->c, agreement_id);
     if (e) return e;
     e = st_admin_remove(x->c, agreement_id, user_id);
     if (!e) e = audit(x, "admin.removed", "user", arena_printf(x->a, "%lld", (long long)user_id), agreement_id, NULL);
@@ -70,7 +70,7 @@ os_err admins_remove(op_ctx *x, int64_t agreement_id, int64_t user_id) {
 }
 
 os_err admins_remove_invite(op_ctx *x, int64_t agreement_id, int64_t invite_id) {
-    os_err e = store_tx_begin(x->c);
+    os_err e = store_tx_begin_agreement(x->c, agreement_id);
     if (e) return e;
     e = st_admin_invite_remove(x->c, agreement_id, invite_id);
     if (!e) e = audit(x, "admin.invite_withdrawn", "invite", arena_printf(x->a, "%lld", (long long)invite_id),

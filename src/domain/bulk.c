@@ -533,7 +533,7 @@ os_err bulk_add(op_ctx *x, int64_t agreement_id, const io_table *t, bool check_o
      * what is stored when they are made (the file's own checks above only used the levels'
      * names and the defaults, which a change meanwhile cannot make wrong: rows are checked
      * again against these). */
-    if ((e = store_tx_begin(x->c))) return e;
+    if ((e = store_tx_begin_agreement(x->c, agreement_id))) return e;
     int added = 0;
     bool set_based = false;
     e = store_tx_bulk(x->c);
@@ -769,7 +769,7 @@ os_err bulk_edit(op_ctx *x, int64_t agreement_id, const io_table *t, bool check_
     rx.a = scratch;
     /* Read and written in one transaction: each row is compared with the subscription as
      * stored now, and its version is the one the update expects. */
-    os_err e = store_tx_begin(x->c);
+    os_err e = store_tx_begin_agreement(x->c, agreement_id);
     if (e) return e;
     e = store_tx_bulk(x->c);
     if (!e) e = subscribers_target(x, agreement_id, &tg);
@@ -920,7 +920,7 @@ os_err bulk_remove(op_ctx *x, int64_t agreement_id, const io_table *file, bool c
     /* Removed as they are found, in one transaction: a later row sees what earlier ones
      * removed (so a subscription named twice is reported once), and a preview is the same
      * work rolled back. */
-    os_err e = store_tx_begin(x->c);
+    os_err e = store_tx_begin_agreement(x->c, agreement_id);
     if (e) return e;
     e = store_tx_bulk(x->c);
     for (int i = 1; !e && i <= n; i++) {

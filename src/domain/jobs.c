@@ -218,7 +218,7 @@ static os_err record_stop(job_run *run, op_ctx *x, const job_progress *p) {
                                      : run->stop == STOP_NO_CAPABILITY ? "capability_bulk_missing"
                                                                         : "no_role",
                                      "file_name", j->file_name, NULL);
-    os_err e = store_tx_begin(x->c);
+    os_err e = store_tx_begin_agreement(x->c, j->agreement_id);
     if (e) return e;
     e = st_job_finish(x->c, j->id, cancelled ? "cancelled" : "failed", cancelled ? 409 : 403,
                       cancelled                          ? jobs_cancelled_result
@@ -235,7 +235,7 @@ os_err jobs_cancel(op_ctx *x, const job_rec *j, job_cancel_outcome *out) {
     os_err e = OS_OK;
     if (!strcmp(j->state, "queued")) {
         bool done = false;
-        if ((e = store_tx_begin(x->c))) return e;
+        if ((e = store_tx_begin_agreement(x->c, j->agreement_id))) return e;
         e = st_job_cancel_queued(x->c, j->id, x->actor_id, 409, jobs_cancelled_result, x->now, &done);
         if (!e && done)
             e = audit(x, "job.cancelled", "job", j->id, j->agreement_id,

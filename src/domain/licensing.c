@@ -227,6 +227,8 @@ os_err licensing_place_order(op_ctx *x, const order_in *in, field_errors *fe, or
         e = st_order_line_add(x->c, order_id, lid, in->lines[i].quantity);
         if (!e) e = st_pool_add(x->c, g.id, lid, in->lines[i].quantity);
     }
+    /* A reorder adds seats to an existing agreement's pools: its overview changes. */
+    if (!e && !new_agreement) e = st_agreement_data_changed(x->c, g.id);
     if (!e && new_agreement) e = queue_invitation(x, &g, partner_name, lang);
     /* The person who placed the order may manage its subscriptions from the start. */
     if (!e && new_agreement) e = partner_grant_on_order(x, g.id, partner_org);

@@ -416,7 +416,7 @@ os_err partner_remove(op_ctx *x, int64_t agreement_id, int64_t relationship_id) 
     rel_rec rel;
     agreement_rec g;
     /* Whether the relationship is still live decides the removal: read in its transaction. */
-    os_err e = store_tx_begin(x->c);
+    os_err e = store_tx_begin_agreement(x->c, agreement_id);
     if (e) return e;
     e = st_rel_get(x->c, x->a, agreement_id, relationship_id, &rel);
     if (!e && strcmp(rel.status, "active") && strcmp(rel.status, "pending")) e = OS_ERR_CONFLICT;
@@ -440,7 +440,7 @@ os_err partner_remove(op_ctx *x, int64_t agreement_id, int64_t relationship_id) 
 }
 
 os_err partner_lift_block(op_ctx *x, int64_t agreement_id, int64_t block_id) {
-    os_err e = store_tx_begin(x->c);
+    os_err e = store_tx_begin_agreement(x->c, agreement_id);
     if (e) return e;
     int64_t org_id = 0;
     e = st_partner_block_lift(x->c, agreement_id, block_id, x->actor_id, x->now, &org_id);

@@ -108,7 +108,7 @@ os_err partner_request_lapse_in_tx(op_ctx *x, const partner_request_rec *q) {
 
 os_err partner_request_approve(op_ctx *x, field_errors *fe, int64_t agreement_id, int64_t request_id,
                                const request_answer *ans, partner_rel_view *out) {
-    os_err e = store_tx_begin(x->c);
+    os_err e = store_tx_begin_agreement(x->c, agreement_id);
     if (e) return e;
     partner_request_rec q;
     bool lapsed;
@@ -163,7 +163,7 @@ os_err partner_request_approve(op_ctx *x, field_errors *fe, int64_t agreement_id
 
 os_err partner_request_deny(op_ctx *x, int64_t agreement_id, int64_t request_id, const char *reason,
                             partner_request_rec *out) {
-    os_err e = store_tx_begin(x->c);
+    os_err e = store_tx_begin_agreement(x->c, agreement_id);
     if (e) return e;
     partner_request_rec q;
     bool lapsed;
@@ -211,7 +211,7 @@ static const char *amended_mail_data(op_ctx *x, const recipient_rec *to, const c
 
 os_err partner_rel_amend(op_ctx *x, int64_t agreement_id, int64_t relationship_id, const rel_change *in,
                          partner_rel_view *out) {
-    os_err e = store_tx_begin(x->c);
+    os_err e = store_tx_begin_agreement(x->c, agreement_id);
     if (e) return e;
     rel_rec rel;
     e = st_rel_get(x->c, x->a, agreement_id, relationship_id, &rel);

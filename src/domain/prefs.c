@@ -18,7 +18,7 @@ os_err prefs_save(op_ctx *x, int64_t agreement_id, const prefs_rec *p, field_err
                arena_printf(x->a, "A percentage from %d to %d", LIMIT_ALERT_THRESHOLD_MIN, LIMIT_ALERT_THRESHOLD_MAX));
     /* The agreement's levels decide whether the default level is one: read in the
      * transaction that saves it. */
-    os_err e = store_tx_begin(x->c);
+    os_err e = store_tx_begin_agreement(x->c, agreement_id);
     if (e) return e;
     if (p->default_level) {
         pool_rec *pools;

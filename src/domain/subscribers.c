@@ -356,7 +356,7 @@ os_err subscribers_add_many_in_tx(op_ctx *x, sub_target *t, const sub_input *in,
 os_err subscribers_add(op_ctx *x, int64_t agreement_id, const sub_input *in, field_errors *fe, sub_rec *out) {
     sub_target t;
     /* The pools, preferences and agreement decide the add: read in its transaction. */
-    os_err e = store_tx_begin(x->c);
+    os_err e = store_tx_begin_agreement(x->c, agreement_id);
     if (e) return e;
     e = subscribers_target(x, agreement_id, &t);
     if (!e) e = subscribers_add_in_tx(x, &t, in, fe, out);
@@ -411,7 +411,7 @@ os_err subscribers_update(op_ctx *x, int64_t agreement_id, const char *uuid, int
     /* The stored subscription decides the edit (its level, its version, the addresses told):
      * read in the edit's transaction. */
     sub_rec cur;
-    os_err e = store_tx_begin(x->c);
+    os_err e = store_tx_begin_agreement(x->c, agreement_id);
     if (e) return e;
     e = st_sub_get(x->c, x->a, agreement_id, uuid, &cur);
     if (!e && in->level && strcmp(in->level, cur.level_code))
@@ -448,7 +448,7 @@ os_err subscribers_remove_in_tx(op_ctx *x, const sub_rec *s) {
 }
 
 os_err subscribers_remove(op_ctx *x, int64_t agreement_id, const char *const *uuids, int n, const char **missing) {
-    os_err e = store_tx_begin(x->c);
+    os_err e = store_tx_begin_agreement(x->c, agreement_id);
     if (e) return e;
     for (int i = 0; !e && i < n; i++) {
         sub_rec s;
@@ -463,7 +463,7 @@ os_err subscribers_resend(op_ctx *x, int64_t agreement_id, const char *const *uu
     agreement_rec g;
     pool_rec *pools;
     int npools;
-    os_err e = store_tx_begin(x->c);
+    os_err e = store_tx_begin_agreement(x->c, agreement_id);
     if (e) return e;
     e = st_agreement_by_id(x->c, x->a, agreement_id, &g);
     if (!e) e = st_pools(x->c, x->a, agreement_id, &pools, &npools);
@@ -624,7 +624,7 @@ os_err subscribers_exported(op_ctx *x, int64_t agreement_id, const char *format,
     jw_kint(&w, "rows", rows);
     jw_kstr(&w, "format", format);
     jw_obj_end(&w);
-    os_err e = store_tx_begin(x->c);
+    os_err e = store_tx_begin_agreement(x->c, agreement_id);
     if (e) return e;
     e = audit(x, "subscriptions.exported", "agreement", NULL, agreement_id, jw_ok(&w) ? b.data : NULL);
     return store_tx_end(x->c, e);

@@ -99,6 +99,7 @@ struct req {
     const char *agreement_license, *agreement_role;   /* "super_admin" | "admin" | "partner_manager" | "partner" */
     unsigned agreement_capabilities;                  /* what the caller holds (domain/access.h CAP_*) */
     bool agreement_writable;                          /* false: expired past grace, or disabled */
+    int64_t agreement_data_version;                   /* what its lists show: see domain/access.h */
     /* The domain context (who acts, when, this thread's connection, the request arena),
      * built by the pipeline's context hook: set before a CTX_DOMAIN route's handler runs,
      * and on any request the identify or authorize step read the database for (a signed-in
@@ -167,6 +168,10 @@ void reply_fd(req *r, int status, const char *content_type, int fd, uint64_t siz
 
 /* ---- request helpers ---- */
 const char *req_header(req *r, const char *name);
+/* Whether the request's If-None-Match names etag (a quoted strong tag such as "\"d7-…\"")
+ * or is "*": the client holds the current representation. Compared weakly, as RFC 9110
+ * asks of If-None-Match (a W/ prefix is ignored). */
+bool req_if_none_match(req *r, const char *etag);
 const char *req_cookie(req *r, const char *name);
 const char *req_param(req *r, int i);
 /* Path parameter i as a positive integer id; false when it is not one. */

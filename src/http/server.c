@@ -212,6 +212,31 @@ const char *req_header(req *r, const char *name) {
     return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
 }
 
+bool req_if_none_match(req *r, const char *etag) {
+    const char *h = req_header(r, "If-None-Match");
+    if (!h || !etag) return false;
+    size_t want = strlen(etag);
+    /* A list of entity tags separated by commas; the header's length is bounded by the
+     * request's header limit. */
+    for (const char *p = h; *p;) {
+        while (*p == ' ' || *p == '\t' || *p == ',') p++;
+        if (!*p) break;
+        const char *end = p;
+        if (*p == '"' || !strncmp(p, "W/\"", 3)) {
+            if (*p == 'W') p += 2;
+            end = strchr(p + 1, '"');
+            if (!end) return false;
+            end++;
+        } else {
+            while (*end && *end != ',' && *end != ' ' && *end != '\t') end++;
+            if (end - p == 1 && *p == '*') return true;
+        }
+        if ((size_t)(end - p) == want && !memcmp(p, etag, want)) return true;
+        p = end;
+    }
+    return false;
+}
+
 const char *req_cookie(req *r, const char *name) {
     return MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, name);
 }

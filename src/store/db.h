@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "core/error.h"
+#include "core/limits.h"
 
 typedef struct db_conn db_conn;
 typedef struct db_row db_row;
@@ -59,7 +60,11 @@ struct db_driver {
     os_err (*exec)(db_conn *c, const char *sql, const db_val *args, int nargs, db_row_fn fn, void *ud,
                    int64_t *changes);
     os_err (*script)(db_conn *c, const char *sql);       /* several statements, no parameters */
-    os_err (*begin)(db_conn *c, bool write);
+    /* write: a write transaction. keys (write only): the agreements' lock keys, ascending
+     * and distinct, that the transaction holds alone while sharing the store with other
+     * scoped writers; none (nkeys 0): it holds the whole store alone. A driver whose
+     * writers are serialized anyway (SQLite) ignores them. */
+    os_err (*begin)(db_conn *c, bool write, const int32_t *keys, int nkeys);
     os_err (*commit)(db_conn *c);
     os_err (*rollback)(db_conn *c);
     /* The open write transaction will write many rows: keep its changes in memory until it
@@ -83,6 +88,10 @@ struct db_conn {
     const db_driver *drv;
     int tx_depth;            /* nesting of store_tx_begin: only the outermost reaches the driver */
     bool tx_failed;          /* an inner failure dooms the outer transaction */
+    /* The outermost write transaction's scope: the whole store (tx_nscope 0), or the
+     * agreements named (tx_scope, ascending). A nested begin must fit inside it. */
+    int tx_nscope;
+    int64_t tx_scope[LIMIT_TX_AGREEMENTS];
 };
 
 /* Convenience wrappers over c->drv. changes may be NULL. */

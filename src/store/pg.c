@@ -7,10 +7,20 @@
  * value may stand for a number in a key comparison). Results arrive row by row (single-row
  * mode), so a long export never holds its whole result in memory.
  *
- * Write transactions are serialized across every instance by one transaction-level
- * advisory lock — the guarantee SQLite's BEGIN IMMEDIATE gives the shared store code,
- * which checks and then writes (the last super admin, a throttle's count, a hand-off
- * nonce) in one transaction. Reads never take it.
+ * Write transactions are serialized by transaction-level advisory locks, taken by the
+ * transaction's first statements — the guarantee SQLite's BEGIN IMMEDIATE gives the shared
+ * store code, which checks and then writes (seats left, the last super admin, a throttle's
+ * count, a hand-off nonce) in one transaction — but only as widely as a transaction's
+ * scope needs, so that customers' writes do not wait for one another:
+ *   - a write scoped to agreements (store_tx_begin_agreements) holds the store key SHARED
+ *     and one key per agreement EXCLUSIVE ((namespace, id) two-int keys, ascending): two
+ *     of them on different agreements run together, two on one agreement one after the
+ *     other;
+ *   - any other write (store_tx_begin) holds the store key EXCLUSIVE: it runs alone, as
+ *     every write did before scopes existed.
+ * Every lock is taken before the transaction's first read or write and in one order
+ * (store key, then agreements ascending), so waits for them never form a cycle. Reads
+ * never take them.
  *
  * A dropped connection is re-established on the next statement outside a transaction
  * (and that statement retried once); inside one the transaction fails and the next
@@ -38,8 +48,12 @@
 #define OID_BYTEA 17
 #define OID_TEXT 25
 
-/* The key of the advisory lock every write transaction holds: "openseat" in ASCII. */
+/* The store's advisory lock key, which every write transaction holds (shared or not):
+ * "openseat" in ASCII. */
 #define WRITE_LOCK_KEY "7958810066034483572"
+/* The first half of an agreement's two-int key ("oswa"): the one-bigint key above and the
+ * two-int keys are separate spaces in PostgreSQL, and this one leaves room for others. */
+#define AGREEMENT_LOCK_NS "1869837153"
 
 typedef struct cached {
     char *key;                 /* SQL text + '\0' + type signature, owned */
@@ -303,10 +317,12 @@ static os_err drain(pg_conn *c, bool want, const char *sql, db_row_fn fn, void *
         ExecStatusType st = PQresultStatus(res);
         if (st == PGRES_PIPELINE_SYNC) { PQclear(res); break; }
         bool mine = want && done == c->pending - 1;
-        if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
+        if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK || st == PGRES_SINGLE_TUPLE) {
+            /* Rows one by one too, should the single-row mode of a statement before the
+             * pipeline have carried over to its first (see run()). */
             if (mine && !e) {
                 if (fn && more) more = deliver(c, res, fn, ud);
-                if (changes) *changes = rows_affected(res);
+                if (changes && st != PGRES_SINGLE_TUPLE) *changes = rows_affected(res);
             }
         } else if (!e) {
             e = st == PGRES_PIPELINE_ABORTED ? OS_ERR_STORE : map_result(c, res, mine ? sql : "(pipelined statement)");
@@ -354,7 +370,10 @@ static os_err run(pg_conn *c, const char *sql, const db_val *args, int nargs, db
         if (!want && c->pending < PIPELINE_DEPTH) return OS_OK;
         return drain(c, want, sql, fn, ud, changes);
     }
-    PQsetSingleRowMode(c->pg);
+    /* Only for rows wanted: libpq keeps the mode set when the statement returns none (an
+     * UPDATE), and it would then apply to the first statement of a pipeline that follows
+     * (a bulk transaction begun by an UPDATE), whose rows drain() reads whole. */
+    if (fn) PQsetSingleRowMode(c->pg);
 
     bool more = true;
     PGresult *res;
@@ -411,10 +430,22 @@ static os_err pg_bulk(db_conn *base) {
     return OS_OK;
 }
 
-static os_err pg_begin(db_conn *base, bool write) {
+static os_err pg_begin(db_conn *base, bool write, const int32_t *keys, int nkeys) {
     pg_conn *c = (pg_conn *)base;
-    /* One round trip: the lock is taken by the transaction's first statement. */
-    const char *sql = write ? "BEGIN; SELECT pg_advisory_xact_lock(" WRITE_LOCK_KEY ")" : "BEGIN";
+    /* One round trip: the locks are taken by the transaction's first statements. */
+    char sql[128 + LIMIT_TX_AGREEMENTS * 64];
+    if (!write) {
+        snprintf(sql, sizeof sql, "BEGIN");
+    } else if (nkeys <= 0) {
+        snprintf(sql, sizeof sql, "BEGIN; SELECT pg_advisory_xact_lock(" WRITE_LOCK_KEY ")");
+    } else {
+        if (nkeys > LIMIT_TX_AGREEMENTS) return OS_ERR_INTERNAL;
+        int n = snprintf(sql, sizeof sql, "BEGIN; SELECT pg_advisory_xact_lock_shared(" WRITE_LOCK_KEY ")");
+        for (int i = 0; i < nkeys && n > 0 && (size_t)n < sizeof sql; i++)
+            n += snprintf(sql + n, sizeof sql - (size_t)n, "; SELECT pg_advisory_xact_lock(" AGREEMENT_LOCK_NS ", %ld)",
+                          (long)keys[i]);
+        if (n <= 0 || (size_t)n >= sizeof sql) return OS_ERR_INTERNAL;
+    }
     os_err e = simple(c, sql);
     /* A connection found dropped by this first statement: nothing was done yet, so the
      * transaction starts on a new one. */

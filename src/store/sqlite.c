@@ -136,7 +136,10 @@ static os_err sq_script(db_conn *base, const char *sql) {
     return OS_OK;
 }
 
-static os_err sq_begin(db_conn *c, bool write) {
+/* One writer at a time whatever the scope: the agreements' keys change nothing here. */
+static os_err sq_begin(db_conn *c, bool write, const int32_t *keys, int nkeys) {
+    (void)keys;
+    (void)nkeys;
     return sq_exec(c, write ? "BEGIN IMMEDIATE" : "BEGIN", NULL, 0, NULL, NULL, NULL);
 }
 

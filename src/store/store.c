@@ -238,19 +238,107 @@ bool store_fault_disarm(long *ops, char *what, size_t whatlen) {
 static inline os_err fault_check(const char *what) { return OS_OK; }
 #endif
 
-os_err store_tx_begin(store_conn *c) {
-    if (c->tx_depth++ > 0) return OS_OK;
+/* ---- write transactions and their scope ------------------------------------------------
+ * A write transaction holds either the whole store or the agreements it names (pg.c says
+ * how; SQLite has one writer whatever the scope). A nested begin runs under the outermost
+ * one's locks, which cannot grow once taken without risking a wait in the wrong order: it
+ * must fit inside them, else it fails (a programming error, logged) and dooms the
+ * transaction. Every begin that names an agreement bumps its data version, once per
+ * transaction: what its lists show may change. */
+
+static bool in_scope(const store_conn *c, int64_t id) {
+    if (c->tx_nscope == 0) return true;              /* the whole store */
+    for (int i = 0; i < c->tx_nscope; i++)
+        if (c->tx_scope[i] == id) return true;
+    return false;
+}
+
+static int cmp_i64(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+static int cmp_i32(const void *a, const void *b) {
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+os_err st_agreement_data_changed(store_conn *c, int64_t agreement_id) {
+    return db_exec(c, "UPDATE agreements SET data_version = data_version + 1 WHERE id = ?1",
+                   DB_ARGS(DV_INT(agreement_id)), NULL, NULL);
+}
+
+/* ids/n: the scope (n 0: the whole store). */
+static os_err tx_begin(store_conn *c, const int64_t *ids, int n) {
+    if (n < 0 || n > LIMIT_TX_AGREEMENTS) return OS_ERR_INTERNAL;
+    int64_t scope[LIMIT_TX_AGREEMENTS];
+    int m = 0;
+    for (int i = 0; i < n; i++) scope[m++] = ids[i];
+    qsort(scope, (size_t)m, sizeof *scope, cmp_i64);
+    int k = 0;
+    for (int i = 0; i < m; i++)
+        if (!k || scope[k - 1] != scope[i]) scope[k++] = scope[i];
+    m = k;
+    if (c->tx_depth > 0) {
+        bool fits = m > 0 || c->tx_nscope == 0;
+        for (int i = 0; fits && i < m; i++) fits = in_scope(c, scope[i]);
+        if (!fits) {
+            log_event(LOG_ERROR, "a nested write transaction reaches beyond its outer one's scope", NULL);
+            c->tx_failed = true;
+            return OS_ERR_INTERNAL;
+        }
+        c->tx_depth++;
+        /* Inside a transaction that holds the whole store, the agreements named have not
+         * been bumped yet; inside a scoped one they were, at its start. */
+        os_err e = OS_OK;
+        for (int i = 0; !e && c->tx_nscope == 0 && i < m; i++) e = st_agreement_data_changed(c, scope[i]);
+        if (e) {
+            c->tx_depth--;
+            c->tx_failed = true;
+        }
+        return e;
+    }
+    /* The locks are per key; two agreements whose ids share their low 32 bits share one,
+     * which only makes them wait for each other. */
+    int32_t keys[LIMIT_TX_AGREEMENTS];
+    for (int i = 0; i < m; i++) keys[i] = (int32_t)(uint32_t)(uint64_t)scope[i];
+    qsort(keys, (size_t)m, sizeof *keys, cmp_i32);
+    int nkeys = 0;
+    for (int i = 0; i < m; i++)
+        if (!nkeys || keys[nkeys - 1] != keys[i]) keys[nkeys++] = keys[i];
+    c->tx_depth = 1;
     c->tx_failed = false;
+    c->tx_nscope = m;
+    memcpy(c->tx_scope, scope, sizeof *scope * (size_t)m);
     os_err e = fault_check("BEGIN");
-    if (!e) e = c->drv->begin(c, true);
-    if (e) c->tx_depth = 0;
+    if (!e) e = c->drv->begin(c, true, keys, nkeys);
+    if (e) {
+        c->tx_depth = 0;
+        c->tx_nscope = 0;
+        return e;
+    }
+    for (int i = 0; !e && i < m; i++) e = st_agreement_data_changed(c, scope[i]);
+    if (e) {
+        c->drv->rollback(c);
+        c->tx_depth = 0;
+        c->tx_nscope = 0;
+    }
     return e;
+}
+
+os_err store_tx_begin(store_conn *c) { return tx_begin(c, NULL, 0); }
+
+os_err store_tx_begin_agreement(store_conn *c, int64_t agreement_id) { return tx_begin(c, &agreement_id, 1); }
+
+os_err store_tx_begin_agreements(store_conn *c, const int64_t *ids, int n) {
+    /* No agreement named would mean the whole store: a scope is never empty by accident. */
+    return n > 0 ? tx_begin(c, ids, n) : OS_ERR_INTERNAL;
 }
 
 os_err store_tx_end(store_conn *c, os_err e) {
     if (c->tx_depth <= 0) return e ? e : OS_ERR_INTERNAL;
     if (e) c->tx_failed = true;
     if (--c->tx_depth > 0) return e;
+    c->tx_nscope = 0;
     if (c->tx_failed) {
         c->drv->rollback(c);
         c->tx_failed = false;
@@ -266,6 +354,7 @@ void store_conn_abandon(store_conn *c) {
     if (!c) return;
     c->drv->abandon(c);
     c->tx_depth = 0;
+    c->tx_nscope = 0;
     c->tx_failed = false;
 }
 

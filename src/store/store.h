@@ -50,7 +50,23 @@ OS_MUST_USE os_err store_copy(store *from, store *to, store_copy_report report, 
 /* Transactions nest: only the outermost begin/commit reach the database; a failed
  * inner step makes the outer commit roll back. store_tx_end commits when e == OS_OK
  * and rolls back otherwise, returning the error to pass on. */
+/* Write transactions have a scope. store_tx_begin's is the whole store: it runs alone
+ * (on PostgreSQL every other write waits for it, and it for them). A transaction that
+ * writes one agreement's rows names it (or up to LIMIT_TX_AGREEMENTS of them) instead:
+ * writes on other agreements run beside it, writes on the same one after it, so what it
+ * reads about its agreements decides its writes as in a transaction that runs alone. Its
+ * rows shared with other agreements (users, organizations, settings…) it may read but not
+ * decide on, and may write only where no other scoped transaction could write the same row
+ * (inserts of new rows: audit, outbox). Each agreement named has its data version bumped
+ * once (st_agreement_data_changed). A nested begin must fit inside the outermost one's
+ * scope (OS_ERR_INTERNAL otherwise). SQLite: one writer at a time, whatever the scope. */
 OS_MUST_USE os_err store_tx_begin(store_conn *c);
+OS_MUST_USE os_err store_tx_begin_agreement(store_conn *c, int64_t agreement_id);
+/* ids: 1..LIMIT_TX_AGREEMENTS agreements, in any order (locked in ascending order). */
+OS_MUST_USE os_err store_tx_begin_agreements(store_conn *c, const int64_t *ids, int n);
+/* Bumps the agreement's data version: for a write under store_tx_begin that changes what
+ * the agreement's subscribers list, a subscription or the overview shows. */
+OS_MUST_USE os_err st_agreement_data_changed(store_conn *c, int64_t agreement_id);
 OS_MUST_USE os_err store_tx_end(store_conn *c, os_err e);
 /* After the code using c was abandoned part-way (longjmp out of a row callback or a
  * transaction: core/arena.h): stops what is in progress, rolls back an open transaction
@@ -664,10 +680,11 @@ typedef struct activity_rec {
 OS_MUST_USE os_err st_activity(store_conn *c, arena *a, const activity_query *q, activity_rec **rows, int *n);
 
 /* ---- agreement lifecycle ----------------------------------------------- store_lifecycle.c */
-/* The agreement's id, end date and disabled flag, by license number (checked on every
- * agreement request, so a lapse is enforced without delay). */
+/* The agreement's id, end date, disabled flag and data version, by license number
+ * (checked on every agreement request, so a lapse is enforced without delay; the data
+ * version answers a conditional GET without another read). */
 OS_MUST_USE os_err st_agreement_state(store_conn *c, arena *a, const char *license_number, int64_t *id, const char **end_date,
-                          bool *disabled);
+                          bool *disabled, int64_t *data_version);
 /* Active agreements ending on or before `until` ('YYYY-MM-DD') and not before `from`. */
 OS_MUST_USE os_err st_agreements_ending(store_conn *c, arena *a, const char *from, const char *until, agreement_rec **rows, int *n);
 /* Claims the reminder; *claimed false when it was sent before. */

@@ -57,7 +57,9 @@ os_err st_job_file(store_conn *c, arena *a, job_rec *out) {
 }
 
 os_err st_job_create(store_conn *c, const job_rec *j, int64_t now) {
-    os_err e = store_tx_begin(c);
+    /* Scoped to its agreement: a job queued for one customer does not wait for another
+     * customer's bulk write to end. */
+    os_err e = store_tx_begin_agreement(c, j->agreement_id);
     if (e) return e;
     e = db_exec(c,
                 "INSERT INTO jobs (id, agreement_id, user_id, kind, check_only, send_email, file_name, address,"

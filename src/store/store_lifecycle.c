@@ -7,7 +7,7 @@
 
 typedef struct state_ud {
     arena *a;
-    int64_t id;
+    int64_t id, data_version;
     const char *end;
     bool disabled, found;
 } state_ud;
@@ -17,20 +17,22 @@ static int state_row(void *ud, db_row *r) {
     s->id = db_int(r, 0);
     s->end = st_dup(s->a, r, 1);
     s->disabled = db_int(r, 2) != 0;
+    s->data_version = db_int(r, 3);
     s->found = true;
     return 1;
 }
 
 os_err st_agreement_state(store_conn *c, arena *a, const char *license_number, int64_t *id, const char **end_date,
-                          bool *disabled) {
-    state_ud s = {a, 0, NULL, false, false};
-    os_err e = db_exec(c, "SELECT id, end_date, disabled FROM agreements WHERE license_number = ?1",
+                          bool *disabled, int64_t *data_version) {
+    state_ud s = {a, 0, 0, NULL, false, false};
+    os_err e = db_exec(c, "SELECT id, end_date, disabled, data_version FROM agreements WHERE license_number = ?1",
                        DB_ARGS(DV_TEXT(license_number)), state_row, &s);
     if (e) return e;
     if (!s.found) return OS_ERR_NOT_FOUND;
     *id = s.id;
     *end_date = s.end;
     *disabled = s.disabled;
+    *data_version = s.data_version;
     return OS_OK;
 }
 

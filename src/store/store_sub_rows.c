@@ -407,6 +407,9 @@ os_err st_sub_search_backfill(store_conn *c, int64_t *done) {
             e = db_exec(c, "UPDATE subscriptions SET search = ?2 WHERE id = ?1",
                         DB_ARGS(DV_INT(rows[i].id), DV_TEXT(terms)), NULL, NULL);
             if (!e) e = terms_write(c, true, rows[i].agreement_id, rows[i].id, rows[i].name, terms);
+            /* The row can now be found by the filter box: its agreement's list changed. */
+            if (!e && (i == 0 || rows[i].agreement_id != rows[i - 1].agreement_id))
+                e = st_agreement_data_changed(c, rows[i].agreement_id);
         }
         e = store_tx_end(c, e);
         arena_free(&a);

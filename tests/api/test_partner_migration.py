@@ -168,7 +168,11 @@ def signed_in(w, key):
 
 
 def test_the_new_schema_is_recorded(moved):
-    assert db_query(moved.srv, "SELECT MAX(version), COUNT(*) FROM schema_migrations") == [(16, 16)]
+    # 016 and every migration after it, each once.
+    d = ROOT / "src" / "store" / "migrations" / ("pg" if PG_MODE else "sqlite")
+    latest = max(int(f.name[:3]) for f in d.glob("*.sql"))
+    assert latest >= 16
+    assert db_query(moved.srv, "SELECT MAX(version), COUNT(*) FROM schema_migrations") == [(latest, latest)]
 
 
 def test_live_grants_become_one_relationship_per_organization_naming_who_had_them(moved):

@@ -8,6 +8,25 @@ const BASE = '/api/v1';
 
 let csrfToken = null;
 
+// The last answer to a GET that carried an ETag, per path (the subscribers list, a
+// subscription, the overview): sent back as If-None-Match when the page refreshes or polls,
+// so an unchanged answer comes back as 304 with no body and the one kept here is used again.
+// At most REVALIDATE_MAX paths, the least recently used dropped first; forgotten when the
+// session changes.
+const REVALIDATE_MAX = 32;
+const lastAnswers = new Map();
+
+function remember(path, etag, data) {
+  lastAnswers.delete(path);
+  lastAnswers.set(path, { etag, data });
+  while (lastAnswers.size > REVALIDATE_MAX) lastAnswers.delete(lastAnswers.keys().next().value);
+}
+
+/** Forgets every kept answer (the session changed: what they showed may not be this person's). */
+export function forgetAnswers() {
+  lastAnswers.clear();
+}
+
 /** An API failure. Carries the problem+json fields the UI needs to explain it. */
 export class ApiError extends Error {
   constructor(status, problem) {
@@ -53,6 +72,7 @@ export async function apiResponse(method, path, body, { headers = {}, signal } =
     result = await send(method, path, body, headers, signal);
   }
   if (path === '/session' && unsafe) {
+    forgetAnswers();
     // Signing in returns the new session's token; signing out leaves none, so ask for one.
     if (result.data && result.data.csrf_token) csrfToken = result.data.csrf_token;
     else await refreshSession();
@@ -71,6 +91,8 @@ async function send(method, path, body, extraHeaders = {}, signal = undefined) {
   const file = typeof File !== 'undefined' && body instanceof File;
   if (body !== undefined) headers['Content-Type'] = file ? (body.type || 'application/octet-stream') : 'application/json';
   if (method !== 'GET' && csrfToken) headers['X-CSRF-Token'] = csrfToken;
+  const kept = method === 'GET' ? lastAnswers.get(path) : undefined;
+  if (kept && !headers['If-None-Match']) headers['If-None-Match'] = kept.etag;
   let response;
   try {
     response = await fetch(BASE + path, {
@@ -86,11 +108,21 @@ async function send(method, path, body, extraHeaders = {}, signal = undefined) {
     throw new ApiError(0, { code: 'network' });
   }
   if (response.status === 204) return { data: null, headers: response.headers };
+  if (response.status === 304 && kept) {
+    remember(path, kept.etag, kept.data);
+    // A copy: the caller may change what it is given, the kept answer stays as it came.
+    return { data: structuredClone(kept.data), headers: response.headers };
+  }
   const data = await response.json().catch((err) => {
     if (isAbort(err)) throw err;
     return null;
   });
-  if (response.ok) return { data, headers: response.headers };
+  if (response.ok) {
+    const etag = method === 'GET' ? response.headers.get('ETag') : null;
+    if (etag) remember(path, etag, structuredClone(data));
+    else if (method === 'GET') lastAnswers.delete(path);
+    return { data, headers: response.headers };
+  }
   const problem = data && typeof data === 'object' ? data : {};
   if (!problem.retry_after && response.headers.has('Retry-After')) {
     problem.retry_after = response.headers.get('Retry-After');
