@@ -403,7 +403,9 @@ static os_err batch_read(pg_conn *c, const db_stmt *st, int n) {
         }
         ExecStatusType s = PQresultStatus(res);
         if (s == PGRES_PIPELINE_SYNC) { PQclear(res); break; }
-        if (s == PGRES_TUPLES_OK || s == PGRES_COMMAND_OK) {
+        /* Rows may come one result each: libpq keeps the single-row mode of the last
+         * statement run outside a pipeline for the first one in it. */
+        if (s == PGRES_TUPLES_OK || s == PGRES_SINGLE_TUPLE || s == PGRES_COMMAND_OK) {
             if (!e && i < n && st[i].fn && more) more = deliver(c, res, st[i].fn, st[i].ud);
         } else if (!e) {
             e = s == PGRES_PIPELINE_ABORTED ? OS_ERR_STORE : map_result(c, res, i < n ? st[i].sql : "(batch)");
