@@ -16,6 +16,9 @@
  * (and that statement retried once); inside one the transaction fails and the next
  * begins on a fresh connection.
  *
+ * A batch (db_driver.batch: a page's rows and its total) is sent in pipeline mode too: every
+ * statement, then one sync, and the answers read in order — one round trip for all.
+ *
  * A bulk transaction (db_driver.bulk) runs in pipeline mode: a statement whose caller
  * wants no rows and no count is sent without waiting for its answer, which is read with
  * the next statement that wants one, or at commit. Rows from another database arrive by
