@@ -92,7 +92,7 @@ $TABLE
 
 - Command: \`make bench\` (BENCH_SECONDS=$DURATION); each server: \`$WRK_CMD\` after a ${WARMUP} s warm-up, one after the other, all on 127.0.0.1.
 - Machine: $(machine_line). wrk, both servers and the kernel's loopback share these CPUs. Load average (1/5/15 min) before: $LOAD_BEFORE; after: $LOAD_AFTER.
-- openseat: revision $REV, ${OPENSEAT_THREADS:-8} worker threads, SQLite in a temp dir, log level info to a file ($LOG_LINES access-log lines, $LOG_BYTES bytes in the measured run — writing them is part of the measured cost).
+- openseat: revision $REV, $(sed -n 's/.*"msg":"listening".*"threads":"\([0-9]*\)".*/\1/p' "$WORK/openseat.log") worker threads, SQLite in a temp dir, log level info to a file ($LOG_LINES access-log lines, $LOG_BYTES bytes in the measured run — writing them is part of the measured cost).
 - nginx: $("$NGINX" -v 2>&1 | sed 's/^nginx version: //'), 2 workers, access_log off, keep-alive.
 EOF
 )

@@ -52,6 +52,8 @@ done
 START=$(date +%s)
 "$BIN" migrate "${OS_FLAGS[@]}" >"$WORK/migrate.log" 2>&1 || { cat "$WORK/migrate.log" >&2; die "openseat migrate failed"; }
 echo "bench: search terms of $(sqlite3 "$DB" "SELECT COUNT(*) FROM subscriptions") subscriptions computed in $(($(date +%s) - START)) s"
+# The rows written, checkpointed into the database file before anything is measured.
+sqlite3 "$DB" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
 
 start_openseat
 sign_in camille@contoso.example demo-password-1
@@ -91,13 +93,20 @@ done
 start_nginx
 
 # ---- measure -------------------------------------------------------------------------------
+echo "bench: letting the machine settle after writing the rows"
+settle "$OS_BASE${URL[${SIZES[-1]}-default]}" "$COOKIE"
+echo "bench: $SETTLE_NOTE"
 LOAD_BEFORE=$(load_avg)
 echo "bench: load average before the runs: $LOAD_BEFORE (with $(nproc) CPUs; other work skews the results)"
-declare -A OS NG BYTES
+declare -A OS NG BYTES CPU
 for key in $(printf '%s\n' "${!URL[@]}" | sort -t- -k1,1n -k2); do
     echo "bench: $key: openseat then nginx, ${DURATION}s each after a ${WARMUP}s warm-up"
     run_wrk "warm-$key" "$OS_BASE${URL[$key]}" "$WARMUP" "$COOKIE"
+    c0=$(cpu_us "$OS_PID")
     run_wrk "os-$key" "$OS_BASE${URL[$key]}" "$DURATION" "$COOKIE"
+    # The server's CPU time (all threads, user and system) per answer: what a request costs
+    # whatever else the machine runs.
+    CPU[$key]=$(awk -v a="$c0" -v b="$(cpu_us "$OS_PID")" -v n="$(wrk_requests "os-$key")" 'BEGIN { printf "%.0f", (b - a) / n }')
     run_wrk "ng-$key" "$NGINX_BASE/${FILE[$key]}" "$DURATION"
     OS[$key]=$(parse "os-$key")
     NG[$key]=$(parse "ng-$key")
@@ -108,8 +117,32 @@ for key in $(printf '%s\n' "${!URL[@]}" | sort -t- -k1,1n -k2); do
 done
 LOAD_AFTER=$(load_avg)
 
+# ---- 304: the page unchanged since the client's copy ---------------------------------------
+# When the page carries an ETag, a client that has it asks with If-None-Match and gets 304
+# with no body: measured against nginx answering 304 for its own copy of the same bytes.
+FAILS=0
+NOT_MODIFIED_ROW="| 304 Not Modified (If-None-Match) on the $(printf "%'d" "${SIZES[-1]}")-subscriber default page | not measured: the page carries no ETag | — | — | ≥ 50 % of nginx | — |"
+key=${SIZES[-1]}-default
+OS_ETAG=$(curl -sS -D - -o /dev/null -H "$COOKIE" "$OS_BASE${URL[$key]}" | tr -d '\r' | awk -F': ' 'tolower($1) == "etag" { print $2 }')
+if [ -n "$OS_ETAG" ]; then
+    NG_ETAG=$(curl -sS -D - -o /dev/null "$NGINX_BASE/${FILE[$key]}" | tr -d '\r' | awk -F': ' 'tolower($1) == "etag" { print $2 }')
+    code=$(curl -sS -o /dev/null -w '%{http_code}' -H "$COOKIE" -H "If-None-Match: $OS_ETAG" "$OS_BASE${URL[$key]}")
+    [ "$code" = 304 ] || die "openseat answered $code, not 304, to If-None-Match with its own ETag"
+    # wrk counts a 304 as a success (2xx or 3xx); one -H per run, so the cookie rides in a script.
+    printf 'wrk.headers["If-None-Match"] = [[%s]]\n' "$NG_ETAG" >"$WORK/ng304.lua"
+    printf 'wrk.headers["Cookie"] = [[%s]]\nwrk.headers["If-None-Match"] = [[%s]]\n' "${COOKIE#Cookie: }" "$OS_ETAG" >"$WORK/os304.lua"
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$WORK/os304.lua" "$OS_BASE${URL[$key]}" >"$WORK/wrk-os304.txt"
+    sleep 1
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$WORK/ng304.lua" "$NGINX_BASE/${FILE[$key]}" >"$WORK/wrk-ng304.txt"
+    read -r o304 _ o304p99 <<<"$(parse os304)"
+    read -r n304 _ _ <<<"$(parse ng304)"
+    r304=$(pct "$o304" "$n304")
+    v304=PASS; at_least "$r304" 50 || { v304=FAIL; FAILS=$((FAILS + 1)); }
+    NOT_MODIFIED_ROW="| 304 Not Modified (If-None-Match) on the $(printf "%'d" "${SIZES[-1]}")-subscriber default page | $(printf '%.0f' "$o304") req/s, p99 $o304p99 ms | nginx 304: $(printf '%.0f' "$n304") req/s | $r304 % | ≥ 50 % of nginx | $v304 |"
+fi
+
 # ---- report --------------------------------------------------------------------------------
-ROWS="" FAILS=0
+ROWS=""
 for key in $(printf '%s\n' "${!URL[@]}" | sort -t- -k1,1n -k2); do
     read -r ors op50 op99 <<<"${OS[$key]}"
     read -r nrs _ _ <<<"${NG[$key]}"
@@ -117,7 +150,7 @@ for key in $(printf '%s\n' "${!URL[@]}" | sort -t- -k1,1n -k2); do
     rv=PASS; at_least "$ratio" "$TARGET_RATIO_PCT" || { rv=FAIL; FAILS=$((FAILS + 1)); }
     pv=PASS; at_most "$op99" "$TARGET_P99_MS" || { pv=FAIL; FAILS=$((FAILS + 1)); }
     size=${key%%-*} scen=${key#*-}
-    ROWS+="| $(printf "%'d" "$size") | $scen \`${URL[$key]#*subscriptions}\` | ${BYTES[$key]} | $(printf '%.0f' "$ors") | $op50 | $op99 | $(printf '%.0f' "$nrs") | $ratio % $rv | $pv |"$'\n'
+    ROWS+="| $(printf "%'d" "$size") | $scen \`${URL[$key]#*subscriptions}\` | ${BYTES[$key]} | $(printf '%.0f' "$ors") | $op50 | $op99 | ${CPU[$key]} | $(printf '%.0f' "$nrs") | $ratio % $rv | $pv |"$'\n'
 done
 SMALL=${SIZES[0]} LARGE=${SIZES[-1]}
 SCALE_ROWS=""
@@ -139,18 +172,24 @@ SECTION=$(cat <<EOF
 
 ## $(date -u '+%Y-%m-%d %H:%M UTC') — subscribers page
 
-| subscribers | page | bytes | openseat req/s | p50 (ms) | p99 (ms) | nginx req/s | openseat / nginx (≥ $TARGET_RATIO_PCT %) | p99 ≤ $TARGET_P99_MS ms |
-|---:|---|---:|---:|---:|---:|---:|---|---|
+| subscribers | page | bytes | openseat req/s | p50 (ms) | p99 (ms) | openseat CPU µs/req | nginx req/s | openseat / nginx (≥ $TARGET_RATIO_PCT %) | p99 ≤ $TARGET_P99_MS ms |
+|---:|---|---:|---:|---:|---:|---:|---:|---|---|
 ${ROWS%$'\n'}
 
 | page | p50 at $(printf "%'d" "$SMALL") (ms) | p50 at $(printf "%'d" "$LARGE") (ms) | ratio (≤ $TARGET_SCALE×) | result |
 |---|---:|---:|---:|---|
 ${SCALE_ROWS%$'\n'}
 
+| what | openseat | yardstick | ratio | target | result |
+|---|---|---|---:|---|---|
+$NOT_MODIFIED_ROW
+
 - Command: \`make bench\` (bench/subscribers.sh, BENCH_SECONDS=$DURATION); each run \`wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency\`, openseat after a ${WARMUP} s warm-up, then nginx on the same bytes; all on 127.0.0.1, one at a time.
-- Data: bench/seed-subscribers.sql, search terms computed by \`openseat migrate\`; every answer checked against the database (rows, total, total_exact) before it is measured.
+- Data: bench/seed-subscribers.sql, search terms computed by \`openseat migrate\`, the WAL checkpointed; every answer checked against the database (rows, total, total_exact) before it is measured.
+- Settling before the first run: $SETTLE_NOTE.
+- CPU µs/req: the server process's user + system time over the measured run (/proc/PID/stat) divided by the answers wrk counted.
 - Machine: $(machine_line). Load average (1/5/15 min) before: $LOAD_BEFORE; after: $LOAD_AFTER.
-- openseat: revision $(revision), ${OPENSEAT_THREADS:-8} worker threads, SQLite in a temp dir, log level info to a file. nginx: $("$NGINX" -v 2>&1 | sed 's/^nginx version: //'), 2 workers, access_log off, keep-alive.
+- openseat: revision $(revision), $(sed -n 's/.*"msg":"listening".*"threads":"\([0-9]*\)".*/\1/p' "$WORK/openseat.log") worker threads, SQLite in a temp dir, log level info to a file. nginx: $("$NGINX" -v 2>&1 | sed 's/^nginx version: //'), 2 workers, access_log off, keep-alive.
 EOF
 )
 echo "$SECTION"

@@ -36,6 +36,7 @@ OWNERS = {
     "src/store/sqlite.c": "the SQLite driver's connections and statement cache",
     "src/store/pg.c": "the PostgreSQL driver's connections and statement cache",
     "src/mail/outbox.c": "the mail worker",
+    "src/mail/smtp.c": "a sender thread's relay session (one easy handle kept across messages)",
     "src/domain/jobs.c": "the job worker",
 }
 

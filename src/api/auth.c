@@ -47,6 +47,18 @@ void api_write_user(jw *w, int64_t id, const char *name, const char *email, cons
     jw_obj_end(w);
 }
 
+static bool agreement_route(const req *r) {
+    return r->route && (r->route->access == ACCESS_AGREEMENT || r->route->access == ACCESS_AGREEMENT_SUPER ||
+                        r->route->access == ACCESS_AGREEMENT_PARTNERS);
+}
+
+/* The path's license number, normalized; NULL when it cannot be one. */
+static const char *path_license(req *r) {
+    char *lic = arena_alloc(&r->a, LICENSE_DIGITS + 1);
+    const char *p = req_param(r, 0);
+    return p && license_number_normalize(p, lic) ? lic : NULL;
+}
+
 static os_err identify(req *r) {
     const char *cookie = req_cookie(r, SESSION_COOKIE);
     if (!cookie || !*cookie) return OS_OK;
@@ -54,7 +66,11 @@ static os_err identify(req *r) {
     if (e) return e;
     session_rec s;
     user_rec u;
-    e = account_session(r->x, cookie, &s, &u);
+    /* On an agreement route the authorize step needs the agreement and the user's role on
+     * it: read with the session, they cost no round trip of their own. */
+    const char *lic = agreement_route(r) ? path_license(r) : NULL;
+    session_access_rec *rows = lic ? arena_alloc(&r->a, sizeof *rows) : NULL;
+    e = rows ? account_session_access(r->x, cookie, lic, &s, &u, rows) : account_session(r->x, cookie, &s, &u);
     if (e == OS_ERR_NOT_FOUND) return OS_OK;   /* stale cookie: treat as anonymous */
     if (e) return e;
     r->user_id = u.id;
@@ -64,6 +80,7 @@ static os_err identify(req *r) {
     r->session_id = s.id;
     r->session_csrf = s.csrf_token;
     r->session_hash = cookie;
+    r->agreement_rows = rows;
     set_actor(r);   /* for routes that run on the context built here (CTX_NONE) */
     return OS_OK;
 }
@@ -94,9 +111,8 @@ static bool csrf_ok(req *r) {
  * background jobs apply too). No cache: the role is read on every request, so a removed
  * partner is refused at once. */
 static os_err agreement(req *r) {
-    char *lic = arena_alloc(&r->a, LICENSE_DIGITS + 1);
-    const char *p = req_param(r, 0);
-    if (!p || !license_number_normalize(p, lic)) return OS_ERR_NOT_FOUND;
+    const char *lic = path_license(r);
+    if (!lic) return OS_ERR_NOT_FOUND;
     os_err e = context(r);
     if (e) return e;
     bool change = strcmp(r->method, "GET") && strcmp(r->method, "HEAD") && strcmp(r->method, "OPTIONS");
@@ -105,8 +121,8 @@ static os_err agreement(req *r) {
                                                                         : WHO_ANY_ROLE,
                         r->route->capability, change};
     agreement_access g;
-    e = access_agreement(r->x, lic, r->user_id, &need, &g);
-    if (e) return e;
+    if (r->agreement_rows) access_decide(r->x, r->agreement_rows, &need, &g);   /* read by identify */
+    else if ((e = access_agreement(r->x, lic, r->user_id, &need, &g))) return e;
     if (g.verdict == AGR_NO_ROLE) return OS_ERR_NOT_FOUND;
     r->agreement_id = g.agreement_id;
     r->agreement_license = lic;

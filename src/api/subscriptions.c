@@ -97,7 +97,7 @@ os_err h_overview(req *r) {
         const pool_rec *p = &o.pools[i];
         jw_obj(w);
         jw_kstr(w, "level", p->level_code);
-        jw_kstr(w, "name", api_in_language(o.language, p->name_en, p->name_fr));
+        jw_kstr(w, "name", api_in_language(r->user_language, p->name_en, p->name_fr));
         jw_kint(w, "purchased", p->purchased);
         jw_kint(w, "assigned", p->assigned);
         jw_kint(w, "available", p->purchased - p->assigned);

@@ -44,10 +44,11 @@ int cmd_serve(int argc, char **argv) {
         store_close(a.st);
         return 1;
     }
-    char port[16];
+    char port[16], threads[24];
     snprintf(port, sizeof port, "%d", server_port(srv));
+    snprintf(threads, sizeof threads, "%ld", cfg.threads);
     log_event(LOG_INFO, "listening", "address", cfg.bind, "port", port, "url", a.base_url, "database",
-              store_describe(a.st), "mail", cfg.smtp_url ? "smtp" : "maildir", NULL);
+              store_describe(a.st), "mail", cfg.smtp_url ? "smtp" : "maildir", "threads", threads, NULL);
     /* The main thread waits for a stop signal and does housekeeping once a minute. */
     int sig;
     struct timespec minute = {60, 0};

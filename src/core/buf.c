@@ -65,7 +65,7 @@ static bool spill(buf *b, size_t n) {
     return buf_flush(b);
 }
 
-bool buf_append(buf *b, const void *p, size_t n) {
+bool buf_append_slow(buf *b, const void *p, size_t n) {
     if (b->overflow) return false;
     if (!spill(b, n)) return false;
     if (n > b->max - b->len) { b->overflow = true; return false; }
@@ -77,14 +77,6 @@ bool buf_append(buf *b, const void *p, size_t n) {
 }
 
 bool buf_puts(buf *b, const char *s) { return buf_append(b, s, strlen(s)); }
-bool buf_putc(buf *b, char c) {
-    if (!b->overflow && b->len + 2 <= b->cap) {   /* room for it and the NUL: the common case */
-        b->data[b->len++] = c;
-        b->data[b->len] = 0;
-        return true;
-    }
-    return buf_append(b, &c, 1);
-}
 
 bool buf_printf(buf *b, const char *fmt, ...) {
     if (b->overflow) return false;

@@ -10,6 +10,7 @@
 #define OPENSEAT_BUF_H
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 #include "arena.h"
 
 /* Where a sink buffer's content goes (see buf_init_sink); false: it could not be taken. */
@@ -34,9 +35,28 @@ void buf_init_fixed(buf *b, char *mem, size_t cap);
  * overflow. Nothing may read data back: it is only the part not yet handed on. */
 void buf_init_sink(buf *b, arena *a, size_t chunk, size_t max, buf_sink_fn sink, void *ud);
 bool buf_flush(buf *b);
-bool buf_append(buf *b, const void *p, size_t n);
+/* The growing, spilling and refusing paths of buf_append and buf_putc. */
+bool buf_append_slow(buf *b, const void *p, size_t n);
+/* Inline when the piece fits the storage held (room for it and the NUL): a JSON answer is
+ * written a few bytes at a time, some two thousand pieces for a page of subscribers. */
+static inline bool buf_append(buf *b, const void *p, size_t n) {
+    if (!b->overflow && n < b->cap - b->len) {
+        if (n) memcpy(b->data + b->len, p, n);
+        b->len += n;
+        b->data[b->len] = 0;
+        return true;
+    }
+    return buf_append_slow(b, p, n);
+}
+static inline bool buf_putc(buf *b, char c) {
+    if (!b->overflow && b->len + 2 <= b->cap) {
+        b->data[b->len++] = c;
+        b->data[b->len] = 0;
+        return true;
+    }
+    return buf_append_slow(b, &c, 1);
+}
 bool buf_puts(buf *b, const char *s);
-bool buf_putc(buf *b, char c);
 bool buf_printf(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_reset(buf *b);           /* len = 0, keeps storage */
 void buf_release(buf *b);         /* heap buffers only; arena buffers die with the arena */

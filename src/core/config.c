@@ -2,8 +2,10 @@
 #include "config.h"
 #include <errno.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "core/limits.h"
 
 typedef enum { OPT_STR, OPT_LONG, OPT_BOOL } opt_type;
@@ -29,7 +31,7 @@ static const opt options[] = {
     {"database-url", "OPENSEAT_DATABASE_URL", OPT_STR, OFF(database_url), NULL, 0, 0, "database URL (default: sqlite file DATA/openseat.db)"},
     {"base-url", "OPENSEAT_BASE_URL", OPT_STR, OFF(base_url), NULL, 0, 0, "public URL for links in e-mails (default http://localhost:PORT)"},
     {"web-dir", "OPENSEAT_WEB_DIR", OPT_STR, OFF(web_dir), NULL, 0, 0, "serve the web UI from this directory instead of the embedded copy"},
-    {"threads", "OPENSEAT_THREADS", OPT_LONG, OFF(threads), "8", 1, 256, "HTTP worker threads (each has its own database connection)"},
+    {"threads", "OPENSEAT_THREADS", OPT_LONG, OFF(threads), "0", 0, 256, "HTTP worker threads, each with its own database connection (0: one per CPU this process may run on, at least 2)"},
     {"smtp-url", "OPENSEAT_SMTP_URL", OPT_STR, OFF(smtp_url), NULL, 0, 0, "mail relay, smtp://user:pass@host:587 or smtps://host:465 (default: Maildir in DATA/maildir)"},
     {"smtp-from", "OPENSEAT_SMTP_FROM", OPT_STR, OFF(smtp_from), "openseat <no-reply@openseat.localhost>", 0, 0, "sender address of every e-mail"},
     {"smtp-tls", "OPENSEAT_SMTP_TLS", OPT_STR, OFF(smtp_tls), "try", 0, 0, "STARTTLS on smtp:// relays: try | required | none"},
@@ -108,6 +110,12 @@ static int check_choice(const char *v, const char *const *choices, const char *f
     return -1;
 }
 
+long config_default_threads(void) {
+    cpu_set_t cpus;
+    long n = sched_getaffinity(0, sizeof cpus, &cpus) == 0 ? CPU_COUNT(&cpus) : sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 2 ? 2 : n > 256 ? 256 : n;
+}
+
 int config_load(config *c, int argc, char **argv, int first, char **rest, size_t rest_max, char *err,
                 size_t errlen) {
     memset(c, 0, sizeof *c);
@@ -150,6 +158,9 @@ int config_load(config *c, int argc, char **argv, int first, char **rest, size_t
         if (set(c, o, val, "flag", err, errlen)) return -1;
     }
     if (rest && rest_max) rest[nrest] = NULL;
+    /* Measured on 2 CPUs, 64 connections: 8 threads put the 99th percentile at 15-26 ms,
+     * 2 threads at 8.8 ms — threads beyond the CPUs only wait their turn to run. */
+    if (c->threads == 0) c->threads = config_default_threads();
     static const char *const tls[] = {"try", "required", "none", NULL};
     static const char *const sec[] = {"auto", "always", "never", NULL};
     static const char *const lvl[] = {"debug", "info", "warn", "error", NULL};

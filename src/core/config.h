@@ -18,7 +18,7 @@ typedef struct config {
     const char *database_url;     /* NULL: sqlite file in data_dir */
     const char *base_url;         /* public URL used in e-mail links; NULL: http://localhost:port */
     const char *web_dir;          /* NULL: embedded UI */
-    long threads;
+    long threads;                 /* 0 given: config_default_threads() */
     const char *smtp_url;         /* NULL: Maildir beside the database */
     const char *smtp_from;
     const char *smtp_tls;         /* "try" | "required" | "none" */
@@ -55,5 +55,9 @@ typedef struct config {
 int config_load(config *c, int argc, char **argv, int first, char **rest, size_t rest_max,
                 char *err, size_t errlen);
 void config_usage(FILE *out);
+/* The worker threads --threads 0 (the default) stands for: one per CPU this process may run
+ * on (its affinity mask, so a container's CPU set counts, not the host's), at least 2 so
+ * one long request never holds every thread, at most 256. */
+long config_default_threads(void);
 
 #endif

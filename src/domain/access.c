@@ -39,31 +39,38 @@ static bool who_admits(agreement_who who, const char *role) {
     return false;
 }
 
-os_err access_agreement(op_ctx *x, const char *license_number, int64_t user_id, const access_need *need,
-                        agreement_access *out) {
+void access_decide(op_ctx *x, const session_access_rec *rows, const access_need *need, agreement_access *out) {
     memset(out, 0, sizeof *out);
     out->verdict = AGR_NO_ROLE;
-    const char *end_date;
-    bool disabled;
-    int64_t id, data_version;
-    os_err e = st_agreement_state(x->c, x->a, license_number, &id, &end_date, &disabled, &data_version);
-    if (e == OS_ERR_NOT_FOUND) return OS_OK;
-    if (e) return e;
-    out->agreement_id = id;
-    out->data_version = data_version;
-    role_rec role;
-    e = st_agreement_role(x->c, x->a, id, user_id, x->now, &role);
-    if (e == OS_ERR_NOT_FOUND) return OS_OK;
-    if (e) return e;
-    out->role = role.role;
-    out->capabilities = role_capabilities(&role);
-    out->relationship_id = role.relationship_id;
-    out->writable = lifecycle_writable(end_date, disabled, x->now, x->app->cfg->grace_days);
+    if (!rows->agreement_id) return;
+    out->agreement_id = rows->agreement_id;
+    if (!rows->role.role) return;
+    out->role = rows->role.role;
+    out->capabilities = role_capabilities(&rows->role);
+    out->relationship_id = rows->role.relationship_id;
+    out->data_version = rows->data_version;
+    out->writable = lifecycle_writable(rows->end_date, rows->disabled, x->now, x->app->cfg->grace_days);
     if (!who_admits(need->who, out->role)) out->verdict = AGR_NOT_ALLOWED;
     else if (need->capability && !(out->capabilities & need->capability)) {
         out->verdict = AGR_NO_CAPABILITY;
         out->missing = need->capability;
     } else if (need->change && !out->writable) out->verdict = AGR_READ_ONLY;
     else out->verdict = AGR_ALLOWED;
+}
+
+os_err access_agreement(op_ctx *x, const char *license_number, int64_t user_id, const access_need *need,
+                        agreement_access *out) {
+    session_access_rec rows = {0};
+    os_err e = st_agreement_state(x->c, x->a, license_number, &rows.agreement_id, &rows.end_date, &rows.disabled,
+                                  &rows.data_version);
+    if (e && e != OS_ERR_NOT_FOUND) return e;
+    if (!e) {
+        e = st_agreement_role(x->c, x->a, rows.agreement_id, user_id, x->now, &rows.role);
+        if (e == OS_ERR_NOT_FOUND) rows.role.role = NULL;
+        else if (e) return e;
+    } else {
+        rows.agreement_id = 0;
+    }
+    access_decide(x, &rows, need, out);
     return OS_OK;
 }

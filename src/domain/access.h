@@ -77,8 +77,12 @@ typedef struct agreement_access {
 
 /* The verdict for user_id on the agreement numbered license_number (normalized, 8 digits)
  * for an action with the given need. Errors are the database's only; a refusal is a
- * verdict. */
+ * verdict. Reads the agreement's state and the user's role, then access_decide. */
 os_err access_agreement(op_ctx *x, const char *license_number, int64_t user_id, const access_need *need,
                         agreement_access *out);
+/* The verdict from those rows read already, at x->now: the pipeline reads them with the
+ * session in one statement (account_session_access), since they are read on every
+ * agreement request. The rule itself is this function's, whoever read the rows. */
+void access_decide(op_ctx *x, const session_access_rec *rows, const access_need *need, agreement_access *out);
 
 #endif

@@ -204,13 +204,9 @@ os_err account_signin(op_ctx *x, const char *email, const char *password, const 
     return OS_OK;
 }
 
-os_err account_session(op_ctx *x, const char *cookie, session_rec *s, user_rec *u) {
-    size_t n = strlen(cookie);
-    if (n != SECRET_TOKEN_CHARS) return OS_ERR_NOT_FOUND;
-    char hash[SECRET_HASH_HEX];
-    secret_hash_hex(cookie, n, hash);
-    os_err e = st_session_get(x->c, x->a, hash, s, u);
-    if (e) return e;
+/* The session's expiry, checked on every request; the last-seen time touched at most once
+ * a minute. */
+static os_err session_live(op_ctx *x, const char *hash, session_rec *s) {
     if (s->expires_at <= x->now || s->last_seen_at + x->app->cfg->session_idle_s <= x->now) {
         /* Tidying only: an expired session is refused whether or not its row goes now
          * (the purge removes it later). */
@@ -221,6 +217,25 @@ os_err account_session(op_ctx *x, const char *cookie, session_rec *s, user_rec *
      * Best effort: the request is identified either way, and the next one touches again. */
     if (x->now - s->last_seen_at >= 60) os_ignore(st_session_touch(x->c, s->id, x->now));
     return OS_OK;
+}
+
+os_err account_session(op_ctx *x, const char *cookie, session_rec *s, user_rec *u) {
+    size_t n = strlen(cookie);
+    if (n != SECRET_TOKEN_CHARS) return OS_ERR_NOT_FOUND;
+    char hash[SECRET_HASH_HEX];
+    secret_hash_hex(cookie, n, hash);
+    os_err e = st_session_get(x->c, x->a, hash, s, u);
+    return e ? e : session_live(x, hash, s);
+}
+
+os_err account_session_access(op_ctx *x, const char *cookie, const char *license_number, session_rec *s,
+                              user_rec *u, session_access_rec *rows) {
+    size_t n = strlen(cookie);
+    if (n != SECRET_TOKEN_CHARS) return OS_ERR_NOT_FOUND;
+    char hash[SECRET_HASH_HEX];
+    secret_hash_hex(cookie, n, hash);
+    os_err e = st_session_access(x->c, x->a, hash, license_number, x->now, s, u, rows);
+    return e ? e : session_live(x, hash, s);
 }
 
 os_err account_signout(op_ctx *x, const char *cookie) {

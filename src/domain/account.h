@@ -40,6 +40,11 @@ os_err account_signin(op_ctx *x, const char *email, const char *password, const 
 
 /* Resolves a session cookie; OS_ERR_NOT_FOUND when unknown or expired (idle or absolute). */
 os_err account_session(op_ctx *x, const char *cookie, session_rec *s, user_rec *u);
+/* account_session and, in the same statement, what the access rule reads about the user
+ * on the agreement numbered license_number (rows, for access_decide in domain/access.h):
+ * an agreement request's identity and standing in one round trip. */
+os_err account_session_access(op_ctx *x, const char *cookie, const char *license_number, session_rec *s,
+                              user_rec *u, session_access_rec *rows);
 os_err account_signout(op_ctx *x, const char *cookie);
 
 os_err account_reset_request(op_ctx *x, const char *email);

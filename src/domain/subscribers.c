@@ -641,11 +641,5 @@ os_err subscribers_level_codes(op_ctx *x, int64_t agreement_id, const char ***co
 
 os_err subscribers_overview(op_ctx *x, int64_t agreement_id, sub_overview *out) {
     *out = (sub_overview){0};
-    os_err e = st_pools(x->c, x->a, agreement_id, &out->pools, &out->npools);
-    if (e) return e;
-    user_rec me;
-    /* A store error is passed on, not read as "English". */
-    if ((e = st_user_by_id(x->c, x->a, x->actor_id, &me))) return e;
-    out->language = me.language;
-    return OS_OK;
+    return st_pools(x->c, x->a, agreement_id, &out->pools, &out->npools);
 }

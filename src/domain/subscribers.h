@@ -135,12 +135,11 @@ os_err subscribers_each(op_ctx *x, sub_query *q, int64_t max, sub_row_fn fn, voi
 os_err subscribers_exported(op_ctx *x, int64_t agreement_id, const char *format, int64_t rows);
 /* The codes of the agreement's levels (those with a pool), in display order; arena-owned. */
 os_err subscribers_level_codes(op_ctx *x, int64_t agreement_id, const char ***codes, int *n);
-/* The overview: the agreement's pools (seats purchased and assigned per level) and the
- * reader's language for their names. */
+/* The overview: the agreement's pools (seats purchased and assigned per level); the
+ * caller names them in the reader's language, which the request's identify step read. */
 typedef struct sub_overview {
     pool_rec *pools;
     int npools;
-    const char *language;
 } sub_overview;
 os_err subscribers_overview(op_ctx *x, int64_t agreement_id, sub_overview *out);
 

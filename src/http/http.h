@@ -100,6 +100,9 @@ struct req {
     unsigned agreement_capabilities;                  /* what the caller holds (domain/access.h CAP_*) */
     bool agreement_writable;                          /* false: expired past grace, or disabled */
     int64_t agreement_data_version;                   /* what its lists show: see domain/access.h */
+    /* What the authorize step decides from, when the identify step read it with the
+     * session (the API layer's hooks, api/auth.c); NULL: the authorize step reads it. */
+    const void *agreement_rows;
     /* The domain context (who acts, when, this thread's connection, the request arena),
      * built by the pipeline's context hook: set before a CTX_DOMAIN route's handler runs,
      * and on any request the identify or authorize step read the database for (a signed-in

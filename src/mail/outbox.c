@@ -48,7 +48,7 @@ int64_t outbox_backoff(int64_t attempts) {
     return s > 3600 ? 3600 : s;
 }
 
-static os_err deliver(const app *a, arena *ar, const outbox_rec *m, char *err, size_t errlen) {
+static os_err deliver(const app *a, smtp_session *smtp, arena *ar, const outbox_rec *m, char *err, size_t errlen) {
     mail_rendered r;
     os_err e = mail_render(ar, m->template_name, m->language, m->data, &r);
     if (e) {
@@ -65,7 +65,9 @@ static os_err deliver(const app *a, arena *ar, const outbox_rec *m, char *err, s
     if (a->cfg->smtp_url) {
         smtp_conf sc = {.url = a->cfg->smtp_url, .tls = a->cfg->smtp_tls, .timeout_s = 30};
         const char *from = mail_addr_spec(ar, a->cfg->smtp_from);
-        return smtp_send(&sc, from ? from : a->cfg->smtp_from, m->recipient, msg.data, msg.len, err, errlen);
+        from = from ? from : a->cfg->smtp_from;
+        if (smtp) return smtp_session_send(smtp, &sc, from, m->recipient, msg.data, msg.len, err, errlen);
+        return smtp_send(&sc, from, m->recipient, msg.data, msg.len, err, errlen);
     }
     const char *dir = arena_printf(ar, "%s/maildir", a->cfg->data_dir);
     return maildir_deliver(dir, msg.data, msg.len, err, errlen);
@@ -81,7 +83,7 @@ static bool stopping(outbox_worker *w) {
 /* Delivers every due message, a claimed batch at a time, until none is due or the worker
  * is asked to stop (then after the batch in hand: a long queue — a bulk change's mail —
  * is left to the next start or another instance, not worked through on the way out). */
-static void run_batches(outbox_worker *w) {
+static void run_batches(outbox_worker *w, smtp_session *smtp) {
     const app *a = w->app;
     const char *worker_name = w->name;
     store_conn *c = store_conn_get(a->st);
@@ -96,7 +98,7 @@ static void run_batches(outbox_worker *w) {
         if (e || n == 0) { arena_free(&ar); break; }
         for (int i = 0; i < n; i++) {
             char err[512] = "";
-            e = deliver(a, &ar, &rows[i], err, sizeof err);
+            e = deliver(a, smtp, &ar, &rows[i], err, sizeof err);
             int64_t t = time(NULL);
             char id[24];
             snprintf(id, sizeof id, "%lld", (long long)rows[i].id);
@@ -120,16 +122,20 @@ static void run_batches(outbox_worker *w) {
 
 static void *worker_main(void *p) {
     outbox_worker *w = p;
+    /* One relay connection for the thread's life, reused message after message (none
+     * kept: each message opens its own). */
+    smtp_session *smtp = w->app->cfg->smtp_url ? smtp_session_new() : NULL;
     pthread_mutex_lock(&w->mu);
     while (!w->stop) {
         pthread_mutex_unlock(&w->mu);
-        run_batches(w);
+        run_batches(w, smtp);
         pthread_mutex_lock(&w->mu);
         if (w->stop) break;
         if (!w->woken) worker_wait(&w->cv, &w->mu, w->app->cfg->mail_poll_ms);
         w->woken = false;
     }
     pthread_mutex_unlock(&w->mu);
+    smtp_session_free(smtp);
     return NULL;
 }
 

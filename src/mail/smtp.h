@@ -7,7 +7,8 @@
  *
  * The caller must have called curl_global_init() once at program start; this module
  * never does, because that call is not thread-safe and smtp_send runs on the mail
- * worker thread. Each call uses its own easy handle, so concurrent calls are safe.
+ * worker thread. A session belongs to one thread at a time; different sessions (and
+ * smtp_send calls) may run concurrently.
  */
 #ifndef OPENSEAT_MAIL_SMTP_H
 #define OPENSEAT_MAIL_SMTP_H
@@ -30,5 +31,16 @@ typedef struct smtp_conf {
  * reply; never the URL, which may hold a password). err may be NULL. */
 os_err smtp_send(const smtp_conf *c, const char *from_addr, const char *to_addr, const char *msg,
                  size_t len, char *err, size_t errlen);
+
+/* A connection to the relay kept from one message to the next (a sender thread keeps one
+ * session): smtp_session_send is smtp_send on it. A kept connection the relay has closed
+ * meanwhile costs a second try on a new one, within the same call; one idle for a minute
+ * is not reused. NULL when out of memory. */
+typedef struct smtp_session smtp_session;
+smtp_session *smtp_session_new(void);
+os_err smtp_session_send(smtp_session *s, const smtp_conf *c, const char *from_addr, const char *to_addr,
+                         const char *msg, size_t len, char *err, size_t errlen);
+/* Ends the kept connection (QUIT) and frees the session; NULL is allowed. */
+void smtp_session_free(smtp_session *s);
 
 #endif

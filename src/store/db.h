@@ -48,6 +48,16 @@ struct db_row {
 /* Return 0 to continue, non-zero to stop reading rows. */
 typedef int (*db_row_fn)(void *ud, db_row *r);
 
+/* One statement of a batch (db_batch): its text, parameters, and where its rows go. */
+typedef struct db_stmt {
+    const char *sql;
+    const db_val *args;
+    int nargs;
+    db_row_fn fn;            /* may be NULL */
+    void *ud;
+} db_stmt;
+#define DB_BATCH_MAX 8   /* statements in one batch at most */
+
 int64_t     db_int(db_row *r, int col);
 const char *db_text(db_row *r, int col);     /* NULL for SQL NULL */
 bool        db_is_null(db_row *r, int col);
@@ -70,6 +80,12 @@ struct db_driver {
     /* The open write transaction will write many rows: keep its changes in memory until it
      * ends (NULL: nothing to do). */
     os_err (*bulk)(db_conn *c);
+    /* Statements sent together and answered in order, each one's rows to its own fn: on
+     * PostgreSQL one round trip (a pipeline) for all of them, where db_exec costs one each.
+     * Meant for reads with bounded answers (a page, a count): the rows of each arrive whole.
+     * The first failure is returned; the statements after it are not run (or their answers
+     * dropped). NULL: the statements run one after another. */
+    os_err (*batch)(db_conn *c, const db_stmt *stmts, int n);
     void (*close)(db_conn *c);
     /* Leaves the connection as if nothing were in progress, after the code using it was
      * abandoned part-way (a request that ran out of memory inside a row callback): any
@@ -97,6 +113,9 @@ struct db_conn {
 /* Convenience wrappers over c->drv. changes may be NULL. */
 OS_MUST_USE os_err db_exec(db_conn *c, const char *sql, const db_val *args, int nargs, db_row_fn fn, void *ud);
 OS_MUST_USE os_err db_exec_changes(db_conn *c, const char *sql, const db_val *args, int nargs, int64_t *changes);
+/* n (1..DB_BATCH_MAX) statements in one exchange with the database (driver.batch above).
+ * The fault injection of the test build counts the batch as one operation. */
+OS_MUST_USE os_err db_batch(db_conn *c, const db_stmt *stmts, int n);
 /* Single row, single integer column; OS_ERR_NOT_FOUND when there is no row. */
 OS_MUST_USE os_err db_scalar_int(db_conn *c, const char *sql, const db_val *args, int nargs, int64_t *out);
 

@@ -26,6 +26,9 @@
  * (and that statement retried once); inside one the transaction fails and the next
  * begins on a fresh connection.
  *
+ * A batch (db_driver.batch: a page's rows and its total) is sent in pipeline mode too: every
+ * statement, then one sync, and the answers read in order — one round trip for all.
+ *
  * A bulk transaction (db_driver.bulk) runs in pipeline mode: a statement whose caller
  * wants no rows and no count is sent without waiting for its answer, which is read with
  * the next statement that wants one, or at commit. Rows from another database arrive by
@@ -75,6 +78,8 @@ typedef struct pg_conn {
     bool pipeline;
     int pending;
     bool pipeline_failed;
+    /* A batch (pg_batch) is being answered: pipeline mode until its sync point is read. */
+    bool batch;
     /* A COPY in progress (pg_copy_begin … pg_copy_end): rows not yet sent. */
     struct copy_buf {
         char *p;
@@ -404,6 +409,95 @@ static os_err pg_exec(db_conn *base, const char *sql, const db_val *args, int na
 
 static os_err pg_script(db_conn *base, const char *sql) { return simple((pg_conn *)base, sql); }
 
+/* Reads a batch's answers up to its sync point, each statement's rows to its own callback
+ * (none after a failure), and leaves pipeline mode. */
+static os_err batch_read(pg_conn *c, const db_stmt *st, int n) {
+    os_err e = OS_OK;
+    int i = 0;                         /* the statement whose answer is being read */
+    bool more = true;
+    for (;;) {
+        PGresult *res = PQgetResult(c->pg);
+        if (!res) {                    /* the end of one statement's answer */
+            i++;
+            more = true;
+            if (connection_lost(c)) { if (!e) e = OS_ERR_STORE; break; }
+            continue;
+        }
+        ExecStatusType s = PQresultStatus(res);
+        if (s == PGRES_PIPELINE_SYNC) { PQclear(res); break; }
+        /* Rows may come one result each: libpq keeps the single-row mode of the last
+         * statement run outside a pipeline for the first one in it. */
+        if (s == PGRES_TUPLES_OK || s == PGRES_SINGLE_TUPLE || s == PGRES_COMMAND_OK) {
+            if (!e && i < n && st[i].fn && more) more = deliver(c, res, st[i].fn, st[i].ud);
+        } else if (!e) {
+            e = s == PGRES_PIPELINE_ABORTED ? OS_ERR_STORE : map_result(c, res, i < n ? st[i].sql : "(batch)");
+        }
+        PQclear(res);
+    }
+    c->batch = false;
+    if (!connection_lost(c) && !PQexitPipelineMode(c->pg) && !e) e = map_result(c, NULL, "(batch end)");
+    return e;
+}
+
+/* Every statement sent, then one sync: the server answers them all in one round trip. A
+ * statement prepared for the first time on this connection costs one more, once. */
+static os_err batch_run(pg_conn *c, const db_stmt *st, int n) {
+    const char *names[DB_BATCH_MAX];
+    os_err e = OS_OK;
+    for (int i = 0; i < n; i++)
+        if (st[i].nargs > MAX_PARAMS || !(names[i] = prepare(c, st[i].sql, st[i].args, st[i].nargs, &e)))
+            return e ? e : OS_ERR_INTERNAL;
+    if (!PQenterPipelineMode(c->pg)) return map_result(c, NULL, "(batch start)");
+    c->batch = true;
+    for (int i = 0; i < n && !e; i++) {
+        const char *values[MAX_PARAMS];
+        int lengths[MAX_PARAMS], formats[MAX_PARAMS];
+        char ints[MAX_PARAMS][24];
+        for (int k = 0; k < st[i].nargs; k++) {
+            const db_val *v = &st[i].args[k];
+            lengths[k] = 0;
+            formats[k] = 0;
+            values[k] = NULL;
+            if (v->t == DBV_INT) {
+                snprintf(ints[k], sizeof ints[k], "%lld", (long long)v->i);
+                values[k] = ints[k];
+            } else if (v->t == DBV_TEXT) {
+                values[k] = v->s;
+            } else if (v->t == DBV_BLOB) {
+                values[k] = v->s ? v->s : "";
+                lengths[k] = (int)v->i;
+                formats[k] = 1;
+            }
+        }
+        if (!PQsendQueryPrepared(c->pg, names[i], st[i].nargs, values, lengths, formats, 0))
+            e = map_result(c, NULL, st[i].sql);
+    }
+    /* Sent or not, the sync point ends what was sent; its answers are read (and, after a
+     * failure, dropped), so the connection is left as it was. */
+    if (!PQpipelineSync(c->pg)) {
+        c->batch = false;
+        return e ? e : map_result(c, NULL, "(batch sync)");
+    }
+    os_err re = batch_read(c, e ? NULL : st, e ? 0 : n);
+    return e ? e : re;
+}
+
+static os_err pg_batch(db_conn *base, const db_stmt *st, int n) {
+    pg_conn *c = (pg_conn *)base;
+    if (n < 1 || n > DB_BATCH_MAX) return OS_ERR_INTERNAL;
+    os_err e = OS_OK;
+    if (c->pipeline) {
+        /* Inside a bulk transaction's pipeline: one after another, each read at once. */
+        for (int i = 0; i < n && !e; i++) e = run(c, st[i].sql, st[i].args, st[i].nargs, st[i].fn, st[i].ud, NULL);
+        return e;
+    }
+    if (!ensure_connected(c)) return OS_ERR_STORE;
+    e = batch_run(c, st, n);
+    /* As for one statement: met a dropped connection outside a transaction, sent again. */
+    if (e && connection_lost(c) && !c->in_tx && ensure_connected(c)) e = batch_run(c, st, n);
+    return e;
+}
+
 /* Leaves pipeline mode, reading what is still unanswered; a failure among it is returned
  * and the statements cache forgotten (server-side too: a prepare in it may have failed). */
 static os_err pipeline_end(pg_conn *c) {
@@ -494,6 +588,7 @@ static void pg_abandon(db_conn *base) {
     c->delivering = NULL;
     if (connection_lost(c)) {
         c->in_tx = false;
+        c->batch = false;
         c->pipeline = false;
         c->pending = 0;
         return;                           /* the next statement makes a new one */
@@ -507,7 +602,10 @@ static void pg_abandon(db_conn *base) {
             PQfreeCancel(cancel);
         }
     }
-    if (c->pipeline) {
+    if (c->batch) {
+        /* A batch left part-read: the rest of its answers, up to its sync point. */
+        (void)batch_read(c, NULL, 0);
+    } else if (c->pipeline) {
         (void)pipeline_end(c);
     } else {
         PGresult *res;
@@ -536,6 +634,7 @@ static const db_driver pg_driver = {
     .commit = pg_commit,
     .rollback = pg_rollback,
     .bulk = pg_bulk,
+    .batch = pg_batch,
     .close = pg_close,
     .abandon = pg_abandon,
     .col_int = pg_int,

@@ -452,6 +452,17 @@ os_err db_exec_changes(db_conn *c, const char *sql, const db_val *args, int narg
     return e ? e : c->drv->exec(c, sql, args, nargs, NULL, NULL, changes);
 }
 
+os_err db_batch(db_conn *c, const db_stmt *stmts, int n) {
+    if (n < 1 || n > DB_BATCH_MAX) return OS_ERR_INTERNAL;
+    /* One operation, as it is one exchange: a fault fails the batch as a whole. */
+    os_err e = fault_check(stmts[0].sql);
+    if (e) return e;
+    if (c->drv->batch) return c->drv->batch(c, stmts, n);
+    for (int i = 0; i < n && !e; i++)
+        e = c->drv->exec(c, stmts[i].sql, stmts[i].args, stmts[i].nargs, stmts[i].fn, stmts[i].ud, NULL);
+    return e;
+}
+
 typedef struct scalar_ud {
     int64_t v;
     bool found;

@@ -132,6 +132,25 @@ OS_MUST_USE os_err st_session_create(store_conn *c, const char *token_hash, int6
                          int64_t now, int64_t expires_at, const char *address, const char *user_agent);
 /* The session and its user, in one statement (it runs on every signed-in request). */
 OS_MUST_USE os_err st_session_get(store_conn *c, arena *a, const char *token_hash, session_rec *out, user_rec *user);
+/* st_session_get and, in the same statement, what the access rule reads about that
+ * session's user on the agreement numbered license_number: its state (st_agreement_state)
+ * and the user's role (st_agreement_role). agreement_id 0: no such agreement; role.role
+ * NULL: no role. OS_ERR_NOT_FOUND: no such session. One round trip for the identity and
+ * standing of every agreement request. */
+typedef struct role_rec {      /* st_agreement_role's (partner blocks, recipients and roles) */
+    const char *role;
+    unsigned capabilities;     /* the relationship's (partners only) */
+    int64_t relationship_id;   /* partners only */
+} role_rec;
+typedef struct session_access_rec {
+    int64_t agreement_id;
+    const char *end_date;
+    bool disabled;
+    int64_t data_version;      /* what the agreement's lists show (agreements.data_version) */
+    role_rec role;
+} session_access_rec;
+OS_MUST_USE os_err st_session_access(store_conn *c, arena *a, const char *token_hash, const char *license_number,
+                                     int64_t now, session_rec *out, user_rec *user, session_access_rec *g);
 OS_MUST_USE os_err st_session_touch(store_conn *c, int64_t id, int64_t now);
 OS_MUST_USE os_err st_session_delete(store_conn *c, const char *token_hash);
 /* Ends all of a user's sessions but the one with keep_id (0: all). */
@@ -328,11 +347,7 @@ OS_MUST_USE os_err st_customer_recipients(store_conn *c, arena *a, int64_t agree
  * covers them (their organization's, naming them or all its people) — with that
  * relationship's id and capabilities; OS_ERR_NOT_FOUND when none. One statement, read on
  * every request: a removal, an end or a staff removal takes effect at once. */
-typedef struct role_rec {
-    const char *role;
-    unsigned capabilities;     /* the relationship's (partners only) */
-    int64_t relationship_id;   /* partners only */
-} role_rec;
+/* role_rec is defined with st_session_access (users, tokens, sessions, above). */
 OS_MUST_USE os_err st_agreement_role(store_conn *c, arena *a, int64_t agreement_id, int64_t user_id, int64_t now,
                                      role_rec *out);
 /* Whether the user has any role on any agreement (recognition), and whether their

@@ -152,6 +152,48 @@ os_err st_session_get(store_conn *c, arena *a, const char *token_hash, session_r
     return s.found ? OS_OK : OS_ERR_NOT_FOUND;
 }
 
+typedef struct sess_access_ud {
+    sess_ud s;
+    session_access_rec *g;
+} sess_access_ud;
+
+static int sess_access_row(void *ud, db_row *r) {
+    sess_access_ud *x = ud;
+    sess_row(&x->s, r);
+    arena *a = x->s.a;
+    x->g->agreement_id = db_is_null(r, 11) ? 0 : db_int(r, 11);
+    x->g->end_date = st_dup(a, r, 12);
+    x->g->disabled = db_int(r, 13) != 0;
+    x->g->role.role = x->g->agreement_id ? st_dup(a, r, 14) : NULL;
+    x->g->role.capabilities = (unsigned)db_int(r, 15);
+    x->g->role.relationship_id = db_int(r, 16);
+    x->g->data_version = db_is_null(r, 17) ? 0 : db_int(r, 17);
+    return 1;
+}
+
+os_err st_session_access(store_conn *c, arena *a, const char *token_hash, const char *license_number, int64_t now,
+                         session_rec *out, user_rec *user, session_access_rec *g) {
+    sess_access_ud x = {{a, out, user, false}, g};
+    memset(out, 0, sizeof *out);
+    memset(user, 0, sizeof *user);
+    memset(g, 0, sizeof *g);
+    /* The role's statement keyed by the license number and the session instead of their
+     * ids: each a unique-index lookup, evaluated once. */
+    os_err e = db_exec(c,
+                       "SELECT s.id, s.user_id, s.csrf_token, s.created_at, s.last_seen_at, s.expires_at,"
+                       " u.email, u.name, u.language, COALESCE(u.email_verified_at, 0), u.created_at,"
+                       " g.id, g.end_date, g.disabled, ro.role, ro.caps, ro.rel, g.data_version"
+                       " FROM sessions s JOIN users u ON u.id = s.user_id"
+                       " LEFT JOIN agreements g ON g.license_number = ?2"
+                       " LEFT JOIN (" ST_ROLE_SQL("(SELECT id FROM agreements WHERE license_number = ?2)",
+                                                  "(SELECT user_id FROM sessions WHERE token_hash = ?1)", "?3")
+                       ") ro ON 1 = 1"
+                       " WHERE s.token_hash = ?1",
+                       DB_ARGS(DV_TEXT(token_hash), DV_TEXT(license_number), DV_INT(now)), sess_access_row, &x);
+    if (e) return e;
+    return x.s.found ? OS_OK : OS_ERR_NOT_FOUND;
+}
+
 os_err st_session_touch(store_conn *c, int64_t id, int64_t now) {
     return db_exec(c, "UPDATE sessions SET last_seen_at = ?2 WHERE id = ?1", DB_ARGS(DV_INT(id), DV_INT(now)),
                    NULL, NULL);

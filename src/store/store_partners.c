@@ -84,16 +84,7 @@ os_err st_agreement_role(store_conn *c, arena *a, int64_t agreement_id, int64_t 
     memset(out, 0, sizeof *out);
     role_rec *rows;
     int n;
-    /* A customer role comes before a partner relationship (rank 0 sorts first). */
-    os_err e = st_list(c, a,
-                       "SELECT role, 0, 0, 0 FROM admin_roles WHERE agreement_id = ?1 AND user_id = ?2"
-                       " UNION ALL SELECT 'partner', r.capabilities, r.id, 1 FROM partner_relationships r"
-                       " JOIN partner_members m ON m.org_id = r.partner_org_id"
-                       " JOIN users u ON u.email = m.email AND u.id = ?2"
-                       " WHERE r.agreement_id = ?1 AND r.status = 'active' AND r.ends_at > ?3"
-                       " AND (r.people = 'all' OR EXISTS (SELECT 1 FROM partner_relationship_people p"
-                       "      WHERE p.relationship_id = r.id AND p.member_id = m.id))"
-                       " ORDER BY 4, 3 LIMIT 1",
+    os_err e = st_list(c, a, ST_ROLE_SQL("?1", "?2", "?3"),
                        DB_ARGS(DV_INT(agreement_id), DV_INT(user_id), DV_INT(now)), sizeof(role_rec), fill_role,
                        (void **)&rows, &n);
     if (e) return e;

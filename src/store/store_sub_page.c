@@ -184,71 +184,77 @@ static void add_page(qbuild *b, const sub_query *q, const char *key, const char 
  * per term it starts, merged (for the default order by name each run comes out of the
  * index sorted); words that each start many terms, the sort column's index again, where
  * such common prefixes soon fill the page. */
-static os_err page(store_conn *c, arena *a, const sub_query *q, const words *w, sub_rec **rows, int *n) {
+static os_err page(arena *a, const sub_query *q, const words *w, qbuild *b) {
     sub_sort sort = q->sort < SUB_SORT_COUNT ? q->sort : SUB_SORT_NAME;
     sub_col col = sort_cols[sort];
     const sub_col_def *key = &sub_cols[col];
-    qbuild b = {.n = 0};
-    buf_init(&b.sql, a, 256 * 1024);
-    int ag = qb_arg(&b, DV_INT(q->agreement_id));
+    b->n = 0;
+    buf_init(&b->sql, a, 256 * 1024);
+    int ag = qb_arg(b, DV_INT(q->agreement_id));
     if (w->driver < 0) {
-        buf_printf(&b.sql, "SELECT " SUB_COLS SUB_ROWS, ag);
-        add_filters(&b, q, w, false, ag);
-        add_page(&b, q, key->sql, "s.id", key->integer);
+        buf_printf(&b->sql, "SELECT " SUB_COLS SUB_ROWS, ag);
+        add_filters(b, q, w, false, ag);
+        add_page(b, q, key->sql, "s.id", key->integer);
     } else {
         bool by_name = sort == SUB_SORT_NAME;
         int k = w->v[w->driver].k;
         for (int i = 0; i < k; i++) {
-            if (k > 1) buf_puts(&b.sql, i ? " UNION SELECT * FROM (" : "SELECT * FROM (");
-            buf_printf(&b.sql, "SELECT " SUB_COLS TERM_ROWS, ag);
-            buf_printf(&b.sql, " AND t.term = ?%d", qb_arg(&b, DV_TEXT(w->v[w->driver].terms[i])));
-            add_filters(&b, q, w, true, ag);
-            add_page(&b, q, by_name ? "t.name" : key->sql, by_name ? "t.sub_id" : "s.id", key->integer);
-            if (k > 1) buf_printf(&b.sql, ") AS p%d", i);
+            if (k > 1) buf_puts(&b->sql, i ? " UNION SELECT * FROM (" : "SELECT * FROM (");
+            buf_printf(&b->sql, "SELECT " SUB_COLS TERM_ROWS, ag);
+            buf_printf(&b->sql, " AND t.term = ?%d", qb_arg(b, DV_TEXT(w->v[w->driver].terms[i])));
+            add_filters(b, q, w, true, ag);
+            add_page(b, q, by_name ? "t.name" : key->sql, by_name ? "t.sub_id" : "s.id", key->integer);
+            if (k > 1) buf_printf(&b->sql, ") AS p%d", i);
         }
         if (k > 1) {
             const char *dir = q->desc ? "DESC" : "ASC";
-            buf_printf(&b.sql, " ORDER BY %d %s, %d %s LIMIT ?%d", col + 1, dir, SUB_COL_ID + 1, dir,
-                       qb_arg(&b, DV_INT(q->limit)));
+            buf_printf(&b->sql, " ORDER BY %d %s, %d %s LIMIT ?%d", col + 1, dir, SUB_COL_ID + 1, dir,
+                       qb_arg(b, DV_INT(q->limit)));
         }
     }
-    if (b.sql.overflow) return OS_ERR_INTERNAL;
-    return st_list(c, a, b.sql.data, b.args, b.n, sizeof(sub_rec), fill_sub, (void **)rows, n);
+    return b->sql.overflow ? OS_ERR_INTERNAL : OS_OK;
 }
 
-static os_err count(store_conn *c, arena *a, const sub_query *q, const words *w, int64_t *total, bool *exact) {
-    *exact = true;
-    if (!w->n && !q->country && q->downloads < 0)   /* the pools count every seat taken */
-        return db_scalar_int(c,
-                             "SELECT COALESCE(SUM(p.assigned), 0) FROM pools p JOIN levels l ON l.id = p.level_id"
-                             " WHERE p.agreement_id = ?1 AND (CAST(?2 AS TEXT) IS NULL OR l.code = ?2)",
-                             DB_ARGS(DV_INT(q->agreement_id), DV_TEXT(q->level)), total);
-    if (w->n == 1 && w->v[0].k == 1 && !filters_need_row(q, w))   /* one word, one term: kept counted */
-        return db_scalar_int(c, "SELECT COALESCE(SUM(n), 0) FROM sub_term_counts WHERE agreement_id = ?1 AND term = ?2",
-                             DB_ARGS(DV_INT(q->agreement_id), DV_TEXT(w->v[0].terms[0])), total);
-    qbuild b = {.n = 0};
-    buf_init(&b.sql, a, 64 * 1024);
-    int ag = qb_arg(&b, DV_INT(q->agreement_id));
+/* How many match: the statement (its one row, one column is the total) and whether that
+ * total is counted only up to SUB_COUNT_CAP + 1 (*bounded). */
+static os_err count(arena *a, const sub_query *q, const words *w, qbuild *b, bool *bounded) {
+    b->n = 0;
+    buf_init(&b->sql, a, 64 * 1024);
+    *bounded = false;
+    if (!w->n && !q->country && q->downloads < 0) {   /* the pools count every seat taken */
+        buf_puts(&b->sql, "SELECT COALESCE(SUM(p.assigned), 0) FROM pools p JOIN levels l ON l.id = p.level_id"
+                          " WHERE p.agreement_id = ?1 AND (CAST(?2 AS TEXT) IS NULL OR l.code = ?2)");
+        qb_arg(b, DV_INT(q->agreement_id));
+        qb_arg(b, DV_TEXT(q->level));
+        return OS_OK;
+    }
+    if (w->n == 1 && w->v[0].k == 1 && !filters_need_row(q, w)) {   /* one word, one term: kept counted */
+        buf_puts(&b->sql, "SELECT COALESCE(SUM(n), 0) FROM sub_term_counts WHERE agreement_id = ?1 AND term = ?2");
+        qb_arg(b, DV_INT(q->agreement_id));
+        qb_arg(b, DV_TEXT(w->v[0].terms[0]));
+        return OS_OK;
+    }
+    *bounded = true;
+    int ag = qb_arg(b, DV_INT(q->agreement_id));
     if (w->driver >= 0) {
         /* One term: each subscription holds it once, so no duplicates to remove. */
         int k = w->v[w->driver].k;
-        buf_printf(&b.sql, "SELECT COUNT(*) FROM (SELECT %s t.sub_id", k > 1 ? "DISTINCT" : "");
-        if (filters_need_row(q, w)) buf_printf(&b.sql, TERM_ROWS, ag);
-        else buf_printf(&b.sql, " FROM sub_terms t WHERE t.agreement_id = ?%d", ag);
-        add_term_list(&b, "t.term", w->v[w->driver].terms, k);
-        add_filters(&b, q, w, true, ag);
+        buf_printf(&b->sql, "SELECT COUNT(*) FROM (SELECT %s t.sub_id", k > 1 ? "DISTINCT" : "");
+        if (filters_need_row(q, w)) buf_printf(&b->sql, TERM_ROWS, ag);
+        else buf_printf(&b->sql, " FROM sub_terms t WHERE t.agreement_id = ?%d", ag);
+        add_term_list(b, "t.term", w->v[w->driver].terms, k);
+        add_filters(b, q, w, true, ag);
     } else {
-        buf_printf(&b.sql, "SELECT COUNT(*) FROM (SELECT s.id" SUB_ROWS, ag);
-        add_filters(&b, q, w, false, ag);
+        buf_printf(&b->sql, "SELECT COUNT(*) FROM (SELECT s.id" SUB_ROWS, ag);
+        add_filters(b, q, w, false, ag);
     }
-    buf_printf(&b.sql, " LIMIT %d) AS c", SUB_COUNT_CAP + 1);
-    if (b.sql.overflow) return OS_ERR_INTERNAL;
-    os_err e = db_scalar_int(c, b.sql.data, b.args, b.n, total);
-    if (!e && *total > SUB_COUNT_CAP) {
-        *total = SUB_COUNT_CAP;
-        *exact = false;
-    }
-    return e;
+    buf_printf(&b->sql, " LIMIT %d) AS c", SUB_COUNT_CAP + 1);
+    return b->sql.overflow ? OS_ERR_INTERNAL : OS_OK;
+}
+
+static int total_row(void *ud, db_row *r) {
+    *(int64_t *)ud = db_int(r, 0);
+    return 1;
 }
 
 os_err st_sub_page(store_conn *c, arena *a, const sub_query *q, sub_rec **rows, int *n, int64_t *total,
@@ -264,8 +270,23 @@ os_err st_sub_page(store_conn *c, arena *a, const sub_query *q, sub_rec **rows, 
         *exact = true;
         return OS_OK;
     }
-    e = page(c, a, q, w, rows, n);
-    return e ? e : count(c, a, q, w, total, exact);
+    qbuild *pb = arena_alloc(a, sizeof *pb), *cb = arena_alloc(a, sizeof *cb);
+    bool bounded;
+    if ((e = page(a, q, w, pb)) || (e = count(a, q, w, cb, &bounded))) return e;
+    /* The page and its total in one exchange: on PostgreSQL one round trip for both. */
+    rows_ud u = {a, sizeof(sub_rec), fill_sub, NULL, 0, 0};
+    *total = 0;
+    const db_stmt both[] = {{pb->sql.data, pb->args, pb->n, st_collect, &u},
+                            {cb->sql.data, cb->args, cb->n, total_row, total}};
+    e = db_batch(c, both, 2);
+    *rows = u.rows ? (sub_rec *)(void *)u.rows : arena_alloc(a, sizeof(sub_rec));
+    *n = u.n;
+    *exact = true;
+    if (!e && bounded && *total > SUB_COUNT_CAP) {
+        *total = SUB_COUNT_CAP;
+        *exact = false;
+    }
+    return e;
 }
 
 #define SUB_COL_KEY_INT(a, v) arena_printf(a, "%lld", (long long)(v))

@@ -24,6 +24,21 @@ static inline void st_fill_recipient(arena *a, db_row *r, void *dst) {
     x->language = st_dup(a, r, 2);
 }
 
+/* The caller's role on an agreement (st_agreement_role's statement, also read with the
+ * session by st_session_access): AG, USER and NOW are SQL expressions for the agreement's
+ * id, the user's id and the time. Columns: role, capabilities, relationship id, rank. A
+ * customer role comes before a partner relationship (rank 0 sorts first). */
+#define ST_ROLE_SQL(AG, USER, NOW)                                                                     \
+    "SELECT role AS role, 0 AS caps, 0 AS rel, 0 AS rnk FROM admin_roles WHERE agreement_id = " AG       \
+    " AND user_id = " USER                                                                             \
+    " UNION ALL SELECT 'partner', r.capabilities, r.id, 1 FROM partner_relationships r"                \
+    " JOIN partner_members m ON m.org_id = r.partner_org_id"                                           \
+    " JOIN users u ON u.email = m.email AND u.id = " USER                                              \
+    " WHERE r.agreement_id = " AG " AND r.status = 'active' AND r.ends_at > " NOW                      \
+    " AND (r.people = 'all' OR EXISTS (SELECT 1 FROM partner_relationship_people p"                   \
+    "      WHERE p.relationship_id = r.id AND p.member_id = m.id))"                                    \
+    " ORDER BY 4, 3 LIMIT 1"
+
 /* Collects rows into a growing arena array of `elem`-sized records; `fill` maps one row. */
 typedef void (*row_fill_fn)(arena *a, db_row *r, void *dst);
 typedef struct rows_ud {

@@ -8,6 +8,7 @@
 #define UNIT_TEARDOWN env_teardown
 #include "unit.h"
 
+#include <sched.h>
 #include <unistd.h>
 
 #include "core/config.h"
@@ -67,7 +68,12 @@ static void test_defaults(void **state) {
     assert_string_equal(C.smtp_tls, "try");
     assert_string_equal(C.cookie_secure, "auto");
     assert_string_equal(C.log_level, "info");
-    assert_int_equal(C.threads, 8);
+    /* Fitted to the CPUs this process may run on (at least 2): more threads than CPUs only
+     * queue runnable threads behind each other and lengthen the tail. */
+    cpu_set_t cpus;
+    long n = sched_getaffinity(0, sizeof cpus, &cpus) == 0 ? CPU_COUNT(&cpus) : sysconf(_SC_NPROCESSORS_ONLN);
+    assert_int_equal(C.threads, n < 2 ? 2 : n > 256 ? 256 : n);
+    assert_int_equal(config_default_threads(), C.threads);
     assert_int_equal(C.max_body, 65536);
     assert_false(C.trust_proxy);
 }
@@ -135,6 +141,9 @@ static void test_port_not_numeric(void **state) {
     expect_error(ARGC(a2), a2, "--port");
     char *a3[] = {"openseat", "--port="};
     expect_error(ARGC(a3), a3, "--port");
+    char *a5[] = {"openseat", "--threads", "3"};
+    assert_int_equal(load(ARGC(a5), a5), 0);
+    assert_int_equal(C.threads, 3);   /* an explicit count wins */
     char *a4[] = {"openseat", "--threads=1.5"};
     expect_error(ARGC(a4), a4, "--threads");
 }

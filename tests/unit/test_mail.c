@@ -529,6 +529,9 @@ typedef struct fake_smtp {
     int lfd;
     int port;
     bool reject_rcpt;
+    bool many;                /* accept connection after connection until shut down */
+    bool close_after_data;    /* hang up after each message's 250, as a relay's timeout would */
+    int connections, messages;
     char mail_from[256], rcpt[256];
     char data[8192];
     size_t data_len;
@@ -565,8 +568,11 @@ static void say(int fd, const char *s) {
 
 static void *fake_serve(void *ud) {
     fake_smtp *s = ud;
-    int fd = accept(s->lfd, NULL, NULL);
+    int fd;
+next:
+    fd = accept(s->lfd, NULL, NULL);
     if (fd < 0) return NULL;
+    s->connections++;
     char line[1024];
     say(fd, "220 fake ESMTP\r\n");
     while (read_line(fd, line, sizeof line)) {
@@ -589,6 +595,8 @@ static void *fake_serve(void *ud) {
                 }
             }
             say(fd, "250 2.0.0 queued\r\n");
+            s->messages++;
+            if (s->close_after_data) break;
         } else if (strncmp(line, "QUIT", 4) == 0) {
             say(fd, "221 bye\r\n");
             break;
@@ -596,6 +604,7 @@ static void *fake_serve(void *ud) {
         else say(fd, "502 not implemented\r\n");
     }
     close(fd);
+    if (s->many) goto next;
     return NULL;
 }
 
@@ -623,6 +632,44 @@ static void test_smtp_delivers(void **state) {
     assert_string_equal(s.rcpt, "<ada@example.org>");
     assert_int_equal(s.data_len, strlen(msg));
     assert_memory_equal(s.data, msg, strlen(msg));
+}
+
+/* Messages sent one after another through a session share one connection; the relay's
+ * hanging up in between costs a new one, not a message. */
+static void session_sends(fake_smtp *s, int n) {
+    s->many = true;
+    fake_listen(s);
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, fake_serve, s), 0);
+    char url[64], err[512] = "";
+    snprintf(url, sizeof url, "smtp://127.0.0.1:%d", s->port);
+    smtp_conf c = {.url = url, .tls = "none", .timeout_s = 10};
+    smtp_session *ss = smtp_session_new();
+    assert_non_null(ss);
+    const char *msg = "Subject: x\r\n\r\ny\r\n";
+    for (int i = 0; i < n; i++) {
+        assert_int_equal(smtp_session_send(ss, &c, "a@b.example", "c@d.example", msg, strlen(msg), err, sizeof err),
+                         OS_OK);
+        if (s->close_after_data) usleep(20000);   /* the hang-up reaches the client first */
+    }
+    smtp_session_free(ss);
+    shutdown(s->lfd, SHUT_RDWR);
+    pthread_join(th, NULL);
+    close(s->lfd);
+}
+
+static void test_smtp_session_reuses_connection(void **state) {
+    fake_smtp s = {0};
+    session_sends(&s, 5);
+    assert_int_equal(s.messages, 5);
+    assert_int_equal(s.connections, 1);
+}
+
+static void test_smtp_session_after_hang_up(void **state) {
+    fake_smtp s = {.close_after_data = true};
+    session_sends(&s, 3);
+    assert_int_equal(s.messages, 3);
+    assert_int_equal(s.connections, 3);
 }
 
 static void test_smtp_refused_recipient(void **state) {
@@ -668,6 +715,8 @@ int main(void) {
     if (secret_init() != 0) return 1;
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) return 1;
     const struct CMUnitTest tests[] = {
+        T(test_smtp_session_reuses_connection),
+        T(test_smtp_session_after_hang_up),
         T(test_render_en),
         T(test_render_fr),
         T(test_render_dates),
