@@ -28,7 +28,7 @@ from support.checks import assert_problem
 from support.client import Client
 from support.db import db_query, db_write
 from support.files import export_rows, to_csv
-from support.server import Maildir, Server, healthy, live_servers
+from support.server import healthy, module_server
 from support.subscriptions import sub_body, subs
 
 TABLES = ("users", "email_tokens", "sessions", "outbox", "audit_events", "settings", "organizations",
@@ -66,18 +66,7 @@ COUNTS_SQL = " UNION ALL ".join(f"SELECT '{t}', COUNT(*) FROM {t}" for t in TABL
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """A server of this module's own, with fault injection on (mail into its Maildir)."""
-    d = tmp_path_factory.mktemp("faults")
-    srv = Server(d / "data", extra_args=["--fault-injection"])
-    srv.mail = Maildir(srv.data / "maildir")
-    live_servers.append(srv)
-    try:
-        srv.start()
-        yield srv
-        srv.check_stopped_cleanly()
-    finally:
-        if srv in live_servers:
-            live_servers.remove(srv)
-        srv.destroy()
+    yield from module_server(tmp_path_factory, "faults", ["--fault-injection"])
 
 
 def snapshot(server):

@@ -20,24 +20,14 @@ import pytest
 from support.accounts import verified_user, addr
 from support.agreements import AGREEMENTS, agreement
 from support.db import db_query, db_write
-from support.server import Maildir, Server, live_servers
+from support.server import module_server
 from support.subscriptions import add, subs
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    d = tmp_path_factory.mktemp("round_trips")
-    srv = Server(d / "data", extra_args=["--fault-injection"])
-    srv.mail = Maildir(srv.data / "maildir")
-    live_servers.append(srv)
-    try:
-        srv.start()
-        yield srv
-        srv.check_stopped_cleanly()
-    finally:
-        if srv in live_servers:
-            live_servers.remove(srv)
-        srv.destroy()
+    """A server of this module's own, with fault injection on (its operations are counted)."""
+    yield from module_server(tmp_path_factory, "round_trips", ["--fault-injection"])
 
 
 @pytest.fixture(scope="module")

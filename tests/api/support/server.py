@@ -430,6 +430,22 @@ class Server:
 live_servers = []
 
 
+def module_server(tmp_path_factory, name, extra_args=()):
+    """A server of one test module's own, its mail into its Maildir: started, then stopped
+    cleanly and removed. Use as `yield from module_server(...)` in a module-scoped fixture."""
+    srv = Server(tmp_path_factory.mktemp(name) / "data", extra_args=list(extra_args))
+    srv.mail = Maildir(srv.data / "maildir")
+    live_servers.append(srv)
+    try:
+        srv.start()
+        yield srv
+        srv.check_stopped_cleanly()
+    finally:
+        if srv in live_servers:
+            live_servers.remove(srv)
+        srv.destroy()
+
+
 def start_stack(tmp_dir, with_smtp=True):
     sink = SmtpSink(Path(tmp_dir) / "smtp").start() if with_smtp else None
     srv = Server(Path(tmp_dir) / "data", smtp_url=sink.url if sink else None,
