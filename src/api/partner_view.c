@@ -67,10 +67,19 @@ static void write_ends(jw *w, arena *a, int64_t ends_at) {
     jw_kstr(w, "ends_on", partner_last_day(a, ends_at));
 }
 
-static void write_time_or_null(jw *w, const char *key, int64_t t) {
+/* A number, or null for 0 (a time not reached, a period that runs to the agreement's end). */
+static void write_int_or_null(jw *w, const char *key, int64_t t) {
     jw_key(w, key);
     if (t) jw_int(w, t);
     else jw_null(w);
+}
+
+static void write_org(jw *w, int64_t id, const char *name) {
+    jw_key(w, "organization");
+    jw_obj(w);
+    jw_kint(w, "id", id);
+    jw_kstr(w, "name", name);
+    jw_obj_end(w);
 }
 
 void api_write_partner_request(jw *w, arena *a, const partner_request_rec *q) {
@@ -79,17 +88,11 @@ void api_write_partner_request(jw *w, arena *a, const partner_request_rec *q) {
     jw_kint(w, "relationship_id", q->relationship_id);
     jw_kstr(w, "kind", q->kind);
     jw_kstr(w, "status", q->status);
-    jw_key(w, "organization");
-    jw_obj(w);
-    jw_kint(w, "id", q->partner_org_id);
-    jw_kstr(w, "name", q->org_name);
-    jw_obj_end(w);
+    write_org(w, q->partner_org_id, q->org_name);
     jw_kstr(w, "license_number", q->license_number);
     api_write_capabilities(w, "capabilities", q->capabilities);
     write_ends(w, a, q->ends_at);
-    jw_key(w, "period_days");
-    if (q->period_days) jw_int(w, q->period_days);
-    else jw_null(w);
+    write_int_or_null(w, "period_days", q->period_days);
     jw_key(w, "requested_by");
     jw_obj(w);
     jw_kstr(w, "name", q->requested_by_name);
@@ -97,7 +100,7 @@ void api_write_partner_request(jw *w, arena *a, const partner_request_rec *q) {
     jw_obj_end(w);
     jw_kint(w, "created_at", q->created_at);
     jw_kint(w, "lapses_at", q->lapses_at);
-    write_time_or_null(w, "decided_at", q->decided_at);
+    write_int_or_null(w, "decided_at", q->decided_at);
     jw_kstr(w, "reason", q->reason);
     jw_obj_end(w);
 }
@@ -106,11 +109,7 @@ void api_write_relationship(jw *w, arena *a, const rel_rec *x, const rel_person_
                             const partner_request_rec *open) {
     jw_obj(w);
     jw_kint(w, "id", x->id);
-    jw_key(w, "organization");
-    jw_obj(w);
-    jw_kint(w, "id", x->partner_org_id);
-    jw_kstr(w, "name", x->org_name);
-    jw_obj_end(w);
+    write_org(w, x->partner_org_id, x->org_name);
     jw_key(w, "agreement");
     jw_obj(w);
     jw_kstr(w, "license_number", x->license_number);
@@ -130,17 +129,15 @@ void api_write_relationship(jw *w, arena *a, const rel_rec *x, const rel_person_
         jw_obj_end(w);
     }
     jw_arr_end(w);
-    write_time_or_null(w, "starts_at", x->starts_at);
+    write_int_or_null(w, "starts_at", x->starts_at);
     write_ends(w, a, x->ends_at);
-    jw_key(w, "period_days");
-    if (x->period_days) jw_int(w, x->period_days);
-    else jw_null(w);
+    write_int_or_null(w, "period_days", x->period_days);
     jw_kbool(w, "auto_renew", x->auto_renew);
     jw_kstr(w, "route", x->route);
     jw_kint(w, "created_at", x->created_at);
-    write_time_or_null(w, "ended_at", x->ended_at);
+    write_int_or_null(w, "ended_at", x->ended_at);
     jw_kstr(w, "ended_by", x->ended_by_name);
-    write_time_or_null(w, "last_action_at", x->last_action_at);
+    write_int_or_null(w, "last_action_at", x->last_action_at);
     jw_key(w, "pending_request");
     if (open) api_write_partner_request(w, a, open);
     else jw_null(w);

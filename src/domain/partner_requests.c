@@ -40,6 +40,13 @@ static os_err end_lapsed(op_ctx *x, const partner_request_rec *q) {
     return e ? e : OS_ERR_GONE;
 }
 
+/* Ends the answer's transaction; the mail it queued goes out once it is committed. */
+static os_err commit_and_wake(op_ctx *x, os_err e) {
+    e = store_tx_end(x->c, e);
+    if (!e) outbox_wake(x->app->mail);
+    return e;
+}
+
 /* ---- mail to the partner side about a decision ---- */
 
 typedef struct decision_mail {
@@ -154,9 +161,7 @@ os_err partner_request_approve(op_ctx *x, field_errors *fe, int64_t agreement_id
     decision_mail m = {&g, &q, caps, ends_at, NULL};
     if (!e) e = mail_decision(x, narrowed ? "partner_request_narrowed" : "partner_request_approved", &m);
     if (!e) e = read_view(x, agreement_id, q.relationship_id, out);
-    e = store_tx_end(x->c, e);
-    if (!e) outbox_wake(x->app->mail);
-    return e;
+    return commit_and_wake(x, e);
 }
 
 /* ---- deny ---- */
@@ -181,9 +186,7 @@ os_err partner_request_deny(op_ctx *x, int64_t agreement_id, int64_t request_id,
     decision_mail m = {&g, &q, q.capabilities, q.ends_at, reason};
     if (!e) e = mail_decision(x, "partner_request_denied", &m);
     if (!e) e = st_request_get(x->c, x->a, agreement_id, q.id, out);
-    e = store_tx_end(x->c, e);
-    if (!e) outbox_wake(x->app->mail);
-    return e;
+    return commit_and_wake(x, e);
 }
 
 /* ---- the customer's own change ---- */
@@ -241,9 +244,7 @@ os_err partner_rel_amend(op_ctx *x, int64_t agreement_id, int64_t relationship_i
     amended_mail m = {&g, &rel, caps, ends_at, renew};
     if (!e) e = partner_mail(x, to, n, "partner_amended", amended_mail_data, &m);
     if (!e) e = read_view(x, agreement_id, rel.id, out);
-    e = store_tx_end(x->c, e);
-    if (!e) outbox_wake(x->app->mail);
-    return e;
+    return commit_and_wake(x, e);
 }
 
 /* ---- the partner asks for a change ---- */
