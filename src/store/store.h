@@ -212,6 +212,20 @@ OS_MUST_USE os_err st_audit_add(store_conn *c, const audit_rec *r);
 OS_MUST_USE os_err st_audit_add_many(store_conn *c, const audit_rec *r, int n);
 OS_MUST_USE os_err st_audit_recent(store_conn *c, arena *a, int64_t actor_user_id, int limit, audit_rec **rows, int *n);
 
+/* ---- integration events (an agreement's, for webhooks) ------------------- store_events.c */
+typedef struct event_rec {
+    int64_t id;
+    int64_t agreement_id;
+    const char *type;
+    int64_t at;
+    int64_t actor_user_id;     /* 0: none (system) */
+    int64_t relationship_id;   /* the partner relationship the actor acted under; 0: none */
+    const char *data_json;     /* the event's data object */
+} event_rec;
+
+/* Appends r (its id ignored) and sets *id to the new row's. */
+OS_MUST_USE os_err st_event_add(store_conn *c, const event_rec *r, int64_t *id);
+
 /* ---- settings (server-wide key/value, e.g. generated keys) ----------------- store_audit.c */
 OS_MUST_USE os_err st_setting_get(store_conn *c, arena *a, const char *key, const char **value);
 /* Stores value unless the key exists; either way *value ends as the stored one.

@@ -1,0 +1,45 @@
+/* events.c — see events.h. */
+#include "events.h"
+#include <string.h>
+
+static const event_type TYPES[] = {
+    {"subscription.added", CAP_READ},
+    {"subscription.updated", CAP_READ},
+    {"subscription.removed", CAP_READ},
+    {"bulk.applied", CAP_READ},
+    {"job.finished", CAP_BULK},
+    {"partner.access_requested", EVENT_OWN_RELATIONSHIP},
+    {"partner.access_granted", EVENT_OWN_RELATIONSHIP},
+    {"partner.access_amended", EVENT_OWN_RELATIONSHIP},
+    {"partner.access_removed", EVENT_OWN_RELATIONSHIP},
+    {"partner.access_ended", EVENT_OWN_RELATIONSHIP},
+    {"admin.added", EVENT_CUSTOMER_ONLY},
+    {"admin.removed", EVENT_CUSTOMER_ONLY},
+    {"agreement.expiring", EVENT_ANY_PARTNER},
+    {"agreement.expired", EVENT_ANY_PARTNER},
+};
+
+const event_type *event_types(int *n) {
+    *n = (int)(sizeof TYPES / sizeof TYPES[0]);
+    return TYPES;
+}
+
+const event_type *event_type_find(const char *name) {
+    for (size_t i = 0; name && i < sizeof TYPES / sizeof TYPES[0]; i++)
+        if (!strcmp(TYPES[i].name, name)) return &TYPES[i];
+    return NULL;
+}
+
+os_err event_emit(op_ctx *x, int64_t agreement_id, const char *type, const char *data_json) {
+    if (!event_type_find(type) || agreement_id <= 0 || !data_json) return OS_ERR_INTERNAL;
+    event_rec r = {
+        .agreement_id = agreement_id,
+        .type = type,
+        .at = x->now,
+        .actor_user_id = x->actor_id,
+        .relationship_id = x->relationship_id,
+        .data_json = data_json,
+    };
+    int64_t id = 0;
+    return st_event_add(x->c, &r, &id);
+}
