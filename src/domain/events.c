@@ -31,13 +31,21 @@ const event_type *event_type_find(const char *name) {
 }
 
 os_err event_emit(op_ctx *x, int64_t agreement_id, const char *type, const char *data_json) {
-    if (!event_type_find(type) || agreement_id <= 0 || !data_json) return OS_ERR_INTERNAL;
+    return event_emit_relationship(x, agreement_id, type, 0, data_json);
+}
+
+os_err event_emit_relationship(op_ctx *x, int64_t agreement_id, const char *type, int64_t relationship_id,
+                               const char *data_json) {
+    const event_type *t = event_type_find(type);
+    if (!t || agreement_id <= 0 || !data_json) return OS_ERR_INTERNAL;
+    /* An event for its relationship's organization names the relationship, or nobody gets it. */
+    if ((t->partner_capability == EVENT_OWN_RELATIONSHIP) != (relationship_id > 0)) return OS_ERR_INTERNAL;
     event_rec r = {
         .agreement_id = agreement_id,
         .type = type,
         .at = x->now,
         .actor_user_id = x->actor_id,
-        .relationship_id = x->relationship_id,
+        .relationship_id = relationship_id,
         .data_json = data_json,
     };
     int64_t id = 0;

@@ -36,7 +36,11 @@ const event_type *event_type_find(const char *name);
 
 /* Records an event of type `type` (one of event_types; anything else is OS_ERR_INTERNAL,
  * a programming error) on agreement_id, with data_json (a JSON object, the caller's) as
- * its data, in x's current transaction. The actor and the relationship come from x. */
+ * its data, in x's current transaction. The actor comes from x. */
 OS_MUST_USE os_err event_emit(op_ctx *x, int64_t agreement_id, const char *type, const char *data_json);
+/* event_emit for an event about a partner relationship (the partner.* types, whose
+ * EVENT_OWN_RELATIONSHIP audience is that relationship's organization). */
+OS_MUST_USE os_err event_emit_relationship(op_ctx *x, int64_t agreement_id, const char *type,
+                                           int64_t relationship_id, const char *data_json);
 
 #endif

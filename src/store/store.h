@@ -219,7 +219,7 @@ typedef struct event_rec {
     const char *type;
     int64_t at;
     int64_t actor_user_id;     /* 0: none (system) */
-    int64_t relationship_id;   /* the partner relationship the actor acted under; 0: none */
+    int64_t relationship_id;   /* partner.* events: the relationship they are about; 0: none */
     const char *data_json;     /* the event's data object */
 } event_rec;
 

@@ -8,7 +8,7 @@ CREATE TABLE events (
     type            TEXT NOT NULL,
     at              BIGINT NOT NULL,
     actor_user_id   BIGINT REFERENCES users(id),
-    relationship_id BIGINT,
+    relationship_id BIGINT,                  -- partner.* events: the relationship they are about
     data            TEXT NOT NULL            -- the event's JSON object, as delivered
 );
 CREATE INDEX events_agreement ON events(agreement_id, id);

@@ -8,7 +8,7 @@ CREATE TABLE events (
     type            TEXT NOT NULL,
     at              INTEGER NOT NULL,
     actor_user_id   INTEGER REFERENCES users(id),
-    relationship_id INTEGER,
+    relationship_id INTEGER,                 -- partner.* events: the relationship they are about
     data            TEXT NOT NULL            -- the event's JSON object, as delivered
 );
 CREATE INDEX events_agreement ON events(agreement_id, id);
