@@ -451,3 +451,10 @@ os_err partner_lift_block(op_ctx *x, int64_t agreement_id, int64_t block_id) {
 os_err partner_user_recognized(op_ctx *x, bool *recognized, bool *is_partner) {
     return st_user_recognized(x->c, x->actor_id, x->actor_email, x->now, recognized, is_partner);
 }
+
+os_err partner_tx_begin_relationship(op_ctx *x, int64_t org_id, int64_t rel_id) {
+    rel_rec rel;
+    os_err e = st_rel_of_org(x->c, x->a, org_id, rel_id, &rel);
+    if (e == OS_ERR_NOT_FOUND) return store_tx_begin(x->c);
+    return e ? e : store_tx_begin_agreement(x->c, rel.agreement_id);
+}

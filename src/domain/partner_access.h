@@ -98,6 +98,13 @@ os_err partner_user_recognized(op_ctx *x, bool *recognized, bool *is_partner);
 
 /* ---- shared by the partner modules (requests, time, organizations) ---- */
 
+/* Begins the write transaction of a change to a partner organization's relationship
+ * rel_id: scoped to the relationship's agreement (read first: a relationship never moves
+ * to another agreement, so the lock taken is the one its rows need), or to the whole
+ * store when the organization has no such relationship, so the caller's own checks, made
+ * inside the transaction, still decide what the answer is. */
+OS_MUST_USE os_err partner_tx_begin_relationship(op_ctx *x, int64_t org_id, int64_t rel_id);
+
 /* When a relationship of period_days (0: up to the agreement's end) that starts at `from`
  * ends: from + period_days days, or the start of the day after the agreement's end date. */
 int64_t partner_period_end(const agreement_rec *g, int64_t period_days, int64_t from);

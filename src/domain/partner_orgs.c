@@ -2,6 +2,7 @@
 #include "partner_orgs.h"
 #include <string.h>
 #include "domain/audit.h"
+#include "domain/partner_access.h"
 #include "mail/outbox.h"
 
 
@@ -89,7 +90,7 @@ os_err porg_rel_people(op_ctx *x, int64_t org_id, int64_t rel_id, bool named, co
                        field_errors *fe, rel_rec *out, rel_person_rec **people, int *npeople,
                        const partner_request_rec **open) {
     *open = NULL;
-    os_err e = store_tx_begin(x->c);
+    os_err e = partner_tx_begin_relationship(x, org_id, rel_id);
     if (e) return e;
     partner_org_rec org;
     e = porg_member(x, org_id, true, &org);

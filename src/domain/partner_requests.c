@@ -273,7 +273,7 @@ static const char *ask_mail_data(op_ctx *x, const recipient_rec *to, const char 
 os_err partner_amendment_request(op_ctx *x, int64_t org_id, int64_t relationship_id, unsigned capabilities,
                                  int64_t ends_at, amendment_outcome *outcome, partner_request_rec *out) {
     *outcome = AMEND_NOT_FOUND;
-    os_err e = store_tx_begin(x->c);
+    os_err e = partner_tx_begin_relationship(x, org_id, relationship_id);
     if (e) return e;
     int64_t member_id;
     const char *role;

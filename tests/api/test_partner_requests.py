@@ -8,6 +8,7 @@ relationship in place (the partner's very next request sees it), and a partner a
 change the same way (an amendment request, one open at a time)."""
 import datetime
 import json
+import threading
 import time
 import urllib.parse
 from types import SimpleNamespace
@@ -18,7 +19,7 @@ from support.accounts import addr, partner_add, partner_user, template_subject, 
 from support.agreements import ORDERS, REGISTRATIONS, reg_body, url
 from support.checks import assert_problem, field_errors
 from support.concurrency import parallel
-from support.db import db_count, db_query, db_write
+from support.db import PG_MODE, db_count, db_query, db_write, pg_connect
 
 pytestmark = pytest.mark.usefixtures("server_alive")
 
@@ -429,3 +430,36 @@ def test_who_may_ask_for_an_amendment(server):
     # An ended relationship cannot be amended.
     assert ag.sa.delete(url(ag.lic, f"/partners/{p.relationship_id}")).status == 204
     assert_problem(admin.post(amend_path(p.org_id, p.relationship_id), body), 409, "relationship_ended")
+
+
+# The first half of an agreement's advisory lock key (AGREEMENT_LOCK_NS in src/store/pg.c).
+AGREEMENT_LOCK_NS = 1869837153
+
+
+@pytest.mark.skipif(not PG_MODE, reason="SQLite has one writer: there is no lock of one agreement to see")
+def test_an_amendment_request_locks_its_agreement_alone(server):
+    """A partner's amendment request writes under its agreement's lock, not the whole
+    store's: while another session holds that agreement's lock the request waits for it
+    (PostgreSQL's lock table shows it waiting), and it completes once the lock is let go."""
+    ag = customer(server)
+    p = active_partner(server, ag)
+    holder = pg_connect(server.pg_db)
+    answers = []
+    try:
+        with holder.cursor() as cur:
+            cur.execute("SELECT pg_advisory_lock(%s, %s)", (AGREEMENT_LOCK_NS, ag.id))
+        t = threading.Thread(target=lambda: answers.append(
+            p.post(amend_path(p.org_id, p.relationship_id), {"capabilities": ALL, "ends_on": day(60)})))
+        t.start()
+        waiting = []
+        for _ in range(200):
+            waiting = db_query(server, "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 2"
+                                       f" AND classid = {AGREEMENT_LOCK_NS} AND objid = ? AND NOT granted", (ag.id,))
+            if waiting or answers:
+                break
+            time.sleep(0.05)
+        assert waiting and not answers, "the request did not wait for its agreement's lock"
+    finally:
+        holder.close()   # lets the lock go
+    t.join(30)
+    assert answers and answers[0].status == 201, answers
