@@ -1,6 +1,8 @@
 /* events.c — see events.h. */
 #include "events.h"
+#include <stdarg.h>
 #include <string.h>
+#include "core/json_write.h"
 
 static const event_type TYPES[] = {
     {"subscription.added", CAP_READ},
@@ -50,4 +52,24 @@ os_err event_emit_relationship(op_ctx *x, int64_t agreement_id, const char *type
     };
     int64_t id = 0;
     return st_event_add(x->c, &r, &id);
+}
+
+const char *event_data(arena *a, const char *license, ...) {
+    buf b;
+    jw w;
+    buf_init(&b, a, EVENT_DATA_MAX);
+    jw_init(&w, &b);
+    jw_obj(&w);
+    jw_kstr(&w, "agreement", license);
+    va_list ap;
+    va_start(ap, license);
+    for (const char *k; (k = va_arg(ap, const char *));) {
+        const char *v = va_arg(ap, const char *);
+        jw_key(&w, k);
+        if (v) jw_raw(&w, v);
+        else jw_null(&w);
+    }
+    va_end(ap);
+    jw_obj_end(&w);
+    return jw_ok(&w) && !b.overflow ? b.data : NULL;
 }
