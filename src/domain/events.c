@@ -1,6 +1,8 @@
 /* events.c — see events.h. */
 #include "events.h"
+#include <jansson.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include "core/json_write.h"
 
@@ -72,4 +74,28 @@ const char *event_data(arena *a, const char *license, ...) {
     va_end(ap);
     jw_obj_end(&w);
     return jw_ok(&w) && !b.overflow ? b.data : NULL;
+}
+
+const char *event_changes(arena *a, const char *before_json, const char *after_json, const char *skip) {
+    json_t *b = before_json ? json_loads(before_json, 0, NULL) : NULL;
+    json_t *t = after_json ? json_loads(after_json, 0, NULL) : NULL;
+    json_t *changes = json_is_object(b) && json_is_object(t) ? json_object() : NULL;
+    bool ok = changes != NULL;
+    const char *key;
+    json_t *v;
+    json_object_foreach(t, key, v) {
+        if (!ok) break;
+        if (skip && !strcmp(key, skip)) continue;
+        json_t *was = json_object_get(b, key);
+        if (was && json_equal(was, v)) continue;
+        json_t *pair = json_pack("{sOsO}", "before", was ? was : json_null(), "after", v);
+        ok = pair && !json_object_set_new(changes, key, pair);
+    }
+    char *text = ok && json_object_size(changes) ? json_dumps(changes, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    const char *out = text ? arena_strdup(a, text) : NULL;
+    free(text);
+    json_decref(changes);
+    json_decref(b);
+    json_decref(t);
+    return out;
 }

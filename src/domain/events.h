@@ -50,5 +50,10 @@ OS_MUST_USE os_err event_emit_relationship(op_ctx *x, int64_t agreement_id, cons
 /* An event's data object: {"agreement": license, key: value, …} from (key, JSON text) pairs
  * ending with NULL; a NULL value writes null. NULL when it could not be written. */
 const char *event_data(arena *a, const char *license, ...) __attribute__((sentinel));
+/* What differs between two states of one object (JSON object texts), as an update's event
+ * says it: {"member": {"before": …, "after": …}, …} for exactly the members of `after`
+ * whose value is not `before`'s, in after's order, member `skip` (may be NULL) aside. NULL
+ * when nothing differs (or either text is not an object). */
+const char *event_changes(arena *a, const char *before_json, const char *after_json, const char *skip);
 
 #endif

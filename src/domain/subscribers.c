@@ -1,6 +1,5 @@
 /* subscribers.c — see subscribers.h. */
 #include "subscribers.h"
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,28 +74,8 @@ static os_err emit_subscription(op_ctx *x, const char *license, const char *type
 }
 
 const char *subscription_changes(arena *a, const sub_rec *before, const sub_rec *after) {
-    const char *bt = subscription_text(a, before), *at = subscription_text(a, after);
-    json_t *b = bt ? json_loads(bt, 0, NULL) : NULL, *t = at ? json_loads(at, 0, NULL) : NULL;
-    json_t *changes = b && t ? json_object() : NULL;
-    const char *key;
-    json_t *v;
-    bool ok = changes != NULL;
-    json_object_foreach(t, key, v) {
-        if (!ok) break;
-        /* The version moves with every write: bookkeeping, not a change of the subscription. */
-        if (!strcmp(key, "version")) continue;
-        json_t *was = json_object_get(b, key);
-        if (was && json_equal(was, v)) continue;
-        json_t *pair = json_pack("{sOsO}", "before", was ? was : json_null(), "after", v);
-        ok = pair && !json_object_set_new(changes, key, pair);
-    }
-    char *text = ok && json_object_size(changes) ? json_dumps(changes, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-    const char *out = text ? arena_strdup(a, text) : NULL;
-    free(text);
-    json_decref(changes);
-    json_decref(b);
-    json_decref(t);
-    return out;
+    /* The version moves with every write: bookkeeping, not a change of the subscription. */
+    return event_changes(a, subscription_text(a, before), subscription_text(a, after), "version");
 }
 
 /* subscription.updated: {agreement, subscription (after), changes}; none when nothing changed. */
