@@ -99,3 +99,12 @@ const char *event_changes(arena *a, const char *before_json, const char *after_j
     json_decref(t);
     return out;
 }
+
+const char *event_str(arena *a, const char *s) {
+    buf b;
+    jw w;
+    buf_init(&b, a, EVENT_DATA_MAX);
+    jw_init(&w, &b);
+    jw_str(&w, s);
+    return jw_ok(&w) && !b.overflow ? b.data : NULL;
+}

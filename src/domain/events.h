@@ -50,6 +50,8 @@ OS_MUST_USE os_err event_emit_relationship(op_ctx *x, int64_t agreement_id, cons
 /* An event's data object: {"agreement": license, key: value, …} from (key, JSON text) pairs
  * ending with NULL; a NULL value writes null. NULL when it could not be written. */
 const char *event_data(arena *a, const char *license, ...) __attribute__((sentinel));
+/* s as a JSON string (null for NULL), for event_data; arena-owned. */
+const char *event_str(arena *a, const char *s);
 /* What differs between two states of one object (JSON object texts), as an update's event
  * says it: {"member": {"before": …, "after": …}, …} for exactly the members of `after`
  * whose value is not `before`'s, in after's order, member `skip` (may be NULL) aside. NULL

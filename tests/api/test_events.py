@@ -247,3 +247,27 @@ def test_partner_access_ended_by_the_daily_pass(server):
     got = [(t, d) for t, d in events(server, ag, mark) if t.startswith("partner.")]
     assert got == [("partner.access_ended", {"agreement": ag.lic, "relationship": rel_event(
         ag, rid, org_id, org_name, ["read", "assign", "bulk", "usage", "activity"], last, "ended")})], got
+
+
+# --------------------------------------------------------------------------------------
+# The agreement's end
+
+
+def test_agreement_expiring_with_each_reminder_and_expired_once(server):
+    ag = agreement(server, {"enterprise": 2})
+    today = datetime.datetime.now(datetime.timezone.utc).date()
+    end = (today + datetime.timedelta(days=30)).isoformat()
+    db_write(server, "UPDATE agreements SET end_date = ? WHERE id = ?", (end, ag.id))
+    mark = last_id(server)
+    server.cli("lifecycle")
+    server.cli("lifecycle")
+    got = [(t, d) for t, d in events(server, ag, mark) if t.startswith("agreement.")]
+    assert got == [("agreement.expiring", {"agreement": ag.lic, "end_date": end, "days": 30})], got
+    # The end passes: expired, once however many passes run.
+    end = (today - datetime.timedelta(days=1)).isoformat()
+    db_write(server, "UPDATE agreements SET end_date = ? WHERE id = ?", (end, ag.id))
+    mark = last_id(server)
+    server.cli("lifecycle")
+    server.cli("lifecycle")
+    got = [(t, d) for t, d in events(server, ag, mark) if t.startswith("agreement.")]
+    assert got == [("agreement.expired", {"agreement": ag.lic, "end_date": end})], got
