@@ -10,7 +10,8 @@ static const event_type TYPES[] = {
     {"subscription.added", CAP_READ},
     {"subscription.updated", CAP_READ},
     {"subscription.removed", CAP_READ},
-    {"bulk.applied", CAP_READ},
+    /* Those who may page through its changes (a job's routes need the bulk capability). */
+    {"bulk.applied", CAP_BULK},
     {"job.finished", CAP_BULK},
     {"partner.access_requested", EVENT_OWN_RELATIONSHIP},
     {"partner.access_granted", EVENT_OWN_RELATIONSHIP},
