@@ -94,7 +94,7 @@ const char *event_changes(arena *a, const char *before_json, const char *after_j
     }
     char *text = ok && json_object_size(changes) ? json_dumps(changes, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     const char *out = text ? arena_strdup(a, text) : NULL;
-    free(text);
+    free(text);   /* checksrc: allow alloc — json_dumps hands over memory it malloc'd */
     json_decref(changes);
     json_decref(b);
     json_decref(t);
