@@ -10,6 +10,7 @@
  */
 #ifndef OPENSEAT_SUBSCRIBERS_H
 #define OPENSEAT_SUBSCRIBERS_H
+#include "core/json_write.h"
 #include "domain/ctx.h"
 
 #define SUB_NAME_MAX 100
@@ -35,6 +36,16 @@ const char *subscriber_choice_params(arena *a, const char *field, const char *al
  * ("en, fr, …"). */
 const char *subscriber_level_list(arena *a, const pool_rec *pools, int n);
 const char *subscriber_language_list(arena *a);
+
+/* A subscription as the API shows it and as events carry it: {id, name, sign_in_email,
+ * notification_email, level, assigned, expires, reference, downloads, country, language,
+ * version}. The one writer of that object. */
+void subscription_write(jw *w, const sub_rec *s);
+/* What differs between two states of one subscription, as the subscription.updated event
+ * says it: {"field": {"before": …, "after": …}, …} for exactly the members of
+ * subscription_write's object that changed, version aside (it moves with every write).
+ * NULL when none did (or it could not be written). */
+const char *subscription_changes(arena *a, const sub_rec *before, const sub_rec *after);
 
 os_err subscribers_add(op_ctx *x, int64_t agreement_id, const sub_input *in, field_errors *fe, sub_rec *out);
 
@@ -80,8 +91,9 @@ os_err subscribers_take_seats(op_ctx *x, sub_target *t, const int64_t *need, boo
 /* Writes in[0..n), rows subscribers_check_many found no problem with and whose seats
  * subscribers_take_seats took: the subscriptions with their search terms, a freed seat
  * taken back by its own address, the audit entries and the assignment e-mails (rows with
- * notify). Memory: about n rows' worth in x's arena. */
-os_err subscribers_add_many_in_tx(op_ctx *x, sub_target *t, const sub_input *in, int n);
+ * notify). *uuids: the new subscriptions' ids, in in's order. Memory: about n rows' worth in
+ * x's arena. */
+os_err subscribers_add_many_in_tx(op_ctx *x, sub_target *t, const sub_input *in, int n, const char ***uuids);
 
 /* OS_ERR_PRECONDITION: changed since expected_version (*out then holds the current one). */
 os_err subscribers_update(op_ctx *x, int64_t agreement_id, const char *uuid, int64_t expected_version,
