@@ -402,6 +402,15 @@ os_err store_migrate(store *s, int *applied, char *err, size_t errlen) {
     if ((e = store_tx_end(c, e))) { snprintf(err, errlen, "cannot create schema_migrations"); return e; }
     mig_list l = {.n = 0};
     embed_each(c->drv->dialect == DIALECT_PG ? "migrations/pg/" : "migrations/sqlite/", collect, &l);
+    /* A version is applied once: a second file with the same number would be skipped
+     * silently on every database that has the first, so two are refused outright. */
+    for (int i = 0; i < l.n; i++)
+        for (int j = 0; j < i; j++)
+            if (mig_version(l.files[i]->name) == mig_version(l.files[j]->name)) {
+                snprintf(err, errlen, "migrations %s and %s have the same number", l.files[j]->name,
+                         l.files[i]->name);
+                return OS_ERR_INTERNAL;
+            }
     int count = 0;
     for (int i = 0; i < l.n; i++) {
         int v = mig_version(l.files[i]->name);
