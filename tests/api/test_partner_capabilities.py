@@ -39,7 +39,7 @@ EXPECTED = {
     "activity": "activity", "activity_csv": "activity",
     "partners_list": PARTNER_CONTROL, "partner_remove": PARTNER_CONTROL, "partner_block_lift": PARTNER_CONTROL,
     "admins_list": SUPER, "admins_add": SUPER, "admins_remove": SUPER, "admin_invite_remove": SUPER,
-    "prefs_get": SUPER, "prefs_put": SUPER,
+    "prefs_get": SUPER, "prefs_put": SUPER, "agreement_tokens": SUPER, "agreement_token_revoke": SUPER,
 }
 # Whatever else answers under these paths is the customer's control over partners (its
 # requests, amendments): super admins and partner managers.
