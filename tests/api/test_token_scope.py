@@ -11,13 +11,11 @@ from support.accounts import addr, verified_user
 from support.agreements import add_admin, agreement, role_of, url
 from support.checks import assert_problem
 from support.client import Client
-from support.db import db_write
 from support.files import with_defaults
 from support.routes import agreement_routes
 from support.subscriptions import add
-from test_partner_capabilities import (NONE, PARTNER_CONTROL, SUPER, ALLOWED, assert_allowed,
-                                       assert_refused_unchanged, deletes_last, own_job, relationship_of, rule_of,
-                                       send, set_caps, state, target)
+from support.capabilities import (NONE, PARTNER_CONTROL, SUPER, assert_allowed, assert_refused_unchanged,
+                                  deletes_last, own_job, relationship_of, rule_of, send, set_caps, state, target)
 
 pytestmark = pytest.mark.usefixtures("server_alive")
 
