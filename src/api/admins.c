@@ -96,9 +96,9 @@ static void activity_query_from(req *r, activity_query *q) {
 }
 
 /* {"events":[{id, at, actor, actor_name, action, target_type, target, target_label, address?,
- *  details, relationship: {id, organization}|null}], "next_before": id|null}; the client
- * address only when q->with_address; relationship: the partner relationship the actor acted
- * under. The
+ *  details, relationship: {id, organization}|null, token: {id, name}|null}], "next_before":
+ * id|null}; the client address only when q->with_address; relationship: the partner
+ * relationship the actor acted under; token: the API token the actor used. The
  * names are there so the UI can word each event without a request per row. */
 os_err h_activity(req *r) {
     activity_query q;
@@ -135,6 +135,15 @@ os_err h_activity(req *r) {
         } else {
             jw_null(w);
         }
+        jw_key(w, "token");
+        if (ev->token_id) {
+            jw_obj(w);
+            jw_kint(w, "id", ev->token_id);
+            jw_kstr(w, "name", ev->token_name);
+            jw_obj_end(w);
+        } else {
+            jw_null(w);
+        }
         jw_obj_end(w);
     }
     jw_arr_end(w);
@@ -150,17 +159,19 @@ os_err h_activity_csv(req *r) {
     if (fe_any(&r->fe)) return OS_ERR_INVALID;
     op_ctx *x = r->x;
     /* The raw columns first, for machines (their places unchanged); the readable ones after,
-     * the action's label in the user's language; details stay last. */
+     * the action's label in the user's language; the API token the actor used (empty: none);
+     * details stay last. */
     static const export_column with[] = {{"time", 20},       {"actor", 30},        {"action", 24},
                                          {"target type", 14}, {"target", 36},       {"address", 16},
                                          {"actor name", 30},  {"action label", 30}, {"target label", 40},
-                                         {"details", 60}};
+                                         {"token id", 10},    {"token name", 30},   {"details", 60}};
     static const export_column without[] = {{"time", 20},       {"actor", 30},        {"action", 24},
                                             {"target type", 14}, {"target", 36},       {"actor name", 30},
-                                            {"action label", 30}, {"target label", 40}, {"details", 60}};
+                                            {"action label", 30}, {"target label", 40}, {"token id", 10},
+                                            {"token name", 30},  {"details", 60}};
     export_file *f;
     os_err e = export_begin(&r->a, EXPORT_CSV, r->user_language, "activity", q.with_address ? with : without,
-                            q.with_address ? 10 : 9, &f);
+                            q.with_address ? 12 : 11, &f);
     if (e) return e;
     if ((e = activity_csv(x, &q, f))) {
         export_discard(f);

@@ -164,10 +164,11 @@ os_err activity_csv(op_ctx *x, activity_query *q, export_file *f) {
             const char *at = text_iso_time(page, ev->at);
             const char *label = audit_action_label(q->language, ev->action);
             const char *target = audit_target_label(page, ev);
-            const char *with[] = {at,          ev->actor_email, ev->action, ev->target_type, ev->target_id, ev->address,
-                                  ev->actor_name, label,          target,     ev->details};
-            const char *without[] = {at,          ev->actor_email, ev->action, ev->target_type, ev->target_id,
-                                     ev->actor_name, label,          target,     ev->details};
+            const char *token = ev->token_id ? arena_printf(page, "%lld", (long long)ev->token_id) : NULL;
+            const char *with[] = {at,     ev->actor_email, ev->action, ev->target_type, ev->target_id, ev->address,
+                                  ev->actor_name, label, target, token, ev->token_name, ev->details};
+            const char *without[] = {at,     ev->actor_email, ev->action, ev->target_type, ev->target_id,
+                                     ev->actor_name, label, target, token, ev->token_name, ev->details};
             e = export_row(f, q->with_address ? with : without);
         }
         if (e || n < ACTIVITY_CSV_PAGE) return e;

@@ -38,7 +38,7 @@ def test_super_admin_sees_every_address(three):
     assert all(e["address"] == "127.0.0.1" for e in evs if e["action"] == "subscription.added"), evs
     rows = read_csv(three.sa.get(url(three.lic, "/activity.csv")))
     assert rows[0] == ["time", "actor", "action", "target type", "target", "address", "actor name", "action label",
-                       "target label", "details"], rows[0]
+                       "target label", "token id", "token name", "details"], rows[0]
     assert all(r[5] == "127.0.0.1" for r in rows[1:] if r[2] == "subscription.added"), rows
 
 
@@ -53,8 +53,8 @@ def test_admins_and_partners_see_no_address(three, who):
     r = c.get(url(three.lic, "/activity.csv"))
     rows = read_csv(r)
     assert rows[0] == ["time", "actor", "action", "target type", "target", "actor name", "action label",
-                       "target label", "details"], rows[0]
-    assert all(len(row) == 9 for row in rows), rows[:3]
+                       "target label", "token id", "token name", "details"], rows[0]
+    assert all(len(row) == 11 for row in rows), rows[:3]
     assert b"127.0.0.1" not in r.raw
     # Filters and pages work the same without the column.
     rows = read_csv(c.get(url(three.lic, "/activity.csv?action=subscription.added")))

@@ -101,7 +101,7 @@ def test_agreement_wide_events_have_no_label(story):
 def test_csv_has_names_and_the_action_label_in_the_readers_language(story):
     rows = read_csv(story.sa.get(url(story.lic, "/activity.csv")))
     assert rows[0] == ["time", "actor", "action", "target type", "target", "address", "actor name",
-                       "action label", "target label", "details"], rows[0]
+                       "action label", "target label", "token id", "token name", "details"], rows[0]
     removed = [r for r in rows[1:] if r[2] == "subscription.removed"]
     assert removed and removed[0][6:9] == ["Camille Martin", "Subscriber removed", "Grace Hopper (Enterprise)"], removed
     # The French admin (no address column; `;` between fields) reads French labels.

@@ -511,7 +511,7 @@ def test_activity_csv(server):
     r = a.sa.get(url(a.lic, "/activity.csv"))
     rows = read_csv(r)
     assert rows[0] == ["time", "actor", "action", "target type", "target", "address", "actor name", "action label",
-                       "target label", "details"], rows[0]
+                       "target label", "token id", "token name", "details"], rows[0]
     assert len(rows) == 1 + len(evs), (len(rows), len(evs))
     body = rows[1:]
     assert [x[2] for x in body] == [e["action"] for e in evs], body

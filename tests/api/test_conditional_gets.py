@@ -15,7 +15,8 @@ from support.routes import agreement_routes
 from support.subscriptions import sub_body, subs
 
 # State-changing agreement routes that change a job only, never what the lists show.
-NOT_LISTED = {"job_delete": "deletes a finished job's record", "job_cancel": "cancels a job, nothing applied"}
+NOT_LISTED = {"job_delete": "deletes a finished job's record", "job_cancel": "cancels a job, nothing applied",
+              "agreement_token_revoke": "revokes an API token, nothing the lists show"}
 
 
 def etag(client, path, **headers):

@@ -36,7 +36,7 @@ TABLES = ("users", "email_tokens", "sessions", "outbox", "audit_events", "settin
           "idempotency_keys", "handoff_nonces", "partner_access", "partner_blocks", "subscriptions",
           "seat_releases", "usage_changes", "admin_invites", "agreement_prefs", "expiry_notices", "sub_terms",
           "sub_term_counts", "programs", "jobs", "job_files", "partner_relationships", "partner_requests",
-          "partner_relationship_people", "events", "job_changes")
+          "partner_relationship_people", "events", "job_changes", "api_tokens")
 # Rows changed in place (a count alone would not see the change).
 CONTENT = {
     "subscriptions": "SELECT uuid, name, sign_in_email, notification_email, reference, downloads, country,"
@@ -52,6 +52,7 @@ CONTENT = {
     "partner_relationships": "SELECT id, status, people, capabilities, ends_at, auto_renew FROM partner_relationships"
                              " ORDER BY id",
     "partner_requests": "SELECT id, status, reason FROM partner_requests ORDER BY id",
+    "api_tokens": "SELECT id, revoked_at, revoked_by FROM api_tokens ORDER BY id",
 }
 # Operations whose failure a route rides out on purpose (the reason is beside each call):
 # withdrawing a provisional throttle failure, touching a session.
@@ -262,6 +263,36 @@ def test_subscriber_resend(server, world):
     s = new_sub(ag)
     run_route(server, "subscriber resend", lambda: s,
               lambda s, h: ag.sa.post(subs(ag.lic, "/resend"), {"ids": [s["id"]]}, headers=h), 200)
+
+
+def test_token_create(server, world):
+    ag = world.ag
+    run_route(server, "token create", lambda: None,
+              lambda _, h: ag.sa.post("/api/v1/tokens", {"name": "CI", "agreement": ag.lic, "capabilities": ["read"]},
+                                      headers=h), 201)
+
+
+def test_token_revoke(server, world):
+    ag = world.ag
+
+    def prepare():
+        r = ag.sa.post("/api/v1/tokens", {"name": "to revoke", "capabilities": ["read"]})
+        assert r.status == 201, r
+        return r.body["id"]
+
+    run_route(server, "token revoke", prepare, lambda t, h: ag.sa.delete(f"/api/v1/tokens/{t}", headers=h), 204)
+
+
+def test_agreement_token_revoke(server, world):
+    ag = world.ag
+
+    def prepare():
+        r = world.seller.post("/api/v1/tokens", {"name": "partner's", "agreement": ag.lic, "capabilities": ["read"]})
+        assert r.status == 201, r
+        return r.body["id"]
+
+    run_route(server, "agreement token revoke", prepare,
+              lambda t, h: ag.sa.delete(f"{AGREEMENTS}/{ag.lic}/tokens/{t}", headers=h), 204)
 
 
 def test_admins_add(server, world):

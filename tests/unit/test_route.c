@@ -11,15 +11,15 @@
 
 /* Only method and pattern matter to the matcher. */
 static const route ROUTES[] = {
-    {"GET", "/api/v1/session", ACCESS_PUBLIC, BODY_NONE, NULL, "session_get", CTX_NONE, 0},          /* 0 */
-    {"POST", "/api/v1/session", ACCESS_PUBLIC, BODY_JSON, NULL, "session_create", CTX_NONE, 0},      /* 1 */
-    {"DELETE", "/api/v1/session", ACCESS_USER, BODY_NONE, NULL, "session_delete", CTX_NONE, 0},      /* 2 */
-    {"GET", "/api/v1/accounts/{id}", ACCESS_USER, BODY_NONE, NULL, "account_get", CTX_NONE, 0},      /* 3 */
-    {"PUT", "/api/v1/accounts/{id}/members/{member}", ACCESS_USER, BODY_JSON, NULL, "member_put", CTX_NONE, 0}, /* 4 */
-    {"GET", "/api/v1/accounts/me", ACCESS_USER, BODY_NONE, NULL, "account_me", CTX_NONE, 0},         /* 5 */
-    {"GET", "/static/*", ACCESS_PUBLIC, BODY_NONE, NULL, "static", CTX_NONE, 0},                     /* 6 */
-    {"POST", "/api/v1/signup", ACCESS_PUBLIC, BODY_JSON, NULL, "signup", CTX_NONE, 0},               /* 7 */
-    {"GET", "/", ACCESS_PUBLIC, BODY_NONE, NULL, "index", CTX_NONE, 0},                              /* 8 */
+    {"GET", "/api/v1/session", ACCESS_PUBLIC, BODY_NONE, NULL, "session_get", CTX_NONE, 0, false},          /* 0 */
+    {"POST", "/api/v1/session", ACCESS_PUBLIC, BODY_JSON, NULL, "session_create", CTX_NONE, 0, false},      /* 1 */
+    {"DELETE", "/api/v1/session", ACCESS_USER, BODY_NONE, NULL, "session_delete", CTX_NONE, 0, false},      /* 2 */
+    {"GET", "/api/v1/accounts/{id}", ACCESS_USER, BODY_NONE, NULL, "account_get", CTX_NONE, 0, false},      /* 3 */
+    {"PUT", "/api/v1/accounts/{id}/members/{member}", ACCESS_USER, BODY_JSON, NULL, "member_put", CTX_NONE, 0, false}, /* 4 */
+    {"GET", "/api/v1/accounts/me", ACCESS_USER, BODY_NONE, NULL, "account_me", CTX_NONE, 0, false},         /* 5 */
+    {"GET", "/static/*", ACCESS_PUBLIC, BODY_NONE, NULL, "static", CTX_NONE, 0, false},                     /* 6 */
+    {"POST", "/api/v1/signup", ACCESS_PUBLIC, BODY_JSON, NULL, "signup", CTX_NONE, 0, false},               /* 7 */
+    {"GET", "/", ACCESS_PUBLIC, BODY_NONE, NULL, "index", CTX_NONE, 0, false},                              /* 8 */
 };
 #define NROUTES ((int)(sizeof ROUTES / sizeof ROUTES[0]))
 
@@ -146,8 +146,8 @@ static void test_too_many_params_never_overflow(void **state) {
     /* A pattern with more captures than MAX_PATH_PARAMS cannot be served without
      * writing past the caller's array, so it must not match. */
     static const route wide[] = {
-        {"GET", "/{a}/{b}/{c}/{d}/{e}", ACCESS_PUBLIC, BODY_NONE, NULL, "wide", CTX_NONE, 0},
-        {"GET", "/{a}/{b}/{c}/{d}", ACCESS_PUBLIC, BODY_NONE, NULL, "four", CTX_NONE, 0},
+        {"GET", "/{a}/{b}/{c}/{d}/{e}", ACCESS_PUBLIC, BODY_NONE, NULL, "wide", CTX_NONE, 0, false},
+        {"GET", "/{a}/{b}/{c}/{d}", ACCESS_PUBLIC, BODY_NONE, NULL, "four", CTX_NONE, 0, false},
     };
     const char *params[MAX_PATH_PARAMS];
     int np = 0;

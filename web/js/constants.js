@@ -78,6 +78,11 @@ export const PROBLEM = Object.freeze({
   CAPABILITY_BULK_MISSING: "capability_bulk_missing",
   CAPABILITY_USAGE_MISSING: "capability_usage_missing",
   CAPABILITY_ACTIVITY_MISSING: "capability_activity_missing",
+  CAPABILITY_MANAGE_MISSING: "capability_manage_missing",
+  TOKEN_INVALID: "token_invalid",
+  SESSION_REQUIRED: "session_required",
+  TOKEN_RATE_LIMITED: "token_rate_limited",
+  TOO_MANY_TOKENS: "too_many_tokens",
   ALREADY_MEMBER: "already_member",
   LAST_PARTNER_ADMIN: "last_partner_admin",
   READ_ONLY: "read_only",
@@ -122,6 +127,8 @@ export const FIELD = Object.freeze({
   READ_REQUIRED: "read_required",
   ORGANIZATION_EXISTS: "organization_exists",
   BEYOND_REQUEST: "beyond_request",
+  UNKNOWN_AGREEMENT: "unknown_agreement",
+  CAPABILITY_NOT_HELD: "capability_not_held",
 });
 
 // docs/openapi.yaml: Job.state.
