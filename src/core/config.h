@@ -45,6 +45,7 @@ typedef struct config {
     const char *secret_key;       /* 64 hex chars; NULL: DATA/secret.key, created on first start */
     long grace_days;              /* an expired agreement stays editable this long */
     const char *handoff_key;      /* 64 hex chars; NULL: generated once and kept in the database */
+    const char *audit_log;        /* "syslog" or a file for every audit entry; NULL: none */
     bool fault_injection;         /* tests only: honour X-Openseat-Fault (test build only) */
 } config;
 
