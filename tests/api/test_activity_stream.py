@@ -23,7 +23,7 @@ import pytest
 from support.accounts import addr, partner_user, verified_user
 from support.agreements import agreement, url
 from support.checks import assert_problem, field_errors
-from support.db import PG_MODE, db_query, db_write
+from support.db import PG_MODE, db_query, db_write, pg_connect
 from support.files import finished, people, start, with_defaults
 from support.server import Maildir, Server, live_servers, poll
 from support.subscriptions import add, sub_body, subs
@@ -251,6 +251,10 @@ def twin_of(server, tmp_path_factory, extra_args=()):
     d.mkdir(parents=True)
     (d / "secret.key").write_bytes((server.data / "secret.key").read_bytes())
     (d / "secret.key").chmod(0o600)
+    if server.smtp_url is None:
+        # Without a relay each instance delivers into DATA/maildir: one mailbox for both.
+        (server.data / "maildir").mkdir(exist_ok=True)
+        (d / "maildir").symlink_to(server.data / "maildir")
     srv = Server(d, smtp_url=server.smtp_url, mail=server.mail, pg_db=server.pg_db, extra_args=list(extra_args))
     live_servers.append(srv)
     srv.start()
@@ -372,6 +376,39 @@ def test_a_poller_sees_every_event_once_while_writes_continue(server, twin, stor
     assert not failures, failures
     assert len(seen) == len(set(seen)), "an event was given twice"
     assert sorted(seen) == sorted(audit_ids(server, ag.id)), "an event was skipped"
+
+
+def slow_writer(server, agreement_id):
+    """A transaction of the test's own on the server's PostgreSQL database that has written an
+    audit entry and not committed yet: (connection, the entry's id). It takes no lock of the
+    server's, as any writer of the trail may not."""
+    con = pg_connect(server.pg_db)
+    con.autocommit = False
+    with con.cursor() as cur:
+        cur.execute("INSERT INTO audit_events (at, action, target_type, target_id, agreement_id)"
+                    " VALUES (%s, 'subscriptions.exported', 'agreement', NULL, %s) RETURNING id",
+                    (int(time.time()), agreement_id))
+        return con, cur.fetchone()[0]
+
+
+@pytest.mark.pg_only
+def test_an_earlier_id_committing_later_is_not_skipped(server, ag):
+    """The race a poller of "ids above the last one" loses: an id taken first, committed last."""
+    _, _, cursor = stream(ag.sa, ag.lic, after="end")
+    con, slow_id = slow_writer(server, ag.id)
+    try:
+        add(ag.sa, ag.lic, name="Quick Writer")
+        seen = []
+        _, events, cursor = stream(ag.sa, ag.lic, after=cursor)
+        seen += [e["id"] for e in events]
+        con.commit()
+    finally:
+        con.close()
+    quick = [i for i in audit_ids(server, ag.id) if i > slow_id]
+    assert quick, "the quick writer's entry came after the slow one's id"
+    _, events, _ = stream(ag.sa, ag.lic, after=cursor)
+    seen += [e["id"] for e in events]
+    assert sorted(seen) == sorted([slow_id] + quick), "each exactly once, the slow one included"
 
 
 # --------------------------------------------------------------------------------------
@@ -528,3 +565,20 @@ def test_two_instances_on_one_audit_log_write_it_once(logged, tmp_path_factory):
         assert "audit log held by another process" in second.log_path.read_text()
     finally:
         retire(second)
+
+
+@pytest.mark.pg_only
+def test_the_audit_log_waits_for_an_earlier_id_committing_later(logged):
+    srv, log = logged()
+    a = agreement(srv, {"enterprise": 10})
+    wait_logged(log, srv)
+    con, slow_id = slow_writer(srv, a.id)
+    try:
+        add(a.sa, a.lic, name="Quick Writer")
+        time.sleep(1.5)   # several of the sink's polls while the slow transaction is open
+        con.commit()
+    finally:
+        con.close()
+    ids = wait_logged(log, srv, what="the slow and the quick entries")
+    assert slow_id in ids and len(ids) == len(set(ids))
+    assert ids == audit_ids(srv)
