@@ -582,3 +582,29 @@ def test_the_audit_log_waits_for_an_earlier_id_committing_later(logged):
     ids = wait_logged(log, srv, what="the slow and the quick entries")
     assert slow_id in ids and len(ids) == len(set(ids))
     assert ids == audit_ids(srv)
+
+
+def last_cursor(server):
+    """The cursor of the trail's last entry, as the server writes it."""
+    tx, i = db_query(server, "SELECT tx, id FROM audit_events ORDER BY tx DESC, id DESC LIMIT 1")[0]
+    return f"{tx:016x}{i:016x}"
+
+
+def test_the_syslog_audit_log_keeps_its_place_in_the_data_directory(logged):
+    srv, _ = logged(log="syslog")
+    a = agreement(srv, {"enterprise": 10})
+    add(a.sa, a.lic, name="Sent To Syslog")
+    cursor = srv.data / "audit-log.syslog.cursor"
+    poll(lambda: cursor.exists() and cursor.read_text().strip() == last_cursor(srv), timeout=15,
+         what="the syslog cursor to reach the trail's end")
+
+
+def test_an_unreadable_cursor_stops_the_audit_log_rather_than_guess(tmp_path_factory, logged):
+    d = tmp_path_factory.mktemp("alog-bad") / "data"
+    log = d.parent / "audit.jsonl"
+    (d.parent / "audit.jsonl.cursor").write_text("not a cursor\n")
+    srv, _ = logged(log=log, data=d)
+    agreement(srv, {"enterprise": 10})
+    poll(lambda: "audit log cursor unreadable" in srv.log_path.read_text(), timeout=10, what="the refusal logged")
+    time.sleep(1)
+    assert sink_lines(log) == [], "nothing written from a place it cannot read"
