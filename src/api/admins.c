@@ -124,10 +124,10 @@ static void write_event(jw *w, arena *a, const activity_rec *ev, bool with_addre
     }
 }
 
-/* Whether the client asked for the stream: ?format=ndjson, or, without format, an Accept
- * header naming application/x-ndjson (with a q other than 0). */
 static const char *const activity_formats[] = {"json", "ndjson", NULL};
 
+/* Whether an Accept header names application/x-ndjson with a weight above 0 (asked when the
+ * query has no format). */
 static bool accepts_ndjson(req *r) {
     static const char type[] = "application/x-ndjson";
     const char *accept = req_header(r, "Accept");
@@ -178,9 +178,10 @@ static os_err ndjson_event(void *ud, const activity_rec *ev) {
 }
 
 /* The activity as a stream for pollers: one event a line, oldest first, after `after`
- * (absent: from the start; "end": from what becomes visible after this answer), at most
- * `limit`; the place to ask from next in X-Openseat-Next-Cursor, also when no event came. The
- * lines go to a temporary file a page at a time, so 10,000 events cost one page's memory. */
+ * (absent: from the start; "end": no event, only the place after the last one settled now),
+ * at most `limit`; the place to ask from next in X-Openseat-Next-Cursor, also when no event
+ * came. The lines go to a temporary file a page at a time, so 10,000 events cost one page's
+ * memory. */
 static os_err activity_ndjson(req *r, activity_query *q) {
     q->limit = (int)query_int(r, "limit", 1, LIMIT_STREAM_PAGE_MAX, LIMIT_STREAM_PAGE_DEFAULT);
     const char *after = query_token(r, "after", LIMIT_QUERY_VALUE_CHARS);
@@ -197,8 +198,8 @@ static os_err activity_ndjson(req *r, activity_query *q) {
     buf *text;
     if ((e = export_text_begin(&r->a, &f, &text))) return e;
     ndjson_out o = {text, arena_child(&r->a, 1024 * 1024), q->with_address};
-    audit_pos next;
-    e = activity_stream(x, q, ndjson_event, &o, &next);
+    audit_pos next = q->after;
+    if (!from_end) e = activity_stream(x, q, ndjson_event, &o, &next);
     int fd;
     uint64_t size;
     if (e || (e = export_end(f, &fd, &size))) {

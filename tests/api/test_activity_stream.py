@@ -563,6 +563,12 @@ def test_two_instances_on_one_audit_log_write_it_once(logged, tmp_path_factory):
         ids = [e["id"] for e in sink_lines(log)]
         assert len(ids) == len(set(ids)), "written by both"
         assert "audit log held by another process" in second.log_path.read_text()
+        # The first stopped, the second carries on from the cursor.
+        assert srv.stop() == 0
+        add(on(a.sa, second), a.lic, name="After The First Stopped")
+        ids = wait_logged(log, second, what="the second instance to take over")
+        assert len(ids) == len(set(ids)) and ids == audit_ids(second)
+        assert "audit log taken over" in second.log_path.read_text()
     finally:
         retire(second)
 
