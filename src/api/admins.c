@@ -1,5 +1,7 @@
 /* admins.c — the Admins page (super admins) and the activity log of an agreement. */
 #include <string.h>
+#include <stdlib.h>
+#include <strings.h>
 #include "api.h"
 #include "core/limits.h"
 #include "domain/admins.h"
@@ -90,19 +92,147 @@ static void activity_query_from(req *r, activity_query *q) {
     q->action = query_str(r, "action", LIMIT_QUERY_VALUE_CHARS);
     q->from = query_date(r, "from", false);
     q->to = query_date(r, "to", true);
-    q->before_id = query_id(r, "before", "Use the next_before value of the previous page");
     q->relationship_id = query_id(r, "relationship", "Use a partner relationship's id");
-    q->limit = (int)query_int(r, "limit", 1, LIMIT_PAGE_SIZE_MAX, LIMIT_PAGE_SIZE_DEFAULT);
 }
 
-/* {"events":[{id, at, actor, actor_name, action, target_type, target, target_label, address?,
- *  details, relationship: {id, organization}|null, token: {id, name}|null}], "next_before":
- * id|null}; the client address only when q->with_address; relationship: the partner
- * relationship the actor acted under; token: the API token the actor used. The
- * names are there so the UI can word each event without a request per row. */
+/* One event of the activity log: {id, at, actor, actor_name, action, target_type, target,
+ * target_label, address?, details, relationship: {id, organization}|null, token: {id,
+ * name}|null}; the client address only when with_address; relationship: the partner
+ * relationship the actor acted under; token: the API token the actor used. The names are
+ * there so the UI can word each event without a request per row. */
+static void write_event(jw *w, arena *a, const activity_rec *ev, bool with_address) {
+    jw_obj(w);
+    jw_kint(w, "id", ev->id);
+    jw_kstr(w, "at", text_iso_time(a, ev->at));
+    jw_kstr(w, "actor", ev->actor_email);
+    jw_kstr(w, "actor_name", ev->actor_name);
+    jw_kstr(w, "action", ev->action);
+    jw_kstr(w, "target_type", ev->target_type);
+    jw_kstr(w, "target", ev->target_id);
+    jw_kstr(w, "target_label", audit_target_label(a, ev));
+    if (with_address) jw_kstr(w, "address", ev->address);
+    jw_key(w, "details");
+    if (ev->details) jw_raw(w, ev->details);   /* stored by audit() as a JSON object */
+    else jw_null(w);
+    jw_key(w, "relationship");
+    if (ev->relationship_id) {
+        jw_obj(w);
+        jw_kint(w, "id", ev->relationship_id);
+        jw_kstr(w, "organization", ev->relationship_org);
+        jw_obj_end(w);
+    } else {
+        jw_null(w);
+    }
+    jw_key(w, "token");
+    if (ev->token_id) {
+        jw_obj(w);
+        jw_kint(w, "id", ev->token_id);
+        jw_kstr(w, "name", ev->token_name);
+        jw_obj_end(w);
+    } else {
+        jw_null(w);
+    }
+}
+
+static const char *const activity_formats[] = {"json", "ndjson", NULL};
+
+/* Whether an Accept header names application/x-ndjson with a weight above 0 (asked when the
+ * query has no format). */
+static bool accepts_ndjson(req *r) {
+    static const char type[] = "application/x-ndjson";
+    const char *accept = req_header(r, "Accept");
+    for (const char *p = accept; p && *p;) {
+        size_t n = strcspn(p, ",");
+        char item[128];
+        if (n < sizeof item) {
+            memcpy(item, p, n);
+            item[n] = 0;
+            char *t = item + strspn(item, " \t");
+            char *semi = strchr(t, ';');
+            size_t len = semi ? (size_t)(semi - t) : strlen(t);
+            while (len && (t[len - 1] == ' ' || t[len - 1] == '\t')) len--;
+            if (len == sizeof type - 1 && !strncasecmp(t, type, len)) {
+                double weight = 1;
+                for (char *s = semi; s; s = strchr(s + 1, ';')) {
+                    const char *v = s + 1 + strspn(s + 1, " \t");
+                    if ((v[0] == 'q' || v[0] == 'Q') && v[1] == '=') weight = strtod(v + 2, NULL);
+                }
+                if (weight > 0) return true;
+            }
+        }
+        p += n;
+        if (*p) p++;
+    }
+    return false;
+}
+
+typedef struct ndjson_out {
+    buf *text;
+    arena *a;
+    bool with_address;
+} ndjson_out;
+
+static os_err ndjson_event(void *ud, const activity_rec *ev) {
+    ndjson_out *o = ud;
+    arena_free(o->a);   /* the previous line's texts: one line's memory whatever the count */
+    jw w;
+    jw_init(&w, o->text);
+    write_event(&w, o->a, ev, o->with_address);
+    audit_pos p = {ev->tx, ev->id};
+    char cursor[AUDIT_CURSOR_LEN + 1];
+    audit_cursor_format(p, cursor);
+    jw_kstr(&w, "cursor", cursor);
+    jw_obj_end(&w);
+    if (!jw_ok(&w)) return o->text->overflow ? OS_ERR_IO : OS_ERR_INTERNAL;
+    return buf_putc(o->text, '\n') ? OS_OK : OS_ERR_IO;
+}
+
+/* The activity as a stream for pollers: one event a line, oldest first, after `after`
+ * (absent: from the start; "end": no event, only the place after the last one settled now),
+ * at most `limit`; the place to ask from next in X-Openseat-Next-Cursor, also when no event
+ * came. The lines go to a temporary file a page at a time, so 10,000 events cost one page's
+ * memory. */
+static os_err activity_ndjson(req *r, activity_query *q) {
+    q->limit = (int)query_int(r, "limit", 1, LIMIT_STREAM_PAGE_MAX, LIMIT_STREAM_PAGE_DEFAULT);
+    const char *after = query_token(r, "after", LIMIT_QUERY_VALUE_CHARS);
+    bool from_end = after && !strcmp(after, "end");
+    if (after && !from_end && !audit_cursor_parse(after, &q->after))
+        fe_add(&r->fe, "after", "invalid_value", "Use the cursor of an earlier answer, or end");
+    if (query_str(r, "before", LIMIT_QUERY_VALUE_CHARS))
+        fe_add(&r->fe, "before", "not_allowed", "The stream pages with after, not before");
+    if (fe_any(&r->fe)) return OS_ERR_INVALID;
+    op_ctx *x = r->x;
+    os_err e = from_end ? activity_stream_end(x, q->agreement_id, &q->after) : OS_OK;
+    if (e) return e;
+    export_file *f;
+    buf *text;
+    if ((e = export_text_begin(&r->a, &f, &text))) return e;
+    ndjson_out o = {text, arena_child(&r->a, 1024 * 1024), q->with_address};
+    audit_pos next = q->after;
+    if (!from_end) e = activity_stream(x, q, ndjson_event, &o, &next);
+    int fd;
+    uint64_t size;
+    if (e || (e = export_end(f, &fd, &size))) {
+        export_discard(f);
+        return e;
+    }
+    char cursor[AUDIT_CURSOR_LEN + 1];
+    audit_cursor_format(next, cursor);
+    reply_fd(r, 200, "application/x-ndjson", fd, size);
+    reply_header(r, "X-Openseat-Next-Cursor", arena_strdup(&r->a, cursor));
+    reply_header(r, "Cache-Control", "no-store");
+    return OS_OK;
+}
+
+/* {"events":[event…], "next_before": id|null}, newest first (write_event); or, asked for
+ * NDJSON, the stream (activity_ndjson). */
 os_err h_activity(req *r) {
     activity_query q;
     activity_query_from(r, &q);
+    int format = query_enum(r, "format", activity_formats, -1, "Use json or ndjson");
+    if (format == 1 || (format == -1 && accepts_ndjson(r))) return activity_ndjson(r, &q);
+    q.before_id = query_id(r, "before", "Use the next_before value of the previous page");
+    q.limit = (int)query_int(r, "limit", 1, LIMIT_PAGE_SIZE_MAX, LIMIT_PAGE_SIZE_DEFAULT);
     if (fe_any(&r->fe)) return OS_ERR_INVALID;
     activity_list l;
     os_err e = activity_page(r->x, &q, &l);
@@ -112,38 +242,7 @@ os_err h_activity(req *r) {
     jw_key(w, "events");
     jw_arr(w);
     for (int i = 0; i < l.n; i++) {
-        const activity_rec *ev = &l.rows[i];
-        jw_obj(w);
-        jw_kint(w, "id", ev->id);
-        jw_kstr(w, "at", text_iso_time(&r->a, ev->at));
-        jw_kstr(w, "actor", ev->actor_email);
-        jw_kstr(w, "actor_name", ev->actor_name);
-        jw_kstr(w, "action", ev->action);
-        jw_kstr(w, "target_type", ev->target_type);
-        jw_kstr(w, "target", ev->target_id);
-        jw_kstr(w, "target_label", audit_target_label(&r->a, ev));
-        if (q.with_address) jw_kstr(w, "address", ev->address);
-        jw_key(w, "details");
-        if (ev->details) jw_raw(w, ev->details);   /* stored by audit() as a JSON object */
-        else jw_null(w);
-        jw_key(w, "relationship");
-        if (ev->relationship_id) {
-            jw_obj(w);
-            jw_kint(w, "id", ev->relationship_id);
-            jw_kstr(w, "organization", ev->relationship_org);
-            jw_obj_end(w);
-        } else {
-            jw_null(w);
-        }
-        jw_key(w, "token");
-        if (ev->token_id) {
-            jw_obj(w);
-            jw_kint(w, "id", ev->token_id);
-            jw_kstr(w, "name", ev->token_name);
-            jw_obj_end(w);
-        } else {
-            jw_null(w);
-        }
+        write_event(w, &r->a, &l.rows[i], q.with_address);
         jw_obj_end(w);
     }
     jw_arr_end(w);
@@ -156,6 +255,8 @@ os_err h_activity(req *r) {
 os_err h_activity_csv(req *r) {
     activity_query q;
     activity_query_from(r, &q);
+    q.before_id = query_id(r, "before", "Use the next_before value of the previous page");
+    q.limit = (int)query_int(r, "limit", 1, LIMIT_PAGE_SIZE_MAX, LIMIT_PAGE_SIZE_DEFAULT);
     if (fe_any(&r->fe)) return OS_ERR_INVALID;
     op_ctx *x = r->x;
     /* The raw columns first, for machines (their places unchanged); the readable ones after,

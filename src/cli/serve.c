@@ -1,4 +1,5 @@
-/* serve.c — the web server, the mail and job workers and housekeeping, until SIGTERM/SIGINT. */
+/* serve.c — the web server, the mail and job workers, the audit log and housekeeping, until
+ * SIGTERM/SIGINT (SIGHUP: the audit log file is opened again). */
 #include <curl/curl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -6,6 +7,7 @@
 #include "api/api.h"
 #include "cli/cli.h"
 #include "core/log.h"
+#include "domain/audit_log.h"
 #include "domain/housekeeping.h"
 #include "domain/jobs.h"
 #include "http/metrics.h"
@@ -28,6 +30,7 @@ int cmd_serve(int argc, char **argv) {
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
@@ -36,9 +39,18 @@ int cmd_serve(int argc, char **argv) {
     a.mail = outbox_start(&a);
     a.jobs = jobs_start(&a, api_job_exec);
     char err[512];
+    audit_log *alog = NULL;
+    if (cfg.audit_log && !(alog = audit_log_start(&a, err, sizeof err))) {
+        fprintf(stderr, "openseat: %s\n", err);
+        jobs_stop(a.jobs);
+        outbox_stop(a.mail);
+        store_close(a.st);
+        return 1;
+    }
     server *srv = server_start(&a, api_routes, api_route_count, &api_hooks, err, sizeof err);
     if (!srv) {
         fprintf(stderr, "openseat: %s\n", err);
+        audit_log_stop(alog);
         jobs_stop(a.jobs);
         outbox_stop(a.mail);
         store_close(a.st);
@@ -49,12 +61,30 @@ int cmd_serve(int argc, char **argv) {
     snprintf(threads, sizeof threads, "%ld", cfg.threads);
     log_event(LOG_INFO, "listening", "address", cfg.bind, "port", port, "url", a.base_url, "database",
               store_describe(a.st), "mail", cfg.smtp_url ? "smtp" : "maildir", "threads", threads, NULL);
-    /* The main thread waits for a stop signal and does housekeeping once a minute. */
+    /* The main thread waits for a stop signal and does housekeeping once a minute; SIGHUP
+     * (logrotate's postrotate) opens the audit log file again, the minute running on. */
     int sig;
-    struct timespec minute = {60, 0};
-    while ((sig = sigtimedwait(&set, NULL, &minute)) < 0) housekeeping_run(&a);
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    time_t next_housekeeping = now.tv_sec + 60;
+    for (;;) {
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        struct timespec wait = {next_housekeeping > now.tv_sec ? next_housekeeping - now.tv_sec : 0, 0};
+        sig = sigtimedwait(&set, NULL, &wait);
+        if (sig == SIGHUP) {
+            audit_log_reopen(alog);
+            continue;
+        }
+        if (sig >= 0) break;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (now.tv_sec >= next_housekeeping) {
+            housekeeping_run(&a);
+            next_housekeeping = now.tv_sec + 60;
+        }
+    }
     log_event(LOG_INFO, "stopping", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM", NULL);
     server_stop(srv);
+    audit_log_stop(alog);
     jobs_stop(a.jobs);
     outbox_stop(a.mail);
     metrics_free(a.metrics);

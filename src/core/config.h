@@ -46,6 +46,7 @@ typedef struct config {
     long grace_days;              /* an expired agreement stays editable this long */
     long token_rate;              /* requests a minute one API token may make, per instance */
     const char *handoff_key;      /* 64 hex chars; NULL: generated once and kept in the database */
+    const char *audit_log;        /* "syslog" or a file for every audit entry; NULL: none */
     bool fault_injection;         /* tests only: honour X-Openseat-Fault (test build only) */
 } config;
 

@@ -88,6 +88,9 @@
 /* Pages */
 #define LIMIT_PAGE_SIZE_DEFAULT   50
 #define LIMIT_PAGE_SIZE_MAX       500
+/* The activity stream (NDJSON): events per answer by default and at most. */
+#define LIMIT_STREAM_PAGE_DEFAULT 1000
+#define LIMIT_STREAM_PAGE_MAX     10000
 #define LIMIT_EXPORT_ROWS         2000000         /* rows of one subscribers export file */
 
 /* Arena */

@@ -175,3 +175,32 @@ os_err activity_csv(op_ctx *x, activity_query *q, export_file *f) {
         q->before_id = rows[n - 1].id;
     }
 }
+
+os_err activity_stream(op_ctx *x, activity_query *q, activity_fn fn, void *ud, audit_pos *next) {
+    *next = q->after;
+    arena *page = arena_child(x->a, ACTIVITY_PAGE_MEMORY);
+    int left = q->limit;
+    q->stream = true;
+    while (left > 0) {
+        arena_free(page);
+        q->limit = left < ACTIVITY_CSV_PAGE ? left : ACTIVITY_CSV_PAGE;
+        activity_rec *rows;
+        int n;
+        os_err e = st_activity(x->c, page, q, &rows, &n);
+        for (int i = 0; !e && i < n; i++) {
+            e = fn(ud, &rows[i]);
+            if (!e) *next = (audit_pos){rows[i].tx, rows[i].id};
+        }
+        if (e) return e;
+        left -= n;
+        /* A short page is the end of what is settled now; asking again could only find
+         * what settled meanwhile, which the next call gets. */
+        if (n < q->limit) break;
+        q->after = *next;
+    }
+    return OS_OK;
+}
+
+os_err activity_stream_end(op_ctx *x, int64_t agreement_id, audit_pos *end) {
+    return st_activity_end(x->c, agreement_id, end);
+}

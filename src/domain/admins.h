@@ -51,4 +51,16 @@ os_err activity_page(op_ctx *x, activity_query *q, activity_list *out);
  * time into scratch memory: constant memory whatever the log's length. */
 os_err activity_csv(op_ctx *x, activity_query *q, export_file *f);
 
+/* The events after q->after (q->stream), oldest first, in the order they became visible,
+ * settled ones only (store.h, audit_pos): at most q->limit, each handed to fn (an error from
+ * fn stops the walk and is returned). Read a page at a time into scratch memory that fn's
+ * event does not outlive. *next is the place of the last event handed over, or q->after
+ * when none was: a reader that starts there next time misses nothing and sees nothing twice,
+ * however writes interleave. */
+typedef os_err (*activity_fn)(void *ud, const activity_rec *ev);
+os_err activity_stream(op_ctx *x, activity_query *q, activity_fn fn, void *ud, audit_pos *next);
+/* The place after the agreement's last settled event: a stream read from there starts with
+ * what becomes visible afterwards. */
+os_err activity_stream_end(op_ctx *x, int64_t agreement_id, audit_pos *end);
+
 #endif

@@ -3,9 +3,34 @@
 #include <jansson.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include "core/embed.h"
 #include "core/json_write.h"
+
+void audit_cursor_format(audit_pos p, char out[AUDIT_CURSOR_LEN + 1]) {
+    snprintf(out, AUDIT_CURSOR_LEN + 1, "%016llx%016llx", (unsigned long long)p.tx, (unsigned long long)p.id);
+}
+
+static bool hex16(const char *s, int64_t *v) {
+    uint64_t x = 0;
+    for (int i = 0; i < 16; i++) {
+        char c = s[i];
+        int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+        if (d < 0) return false;
+        x = x << 4 | (uint64_t)d;
+    }
+    if (x > (uint64_t)INT64_MAX) return false;
+    *v = (int64_t)x;
+    return true;
+}
+
+bool audit_cursor_parse(const char *s, audit_pos *out) {
+    audit_pos p;
+    if (!s || strlen(s) != AUDIT_CURSOR_LEN || !hex16(s, &p.tx) || !hex16(s + 16, &p.id)) return false;
+    *out = p;
+    return true;
+}
 
 const char *audit_id(op_ctx *x, int64_t id) { return arena_printf(x->a, "%lld", (long long)id); }
 

@@ -23,6 +23,14 @@ const char *audit_target_label(arena *a, const activity_rec *ev);
  * itself when the catalogue has none. Lives as long as the process. */
 const char *audit_action_label(const char *lang, const char *action);
 
+/* A place in the trail read as a stream (audit_pos, store.h) as the text handed to readers:
+ * AUDIT_CURSOR_LEN lowercase hex digits. Readers treat it as opaque; it names no agreement,
+ * so one is only ever a place (what a stream gives after it is the reader's own). */
+#define AUDIT_CURSOR_LEN 32
+void audit_cursor_format(audit_pos p, char out[AUDIT_CURSOR_LEN + 1]);
+/* false: s is not a cursor audit_cursor_format wrote. */
+bool audit_cursor_parse(const char *s, audit_pos *out);
+
 /* A numeric id as an audit target's text; arena-owned. */
 const char *audit_id(op_ctx *x, int64_t id);
 

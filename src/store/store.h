@@ -257,6 +257,27 @@ OS_MUST_USE os_err st_audit_add(store_conn *c, const audit_rec *r);
 OS_MUST_USE os_err st_audit_add_many(store_conn *c, const audit_rec *r, int n);
 OS_MUST_USE os_err st_audit_recent(store_conn *c, arena *a, int64_t actor_user_id, int limit, audit_rec **rows, int *n);
 
+/* A place in the trail read as a stream, in the order entries became visible: the writing
+ * transaction's number (PostgreSQL's xid; always 0 on SQLite, whose single writer commits ids
+ * in order) then the id. Every entry a reader has not been given yet lies after the last one
+ * it was given, because a read returns only entries whose transaction had ended before every
+ * transaction still running (the horizon): one that commits later has a larger tx. {0, 0}:
+ * before the first entry. */
+typedef struct audit_pos {
+    int64_t tx, id;
+} audit_pos;
+
+/* An entry of the whole trail (every agreement's and the account-level ones), for the
+ * operator's audit log. */
+typedef struct audit_entry {
+    audit_pos pos;
+    audit_rec r;
+    const char *license_number;   /* the agreement's; NULL: none */
+} audit_entry;
+
+/* At most limit entries after `after`, oldest first, settled ones only (see audit_pos). */
+OS_MUST_USE os_err st_audit_after(store_conn *c, arena *a, audit_pos after, int limit, audit_entry **rows, int *n);
+
 /* ---- integration events (an agreement's, for webhooks) ------------------- store_events.c */
 typedef struct event_rec {
     int64_t id;
@@ -738,6 +759,10 @@ typedef struct activity_query {
     int limit;
     bool with_address;          /* not a filter: whether the reader may see client addresses */
     const char *language;       /* not a filter: the reader's ("en", "fr"), for level names */
+    /* true: the events after `after` in the order they became visible, oldest first, settled
+     * ones only (audit_pos), instead of the page below before_id, newest first. */
+    bool stream;
+    audit_pos after;
 } activity_query;
 
 typedef struct activity_rec {
@@ -753,9 +778,13 @@ typedef struct activity_rec {
     /* The API token the actor used (0: none) and its name. */
     int64_t token_id;
     const char *token_name;
+    int64_t tx;                 /* with id, its place in the stream (audit_pos) */
 } activity_rec;
 
 OS_MUST_USE os_err st_activity(store_conn *c, arena *a, const activity_query *q, activity_rec **rows, int *n);
+/* The place of the agreement's last settled event (audit_pos), {0, 0} when it has none: a
+ * stream read from there gives only what becomes visible afterwards. */
+OS_MUST_USE os_err st_activity_end(store_conn *c, int64_t agreement_id, audit_pos *end);
 
 /* ---- agreement lifecycle ----------------------------------------------- store_lifecycle.c */
 /* The agreement's id, end date, disabled flag and data version, by license number

@@ -108,8 +108,16 @@ static void fill_activity(arena *a, db_row *r, void *dst) {
     x->target_note = st_dup(a, r, 10);
     x->relationship_id = db_int(r, 11);
     x->relationship_org = st_dup(a, r, 12);
-    x->token_id = db_int(r, 13);
-    x->token_name = st_dup(a, r, 14);
+    x->tx = db_int(r, 13);
+    x->token_id = db_int(r, 14);
+    x->token_name = st_dup(a, r, 15);
+}
+
+static int pos_row(void *ud, db_row *r) {
+    audit_pos *p = ud;
+    p->tx = db_int(r, 0);
+    p->id = db_int(r, 1);
+    return 1;
 }
 
 /* The readable names of an event, resolved in the same statement as the page (a page of the
@@ -124,7 +132,7 @@ static void fill_activity(arena *a, db_row *r, void *dst) {
  * are read only under their own target type, and only when they are digits: other types
  * carry e-mails, uuids and license numbers there, and a subscriber's question names its
  * "user" target by address (PostgreSQL refuses to cast those). */
-#define ACTIVITY_SELECT(J, N)                                                                                      \
+#define ACTIVITY_SELECT(J, N, RANGE, ORDER)                                                                                      \
     "SELECT ae.id, ae.at, ae.actor_email, ae.action, ae.target_type, ae.target_id, ae.address, ae.details,"       \
     " au.name,"                                                                                                   \
     " CASE ae.target_type"                                                                                        \
@@ -145,14 +153,14 @@ static void fill_activity(arena *a, db_row *r, void *dst) {
     "  WHEN 'user' THEN tu.email"                                                                                 \
     "  WHEN 'email' THEN ae.target_id"                                                                            \
     "  ELSE NULL END,"                                                                                            \
-    " ae.relationship_id, aro.name, COALESCE(ae.token_id, 0), tk.name"                                            \
+    " ae.relationship_id, aro.name, ae.tx, COALESCE(ae.token_id, 0), tk.name"                                     \
     " FROM (SELECT id, at, actor_user_id, actor_email, action, target_type, target_id, agreement_id, address,"   \
-    "  details, relationship_id, token_id FROM audit_events"                                                      \
-    "  WHERE agreement_id = ?1 AND id < ?6 AND (CAST(?2 AS TEXT) IS NULL OR instr(actor_email, ?2) > 0)"          \
+    "  details, relationship_id, tx, token_id FROM audit_events"                                                  \
+    "  WHERE agreement_id = ?1 AND " RANGE " AND (CAST(?2 AS TEXT) IS NULL OR instr(actor_email, ?2) > 0)"        \
     "  AND (?9 = 0 OR relationship_id = ?9)"                                                                      \
     "  AND (CAST(?3 AS TEXT) IS NULL OR substr(action, 1, length(?3)) = ?3)"                                      \
     "  AND at >= ?4 AND at <= ?5"                                                                                 \
-    "  ORDER BY id DESC LIMIT ?7) ae"                                                                             \
+    "  ORDER BY " ORDER " LIMIT ?7) ae"                                                                           \
     " LEFT JOIN users au ON au.id = ae.actor_user_id"                                                             \
     " LEFT JOIN subscriptions s ON ae.target_type = 'subscription' AND s.uuid = ae.target_id"                     \
     "  AND s.agreement_id = ae.agreement_id"                                                                      \
@@ -176,7 +184,7 @@ static void fill_activity(arena *a, db_row *r, void *dst) {
     " LEFT JOIN admin_invites ai ON ae.target_type = 'email' AND ai.agreement_id = ae.agreement_id"               \
     "  AND ai.email = ae.target_id"                                                                               \
     " LEFT JOIN jobs j ON ae.target_type = 'job' AND j.id = ae.target_id AND j.agreement_id = ae.agreement_id"   \
-    " ORDER BY ae.id DESC"
+    " ORDER BY ae." ORDER
 /* A member of the event's details (a JSON object written by audit(), or NULL). */
 #define SQLITE_DETAIL(key) "json_extract(ae.details, '$." key "')"
 #define PG_DETAIL(key) "(ae.details::json ->> '" key "')"
@@ -184,17 +192,87 @@ static void fill_activity(arena *a, db_row *r, void *dst) {
 #define SQLITE_TARGET_NUMBER "CAST(ae.target_id AS INTEGER)"
 #define PG_TARGET_NUMBER "CASE WHEN ae.target_id ~ '^[0-9]{1,18}$' THEN CAST(ae.target_id AS BIGINT) END"
 
+/* The pages of the activity log: newest first, below an id. */
+#define PAGE_RANGE "id < ?6"
+#define PAGE_ORDER "id DESC"
+/* The stream: after a place, oldest first. On SQLite the place is the id (tx is 0 on every
+ * row); on PostgreSQL (tx, id), and only rows whose transaction ended before the oldest one
+ * still running, as this statement's snapshot sees them (see audit_pos): a range of the
+ * (agreement_id, tx, id) index either way. */
+#define SQLITE_STREAM_RANGE "id > ?6"
+#define SQLITE_STREAM_ORDER "id"
+#define PG_HORIZON "pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
+#define PG_STREAM_RANGE "(tx, id) > (?10, ?6) AND tx < " PG_HORIZON
+#define PG_STREAM_ORDER "tx, id"
+
 os_err st_activity(store_conn *c, arena *a, const activity_query *q, activity_rec **rows, int *n) {
     /* Open bounds as plain values, so each page is a range of the (agreement_id, id) index
      * walked downwards from `before`: page k of a long log costs what page 1 does (an
      * "?6 = 0 OR id < ?6" test is no range, and every page re-read the rows before it). */
-    const char *sql = c->drv->dialect == DIALECT_PG ? ACTIVITY_SELECT(PG_DETAIL, PG_TARGET_NUMBER)
-                                                    : ACTIVITY_SELECT(SQLITE_DETAIL, SQLITE_TARGET_NUMBER);
-    return st_list(c, a, sql,
-                   DB_ARGS(DV_INT(q->agreement_id), DV_TEXT(q->actor), DV_TEXT(q->action), DV_INT(q->from),
-                           DV_INT(q->to ? q->to : INT64_MAX), DV_INT(q->before_id ? q->before_id : INT64_MAX),
-                           DV_INT(q->limit), DV_TEXT(q->language ? q->language : "en"), DV_INT(q->relationship_id)),
-                   sizeof(activity_rec), fill_activity, (void **)rows, n);
+    bool pg = c->drv->dialect == DIALECT_PG;
+    const char *sql;
+    if (!q->stream)
+        sql = pg ? ACTIVITY_SELECT(PG_DETAIL, PG_TARGET_NUMBER, PAGE_RANGE, PAGE_ORDER)
+                 : ACTIVITY_SELECT(SQLITE_DETAIL, SQLITE_TARGET_NUMBER, PAGE_RANGE, PAGE_ORDER);
+    else
+        sql = pg ? ACTIVITY_SELECT(PG_DETAIL, PG_TARGET_NUMBER, PG_STREAM_RANGE, PG_STREAM_ORDER)
+                 : ACTIVITY_SELECT(SQLITE_DETAIL, SQLITE_TARGET_NUMBER, SQLITE_STREAM_RANGE, SQLITE_STREAM_ORDER);
+    int64_t edge = q->stream ? q->after.id : q->before_id ? q->before_id : INT64_MAX;
+    db_val args[] = {DV_INT(q->agreement_id), DV_TEXT(q->actor), DV_TEXT(q->action), DV_INT(q->from),
+                     DV_INT(q->to ? q->to : INT64_MAX), DV_INT(edge), DV_INT(q->limit),
+                     DV_TEXT(q->language ? q->language : "en"), DV_INT(q->relationship_id), DV_INT(q->after.tx)};
+    /* ?10, the place's tx, only where the statement names it. */
+    int nargs = q->stream && pg ? 10 : 9;
+    return st_list(c, a, sql, args, nargs, sizeof(activity_rec), fill_activity, (void **)rows, n);
+}
+
+os_err st_activity_end(store_conn *c, int64_t agreement_id, audit_pos *end) {
+    *end = (audit_pos){0, 0};
+    if (c->drv->dialect != DIALECT_PG)
+        return db_scalar_int(c, "SELECT COALESCE(MAX(id), 0) FROM audit_events WHERE agreement_id = ?1",
+                             DB_ARGS(DV_INT(agreement_id)), &end->id);
+    return db_exec(c,
+                   "SELECT tx, id FROM audit_events WHERE agreement_id = ?1 AND tx < " PG_HORIZON
+                   " ORDER BY tx DESC, id DESC LIMIT 1",
+                   DB_ARGS(DV_INT(agreement_id)), pos_row, end);
+}
+
+/* ---- the whole trail, for the operator's audit log ---- */
+
+static void fill_entry(arena *a, db_row *r, void *dst) {
+    audit_entry *x = dst;
+    x->pos.tx = db_int(r, 0);
+    x->pos.id = db_int(r, 1);
+    x->r.at = db_int(r, 2);
+    x->r.actor_user_id = db_int(r, 3);
+    x->r.actor_email = st_dup(a, r, 4);
+    x->r.action = st_dup(a, r, 5);
+    x->r.target_type = st_dup(a, r, 6);
+    x->r.target_id = st_dup(a, r, 7);
+    x->r.agreement_id = db_int(r, 8);
+    x->r.address = st_dup(a, r, 9);
+    x->r.request_id = st_dup(a, r, 10);
+    x->r.details_json = st_dup(a, r, 11);
+    x->r.relationship_id = db_int(r, 12);
+    x->license_number = st_dup(a, r, 13);
+    x->r.token_id = db_int(r, 14);
+}
+
+#define ENTRY_SELECT                                                                                               \
+    "SELECT ae.tx, ae.id, ae.at, COALESCE(ae.actor_user_id, 0), ae.actor_email, ae.action, ae.target_type,"      \
+    " ae.target_id, COALESCE(ae.agreement_id, 0), ae.address, ae.request_id, ae.details,"                        \
+    " COALESCE(ae.relationship_id, 0), ag.license_number, COALESCE(ae.token_id, 0)"                              \
+    " FROM audit_events ae LEFT JOIN agreements ag ON ag.id = ae.agreement_id"
+
+os_err st_audit_after(store_conn *c, arena *a, audit_pos after, int limit, audit_entry **rows, int *n) {
+    if (c->drv->dialect != DIALECT_PG)
+        return st_list(c, a, ENTRY_SELECT " WHERE ae.id > ?1 ORDER BY ae.id LIMIT ?2",
+                       DB_ARGS(DV_INT(after.id), DV_INT(limit)), sizeof(audit_entry), fill_entry, (void **)rows, n);
+    return st_list(c, a,
+                   ENTRY_SELECT " WHERE (ae.tx, ae.id) > (?1, ?2) AND ae.tx < " PG_HORIZON
+                                " ORDER BY ae.tx, ae.id LIMIT ?3",
+                   DB_ARGS(DV_INT(after.tx), DV_INT(after.id), DV_INT(limit)), sizeof(audit_entry), fill_entry,
+                   (void **)rows, n);
 }
 
 /* ---- settings ---- */

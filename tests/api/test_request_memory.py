@@ -4,6 +4,7 @@ database left as if the request had never started. And the reads that grow with 
 agreement's history — the activity log (pages and CSV), the usage report and its CSV —
 answer correctly at sizes far beyond that memory: 400,000 audit events, 1,000,000 recorded
 usage changes, built here by direct SQL."""
+import json
 import time
 
 import pytest
@@ -179,6 +180,27 @@ def test_activity_of_400000_events_pages_and_exports(tmp_path_factory):
         # Filters over the whole log: one actor's events, counted through every page.
         r = c.get(url(a.lic, "/activity.csv?actor=actor5@history"))
         assert len(read_csv(r)) - 1 == sum(1 for i in range(1, AUDIT_EVENTS + 1) if i % 97 == 5)
+        # The stream: 10,000 events an answer, read a page at a time, oldest first, and
+        # the next cursor carries on where the answer stopped.
+        r = c.get(url(a.lic, "/activity?format=ndjson&limit=10000"))
+        assert r.status == 200, r
+        events = [json.loads(line) for line in r.raw.decode().splitlines()]
+        assert len(events) == 10000 and [e["id"] for e in events] == sorted(e["id"] for e in events)
+        nxt = r.headers.get("X-Openseat-Next-Cursor")
+        assert nxt == events[-1]["cursor"]
+        r = c.get(url(a.lic, f"/activity?format=ndjson&limit=10000&after={nxt}"))
+        more = [json.loads(line) for line in r.raw.decode().splitlines()]
+        assert len(more) == 10000 and more[0]["id"] > events[-1]["id"]
+        # Not built in memory: with a request allowed 2 MiB, the same 10,000 lines (more than
+        # that) are still sent whole.
+        assert len(r.raw) > 2 * 1024 * 1024, len(r.raw)
+        srv.stop()
+        srv.extra_args += ["--request-memory", str(2 * 1024 * 1024)]
+        srv.returncode = None
+        srv.start()
+        r = c.get(url(a.lic, f"/activity?format=ndjson&limit=10000&after={nxt}"))
+        assert r.status == 200, r
+        assert [json.loads(line)["id"] for line in r.raw.decode().splitlines()] == [e["id"] for e in more]
     finally:
         stop_stack(srv)
 
