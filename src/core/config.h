@@ -45,6 +45,8 @@ typedef struct config {
     const char *secret_key;       /* 64 hex chars; NULL: DATA/secret.key, created on first start */
     long grace_days;              /* an expired agreement stays editable this long */
     const char *handoff_key;      /* 64 hex chars; NULL: generated once and kept in the database */
+    bool webhooks_allow_private;  /* deliver to http:// and private addresses (tests, closed networks) */
+    long webhook_lease_s;         /* seconds a claimed webhook delivery stays with its instance */
     bool fault_injection;         /* tests only: honour X-Openseat-Fault (test build only) */
 } config;
 

@@ -1,6 +1,7 @@
 /* events.c — see events.h. */
 #include "events.h"
 #include <string.h>
+#include "domain/webhooks.h"
 
 static const event_type TYPES[] = {
     {"subscription.added", CAP_READ},
@@ -49,5 +50,7 @@ os_err event_emit_relationship(op_ctx *x, int64_t agreement_id, const char *type
         .data_json = data_json,
     };
     int64_t id = 0;
-    return st_event_add(x->c, &r, &id);
+    os_err e = st_event_add(x->c, &r, &id);
+    /* Its webhook deliveries commit (or not) with it. */
+    return e ? e : webhooks_fanout(x, id, agreement_id, type, relationship_id);
 }
