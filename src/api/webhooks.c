@@ -268,7 +268,7 @@ os_err h_webhook_deliveries(req *r) {
     return OS_OK;
 }
 
-/* Delivery with attempts:[{at, http_status, error, response, duration_ms}] (oldest first). */
+/* Delivery with attempt_log:[{at, http_status, error, response, duration_ms}] (its tries, oldest first). */
 os_err h_webhook_delivery(req *r) {
     webhook_owner o;
     int64_t id, delivery;
@@ -282,7 +282,7 @@ os_err h_webhook_delivery(req *r) {
     jw *w = reply_json(r, 200);
     jw_obj(w);
     write_delivery(w, r, &d);
-    jw_key(w, "attempts");
+    jw_key(w, "attempt_log");
     jw_arr(w);
     for (int i = 0; i < n; i++) {
         jw_obj(w);
