@@ -30,14 +30,13 @@ static os_err owner_may_read(op_ctx *x, webhook_owner o) {
     return porg_member(x, o.org_id, true, &org);
 }
 
-/* The audit entry of a change: the endpoint's URL (with its filter and state when given)
- * and, for an organization's endpoint, the organization. */
-static os_err owner_audit(op_ctx *x, webhook_owner o, const char *action, const webhook_rec *w, bool state) {
+/* An audit entry's details: the endpoint's URL (with its filter and state when asked) and,
+ * for an organization's endpoint, the organization. */
+static const char *audit_details(op_ctx *x, webhook_owner o, const webhook_rec *w, bool state) {
     const char *org = o.org_id ? audit_id(x, o.org_id) : NULL;
-    const char *d = state ? json_pairs(x->a, "url", w->url, "event_types", w->event_types[0] ? w->event_types : "*",
-                                       "enabled", w->enabled ? "true" : "false", org ? "partner_org" : NULL, org, NULL)
-                          : json_pairs(x->a, "url", w->url, org ? "partner_org" : NULL, org, NULL);
-    return audit(x, action, "webhook", audit_id(x, w->id), o.agreement_id, d);
+    return state ? json_pairs(x->a, "url", w->url, "event_types", w->event_types[0] ? w->event_types : "*",
+                              "enabled", w->enabled ? "true" : "false", org ? "partner_org" : NULL, org, NULL)
+                 : json_pairs(x->a, "url", w->url, org ? "partner_org" : NULL, org, NULL);
 }
 
 /* ---- secrets ------------------------------------------------------------------------- */
@@ -195,7 +194,9 @@ os_err webhooks_create(op_ctx *x, webhook_owner o, const webhook_change *in, fie
     e = st_webhook_count(x->c, o, &have);
     if (!e && have >= LIMIT_WEBHOOKS_PER_OWNER) e = OS_ERR_CONFLICT;
     if (!e) e = st_webhook_add(x->c, &w, &w.id);
-    if (!e) e = owner_audit(x, o, "webhook.created", &w, true);
+    if (!e)
+        e = audit(x, "webhook.created", "webhook", audit_id(x, w.id), o.agreement_id,
+                  audit_details(x, o, &w, true));
     if (!e) e = st_webhook_get(x->c, x->a, o, w.id, out);
     return store_tx_end(x->c, e);
 }
@@ -223,7 +224,9 @@ os_err webhooks_update(op_ctx *x, webhook_owner o, int64_t id, const webhook_cha
         w.updated_at = x->now;
         e = st_webhook_update(x->c, &w);
     }
-    if (!e) e = owner_audit(x, o, "webhook.updated", &w, true);
+    if (!e)
+        e = audit(x, "webhook.updated", "webhook", audit_id(x, w.id), o.agreement_id,
+                  audit_details(x, o, &w, true));
     if (!e) e = st_webhook_get(x->c, x->a, o, id, out);
     return store_tx_end(x->c, e);
 }
@@ -236,7 +239,9 @@ os_err webhooks_delete(op_ctx *x, webhook_owner o, int64_t id) {
     e = st_webhook_get(x->c, x->a, o, id, &w);
     if (!e) e = st_webhook_delete(x->c, o, id, &changed);
     if (!e && !changed) e = OS_ERR_NOT_FOUND;
-    if (!e) e = owner_audit(x, o, "webhook.deleted", &w, false);
+    if (!e)
+        e = audit(x, "webhook.deleted", "webhook", audit_id(x, w.id), o.agreement_id,
+                  audit_details(x, o, &w, false));
     return store_tx_end(x->c, e);
 }
 
@@ -248,7 +253,9 @@ os_err webhooks_rotate(op_ctx *x, webhook_owner o, int64_t id, webhook_rec *out,
     webhook_rec w;
     e = st_webhook_get(x->c, x->a, o, id, &w);
     if (!e) e = st_webhook_rotate(x->c, o, id, sealed, x->now + LIMIT_WEBHOOK_ROTATION_S, x->now);
-    if (!e) e = owner_audit(x, o, "webhook.secret_rotated", &w, false);
+    if (!e)
+        e = audit(x, "webhook.secret_rotated", "webhook", audit_id(x, w.id), o.agreement_id,
+                  audit_details(x, o, &w, false));
     if (!e) e = st_webhook_get(x->c, x->a, o, id, out);
     return store_tx_end(x->c, e);
 }
