@@ -40,6 +40,9 @@ EXPECTED = {
     "partners_list": PARTNER_CONTROL, "partner_remove": PARTNER_CONTROL, "partner_block_lift": PARTNER_CONTROL,
     "admins_list": SUPER, "admins_add": SUPER, "admins_remove": SUPER, "admin_invite_remove": SUPER,
     "prefs_get": SUPER, "prefs_put": SUPER,
+    "webhooks_list": SUPER, "webhook_create": SUPER, "webhook_get": SUPER, "webhook_update": SUPER,
+    "webhook_delete": SUPER, "webhook_rotate": SUPER, "webhook_ping": SUPER, "webhook_deliveries": SUPER,
+    "webhook_delivery": SUPER, "webhook_redeliver": SUPER,
 }
 # Whatever else answers under these paths is the customer's control over partners (its
 # requests, amendments): super admins and partner managers.
@@ -114,7 +117,7 @@ def target(route, ag, **ids):
     """The path of `route` on agreement `ag`; ids fill its other placeholders (sub, job,
     relationship, admin; fresh_sub makes a subscriber to delete), an id no row has standing
     in for the rest."""
-    values = {"license": ag.lic, "job": ids.get("job", NO_SUCH_ID), "id": NO_SUCH_ID}
+    values = {"license": ag.lic, "job": ids.get("job", NO_SUCH_ID), "id": NO_SUCH_ID, "delivery": NO_SUCH_ID}
     if route.name in ("subs_get", "subs_update"):
         values["id"] = ids["sub"]
     elif route.name == "subs_delete":
