@@ -108,6 +108,7 @@ os_err h_jobs_list(req *r);
 os_err h_job_get(req *r);
 os_err h_job_delete(req *r);
 os_err h_job_cancel(req *r);
+os_err h_job_changes(req *r);
 os_err h_job_annotated(req *r);
 os_err h_subs_resend(req *r);
 os_err h_subs_export(req *r);

@@ -301,6 +301,26 @@ static os_err submit(req *r, op_ctx *x, bulk_kind kind, bool check, bool notify,
     return OS_OK;
 }
 
+/* An upload answered within its request announces its change like a job's, without an id
+ * or a list of changes to page through (it has neither). */
+typedef struct sync_hook {
+    upload *u;
+    const char *license;
+} sync_hook;
+
+static int applied_count(const upload *u) {
+    return u->kind == BULK_ADD ? u->rep.add.added : u->kind == BULK_EDIT ? u->rep.edit.changed : u->rep.remove.count;
+}
+
+static os_err sync_commit(void *arg, op_ctx *x) {
+    sync_hook *sh = arg;
+    const upload *u = sh->u;
+    int n = applied_count(u);
+    if (!n) return OS_OK;   /* a file that changed nothing has nothing to announce */
+    return bulk_emit_applied(x, u->agreement_id, sh->license, NULL, kind_names[u->kind], u->kind == BULK_ADD ? n : 0,
+                             u->kind == BULK_EDIT ? n : 0, u->kind == BULK_REMOVE ? n : 0);
+}
+
 /* The three uploads share their steps: flags, then the job or the run and its answer. */
 static os_err run_bulk(req *r, bulk_kind kind) {
     bool check = query_bool(r, "check_only", false);
@@ -316,6 +336,9 @@ static os_err run_bulk(req *r, bulk_kind kind) {
                 .excel = says_excel(r, name), .data = r->body.data ? r->body.data : "", .len = r->body.len,
                 .instance = r->path,
                 .request_id = r->request_id};
+    sync_hook sh = {&u, r->agreement_license};
+    bulk_hooks h = {.arg = &sh, .before_commit = sync_commit};
+    u.h = &h;
     jw *w = reply_json(r, 200);
     os_err e = OS_OK;
     int status = run_upload(&u, w, &e);
@@ -362,15 +385,24 @@ static os_err job_commit(void *arg, op_ctx *x) {
     os_err e = jobs_checkpoint(jh->run, x, true);
     if (e) return e;
     const bulk_report *base = base_report(jh->u);
-    int count = jh->u->kind == BULK_ADD ? jh->u->rep.add.added
-              : jh->u->kind == BULK_EDIT ? jh->u->rep.edit.changed : jh->u->rep.remove.count;
+    int count = applied_count(jh->u);
     jobs_progress(jh->run, "writing", base->rows, base->rows, count);
     buf b;
     jw w;
     int status = write_outcome(jh->u, text_writer(x->a, &b, &w));
     const char *result = written_text(&b, &w);
     if (!result) return OS_ERR_TOO_LARGE;
-    return jobs_finish_in_tx(jh->run, x, status, result);
+    /* A file that changed nothing has nothing to announce but its end. */
+    if (count)
+        e = jobs_applied_in_tx(jh->run, x, jh->u->kind == BULK_ADD ? count : 0, jh->u->kind == BULK_EDIT ? count : 0,
+                               jh->u->kind == BULK_REMOVE ? count : 0);
+    return e ? e : jobs_finish_in_tx(jh->run, x, status, result);
+}
+
+/* The subscriptions a job changes, kept with its change for paging through (jobs_changed). */
+static os_err job_changed(void *arg, op_ctx *x, const char *const *ids, const char *const *changes, int n) {
+    job_hook *jh = arg;
+    return jobs_changed(jh->run, x, ids, changes, n);
 }
 
 os_err api_job_exec(job_run *run, op_ctx *x, const job_rec *j, int *status, const char **result) {
@@ -380,7 +412,7 @@ os_err api_job_exec(job_run *run, op_ctx *x, const job_rec *j, int *status, cons
                 .notify = kind == BULK_ADD && j->send_email, .excel = says_excel_name(j->file_name), .data = j->file, .len = j->file_len,
                 .instance = arena_printf(x->a, "urn:openseat:job:%s", j->id), .request_id = j->request_id};
     job_hook jh = {&u, run};
-    bulk_hooks h = {.arg = &jh, .progress = on_progress, .before_commit = job_commit};
+    bulk_hooks h = {.arg = &jh, .progress = on_progress, .before_commit = job_commit, .changed = job_changed};
     u.h = &h;
     buf b;
     jw w;

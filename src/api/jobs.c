@@ -110,6 +110,43 @@ os_err h_job_get(req *r) {
     return OS_OK;
 }
 
+/* {"job": id, "kind", "items": [{"id": subscription, "changes"?}], "next_after": n|null}:
+ * the subscriptions an applied job changed, in order, a page at a time (what its bulk.applied
+ * event links to). Any job of the agreement, for whoever holds the bulk capability there
+ * (the event's audience): the list names only what the subscription list shows. */
+os_err h_job_changes(req *r) {
+    const char *id = job_param(r);
+    if (!id) return OS_ERR_NOT_FOUND;
+    int64_t after = query_id(r, "after", "Use the next_after value of the previous page");
+    int limit = (int)query_int(r, "limit", 1, LIMIT_PAGE_SIZE_MAX, LIMIT_PAGE_SIZE_DEFAULT);
+    if (fe_any(&r->fe)) return OS_ERR_INVALID;
+    op_ctx *x = r->x;
+    job_rec j;
+    os_err e = st_job_get(x->c, x->a, r->agreement_id, 0, id, &j);
+    job_change_rec *rows;
+    int n;
+    if (!e) e = st_job_changes_page(x->c, x->a, id, after, limit + 1, &rows, &n);
+    if (e) return e;
+    jw *w = reply_json(r, 200);
+    jw_obj(w);
+    jw_kstr(w, "job", j.id);
+    jw_kstr(w, "kind", j.kind);
+    jw_key(w, "items");
+    jw_arr(w);
+    for (int i = 0; i < n && i < limit; i++) {
+        jw_obj(w);
+        jw_kstr(w, "id", rows[i].subscription);
+        jw_kraw_opt(w, "changes", rows[i].changes);
+        jw_obj_end(w);
+    }
+    jw_arr_end(w);
+    jw_key(w, "next_after");
+    if (n > limit) jw_int(w, rows[limit - 1].n);
+    else jw_null(w);
+    jw_obj_end(w);
+    return OS_OK;
+}
+
 static os_err job_running(req *r) {
     problem_reply_status(r, 409, "job_running", "This file is still being processed; wait until it is finished");
     return OS_OK;

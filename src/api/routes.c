@@ -72,6 +72,7 @@ const route api_routes[] = {
     R("GET",    "/api/v1/agreements/{license}/jobs/{job}", ACCESS_AGREEMENT, CAP_BULK, BODY_NONE, CTX_DOMAIN, h_job_get, "job_get"),
     R("DELETE", "/api/v1/agreements/{license}/jobs/{job}", ACCESS_AGREEMENT, CAP_BULK, BODY_NONE, CTX_DOMAIN, h_job_delete, "job_delete"),
     R("GET",    "/api/v1/agreements/{license}/jobs/{job}/annotated", ACCESS_AGREEMENT, CAP_BULK, BODY_NONE, CTX_DOMAIN, h_job_annotated, "job_annotated"),
+    R("GET",    "/api/v1/agreements/{license}/jobs/{job}/changes", ACCESS_AGREEMENT, CAP_BULK, BODY_NONE, CTX_DOMAIN, h_job_changes, "job_changes"),
     R("POST",   "/api/v1/agreements/{license}/jobs/{job}/cancel", ACCESS_AGREEMENT, CAP_BULK, BODY_NONE, CTX_DOMAIN, h_job_cancel, "job_cancel"),
     R("POST",   "/api/v1/agreements/{license}/subscriptions/resend", ACCESS_AGREEMENT, CAP_ASSIGN, BODY_JSON, CTX_DOMAIN, h_subs_resend, "subs_resend"),
     /* Before {id}: the first matching pattern wins. */

@@ -10,6 +10,7 @@
 #include "core/search.h"
 #include "io/columns.h"
 #include "core/text.h"
+#include "domain/events.h"
 #include "domain/subscribers.h"
 #include "mail/outbox.h"
 
@@ -38,6 +39,11 @@ static const bulk_hooks no_hooks;
 /* The caller's word at a checkpoint: an error stops the run (its transaction rolled back). */
 static os_err progress(const bulk *b, const char *phase, int checked, int written) {
     return b->h->progress ? b->h->progress(b->h->arg, phase, b->r->rows, checked, written) : OS_OK;
+}
+
+/* Tells the caller of subscriptions just written (bulk_hooks.changed). */
+static os_err changed(const bulk *b, op_ctx *x, const char *const *ids, const char *const *changes, int n) {
+    return b->h->changed && n ? b->h->changed(b->h->arg, x, ids, changes, n) : OS_OK;
 }
 
 /* Commits the transaction when asked and nothing failed — after the hook's last word — else
@@ -369,6 +375,7 @@ static os_err add_row_by_row(bulk *b, sub_target *tg, const sub_input *ins, cons
             e = OS_OK;
         } else if (!e) {
             (*added)++;
+            e = changed(b, &rx, &rec.uuid, NULL, 1);
         }
         arena_free(scratch);
     }
@@ -421,7 +428,9 @@ static os_err write_chunks(bulk *b, sub_target *tg, const sub_input *ins, const 
     sub_input *in;
     int *idx, m, next = 0;
     while (!e && (m = next_chunk(ins, ok, n, &next, rx->a, &in, &idx))) {
-        e = subscribers_add_many_in_tx(rx, tg, in, m);
+        const char **ids;
+        e = subscribers_add_many_in_tx(rx, tg, in, m, &ids);
+        if (!e) e = changed(b, rx, ids, NULL, m);
         if (!e) *added += m;
         arena_free(rx->a);
         if (!e) e = progress(b, "writing", n, *added);
@@ -728,6 +737,10 @@ static os_err edit_row(bulk *b, int i, sub_target *tg, keymap *ids, keymap *emai
         report_fields(b, i, &fe);
         return OS_OK;
     }
+    if (!e) {
+        const char *diff = subscription_changes(rx->a, &cur, &next);
+        e = changed(b, rx, &cur.uuid, &diff, 1);
+    }
     if (e) return e;
     out->changed++;
     if (out->nchanges >= BULK_LISTED_MAX) return OS_OK;
@@ -790,6 +803,7 @@ static os_err remove_one(bulk *b, int i, const sub_rec *s, keymap *done, op_ctx 
     op_ctx *x = b->x;
     int row = b->t->rownum[i];
     os_err e = subscribers_remove_in_tx(rx, s);
+    if (!e) e = changed(b, rx, &s->uuid, NULL, 1);
     if (e) return e;
     /* Later rows naming it again, by id or by its address, are told which row removed it. */
     keymap_put(done, arena_printf(rx->a, "s\x1f%s", s->uuid), row);
@@ -931,4 +945,19 @@ os_err bulk_remove(op_ctx *x, int64_t agreement_id, const io_table *file, bool c
     }
     arena_free(scratch);
     return finish(&b, e, out->base.nerrors == 0 && !check_only);
+}
+
+os_err bulk_emit_applied(op_ctx *x, int64_t agreement_id, const char *license, const char *job_id, const char *kind,
+                         int64_t added, int64_t updated, int64_t removed) {
+    jw_params p;
+    jw *w = jw_params_begin(&p, x->a);
+    jw_kstr(w, "id", job_id);
+    jw_kstr(w, "kind", kind);
+    jw_kint(w, "added", added);
+    jw_kint(w, "updated", updated);
+    jw_kint(w, "removed", removed);
+    jw_kstr(w, "changes", job_id ? arena_printf(x->a, "/api/v1/agreements/%s/jobs/%s/changes", license, job_id) : NULL);
+    const char *job = jw_params_end(&p);
+    const char *data = job ? event_data(x->a, license, "job", job, NULL) : NULL;
+    return data ? event_emit(x, agreement_id, "bulk.applied", data) : OS_ERR_INTERNAL;
 }

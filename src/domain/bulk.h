@@ -60,6 +60,11 @@ typedef struct bulk_hooks {
     /* Inside the transaction, the report complete and marked applied, just before the commit:
      * whatever it writes is kept with the change or not at all. An error rolls back both. */
     os_err (*before_commit)(void *arg, op_ctx *x);
+    /* Inside the transaction, as rows are written: the subscriptions just added, changed or
+     * removed, in order — their ids and, for an edit, what changed in each (a JSON object,
+     * as subscription_changes writes it; NULL for adds and removals). Written with them or
+     * not at all (a run not applied rolls both back); an error stops the run. */
+    os_err (*changed)(void *arg, op_ctx *x, const char *const *ids, const char *const *changes, int n);
 } bulk_hooks;
 
 /* check_only: everything is checked (inside a transaction that is then rolled back) and
@@ -129,5 +134,12 @@ typedef struct bulk_remove_report {
  * is removed like a single removal (subscribers_remove_in_tx). */
 os_err bulk_remove(op_ctx *x, int64_t agreement_id, const io_table *t, bool check_only, const bulk_hooks *h,
                    bulk_remove_report *out);
+
+/* The one bulk.applied event (domain/events.h) of an upload that applied its change, inside
+ * its transaction: {agreement, job: {id, kind ("add", "edit", "remove"), added, updated,
+ * removed, changes}}. job_id NULL: an upload answered within its request, which has neither
+ * id nor list of changes (both null); else `changes` is the path that pages through them. */
+os_err bulk_emit_applied(op_ctx *x, int64_t agreement_id, const char *license, const char *job_id, const char *kind,
+                         int64_t added, int64_t updated, int64_t removed);
 
 #endif

@@ -6,12 +6,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "core/json_write.h"
 #include "core/limits.h"
 #include "core/log.h"
 #include "core/secret.h"
 #include "core/worker.h"
 #include "domain/access.h"
 #include "domain/audit.h"
+#include "domain/bulk.h"
+#include "domain/events.h"
 
 /* How often a running job's progress is written to its row, at most: readers on another
  * instance see it move without the row being rewritten for every chunk. */
@@ -65,6 +68,9 @@ struct job_run {
     int64_t written_ms;     /* when progress last reached the row */
     int64_t checked_ms;     /* when the database was last asked whether the job may go on */
     bool finished;          /* jobs_finish_in_tx was called */
+    bool applied;           /* jobs_applied_in_tx was called */
+    int64_t added, updated, removed;   /* what it applied */
+    int64_t nchanges;       /* subscriptions recorded in job_changes so far */
     job_stop stop;
     int64_t cancel_by;      /* STOP_CANCELLED: who asked */
 };
@@ -131,12 +137,50 @@ void jobs_progress(job_run *run, const char *phase, int64_t rows, int64_t checke
     }
 }
 
+/* job.finished for job j ending in `state` with the answer's status, inside the caller's
+ * transaction: what it applied (run's counts when it applied a change; else nothing). */
+static os_err emit_finished(op_ctx *x, const job_rec *j, const char *state, int64_t status, const job_run *run) {
+    bool applied = run && run->applied;
+    jw_params p;
+    jw *w = jw_params_begin(&p, x->a);
+    jw_kstr(w, "id", j->id);
+    jw_kstr(w, "kind", j->kind);
+    jw_kstr(w, "state", state);
+    jw_kint(w, "status", status);
+    jw_kbool(w, "check_only", j->check_only);
+    jw_kbool(w, "applied", applied);
+    jw_kint(w, "added", applied ? run->added : 0);
+    jw_kint(w, "updated", applied ? run->updated : 0);
+    jw_kint(w, "removed", applied ? run->removed : 0);
+    const char *job = jw_params_end(&p);
+    const char *data = job ? event_data(x->a, j->license_number, "job", job, NULL) : NULL;
+    return data ? event_emit(x, j->agreement_id, "job.finished", data) : OS_ERR_INTERNAL;
+}
+
+os_err jobs_changed(job_run *run, op_ctx *x, const char *const *ids, const char *const *changes, int n) {
+    os_err e = st_job_changes_add(x->c, x->a, run->id, run->nchanges + 1, ids, changes, n);
+    if (!e) run->nchanges += n;
+    return e;
+}
+
+os_err jobs_applied_in_tx(job_run *run, op_ctx *x, int64_t added, int64_t updated, int64_t removed) {
+    const job_rec *j = run->job;
+    os_err e = bulk_emit_applied(x, j->agreement_id, j->license_number, j->id, j->kind, added, updated, removed);
+    if (e) return e;
+    run->applied = true;
+    run->added = added;
+    run->updated = updated;
+    run->removed = removed;
+    return OS_OK;
+}
+
 os_err jobs_finish_in_tx(job_run *run, op_ctx *x, int status, const char *result) {
     jobs_worker *w = run->w;
     pthread_mutex_lock(&w->mu);
     job_progress p = w->live;
     pthread_mutex_unlock(&w->mu);
     os_err e = st_job_finish(x->c, run->id, "done", status, result, p.rows, p.checked, p.written, 0, x->now);
+    if (!e) e = emit_finished(x, run->job, "done", status, run);
     if (!e) run->finished = true;
     return e;
 }
@@ -227,6 +271,7 @@ static os_err record_stop(job_run *run, op_ctx *x, const job_progress *p) {
                                                          : access_removed_result,
                       p->rows, p->checked, 0, cancelled ? run->cancel_by : 0, ax.now);
     if (!e) e = audit(&ax, cancelled ? "job.cancelled" : "job.access_removed", "job", j->id, j->agreement_id, details);
+    if (!e) e = emit_finished(&ax, j, cancelled ? "cancelled" : "failed", cancelled ? 409 : 403, NULL);
     return store_tx_end(x->c, e);
 }
 
@@ -241,6 +286,7 @@ os_err jobs_cancel(op_ctx *x, const job_rec *j, job_cancel_outcome *out) {
             e = audit(x, "job.cancelled", "job", j->id, j->agreement_id,
                       json_pairs(x->a, "kind", j->kind, "user", j->user_email, "phase", "queued", "reason", "cancelled",
                                  "file_name", j->file_name, NULL));
+        if (!e && done) e = emit_finished(x, j, "cancelled", 409, NULL);
         if ((e = store_tx_end(x->c, e))) return e;
         if (done) {
             *out = JOB_CANCELLED;
@@ -344,8 +390,16 @@ static bool run_one(jobs_worker *w, store_conn *c) {
         bool ok = !e && result;
         if (!ok && !too_costly) log_event(LOG_ERROR, "job failed", "job", j.id, "error", os_err_name(e), NULL);
         const char *failure = too_costly ? too_costly_result : internal_result;
-        e = st_job_finish(c, j.id, ok ? "done" : "failed", ok ? status : too_costly ? 503 : 500, ok ? result : failure, p.rows,
-                          p.checked, p.written, 0, (int64_t)time(NULL));
+        const char *state = ok ? "done" : "failed";
+        int64_t st = ok ? status : too_costly ? 503 : 500;
+        /* Its end, and the event saying so, together. */
+        x.now = time(NULL);
+        e = store_tx_begin_agreement(c, j.agreement_id);
+        if (!e) {
+            e = st_job_finish(c, j.id, state, st, ok ? result : failure, p.rows, p.checked, p.written, 0, x.now);
+            if (!e) e = emit_finished(&x, &j, state, st, NULL);
+            e = store_tx_end(c, e);
+        }
         if (e) log_event(LOG_ERROR, "job result not recorded", "job", j.id, "error", os_err_name(e), NULL);
     }
     log_event(LOG_INFO, "job finished", "job", j.id, NULL);
@@ -371,6 +425,27 @@ static void *worker_main(void *p) {
     return NULL;
 }
 
+/* Jobs whose worker stopped (their lease ran out) end failed, each with its job.finished
+ * event in one transaction; *failed counts them. */
+static os_err fail_stale(const app *a, store_conn *c, int64_t now, int64_t *failed) {
+    arena ar;
+    arena_init(&ar, 1u << 20);
+    job_rec *rows;
+    int n;
+    os_err e = st_jobs_stale(c, &ar, now, 100, &rows, &n);
+    op_ctx x = {.app = a, .c = c, .a = &ar, .now = now};
+    for (int i = 0; !e && i < n; i++) {
+        bool done = false;
+        if ((e = store_tx_begin_agreement(c, rows[i].agreement_id))) break;
+        e = st_job_fail_stale(c, rows[i].id, now, 500, jobs_interrupted_result, &done);
+        if (!e && done) e = emit_finished(&x, &rows[i], "failed", 500, NULL);
+        e = store_tx_end(c, e);
+        if (!e && done) (*failed)++;
+    }
+    arena_free(&ar);
+    return e;
+}
+
 /* Renews this process's lease a few times a lease, marks jobs whose worker stopped as
  * failed, and forgets old jobs: on its own connection, so a long job's transaction on the
  * worker's never delays it by more than the database's busy wait. Where the database lets
@@ -393,7 +468,7 @@ static void *keeper_main(void *p) {
         if (c && t >= next_rounds) {
             int64_t now = time(NULL), failed = 0;
             os_err e = st_job_extend(c, w->name, now + lease);
-            if (!e) e = st_jobs_fail_stale(c, now, 500, jobs_interrupted_result, &failed);
+            if (!e) e = fail_stale(w->app, c, now, &failed);
             if (!e) e = st_jobs_purge(c, now - JOBS_KEEP_S);
             if (e) log_event(LOG_WARN, "job keeper failed", "error", os_err_name(e), NULL);
             if (failed) log_event(LOG_WARN, "interrupted jobs marked failed", NULL);

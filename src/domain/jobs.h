@@ -68,8 +68,16 @@ void jobs_stop(jobs_worker *w);          /* finishes the job in hand, then joins
 
 /* Progress of the running job (cheap: call it as often as every chunk of rows). */
 void jobs_progress(job_run *run, const char *phase, int64_t rows, int64_t checked, int64_t written);
-/* Finishes the job on x's connection, inside the caller's open transaction. */
+/* Finishes the job on x's connection, inside the caller's open transaction, with its
+ * job.finished event (domain/events.h). */
 os_err jobs_finish_in_tx(job_run *run, op_ctx *x, int status, const char *result);
+/* Inside the change's transaction, before jobs_finish_in_tx: the job applied its change —
+ * one bulk.applied event with the counts and where to page through the subscriptions
+ * changed (those recorded with jobs_changed). */
+os_err jobs_applied_in_tx(job_run *run, op_ctx *x, int64_t added, int64_t updated, int64_t removed);
+/* Records, inside the change's transaction, subscriptions the job just changed: ids[i] and,
+ * for an edit, changes[i] (JSON object; NULL: none); numbered on from those before. */
+os_err jobs_changed(job_run *run, op_ctx *x, const char *const *ids, const char *const *changes, int n);
 
 /* The live progress of job `id` when this process is running it. */
 bool jobs_live(jobs_worker *w, const char *id, job_progress *out);

@@ -381,7 +381,7 @@ static os_err reuse_own_seats(op_ctx *x, sub_target *t, const sub_rec *rows, int
     return e;
 }
 
-os_err subscribers_add_many_in_tx(op_ctx *x, sub_target *t, const sub_input *in, int n) {
+os_err subscribers_add_many_in_tx(op_ctx *x, sub_target *t, const sub_input *in, int n, const char ***uuids) {
     sub_rec *rows = arena_alloc(x->a, sizeof *rows * (size_t)(n ? n : 1));
     pool_rec **pools = arena_alloc(x->a, sizeof *pools * (size_t)(n ? n : 1));
     const char **ids = arena_alloc(x->a, sizeof *ids * (size_t)(n ? n : 1));
@@ -402,6 +402,7 @@ os_err subscribers_add_many_in_tx(op_ctx *x, sub_target *t, const sub_input *in,
     if (!e) e = reuse_own_seats(x, t, rows, n);
     if (!e) e = audit_many(x, "subscription.added", "subscription", ids, t->g.id, details, n);
     if (!e) e = outbox_enqueue_many(x->app, x->c, x->a, mails, nmails, x->now);
+    *uuids = ids;
     return e;
 }
 

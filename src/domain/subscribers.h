@@ -91,8 +91,9 @@ os_err subscribers_take_seats(op_ctx *x, sub_target *t, const int64_t *need, boo
 /* Writes in[0..n), rows subscribers_check_many found no problem with and whose seats
  * subscribers_take_seats took: the subscriptions with their search terms, a freed seat
  * taken back by its own address, the audit entries and the assignment e-mails (rows with
- * notify). Memory: about n rows' worth in x's arena. */
-os_err subscribers_add_many_in_tx(op_ctx *x, sub_target *t, const sub_input *in, int n);
+ * notify). *uuids: the new subscriptions' ids, in in's order. Memory: about n rows' worth in
+ * x's arena. */
+os_err subscribers_add_many_in_tx(op_ctx *x, sub_target *t, const sub_input *in, int n, const char ***uuids);
 
 /* OS_ERR_PRECONDITION: changed since expected_version (*out then holds the current one). */
 os_err subscribers_update(op_ctx *x, int64_t agreement_id, const char *uuid, int64_t expected_version,

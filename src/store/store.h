@@ -890,9 +890,24 @@ OS_MUST_USE os_err st_job_progress(store_conn *c, const char *id, const char *ph
  * body; cancel_by (0: none) is recorded as who cancelled it unless someone already is. */
 OS_MUST_USE os_err st_job_finish(store_conn *c, const char *id, const char *state, int64_t status, const char *result,
                      int64_t rows, int64_t checked, int64_t written, int64_t cancel_by, int64_t now);
-/* Running jobs whose lease ended before `now` (their worker stopped) become failed with
- * this status and result. *n (may be NULL) counts them. */
-OS_MUST_USE os_err st_jobs_fail_stale(store_conn *c, int64_t now, int64_t status, const char *result, int64_t *n);
+/* The subscriptions a job changed (job_changes): ids[i] with changes[i] (an edit's JSON
+ * object; NULL: none) numbered first, first + 1, …, a few statements per 64; a: scratch. */
+OS_MUST_USE os_err st_job_changes_add(store_conn *c, arena *a, const char *job_id, int64_t first,
+                                      const char *const *ids, const char *const *changes, int n);
+typedef struct job_change_rec {
+    int64_t n;
+    const char *subscription, *changes;   /* changes: JSON object or NULL */
+} job_change_rec;
+/* At most limit of job_id's changes numbered above after, in order. */
+OS_MUST_USE os_err st_job_changes_page(store_conn *c, arena *a, const char *job_id, int64_t after, int limit,
+                                       job_change_rec **rows, int *n);
+/* Running jobs whose lease ended before `now` (their worker stopped): at most limit, without
+ * their files. */
+OS_MUST_USE os_err st_jobs_stale(store_conn *c, arena *a, int64_t now, int limit, job_rec **rows, int *n);
+/* Job id, when still running with its lease ended before `now`, becomes failed with this
+ * status and result; *failed says whether it did (another instance may have got there). */
+OS_MUST_USE os_err st_job_fail_stale(store_conn *c, const char *id, int64_t now, int64_t status, const char *result,
+                                     bool *failed);
 /* A job on the agreement, without its file: the user's (user_id > 0) or anyone's (0);
  * OS_ERR_NOT_FOUND otherwise. */
 OS_MUST_USE os_err st_job_get(store_conn *c, arena *a, int64_t agreement_id, int64_t user_id, const char *id, job_rec *out);

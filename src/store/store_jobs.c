@@ -120,13 +120,20 @@ os_err st_job_finish(store_conn *c, const char *id, const char *state, int64_t s
                    NULL, NULL);
 }
 
-os_err st_jobs_fail_stale(store_conn *c, int64_t now, int64_t status, const char *result, int64_t *n) {
-    int64_t tmp;
-    return db_exec_changes(c,
-                           "UPDATE jobs SET state = 'failed', phase = 'finished', status = ?2, result = ?3,"
-                           " finished_at = ?1, claimed_by = NULL, claimed_until = NULL"
-                           " WHERE state = 'running' AND claimed_until < ?1",
-                           DB_ARGS(DV_INT(now), DV_INT(status), DV_TEXT(result)), n ? n : &tmp);
+os_err st_jobs_stale(store_conn *c, arena *a, int64_t now, int limit, job_rec **rows, int *n) {
+    return st_list(c, a, JOB_SELECT " WHERE j.state = 'running' AND j.claimed_until < ?1 ORDER BY j.seq LIMIT ?2",
+                   DB_ARGS(DV_INT(now), DV_INT(limit)), sizeof(job_rec), job_fill, (void **)rows, n);
+}
+
+os_err st_job_fail_stale(store_conn *c, const char *id, int64_t now, int64_t status, const char *result, bool *failed) {
+    int64_t n = 0;
+    os_err e = db_exec_changes(c,
+                               "UPDATE jobs SET state = 'failed', phase = 'finished', status = ?3, result = ?4,"
+                               " finished_at = ?2, claimed_by = NULL, claimed_until = NULL"
+                               " WHERE id = ?1 AND state = 'running' AND claimed_until < ?2",
+                               DB_ARGS(DV_TEXT(id), DV_INT(now), DV_INT(status), DV_TEXT(result)), &n);
+    *failed = n > 0;
+    return e;
 }
 
 os_err st_job_get(store_conn *c, arena *a, int64_t agreement_id, int64_t user_id, const char *id, job_rec *out) {
@@ -193,4 +200,42 @@ os_err st_job_cancel_by(store_conn *c, const char *id, int64_t *by) {
 os_err st_jobs_purge(store_conn *c, int64_t before) {
     return db_exec(c, "DELETE FROM jobs WHERE created_at < ?1 AND state <> 'running'", DB_ARGS(DV_INT(before)), NULL,
                    NULL);
+}
+
+os_err st_job_changes_add(store_conn *c, arena *a, const char *job_id, int64_t first, const char *const *ids,
+                          const char *const *changes, int n) {
+    st_multi m;
+    st_multi_init(&m, a, 1 + 3 * ST_VALUES_PER_QUERY);
+    os_err e = OS_OK;
+    for (int done = 0; !e && done < n;) {
+        int k = st_batch(n - done, ST_VALUES_PER_QUERY);
+        const char *sql = st_multi_sql(&m, "INSERT INTO job_changes (job_id, n, subscription, changes) VALUES ",
+                                       "(?1, #, #, #)", 2, k, "");
+        if (!sql) return OS_ERR_INTERNAL;
+        int j = 0;
+        m.args[j++] = DV_TEXT(job_id);
+        for (int i = 0; i < k; i++) {
+            m.args[j++] = DV_INT(first + done + i);
+            m.args[j++] = DV_TEXT(ids[done + i]);
+            m.args[j++] = changes && changes[done + i] ? DV_TEXT(changes[done + i]) : DV_NULL;
+        }
+        e = db_exec(c, sql, m.args, j, NULL, NULL);
+        done += k;
+    }
+    return e;
+}
+
+static void fill_change(arena *a, db_row *r, void *dst) {
+    job_change_rec *x = dst;
+    x->n = db_int(r, 0);
+    x->subscription = st_dup(a, r, 1);
+    x->changes = st_dup(a, r, 2);
+}
+
+os_err st_job_changes_page(store_conn *c, arena *a, const char *job_id, int64_t after, int limit,
+                           job_change_rec **rows, int *n) {
+    return st_list(c, a,
+                   "SELECT n, subscription, changes FROM job_changes WHERE job_id = ?1 AND n > ?2 ORDER BY n LIMIT ?3",
+                   DB_ARGS(DV_TEXT(job_id), DV_INT(after), DV_INT(limit)), sizeof(job_change_rec), fill_change,
+                   (void **)rows, n);
 }

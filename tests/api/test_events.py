@@ -11,7 +11,9 @@ from support.accounts import addr, partner_user, uniq, verified_user
 from support.agreements import ORDERS, REGISTRATIONS, add_admin, agreement, reg_body, url
 from support.checks import assert_problem
 from support.db import db_query, db_write
-from support.subscriptions import add, subs
+from support.files import finished, jobs, people, start, upload, with_defaults
+from support.jobs import busy_worker, ended
+from support.subscriptions import add, sub_count, subs
 
 
 def events(server, ag, after=0):
@@ -271,3 +273,139 @@ def test_agreement_expiring_with_each_reminder_and_expired_once(server):
     server.cli("lifecycle")
     got = [(t, d) for t, d in events(server, ag, mark) if t.startswith("agreement.")]
     assert got == [("agreement.expired", {"agreement": ag.lic, "end_date": end})], got
+
+
+# --------------------------------------------------------------------------------------
+# Files: one event per upload, never one per row
+
+
+def job_events(server, ag, mark, job_id):
+    return [(t, d) for t, d in events(server, ag, mark) if t in ("bulk.applied", "job.finished")
+            and d["job"]["id"] == job_id]
+
+
+def all_changes(client, lic, job_id, limit=2):
+    items, after, pages = [], None, 0
+    while True:
+        q = f"?limit={limit}" + (f"&after={after}" if after else "")
+        r = client.get(jobs(lic, f"/{job_id}/changes{q}"))
+        assert r.status == 200, r
+        assert r.body["job"] == job_id and len(r.body["items"]) <= limit, r.body
+        items += r.body["items"]
+        pages += 1
+        assert pages < 100
+        after = r.body["next_after"]
+        if after is None:
+            return items
+
+
+def test_bulk_add_job_is_one_event_and_its_changes_page_through_every_row(server):
+    ag = with_defaults(agreement(server, {"enterprise": 20}))
+    mark = last_id(server)
+    job = start(ag.sa, ag.lic, people(ag, 7), send_email="false")
+    end = finished(ag.sa, ag.lic, job["id"])
+    assert end["state"] == "done" and end["result"]["applied"] is True, end
+    got = events(server, ag, mark)
+    assert [t for t, _ in got] == ["bulk.applied", "job.finished"], got   # no subscription.* per row
+    assert got[0][1] == {"agreement": ag.lic, "job": {
+        "id": job["id"], "kind": "add", "added": 7, "updated": 0, "removed": 0,
+        "changes": f"/api/v1/agreements/{ag.lic}/jobs/{job['id']}/changes"}}
+    assert got[1][1] == {"agreement": ag.lic, "job": {
+        "id": job["id"], "kind": "add", "state": "done", "status": end["status"], "check_only": False,
+        "applied": True, "added": 7, "updated": 0, "removed": 0}}
+    items = all_changes(ag.sa, ag.lic, job["id"])
+    ids = [u for (u,) in db_query(server, "SELECT uuid FROM subscriptions WHERE agreement_id = ?", (ag.id,))]
+    assert sorted(i["id"] for i in items) == sorted(ids) and len(items) == 7, items
+    assert all(set(i) == {"id"} for i in items), items
+    # Another agreement's super admin: not found, here or through their own agreement.
+    other = agreement(server, {"enterprise": 1})
+    assert_problem(other.sa.get(jobs(ag.lic, f"/{job['id']}/changes")), 404)
+    assert_problem(other.sa.get(jobs(other.lic, f"/{job['id']}/changes")), 404)
+    # A partner without the bulk capability (the event's audience): refused.
+    assert ag.seller.get(jobs(ag.lic, f"/{job['id']}/changes")).status == 200
+    rid = db_query(server, "SELECT id FROM partner_relationships WHERE agreement_id = ?", (ag.id,))[0][0]
+    assert ag.sa.patch(url(ag.lic, f"/partners/{rid}"), {"capabilities": ["read", "assign"]}).status == 200
+    assert_problem(ag.seller.get(jobs(ag.lic, f"/{job['id']}/changes")), 403)
+    assert_problem(ag.sa.get(jobs(ag.lic, f"/{job['id']}/changes?after=x")), 422)
+
+
+def test_bulk_edit_and_remove_jobs_list_their_changes(server):
+    ag = with_defaults(agreement(server, {"enterprise": 10}))
+    a, b = addr("be1"), addr("be2")
+    r = upload(ag.sa, ag.lic, f"Name,Sign-in Email\nAnn,{a}\nBen,{b}\n", send_email="false")
+    assert r.status == 201, r
+    ids = dict(db_query(server, "SELECT sign_in_email, uuid FROM subscriptions WHERE agreement_id = ?", (ag.id,)))
+    mark = last_id(server)
+    edit = f"Subscription Id,Name,Downloads\n{ids[a]},Ann Changed,\n{ids[b]},Ben,no\n"
+    job = start(ag.sa, ag.lic, edit, kind="/bulk-edit")
+    assert finished(ag.sa, ag.lic, job["id"])["result"]["applied"] is True
+    got = events(server, ag, mark)
+    assert [t for t, _ in got] == ["bulk.applied", "job.finished"], got
+    assert got[0][1]["job"]["updated"] == 2 and got[0][1]["job"]["added"] == 0, got
+    assert all_changes(ag.sa, ag.lic, job["id"]) == [
+        {"id": ids[a], "changes": {"name": {"before": "Ann", "after": "Ann Changed"}}},
+        {"id": ids[b], "changes": {"downloads": {"before": True, "after": False}}}]
+    mark = last_id(server)
+    job = start(ag.sa, ag.lic, f"{a}\n{b}\n", kind="/bulk-remove")
+    assert finished(ag.sa, ag.lic, job["id"])["result"]["applied"] is True
+    got = job_events(server, ag, mark, job["id"])
+    assert [t for t, _ in got] == ["bulk.applied", "job.finished"], got
+    assert got[0][1]["job"]["removed"] == 2, got
+    assert all_changes(ag.sa, ag.lic, job["id"]) == [{"id": ids[a]}, {"id": ids[b]}]
+
+
+def test_refused_and_preview_jobs_only_finish(server):
+    ag = with_defaults(agreement(server, {"enterprise": 3}))
+    mark = last_id(server)
+    job = start(ag.sa, ag.lic, people(ag, 5), send_email="false")         # 5 rows, 3 seats: refused
+    end = finished(ag.sa, ag.lic, job["id"])
+    assert end["status"] == 422, end
+    preview = start(ag.sa, ag.lic, people(ag, 2), check_only="true")
+    finished(ag.sa, ag.lic, preview["id"])
+    got = events(server, ag, mark)
+    assert [t for t, _ in got] == ["job.finished", "job.finished"], got
+    assert got[0][1]["job"]["applied"] is False and got[0][1]["job"]["added"] == 0, got
+    assert got[1][1]["job"]["check_only"] is True and got[1][1]["job"]["applied"] is False, got
+    items = ag.sa.get(jobs(ag.lic, f"/{job['id']}/changes"))
+    assert items.status == 200 and items.body["items"] == [] and items.body["next_after"] is None, items
+
+
+def test_synchronous_upload_is_one_event_without_a_job(server):
+    ag = with_defaults(agreement(server, {"enterprise": 10}))
+    mark = last_id(server)
+    r = upload(ag.sa, ag.lic, people(ag, 4), send_email="false")
+    assert r.status == 201, r
+    assert events(server, ag, mark) == [("bulk.applied", {"agreement": ag.lic, "job": {
+        "id": None, "kind": "add", "added": 4, "updated": 0, "removed": 0, "changes": None}})]
+    mark = last_id(server)
+    r = upload(ag.sa, ag.lic, people(ag, 20, start_at=100), send_email="false")   # too many: refused
+    assert r.status == 422, r
+    assert events(server, ag, mark) == []
+
+
+def test_cancelled_job_only_finishes(server):
+    ag = with_defaults(agreement(server, {"enterprise": 10}))
+    _, blocker = busy_worker(server)
+    mark = last_id(server)
+    waiting = start(ag.sa, ag.lic, people(ag, 3), send_email="false")
+    r = ag.sa.request("POST", jobs(ag.lic, f"/{waiting['id']}/cancel"))
+    assert r.status == 200, r
+    got = events(server, ag, mark)
+    assert got == [("job.finished", {"agreement": ag.lic, "job": {
+        "id": waiting["id"], "kind": "add", "state": "cancelled", "status": 409, "check_only": False,
+        "applied": False, "added": 0, "updated": 0, "removed": 0}})], got
+    assert sub_count(server, ag) == 0
+
+
+def test_interrupted_job_finishes_failed_once(server):
+    ag = agreement(server, {"enterprise": 2})
+    job_id = "ab" * 16
+    db_write(server, "INSERT INTO jobs (id, agreement_id, user_id, kind, check_only, send_email, state, phase,"
+                     " claimed_by, claimed_until, created_at) VALUES (?, ?, ?, 'add', 0, 0, 'running', 'checking',"
+                     " 'elsewhere', ?, ?)", (job_id, ag.id, ag.sa.user["id"], int(time.time()) - 60,
+                                             int(time.time()) - 120))
+    ended(server, job_id, timeout=120)
+    got = [(t, d) for t, d in events(server, ag) if t == "job.finished"]
+    assert got == [("job.finished", {"agreement": ag.lic, "job": {
+        "id": job_id, "kind": "add", "state": "failed", "status": 500, "check_only": False,
+        "applied": False, "added": 0, "updated": 0, "removed": 0}})], got

@@ -36,7 +36,7 @@ TABLES = ("users", "email_tokens", "sessions", "outbox", "audit_events", "settin
           "idempotency_keys", "handoff_nonces", "partner_access", "partner_blocks", "subscriptions",
           "seat_releases", "usage_changes", "admin_invites", "agreement_prefs", "expiry_notices", "sub_terms",
           "sub_term_counts", "programs", "jobs", "job_files", "partner_relationships", "partner_requests",
-          "partner_relationship_people", "events", "webhook_endpoints", "webhook_deliveries")
+          "partner_relationship_people", "events", "job_changes", "webhook_endpoints", "webhook_deliveries")
 # Rows changed in place (a count alone would not see the change).
 CONTENT = {
     "subscriptions": "SELECT uuid, name, sign_in_email, notification_email, reference, downloads, country,"
