@@ -13,6 +13,7 @@ from support.accounts import addr, partner_add, verified_user
 from support.agreements import agreement, url
 from support.checks import assert_problem, field_errors
 from support.db import db_query, db_write
+from support.files import upload, with_defaults
 from support.server import module_server
 from support.subscriptions import add
 from support.webhooks import Receiver, create, deliveries_in_db, hooks, make_due, org_hooks
@@ -363,3 +364,47 @@ def test_a_removed_partners_pending_deliveries_are_dropped(server, receiver):
     assert b["attempt_log"][-1]["error"].startswith("dropped"), b
     time.sleep(0.5)
     assert sub_event(receiver, who) == []
+
+
+def test_a_partner_organization_endpoint_gets_bulk_events_only_while_it_holds_bulk(server, receiver):
+    a = with_defaults(agreement(server, {"enterprise": 50}))
+    adm = org_admin(server, a.seller.org)
+    h = create(adm, org_hooks(adm.org_id), receiver.url)
+    own = create(a.sa, hooks(a.lic), receiver.url + "?own")
+
+    def set_caps(bits):
+        assert db_write(server, "UPDATE partner_relationships SET capabilities = ? WHERE agreement_id = ?"
+                                " AND status = 'active'", (bits, a.id)) == 1
+
+    def bulk(n):
+        r = upload(a.sa, a.lic, "Name,Sign-in Email\n" + "".join(f"Ann Lee,{addr('bulk')}\n" for _ in range(n)),
+                   send_email="false")
+        assert r.status == 201, r
+
+    def types(endpoint):
+        return [d[1] for d in deliveries_in_db(server, endpoint)]
+
+    set_caps(1)                                    # read only
+    bulk(2)
+    who = addr("single")
+    add(a.sa, a.lic, sign_in_email=who)
+    receiver.wait_for(lambda rs: sub_event(receiver, who), what="the subscription event")
+    assert "bulk.applied" in types(own["id"]), types(own["id"])
+    assert "bulk.applied" not in types(h["id"]) and "subscription.added" in types(h["id"]), types(h["id"])
+
+    # Narrowed after the event, before its delivery: dropped, never sent.
+    set_caps(31)
+    receiver.stop()
+    bulk(1)
+    deadline = time.monotonic() + 20
+    while not [d for d in delivery_of(server, h["id"], "bulk.applied") if d[3] >= 1]:
+        assert time.monotonic() < deadline, deliveries_in_db(server, h["id"])
+        time.sleep(0.05)
+    [d] = delivery_of(server, h["id"], "bulk.applied")
+    set_caps(1)
+    receiver.start()
+    make_due(server, h["id"])
+    wait_status(server, d[0], "dropped")
+    time.sleep(0.5)
+    assert not [q for q in receiver.received() if q["payload"]["type"] == "bulk.applied"
+                and q["headers"]["webhook-id"] == f"msg_{d[0]}"]
