@@ -304,6 +304,12 @@ def test_another_agreements_super_admin_cannot_see_or_touch_an_endpoint(server, 
         assert who.get(hooks(lic, f"/{h['id']}/deliveries/{did}")).status == 404
         assert who.post(hooks(lic, f"/{h['id']}/deliveries/{did}/redeliver")).status == 404
     assert [x["id"] for x in b.sa.get(hooks(b.lic)).body["webhooks"]] == []
+    # The owner's own changes need the session's CSRF token, like every cookie-authenticated change.
+    for method, tail in (("POST", ""), ("PATCH", f"/{h['id']}"), ("DELETE", f"/{h['id']}"),
+                         ("POST", f"/{h['id']}/secret"), ("POST", f"/{h['id']}/ping"),
+                         ("POST", f"/{h['id']}/deliveries/{did}/redeliver")):
+        body = {"url": receiver.url} if method != "DELETE" else None
+        assert_problem(a.sa.request(method, hooks(a.lic, tail), body, csrf=False), 403, "csrf")
     # The agreement's partner is not one of its super admins.
     assert_problem(a.seller.get(hooks(a.lic)), 403, "forbidden")
     assert a.sa.get(hooks(a.lic, f"/{h['id']}")).body["description"] == ""
