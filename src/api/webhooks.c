@@ -118,6 +118,10 @@ static int read_enabled(req *r) {
 static void read_change(req *r, webhook_change *c, bool create) {
     *c = (webhook_change){.enabled = -1};
     c->url = body_str(r, "url", LIMIT_WEBHOOK_URL_CHARS, create);
+    /* A change may leave the URL out, not empty it. */
+    json_t *u = json_object_get(r->json, "url");
+    if (!create && !c->url && u && json_is_string(u) && !fe_has(&r->fe, "url"))
+        fe_add(&r->fe, "url", "required", "This field is required");
     c->description = body_str(r, "description", LIMIT_WEBHOOK_DESCRIPTION_CHARS, false);
     json_t *d = json_object_get(r->json, "description");
     if (!c->description && d && json_is_string(d)) c->description = "";   /* cleared */

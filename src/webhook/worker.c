@@ -246,7 +246,8 @@ static void deliver(webhook_worker *w, store_conn *c, CURL *h, int64_t delivery_
     char secret[WEBHOOK_SECRET_MAX], previous[WEBHOOK_SECRET_MAX] = "";
     if (!webhooks_secret_open(a, j.secret, secret)) {
         r.error = "the endpoint's secret cannot be opened with this server's key";
-        record(w, c, &ar, &j, &r, "pending", now + webhooks_backoff(1));
+        int64_t after = webhooks_backoff(j.attempts + 1);
+        record(w, c, &ar, &j, &r, after ? "pending" : "failed", now + after);
         arena_free(&ar);
         return;
     }

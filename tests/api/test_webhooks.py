@@ -92,6 +92,7 @@ def test_an_endpoint_is_made_changed_and_deleted_and_its_secret_shown_once(serve
     assert field_errors(r) == {"enabled": "wrong_type", "description": "too_long"}, r.body
     r = ag.sa.post(hooks(ag.lic), {"description": "no url"})
     assert field_errors(r) == {"url": "required"}, r.body
+    assert field_errors(ag.sa.patch(hooks(ag.lic, f"/{h['id']}"), {"url": " "})) == {"url": "required"}
 
     assert ag.sa.delete(hooks(ag.lic, f"/{h['id']}")).status == 204
     assert ag.sa.get(hooks(ag.lic, f"/{h['id']}")).status == 404
