@@ -41,6 +41,7 @@ CREATE TABLE webhook_deliveries (
 CREATE INDEX webhook_deliveries_due ON webhook_deliveries(next_attempt_at) WHERE status = 'pending';
 CREATE INDEX webhook_deliveries_endpoint ON webhook_deliveries(endpoint_id, id);
 CREATE INDEX webhook_deliveries_event ON webhook_deliveries(event_id);
+CREATE INDEX webhook_deliveries_created ON webhook_deliveries(created_at);   -- pruning
 
 CREATE TABLE webhook_attempts (
     id              INTEGER PRIMARY KEY,
@@ -52,4 +53,4 @@ CREATE TABLE webhook_attempts (
     duration_ms     INTEGER NOT NULL
 );
 CREATE INDEX webhook_attempts_delivery ON webhook_attempts(delivery_id, id);
-CREATE INDEX events_at ON events(at);
+CREATE INDEX events_at ON events(at);                                   -- pruning
