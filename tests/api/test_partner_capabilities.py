@@ -34,7 +34,7 @@ EXPECTED = {
     "subs_add": "assign", "subs_update": "assign", "subs_delete": "assign", "subs_remove": "assign",
     "subs_resend": "assign",
     "subs_bulk_add": "bulk", "subs_bulk_edit": "bulk", "subs_bulk_remove": "bulk", "jobs_list": "bulk",
-    "job_get": "bulk", "job_delete": "bulk", "job_annotated": "bulk", "job_cancel": "bulk",
+    "job_get": "bulk", "job_delete": "bulk", "job_annotated": "bulk", "job_cancel": "bulk", "job_changes": "bulk",
     "usage": "usage", "usage_csv": "usage",
     "activity": "activity", "activity_csv": "activity",
     "partners_list": PARTNER_CONTROL, "partner_remove": PARTNER_CONTROL, "partner_block_lift": PARTNER_CONTROL,
@@ -56,7 +56,7 @@ ALLOWED = {
     "agreement_get": 200, "overview": 200, "subs_list": 200, "subs_get": 200, "subs_export": 200,
     "subs_template": 200, "subs_add": 422, "subs_update": 428, "subs_delete": 204, "subs_remove": 422,
     "subs_resend": 422, "subs_bulk_add": 422, "subs_bulk_edit": 422, "subs_bulk_remove": 422, "jobs_list": 200,
-    "job_get": 200, "job_delete": 204, "job_annotated": 200, "job_cancel": 409, "usage": 200, "usage_csv": 200,
+    "job_get": 200, "job_delete": 204, "job_annotated": 200, "job_cancel": 409, "job_changes": 200, "usage": 200, "usage_csv": 200,
     "activity": 200, "activity_csv": 200, "partners_list": 200,
 }
 QUERY = {"subs_export": "format=csv", "subs_template": "format=csv"}
