@@ -133,6 +133,7 @@ bench: deps openseat
 	@bash bench/files.sh
 	@bash bench/memory.sh
 	@bash bench/pg.sh
+	@bash bench/webhooks.sh
 
 clean:
 	rm -rf build openseat

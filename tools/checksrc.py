@@ -39,6 +39,7 @@ OWNERS = {
     "src/mail/smtp.c": "a sender thread's relay session (one easy handle kept across messages)",
     "src/domain/jobs.c": "the job worker",
     "src/domain/audit_log.c": "the audit log worker",
+    "src/webhook/worker.c": "the webhook delivery worker",
 }
 
 

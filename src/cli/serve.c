@@ -1,5 +1,5 @@
-/* serve.c — the web server, the mail and job workers, the audit log and housekeeping, until
- * SIGTERM/SIGINT (SIGHUP: the audit log file is opened again). */
+/* serve.c — the web server, the mail, job and webhook workers, the audit log and housekeeping,
+ * until SIGTERM/SIGINT (SIGHUP: the audit log file is opened again). */
 #include <curl/curl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -13,6 +13,7 @@
 #include "http/metrics.h"
 #include "http/server.h"
 #include "mail/outbox.h"
+#include "webhook/worker.h"
 
 int cmd_serve(int argc, char **argv) {
     config cfg;
@@ -38,10 +39,12 @@ int cmd_serve(int argc, char **argv) {
     /* The workers exist before the first request that may wake them. */
     a.mail = outbox_start(&a);
     a.jobs = jobs_start(&a, api_job_exec);
+    a.hooks = webhook_worker_start(&a);
     char err[512];
     audit_log *alog = NULL;
     if (cfg.audit_log && !(alog = audit_log_start(&a, err, sizeof err))) {
         fprintf(stderr, "openseat: %s\n", err);
+        webhook_worker_stop(a.hooks);
         jobs_stop(a.jobs);
         outbox_stop(a.mail);
         store_close(a.st);
@@ -51,6 +54,7 @@ int cmd_serve(int argc, char **argv) {
     if (!srv) {
         fprintf(stderr, "openseat: %s\n", err);
         audit_log_stop(alog);
+        webhook_worker_stop(a.hooks);
         jobs_stop(a.jobs);
         outbox_stop(a.mail);
         store_close(a.st);
@@ -85,6 +89,7 @@ int cmd_serve(int argc, char **argv) {
     log_event(LOG_INFO, "stopping", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM", NULL);
     server_stop(srv);
     audit_log_stop(alog);
+    webhook_worker_stop(a.hooks);
     jobs_stop(a.jobs);
     outbox_stop(a.mail);
     metrics_free(a.metrics);

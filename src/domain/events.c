@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "core/json_write.h"
+#include "domain/webhooks.h"
 
 static const event_type TYPES[] = {
     {"subscription.added", CAP_READ},
@@ -54,7 +55,9 @@ os_err event_emit_relationship(op_ctx *x, int64_t agreement_id, const char *type
         .data_json = data_json,
     };
     int64_t id = 0;
-    return st_event_add(x->c, &r, &id);
+    os_err e = st_event_add(x->c, &r, &id);
+    /* Its webhook deliveries commit (or not) with it. */
+    return e ? e : webhooks_fanout(x, id, agreement_id, type, relationship_id);
 }
 
 const char *event_data(arena *a, const char *license, ...) {

@@ -36,7 +36,8 @@ TABLES = ("users", "email_tokens", "sessions", "outbox", "audit_events", "settin
           "idempotency_keys", "handoff_nonces", "partner_access", "partner_blocks", "subscriptions",
           "seat_releases", "usage_changes", "admin_invites", "agreement_prefs", "expiry_notices", "sub_terms",
           "sub_term_counts", "programs", "jobs", "job_files", "partner_relationships", "partner_requests",
-          "partner_relationship_people", "events", "job_changes", "api_tokens")
+          "partner_relationship_people", "events", "job_changes", "api_tokens", "webhook_endpoints",
+          "webhook_deliveries")
 # Rows changed in place (a count alone would not see the change).
 CONTENT = {
     "subscriptions": "SELECT uuid, name, sign_in_email, notification_email, reference, downloads, country,"
@@ -53,6 +54,8 @@ CONTENT = {
                              " ORDER BY id",
     "partner_requests": "SELECT id, status, reason FROM partner_requests ORDER BY id",
     "api_tokens": "SELECT id, revoked_at, revoked_by FROM api_tokens ORDER BY id",
+    "webhook_endpoints": "SELECT id, url, description, event_types, enabled, secret, previous_secret"
+                         " FROM webhook_endpoints ORDER BY id",
 }
 # Operations whose failure a route rides out on purpose (the reason is beside each call):
 # withdrawing a provisional throttle failure, touching a session.
@@ -320,6 +323,27 @@ def test_preferences_put(server, world):
     seq = iter(range(10, 100))
     run_route(server, "preferences put", lambda: next(seq),
               lambda t, h: ag.sa.put(f"{AGREEMENTS}/{ag.lic}/preferences", {"alert_threshold": t}, headers=h), 200)
+
+
+def test_webhook_create_and_rotate(server, world):
+    ag = world.ag
+    hooks = f"{AGREEMENTS}/{ag.lic}/webhooks"
+    run_route(server, "webhook create", lambda: None,
+              lambda t, h: ag.sa.post(hooks, {"url": "https://192.0.2.1/hook", "enabled": False}, headers=h), 201)
+    hid = ag.sa.get(hooks).body["webhooks"][0]["id"]
+    run_route(server, "webhook rotate", lambda: None, lambda t, h: ag.sa.post(f"{hooks}/{hid}/secret", headers=h), 200)
+
+
+def test_subscriber_add_fans_out_to_webhooks(server):
+    # An agreement of its own, whose endpoint takes its events: a subscriber's addition and
+    # its event's deliveries are written together or not at all.
+    ag = agreement(server, {"enterprise": 1000})
+    hooks = f"{AGREEMENTS}/{ag.lic}/webhooks"
+    assert ag.sa.post(hooks, {"url": "https://192.0.2.1/hook", "event_types": ["subscription.added"]}).status == 201
+    ops, _ = run_route(server, "subscriber add with a webhook", lambda: None,
+                       lambda t, h: ag.sa.post(subs(ag.lic), sub_body(send_email=False), headers=h), 201)
+    assert db_query(server, "SELECT COUNT(*) FROM webhook_deliveries d JOIN webhook_endpoints w"
+                            " ON w.id = d.endpoint_id WHERE w.agreement_id = ?", (ag.id,))[0][0] >= 1
 
 
 def test_partner_remove(server, world):

@@ -89,6 +89,7 @@ export const PROBLEM = Object.freeze({
   ACCESS_REMOVED: "access_removed",
   JOB_CANCELLED: "job_cancelled",
   JOB_FINISHED: "job_finished",
+  WEBHOOK_LIMIT: "webhook_limit",
   TOO_LARGE: "too_large",
   UNSUPPORTED_MEDIA_TYPE: "unsupported_media_type",
   EMPTY_FILE: "empty_file",

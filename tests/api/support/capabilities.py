@@ -22,12 +22,15 @@ EXPECTED = {
     "subs_add": "assign", "subs_update": "assign", "subs_delete": "assign", "subs_remove": "assign",
     "subs_resend": "assign",
     "subs_bulk_add": "bulk", "subs_bulk_edit": "bulk", "subs_bulk_remove": "bulk", "jobs_list": "bulk",
-    "job_get": "bulk", "job_delete": "bulk", "job_annotated": "bulk", "job_cancel": "bulk",
+    "job_get": "bulk", "job_delete": "bulk", "job_annotated": "bulk", "job_cancel": "bulk", "job_changes": "bulk",
     "usage": "usage", "usage_csv": "usage",
     "activity": "activity", "activity_csv": "activity",
     "partners_list": PARTNER_CONTROL, "partner_remove": PARTNER_CONTROL, "partner_block_lift": PARTNER_CONTROL,
     "admins_list": SUPER, "admins_add": SUPER, "admins_remove": SUPER, "admin_invite_remove": SUPER,
     "prefs_get": SUPER, "prefs_put": SUPER, "agreement_tokens": SUPER, "agreement_token_revoke": SUPER,
+    "webhooks_list": SUPER, "webhook_create": SUPER, "webhook_get": SUPER, "webhook_update": SUPER,
+    "webhook_delete": SUPER, "webhook_rotate": SUPER, "webhook_ping": SUPER, "webhook_deliveries": SUPER,
+    "webhook_delivery": SUPER, "webhook_redeliver": SUPER,
 }
 # Whatever else answers under these paths is the customer's control over partners (its
 # requests, amendments): super admins and partner managers.
@@ -41,7 +44,7 @@ ALLOWED = {
     "agreement_get": 200, "overview": 200, "subs_list": 200, "subs_get": 200, "subs_export": 200,
     "subs_template": 200, "subs_add": 422, "subs_update": 428, "subs_delete": 204, "subs_remove": 422,
     "subs_resend": 422, "subs_bulk_add": 422, "subs_bulk_edit": 422, "subs_bulk_remove": 422, "jobs_list": 200,
-    "job_get": 200, "job_delete": 204, "job_annotated": 200, "job_cancel": 409, "usage": 200, "usage_csv": 200,
+    "job_get": 200, "job_delete": 204, "job_annotated": 200, "job_cancel": 409, "job_changes": 200, "usage": 200, "usage_csv": 200,
     "activity": 200, "activity_csv": 200, "partners_list": 200,
 }
 QUERY = {"subs_export": "format=csv", "subs_template": "format=csv"}
@@ -101,7 +104,7 @@ def target(route, ag, **ids):
     """The path of `route` on agreement `ag`; ids fill its other placeholders (sub, job,
     relationship, admin; fresh_sub makes a subscriber to delete), an id no row has standing
     in for the rest."""
-    values = {"license": ag.lic, "job": ids.get("job", NO_SUCH_ID), "id": NO_SUCH_ID}
+    values = {"license": ag.lic, "job": ids.get("job", NO_SUCH_ID), "id": NO_SUCH_ID, "delivery": NO_SUCH_ID}
     if route.name in ("subs_get", "subs_update"):
         values["id"] = ids["sub"]
     elif route.name == "subs_delete":
