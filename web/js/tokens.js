@@ -41,30 +41,34 @@ export function isoDay(days = 0) {
   return new Date(Date.now() + days * DAY_MS).toISOString().slice(0, 10);
 }
 
-/** Whole days from today (UTC) to the calendar day of `value` (ISO date or moment). */
-function daysUntil(value) {
-  const when = Date.parse(typeof value === 'string' && value.length === 10 ? `${value}T00:00:00Z` : value);
-  if (!Number.isFinite(when)) return null;
-  const today = Date.parse(`${isoDay(0)}T00:00:00Z`);
-  return Math.round((Date.parse(`${new Date(when).toISOString().slice(0, 10)}T00:00:00Z`) - today) / DAY_MS);
+/**
+ * The last day a token works, "YYYY-MM-DD" (UTC, the calendar the expiry was chosen in):
+ * `expires_at` is the moment it stops, the start of the next day.
+ */
+function lastDayOf(expiresAt) {
+  const when = Date.parse(expiresAt);
+  return Number.isFinite(when) ? new Date(when - 1000).toISOString().slice(0, 10) : null;
 }
 
-/** "in 89 days", "tomorrow", "dans 89 jours", "demain": worded by the browser for `lang`. */
-function relativeDays(lang, days) {
-  return new Intl.RelativeTimeFormat(lang, { numeric: 'auto' }).format(days, 'day');
+/** Whole days from today (UTC) to the calendar day `day`. */
+function daysUntil(day) {
+  return Math.round((Date.parse(`${day}T00:00:00Z`) - Date.parse(`${isoDay(0)}T00:00:00Z`)) / DAY_MS);
 }
 
-/** When a token stops working, in words: "December 5, 2029 (in 90 days)"; for an expired one, when it did. */
+/** When a token stops working, in words: "Until December 5, 2029 (in 90 days)"; an expired one, since when. */
 function expiryCell(token) {
-  if (!token.expires_at) return h('span', { class: 'muted', t: 'tokens.neverExpires' });
-  const days = daysUntil(token.expires_at);
-  const key = token.status === 'expired' || (days !== null && days < 0) ? 'tokens.expiredOn' : 'tokens.expiresOn';
+  const day = lastDayOf(token.expires_at);
+  if (!day) return h('span', { class: 'muted', t: 'tokens.neverExpires', 'data-testid': 'token-expires' });
+  const days = daysUntil(day);
+  if (token.status === 'expired' || days < 0) {
+    return h('time', { class: 'nowrap', datetime: token.expires_at, 'data-testid': 'token-expires', t: 'tokens.expiredOn', params: { date: longDate(token.expires_at) } });
+  }
   return h('time', {
-    class: 'nowrap',
-    datetime: token.expires_at,
+    datetime: day,
     'data-testid': 'token-expires',
-    t: key,
-    params: { date: longDate(token.expires_at), relative: (lang) => (days === null ? '' : relativeDays(lang, days)) },
+    t: 'tokens.expiresOn',
+    // "in 90 days", "tomorrow", "today" / "dans 90 jours", "demain", "aujourd’hui", by the browser.
+    params: { date: longDate(day), relative: (lang) => new Intl.RelativeTimeFormat(lang, { numeric: 'auto' }).format(days, 'day') },
   });
 }
 
@@ -171,11 +175,12 @@ export function openRevokeTokenDialog(token, { path, reload, focusId }) {
 
 /**
  * The capabilities the person holds on one agreement (`GET /agreements/{license}`): those the
- * server lists, and manage for its super admins.
+ * server lists, and manage for its super admins and partner managers (the routes only they
+ * reach: admins, preferences, partners, webhooks).
  */
 export function heldOn(detail) {
   const held = new Set(Array.isArray(detail?.capabilities) ? detail.capabilities : []);
-  if (detail?.role === 'super_admin') held.add('manage');
+  if (detail?.role === 'super_admin' || detail?.role === 'partner_manager') held.add('manage');
   return held;
 }
 
@@ -197,7 +202,7 @@ export function openCreateTokenDialog({ agreements, reload, focusId }) {
         testid: 'create-token-form',
         submit: 'tokens.createSubmit',
         ownMessages: true,
-        values: { expires_on: isoDay(LIMITS.LIMIT_TOKEN_DAYS_DEFAULT), agreement: '' },
+        values: { expires_on: isoDay(LIMITS.LIMIT_TOKEN_DEFAULT_DAYS), agreement: '' },
         fields: [
           { name: 'name', type: 'text', label: 'tokens.fieldName', hint: 'tokens.fieldNameHint', maxlength: LIMITS.LIMIT_TOKEN_NAME_CHARS, autocomplete: 'off' },
           {
@@ -205,7 +210,7 @@ export function openCreateTokenDialog({ agreements, reload, focusId }) {
             type: 'date',
             label: 'tokens.fieldExpires',
             hint: 'tokens.fieldExpiresHint',
-            hintParams: { days: LIMITS.LIMIT_TOKEN_DAYS_MAX },
+            hintParams: { days: LIMITS.LIMIT_TOKEN_MAX_DAYS },
             messages: { [FIELD.OUT_OF_RANGE]: 'tokens.fieldExpiresRange' },
           },
           {
@@ -241,8 +246,8 @@ export function openCreateTokenDialog({ agreements, reload, focusId }) {
         },
       });
       const expires = form.element.querySelector('input[name="expires_on"]');
-      expires.setAttribute('min', isoDay(1));
-      expires.setAttribute('max', isoDay(LIMITS.LIMIT_TOKEN_DAYS_MAX));
+      expires.setAttribute('min', isoDay(0));
+      expires.setAttribute('max', isoDay(LIMITS.LIMIT_TOKEN_MAX_DAYS));
       const select = form.element.querySelector('select[name="agreement"]');
       select.addEventListener('change', () => offer(select.value));
       offer('');
@@ -251,7 +256,7 @@ export function openCreateTokenDialog({ agreements, reload, focusId }) {
   }).dialog.addEventListener('close', () => {
     if (!shown) return;
     // The secret comes once, in this answer: show it before anything else happens.
-    const token = shown.token || shown;
+    const token = shown;
     openSecretDialog({
       title: 'tokens.secretTitle',
       titleParams: { name: token.name ?? '' },

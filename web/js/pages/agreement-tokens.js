@@ -24,7 +24,7 @@ function tokensCard(agreement, base) {
     testid: 'agreement-tokens',
     load: () => fetchJson(`${base}/tokens`),
     show: (data) => {
-      const tokens = Array.isArray(data?.tokens) ? data.tokens : [];
+      const tokens = Array.isArray(data?.items) ? data.items : [];
       return tokens.length
         ? tokensTable({ tokens, labelledBy: TITLE_ID, owner: true, onRevoke: revoke })
         : h('p', { class: 'muted', t: 'tokens.agreementNone', 'data-testid': 'tokens-none' });

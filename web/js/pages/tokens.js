@@ -21,7 +21,7 @@ export default {
       testid: 'tokens',
       load: () => fetchJson('/tokens'),
       show: (data) => {
-        const tokens = Array.isArray(data?.tokens) ? data.tokens : [];
+        const tokens = Array.isArray(data?.items) ? data.items : [];
         return tokens.length
           ? tokensTable({ tokens, labelledBy: TITLE_ID, onRevoke: revoke })
           : h('p', { class: 'muted', t: 'tokens.none', 'data-testid': 'tokens-none' });
