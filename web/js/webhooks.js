@@ -21,8 +21,8 @@ import { fieldErrorKey, reportProblem } from './problems.js';
 import { openSecretDialog } from './secret.js';
 
 // The event types (docs/api-contract.md, "Integration events"), in the order the endpoint
-// dialog offers them; each is shown by its label (webhooks.event.<type>). `ping` is the test
-// event, never offered: it goes to the endpoint it is sent to whatever that one receives.
+// dialog offers them; each is shown by its label (webhooks.event.<type>). The test event,
+// webhook.ping, is not offered: it goes to the endpoint it is sent to whatever that one takes.
 const EVENT_TYPES = `
   subscription.added subscription.updated subscription.removed bulk.applied job.finished
   partner.access_requested partner.access_granted partner.access_amended partner.access_removed
@@ -32,7 +32,11 @@ const DELIVERY_STATUS = {
   pending: ['webhooks.deliveryPending', 'badge--pending'],
   delivered: ['webhooks.deliveryDelivered', 'badge--active'],
   failed: ['webhooks.deliveryFailed', 'badge--expired'],
+  dropped: ['webhooks.deliveryDropped', 'badge--other'],
 };
+
+// Why an endpoint is disabled: by its owner, or by the server after it kept failing.
+const DISABLED_REASON = { owner: 'webhooks.disabledByOwner', failing: 'webhooks.disabledFailing' };
 
 const TITLE_ID = 'webhooks-title';
 const LOG_TITLE_ID = 'webhook-log-title';
@@ -120,7 +124,12 @@ function statusCell(endpoint) {
       t: endpoint.enabled ? 'webhooks.enabled' : 'webhooks.disabled',
       'data-testid': 'webhook-status',
     }),
-    !endpoint.enabled && endpoint.disabled_reason && h('span', { class: 'status-cell__detail', 'data-testid': 'webhook-disabled-reason' }, endpoint.disabled_reason));
+    !endpoint.enabled && DISABLED_REASON[endpoint.disabled_reason] && h('span', {
+      class: 'status-cell__detail',
+      'data-testid': 'webhook-disabled-reason',
+      t: DISABLED_REASON[endpoint.disabled_reason],
+      params: { days: LIMITS.LIMIT_WEBHOOK_FAILING_DAYS },
+    }));
 }
 
 /** One button of an endpoint's row: its label, then which endpoint for screen readers. */
@@ -414,10 +423,10 @@ function deliveriesTable(deliveries, item, reload) {
     rowTestid: (d) => `delivery-${d.id}`,
     rows: deliveries,
     columns: [
-      { key: 'webhooks.colEvent', cell: (d) => h('span', { 'data-testid': 'delivery-event', ...eventLabel(d.event_type ?? d.type) }) },
+      { key: 'webhooks.colEvent', cell: (d) => h('span', { 'data-testid': 'delivery-event', ...eventLabel(d.type) }) },
       { key: 'webhooks.colDeliveryStatus', cell: (d) => deliveryStatus(d) },
       { key: 'webhooks.colAttempts', numeric: true, cell: (d) => ({ format: (lang) => new Intl.NumberFormat(lang).format(Number(d.attempts) || 0), 'data-testid': 'delivery-attempts' }) },
-      { key: 'webhooks.colTime', cell: (d) => h('span', { class: 'nowrap' }, moment(d.last_attempt_at ?? d.created_at)) },
+      { key: 'webhooks.colTime', cell: (d) => h('span', { class: 'nowrap' }, moment(d.created_at)) },
       { key: 'webhooks.colDetails', cell: (d) => attemptsDisclosure(d, item) },
       { key: 'webhooks.colActions', cell: (d) => redeliverButton(d, item, reload) },
     ],
@@ -452,11 +461,11 @@ function attemptsDisclosure(delivery, item) {
 }
 
 function attempt(a) {
-  const status = Number.isInteger(a.status) && a.status > 0
-    ? h('span', { class: 'code', t: 'webhooks.httpStatus', params: { status: a.status } })
+  const status = Number.isInteger(a.http_status) && a.http_status > 0
+    ? h('span', { class: 'code', t: 'webhooks.httpStatus', params: { status: a.http_status }, 'data-testid': 'attempt-status' })
     : h('span', { t: 'webhooks.noAnswer' });
   return h('li', { class: 'attempts__item', 'data-testid': 'delivery-attempt' },
-    h('p', { class: 'attempts__head' }, moment(a.at ?? a.time ?? a.attempted_at), ' — ', status,
+    h('p', { class: 'attempts__head' }, moment(a.at), ' — ', status,
       a.error && [' — ', h('span', { 'data-testid': 'attempt-error' }, a.error)]),
     a.response
       ? h('pre', { class: 'attempts__response', tabindex: '0', 'data-testid': 'attempt-response', tAttrs: { 'aria-label': 'webhooks.response' } }, a.response)
