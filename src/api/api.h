@@ -53,6 +53,11 @@ const char *api_job_url(req *r, const char *id);
 os_err api_job_exec(job_run *run, op_ctx *x, const job_rec *j, int *status, const char **result);
 
 /* handlers */
+os_err h_tokens_list(req *r);
+os_err h_tokens_create(req *r);
+os_err h_token_revoke(req *r);
+os_err h_agreement_tokens(req *r);
+os_err h_agreement_token_revoke(req *r);
 os_err h_session_get(req *r);
 os_err h_session_create(req *r);
 os_err h_session_delete(req *r);

@@ -1,6 +1,9 @@
 /* auth.c — the pipeline's identity, CSRF, access and context hooks: the request → op_ctx
  * bridge.
  *
+ * Identity: an `Authorization: Bearer` API token (domain/tokens.h), or else the session
+ * cookie — never both.
+ *
  * CSRF: a signed-in request must echo its session's token (synchronizer token, kept in
  * the database so any instance can check it); an anonymous request must echo the
  * os_csrf cookie (double submit). Either way a cross-site Origin is refused outright.
@@ -13,6 +16,7 @@
 #include "domain/access.h"
 #include "domain/account.h"
 #include "domain/numbers.h"
+#include "domain/tokens.h"
 
 /* The actor is whoever the identify step found (nobody before it runs). */
 static void set_actor(req *r) {
@@ -59,7 +63,57 @@ static const char *path_license(req *r) {
     return p && license_number_normalize(p, lic) ? lic : NULL;
 }
 
+/* The secret of an `Authorization: Bearer …` header; NULL when the request has none (another
+ * scheme is not ours to read). */
+static const char *bearer(req *r) {
+    const char *h = req_header(r, "Authorization");
+    if (!h || strncasecmp(h, "Bearer", 6) || (h[6] && h[6] != ' ')) return NULL;
+    h += 6;
+    while (*h == ' ') h++;
+    return h;
+}
+
+/* A request with a bearer token is the token's alone: its cookies are not read, so a bad
+ * token with a good session is still refused, and no CSRF token is asked (a cross-site page
+ * cannot send the header). The owner's standing on the agreement is read with the token,
+ * in one statement, as a session's is. */
+static os_err identify_token(req *r, const char *secret) {
+    os_err e = context(r);
+    if (e) return e;
+    const char *lic = agreement_route(r) ? path_license(r) : NULL;
+    session_access_rec *rows = arena_alloc(&r->a, sizeof *rows);
+    api_token_rec t;
+    user_rec u;
+    e = tokens_authenticate(r->x, secret, lic, &t, &u, rows);
+    if (e == OS_ERR_NOT_FOUND) {
+        problem_reply_status(r, 401, "token_invalid", "This API token is unknown, expired or revoked");
+        reply_header(r, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
+        return OS_OK;
+    }
+    if (e) return e;
+    int64_t wait = 0;
+    if (!tokens_rate_take(r->app, t.id, &wait)) {
+        r->retry_after = wait;
+        problem_reply_status(r, 429, "token_rate_limited",
+                             "This API token has made too many requests in the last minute; wait and try again");
+        return OS_OK;
+    }
+    r->user_id = u.id;
+    r->user_email = u.email;
+    r->user_name = u.name;
+    r->user_language = u.language;
+    r->token_id = t.id;
+    r->agreement_rows = lic ? rows : NULL;
+    r->x->token_id = t.id;
+    r->x->token_agreement_id = t.agreement_id;
+    r->x->token_capabilities = t.capabilities;
+    set_actor(r);
+    return OS_OK;
+}
+
 static os_err identify(req *r) {
+    const char *secret = bearer(r);
+    if (secret) return identify_token(r, secret);
     const char *cookie = req_cookie(r, SESSION_COOKIE);
     if (!cookie || !*cookie) return OS_OK;
     os_err e = context(r);
@@ -99,6 +153,7 @@ static bool origin_ok(req *r) {
 }
 
 static bool csrf_ok(req *r) {
+    if (r->token_id) return true;   /* a bearer request carries no ambient credential */
     if (!origin_ok(r)) return false;
     const char *sent = req_header(r, "X-CSRF-Token");
     if (!sent || !*sent) return false;

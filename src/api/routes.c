@@ -15,20 +15,28 @@
  * health and metrics reach it themselves, to report it away rather than be refused; the
  * session's read and end use it only for a signed-in caller, whose context the identify
  * step built when it read the session (r->x). */
-#define R(m, p, acc, cap, body, ctx, fn, name) {m, p, acc, body, fn, name, ctx, cap}
+#define R(m, p, acc, cap, body, ctx, fn, name) {m, p, acc, body, fn, name, ctx, cap, false}
+/* RS: a session-only route. An API token (Authorization: Bearer) gets 403 `session_required`
+ * there: signing in and out, the account's password and profile, and the person's tokens
+ * themselves, so a leaked token can neither take over the account nor make more tokens. */
+#define RS(m, p, acc, cap, body, ctx, fn, name) {m, p, acc, body, fn, name, ctx, cap, true}
 
 const route api_routes[] = {
     /* JSON API */
-    R("GET",    "/api/v1/session",                 ACCESS_PUBLIC, CAP_NONE, BODY_NONE, CTX_NONE,   h_session_get,     "session_get"),
-    R("POST",   "/api/v1/session",                 ACCESS_PUBLIC, CAP_NONE, BODY_JSON, CTX_DOMAIN, h_session_create,  "session_create"),
-    R("DELETE", "/api/v1/session",                 ACCESS_PUBLIC, CAP_NONE, BODY_NONE, CTX_NONE,   h_session_delete,  "session_delete"),
+    RS("GET",   "/api/v1/session",                 ACCESS_PUBLIC, CAP_NONE, BODY_NONE, CTX_NONE,   h_session_get,     "session_get"),
+    RS("POST",  "/api/v1/session",                 ACCESS_PUBLIC, CAP_NONE, BODY_JSON, CTX_DOMAIN, h_session_create,  "session_create"),
+    RS("DELETE","/api/v1/session",                 ACCESS_PUBLIC, CAP_NONE, BODY_NONE, CTX_NONE,   h_session_delete,  "session_delete"),
     R("POST",   "/api/v1/signup",                  ACCESS_PUBLIC, CAP_NONE, BODY_JSON, CTX_DOMAIN, h_signup,          "signup"),
     R("POST",   "/api/v1/verify",                  ACCESS_PUBLIC, CAP_NONE, BODY_JSON, CTX_DOMAIN, h_verify,          "verify"),
     R("POST",   "/api/v1/verify/resend",           ACCESS_PUBLIC, CAP_NONE, BODY_JSON, CTX_DOMAIN, h_verify_resend,   "verify_resend"),
-    R("POST",   "/api/v1/password-reset",          ACCESS_PUBLIC, CAP_NONE, BODY_JSON, CTX_DOMAIN, h_reset_request,   "reset_request"),
-    R("POST",   "/api/v1/password-reset/confirm",  ACCESS_PUBLIC, CAP_NONE, BODY_JSON, CTX_DOMAIN, h_reset_confirm,   "reset_confirm"),
-    R("PUT",    "/api/v1/account/password",        ACCESS_USER, CAP_NONE,   BODY_JSON, CTX_DOMAIN, h_account_password,"account_password"),
-    R("PATCH",  "/api/v1/account",                 ACCESS_USER, CAP_NONE,   BODY_JSON, CTX_DOMAIN, h_account_update,  "account_update"),
+    RS("POST",  "/api/v1/password-reset",          ACCESS_PUBLIC, CAP_NONE, BODY_JSON, CTX_DOMAIN, h_reset_request,   "reset_request"),
+    RS("POST",  "/api/v1/password-reset/confirm",  ACCESS_PUBLIC, CAP_NONE, BODY_JSON, CTX_DOMAIN, h_reset_confirm,   "reset_confirm"),
+    RS("PUT",   "/api/v1/account/password",        ACCESS_USER, CAP_NONE,   BODY_JSON, CTX_DOMAIN, h_account_password,"account_password"),
+    RS("PATCH", "/api/v1/account",                 ACCESS_USER, CAP_NONE,   BODY_JSON, CTX_DOMAIN, h_account_update,  "account_update"),
+    /* The person's own API tokens (session-only: a token does not manage tokens). */
+    RS("GET",   "/api/v1/tokens",                  ACCESS_USER, CAP_NONE,   BODY_NONE, CTX_DOMAIN, h_tokens_list,     "tokens_list"),
+    RS("POST",  "/api/v1/tokens",                  ACCESS_USER, CAP_NONE,   BODY_JSON, CTX_DOMAIN, h_tokens_create,   "tokens_create"),
+    RS("DELETE","/api/v1/tokens/{id}",             ACCESS_USER, CAP_NONE,   BODY_NONE, CTX_DOMAIN, h_token_revoke,    "token_revoke"),
     R("GET",    "/api/v1/levels",                  ACCESS_USER, CAP_NONE,   BODY_NONE, CTX_DOMAIN, h_levels,          "levels"),
     R("GET",    "/api/v1/agreements",              ACCESS_USER, CAP_NONE,   BODY_NONE, CTX_DOMAIN, h_portal_agreements, "agreements"),
     R("GET",    "/api/v1/lsc/relationships",       ACCESS_USER, CAP_NONE,   BODY_NONE, CTX_DOMAIN, h_lsc_relationships, "lsc_relationships"),
@@ -75,6 +83,8 @@ const route api_routes[] = {
     R("DELETE", "/api/v1/agreements/{license}/admin-invites/{id}", ACCESS_AGREEMENT_SUPER, CAP_NONE, BODY_NONE, CTX_DOMAIN, h_admin_invite_remove, "admin_invite_remove"),
     R("GET",    "/api/v1/agreements/{license}/activity", ACCESS_AGREEMENT, CAP_ACTIVITY, BODY_NONE, CTX_DOMAIN, h_activity, "activity"),
     R("GET",    "/api/v1/agreements/{license}/activity.csv", ACCESS_AGREEMENT, CAP_ACTIVITY, BODY_NONE, CTX_DOMAIN, h_activity_csv, "activity_csv"),
+    R("GET",    "/api/v1/agreements/{license}/tokens", ACCESS_AGREEMENT_SUPER, CAP_NONE, BODY_NONE, CTX_DOMAIN, h_agreement_tokens, "agreement_tokens"),
+    R("DELETE", "/api/v1/agreements/{license}/tokens/{id}", ACCESS_AGREEMENT_SUPER, CAP_NONE, BODY_NONE, CTX_DOMAIN, h_agreement_token_revoke, "agreement_token_revoke"),
     R("GET",    "/api/v1/agreements/{license}/preferences", ACCESS_AGREEMENT_SUPER, CAP_NONE, BODY_NONE, CTX_DOMAIN, h_prefs_get, "prefs_get"),
     R("PUT",    "/api/v1/agreements/{license}/preferences", ACCESS_AGREEMENT_SUPER, CAP_NONE, BODY_JSON, CTX_DOMAIN, h_prefs_put, "prefs_put"),
     R("GET",    "/api/v1/agreements/{license}/usage", ACCESS_AGREEMENT, CAP_USAGE, BODY_NONE, CTX_DOMAIN, h_usage, "usage"),

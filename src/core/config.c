@@ -57,6 +57,7 @@ static const opt options[] = {
     {"secret-key", "OPENSEAT_SECRET_KEY", OPT_STR, OFF(secret_key), NULL, 0, 0, "64 hex chars sealing authorization numbers (default: DATA/secret.key, made on first start; every instance needs the same)"},
     {"handoff-key", "OPENSEAT_HANDOFF_KEY", OPT_STR, OFF(handoff_key), NULL, 0, 0, "64 hex chars signing licensing-center hand-off links (default: generated once, kept in the database)"},
     {"grace-days", "OPENSEAT_GRACE_DAYS", OPT_LONG, OFF(grace_days), "30", 0, 3650, "days an expired agreement stays editable before it becomes read-only"},
+    {"token-rate", "OPENSEAT_TOKEN_RATE", OPT_LONG, OFF(token_rate), TEXT(LIMIT_TOKEN_RATE_DEFAULT), 1, 1000000, "requests a minute one API token may make (per instance: with several, each counts its own); past it 429 token_rate_limited"},
     {"trust-proxy", "OPENSEAT_TRUST_PROXY", OPT_BOOL, OFF(trust_proxy), "false", 0, 0, "trust X-Forwarded-For/-Proto from a load balancer"},
     {"fault-injection", "OPENSEAT_FAULT_INJECTION", OPT_BOOL, OFF(fault_injection), "false", 0, 0, "TESTS ONLY, test build only: let a request header make a database operation fail"},
 };

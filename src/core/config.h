@@ -44,6 +44,7 @@ typedef struct config {
     bool trust_proxy;             /* believe X-Forwarded-For / X-Forwarded-Proto */
     const char *secret_key;       /* 64 hex chars; NULL: DATA/secret.key, created on first start */
     long grace_days;              /* an expired agreement stays editable this long */
+    long token_rate;              /* requests a minute one API token may make, per instance */
     const char *handoff_key;      /* 64 hex chars; NULL: generated once and kept in the database */
     bool fault_injection;         /* tests only: honour X-Openseat-Fault (test build only) */
 } config;

@@ -114,4 +114,19 @@
  * a lock taken and a data version bumped at its start. */
 #define LIMIT_TX_AGREEMENTS 8
 
+/* API tokens: a name of 1-100 characters; valid 90 days unless asked, at most a year; at
+ * most 50 live at once per person (listed: the newest 200, revoked and expired ones too);
+ * a use recorded at most once a minute; --token-rate requests a minute by default, counted
+ * in a fixed table of buckets (LIMIT_TOKEN_RATE_WAYS per set; the least recently used of a
+ * set is evicted for a new token). */
+#define LIMIT_TOKEN_NAME_CHARS     100
+#define LIMIT_TOKEN_DEFAULT_DAYS   90
+#define LIMIT_TOKEN_MAX_DAYS       365
+#define LIMIT_TOKENS_LIVE          50
+#define LIMIT_TOKENS_LISTED        200
+#define LIMIT_TOKEN_TOUCH_S        60
+#define LIMIT_TOKEN_RATE_DEFAULT   600
+#define LIMIT_TOKEN_RATE_SLOTS     4096
+#define LIMIT_TOKEN_RATE_WAYS      8
+
 #endif

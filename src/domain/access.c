@@ -3,10 +3,11 @@
 #include <string.h>
 #include "domain/lifecycle.h"
 
-static const char *const cap_names_[CAP_COUNT] = {"read", "assign", "bulk", "usage", "activity"};
+/* The relationship's capabilities, then the token's own. */
+static const char *const cap_names_[CAP_TOKEN_COUNT] = {"read", "assign", "bulk", "usage", "activity", "manage"};
 
 const char *cap_name(unsigned bit) {
-    for (int i = 0; i < CAP_COUNT; i++)
+    for (int i = 0; i < CAP_TOKEN_COUNT; i++)
         if (bit == 1u << i) return cap_names_[i];
     return NULL;
 }
@@ -20,6 +21,19 @@ unsigned cap_bit(const char *name) {
 int cap_names(unsigned caps, const char **names) {
     int n = 0;
     for (int i = 0; i < CAP_COUNT; i++)
+        if (caps & (1u << i)) names[n++] = cap_names_[i];
+    return n;
+}
+
+unsigned cap_token_bit(const char *name) {
+    for (int i = 0; name && i < CAP_TOKEN_COUNT; i++)
+        if (!strcmp(name, cap_names_[i])) return 1u << i;
+    return 0;
+}
+
+int cap_token_names(unsigned caps, const char **names) {
+    int n = 0;
+    for (int i = 0; i < CAP_TOKEN_COUNT; i++)
         if (caps & (1u << i)) names[n++] = cap_names_[i];
     return n;
 }
@@ -45,13 +59,19 @@ void access_decide(op_ctx *x, const session_access_rec *rows, const access_need 
     if (!rows->agreement_id) return;
     out->agreement_id = rows->agreement_id;
     if (!rows->role.role) return;
+    /* A token named to another agreement: its owner's role here does not reach it. */
+    if (x->token_id && x->token_agreement_id && x->token_agreement_id != rows->agreement_id) return;
     out->role = rows->role.role;
     out->capabilities = role_capabilities(&rows->role);
+    if (x->token_id) out->capabilities &= x->token_capabilities;
     out->relationship_id = rows->role.relationship_id;
     out->data_version = rows->data_version;
     out->writable = lifecycle_writable(rows->end_date, rows->disabled, x->now, x->app->cfg->grace_days);
     if (!who_admits(need->who, out->role)) out->verdict = AGR_NOT_ALLOWED;
-    else if (need->capability && !(out->capabilities & need->capability)) {
+    else if (x->token_id && need->who != WHO_ANY_ROLE && !(x->token_capabilities & CAP_MANAGE)) {
+        out->verdict = AGR_NO_CAPABILITY;
+        out->missing = CAP_MANAGE;
+    } else if (need->capability && !(out->capabilities & need->capability)) {
         out->verdict = AGR_NO_CAPABILITY;
         out->missing = need->capability;
     } else if (need->change && !out->writable) out->verdict = AGR_READ_ONLY;

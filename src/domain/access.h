@@ -15,6 +15,11 @@
  *     managers none, a partner those of their relationship;           else AGR_NO_CAPABILITY;
  *   - a change (any state-changing request, any job) also needs the agreement writable: not
  *     disabled, and not expired past --grace-days;                     else AGR_READ_ONLY.
+ * A request made with an API token (x->token_id, domain/tokens.h) gets its owner's verdict
+ * narrowed by the token, after the owner's role and before the rest: a token named to
+ * another agreement reads as no role (AGR_NO_ROLE); a route admitting super admins or
+ * partner managers alone needs the token's CAP_MANAGE, and a route's capability must be the
+ * token's as well as the owner's (else AGR_NO_CAPABILITY, naming it).
  */
 #ifndef OPENSEAT_ACCESS_H
 #define OPENSEAT_ACCESS_H
@@ -31,8 +36,13 @@ enum {
     CAP_USAGE = 8,      /* the maximum-usage report */
     CAP_ACTIVITY = 16,  /* the activity log */
     CAP_ALL = 31,
+    /* API tokens only, never a relationship's: the routes that admit super admins or partner
+     * managers alone (WHO_SUPER, WHO_PARTNER_CONTROL). */
+    CAP_MANAGE = 32,
+    CAP_TOKEN_ALL = 63,
 };
 #define CAP_COUNT 5
+#define CAP_TOKEN_COUNT 6
 
 /* The capability's name ("read", …) for one bit; NULL for anything else. */
 const char *cap_name(unsigned bit);
@@ -40,6 +50,9 @@ const char *cap_name(unsigned bit);
 unsigned cap_bit(const char *name);
 /* The names of the bits set, in the order above: names[] must hold CAP_COUNT; returns how many. */
 int cap_names(unsigned caps, const char **names);
+/* The same over a token's capabilities (CAP_MANAGE too): names[] must hold CAP_TOKEN_COUNT. */
+unsigned cap_token_bit(const char *name);
+int cap_token_names(unsigned caps, const char **names);
 
 /* Who a route admits, before capabilities. */
 typedef enum agreement_who {

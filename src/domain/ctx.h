@@ -20,6 +20,12 @@ typedef struct op_ctx {
     const char *request_id;
     int64_t relationship_id;     /* the partner relationship the actor acts under (set by the
                                   * access rule); 0: not a partner, or not on an agreement */
+    /* The API token the request came with (domain/tokens.h), set by the identify step;
+     * token_id 0: a browser session, a job, the CLI, nobody. A token narrows what its
+     * owner may do to one agreement (token_agreement_id; 0: any) and to its capabilities. */
+    int64_t token_id;
+    int64_t token_agreement_id;
+    unsigned token_capabilities;
 } op_ctx;
 
 #endif

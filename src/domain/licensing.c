@@ -272,7 +272,10 @@ os_err licensing_relationships(op_ctx *x, agreement_summary_rec **rows, int *n) 
 }
 
 os_err licensing_portal_agreements(op_ctx *x, agreement_summary_rec **rows, int *n) {
-    return st_portal_agreements(x->c, x->a, x->actor_id, LIST_MAX, x->now, rows, n);
+    /* Through a token named to one agreement, that one only: the picker lists where the
+     * request may act. */
+    return st_portal_agreements(x->c, x->a, x->actor_id, x->token_id ? x->token_agreement_id : 0, LIST_MAX, x->now,
+                                rows, n);
 }
 
 os_err licensing_levels(op_ctx *x, level_rec **rows, int *n) { return st_levels(x->c, x->a, rows, n); }

@@ -58,6 +58,8 @@ typedef struct route {
     route_ctx ctx;             /* zero (CTX_DOMAIN) unless the table says otherwise */
     unsigned capability;       /* agreement routes: the capability bit the caller must hold
                                 * (domain/access.h CAP_*); 0: none beyond the access rule */
+    bool session_only;         /* refused to an API token (403 `session_required`): signing in
+                                * and out, the account's password and profile, the tokens */
 } route;
 
 #define MAX_PATH_PARAMS 4
@@ -94,6 +96,8 @@ struct req {
     const char *user_email, *user_name, *user_language;
     int64_t session_id;
     const char *session_hash, *session_csrf;
+    int64_t token_id;                     /* the API token the request came with; 0: none (then
+                                           * any identity is the session's) */
     /* agreement scope (set by the authorize step on agreement routes) */
     int64_t agreement_id;
     const char *agreement_license, *agreement_role;   /* "super_admin" | "admin" | "partner_manager" | "partner" */

@@ -2,7 +2,8 @@
  *
  * Order, fixed here and nowhere else (docs/architecture.md walks it): head checks (size,
  * Host, URL length) → route match on the raw path → body limits → body → identify
- * (session) → CSRF (state-changing methods) → access rule → JSON body → domain context
+ * (API token or session; a session-only route refuses a token) → CSRF (state-changing
+ * methods) → access rule → JSON body → domain context
  * (routes that use the database, route.ctx) → handler → reply.
  * A handler therefore never sees an oversized, unauthenticated, forged or malformed
  * request. libmicrohttpd calls the access handler several times per request; the
@@ -460,6 +461,11 @@ static void pipeline_steps(server *s, req *r) {
     const route *rt = r->route;
     os_err e;
     if ((e = s->hooks.identify(r))) { problem_reply(r, e); return; }
+    if (r->replied) return;
+    if (rt->session_only && r->token_id) {
+        problem_reply_status(r, 403, "session_required", "Sign in to do this: an API token cannot");
+        return;
+    }
     if (is_state_changing(r->method) && !s->hooks.csrf_ok(r)) {
         problem_reply_status(r, 403, "csrf", "Missing or invalid CSRF token; reload the page and try again");
         return;

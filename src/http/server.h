@@ -10,7 +10,9 @@
 #include "http/http.h"
 
 typedef struct server_hooks {
-    /* Reads the session cookie and fills r->user_* and r->session_*; OS_OK when anonymous. */
+    /* Reads the bearer token, or else the session cookie, and fills r->user_* and
+     * r->token_id or r->session_*; OS_OK when anonymous. A refusal it answers itself
+     * (r->replied: a bad token, a token over its rate). */
     os_err (*identify)(req *r);
     /* True when a state-changing request carries the right CSRF token. */
     bool (*csrf_ok)(req *r);

@@ -157,6 +157,50 @@ OS_MUST_USE os_err st_session_delete(store_conn *c, const char *token_hash);
 OS_MUST_USE os_err st_sessions_end_user(store_conn *c, int64_t user_id, int64_t keep_id);
 OS_MUST_USE os_err st_sessions_purge(store_conn *c, int64_t idle_before, int64_t now);
 
+/* ---- API tokens (personal, for scripts and integrations) ---------------- store_tokens.c */
+/* A person's token: agreement_id 0 acts on every agreement the owner may act on; the
+ * capability bits are domain/access.h's CAP_* (CAP_MANAGE included). Times are Unix
+ * seconds, 0 for never (revoked_at, last_used_at). The secret itself is never stored. */
+typedef struct api_token_rec {
+    int64_t id, user_id, agreement_id;
+    const char *license_number;          /* the agreement's, NULL for every agreement */
+    const char *name, *prefix;           /* prefix: "ost_" and the secret's public part */
+    unsigned capabilities;
+    int64_t created_at, expires_at, revoked_at, last_used_at;
+    const char *last_used_address;
+    const char *owner_email, *owner_name;
+} api_token_rec;
+
+/* Inserts t (its id, revocation and use ignored) with the secret's SHA-256; *id the new
+ * row's. OS_ERR_CONFLICT when the prefix is taken. */
+OS_MUST_USE os_err st_api_token_create(store_conn *c, const api_token_rec *t, const char *secret_hash, int64_t *id);
+/* The user's tokens, newest first, at most limit. */
+OS_MUST_USE os_err st_api_tokens_of_user(store_conn *c, arena *a, int64_t user_id, int limit, api_token_rec **rows,
+                                         int *n);
+/* One of the user's tokens; OS_ERR_NOT_FOUND when unknown or another's. */
+OS_MUST_USE os_err st_api_token_of_user(store_conn *c, arena *a, int64_t user_id, int64_t id, api_token_rec *out);
+/* How many of the user's tokens are neither revoked nor expired at now. */
+OS_MUST_USE os_err st_api_tokens_live_count(store_conn *c, int64_t user_id, int64_t now, int64_t *n);
+/* Live tokens (not revoked, not expired at now) that can act on the agreement: named to it,
+ * or for every agreement and owned by someone holding a role on it now (st_agreement_role's
+ * rule). Newest first, at most limit; the one with id, or OS_ERR_NOT_FOUND. */
+OS_MUST_USE os_err st_api_tokens_of_agreement(store_conn *c, arena *a, int64_t agreement_id, int64_t now, int limit,
+                                              api_token_rec **rows, int *n);
+OS_MUST_USE os_err st_api_token_of_agreement(store_conn *c, arena *a, int64_t agreement_id, int64_t id, int64_t now,
+                                             api_token_rec *out);
+/* Revokes the token unless it is already; *revoked says whether this call did. */
+OS_MUST_USE os_err st_api_token_revoke(store_conn *c, int64_t id, int64_t by, int64_t now, bool *revoked);
+/* Records a use (time, client address) unless one was recorded in the last minute. */
+OS_MUST_USE os_err st_api_token_touch(store_conn *c, int64_t id, int64_t now, const char *address);
+/* The token whose prefix is given, its stored secret hash and its owner, and what the access
+ * rule reads about the owner on the agreement numbered license_number (NULL: none; then
+ * g->agreement_id is 0) — st_session_access's counterpart, one statement on every bearer
+ * request. Only id, user_id, agreement_id, name, capabilities, expires_at, revoked_at,
+ * last_used_at and the owner of *t are read. OS_ERR_NOT_FOUND: no such prefix. */
+OS_MUST_USE os_err st_api_token_access(store_conn *c, arena *a, const char *prefix, const char *license_number,
+                                       int64_t now, api_token_rec *t, const char **secret_hash, user_rec *user,
+                                       session_access_rec *g);
+
 /* ---- throttles: sign-in, registration, e-mail to unproven addresses ----- store_accounts.c */
 /* One row per counted attempt, with the client address it came from (NULL: ''). *id (may
  * be NULL) receives the row id, so a provisional failure can be withdrawn. */
@@ -205,6 +249,7 @@ typedef struct audit_rec {
     int64_t agreement_id;      /* 0: none */
     const char *address, *request_id, *details_json;
     int64_t relationship_id;   /* the partner relationship the actor acted under; 0: none */
+    int64_t token_id;          /* the API token the actor used; 0: none (a session, a job, the system) */
 } audit_rec;
 
 OS_MUST_USE os_err st_audit_add(store_conn *c, const audit_rec *r);
@@ -322,9 +367,10 @@ OS_MUST_USE os_err st_agreement_contacts(store_conn *c, arena *a, int64_t agreem
 OS_MUST_USE os_err st_admin_claim_customer(store_conn *c, arena *a, int64_t user_id, const char *email, int64_t now,
                                const char ***licenses, int *n);
 
-/* Agreements the user may manage in the administration portal, tagged with the role. */
-OS_MUST_USE os_err st_portal_agreements(store_conn *c, arena *a, int64_t user_id, int limit, int64_t now,
-                                      agreement_summary_rec **rows, int *n);
+/* Agreements the user may manage in the administration portal, tagged with the role;
+ * only_agreement_id (0: any) keeps that one alone. */
+OS_MUST_USE os_err st_portal_agreements(store_conn *c, arena *a, int64_t user_id, int64_t only_agreement_id, int limit,
+                                        int64_t now, agreement_summary_rec **rows, int *n);
 
 /* ---- idempotency keys and hand-off nonces ------------------------------ store_licensing.c */
 /* OS_ERR_NOT_FOUND when the key is new. */
@@ -704,6 +750,9 @@ typedef struct activity_rec {
     /* The partner relationship the actor acted under (0: none) and its organization's name. */
     int64_t relationship_id;
     const char *relationship_org;
+    /* The API token the actor used (0: none) and its name. */
+    int64_t token_id;
+    const char *token_name;
 } activity_rec;
 
 OS_MUST_USE os_err st_activity(store_conn *c, arena *a, const activity_query *q, activity_rec **rows, int *n);

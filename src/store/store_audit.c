@@ -10,16 +10,16 @@ static db_val opt_id(int64_t v) { return v ? DV_INT(v) : DV_NULL; }
 os_err st_audit_add(store_conn *c, const audit_rec *r) {
     return db_exec(c,
                    "INSERT INTO audit_events (at, actor_user_id, actor_email, action, target_type, target_id,"
-                   " agreement_id, address, request_id, details, relationship_id)"
-                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                   " agreement_id, address, request_id, details, relationship_id, token_id)"
+                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
                    DB_ARGS(DV_INT(r->at), opt_id(r->actor_user_id), DV_TEXT(r->actor_email), DV_TEXT(r->action),
                            DV_TEXT(r->target_type), DV_TEXT(r->target_id), opt_id(r->agreement_id),
                            DV_TEXT(r->address), DV_TEXT(r->request_id), DV_TEXT(r->details_json),
-                           opt_id(r->relationship_id)),
+                           opt_id(r->relationship_id), opt_id(r->token_id)),
                    NULL, NULL);
 }
 
-#define AUDIT_PER_STATEMENT 64   /* 11 parameters each */
+#define AUDIT_PER_STATEMENT 64   /* 12 parameters each */
 
 os_err st_audit_add_many(store_conn *c, const audit_rec *r, int n) {
     os_err e = OS_OK;
@@ -30,13 +30,13 @@ os_err st_audit_add_many(store_conn *c, const audit_rec *r, int n) {
         buf_init_fixed(&sql, mem, sizeof mem);
         if (!st_rows_sql(&sql,
                          "INSERT INTO audit_events (at, actor_user_id, actor_email, action, target_type, target_id,"
-                         " agreement_id, address, request_id, details, relationship_id) VALUES ",
-                         "(#, #, #, #, #, #, #, #, #, #, #)", 1, k, ""))
+                         " agreement_id, address, request_id, details, relationship_id, token_id) VALUES ",
+                         "(#, #, #, #, #, #, #, #, #, #, #, #)", 1, k, ""))
             return OS_ERR_INTERNAL;
-        db_val args[AUDIT_PER_STATEMENT * 11];
+        db_val args[AUDIT_PER_STATEMENT * 12];
         for (int i = 0; i < k; i++) {
             const audit_rec *x = &r[done + i];
-            db_val *v = &args[11 * i];
+            db_val *v = &args[12 * i];
             v[0] = DV_INT(x->at);
             v[1] = opt_id(x->actor_user_id);
             v[2] = DV_TEXT(x->actor_email);
@@ -48,8 +48,9 @@ os_err st_audit_add_many(store_conn *c, const audit_rec *r, int n) {
             v[8] = DV_TEXT(x->request_id);
             v[9] = DV_TEXT(x->details_json);
             v[10] = opt_id(x->relationship_id);
+            v[11] = opt_id(x->token_id);
         }
-        e = db_exec(c, sql.data, args, 11 * k, NULL, NULL);
+        e = db_exec(c, sql.data, args, 12 * k, NULL, NULL);
         done += k;
     }
     return e;
@@ -107,6 +108,8 @@ static void fill_activity(arena *a, db_row *r, void *dst) {
     x->target_note = st_dup(a, r, 10);
     x->relationship_id = db_int(r, 11);
     x->relationship_org = st_dup(a, r, 12);
+    x->token_id = db_int(r, 13);
+    x->token_name = st_dup(a, r, 14);
 }
 
 /* The readable names of an event, resolved in the same statement as the page (a page of the
@@ -142,9 +145,9 @@ static void fill_activity(arena *a, db_row *r, void *dst) {
     "  WHEN 'user' THEN tu.email"                                                                                 \
     "  WHEN 'email' THEN ae.target_id"                                                                            \
     "  ELSE NULL END,"                                                                                            \
-    " ae.relationship_id, aro.name"                                                                               \
+    " ae.relationship_id, aro.name, COALESCE(ae.token_id, 0), tk.name"                                            \
     " FROM (SELECT id, at, actor_user_id, actor_email, action, target_type, target_id, agreement_id, address,"   \
-    "  details, relationship_id FROM audit_events"                                                                \
+    "  details, relationship_id, token_id FROM audit_events"                                                      \
     "  WHERE agreement_id = ?1 AND id < ?6 AND (CAST(?2 AS TEXT) IS NULL OR instr(actor_email, ?2) > 0)"          \
     "  AND (?9 = 0 OR relationship_id = ?9)"                                                                      \
     "  AND (CAST(?3 AS TEXT) IS NULL OR substr(action, 1, length(?3)) = ?3)"                                      \
@@ -167,6 +170,7 @@ static void fill_activity(arena *a, db_row *r, void *dst) {
     " LEFT JOIN organizations tqo ON tqo.id = tqr.partner_org_id"                                                 \
     " LEFT JOIN partner_relationships ar ON ar.id = ae.relationship_id AND ar.agreement_id = ae.agreement_id"    \
     " LEFT JOIN organizations aro ON aro.id = ar.partner_org_id"                                                  \
+    " LEFT JOIN api_tokens tk ON tk.id = ae.token_id"                                                             \
     " LEFT JOIN users tu ON tu.id = CASE WHEN ae.target_type = 'user' THEN " N " END"                            \
     " LEFT JOIN users eu ON ae.target_type = 'email' AND eu.email = ae.target_id"                                 \
     " LEFT JOIN admin_invites ai ON ae.target_type = 'email' AND ai.agreement_id = ae.agreement_id"               \

@@ -305,8 +305,8 @@ os_err st_admin_claim_customer(store_conn *c, arena *a, int64_t user_id, const c
                    (void **)licenses, n);
 }
 
-os_err st_portal_agreements(store_conn *c, arena *a, int64_t user_id, int limit, int64_t now,
-                            agreement_summary_rec **rows, int *n) {
+os_err st_portal_agreements(store_conn *c, arena *a, int64_t user_id, int64_t only_agreement_id, int limit,
+                            int64_t now, agreement_summary_rec **rows, int *n) {
     return st_list(c, a,
                    "SELECT g.license_number, co.name, co.country, g.program, g.start_date, g.end_date, g.disabled,"
                    " x.role FROM ("
@@ -317,8 +317,10 @@ os_err st_portal_agreements(store_conn *c, arena *a, int64_t user_id, int limit,
                    "   partner_relationship_people p WHERE p.relationship_id = r.id AND p.member_id = m.id))"
                    "   AND r.agreement_id NOT IN (SELECT agreement_id FROM admin_roles WHERE user_id = ?1)"
                    " ) x JOIN agreements g ON g.id = x.agreement_id JOIN organizations co ON co.id = g.customer_org_id"
+                   " WHERE (?4 = 0 OR g.id = ?4)"
                    " ORDER BY co.name, g.license_number LIMIT ?2",
-                   DB_ARGS(DV_INT(user_id), DV_INT(limit), DV_INT(now)), sizeof(agreement_summary_rec), fill_summary,
+                   DB_ARGS(DV_INT(user_id), DV_INT(limit), DV_INT(now), DV_INT(only_agreement_id)),
+                   sizeof(agreement_summary_rec), fill_summary,
                    (void **)rows, n);
 }
 

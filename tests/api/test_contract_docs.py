@@ -18,7 +18,7 @@ SRC = ROOT / "src"
 def route_table():
     """[(METHOD, path)] of src/api/routes.c, pages and static files left out."""
     text = (SRC / "api" / "routes.c").read_text()
-    rows = re.findall(r'R\(\s*"([A-Z]+)",\s*"([^"]+)"', text)
+    rows = re.findall(r'RS?\(\s*"([A-Z]+)",\s*"([^"]+)"', text)
     assert len(rows) > 40, "routes.c no longer reads as expected"
     return [(m, p) for m, p in rows if p.startswith("/api/") or p in ("/healthz", "/metrics")]
 
