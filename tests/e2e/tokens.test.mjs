@@ -210,7 +210,7 @@ step('Olivia makes a token for all her agreements', async () => {
   await dialog.getByTestId('field-name').fill('Reporting');
   await dialog.getByTestId('create-token-form-submit').click();
   await page.getByTestId('token-secret-done').click();
-  await page.getByTestId('tokens-table').getByText('Reporting').waitFor();
+  await page.getByTestId('tokens-table').getByText('Reporting', { exact: true }).waitFor();
   await signOut();
 });
 
@@ -225,7 +225,7 @@ step('Camille reads the tokens page and the dialog in French', async () => {
   const dialog = page.getByTestId('create-token-dialog');
   await dialog.getByRole('heading', { name: 'Créer un jeton d’API' }).waitFor();
   await dialog.getByLabel('Nom', { exact: true }).fill('Synchronisation RH');
-  await dialog.getByLabel('Contrat').selectOption(contoso);
+  await dialog.getByRole('combobox', { name: 'Contrat' }).selectOption(contoso);
   await dialog.getByRole('checkbox', { name: 'Ajouter, modifier et retirer des abonnés' }).check();
   assert.equal(await dialog.getByRole('option', { name: 'Tous les contrats' }).count(), 1);
   await assertAxeClean('the create dialog in French');
@@ -258,7 +258,9 @@ step('Contoso’s tokens tab lists hers with its owner, not Olivia’s, and revo
   await rows.getByTestId('revoke-token').click();
   await page.getByTestId('confirm-revoke-token').click();
   await status().getByText('Le jeton Synchronisation RH a été révoqué.').waitFor();
-  assert.equal(await rows.getByTestId('token-status').textContent(), 'Révoqué');
+  // A revoked token can no longer act: it leaves the agreement's list (its owner's keeps it).
+  await page.getByText('Aucun jeton d’API ne peut agir sur ce contrat.').waitFor();
+  assert.equal(await focused(), 'agreement-tokens-title');
   assert.deepEqual(env.consoleErrors, []);
   assert.deepEqual(env.offsite, []);
 });

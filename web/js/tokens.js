@@ -36,6 +36,9 @@ const STATUS = { active: 'tokens.statusActive', expired: 'tokens.statusExpired',
 
 const DAY_MS = 86400000;
 
+// The agreement select's value for a token that acts on all the person's agreements (null in the API).
+const ALL = 'all';
+
 /** "YYYY-MM-DD" of today (UTC) plus `days`. */
 export function isoDay(days = 0) {
   return new Date(Date.now() + days * DAY_MS).toISOString().slice(0, 10);
@@ -197,12 +200,12 @@ export function openCreateTokenDialog({ agreements, reload, focusId }) {
     content: ({ close }) => {
       const capabilities = capabilityBoxes();
       const everywhere = new Set(agreements.flatMap((a) => [...a.held]));
-      const offer = (license) => capabilities.offer(license ? agreements.find((a) => a.license_number === license)?.held ?? new Set() : everywhere);
+      const offer = (license) => capabilities.offer(license !== ALL ? agreements.find((a) => a.license_number === license)?.held ?? new Set() : everywhere);
       const form = createForm({
         testid: 'create-token-form',
         submit: 'tokens.createSubmit',
         ownMessages: true,
-        values: { expires_on: isoDay(LIMITS.LIMIT_TOKEN_DEFAULT_DAYS), agreement: '' },
+        values: { expires_on: isoDay(LIMITS.LIMIT_TOKEN_DEFAULT_DAYS), agreement: ALL },
         fields: [
           { name: 'name', type: 'text', label: 'tokens.fieldName', hint: 'tokens.fieldNameHint', maxlength: LIMITS.LIMIT_TOKEN_NAME_CHARS, autocomplete: 'off' },
           {
@@ -218,9 +221,8 @@ export function openCreateTokenDialog({ agreements, reload, focusId }) {
             type: 'select',
             label: 'tokens.fieldAgreement',
             hint: 'tokens.fieldAgreementHint',
-            optional: true,
             options: [
-              { value: '', t: 'tokens.allAgreements' },
+              { value: ALL, t: 'tokens.allAgreements' },
               ...agreements.map((a) => ({ value: a.license_number, text: a.customer?.name ? `${a.license_number} — ${a.customer.name}` : a.license_number })),
             ],
           },
@@ -237,7 +239,7 @@ export function openCreateTokenDialog({ agreements, reload, focusId }) {
           const body = {
             name: values.name,
             expires_on: values.expires_on,
-            agreement: values.agreement || null,
+            agreement: values.agreement === ALL ? null : values.agreement,
             capabilities: values.capabilities,
           };
           const result = await api('POST', '/tokens', body);
@@ -250,7 +252,7 @@ export function openCreateTokenDialog({ agreements, reload, focusId }) {
       expires.setAttribute('max', isoDay(LIMITS.LIMIT_TOKEN_MAX_DAYS));
       const select = form.element.querySelector('select[name="agreement"]');
       select.addEventListener('change', () => offer(select.value));
-      offer('');
+      offer(ALL);
       return form.element;
     },
   }).dialog.addEventListener('close', () => {

@@ -1,4 +1,4 @@
-// /agreements/{license}/tokens: for the agreement's super admins, every API token that can act
+// /agreements/{license}/tokens: for the agreement's super admins, every live API token that can act
 // on it — those made for it and those of its people made for all their agreements — with whose
 // each is, and "Revoke". A token acts as its owner, so one made for all agreements shows here
 // while its owner has a role on this one.
