@@ -38,3 +38,9 @@ fi
 if [ ! -d tests/e2e/node_modules/playwright-core ] || [ ! -d tests/e2e/node_modules/axe-core ]; then
   (cd tests/e2e && npm install --no-audit --no-fund --silent >/dev/null)
 fi
+
+# The API tests' webhook receiver verifies what the server signs with the npm package
+# integrators use (standardwebhooks), installed from tests/peers' lock file.
+if [ ! -d tests/peers/node_modules/standardwebhooks ]; then
+  (cd tests/peers && npm install --no-audit --no-fund --silent >/dev/null)
+fi

@@ -12,12 +12,14 @@
 
 struct outbox_worker;
 struct jobs_worker;
+struct webhook_worker;
 struct metrics;
 
 typedef struct app_keys {
     unsigned char authno_mac[32];   /* keyed hash of authorization numbers (lookup, compare) */
     unsigned char authno_seal[32];  /* sealing them for display to entitled parties */
     unsigned char handoff[32];      /* signing hand-off links */
+    unsigned char webhook_seal[32]; /* sealing webhook signing secrets in the database */
 } app_keys;
 
 typedef struct app {
@@ -27,6 +29,7 @@ typedef struct app {
     bool cookie_secure;          /* Secure attribute on cookies */
     struct outbox_worker *mail;  /* NULL outside `serve` */
     struct jobs_worker *jobs;    /* background jobs; NULL outside `serve` */
+    struct webhook_worker *hooks; /* webhook deliveries; NULL outside `serve` */
     struct metrics *metrics;     /* NULL outside `serve` */
     app_keys keys;
 } app;

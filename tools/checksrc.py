@@ -38,6 +38,7 @@ OWNERS = {
     "src/mail/outbox.c": "the mail worker",
     "src/mail/smtp.c": "a sender thread's relay session (one easy handle kept across messages)",
     "src/domain/jobs.c": "the job worker",
+    "src/webhook/worker.c": "the webhook delivery worker",
 }
 
 

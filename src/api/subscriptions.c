@@ -111,26 +111,6 @@ os_err h_overview(req *r) {
 static const char *const sort_names[SUB_SORT_COUNT + 1] = {
     "name", "sign_in_email", "level", "assigned", "expires", "reference", "country", "language", "downloads", NULL};
 
-/* {id, name, sign_in_email, notification_email, level, assigned, expires, reference,
- *  downloads, country, language, version} */
-static void write_subscription(jw *w, const sub_rec *s) {
-    char day[11];
-    text_day(s->assigned_at, day);
-    jw_obj(w);
-    jw_kstr(w, "id", s->uuid);
-    jw_kstr(w, "name", s->name);
-    jw_kstr(w, "sign_in_email", s->sign_in_email);
-    jw_kstr(w, "notification_email", s->notification_email);
-    jw_kstr(w, "level", s->level_code);
-    jw_kstr(w, "assigned", day);
-    jw_kstr(w, "expires", s->expires_on);
-    jw_kstr(w, "reference", s->reference);
-    jw_kbool(w, "downloads", s->downloads != 0);
-    jw_kstr(w, "country", s->country);
-    jw_kstr(w, "language", s->language);
-    jw_kint(w, "version", s->version);
-    jw_obj_end(w);
-}
 
 /* The downloads filter's choices: any (the empty value, as the page sends it), no, yes. */
 static const char *const downloads_names[] = {"", "false", "true", NULL};
@@ -169,7 +149,7 @@ os_err h_subs_list(req *r) {
     jw_obj(w);
     jw_key(w, "items");
     jw_arr(w);
-    for (int i = 0; i < page.n; i++) write_subscription(w, &page.rows[i]);
+    for (int i = 0; i < page.n; i++) subscription_write(w, &page.rows[i]);
     jw_arr_end(w);
     jw_kint(w, "total", page.total);
     jw_kbool(w, "total_exact", page.total_exact);
@@ -180,7 +160,7 @@ os_err h_subs_list(req *r) {
 
 static void reply_sub(req *r, int status, const sub_rec *s) {
     reply_header(r, "ETag", arena_printf(&r->a, "\"%lld\"", (long long)s->version));
-    write_subscription(reply_json(r, status), s);
+    subscription_write(reply_json(r, status), s);
 }
 
 os_err h_subs_add(req *r) {

@@ -1,4 +1,4 @@
-/* serve.c — the web server, the mail and job workers and housekeeping, until SIGTERM/SIGINT. */
+/* serve.c — the web server, the mail, job and webhook workers and housekeeping, until SIGTERM/SIGINT. */
 #include <curl/curl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -11,6 +11,7 @@
 #include "http/metrics.h"
 #include "http/server.h"
 #include "mail/outbox.h"
+#include "webhook/worker.h"
 
 int cmd_serve(int argc, char **argv) {
     config cfg;
@@ -35,10 +36,12 @@ int cmd_serve(int argc, char **argv) {
     /* The workers exist before the first request that may wake them. */
     a.mail = outbox_start(&a);
     a.jobs = jobs_start(&a, api_job_exec);
+    a.hooks = webhook_worker_start(&a);
     char err[512];
     server *srv = server_start(&a, api_routes, api_route_count, &api_hooks, err, sizeof err);
     if (!srv) {
         fprintf(stderr, "openseat: %s\n", err);
+        webhook_worker_stop(a.hooks);
         jobs_stop(a.jobs);
         outbox_stop(a.mail);
         store_close(a.st);
@@ -55,6 +58,7 @@ int cmd_serve(int argc, char **argv) {
     while ((sig = sigtimedwait(&set, NULL, &minute)) < 0) housekeeping_run(&a);
     log_event(LOG_INFO, "stopping", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM", NULL);
     server_stop(srv);
+    webhook_worker_stop(a.hooks);
     jobs_stop(a.jobs);
     outbox_stop(a.mail);
     metrics_free(a.metrics);

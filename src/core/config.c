@@ -59,6 +59,8 @@ static const opt options[] = {
     {"grace-days", "OPENSEAT_GRACE_DAYS", OPT_LONG, OFF(grace_days), "30", 0, 3650, "days an expired agreement stays editable before it becomes read-only"},
     {"token-rate", "OPENSEAT_TOKEN_RATE", OPT_LONG, OFF(token_rate), TEXT(LIMIT_TOKEN_RATE_DEFAULT), 1, 1000000, "requests a minute one API token may make (per instance: with several, each counts its own); past it 429 token_rate_limited"},
     {"trust-proxy", "OPENSEAT_TRUST_PROXY", OPT_BOOL, OFF(trust_proxy), "false", 0, 0, "trust X-Forwarded-For/-Proto from a load balancer"},
+    {"webhooks-allow-private", "OPENSEAT_WEBHOOKS_ALLOW_PRIVATE", OPT_BOOL, OFF(webhooks_allow_private), "false", 0, 0, "let webhook endpoints use plain http:// and loopback, private, link-local and other non-public addresses (tests, closed networks)"},
+    {"webhook-lease", "OPENSEAT_WEBHOOK_LEASE", OPT_LONG, OFF(webhook_lease_s), "60", 2, 3600, "seconds a claimed webhook delivery stays with the instance sending it before another may (longer than one 10 s try)"},
     {"fault-injection", "OPENSEAT_FAULT_INJECTION", OPT_BOOL, OFF(fault_injection), "false", 0, 0, "TESTS ONLY, test build only: let a request header make a database operation fail"},
 };
 

@@ -46,6 +46,8 @@ typedef struct config {
     long grace_days;              /* an expired agreement stays editable this long */
     long token_rate;              /* requests a minute one API token may make, per instance */
     const char *handoff_key;      /* 64 hex chars; NULL: generated once and kept in the database */
+    bool webhooks_allow_private;  /* deliver to http:// and private addresses (tests, closed networks) */
+    long webhook_lease_s;         /* seconds a claimed webhook delivery stays with its instance */
     bool fault_injection;         /* tests only: honour X-Openseat-Fault (test build only) */
 } config;
 

@@ -129,4 +129,17 @@
 #define LIMIT_TOKEN_RATE_SLOTS     4096
 #define LIMIT_TOKEN_RATE_WAYS      8
 
+/* Webhooks: an endpoint's URL and description; endpoints per agreement or organization;
+ * what a try may take and keep; when a failing endpoint is turned off; how long finished
+ * deliveries and delivered events are kept; the overlap of a rotated secret. */
+#define LIMIT_WEBHOOK_URL_CHARS        2000
+#define LIMIT_WEBHOOK_DESCRIPTION_CHARS 200
+#define LIMIT_WEBHOOKS_PER_OWNER       20
+#define LIMIT_WEBHOOK_TIMEOUT_S        10
+#define LIMIT_WEBHOOK_RESPONSE_BYTES   1024
+#define LIMIT_WEBHOOK_FAILING_DAYS     3
+#define LIMIT_WEBHOOK_KEEP_DAYS        30
+#define LIMIT_WEBHOOK_ROTATION_S       (24 * 3600)
+#define LIMIT_WEBHOOK_ATTEMPTS_SHOWN   100
+
 #endif

@@ -77,6 +77,20 @@ long secret_unb64(const char *in, void *out, size_t outlen) {
     return (long)len;
 }
 
+size_t secret_b64std_len(size_t n) {
+    return sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_ORIGINAL);
+}
+
+void secret_b64std(const void *in, size_t n, char *out, size_t outlen) {
+    sodium_bin2base64(out, outlen, in, n, sodium_base64_VARIANT_ORIGINAL);
+}
+
+long secret_unb64std(const char *in, void *out, size_t outlen) {
+    size_t len = 0;
+    if (sodium_base642bin(out, outlen, in, strlen(in), NULL, &len, NULL, sodium_base64_VARIANT_ORIGINAL)) return -1;
+    return (long)len;
+}
+
 size_t secret_seal_len(size_t n) {
     return secret_b64_len(crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + n);
 }

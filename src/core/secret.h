@@ -47,6 +47,11 @@ bool secret_open(const unsigned char key[32], const char *sealed, char *out, siz
 size_t secret_b64_len(size_t n);
 void secret_b64(const void *in, size_t n, char *out, size_t outlen);
 long secret_unb64(const char *in, void *out, size_t outlen);
+/* The same in standard base64 with padding (RFC 4648 section 4), as Standard Webhooks
+ * writes secrets and signatures. */
+size_t secret_b64std_len(size_t n);
+void secret_b64std(const void *in, size_t n, char *out, size_t outlen);
+long secret_unb64std(const char *in, void *out, size_t outlen);
 /* Parses 64 hex characters into 32 bytes; false when malformed. */
 bool secret_hex32(const char *hex, unsigned char out[32]);
 

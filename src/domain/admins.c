@@ -2,8 +2,10 @@
 #include "admins.h"
 #include <string.h>
 #include <time.h>
+#include "core/json_write.h"
 #include "core/text.h"
 #include "domain/audit.h"
+#include "domain/events.h"
 #include "mail/outbox.h"
 
 os_err admins_list(op_ctx *x, int64_t agreement_id, admin_list *out) {
@@ -13,6 +15,40 @@ os_err admins_list(op_ctx *x, int64_t agreement_id, admin_list *out) {
     /* One super admin is a single point of failure: the page warns until there are two. */
     out->few_super_admins = out->super_admins < 2;
     return e;
+}
+
+/* The role user_id holds on the agreement, as the Admins page lists it. */
+static os_err find_admin(op_ctx *x, int64_t agreement_id, int64_t user_id, admin_rec *out) {
+    admin_rec *rows;
+    int n;
+    os_err e = st_admins(x->c, x->a, agreement_id, &rows, &n);
+    for (int i = 0; !e && i < n; i++)
+        if (!rows[i].pending && rows[i].id == user_id) {
+            *out = rows[i];
+            return OS_OK;
+        }
+    return e ? e : OS_ERR_NOT_FOUND;
+}
+
+/* admin.added or admin.removed: {agreement, admin: {email, name, role}}. */
+static os_err emit_admin(op_ctx *x, int64_t agreement_id, const char *type, const admin_rec *a) {
+    agreement_rec g;
+    os_err e = st_agreement_by_id(x->c, x->a, agreement_id, &g);
+    if (e) return e;
+    jw_params p;
+    jw *w = jw_params_begin(&p, x->a);
+    jw_kstr(w, "email", a->email);
+    jw_kstr(w, "name", a->name);
+    jw_kstr(w, "role", a->role);
+    const char *admin = jw_params_end(&p);
+    const char *data = admin ? event_data(x->a, g.license_number, "admin", admin, NULL) : NULL;
+    return data ? event_emit(x, agreement_id, type, data) : OS_ERR_INTERNAL;
+}
+
+os_err admins_emit_added(op_ctx *x, int64_t agreement_id, int64_t user_id) {
+    admin_rec a;
+    os_err e = find_admin(x, agreement_id, user_id, &a);
+    return e ? e : emit_admin(x, agreement_id, "admin.added", &a);
 }
 
 os_err admins_add(op_ctx *x, int64_t agreement_id, const char *name, const char *email, const char *language,
@@ -45,6 +81,8 @@ os_err admins_add(op_ctx *x, int64_t agreement_id, const char *name, const char 
                     : st_admin_invite(x->c, agreement_id, email, name, role, language, x->actor_id, x->now);
     if (!e) e = audit(x, has_account ? "admin.added" : "admin.invited", "email", email, agreement_id,
                       json_pairs(x->a, "role", role, NULL));
+    /* An invitation is no admin yet: its event comes when it is accepted (admins_claim). */
+    if (!e && has_account) e = admins_emit_added(x, agreement_id, u.id);
     bool fr = !strcmp(language, "fr");
     const char *role_text = super_admin                        ? (fr ? "super-administrateur" : "super admin")
                             : !strcmp(role, "partner_manager") ? (fr ? "gestionnaire des partenaires" : "partner manager")
@@ -64,8 +102,11 @@ os_err admins_add(op_ctx *x, int64_t agreement_id, const char *name, const char 
 os_err admins_remove(op_ctx *x, int64_t agreement_id, int64_t user_id) {
     os_err e = store_tx_begin_agreement(x->c, agreement_id);
     if (e) return e;
-    e = st_admin_remove(x->c, agreement_id, user_id);
+    admin_rec was;
+    e = find_admin(x, agreement_id, user_id, &was);
+    if (!e) e = st_admin_remove(x->c, agreement_id, user_id);
     if (!e) e = audit(x, "admin.removed", "user", arena_printf(x->a, "%lld", (long long)user_id), agreement_id, NULL);
+    if (!e) e = emit_admin(x, agreement_id, "admin.removed", &was);
     return store_tx_end(x->c, e);
 }
 
@@ -83,7 +124,9 @@ os_err admins_claim(op_ctx *x, int64_t user_id, const char *email) {
     int n;
     os_err e = st_admin_claim_invites(x->c, x->a, user_id, email, x->now, &ids, &n);
     for (int i = 0; !e && i < n; i++)
-        e = audit(x, "admin.invitation_accepted", "user", arena_printf(x->a, "%lld", (long long)user_id), ids[i], NULL);
+        if (!(e = audit(x, "admin.invitation_accepted", "user", arena_printf(x->a, "%lld", (long long)user_id), ids[i],
+                        NULL)))
+            e = admins_emit_added(x, ids[i], user_id);
     return e;
 }
 

@@ -27,6 +27,10 @@ os_err admins_add(op_ctx *x, int64_t agreement_id, const char *name, const char 
 /* OS_ERR_CONFLICT: the last super admin. */
 os_err admins_remove(op_ctx *x, int64_t agreement_id, int64_t user_id);
 os_err admins_remove_invite(op_ctx *x, int64_t agreement_id, int64_t invite_id);
+/* The admin.added event (domain/events.h) for the role user_id now holds on the agreement,
+ * inside the caller's transaction: a grant, an accepted invitation, the customer's own
+ * super admin role. */
+os_err admins_emit_added(op_ctx *x, int64_t agreement_id, int64_t user_id);
 /* Invitations for this verified address become roles (at sign-in; audited). */
 os_err admins_claim(op_ctx *x, int64_t user_id, const char *email);
 

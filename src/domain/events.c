@@ -1,6 +1,11 @@
 /* events.c — see events.h. */
 #include "events.h"
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
+#include "core/json_write.h"
+#include "domain/webhooks.h"
 
 static const event_type TYPES[] = {
     {"subscription.added", CAP_READ},
@@ -49,5 +54,60 @@ os_err event_emit_relationship(op_ctx *x, int64_t agreement_id, const char *type
         .data_json = data_json,
     };
     int64_t id = 0;
-    return st_event_add(x->c, &r, &id);
+    os_err e = st_event_add(x->c, &r, &id);
+    /* Its webhook deliveries commit (or not) with it. */
+    return e ? e : webhooks_fanout(x, id, agreement_id, type, relationship_id);
+}
+
+const char *event_data(arena *a, const char *license, ...) {
+    buf b;
+    jw w;
+    buf_init(&b, a, EVENT_DATA_MAX);
+    jw_init(&w, &b);
+    jw_obj(&w);
+    jw_kstr(&w, "agreement", license);
+    va_list ap;
+    va_start(ap, license);
+    for (const char *k; (k = va_arg(ap, const char *));) {
+        const char *v = va_arg(ap, const char *);
+        jw_key(&w, k);
+        if (v) jw_raw(&w, v);
+        else jw_null(&w);
+    }
+    va_end(ap);
+    jw_obj_end(&w);
+    return jw_ok(&w) && !b.overflow ? b.data : NULL;
+}
+
+const char *event_changes(arena *a, const char *before_json, const char *after_json, const char *skip) {
+    json_t *b = before_json ? json_loads(before_json, 0, NULL) : NULL;
+    json_t *t = after_json ? json_loads(after_json, 0, NULL) : NULL;
+    json_t *changes = json_is_object(b) && json_is_object(t) ? json_object() : NULL;
+    bool ok = changes != NULL;
+    const char *key;
+    json_t *v;
+    json_object_foreach(t, key, v) {
+        if (!ok) break;
+        if (skip && !strcmp(key, skip)) continue;
+        json_t *was = json_object_get(b, key);
+        if (was && json_equal(was, v)) continue;
+        json_t *pair = json_pack("{sOsO}", "before", was ? was : json_null(), "after", v);
+        ok = pair && !json_object_set_new(changes, key, pair);
+    }
+    char *text = ok && json_object_size(changes) ? json_dumps(changes, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    const char *out = text ? arena_strdup(a, text) : NULL;
+    free(text);
+    json_decref(changes);
+    json_decref(b);
+    json_decref(t);
+    return out;
+}
+
+const char *event_str(arena *a, const char *s) {
+    buf b;
+    jw w;
+    buf_init(&b, a, EVENT_DATA_MAX);
+    jw_init(&w, &b);
+    jw_str(&w, s);
+    return jw_ok(&w) && !b.overflow ? b.data : NULL;
 }

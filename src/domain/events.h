@@ -22,6 +22,10 @@
  * organization acting on the agreement receives it when its relationship holds
  * `capability` (CAP_NONE: any active relationship); EVENT_OWN_RELATIONSHIP only for
  * events about its own relationship; EVENT_CUSTOMER_ONLY never. */
+/* An event's data object is at most this long (the largest, a subscription's update, is a
+ * few kilobytes). */
+#define EVENT_DATA_MAX (64 * 1024)
+
 enum { EVENT_ANY_PARTNER = 0, EVENT_OWN_RELATIONSHIP = -1, EVENT_CUSTOMER_ONLY = -2 };
 
 typedef struct event_type {
@@ -42,5 +46,16 @@ OS_MUST_USE os_err event_emit(op_ctx *x, int64_t agreement_id, const char *type,
  * EVENT_OWN_RELATIONSHIP audience is that relationship's organization). */
 OS_MUST_USE os_err event_emit_relationship(op_ctx *x, int64_t agreement_id, const char *type,
                                            int64_t relationship_id, const char *data_json);
+
+/* An event's data object: {"agreement": license, key: value, …} from (key, JSON text) pairs
+ * ending with NULL; a NULL value writes null. NULL when it could not be written. */
+const char *event_data(arena *a, const char *license, ...) __attribute__((sentinel));
+/* s as a JSON string (null for NULL), for event_data; arena-owned. */
+const char *event_str(arena *a, const char *s);
+/* What differs between two states of one object (JSON object texts), as an update's event
+ * says it: {"member": {"before": …, "after": …}, …} for exactly the members of `after`
+ * whose value is not `before`'s, in after's order, member `skip` (may be NULL) aside. NULL
+ * when nothing differs (or either text is not an object). */
+const char *event_changes(arena *a, const char *before_json, const char *after_json, const char *skip);
 
 #endif

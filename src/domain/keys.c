@@ -82,6 +82,7 @@ os_err keys_load(app *a, char *err, size_t errlen) {
     }
     secret_subkey(master, 1, "authnoMC", a->keys.authno_mac);
     secret_subkey(master, 2, "authnoSL", a->keys.authno_seal);
+    secret_subkey(master, 4, "webhkSL_", a->keys.webhook_seal);
     if ((e = check_master(a, master, err, errlen))) return e;
     if (a->cfg->handoff_key) {
         if (!secret_hex32(a->cfg->handoff_key, a->keys.handoff)) {

@@ -7,6 +7,7 @@
 #include "core/json_write.h"
 #include "core/secret.h"
 #include "core/text.h"
+#include "domain/admins.h"
 #include "domain/audit.h"
 #include "domain/handoff.h"
 #include "domain/partner_access.h"
@@ -305,6 +306,7 @@ os_err licensing_on_signin(op_ctx *x, int64_t user_id, const char *email) {
         e = st_agreement_by_license(x->c, x->a, licenses[i], &g);
         if (!e) e = audit(x, "admin.super_admin_granted", "user", audit_id(x, user_id), g.id,
                           json_pairs(x->a, "reason", "customer e-mail on the order", "email", email, NULL));
+        if (!e) e = admins_emit_added(x, g.id, user_id);
     }
     return store_tx_end(x->c, e);
 }

@@ -6,11 +6,38 @@
 #include "core/log.h"
 #include "core/text.h"
 #include "domain/audit.h"
+#include "domain/events.h"
 #include "domain/partner_time.h"
 #include "mail/outbox.h"
 
 static const int notice_days[] = {120, 60, 30, 7};
 #define NNOTICES ((int)(sizeof notice_days / sizeof notice_days[0]))
+/* The claim (in expiry_notices) that an agreement's end has passed and agreement.expired
+ * was emitted: 0 days left, a key no reminder uses. */
+#define EXPIRED_NOTICE 0
+/* How far back the pass looks for ends it has not announced yet (a pass stopped for a
+ * while catches up; agreements that ended long before events existed are left alone). */
+#define EXPIRED_CATCH_UP_DAYS 30
+
+/* agreement.expired, once per agreement, for those that ended before today. */
+static os_err announce_expired(op_ctx *x, int64_t now) {
+    char from[11], yesterday[11];
+    text_day(now - (int64_t)EXPIRED_CATCH_UP_DAYS * 86400, from);
+    text_day(now - 86400, yesterday);
+    agreement_rec *rows;
+    int n;
+    os_err e = st_agreements_ending(x->c, x->a, from, yesterday, &rows, &n);
+    for (int i = 0; !e && i < n; i++) {
+        if ((e = store_tx_begin(x->c))) break;
+        bool claimed = false;
+        e = st_expiry_notice_claim(x->c, rows[i].id, EXPIRED_NOTICE, x->now, &claimed);
+                if (!e && claimed)
+            e = event_emit(x, rows[i].id, "agreement.expired",
+                           event_data(x->a, rows[i].license_number, "end_date", event_str(x->a, rows[i].end_date), NULL));
+        e = store_tx_end(x->c, e);
+    }
+    return e;
+}
 
 bool lifecycle_writable(const char *end_date, bool disabled, int64_t now, long grace_days) {
     if (disabled) return false;
@@ -75,9 +102,14 @@ int lifecycle_run(const app *a, int64_t now, int *partner_mails) {
             }
             if (!e) e = audit(&x, "agreement.expiry_reminder", "agreement", rows[i].license_number, rows[i].id,
                               json_pairs(&ar, "days", days, NULL));
+            if (!e)
+                e = event_emit(&x, rows[i].id, "agreement.expiring",
+                               event_data(&ar, rows[i].license_number, "end_date",
+                                          event_str(&ar, rows[i].end_date), "days", days, NULL));
         }
         e = store_tx_end(c, e);
     }
+    if (!e) e = announce_expired(&x, now);
     arena_free(&ar);
     if (e) log_event(LOG_WARN, "expiry reminders failed", "error", os_err_name(e), NULL);
     else if (queued) outbox_wake(a->mail);

@@ -3,11 +3,13 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include "core/json_write.h"
 #include "core/limits.h"
 #include "core/secret.h"
 #include "core/text.h"
 #include "domain/access.h"
 #include "domain/audit.h"
+#include "domain/events.h"
 #include "domain/handoff.h"
 #include "domain/numbers.h"
 #include "domain/throttle.h"
@@ -102,6 +104,43 @@ static const char *grant_mail_data(op_ctx *x, const recipient_rec *to, const cha
                     : "This partner organization is new to openseat: it registered on this occasion.",
         "partners_link", m->request_id ? arena_printf(x->a, "%s?request=%lld", base, (long long)m->request_id) : base,
         NULL);
+}
+
+const char *partner_rel_event_object(arena *a, const rel_rec *r) {
+    jw_params p;
+    jw *w = jw_params_begin(&p, a);
+    jw_kint(w, "id", r->id);
+    jw_key(w, "organization");
+    jw_obj(w);
+    jw_kint(w, "id", r->partner_org_id);
+    jw_kstr(w, "name", r->org_name);
+    jw_obj_end(w);
+    const char *names[CAP_COUNT];
+    int n = cap_names(r->capabilities, names);
+    jw_key(w, "capabilities");
+    jw_arr(w);
+    for (int i = 0; i < n; i++) jw_str(w, names[i]);
+    jw_arr_end(w);
+    jw_kstr(w, "ends_on", r->ends_at ? partner_last_day(a, r->ends_at) : NULL);
+    jw_kstr(w, "status", r->status);
+    return jw_params_end(&p);
+}
+
+os_err partner_emit(op_ctx *x, int64_t agreement_id, int64_t relationship_id, const char *type,
+                    const rel_rec *before) {
+    rel_rec now;
+    os_err e = st_rel_get(x->c, x->a, agreement_id, relationship_id, &now);
+    if (e) return e;
+    const char *rel = partner_rel_event_object(x->a, &now);
+    if (!rel) return OS_ERR_INTERNAL;
+    const char *changes = NULL;
+    if (before) {
+        changes = event_changes(x->a, partner_rel_event_object(x->a, before), rel, NULL);
+        if (!changes) return OS_OK;   /* nothing an integrator sees changed */
+    }
+    const char *data = changes ? event_data(x->a, now.license_number, "relationship", rel, "changes", changes, NULL)
+                               : event_data(x->a, now.license_number, "relationship", rel, NULL);
+    return data ? event_emit_relationship(x, agreement_id, type, relationship_id, data) : OS_ERR_INTERNAL;
 }
 
 /* A new organization for someone who belongs to none: created with them as its first
@@ -223,6 +262,7 @@ static os_err grant(op_ctx *x, const agreement_rec *g, const org_rec *org_in, co
     } else {
         e = audit(x, "partner.access_granted", "partner_relationship", audit_id(x, rel_id), g->id, details);
     }
+    if (!e) e = partner_emit(x, g->id, rel_id, wait ? "partner.access_requested" : "partner.access_granted", NULL);
     if (!e && (notify || wait)) {
         recipient_rec *to;
         int n;
@@ -432,6 +472,7 @@ os_err partner_remove(op_ctx *x, int64_t agreement_id, int64_t relationship_id) 
     if (!e) e = st_partner_block_add(x->c, agreement_id, rel.partner_org_id, x->actor_id, x->now);
     if (!e) e = audit(x, "partner.access_removed", "organization", audit_id(x, rel.partner_org_id), agreement_id,
                       json_pairs(x->a, "partner_org", rel.org_name, "relationship", audit_id(x, relationship_id), NULL));
+    if (!e) e = partner_emit(x, agreement_id, relationship_id, "partner.access_removed", NULL);
     removal_mail m = {&g, rel.org_name};
     if (!e) e = partner_mail(x, to, n, "partner_removed", removal_mail_data, &m);
     e = store_tx_end(x->c, e);

@@ -110,6 +110,16 @@ const char *partner_caps_csv(arena *a, unsigned caps);
 const char *partner_when_text(arena *a, int64_t t);
 /* The last day of access ("YYYY-MM-DD") of a relationship that ends at ends_at; arena-owned. */
 const char *partner_last_day(arena *a, int64_t ends_at);
+/* A relationship as its partner.* events carry it: {id, organization: {id, name},
+ * capabilities: [names], ends_on: last day or null, status}; arena-owned, NULL when it
+ * could not be written. */
+const char *partner_rel_event_object(arena *a, const rel_rec *r);
+/* The partner.* event `type` about the relationship as it now is (read in the caller's
+ * transaction): {agreement, relationship}. With `before` (the relationship as read before
+ * the change) it is an update's: `changes` as event_changes writes them, and no event at
+ * all when none of the object's members changed. */
+os_err partner_emit(op_ctx *x, int64_t agreement_id, int64_t relationship_id, const char *type,
+                    const rel_rec *before);
 /* Queues one e-mail per recipient: template tpl in the recipient's language, data built
  * from the recipient by `data` (JSON object text). */
 typedef const char *(*partner_mail_data_fn)(op_ctx *x, const recipient_rec *to, const char *lang, void *ud);

@@ -135,15 +135,18 @@ os_err partner_request_approve(op_ctx *x, field_errors *fe, int64_t agreement_id
     bool narrowed = caps != q.capabilities || ends_at != q.ends_at;
     agreement_rec g;
     e = st_agreement_by_id(x->c, x->a, agreement_id, &g);
-    if (!e && !strcmp(q.kind, "access")) {
+    bool access = !strcmp(q.kind, "access");
+    rel_rec rel;
+    if (!e && access) {
         e = st_rel_activate(x->c, q.relationship_id, caps, ends_at, q.period_days, x->now);
+        if (!e) e = partner_emit(x, agreement_id, q.relationship_id, "partner.access_granted", NULL);
     } else if (!e) {
         /* An amendment changes the relationship the partner already works under: same id,
          * same people, its renewal setting kept. */
-        rel_rec rel;
         e = st_rel_get(x->c, x->a, agreement_id, q.relationship_id, &rel);
         if (!e && (strcmp(rel.status, "active") || rel.ends_at <= x->now)) e = OS_ERR_CONFLICT;
         if (!e) e = st_rel_amend(x->c, rel.id, caps, ends_at, rel.period_days, rel.auto_renew);
+        if (!e) e = partner_emit(x, agreement_id, rel.id, "partner.access_amended", &rel);
     }
     const char *status = narrowed ? "narrowed" : "approved";
     if (!e) e = st_request_decide(x->c, q.id, status, x->actor_id, NULL, x->now);
@@ -238,6 +241,7 @@ os_err partner_rel_amend(op_ctx *x, int64_t agreement_id, int64_t relationship_i
                                  partner_last_day(x->a, ends_at), "auto_renew", renew ? "true" : "false",
                                  "previous_capabilities", partner_caps_csv(x->a, rel.capabilities), "previous_last_day",
                                  partner_last_day(x->a, rel.ends_at), NULL));
+    if (!e) e = partner_emit(x, agreement_id, rel.id, "partner.access_amended", &rel);
     recipient_rec *to;
     int n = 0;
     if (!e) e = st_rel_partner_recipients(x->c, x->a, rel.id, &to, &n);

@@ -178,12 +178,15 @@ static os_err relationship_step(op_ctx *x, const rel_due_rec *d, int64_t now, in
             e = audit(x, "partner.relationship_renewed", "partner_relationship", audit_id(x, rel.id), rel.agreement_id,
                       json_pairs(x->a, "partner_org", org, "last_day", partner_last_day(x->a, next),
                                  "previous_last_day", last, NULL));
+        /* A renewal moves the last day: the relationship is amended as the customer would. */
+        if (!e && claimed) e = partner_emit(x, rel.agreement_id, rel.id, "partner.access_amended", &rel);
         if (!e && claimed) e = mail_both(x, &rel, MAIL_RENEWED, next, pto, npto, &sent);
     } else if (!e) {
         e = st_rel_end(x->c, rel.agreement_id, rel.id, rel.ends_at, x->now, &claimed);
         if (!e && claimed)
             e = audit(x, "partner.relationship_ended", "partner_relationship", audit_id(x, rel.id), rel.agreement_id,
                       json_pairs(x->a, "partner_org", org, "last_day", last, NULL));
+        if (!e && claimed) e = partner_emit(x, rel.agreement_id, rel.id, "partner.access_ended", NULL);
         if (!e && claimed) e = close_request(x, &rel);
         if (!e && claimed) e = mail_both(x, &rel, MAIL_ENDED, rel.ends_at, pto, npto, &sent);
     }

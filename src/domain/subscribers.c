@@ -9,6 +9,7 @@
 #include "core/secret.h"
 #include "core/text.h"
 #include "domain/audit.h"
+#include "domain/events.h"
 #include "domain/licensing.h"
 #include "domain/prefs.h"
 #include "mail/outbox.h"
@@ -34,6 +35,57 @@ static const char *new_uuid(arena *a) {
         *p++ = hex[b[i] & 15];
     }
     return out;
+}
+
+void subscription_write(jw *w, const sub_rec *s) {
+    char day[11];
+    text_day(s->assigned_at, day);
+    jw_obj(w);
+    jw_kstr(w, "id", s->uuid);
+    jw_kstr(w, "name", s->name);
+    jw_kstr(w, "sign_in_email", s->sign_in_email);
+    jw_kstr(w, "notification_email", s->notification_email);
+    jw_kstr(w, "level", s->level_code);
+    jw_kstr(w, "assigned", day);
+    jw_kstr(w, "expires", s->expires_on);
+    jw_kstr(w, "reference", s->reference);
+    jw_kbool(w, "downloads", s->downloads != 0);
+    jw_kstr(w, "country", s->country);
+    jw_kstr(w, "language", s->language);
+    jw_kint(w, "version", s->version);
+    jw_obj_end(w);
+}
+
+/* subscription_write's object as text in a (NULL when it could not be written). */
+static const char *subscription_text(arena *a, const sub_rec *s) {
+    buf b;
+    jw w;
+    buf_init(&b, a, EVENT_DATA_MAX);
+    jw_init(&w, &b);
+    subscription_write(&w, s);
+    return jw_ok(&w) && !b.overflow ? b.data : NULL;
+}
+
+/* subscription.added or subscription.removed: {agreement, subscription}. */
+static os_err emit_subscription(op_ctx *x, const char *license, const char *type, const sub_rec *s) {
+    const char *sub = subscription_text(x->a, s);
+    if (!sub) return OS_ERR_INTERNAL;
+    return event_emit(x, s->agreement_id, type, event_data(x->a, license, "subscription", sub, NULL));
+}
+
+const char *subscription_changes(arena *a, const sub_rec *before, const sub_rec *after) {
+    /* The version moves with every write: bookkeeping, not a change of the subscription. */
+    return event_changes(a, subscription_text(a, before), subscription_text(a, after), "version");
+}
+
+/* subscription.updated: {agreement, subscription (after), changes}; none when nothing changed. */
+static os_err emit_updated(op_ctx *x, const char *license, const sub_rec *before, const sub_rec *after) {
+    const char *changes = subscription_changes(x->a, before, after);
+    if (!changes) return OS_OK;
+    const char *sub = subscription_text(x->a, after);
+    if (!sub) return OS_ERR_INTERNAL;
+    return event_emit(x, after->agreement_id, "subscription.updated",
+                      event_data(x->a, license, "subscription", sub, "changes", changes, NULL));
 }
 
 static const pool_rec *find_pool(const pool_rec *pools, int n, const char *code) {
@@ -360,6 +412,7 @@ os_err subscribers_add(op_ctx *x, int64_t agreement_id, const sub_input *in, fie
     if (e) return e;
     e = subscribers_target(x, agreement_id, &t);
     if (!e) e = subscribers_add_in_tx(x, &t, in, fe, out);
+    if (!e) e = emit_subscription(x, t.g.license_number, "subscription.added", out);
     e = store_tx_end(x->c, e);
     if (e) return e;
     outbox_wake(x->app->mail);
@@ -428,6 +481,12 @@ os_err subscribers_update(op_ctx *x, int64_t agreement_id, const char *uuid, int
         if (in->downloads >= 0) next.downloads = in->downloads;
         e = subscribers_update_in_tx(x, NULL, NULL, &cur, &next, expected_version, fe);
     }
+    /* The event carries the subscription as stored now, read in the edit's transaction. */
+    sub_rec after;
+    agreement_rec g;
+    if (!e) e = st_sub_get(x->c, x->a, agreement_id, uuid, &after);
+    if (!e) e = st_agreement_by_id(x->c, x->a, agreement_id, &g);
+    if (!e) e = emit_updated(x, g.license_number, &cur, &after);
     e = store_tx_end(x->c, e);
     /* A 412 carries the subscription as it is now; removed meanwhile, it goes without. */
     if (e == OS_ERR_PRECONDITION && st_sub_get(x->c, x->a, agreement_id, uuid, out)) memset(out, 0, sizeof *out);
@@ -450,11 +509,15 @@ os_err subscribers_remove_in_tx(op_ctx *x, const sub_rec *s) {
 os_err subscribers_remove(op_ctx *x, int64_t agreement_id, const char *const *uuids, int n, const char **missing) {
     os_err e = store_tx_begin_agreement(x->c, agreement_id);
     if (e) return e;
+    agreement_rec g;
+    e = st_agreement_by_id(x->c, x->a, agreement_id, &g);
     for (int i = 0; !e && i < n; i++) {
         sub_rec s;
         e = st_sub_get(x->c, x->a, agreement_id, uuids[i], &s);
         if (e == OS_ERR_NOT_FOUND) *missing = uuids[i];
         if (!e) e = subscribers_remove_in_tx(x, &s);
+        /* One event per subscription removed, each as it was. */
+        if (!e) e = emit_subscription(x, g.license_number, "subscription.removed", &s);
     }
     return store_tx_end(x->c, e);
 }

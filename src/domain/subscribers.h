@@ -10,6 +10,7 @@
  */
 #ifndef OPENSEAT_SUBSCRIBERS_H
 #define OPENSEAT_SUBSCRIBERS_H
+#include "core/json_write.h"
 #include "domain/ctx.h"
 
 #define SUB_NAME_MAX 100
@@ -35,6 +36,16 @@ const char *subscriber_choice_params(arena *a, const char *field, const char *al
  * ("en, fr, …"). */
 const char *subscriber_level_list(arena *a, const pool_rec *pools, int n);
 const char *subscriber_language_list(arena *a);
+
+/* A subscription as the API shows it and as events carry it: {id, name, sign_in_email,
+ * notification_email, level, assigned, expires, reference, downloads, country, language,
+ * version}. The one writer of that object. */
+void subscription_write(jw *w, const sub_rec *s);
+/* What differs between two states of one subscription, as the subscription.updated event
+ * says it: {"field": {"before": …, "after": …}, …} for exactly the members of
+ * subscription_write's object that changed, version aside (it moves with every write).
+ * NULL when none did (or it could not be written). */
+const char *subscription_changes(arena *a, const sub_rec *before, const sub_rec *after);
 
 os_err subscribers_add(op_ctx *x, int64_t agreement_id, const sub_input *in, field_errors *fe, sub_rec *out);
 

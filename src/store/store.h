@@ -271,6 +271,124 @@ typedef struct event_rec {
 /* Appends r (its id ignored) and sets *id to the new row's. */
 OS_MUST_USE os_err st_event_add(store_conn *c, const event_rec *r, int64_t *id);
 
+/* ---- webhook endpoints, deliveries and their tries ----------------- store_webhooks.c */
+/* An endpoint's owner: an agreement (agreement_id) or a partner organization (org_id),
+ * never both. Every statement that names an endpoint by id also names its owner, so one
+ * owner's id never reaches another's endpoint. */
+struct recipient_rec;
+typedef struct webhook_owner {
+    int64_t agreement_id;
+    int64_t org_id;
+} webhook_owner;
+
+typedef struct webhook_rec {
+    int64_t id;
+    webhook_owner owner;
+    const char *url;
+    const char *description;
+    const char *event_types;        /* ",a,b," ; "": every type */
+    bool enabled;
+    const char *disabled_reason;    /* "owner" | "failing"; NULL while enabled */
+    const char *secret;             /* sealed */
+    const char *previous_secret;    /* sealed; NULL: none */
+    int64_t previous_until;         /* the previous secret signs until then */
+    int64_t failing_since;          /* 0: not failing */
+    int64_t created_at, updated_at, created_by;
+} webhook_rec;
+
+typedef struct webhook_delivery_rec {
+    int64_t id, endpoint_id, event_id;   /* event_id 0: a ping */
+    const char *type;
+    const char *status;                  /* pending | delivered | failed | dropped */
+    int64_t attempts, next_attempt_at, created_at, finished_at;
+    int64_t last_status;                 /* the last try's HTTP status; 0: none */
+} webhook_delivery_rec;
+
+typedef struct webhook_attempt_rec {
+    int64_t id, delivery_id, at;
+    int64_t http_status;                 /* 0: no answer */
+    const char *error;                   /* NULL: none */
+    const char *response;                /* the answer's first KiB; NULL: none */
+    int64_t duration_ms;
+} webhook_attempt_rec;
+
+/* What the worker needs to send one claimed delivery. */
+typedef struct webhook_job_rec {
+    int64_t delivery_id, endpoint_id, event_id, attempts;
+    const char *type;
+    webhook_owner owner;                 /* the endpoint's */
+    int64_t agreement_id;                /* the event's; 0 for a ping */
+    int64_t relationship_id;             /* the event's (partner.*); 0: none */
+    int64_t at;                          /* the event's time (a ping's: its creation) */
+    const char *data;                    /* the event's data; NULL for a ping */
+    const char *url, *secret, *previous_secret;
+    int64_t previous_until;
+    bool enabled;
+} webhook_job_rec;
+
+OS_MUST_USE os_err st_webhook_add(store_conn *c, const webhook_rec *w, int64_t *id);
+OS_MUST_USE os_err st_webhook_count(store_conn *c, webhook_owner o, int64_t *n);
+/* OS_ERR_NOT_FOUND when the owner has no endpoint with that id. */
+OS_MUST_USE os_err st_webhook_get(store_conn *c, arena *a, webhook_owner o, int64_t id, webhook_rec *out);
+OS_MUST_USE os_err st_webhook_list(store_conn *c, arena *a, webhook_owner o, webhook_rec **rows, int *n);
+/* Writes url, description, event_types, enabled, disabled_reason and updated_at; a
+ * re-enabled endpoint starts with no failures. */
+OS_MUST_USE os_err st_webhook_update(store_conn *c, const webhook_rec *w);
+OS_MUST_USE os_err st_webhook_delete(store_conn *c, webhook_owner o, int64_t id, int64_t *changed);
+/* The current secret becomes the previous one, signing until previous_until. */
+OS_MUST_USE os_err st_webhook_rotate(store_conn *c, webhook_owner o, int64_t id, const char *sealed,
+                                     int64_t previous_until, int64_t now);
+/* One pending delivery of event event_id (type, on agreement_id) per enabled endpoint that
+ * takes the type: the agreement's own, and those of partner organizations holding an active
+ * relationship on it that qualifies (partner_capability as events.h: a CAP_* bit, 0 any,
+ * -1 only relationship_id's organization, -2 none). One statement; nothing when none. */
+OS_MUST_USE os_err st_webhook_fanout(store_conn *c, int64_t event_id, int64_t agreement_id, const char *type,
+                                     int partner_capability, int64_t relationship_id, int64_t now);
+/* Whether org_id holds, now, an active relationship on agreement_id that qualifies for an
+ * event of partner_capability (as st_webhook_fanout). */
+OS_MUST_USE os_err st_webhook_partner_may(store_conn *c, int64_t org_id, int64_t agreement_id, int partner_capability,
+                                          int64_t relationship_id, int64_t now, bool *may);
+/* A pending delivery of type (a ping: no event) to one endpoint. */
+OS_MUST_USE os_err st_webhook_delivery_add(store_conn *c, int64_t endpoint_id, const char *type, int64_t now,
+                                           int64_t *id);
+/* The endpoint's deliveries, newest first, older than before_id (0: from the newest). */
+OS_MUST_USE os_err st_webhook_deliveries(store_conn *c, arena *a, int64_t endpoint_id, int64_t before_id, int limit,
+                                         webhook_delivery_rec **rows, int *n);
+/* OS_ERR_NOT_FOUND unless the delivery is the endpoint's. */
+OS_MUST_USE os_err st_webhook_delivery_get(store_conn *c, arena *a, int64_t endpoint_id, int64_t id,
+                                           webhook_delivery_rec *out);
+/* A delivery's tries, oldest first (the latest `limit`). */
+OS_MUST_USE os_err st_webhook_attempts(store_conn *c, arena *a, int64_t delivery_id, int limit,
+                                       webhook_attempt_rec **rows, int *n);
+/* Makes the endpoint's delivery pending and due now, its tries counted afresh.
+ * OS_ERR_NOT_FOUND unless the delivery is the endpoint's. */
+OS_MUST_USE os_err st_webhook_redeliver(store_conn *c, int64_t endpoint_id, int64_t id, int64_t now);
+/* Leases up to limit due deliveries of enabled endpoints to worker until lease_until
+ * (PostgreSQL: FOR UPDATE SKIP LOCKED); *ids their ids. */
+OS_MUST_USE os_err st_webhook_claim(store_conn *c, arena *a, const char *worker, int64_t now, int64_t lease_until,
+                                    int limit, int64_t **ids, int *n);
+/* The claimed delivery with its endpoint and event; OS_ERR_NOT_FOUND when it is gone. */
+OS_MUST_USE os_err st_webhook_job(store_conn *c, arena *a, int64_t delivery_id, webhook_job_rec *out);
+OS_MUST_USE os_err st_webhook_attempt_add(store_conn *c, const webhook_attempt_rec *t);
+/* Ends worker's claim on the delivery: status ("pending" with next_attempt_at for a retry,
+ * else "delivered" | "failed" | "dropped"), one more try counted unless dropped. *changed
+ * 0 when the claim was no longer the worker's. */
+OS_MUST_USE os_err st_webhook_delivery_done(store_conn *c, int64_t id, const char *worker, const char *status,
+                                            int64_t next_attempt_at, int64_t now, int64_t *changed);
+/* The endpoint's standing after a try: a success clears failing_since; a failure sets it
+ * (when unset) and, when it is at or before disable_before, disables the endpoint
+ * ("failing") and ends its pending deliveries as failed — *disabled says this call did it
+ * (one caller, whichever instance, e-mails the owners). Three statements: the caller
+ * wraps them in a transaction. */
+OS_MUST_USE os_err st_webhook_endpoint_result(store_conn *c, int64_t endpoint_id, bool ok, int64_t now,
+                                              int64_t disable_before, bool *disabled);
+/* Who is told about the endpoint: its agreement's super admins, or its organization's
+ * admins (with the language of their account, when they have one). */
+OS_MUST_USE os_err st_webhook_owners(store_conn *c, arena *a, webhook_owner o, struct recipient_rec **rows, int *n);
+/* Forgets finished deliveries (and their tries) made before `before`, and events from before
+ * `before` that no pending delivery needs. */
+OS_MUST_USE os_err st_webhook_prune(store_conn *c, int64_t before);
+
 /* ---- settings (server-wide key/value, e.g. generated keys) ----------------- store_audit.c */
 OS_MUST_USE os_err st_setting_get(store_conn *c, arena *a, const char *key, const char **value);
 /* Stores value unless the key exists; either way *value ends as the stored one.
