@@ -165,7 +165,7 @@ step('the secret from the page works with the API, within what the token was giv
   const list = await withToken(secret, 'GET', `/agreements/${northwind}/subscriptions`);
   assert.equal(list.status, 200, JSON.stringify(list.body));
   const add = await withToken(secret, 'POST', `/agreements/${northwind}/subscriptions`,
-    { name: 'Nobody', sign_in_email: 'nobody@northwind.example', level: 'enterprise', country: 'US', language: 'en', send_email: false });
+    { name: 'Nobody', sign_in_email: 'nobody@northwind.example', level: 'professional', country: 'US', language: 'en', send_email: false });
   assert.equal(add.status, 403, JSON.stringify(add.body));
   const bad = await withToken(`${secret}x`, 'GET', `/agreements/${northwind}/subscriptions`);
   assert.equal(bad.status, 401);

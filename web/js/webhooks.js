@@ -447,7 +447,7 @@ function attemptsDisclosure(delivery, item) {
     body.replaceChildren(h('p', { class: 'loading', t: 'lsc.loading' }));
     try {
       const data = await fetchJson(`${item}/deliveries/${encodeURIComponent(delivery.id)}`);
-      const attempts = Array.isArray(data?.attempts) ? data.attempts : [];
+      const attempts = Array.isArray(data?.attempt_log) ? data.attempt_log : [];
       body.replaceChildren(attempts.length
         ? h('ol', { class: 'attempts__list' }, attempts.map(attempt))
         : h('p', { class: 'muted', t: 'webhooks.noAttempts' }));
