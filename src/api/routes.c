@@ -128,6 +128,7 @@ const route api_routes[] = {
     R("GET",    "/reset",                          ACCESS_PUBLIC, CAP_NONE, BODY_NONE, CTX_NONE,   static_page,       "page"),
     R("GET",    "/home",                           ACCESS_PUBLIC, CAP_NONE, BODY_NONE, CTX_NONE,   static_page,       "page"),
     R("GET",    "/account",                        ACCESS_PUBLIC, CAP_NONE, BODY_NONE, CTX_NONE,   static_page,       "page"),
+    R("GET",    "/account/tokens",                 ACCESS_PUBLIC, CAP_NONE, BODY_NONE, CTX_NONE,   static_page,       "page"),
     R("GET",    "/handoff",                        ACCESS_PUBLIC, CAP_NONE, BODY_NONE, CTX_NONE,   static_page,       "page"),
     R("GET",    "/agreements/*",                   ACCESS_PUBLIC, CAP_NONE, BODY_NONE, CTX_NONE,   static_page,       "page"),
     R("GET",    "/lsc",                            ACCESS_PUBLIC, CAP_NONE, BODY_NONE, CTX_NONE,   static_page,       "page"),

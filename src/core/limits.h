@@ -131,6 +131,7 @@
 #define LIMIT_TOKEN_RATE_DEFAULT   600
 #define LIMIT_TOKEN_RATE_SLOTS     4096
 #define LIMIT_TOKEN_RATE_WAYS      8
+
 /* Webhooks: an endpoint's URL and description; endpoints per agreement or organization;
  * what a try may take and keep; when a failing endpoint is turned off; how long finished
  * deliveries and delivered events are kept; the overlap of a rotated secret. */

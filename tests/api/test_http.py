@@ -436,10 +436,11 @@ def test_openapi_document(client):
 
 
 @pytest.mark.parametrize("path", ["/", "/signin", "/signup", "/verify?token=abc", "/reset",
-                                  "/reset?token=abc", "/home", "/account"])
+                                  "/reset?token=abc", "/home", "/account", "/account/tokens",
+                                  "/agreements/12345678/tokens", "/agreements/12345678/webhooks"])
 def test_pages_are_the_module_app(client, path):
     r = client.get(path, headers={"Accept": "text/html"})
-    if path in ("/home", "/account") and r.status in (302, 303, 307):
+    if path.startswith(("/home", "/account", "/agreements/")) and r.status in (302, 303, 307):
         # an anonymous visitor may be sent to the sign-in page instead
         loc = r.headers.get("Location", "")
         assert loc.split("?")[0].endswith("/signin"), f"{path} redirects to {loc!r}"

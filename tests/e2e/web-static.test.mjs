@@ -24,8 +24,8 @@ const scripts = Object.entries(sources).filter(([f]) => f.endsWith('.js'));
 const indexHtml = sources[path.join(web, 'index.html')];
 
 // Keys built at run time from API codes or language codes rather than written out (the
-// activity log's from audit actions and target types).
-const DYNAMIC_PREFIXES = ['problem.', 'field.', 'lang.', 'activity.label.', 'activity.action.', 'activity.target.'];
+// activity log's from audit actions and target types, the webhooks' from event types).
+const DYNAMIC_PREFIXES = ['problem.', 'field.', 'lang.', 'activity.label.', 'activity.action.', 'activity.target.', 'webhooks.event.'];
 
 test('both catalogues have the same keys, all non-empty', () => {
   assert.deepEqual(Object.keys(catalogues.fr).sort(), [...keys].sort());

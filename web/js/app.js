@@ -10,6 +10,8 @@ import account from './pages/account.js';
 import activity from './pages/activity.js';
 import admins from './pages/admins.js';
 import agreement from './pages/agreement.js';
+import agreementTokens from './pages/agreement-tokens.js';
+import agreementWebhooks from './pages/agreement-webhooks.js';
 import handoff from './pages/handoff.js';
 import home from './pages/home.js';
 import { setPageTitle } from './pages/layout.js';
@@ -24,6 +26,7 @@ import preferences from './pages/preferences.js';
 import reset from './pages/reset.js';
 import signin from './pages/signin.js';
 import signup from './pages/signup.js';
+import tokens from './pages/tokens.js';
 import usage from './pages/usage.js';
 import verify from './pages/verify.js';
 
@@ -39,6 +42,7 @@ const ROUTES = new Map([
   ['/home', home],
   ['/handoff', handoff],
   ['/account', account],
+  ['/account/tokens', tokens],
   ['/lsc', lsc],
   ['/lsc/orders/new', orderNew],
   ['/partner-organization', partnerOrganization],
@@ -55,6 +59,8 @@ const PATTERNS = [
   [/^\/agreements\/([^/]+)\/preferences$/, preferences],
   [/^\/agreements\/([^/]+)\/activity$/, activity],
   [/^\/agreements\/([^/]+)\/usage$/, usage],
+  [/^\/agreements\/([^/]+)\/tokens$/, agreementTokens],
+  [/^\/agreements\/([^/]+)\/webhooks$/, agreementWebhooks],
 ];
 
 function findPage(path) {

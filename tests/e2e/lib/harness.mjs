@@ -25,10 +25,11 @@ export const ARTIFACTS = path.resolve(here, '../artifacts');
 const FAST_HASHING = ['--argon2-ops', '1', '--argon2-mem-kib', '8'];
 
 /**
- * Starts everything. `prepare(bin, dataDir)` runs before the server starts (e.g. `openseat demo`).
+ * Starts everything. `prepare(bin, dataDir)` runs before the server starts (e.g. `openseat demo`);
+ * `serverArgs` are added to the server's command line (e.g. a flag a test needs).
  * Returns the environment; `env.stop()` ends it all and reports sanitizer output as a failure.
  */
-export async function startEnvironment({ prepare, locale = 'en-US', permissions = [] } = {}) {
+export async function startEnvironment({ prepare, locale = 'en-US', permissions = [], serverArgs = [] } = {}) {
   await fs.access(BIN).catch(() => {
     throw new Error(`server binary ${BIN} not found: build it (make build/openseat-test) or set OPENSEAT_BIN`);
   });
@@ -55,7 +56,7 @@ export async function startEnvironment({ prepare, locale = 'en-US', permissions 
   env.baseUrl = `http://127.0.0.1:${port}`;
   const args = ['serve', '--port', String(port), '--data', env.dataDir,
     '--smtp-url', `smtp://127.0.0.1:${smtpPort}`, '--base-url', env.baseUrl,
-    ...FAST_HASHING, '--mail-poll-ms', '100'];
+    ...FAST_HASHING, '--mail-poll-ms', '100', ...serverArgs];
   if (WEB_DIR) args.push('--web-dir', WEB_DIR);
   env.server = startProcess('openseat', BIN, args);
   await waitFor(`${env.baseUrl}/healthz`, async () => (await fetch(`${env.baseUrl}/healthz`)).ok, { process: env.server });

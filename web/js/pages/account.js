@@ -1,4 +1,4 @@
-// /account: the user's language and password.
+// /account: the user's language and password, and the way to their API tokens.
 
 import { api } from '../api.js';
 import { h } from '../dom.js';
@@ -16,7 +16,11 @@ export default {
     const user = currentUser();
     return pageView({ title: 'account.title', intro: 'account.signedInAs', introParams: { name: user.name, email: user.email }, wide: true },
       section('account-language', 'account.languageTitle', languageForm()),
-      section('account-password', 'account.passwordTitle', passwordForm(user.email)));
+      section('account-password', 'account.passwordTitle', passwordForm(user.email)),
+      section('account-tokens', 'account.tokensTitle', [
+        h('p', { class: 'card__text', t: 'account.tokensText' }),
+        h('p', {}, h('a', { href: '/account/tokens', class: 'button', t: 'account.tokensLink', 'data-testid': 'account-tokens-link' })),
+      ]));
   },
 };
 

@@ -3,7 +3,7 @@
 // pages of the agreement, each shown only to those who can use it: the server says what the
 // user may do (`capabilities`: read, assign, bulk, usage, activity — all of them for the
 // customer's admins, what the relationship allows for a partner) and the role; super admins also
-// manage admins and preferences, and super admins and partner managers the partners. A partner
+// manage admins, preferences, API tokens and webhooks, and super admins and partner managers the partners. A partner
 // manager, who has nothing to do with subscribers, is taken to the Partners page. An agreement
 // the user has no role on (or no longer: a partner whose access was removed or ended) looks
 // exactly like one that does not exist.
@@ -63,6 +63,8 @@ const TABS = [
   ['usage', 'agreement.usage', 'usage'],
   ['partners', 'agreement.partners', 'partners'],
   ['jobs', 'agreement.jobs', 'bulk'],
+  ['tokens', 'agreement.tokens', 'super'],
+  ['webhooks', 'agreement.webhooks', 'super'],
 ];
 
 function allowed(agreement, need) {

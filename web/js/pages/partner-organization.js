@@ -4,7 +4,9 @@
 // allows, until which day, its status, who of the organization acts: all its people or the named
 // ones, which the organization's admins choose) with "Ask for more" (a request to the customer
 // for more capabilities or a later last day), and the requests still waiting on customers.
-// Someone in several partner organizations chooses which one (?org={id}).
+// Someone in several partner organizations chooses which one (?org={id}). Its admins also manage
+// the organization's webhook endpoints: the events of the agreements it acts on that its
+// relationships let it receive.
 //
 // What a plain member may not do (invite, remove, choose who acts) is not offered to them; the
 // server refuses it all the same (403 partner_admin_required).
@@ -22,6 +24,7 @@ import { accessDialog, capabilityList, lastDay, peopleText } from '../partner-ac
 import { dataTable, fetchJson, loadingSection } from '../present.js';
 import { fieldErrorKey, problemNotice } from '../problems.js';
 import { navigate } from '../router.js';
+import { webhooksCard } from '../webhooks.js';
 import { pageView } from './layout.js';
 
 const STATUS = {
@@ -59,6 +62,7 @@ export default {
           relationshipsCard(organization, context),
           requestsCard(organization),
           peopleCard(organization, context),
+          context.admin && webhooksCard({ base: context.base, intro: 'webhooks.organizationIntro', introParams: { organization: organization.name ?? '' } }),
         ];
       },
     });
