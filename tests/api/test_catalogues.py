@@ -1,7 +1,7 @@
 """The words the product shows, checked without a server: the UI catalogues (web/i18n/*.json),
 the keys the UI asks for (web/js), and the e-mail templates (src/mail/templates).
 
-- both catalogues hold the same keys, and every key the JS names exists;
+- both catalogues hold the same keys, each once, and every key the JS names exists;
 - a count is worded with a plural block (`{n, plural, one {…} other {…}}`), never "(s)" nor a
   pair of keys the code picks between (`removedOne`/`removedOther`);
 - French text uses the typographic apostrophe ’ and a non-breaking space before : ; ? ! %;
@@ -32,6 +32,19 @@ def templates(lang):
 def missing_keys(a, b):
     """Keys of a that b lacks, and of b that a lacks."""
     return sorted(set(a) ^ set(b))
+
+
+def repeated_keys(text):
+    """Keys a JSON object text holds more than once (a parser keeps the last silently)."""
+    repeated = []
+
+    def pairs(items):
+        seen = set()
+        repeated.extend(k for k, _ in items if k in seen or seen.add(k))
+        return dict(items)
+
+    json.loads(text, object_pairs_hook=pairs)
+    return repeated
 
 
 def keys_used_by_js(sources, namespaces):
@@ -148,6 +161,7 @@ def test_checkers_catch_planted_faults():
     assert malformed_plurals("{n, plural, one {# ligne}}") == ["{n, plural,"]
     assert malformed_plurals("{n, plural, one {# ligne} other {# lignes}") == ["{n, plural,"]
     assert malformed_plurals("{n, plural, one {# ligne} other {# lignes}}") == []
+    assert repeated_keys('{"a": "x", "b": "y", "a": "z"}') == ["a"]
     assert placeholders("{level} : {rows, plural, one {# ligne} other {# lignes}}") == {"level", "rows"}
 
 
@@ -155,6 +169,11 @@ def test_checkers_catch_planted_faults():
 
 def test_both_catalogues_hold_the_same_keys():
     assert missing_keys(catalogue("en"), catalogue("fr")) == []
+
+
+def test_a_catalogue_names_each_key_once():
+    for lang in ("en", "fr"):
+        assert repeated_keys((ROOT / "web" / "i18n" / f"{lang}.json").read_text(encoding="utf-8")) == [], lang
 
 
 def test_every_key_the_ui_names_exists():
