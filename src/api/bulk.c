@@ -290,7 +290,8 @@ static os_err submit(req *r, op_ctx *x, bulk_kind kind, bool check, bool notify,
         problem_reply_status(r, 422, "empty_file", "The file is empty: the first row names the columns");
         return OS_OK;
     }
-    job_rec j = {.agreement_id = r->agreement_id, .user_id = r->user_id, .kind = kind_names[kind],
+    job_rec j = {.agreement_id = r->agreement_id, .user_id = r->user_id, .token_id = x->token_id,
+                 .kind = kind_names[kind],
                  .check_only = check, .send_email = notify, .file_name = name, .file = r->body.data,
                  .file_len = r->body.len, .address = r->client_addr, .request_id = r->request_id,
                  .license_number = r->agreement_license, .user_name = r->user_name, .user_email = r->user_email};

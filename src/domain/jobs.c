@@ -12,6 +12,7 @@
 #include "core/secret.h"
 #include "core/worker.h"
 #include "domain/access.h"
+#include "domain/tokens.h"
 #include "domain/audit.h"
 #include "domain/bulk.h"
 #include "domain/events.h"
@@ -226,13 +227,19 @@ os_err jobs_checkpoint(job_run *run, op_ctx *x, bool now) {
     op_ctx cx = *x;
     cx.a = &tmp;
     cx.now = time(NULL);
-    agreement_access g;
+    agreement_access g = {.verdict = AGR_NO_ROLE};
     const access_need need = {WHO_ANY_ROLE, CAP_BULK, true};
-    e = access_agreement(&cx, run->job->license_number, run->job->user_id, &need, &g);
+    /* A job started with an API token acts as that request did: the owner narrowed by the
+     * token, which must still be live (a revoked or expired token ends it as a lost role). */
+    bool live = true;
+    if (run->job->token_id) e = tokens_narrow(&cx, run->job->user_id, run->job->token_id, &live);
+    if (!e && live) e = access_agreement(&cx, run->job->license_number, run->job->user_id, &need, &g);
     arena_free(&tmp);
     if (e) return e;
-    /* What the job writes is recorded under the relationship its owner acts under now. */
+    /* What the job writes is recorded under the relationship its owner acts under now, and
+     * the token it was started with. */
     x->relationship_id = g.relationship_id;
+    x->token_id = cx.token_id;
     if (g.verdict == AGR_ALLOWED) return OS_OK;
     run->stop = g.verdict == AGR_READ_ONLY       ? STOP_READ_ONLY
                 : g.verdict == AGR_NO_CAPABILITY ? STOP_NO_CAPABILITY

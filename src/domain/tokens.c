@@ -214,3 +214,17 @@ bool tokens_rate_take(const app *ap, int64_t token_id, int64_t *retry_after) {
     pthread_mutex_unlock(&buckets_lock);
     return ok;
 }
+
+os_err tokens_narrow(op_ctx *x, int64_t user_id, int64_t token_id, bool *live) {
+    api_token_rec t;
+    *live = false;
+    os_err e = st_api_token_of_user(x->c, x->a, user_id, token_id, &t);
+    if (e == OS_ERR_NOT_FOUND) return OS_OK;
+    if (e) return e;
+    if (strcmp(tokens_status(&t, x->now), "active")) return OS_OK;
+    *live = true;
+    x->token_id = t.id;
+    x->token_agreement_id = t.agreement_id;
+    x->token_capabilities = t.capabilities;
+    return OS_OK;
+}

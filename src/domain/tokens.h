@@ -57,6 +57,11 @@ os_err tokens_revoke_on_agreement(op_ctx *x, int64_t agreement_id, int64_t id);
 os_err tokens_authenticate(op_ctx *x, const char *secret, const char *license_number, api_token_rec *t,
                            user_rec *owner, session_access_rec *rows);
 
+/* Narrows x to the token token_id of user_id, as the request that started a background job
+ * was: x->token_* set from the token read now. *live false (x untouched) when it has been
+ * revoked or has expired since, or is not the user's: the job may no longer act. */
+os_err tokens_narrow(op_ctx *x, int64_t user_id, int64_t token_id, bool *live);
+
 /* The token's rate limit, --token-rate requests a minute per instance: a bucket of that many
  * requests refilled continuously, in a fixed table of LIMIT_TOKEN_RATE_SLOTS (the least
  * recently used bucket of its set makes room for a new token). true: the request may go on;

@@ -945,6 +945,7 @@ typedef struct job_rec {
     const char *file;                        /* the upload (only where asked for); file_len bytes */
     size_t file_len;
     int64_t agreement_id, user_id, rows, rows_checked, rows_written, status, created_at, finished_at;
+    int64_t token_id;                        /* the API token it was started with; 0: a session */
     bool check_only, send_email;
     /* Read with the row (not written by st_job_create): the agreement's license number, the
      * owner's name and address, and who asked to cancel it (0: nobody), when. */
@@ -953,8 +954,8 @@ typedef struct job_rec {
     const char *cancel_name, *cancel_email;
 } job_rec;
 
-/* A queued job from j's id, agreement_id, user_id, kind, flags, file_name, file, address,
- * request_id. */
+/* A queued job from j's id, agreement_id, user_id, token_id, kind, flags, file_name, file,
+ * address, request_id. */
 OS_MUST_USE os_err st_job_create(store_conn *c, const job_rec *j, int64_t now);
 /* Leases the oldest queued job to `worker` until lease_until and marks it running, file
  * included; OS_ERR_NOT_FOUND when none waits. Two workers never claim the same job, and a

@@ -10,16 +10,15 @@ import pytest
 from support.accounts import addr, verified_user
 from support.agreements import add_admin, agreement, role_of, url
 from support.checks import assert_problem
-from support.client import Client
 from support.files import with_defaults
 from support.routes import agreement_routes
 from support.subscriptions import add
+from support.tokens import TOKENS, bearer, make_token
 from support.capabilities import (NONE, PARTNER_CONTROL, SUPER, assert_allowed, assert_refused_unchanged,
                                   deletes_last, own_job, relationship_of, rule_of, send, set_caps, state, target)
 
 pytestmark = pytest.mark.usefixtures("server_alive")
 
-TOKENS = "/api/v1/tokens"
 CAPS = ["read", "assign", "bulk", "usage", "activity", "manage"]
 # The routes of super admins and partner managers a `manage` token reads (their writes are the
 # other tests' business: here they would change what the matrix stands on).
@@ -27,22 +26,7 @@ MANAGE_READS = {"partners_list": 200, "admins_list": 200, "prefs_get": 200, "agr
 
 
 def token(client, caps, agreement_lic=None, name="scoped"):
-    r = client.post(TOKENS, {"name": name, "capabilities": list(caps), "agreement": agreement_lic})
-    assert r.status == 201, r
-    return r.body
-
-
-def bearer(server, secret):
-    c = Client(server)
-    orig = c.request
-
-    def request(method, path, json_body=None, headers=None, **kw):
-        h = {"Authorization": f"Bearer {secret}"}
-        h.update(headers or {})
-        kw.setdefault("csrf", False)
-        return orig(method, path, json_body, headers=h, **kw)
-    c.request = request
-    return c
+    return make_token(client, name=name, capabilities=list(caps), agreement=agreement_lic)
 
 
 @pytest.fixture(scope="module")

@@ -11,14 +11,13 @@ import pytest
 from support.accounts import addr, verified_user
 from support.agreements import agreement, url
 from support.checks import assert_problem, field_errors
-from support.client import Client
 from support.db import db_query, db_write
 from support.server import module_server
 from support.subscriptions import add, sub_body
+from support.tokens import TOKENS, bearer, make_token
 
 pytestmark = pytest.mark.usefixtures("server_alive")
 
-TOKENS = "/api/v1/tokens"
 ALL = ["read", "assign", "bulk", "usage", "activity", "manage"]
 
 
@@ -26,26 +25,6 @@ def today():
     return datetime.datetime.now(datetime.timezone.utc).date()
 
 
-def make_token(client, **body):
-    body.setdefault("name", "CI script")
-    body.setdefault("capabilities", ["read"])
-    r = client.post(TOKENS, body)
-    assert r.status == 201, r
-    return r.body
-
-
-def bearer(server, secret):
-    """A client that sends the token and nothing else: no cookie, no CSRF token."""
-    c = Client(server)
-    orig = c.request
-
-    def request(method, path, json_body=None, headers=None, **kw):
-        h = {"Authorization": f"Bearer {secret}"}
-        h.update(headers or {})
-        kw.setdefault("csrf", False)
-        return orig(method, path, json_body, headers=h, **kw)
-    c.request = request
-    return c
 
 
 @pytest.fixture(scope="module")
