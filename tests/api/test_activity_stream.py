@@ -33,7 +33,7 @@ pytestmark = pytest.mark.usefixtures("server_alive")
 NDJSON = "application/x-ndjson"
 NEXT = "X-Openseat-Next-Cursor"
 EVENT_KEYS = {"id", "at", "actor", "actor_name", "action", "target_type", "target", "target_label", "details",
-              "relationship", "cursor"}
+              "relationship", "token", "cursor"}
 
 
 def stream(client, lic, accept=None, **params):
@@ -476,7 +476,7 @@ def test_the_audit_log_holds_every_event_as_json_lines(logged):
     assert e["agreement"] == a.lic and e["actor"] == a.sa.email and e["address"] == "127.0.0.1"
     assert e["details"]["name"] == "Logged Person" and e["request_id"]
     assert {"cursor", "id", "at", "agreement", "actor", "actor_id", "action", "target_type", "target",
-            "relationship", "address", "request_id", "details"} == set(e)
+            "relationship", "token", "address", "request_id", "details"} == set(e)
     # Account-level events too (no agreement).
     assert any(x["action"] == "account.created" and x["agreement"] is None for x in lines)
     # The cursor is kept beside the file, at the last line written.
