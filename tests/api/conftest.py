@@ -9,7 +9,7 @@ import pytest
 
 from support.client import Client
 from support.db import BACKEND, PG_BASE, PG_MODE, pg_databases, pg_drop_database
-from support.server import Maildir, Server, SmtpSink, live_servers, start_stack, stop_stack, tail
+from support.server import Maildir, Server, SmtpSink, live_servers, retire_all, start_stack, stop_stack, tail
 
 
 @pytest.fixture(scope="module")
@@ -67,17 +67,7 @@ def server_factory(tmp_path_factory):
         return srv
 
     yield make
-    errors = []
-    for srv in made:
-        try:
-            srv.check_stopped_cleanly()
-        except AssertionError as e:
-            errors.append(str(e))
-        finally:
-            if srv in live_servers:
-                live_servers.remove(srv)
-            srv.destroy()
-    assert not errors, "\n".join(errors)
+    retire_all(made)
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ from support.agreements import agreement, url
 from support.checks import assert_problem, field_errors
 from support.db import PG_MODE, db_query, db_write, pg_connect
 from support.files import finished, people, start, with_defaults
-from support.server import Maildir, Server, live_servers, poll
+from support.server import Maildir, Server, live_servers, poll, retire, retire_all
 from support.subscriptions import add, sub_body, subs
 
 pytestmark = pytest.mark.usefixtures("server_alive")
@@ -261,15 +261,6 @@ def twin_of(server, tmp_path_factory, extra_args=()):
     return srv
 
 
-def retire(srv):
-    try:
-        srv.check_stopped_cleanly()
-    finally:
-        if srv in live_servers:
-            live_servers.remove(srv)
-        srv.destroy()
-
-
 @pytest.fixture(scope="module")
 def twin(server, tmp_path_factory):
     """A second instance on the module server's database (PostgreSQL), or the server itself."""
@@ -450,17 +441,7 @@ def logged(tmp_path_factory):
         return srv, log
 
     yield make
-    errors = []
-    for srv in made:
-        try:
-            srv.check_stopped_cleanly()
-        except AssertionError as e:
-            errors.append(str(e))
-        finally:
-            if srv in live_servers:
-                live_servers.remove(srv)
-            srv.destroy()
-    assert not errors, "\n".join(errors)
+    retire_all(made)
 
 
 def test_the_audit_log_holds_every_event_as_json_lines(logged):

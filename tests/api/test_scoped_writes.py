@@ -23,7 +23,7 @@ from support.checks import assert_problem
 from support.concurrency import clones, parallel
 from support.db import PG_MODE, db_query
 from support.files import finished, people, start, with_defaults
-from support.server import Server, live_servers
+from support.server import Server, live_servers, retire
 from support.subscriptions import alerts, overview, pool_rows, sub_body, sub_count, subs
 
 # The first half of an agreement's advisory lock key (AGREEMENT_LOCK_NS in src/store/pg.c).
@@ -45,11 +45,7 @@ def twin(server, tmp_path_factory):
     live_servers.append(srv)
     srv.start()
     yield srv
-    try:
-        srv.check_stopped_cleanly()
-    finally:
-        live_servers.remove(srv)
-        srv.destroy()
+    retire(srv)
 
 
 def on(client, srv):

@@ -430,6 +430,28 @@ class Server:
 live_servers = []
 
 
+def retire(srv):
+    """Stops srv, checks that it stopped cleanly, and forgets and removes it whatever the check said."""
+    try:
+        srv.check_stopped_cleanly()
+    finally:
+        if srv in live_servers:
+            live_servers.remove(srv)
+        srv.destroy()
+
+
+def retire_all(servers):
+    """retire() for each of servers, every one retired even when one did not stop cleanly; the
+    failures reported together."""
+    errors = []
+    for srv in servers:
+        try:
+            retire(srv)
+        except AssertionError as e:
+            errors.append(str(e))
+    assert not errors, "\n".join(errors)
+
+
 def module_server(tmp_path_factory, name, extra_args=()):
     """A server of one test module's own, its mail into its Maildir: started, then stopped
     cleanly and removed. Use as `yield from module_server(...)` in a module-scoped fixture."""
