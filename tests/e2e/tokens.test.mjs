@@ -8,6 +8,8 @@
 //   - Camille (French, super admin of Contoso) reads the page and the dialog in French, makes a
 //     token for Contoso, and finds it on Contoso's "Jetons d’API" tab with herself as owner,
 //     where Olivia's token is not; she revokes it there;
+//   - the dialog knows what Olivia holds from her role alone, reading no agreement for it; Alex,
+//     a partner, is offered on an agreement what his organization's access there allows;
 //   - axe finds nothing on the page, the dialogs and the agreement's tab.
 // Everything runs on 127.0.0.1 (see lib/harness.mjs).
 //
@@ -20,6 +22,7 @@ import { demoEnvironment, stepper } from './lib/harness.mjs';
 
 const OLIVIA = { email: 'olivia@northwind.example', password: 'demo-password-1' };
 const CAMILLE = { email: 'camille@contoso.example', password: 'demo-password-1' };
+const ALEX = { email: 'alex@fabrikam-partner.example', password: 'demo-password-1' };
 
 let env;
 let page;
@@ -97,7 +100,21 @@ step('Olivia reaches her API tokens from her account page with the keyboard', as
   await assertAxeClean('the empty tokens page');
 });
 
+/** Records the agreements the page reads one by one (GET /api/v1/agreements/{license}) until `stop()`. */
+function agreementReads() {
+  const licenses = [];
+  const record = (request) => {
+    const match = /^\/api\/v1\/agreements\/([^/]+)$/.exec(new URL(request.url()).pathname);
+    if (match && request.method() === 'GET') licenses.push(decodeURIComponent(match[1]));
+  };
+  page.on('request', record);
+  return { licenses, stop: () => page.off('request', record) };
+}
+
 step('she creates a token with the keyboard alone and sees its secret once', async () => {
+  // The agreements list says her role on each, and the role says what she holds: the dialog
+  // reads no agreement for it.
+  const reads = agreementReads();
   await tabTo('create-token');
   await page.keyboard.press('Enter');
   const dialog = page.getByTestId('create-token-dialog');
@@ -126,6 +143,9 @@ step('she creates a token with the keyboard alone and sees its secret once', asy
   await tabTo('field-agreement', { back: true });
   await page.keyboard.press('ArrowDown'); // from "All agreements" to Northwind
   assert.equal(await dialog.getByTestId('field-agreement').inputValue(), northwind);
+  assert.ok(await dialog.getByTestId('token-capability-manage').isVisible(), 'a super admin may give a token manage');
+  reads.stop();
+  assert.deepEqual(reads.licenses, [], 'no agreement read to know what she holds');
   await tabTo('token-capability-read');
   await page.keyboard.press('Space');
   await tabTo('create-token-form-submit');
@@ -264,3 +284,37 @@ step('Contoso’s tokens tab lists hers with its owner, not Olivia’s, and revo
   assert.deepEqual(env.consoleErrors, []);
   assert.deepEqual(env.offsite, []);
 });
+
+step('Alex, a partner, is offered on an agreement what his organization’s access there allows', async () => {
+  await signOut();
+  await signIn(ALEX);
+  const { agreements } = await (await page.request.get(`${baseUrl}/api/v1/agreements`)).json();
+  const partnerOn = agreements.filter((a) => a.role === 'partner');
+  assert.ok(partnerOn.length >= 2, JSON.stringify(agreements));
+  const chosen = partnerOn[1];
+  const detail = await (await page.request.get(`${baseUrl}/api/v1/agreements/${chosen.license_number}`)).json();
+  const expected = ['read', 'assign', 'bulk', 'usage', 'activity'].filter((cap) => detail.capabilities.includes(cap));
+  assert.ok(expected.length, JSON.stringify(detail));
+
+  await page.goto(`${baseUrl}/account/tokens`);
+  await page.getByTestId('tokens-none').waitFor();
+  const reads = agreementReads();
+  await page.getByTestId('create-token').click();
+  const dialog = page.getByTestId('create-token-dialog');
+  await dialog.waitFor();
+  await dialog.getByTestId('field-agreement').selectOption(chosen.license_number);
+  await dialog.locator('[data-testid="field-capabilities"]:not([aria-busy])').waitFor();
+  const offered = [];
+  for (const cap of ['read', 'assign', 'bulk', 'usage', 'activity', 'manage']) {
+    if (await dialog.getByTestId(`token-capability-${cap}`).isVisible()) offered.push(cap);
+  }
+  assert.deepEqual(offered, expected, 'what the relationship allows, and not manage');
+  reads.stop();
+  assert.ok(reads.licenses.includes(chosen.license_number), 'a partner’s access is read from the agreement');
+  assert.equal(new Set(reads.licenses).size, reads.licenses.length, `each agreement read once at most: ${reads.licenses}`);
+  await assertAxeClean('the create dialog of a partner');
+  await page.keyboard.press('Escape');
+  await dialog.waitFor({ state: 'detached' });
+  assert.deepEqual(env.consoleErrors, []);
+});
+

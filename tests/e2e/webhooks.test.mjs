@@ -6,7 +6,10 @@
 //   - "Send test" reaches the receiver; the delivery log shows it delivered, with its attempt
 //     and the receiver's answer in a <pre>; "Send again" delivers it a second time;
 //   - a subscriber added on Northwind reaches the receiver as the event chosen;
-//   - she disables and enables it, changes its description, and gets a new secret;
+//   - she disables and enables it, changes its description, and gets a new secret: the dialog
+//     and the endpoint's row say until when the previous one signs too;
+//   - with more than a page of deliveries, the log shows the newest fifty, and "Show older
+//     deliveries" (keyboard, count announced) adds the older ones under them;
 //   - Camille (French) reads Contoso's Webhooks tab in French, without Northwind's endpoint;
 //   - Alex, an admin of the partner organization Fabrikam, has the same on his organization's page;
 //   - axe finds nothing on the tab, its dialogs and the delivery log.
@@ -238,8 +241,56 @@ step('she disables and enables it, changes it, and gets a new secret', async () 
   const shown = page.getByTestId('webhook-secret-dialog');
   await shown.waitFor();
   assert.match(await shown.getByTestId('webhook-secret').inputValue(), /^whsec_/);
+  // Until when the previous secret signs too, as a date and time in words (a day from now).
+  const until = / until (\w+ \d{1,2}, \d{4} at \d{1,2}:\d{2}\s[AP]M)/;
+  const [, when] = until.exec(await shown.getByTestId('webhook-secret-use').textContent()) ?? [];
+  assert.ok(when, await shown.getByTestId('webhook-secret-use').textContent());
+  const tomorrow = new Intl.DateTimeFormat('en', { dateStyle: 'long' }).format(new Date(Date.now() + 86400000));
+  const today = new Intl.DateTimeFormat('en', { dateStyle: 'long' }).format(new Date());
+  assert.ok(when.startsWith(tomorrow) || when.startsWith(today), `${when}: a day from now`);
   await shown.getByTestId('webhook-secret-done').click();
   await status().getByText(`The endpoint ${hookUrl} has a new secret.`).waitFor();
+  assert.equal(await endpointRow().getByTestId('webhook-previous-secret').textContent(), `The previous secret signs too until ${when}`);
+  assert.equal(await focused(), 'webhooks-title');
+});
+
+step('the delivery log shows a page at a time, older deliveries after the button', async () => {
+  // Two deliveries so far (the test event, the subscriber added): fifty test events more make
+  // two pages of fifty.
+  const id = (await endpointRow().getAttribute('data-testid')).replace('webhook-', '');
+  for (let i = 0; i < 50; i++) {
+    const sent = await api('POST', `/agreements/${northwind}/webhooks/${id}/ping`);
+    assert.equal(sent.status, 202, JSON.stringify(sent.body));
+  }
+  const log = page.getByTestId('webhook-log-card');
+  await log.getByTestId('webhook-log-refresh').click();
+  await log.locator('[data-testid="webhook-log"]:not([aria-busy])').waitFor();
+  const rows = log.getByTestId('webhook-log-table').locator('tbody tr');
+  assert.equal(await rows.count(), 50);
+  assert.equal(await log.getByTestId('webhook-log-count').textContent(), 'The latest 50 deliveries are shown; older ones follow.');
+  assert.equal(await log.getByTestId('webhook-log-count').getAttribute('aria-live'), 'polite');
+  assert.doesNotMatch(await log.getByTestId('webhook-log-table').textContent(), /Subscriber added/, 'the older ones wait');
+  const older = log.getByTestId('webhook-log-older');
+  assert.equal(await older.textContent(), `Show older deliveries for ${hookUrl}`);
+
+  await older.focus();
+  await page.keyboard.press('Enter');
+  await waitFor('the older page', async () => (await rows.count()) === 52);
+  assert.equal(await log.getByTestId('webhook-log-count').textContent(), 'All 52 deliveries are shown.');
+  assert.equal(await older.isVisible(), false, 'nothing older');
+  // The older rows follow the newer ones, the oldest last: the first test event.
+  assert.match(await rows.nth(50).textContent(), /Subscriber added/);
+  assert.match(await rows.nth(51).textContent(), /Test event/);
+  // The button went away: the focus is on the first row it brought, not lost to the page.
+  assert.equal(await page.evaluate(() => document.activeElement?.closest('tr')?.dataset?.testid),
+    await rows.nth(50).getAttribute('data-testid'));
+  await assertAxeClean('the delivery log with two pages');
+
+  // Refreshed, the log starts again from the newest page.
+  await log.getByTestId('webhook-log-refresh').click();
+  await log.locator('[data-testid="webhook-log"]:not([aria-busy])').waitFor();
+  assert.equal(await rows.count(), 50);
+  assert.equal(await older.isVisible(), true);
   await signOut();
 });
 

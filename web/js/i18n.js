@@ -147,6 +147,24 @@ function longDateText(lang, date, timeZone) {
   return parts.map((p) => (lang === 'fr' && p.type === 'day' && p.value === '1' ? '1er' : p.value)).join('');
 }
 
+/**
+ * A moment (Unix seconds or ISO 8601) for running text, in the user's time zone: its long date
+ * and its time, "December 7, 2026 at 7:45 PM", "7 décembre 2026 à 19:45".
+ */
+export function formatLongDateTime(lang, value) {
+  let when = null;
+  if (typeof value === 'number' && Number.isFinite(value)) when = new Date(value * 1000);
+  else if (typeof value === 'string' && Number.isFinite(Date.parse(value))) when = new Date(Date.parse(value));
+  if (!when) return typeof value === 'string' ? value : '';
+  const parts = new Intl.DateTimeFormat(lang, { dateStyle: 'long', timeStyle: 'short' }).formatToParts(when);
+  return parts.map((p) => (lang === 'fr' && p.type === 'day' && p.value === '1' ? '1er' : p.value)).join('');
+}
+
+/** A message parameter that words `value` as a long date and time in the page language. */
+export function longDateTime(value) {
+  return (lang) => formatLongDateTime(lang, value);
+}
+
 /** A message parameter that words `value` as a long date in whatever the page language is. */
 export function longDate(value) {
   return (lang) => formatLongDate(lang, value);

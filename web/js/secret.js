@@ -49,17 +49,17 @@ function secretBox({ secret, label, warning, testid }) {
 
 /**
  * Shows `secret` once. `title`/`titleParams` head the dialog, `label` names the field, `warning`
- * says it will not be shown again, `use` (optional) how to use it; `done()` runs once the
- * dialog is closed (its button or Escape).
+ * says it will not be shown again, `use` (optional, with `useParams`) how to use it; `done()` runs
+ * once the dialog is closed (its button or Escape).
  */
-export function openSecretDialog({ title, titleParams, secret, label, warning, use, testid, done }) {
+export function openSecretDialog({ title, titleParams, secret, label, warning, use, useParams, testid, done }) {
   const { dialog } = openDialog({
     title,
     titleParams,
     testid: `${testid}-dialog`,
     content: ({ close }) => [
       secretBox({ secret: secret ?? '', label, warning, testid }),
-      use && h('p', { class: 'dialog__text', t: use }),
+      use && h('p', { class: 'dialog__text', t: use, params: useParams, 'data-testid': `${testid}-use` }),
       h('div', { class: 'form__actions' },
         h('button', { type: 'button', class: 'button button--primary', t: 'secret.done', 'data-testid': `${testid}-done`, onclick: close })),
     ],

@@ -4,10 +4,13 @@
 //
 // The server is the judge of what a token may do: the create dialog offers only the
 // capabilities the person holds where the token will act (on the chosen agreement, or on any of
-// theirs for "All agreements"), to spare a refusal, and the server checks it again.
+// theirs for "All agreements"), to spare a refusal, and the server checks it again. What they
+// hold comes from their role on the agreement (the agreements list says it) when the role
+// decides it; a partner's is its relationship's, read from the agreement when it is chosen
+// (or, for "All agreements", when the roles alone leave something out), once per dialog.
 //
-// Exports: TOKEN_CAPABILITIES, tokenCapabilities, tokensTable, heldOn, openCreateTokenDialog,
-// openRevokeTokenDialog.
+// Exports: TOKEN_CAPABILITIES, tokenCapabilities, tokensTable, heldOn, heldByRole,
+// openCreateTokenDialog, openRevokeTokenDialog.
 
 import { api } from './api.js';
 import { confirmAction } from './confirm.js';
@@ -187,20 +190,69 @@ export function heldOn(detail) {
   return held;
 }
 
+// The capabilities of an agreement's people (all but manage).
+const AGREEMENT_CAPABILITIES = TOKEN_CAPABILITIES.map(([name]) => name).filter((name) => name !== 'manage');
+
 /**
- * The create dialog. `agreements`: [{ license_number, customer, held: Set }] the person may
- * name; `reload()` shows the new token in the list, `focusId` gets the focus afterwards.
+ * What a role alone says the person holds on an agreement (the server's rule, see `heldOn`):
+ * all five for super admins and admins, none for partner managers, and manage for both who
+ * reach the super admins' routes. null for a partner: that is the relationship's to say.
  */
-export function openCreateTokenDialog({ agreements, reload, focusId }) {
+export function heldByRole(role) {
+  if (role === 'super_admin') return new Set([...AGREEMENT_CAPABILITIES, 'manage']);
+  if (role === 'admin') return new Set(AGREEMENT_CAPABILITIES);
+  if (role === 'partner_manager') return new Set(['manage']);
+  return null;
+}
+
+/**
+ * The create dialog. `agreements`: [{ license_number, customer, held: Set or null }] the
+ * person may name (null: not known until `lookup(agreement)` resolves to the Set);
+ * `reload()` shows the new token in the list, `focusId` gets the focus afterwards.
+ */
+export function openCreateTokenDialog({ agreements, lookup, reload, focusId }) {
   let shown = null;
+  // Each agreement read once per dialog; a read that failed is tried again on the next choice.
+  const reading = new Map();
+  const held = async (agreement) => {
+    if (agreement.held) return agreement.held;
+    if (!reading.has(agreement.license_number)) {
+      reading.set(agreement.license_number, lookup(agreement).catch(() => {
+        reading.delete(agreement.license_number);
+        return new Set();
+      }));
+    }
+    return reading.get(agreement.license_number);
+  };
+  // "All agreements": what the roles say, and the partners' relationships only when the roles
+  // leave out something a relationship could add.
+  const heldAnywhere = async () => {
+    const known = new Set(agreements.flatMap((a) => (a.held ? [...a.held] : [])));
+    if (AGREEMENT_CAPABILITIES.every((cap) => known.has(cap))) return known;
+    const read = await Promise.all(agreements.filter((a) => !a.held).map(held));
+    for (const set of read) for (const cap of set) known.add(cap);
+    return known;
+  };
   openDialog({
     title: 'tokens.createTitle',
     testid: 'create-token-dialog',
     returnFocus: () => document.getElementById(focusId),
     content: ({ close }) => {
       const capabilities = capabilityBoxes();
-      const everywhere = new Set(agreements.flatMap((a) => [...a.held]));
-      const offer = (license) => capabilities.offer(license !== ALL ? agreements.find((a) => a.license_number === license)?.held ?? new Set() : everywhere);
+      let asked = 0;
+      const offer = async (license) => {
+        const ask = ++asked;
+        const agreement = license !== ALL ? agreements.find((a) => a.license_number === license) : null;
+        const known = license === ALL ? null : agreement?.held ?? (agreement ? null : new Set());
+        if (known) {
+          capabilities.offer(known);
+          return;
+        }
+        capabilities.waiting();
+        const set = license === ALL ? await heldAnywhere() : await held(agreement);
+        // Only the latest choice is shown: an earlier answer arriving late is dropped.
+        if (ask === asked) capabilities.offer(set);
+      };
       const form = createForm({
         testid: 'create-token-form',
         submit: 'tokens.createSubmit',
@@ -291,12 +343,14 @@ function capabilityBoxes() {
     return { cap, box, element };
   });
   const none = h('p', { class: 'muted', hidden: true, t: 'tokens.nothingToOffer', 'data-testid': 'token-capabilities-none' });
+  const checking = h('p', { class: 'loading', hidden: true, t: 'tokens.checkingCapabilities', 'data-testid': 'token-capabilities-checking' });
   const error = h('p', { class: 'field__error', id: errorId, hidden: true, 'data-testid': 'error-capabilities' });
   const fieldset = h('fieldset', { class: 'choice-group', 'aria-describedby': hintId, 'data-testid': 'field-capabilities' },
     h('legend', { class: 'field__label', t: 'tokens.fieldCapabilities' }),
     h('p', { class: 'field__hint', id: hintId, t: 'tokens.fieldCapabilitiesHint' }),
     boxes.map((b) => b.element),
     none,
+    checking,
     error);
 
   function setError(code) {
@@ -321,11 +375,20 @@ function capabilityBoxes() {
     setError,
     value: () => boxes.filter((b) => !b.element.hidden && b.box.checked).map((b) => b.cap),
     offer(held) {
+      fieldset.removeAttribute('aria-busy');
+      checking.hidden = true;
       for (const b of boxes) {
         b.element.hidden = !held.has(b.cap);
         if (b.element.hidden) b.box.checked = false;
       }
       none.hidden = boxes.some((b) => !b.element.hidden);
+    },
+    /** While what the person holds is being read: no box (nothing sent is ticked unseen). */
+    waiting() {
+      fieldset.setAttribute('aria-busy', 'true');
+      for (const b of boxes) b.element.hidden = true;
+      none.hidden = true;
+      checking.hidden = false;
     },
   };
 }

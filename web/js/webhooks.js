@@ -14,7 +14,7 @@ import { FIELD, LIMITS, PROBLEM } from './constants.js';
 import { openDialog } from './dialog.js';
 import { h, uid } from './dom.js';
 import { createForm, whilePending } from './form.js';
-import { bind, hasMessage } from './i18n.js';
+import { bind, hasMessage, longDateTime } from './i18n.js';
 import { notify } from './notice.js';
 import { dataTable, fetchJson, formatDateTime, loadingSection, moment } from './present.js';
 import { fieldErrorKey, reportProblem } from './problems.js';
@@ -129,6 +129,12 @@ function statusCell(endpoint) {
       'data-testid': 'webhook-disabled-reason',
       t: DISABLED_REASON[endpoint.disabled_reason],
       params: { days: LIMITS.LIMIT_WEBHOOK_FAILING_DAYS },
+    }),
+    endpoint.previous_secret_expires_at && h('span', {
+      class: 'status-cell__detail',
+      'data-testid': 'webhook-previous-secret',
+      t: 'webhooks.previousSecretUntil',
+      params: { when: longDateTime(endpoint.previous_secret_expires_at) },
     }));
 }
 
@@ -147,7 +153,7 @@ function actions(endpoint, context) {
     rowButton('webhooks.edit', 'webhook-edit', endpoint, () => openEndpointDialog(endpoint, context)),
     rowButton(endpoint.enabled ? 'webhooks.disable' : 'webhooks.enable', 'webhook-toggle', endpoint,
       (event) => toggle(event.currentTarget, endpoint, item, context)),
-    rowButton('webhooks.rotate', 'webhook-rotate', endpoint, () => openRotateDialog(endpoint, item)),
+    rowButton('webhooks.rotate', 'webhook-rotate', endpoint, () => openRotateDialog(endpoint, item, context)),
     rowButton('webhooks.delete', 'webhook-delete', endpoint, () => openDeleteDialog(endpoint, item, context), 'button--danger'));
 }
 
@@ -290,8 +296,11 @@ function openEndpointDialog(endpoint, context) {
   }, { once: true });
 }
 
-/** A new signing secret, after confirmation: the old one stops signing at once. */
-function openRotateDialog(endpoint, item) {
+/**
+ * A new signing secret, after confirmation. The previous one signs too for a while (the answer's
+ * `previous_secret_expires_at`): the secret's dialog says until when, and so does the row.
+ */
+function openRotateDialog(endpoint, item, context) {
   const params = { url: endpoint.url ?? '' };
   let rotated = null;
   const { dialog } = openDialog({
@@ -331,9 +340,13 @@ function openRotateDialog(endpoint, item) {
       secret: rotated.secret,
       label: 'webhooks.secretLabel',
       warning: 'webhooks.secretWarning',
+      ...(rotated.previous_secret_expires_at
+        ? { use: 'webhooks.previousSecretUse', useParams: { when: longDateTime(rotated.previous_secret_expires_at) } }
+        : {}),
       testid: 'webhook-secret',
-      done: () => {
+      done: async () => {
         notify({ kind: 'success', key: 'webhooks.rotated', params });
+        await context.reload();
         focusLater(TITLE_ID);
       },
     });
@@ -380,34 +393,100 @@ function openDeleteDialog(endpoint, item, context) {
 
 // ---- the delivery log ---------------------------------------------------------------------------
 
-/** Shows the delivery log of `endpoint` under the endpoints, and moves the focus to it. */
+/**
+ * Shows the delivery log of `endpoint` under the endpoints, and moves the focus to it. The log
+ * comes a page at a time, newest first (the server's `next_before`); "Show older deliveries"
+ * adds the next page under the rows shown, and the count shown is announced.
+ */
 function showLog(endpoint, context) {
   const item = `${context.path}/${encodeURIComponent(endpoint.id)}`;
+  let deliveries = [];
+  let nextBefore = null;
+  const older = h('button', {
+    type: 'button',
+    class: 'button',
+    hidden: true,
+    'data-testid': 'webhook-log-older',
+    onclick: (event) => whilePending(event.currentTarget, showOlder),
+  }, h('span', { t: 'webhooks.showOlder' }), ' ',
+  h('span', { class: 'visually-hidden', t: 'webhooks.which', params: { url: endpoint.url ?? '' } }));
+  // Read out when it changes: how many deliveries the table holds now, and whether that is all.
+  const count = h('p', { class: 'muted', 'aria-live': 'polite', 'data-testid': 'webhook-log-count' });
+  const reload = () => section.reload();
+  const table = () => (deliveries.length
+    ? deliveriesTable(deliveries, item, reload)
+    : h('p', { class: 'muted', t: 'webhooks.noDeliveries', 'data-testid': 'webhook-log-none' }));
+  const showCount = () => {
+    older.hidden = nextBefore === null;
+    if (!deliveries.length) {
+      delete count.dataset.i18n;
+      count.textContent = '';
+      return;
+    }
+    bind(count, nextBefore === null ? 'webhooks.shownAll' : 'webhooks.shownSome', { count: deliveries.length });
+  };
+  const take = (data) => {
+    const page = Array.isArray(data?.deliveries) ? data.deliveries : [];
+    const before = Number(data?.next_before);
+    nextBefore = Number.isInteger(before) && before > 0 ? before : null;
+    return page;
+  };
   const section = loadingSection({
     testid: 'webhook-log',
     load: () => fetchJson(`${item}/deliveries`),
     show: (data) => {
-      const deliveries = Array.isArray(data?.deliveries) ? data.deliveries : [];
-      return deliveries.length
-        ? deliveriesTable(deliveries, item, () => section.reload())
-        : h('p', { class: 'muted', t: 'webhooks.noDeliveries', 'data-testid': 'webhook-log-none' });
+      deliveries = take(data);
+      showCount();
+      return table();
     },
   });
+
+  async function showOlder() {
+    if (nextBefore === null) return;
+    let page;
+    try {
+      page = take(await fetchJson(`${item}/deliveries?before=${encodeURIComponent(nextBefore)}`));
+    } catch (err) {
+      reportProblem(err);
+      return;
+    }
+    if (!section.isConnected) return;
+    // A delivery sent again moves up the log between two pages: it is shown once.
+    const shown = new Set(deliveries.map((d) => d.id));
+    const added = page.filter((d) => !shown.has(d.id));
+    deliveries = [...deliveries, ...added];
+    section.replaceChildren(table());
+    showCount();
+    // The button stays under the rows while there is more; when it goes, the focus goes to the
+    // first of the rows it brought, not back to the top of the page.
+    if (older.hidden) {
+      const first = added[0] && section.querySelector(`[data-testid="delivery-${added[0].id}"] th`);
+      if (first) {
+        first.setAttribute('tabindex', '-1');
+        first.focus();
+      } else {
+        focusLater(LOG_TITLE_ID);
+      }
+    }
+  }
+
   context.shownLog = endpoint.id;
-  context.reloadLog = () => section.reload();
+  context.reloadLog = reload;
   const refresh = h('button', {
     type: 'button',
     class: 'button',
     t: 'webhooks.refresh',
     'data-testid': 'webhook-log-refresh',
-    onclick: (event) => whilePending(event.currentTarget, () => section.reload()),
+    onclick: (event) => whilePending(event.currentTarget, reload),
   });
   context.log.replaceChildren(h('section', { class: 'card', 'aria-labelledby': LOG_TITLE_ID, 'data-testid': 'webhook-log-card' },
     h('div', { class: 'card__head' },
       h('h2', { id: LOG_TITLE_ID, class: 'card__title', tabindex: '-1', t: 'webhooks.logTitle', params: { url: endpoint.url ?? '' } }),
       refresh),
     h('p', { class: 'card__text', t: 'webhooks.logIntro' }),
-    section));
+    section,
+    count,
+    h('div', { class: 'subscribers__more' }, older)));
   focusLater(LOG_TITLE_ID);
 }
 

@@ -8,7 +8,7 @@ import { h } from '../dom.js';
 import { whilePending } from '../form.js';
 import { fetchJson, loadingSection } from '../present.js';
 import { reportProblem } from '../problems.js';
-import { heldOn, openCreateTokenDialog, openRevokeTokenDialog, tokensTable } from '../tokens.js';
+import { heldByRole, heldOn, openCreateTokenDialog, openRevokeTokenDialog, tokensTable } from '../tokens.js';
 import { pageView } from './layout.js';
 
 const TITLE_ID = 'tokens-title';
@@ -48,16 +48,20 @@ export default {
 };
 
 /**
- * Opens the create dialog once the agreements the person may name are known, with what they
- * hold on each (the capabilities the dialog offers).
+ * Opens the create dialog once the agreements the person may name are known. What they hold on
+ * each (the capabilities the dialog offers) is their role's; a partner's relationship is read
+ * from the agreement only when the dialog needs it.
  */
 async function openCreate(button, reload) {
   await whilePending(button, async () => {
     try {
       const list = await loadAgreements();
-      const details = await Promise.all(list.map((a) => fetchJson(`/agreements/${encodeURIComponent(a.license_number)}`).catch(() => null)));
-      const agreements = list.map((a, i) => ({ ...a, held: heldOn(details[i] ? { ...details[i], role: details[i].role ?? a.role } : a) }));
-      openCreateTokenDialog({ agreements, reload, focusId: TITLE_ID });
+      const agreements = list.map((a) => ({ ...a, held: heldByRole(a.role) }));
+      const lookup = async (a) => {
+        const detail = await fetchJson(`/agreements/${encodeURIComponent(a.license_number)}`);
+        return heldOn({ ...detail, role: detail?.role ?? a.role });
+      };
+      openCreateTokenDialog({ agreements, lookup, reload, focusId: TITLE_ID });
     } catch (err) {
       reportProblem(err);
     }
