@@ -11,6 +11,7 @@
 import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { demoEnvironment, stepper } from './lib/harness.mjs';
+import { signIn as signInAs, sessionApi } from './lib/session.mjs';
 import { waitFor } from './lib/processes.mjs';
 
 const CAMILLE = { email: 'camille@contoso.example', password: 'demo-password-1' };
@@ -33,24 +34,9 @@ after(() => env?.stop());
 
 const step = stepper();
 
-async function signIn(who) {
-  await page.goto(`${baseUrl}/signin`);
-  await page.getByTestId('field-email').fill(who.email);
-  await page.getByTestId('field-password').fill(who.password);
-  await page.getByTestId('signin-form-submit').click();
-  await page.waitForURL(`${baseUrl}/home`);
-}
+const signIn = (who) => signInAs(page, baseUrl, who);
 
-async function api(method, path, body) {
-  const session = await (await page.request.get(`${baseUrl}/api/v1/session`)).json();
-  const answer = await page.request.fetch(`${baseUrl}/api/v1${path}`, {
-    method,
-    headers: { 'X-CSRF-Token': session.csrf_token, 'Content-Type': 'application/json', Accept: 'application/json' },
-    data: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await answer.text();
-  return { status: answer.status(), body: text ? JSON.parse(text) : null };
-}
+const api = (method, path, body) => sessionApi(page, baseUrl, method, path, body);
 
 const rows = () => page.getByTestId('activity-row');
 

@@ -16,6 +16,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { runOnce, startEnvironment, stepper } from './lib/harness.mjs';
+import { signOut as signOutOf } from './lib/session.mjs';
 import { readMaildir, textOf } from './lib/mail.mjs';
 import { waitFor } from './lib/processes.mjs';
 
@@ -76,10 +77,7 @@ async function signIn(user) {
   await page.getByTestId('signin-form-submit').click();
 }
 
-async function signOut() {
-  await page.getByTestId('sign-out').click();
-  await page.waitForURL(`${baseUrl}/signin`);
-}
+const signOut = () => signOutOf(page, baseUrl);
 
 /** `field` is marked invalid and described by an error that says `message`. */
 async function expectFieldError(field, message) {

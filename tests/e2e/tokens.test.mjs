@@ -19,6 +19,7 @@ import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { axeViolations } from './lib/axe.mjs';
 import { demoEnvironment, stepper } from './lib/harness.mjs';
+import { signIn as signInAs, signOut as signOutOf } from './lib/session.mjs';
 
 const OLIVIA = { email: 'olivia@northwind.example', password: 'demo-password-1' };
 const CAMILLE = { email: 'camille@contoso.example', password: 'demo-password-1' };
@@ -42,18 +43,9 @@ after(() => env?.stop());
 const step = stepper();
 const status = () => page.getByTestId('status');
 
-async function signIn(who) {
-  await page.goto(`${baseUrl}/signin`);
-  await page.getByTestId('field-email').fill(who.email);
-  await page.getByTestId('field-password').fill(who.password);
-  await page.getByTestId('signin-form-submit').click();
-  await page.waitForURL(`${baseUrl}/home`);
-}
+const signIn = (who) => signInAs(page, baseUrl, who);
 
-async function signOut() {
-  await page.getByTestId('sign-out').click();
-  await page.waitForURL(`${baseUrl}/signin`);
-}
+const signOut = () => signOutOf(page, baseUrl);
 
 /** The API as a program holding `token` calls it: no cookie, no CSRF token. */
 async function withToken(token, method, path, body) {

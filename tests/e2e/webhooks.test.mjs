@@ -22,6 +22,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { axeViolations } from './lib/axe.mjs';
 import { demoEnvironment, stepper } from './lib/harness.mjs';
+import { signIn as signInAs, signOut as signOutOf, sessionApi } from './lib/session.mjs';
 import { waitFor } from './lib/processes.mjs';
 
 const OLIVIA = { email: 'olivia@northwind.example', password: 'demo-password-1' };
@@ -63,29 +64,11 @@ after(async () => {
 const step = stepper();
 const status = () => page.getByTestId('status');
 
-async function signIn(who) {
-  await page.goto(`${baseUrl}/signin`);
-  await page.getByTestId('field-email').fill(who.email);
-  await page.getByTestId('field-password').fill(who.password);
-  await page.getByTestId('signin-form-submit').click();
-  await page.waitForURL(`${baseUrl}/home`);
-}
+const signIn = (who) => signInAs(page, baseUrl, who);
 
-async function signOut() {
-  await page.getByTestId('sign-out').click();
-  await page.waitForURL(`${baseUrl}/signin`);
-}
+const signOut = () => signOutOf(page, baseUrl);
 
-async function api(method, path, body) {
-  const session = await (await page.request.get(`${baseUrl}/api/v1/session`)).json();
-  const answer = await page.request.fetch(`${baseUrl}/api/v1${path}`, {
-    method,
-    headers: { 'X-CSRF-Token': session.csrf_token, 'Content-Type': 'application/json', Accept: 'application/json' },
-    data: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await answer.text();
-  return { status: answer.status(), body: text ? JSON.parse(text) : null };
-}
+const api = (method, path, body) => sessionApi(page, baseUrl, method, path, body);
 
 async function licenseOf(customer) {
   const { body } = await api('GET', '/agreements');
