@@ -206,3 +206,22 @@ def test_catalogues_have_the_same_keys():
     en, fr = catalogue("en"), catalogue("fr")
     assert sorted(set(en) - set(fr)) == [], "in en.json only"
     assert sorted(set(fr) - set(en)) == [], "in fr.json only"
+
+
+def event_types():
+    """The integration event types, as src/domain/events.c lists them."""
+    text = (SRC / "domain" / "events.c").read_text()
+    table = text[text.index("TYPES[] = {"):text.index("};", text.index("TYPES[] = {"))]
+    types = re.findall(r'\{"([a-z_]+\.[a-z_]+)",', table)
+    assert len(types) > 10, "events.c no longer reads as expected"
+    return types
+
+
+def test_every_event_type_is_described_for_integrators():
+    """Each type has its message in openapi.yaml's `webhooks` (with the ping) and its section in
+    docs/webhooks.md; neither describes a type the server does not send."""
+    types = set(event_types())
+    assert set(openapi()["webhooks"]) == types | {"webhook.ping"}
+    guide = (ROOT / "docs" / "webhooks.md").read_text()
+    headed = set(re.findall(r"`([a-z_]+\.[a-z_]+)`", "\n".join(l for l in guide.splitlines() if l.startswith("### "))))
+    assert headed == types, f"docs/webhooks.md sections: missing {sorted(types - headed)}, extra {sorted(headed - types)}"
