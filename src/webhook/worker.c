@@ -287,6 +287,7 @@ static void run_batches(sender *s, CURL *h) {
     webhook_worker *w = s->pool;
     store_conn *c = store_conn_get(a->st);
     if (!c) return;
+    bool told = w->size == 1;
     while (!stopping(w)) {
         arena ar;
         arena_init(&ar, 1024 * 1024);
@@ -295,8 +296,10 @@ static void run_batches(sender *s, CURL *h) {
         int64_t now = time(NULL), lease_until = now + a->cfg->webhook_lease_s;
         os_err e = st_webhook_claim(c, &ar, s->name, now, lease_until, CLAIM_BATCH, &ids, &n);
         /* Another endpoint may be due too: one more thread looks (it passes the word on
-         * when it finds one, and stops the chain when it finds none). */
-        if (!e && n > 0 && w->size > 1) {
+         * when it finds one, and the chain stops at one that finds none). Once a run: the
+         * next batches of this endpoint would only wake threads to find it held. */
+        if (!e && n > 0 && !told) {
+            told = true;
             pthread_mutex_lock(&w->mu);
             pthread_cond_signal(&w->cv);
             pthread_mutex_unlock(&w->mu);
