@@ -130,7 +130,7 @@ EXTRA=$(awk -v a="$A" -v b="$B" 'BEGIN { printf "%.1f", 100 * (b - a) / a }')
     echo "## $(date -u '+%Y-%m-%d %H:%M') UTC — webhooks ($EVENTS events; bulk add of $ROWS rows)"
     echo
     echo "$(machine_line); revision $(revision); load average before: $(load_avg)."
-    echo "\`bash bench/webhooks.sh\` (BENCH_EVENTS=$EVENTS BENCH_ROWS=$ROWS); SQLite; one instance, one worker."
+    echo "\`bash bench/webhooks.sh\` (BENCH_EVENTS=$EVENTS BENCH_ROWS=$ROWS); SQLite; one instance; every event to one endpoint, so one of the worker's threads sends them all."
     echo
     echo "| measure | value |"
     echo "|---|---:|"

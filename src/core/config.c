@@ -62,6 +62,7 @@ static const opt options[] = {
     {"trust-proxy", "OPENSEAT_TRUST_PROXY", OPT_BOOL, OFF(trust_proxy), "false", 0, 0, "trust X-Forwarded-For/-Proto from a load balancer"},
     {"webhooks-allow-private", "OPENSEAT_WEBHOOKS_ALLOW_PRIVATE", OPT_BOOL, OFF(webhooks_allow_private), "false", 0, 0, "let webhook endpoints use plain http:// and loopback, private, link-local and other non-public addresses (tests, closed networks)"},
     {"webhook-lease", "OPENSEAT_WEBHOOK_LEASE", OPT_LONG, OFF(webhook_lease_s), "60", 2, 3600, "seconds a claimed webhook delivery stays with the instance sending it before another may (longer than one 10 s try)"},
+    {"webhook-threads", "OPENSEAT_WEBHOOK_THREADS", OPT_LONG, OFF(webhook_threads), "4", 1, 32, "threads sending webhook deliveries, each to one endpoint at a time (an endpoint that hangs holds one of them, not the others' deliveries)"},
     {"fault-injection", "OPENSEAT_FAULT_INJECTION", OPT_BOOL, OFF(fault_injection), "false", 0, 0, "TESTS ONLY, test build only: let a request header make a database operation fail"},
 };
 

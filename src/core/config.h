@@ -49,6 +49,7 @@ typedef struct config {
     const char *audit_log;        /* "syslog" or a file for every audit entry; NULL: none */
     bool webhooks_allow_private;  /* deliver to http:// and private addresses (tests, closed networks) */
     long webhook_lease_s;         /* seconds a claimed webhook delivery stays with its instance */
+    long webhook_threads;         /* threads sending webhook deliveries, 1-32 */
     bool fault_injection;         /* tests only: honour X-Openseat-Fault (test build only) */
 } config;
 

@@ -384,10 +384,15 @@ OS_MUST_USE os_err st_webhook_attempts(store_conn *c, arena *a, int64_t delivery
 /* Makes the endpoint's delivery pending and due now, its tries counted afresh.
  * OS_ERR_NOT_FOUND unless the delivery is the endpoint's. */
 OS_MUST_USE os_err st_webhook_redeliver(store_conn *c, int64_t endpoint_id, int64_t id, int64_t now);
-/* Leases up to limit due deliveries of enabled endpoints to worker until lease_until
- * (PostgreSQL: FOR UPDATE SKIP LOCKED); *ids their ids. */
+/* Leases to worker until lease_until up to limit due deliveries, oldest first, of ONE
+ * enabled endpoint: the one with the oldest due delivery among those with no pending
+ * delivery under a live lease (claimed_until >= now). One statement (PostgreSQL: FOR
+ * UPDATE SKIP LOCKED); *ids their ids, none when no endpoint is free and due. */
 OS_MUST_USE os_err st_webhook_claim(store_conn *c, arena *a, const char *worker, int64_t now, int64_t lease_until,
                                     int limit, int64_t **ids, int *n);
+/* Hands back worker's claims on pending deliveries it will not try now: they are due to
+ * any worker again at once. */
+OS_MUST_USE os_err st_webhook_release(store_conn *c, const char *worker);
 /* The claimed delivery with its endpoint and event; OS_ERR_NOT_FOUND when it is gone. */
 OS_MUST_USE os_err st_webhook_job(store_conn *c, arena *a, int64_t delivery_id, webhook_job_rec *out);
 OS_MUST_USE os_err st_webhook_attempt_add(store_conn *c, const webhook_attempt_rec *t);

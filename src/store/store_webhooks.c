@@ -212,20 +212,41 @@ static void fill_id(arena *a, db_row *r, void *dst) { *(int64_t *)dst = db_int(r
 
 os_err st_webhook_claim(store_conn *c, arena *a, const char *worker, int64_t now, int64_t lease_until, int limit,
                         int64_t **ids, int *n) {
-    /* As st_outbox_claim: SQLite serialises writers; PostgreSQL skips rows another holds. */
+    /* One endpoint per claim: the one whose oldest due delivery is oldest among endpoints
+     * none of whose pending deliveries is under a live lease. A claim in hand is such a
+     * lease, so an endpoint is sent to by one thread at a time and one that hangs holds up
+     * only its own deliveries. SQLite serialises writers; on PostgreSQL the endpoint is
+     * picked by locking its oldest due row (SKIP LOCKED), so a concurrent claim passes on
+     * to another endpoint — two can pick one only between one's commit and the other's
+     * snapshot, and then each sends different deliveries of it. */
     const char *sql = c->drv->dialect == DIALECT_PG
         ? "UPDATE webhook_deliveries SET claimed_by = ?1, claimed_until = ?3 WHERE id IN ("
-          " SELECT d.id FROM webhook_deliveries d JOIN webhook_endpoints w ON w.id = d.endpoint_id"
-          " WHERE d.status = 'pending' AND d.next_attempt_at <= ?2 AND w.enabled = 1"
-          " AND (d.claimed_until IS NULL OR d.claimed_until < ?2) ORDER BY d.next_attempt_at, d.id LIMIT ?4"
-          " FOR UPDATE OF d SKIP LOCKED) RETURNING id"
+          " SELECT d.id FROM webhook_deliveries d WHERE d.status = 'pending' AND d.next_attempt_at <= ?2"
+          " AND (d.claimed_until IS NULL OR d.claimed_until < ?2) AND d.endpoint_id = ("
+          "  SELECT p.endpoint_id FROM webhook_deliveries p JOIN webhook_endpoints w ON w.id = p.endpoint_id"
+          "  WHERE p.status = 'pending' AND p.next_attempt_at <= ?2 AND w.enabled = 1"
+          "  AND (p.claimed_until IS NULL OR p.claimed_until < ?2) AND NOT EXISTS (SELECT 1 FROM webhook_deliveries h"
+          "   WHERE h.endpoint_id = p.endpoint_id AND h.status = 'pending' AND h.claimed_until >= ?2)"
+          "  ORDER BY p.next_attempt_at, p.id LIMIT 1 FOR UPDATE OF p SKIP LOCKED)"
+          " ORDER BY d.next_attempt_at, d.id LIMIT ?4 FOR UPDATE OF d SKIP LOCKED) RETURNING id"
         : "UPDATE webhook_deliveries SET claimed_by = ?1, claimed_until = ?3 WHERE id IN ("
-          " SELECT d.id FROM webhook_deliveries d JOIN webhook_endpoints w ON w.id = d.endpoint_id"
-          " WHERE d.status = 'pending' AND d.next_attempt_at <= ?2 AND w.enabled = 1"
-          " AND (d.claimed_until IS NULL OR d.claimed_until < ?2) ORDER BY d.next_attempt_at, d.id LIMIT ?4)"
-          " RETURNING id";
+          " SELECT d.id FROM webhook_deliveries d WHERE d.status = 'pending' AND d.next_attempt_at <= ?2"
+          " AND (d.claimed_until IS NULL OR d.claimed_until < ?2) AND d.endpoint_id = ("
+          "  SELECT p.endpoint_id FROM webhook_deliveries p JOIN webhook_endpoints w ON w.id = p.endpoint_id"
+          "  WHERE p.status = 'pending' AND p.next_attempt_at <= ?2 AND w.enabled = 1"
+          "  AND (p.claimed_until IS NULL OR p.claimed_until < ?2) AND NOT EXISTS (SELECT 1 FROM webhook_deliveries h"
+          "   WHERE h.endpoint_id = p.endpoint_id AND h.status = 'pending' AND h.claimed_until >= ?2)"
+          "  ORDER BY p.next_attempt_at, p.id LIMIT 1)"
+          " ORDER BY d.next_attempt_at, d.id LIMIT ?4) RETURNING id";
     return st_list(c, a, sql, DB_ARGS(DV_TEXT(worker), DV_INT(now), DV_INT(lease_until), DV_INT(limit)),
                    sizeof **ids, fill_id, (void **)ids, n);
+}
+
+os_err st_webhook_release(store_conn *c, const char *worker) {
+    return db_exec(c,
+                   "UPDATE webhook_deliveries SET claimed_by = NULL, claimed_until = NULL"
+                   " WHERE claimed_by = ?1 AND status = 'pending'",
+                   DB_ARGS(DV_TEXT(worker)), NULL, NULL);
 }
 
 static void fill_job(arena *a, db_row *r, void *dst) {

@@ -20,13 +20,22 @@
 
 #define CLAIM_BATCH 16
 
-struct webhook_worker {
+/* One delivery thread: its own curl handle, database connection and lease name. */
+typedef struct sender {
+    struct webhook_worker *pool;
     const app *app;
     pthread_t th;
+    char name[WORKER_NAME_MAX];
+} sender;
+
+struct webhook_worker {
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    bool stop, woken;
-    char name[WORKER_NAME_MAX];
+    bool stop;
+    unsigned long wakes;     /* counts webhook_worker_wake: a busy thread sees one it missed */
+    int size;                /* threads asked for, set before any starts */
+    int n;                   /* threads started: read by the stopping thread only */
+    sender threads[];
 };
 
 static bool stopping(webhook_worker *w) {
@@ -181,7 +190,7 @@ static os_err tell_disabled(const app *a, store_conn *c, arena *ar, const webhoo
 }
 
 /* Records a try's outcome: the log line, the delivery's state and the endpoint's. */
-static void record(webhook_worker *w, store_conn *c, arena *ar, const webhook_job_rec *j, const try_result *r,
+static void record(sender *w, store_conn *c, arena *ar, const webhook_job_rec *j, const try_result *r,
                    const char *status, int64_t next) {
     int64_t now = time(NULL);
     webhook_attempt_rec t = {.delivery_id = j->delivery_id, .at = now, .http_status = r->status, .error = r->error,
@@ -215,7 +224,7 @@ static void record(webhook_worker *w, store_conn *c, arena *ar, const webhook_jo
               "delivery_id", id, "status", status, "error", r->error ? r->error : "", NULL);
 }
 
-static void deliver(webhook_worker *w, store_conn *c, CURL *h, int64_t delivery_id) {
+static void deliver(sender *w, store_conn *c, CURL *h, int64_t delivery_id) {
     const app *a = w->app;
     arena ar;
     arena_init(&ar, 4u * 1024 * 1024);
@@ -269,36 +278,56 @@ static void deliver(webhook_worker *w, store_conn *c, CURL *h, int64_t delivery_
     arena_free(&ar);
 }
 
-/* Delivers every due delivery, a claimed batch at a time, until none is due or the worker
- * is asked to stop. */
-static void run_batches(webhook_worker *w, CURL *h) {
-    const app *a = w->app;
+/* Delivers every due delivery, one endpoint's claimed batch at a time, until no endpoint
+ * is free and due or the worker is asked to stop. A batch is left between deliveries when
+ * the worker stops or when the lease would run out during the next try (a slow endpoint's
+ * batch outlasts it: 16 tries of 10 s); what is left is handed back, due again at once. */
+static void run_batches(sender *s, CURL *h) {
+    const app *a = s->app;
+    webhook_worker *w = s->pool;
     store_conn *c = store_conn_get(a->st);
     if (!c) return;
+    bool told = w->size == 1;
     while (!stopping(w)) {
         arena ar;
         arena_init(&ar, 1024 * 1024);
         int64_t *ids;
-        int n = 0;
-        int64_t now = time(NULL);
-        os_err e = st_webhook_claim(c, &ar, w->name, now, now + a->cfg->webhook_lease_s, CLAIM_BATCH, &ids, &n);
-        for (int i = 0; !e && i < n && !stopping(w); i++) deliver(w, c, h, ids[i]);
+        int n = 0, i = 0;
+        int64_t now = time(NULL), lease_until = now + a->cfg->webhook_lease_s;
+        os_err e = st_webhook_claim(c, &ar, s->name, now, lease_until, CLAIM_BATCH, &ids, &n);
+        /* Another endpoint may be due too: one more thread looks (it passes the word on
+         * when it finds one, and the chain stops at one that finds none). Once a run: the
+         * next batches of this endpoint would only wake threads to find it held. */
+        if (!e && n > 0 && !told) {
+            told = true;
+            pthread_mutex_lock(&w->mu);
+            pthread_cond_signal(&w->cv);
+            pthread_mutex_unlock(&w->mu);
+        }
+        for (; !e && i < n && !stopping(w); i++) {
+            if (i > 0 && time(NULL) + LIMIT_WEBHOOK_TIMEOUT_S >= lease_until) break;
+            deliver(s, c, h, ids[i]);
+        }
+        if (!e && i < n && st_webhook_release(c, s->name))
+            log_event(LOG_WARN, "webhook claims not handed back; they are taken up when their lease ends", NULL);
         arena_free(&ar);
-        if (e || n < CLAIM_BATCH) break;
+        if (e || n == 0 || stopping(w)) break;
     }
 }
 
 static void *worker_main(void *p) {
-    webhook_worker *w = p;
+    sender *s = p;
+    webhook_worker *w = s->pool;
     CURL *h = curl_easy_init();   /* one handle for the thread's life: connections are reused */
     pthread_mutex_lock(&w->mu);
     while (!w->stop) {
+        unsigned long seen = w->wakes;
         pthread_mutex_unlock(&w->mu);
-        if (h) run_batches(w, h);
+        if (h) run_batches(s, h);
         pthread_mutex_lock(&w->mu);
         if (w->stop) break;
-        if (!w->woken) worker_wait(&w->cv, &w->mu, w->app->cfg->mail_poll_ms);
-        w->woken = false;
+        /* A wake while this thread was sending is not lost: it looks again at once. */
+        if (w->wakes == seen) worker_wait(&w->cv, &w->mu, s->app->cfg->mail_poll_ms);
     }
     pthread_mutex_unlock(&w->mu);
     if (h) curl_easy_cleanup(h);
@@ -306,23 +335,35 @@ static void *worker_main(void *p) {
 }
 
 webhook_worker *webhook_worker_start(const app *a) {
-    webhook_worker *w = calloc(1, sizeof *w);
+    int n = (int)a->cfg->webhook_threads;
+    if (n < 1) n = 1;
+    webhook_worker *w = calloc(1, sizeof *w + (size_t)n * sizeof(sender));
     if (!w) return NULL;
-    w->app = a;
-    worker_name(w->name);
     pthread_mutex_init(&w->mu, NULL);
     pthread_cond_init(&w->cv, NULL);
-    if (pthread_create(&w->th, NULL, worker_main, w)) {
+    w->size = n;
+    for (int i = 0; i < n; i++) {
+        sender *s = &w->threads[i];
+        s->pool = w;
+        s->app = a;
+        worker_name(s->name);   /* a lease name per thread: one never ends another's claim */
+        if (pthread_create(&s->th, NULL, worker_main, s)) break;
+        w->n = i + 1;
+    }
+    if (w->n == 0) {
+        pthread_mutex_destroy(&w->mu);
+        pthread_cond_destroy(&w->cv);
         free(w);
         return NULL;
     }
+    if (w->n < n) log_event(LOG_WARN, "fewer webhook delivery threads started than asked", NULL);
     return w;
 }
 
 void webhook_worker_wake(webhook_worker *w) {
     if (!w) return;
     pthread_mutex_lock(&w->mu);
-    w->woken = true;
+    w->wakes++;
     pthread_cond_signal(&w->cv);
     pthread_mutex_unlock(&w->mu);
 }
@@ -331,9 +372,9 @@ void webhook_worker_stop(webhook_worker *w) {
     if (!w) return;
     pthread_mutex_lock(&w->mu);
     w->stop = true;
-    pthread_cond_signal(&w->cv);
+    pthread_cond_broadcast(&w->cv);
     pthread_mutex_unlock(&w->mu);
-    pthread_join(w->th, NULL);
+    for (int i = 0; i < w->n; i++) pthread_join(w->threads[i].th, NULL);
     pthread_mutex_destroy(&w->mu);
     pthread_cond_destroy(&w->cv);
     free(w);

@@ -1,9 +1,12 @@
-/* worker.h — the thread that sends webhook deliveries (domain/webhooks.h).
+/* worker.h — the threads that send webhook deliveries (domain/webhooks.h).
  *
- * Like the mail outbox's worker: it leases due deliveries (--webhook-lease seconds, under
- * a name unique to the process: core/worker.h), so any number of instances share the work
- * and a delivery whose instance died is taken up by another when its lease ends — each is
- * sent at least once, and may be sent twice. For each one it:
+ * --webhook-threads threads, each with its own curl handle and connection. Like the mail
+ * outbox's worker they lease due deliveries (--webhook-lease seconds, each thread under a
+ * name of its own: core/worker.h), so any number of instances share the work and a delivery
+ * whose instance died is taken up by another when its lease ends — each is sent at least
+ * once, and may be sent twice. A lease takes one endpoint's due deliveries, from an endpoint
+ * no thread holds (st_webhook_claim): an endpoint that hangs holds one thread, never the
+ * others' deliveries. For each one a thread:
  *   - checks again that a partner organization's endpoint may still have the event (the
  *     relationship active and qualifying now: events.h); if not, the delivery is dropped,
  *     logged as such, never sent;
@@ -27,6 +30,6 @@ typedef struct webhook_worker webhook_worker;
 
 webhook_worker *webhook_worker_start(const app *a);
 void webhook_worker_wake(webhook_worker *w);   /* NULL-safe */
-void webhook_worker_stop(webhook_worker *w);   /* finishes the delivery in hand, then joins */
+void webhook_worker_stop(webhook_worker *w);   /* each thread finishes its try in hand, then joins */
 
 #endif
