@@ -10,7 +10,6 @@ tests below follow the stream while writers race on several agreements through t
 (on SQLite, one writer at a time, the module's one server plays both parts), and require that
 every audit id was seen exactly once.
 """
-import copy
 import json
 import os
 import signal
@@ -23,9 +22,10 @@ import pytest
 from support.accounts import addr, partner_user, verified_user
 from support.agreements import agreement, url
 from support.checks import assert_problem, field_errors
+from support.client import on_server as on
 from support.db import PG_MODE, db_query, db_write, pg_connect
 from support.files import finished, people, start, with_defaults
-from support.server import Maildir, Server, live_servers, poll, retire, retire_all
+from support.server import Maildir, Server, live_servers, poll, retire, retire_all, twin_of, twin_server
 from support.subscriptions import add, sub_body, subs
 
 pytestmark = pytest.mark.usefixtures("server_alive")
@@ -245,40 +245,13 @@ def test_partner_without_the_activity_capability_is_refused(server, ag):
 # No gaps, no duplicates while writes continue
 
 
-def twin_of(server, tmp_path_factory, extra_args=()):
-    """A second instance on server's database (PostgreSQL only)."""
-    d = tmp_path_factory.mktemp("twin") / "data"
-    d.mkdir(parents=True)
-    (d / "secret.key").write_bytes((server.data / "secret.key").read_bytes())
-    (d / "secret.key").chmod(0o600)
-    if server.smtp_url is None:
-        # Without a relay each instance delivers into DATA/maildir: one mailbox for both.
-        (server.data / "maildir").mkdir(exist_ok=True)
-        (d / "maildir").symlink_to(server.data / "maildir")
-    srv = Server(d, smtp_url=server.smtp_url, mail=server.mail, pg_db=server.pg_db, extra_args=list(extra_args))
-    live_servers.append(srv)
-    srv.start()
-    return srv
-
 
 @pytest.fixture(scope="module")
 def twin(server, tmp_path_factory):
     """A second instance on the module server's database (PostgreSQL), or the server itself."""
-    if not PG_MODE:
-        yield server
-        return
-    srv = twin_of(server, tmp_path_factory)
-    yield srv
-    retire(srv)
+    yield from twin_server(server, tmp_path_factory)
 
 
-def on(client, srv):
-    """A client with client's session talking to srv."""
-    c = copy.copy(client)
-    c.cookies = dict(client.cookies)
-    c.server = srv
-    c.port = srv.port
-    return c
 
 
 def write_storm(server, twin, ags, singles=12, bulk=60):

@@ -12,7 +12,6 @@ plays both parts) and the rules that the single write lock used to protect are r
   * more single adds than seats: the pool is never exceeded, one alert per crossing;
   * two super admins removing each other: one of them stays.
 """
-import copy
 import threading
 
 import pytest
@@ -20,10 +19,11 @@ import pytest
 from support.accounts import addr, verified_user
 from support.agreements import add_admin, agreement, url
 from support.checks import assert_problem
+from support.client import on_server as on
 from support.concurrency import clones, parallel
 from support.db import PG_MODE, db_query
 from support.files import finished, people, start, with_defaults
-from support.server import Server, live_servers, retire
+from support.server import twin_server
 from support.subscriptions import alerts, overview, pool_rows, sub_body, sub_count, subs
 
 # The first half of an agreement's advisory lock key (AGREEMENT_LOCK_NS in src/store/pg.c).
@@ -33,28 +33,9 @@ AGREEMENT_LOCK_NS = 1869837153
 @pytest.fixture(scope="module")
 def twin(server, tmp_path_factory):
     """A second instance on the module server's database (PostgreSQL), or the server itself."""
-    if not PG_MODE:
-        yield server
-        return
-    d = tmp_path_factory.mktemp("twin") / "data"
-    d.mkdir(parents=True)
-    # The same master key: authorization numbers sealed by one instance are read by the other.
-    (d / "secret.key").write_bytes((server.data / "secret.key").read_bytes())
-    (d / "secret.key").chmod(0o600)
-    srv = Server(d, smtp_url=server.smtp_url, mail=server.mail, pg_db=server.pg_db)
-    live_servers.append(srv)
-    srv.start()
-    yield srv
-    retire(srv)
+    yield from twin_server(server, tmp_path_factory)
 
 
-def on(client, srv):
-    """A client with client's session talking to srv."""
-    c = copy.copy(client)
-    c.cookies = dict(client.cookies)
-    c.server = srv
-    c.port = srv.port
-    return c
 
 
 def agreement_locks_held(server):

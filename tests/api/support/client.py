@@ -1,5 +1,6 @@
 """HTTP from the tests: a cookie-aware JSON client that sends the CSRF token on unsafe
 methods by itself, and raw bytes on a socket for what a well-behaved client never sends."""
+import copy
 import email.utils
 import http.client
 import json
@@ -217,3 +218,10 @@ def raw_http(port, data, timeout=15):
     return status, hdrs, body
 
 
+def on_server(client, srv):
+    """A copy of client, its session included, talking to srv (another instance)."""
+    c = copy.copy(client)
+    c.cookies = dict(client.cookies)
+    c.server = srv
+    c.port = srv.port
+    return c

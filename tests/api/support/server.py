@@ -452,6 +452,33 @@ def retire_all(servers):
     assert not errors, "\n".join(errors)
 
 
+def twin_of(server, tmp_path_factory, extra_args=()):
+    """A second instance on server's database (PostgreSQL), started: the same master key, so
+    what one seals the other reads; without a relay both deliver into server's Maildir."""
+    d = tmp_path_factory.mktemp("twin") / "data"
+    d.mkdir(parents=True)
+    (d / "secret.key").write_bytes((server.data / "secret.key").read_bytes())
+    (d / "secret.key").chmod(0o600)
+    if server.smtp_url is None:
+        (server.data / "maildir").mkdir(exist_ok=True)
+        (d / "maildir").symlink_to(server.data / "maildir")
+    srv = Server(d, smtp_url=server.smtp_url, mail=server.mail, pg_db=server.pg_db, extra_args=list(extra_args))
+    live_servers.append(srv)
+    srv.start()
+    return srv
+
+
+def twin_server(server, tmp_path_factory):
+    """For a module fixture (`yield from`): a second instance on server's database on
+    PostgreSQL, retired at the end; on SQLite, where one writer is the rule, server itself."""
+    if not PG_MODE:
+        yield server
+        return
+    srv = twin_of(server, tmp_path_factory)
+    yield srv
+    retire(srv)
+
+
 def module_server(tmp_path_factory, name, extra_args=()):
     """A server of one test module's own, its mail into its Maildir: started, then stopped
     cleanly and removed. Use as `yield from module_server(...)` in a module-scoped fixture."""
