@@ -6,6 +6,7 @@
 #include "domain/account.h"
 #include "domain/admins.h"
 #include "domain/licensing.h"
+#include "domain/mfa.h"
 #include "domain/partner_access.h"
 
 static const char *const languages[] = {"en", "fr", NULL};
@@ -40,6 +41,12 @@ static const char *token_field(req *r) {
 }
 
 os_err h_session_get(req *r) {
+    bool mfa = false;
+    int64_t codes_left = 0;
+    if (r->user_id && r->x) {
+        os_err e = mfa_status(r->x, &mfa, &codes_left);
+        if (e) return e;
+    }
     jw *w = reply_json(r, 200);
     jw_obj(w);
     if (r->user_id) {
@@ -47,6 +54,11 @@ os_err h_session_get(req *r) {
         jw_key(w, "user");
         api_write_user(w, r->user_id, r->user_name, r->user_email, r->user_language, true);
         jw_kstr(w, "csrf_token", r->session_csrf);
+        /* How this session was proven, and whether the account has a second factor on (the
+         * account page offers it; an agreement may require it). */
+        jw_kstr(w, "auth_method", r->x ? r->x->auth_method : NULL);
+        jw_kbool(w, "mfa_enabled", mfa);
+        if (mfa) jw_kint(w, "recovery_codes_left", codes_left);
         /* Whether the portal recognizes the user (any role on any agreement), and whether
          * they may use the Open License partner registration. */
         bool recognized = false, partner = false;
@@ -94,6 +106,24 @@ os_err h_session_create(req *r) {
         return e;
     default: return e;
     }
+    if (out.challenge) {
+        /* The second factor is needed: no session yet, only the challenge to present it with
+         * (POST /api/v1/session/mfa). */
+        jw *w = reply_json(r, 202);
+        jw_obj(w);
+        jw_kbool(w, "mfa_required", true);
+        jw_kstr(w, "challenge", out.challenge);
+        jw_kint(w, "expires_in", out.challenge_expires_at - x->now);
+        jw_obj_end(w);
+        return OS_OK;
+    }
+    return api_signed_in(r, &out);
+}
+
+os_err api_signed_in(req *r, const signin_result *s) {
+    op_ctx *x = r->x;
+    const signin_result out = *s;
+    os_err e;
     /* F2: the customer e-mail on an order makes its verified owner super admin. */
     x->actor_id = out.user.id;
     x->actor_email = out.user.email;

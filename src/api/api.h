@@ -60,6 +60,15 @@ os_err h_agreement_tokens(req *r);
 os_err h_agreement_token_revoke(req *r);
 os_err h_session_get(req *r);
 os_err h_session_create(req *r);
+/* A session was opened (signin_result, domain/account.h): the sign-in's consequences
+ * (orders and invitations claimed), the cookie and the 200 answer. */
+struct signin_result;
+os_err api_signed_in(req *r, const struct signin_result *s);
+os_err h_session_mfa(req *r);
+os_err h_mfa_enrol(req *r);
+os_err h_mfa_confirm(req *r);
+os_err h_mfa_disable(req *r);
+os_err h_mfa_recovery_codes(req *r);
 os_err h_session_delete(req *r);
 os_err h_signup(req *r);
 os_err h_verify(req *r);

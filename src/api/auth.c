@@ -107,6 +107,7 @@ static os_err identify_token(req *r, const char *secret) {
     r->x->token_id = t.id;
     r->x->token_agreement_id = t.agreement_id;
     r->x->token_capabilities = t.capabilities;
+    r->x->auth_method = t.method;
     set_actor(r);
     return OS_OK;
 }
@@ -135,6 +136,7 @@ static os_err identify(req *r) {
     r->session_csrf = s.csrf_token;
     r->session_hash = cookie;
     r->agreement_rows = rows;
+    r->x->auth_method = s.method;
     set_actor(r);   /* for routes that run on the context built here (CTX_NONE) */
     return OS_OK;
 }
@@ -197,6 +199,17 @@ static os_err agreement(req *r) {
                              arena_printf(&r->a, "This needs the \"%s\" capability, which your access to this "
                                                  "agreement does not include", cap));
         jw_kstr(w, "capability", cap);
+        jw_obj_end(w);
+    } else if (g.verdict == AGR_STRONG_AUTH) {
+        /* The member says what would let the person in, for clients to offer it. */
+        jw *w = problem_open(r, 403, "strong_auth_required",
+                             "This agreement requires a second factor: turn on two-step sign-in for your account "
+                             "and sign in again with it, or sign in with your company's provider");
+        jw_key(w, "how");
+        jw_arr(w);
+        jw_str(w, "enrol_mfa");
+        jw_str(w, "sso");
+        jw_arr_end(w);
         jw_obj_end(w);
     } else if (g.verdict == AGR_READ_ONLY)
         problem_reply_status(r, 403, "read_only",

@@ -2,11 +2,13 @@
 #include <string.h>
 #include "api.h"
 #include "core/limits.h"
+#include "domain/access.h"
 #include "domain/prefs.h"
 #include "domain/subscribers.h"
 
 /* {contact_email, default_level, default_country, default_language, default_downloads,
- *  allow_outside_domains, alert_threshold, partner_approval, partner_capabilities:[…],
+ *  allow_outside_domains, alert_threshold, partner_approval, require_strong_auth,
+ *  partner_capabilities:[…],
  *  partner_period_days (null: up to the agreement's end), customer_domains:[…]} */
 static os_err reply_prefs(req *r) {
     prefs_view v;
@@ -22,6 +24,7 @@ static os_err reply_prefs(req *r) {
     jw_kbool(w, "allow_outside_domains", v.p.allow_outside_domains);
     jw_kint(w, "alert_threshold", v.p.alert_threshold);
     jw_kbool(w, "partner_approval", v.p.partner_approval);
+    jw_kbool(w, "require_strong_auth", v.p.require_strong_auth);
     api_write_capabilities(w, "partner_capabilities", v.p.partner_capabilities);
     jw_key(w, "partner_period_days");
     if (v.p.partner_period_days) jw_int(w, v.p.partner_period_days);
@@ -62,6 +65,11 @@ os_err h_prefs_put(req *r) {
                                 LIMIT_ALERT_THRESHOLD_MAX));
     }
     p.partner_approval = bool_field(r, "partner_approval", false);
+    p.require_strong_auth = bool_field(r, "require_strong_auth", false);
+    /* Requiring it from a password-only session would shut the one asking out at once. */
+    if (p.require_strong_auth && !access_method_strong(r->x->auth_method))
+        fe_add(&r->fe, "require_strong_auth", "strong_auth_needed",
+               "Sign in with a second factor or your company's provider before requiring it");
     p.partner_capabilities = body_capabilities(r, "partner_capabilities", false, prefs_defaults.partner_capabilities);
     /* Absent: the default period; null: up to the agreement's end. */
     json_t *pd = json_object_get(r->json, "partner_period_days");

@@ -26,6 +26,8 @@ const route api_routes[] = {
     RS("GET",   "/api/v1/session",                 ACCESS_PUBLIC, CAP_NONE, BODY_NONE, CTX_NONE,   h_session_get,     "session_get"),
     RS("POST",  "/api/v1/session",                 ACCESS_PUBLIC, CAP_NONE, BODY_JSON, CTX_DOMAIN, h_session_create,  "session_create"),
     RS("DELETE","/api/v1/session",                 ACCESS_PUBLIC, CAP_NONE, BODY_NONE, CTX_NONE,   h_session_delete,  "session_delete"),
+    /* Sign-in's second step, for an account with two-step sign-in on. */
+    RS("POST",  "/api/v1/session/mfa",             ACCESS_PUBLIC, CAP_NONE, BODY_JSON, CTX_DOMAIN, h_session_mfa,     "session_mfa"),
     R("POST",   "/api/v1/signup",                  ACCESS_PUBLIC, CAP_NONE, BODY_JSON, CTX_DOMAIN, h_signup,          "signup"),
     R("POST",   "/api/v1/verify",                  ACCESS_PUBLIC, CAP_NONE, BODY_JSON, CTX_DOMAIN, h_verify,          "verify"),
     R("POST",   "/api/v1/verify/resend",           ACCESS_PUBLIC, CAP_NONE, BODY_JSON, CTX_DOMAIN, h_verify_resend,   "verify_resend"),
@@ -33,6 +35,11 @@ const route api_routes[] = {
     RS("POST",  "/api/v1/password-reset/confirm",  ACCESS_PUBLIC, CAP_NONE, BODY_JSON, CTX_DOMAIN, h_reset_confirm,   "reset_confirm"),
     RS("PUT",   "/api/v1/account/password",        ACCESS_USER, CAP_NONE,   BODY_JSON, CTX_DOMAIN, h_account_password,"account_password"),
     RS("PATCH", "/api/v1/account",                 ACCESS_USER, CAP_NONE,   BODY_JSON, CTX_DOMAIN, h_account_update,  "account_update"),
+    /* The account's second factor (session-only: a token cannot turn it off or read codes). */
+    RS("POST",  "/api/v1/account/mfa",             ACCESS_USER, CAP_NONE,   BODY_NONE, CTX_DOMAIN, h_mfa_enrol,       "mfa_enrol"),
+    RS("DELETE","/api/v1/account/mfa",             ACCESS_USER, CAP_NONE,   BODY_JSON, CTX_DOMAIN, h_mfa_disable,     "mfa_disable"),
+    RS("POST",  "/api/v1/account/mfa/confirm",     ACCESS_USER, CAP_NONE,   BODY_JSON, CTX_DOMAIN, h_mfa_confirm,     "mfa_confirm"),
+    RS("POST",  "/api/v1/account/mfa/recovery-codes", ACCESS_USER, CAP_NONE, BODY_JSON, CTX_DOMAIN, h_mfa_recovery_codes, "mfa_recovery_codes"),
     /* The person's own API tokens (session-only: a token does not manage tokens). */
     RS("GET",   "/api/v1/tokens",                  ACCESS_USER, CAP_NONE,   BODY_NONE, CTX_DOMAIN, h_tokens_list,     "tokens_list"),
     RS("POST",  "/api/v1/tokens",                  ACCESS_USER, CAP_NONE,   BODY_JSON, CTX_DOMAIN, h_tokens_create,   "tokens_create"),

@@ -76,6 +76,9 @@
 #define LIMIT_SIGNIN_PER_ACCOUNT_ADDRESS 5        /* one account from one client address */
 #define LIMIT_SIGNIN_PER_ACCOUNT  50              /* one account from all addresses together */
 #define LIMIT_SIGNIN_PER_ADDRESS  20              /* one client address, any accounts */
+#define LIMIT_MFA_CHALLENGE_TTL_S (5 * 60)        /* from the right password to the second factor */
+#define LIMIT_MFA_RECOVERY_CODES  10              /* shown once, each works once */
+#define LIMIT_MFA_CODE_CHARS      32              /* a code or recovery code as typed, spaces included */
 
 /* E-mail to an address nobody proved to own (sign-up, verification resend, password reset):
  * every such request counts, whether or not it leads to a mail, per recipient and per

@@ -38,6 +38,10 @@ int cap_token_names(unsigned caps, const char **names) {
     return n;
 }
 
+bool access_method_strong(const char *method) {
+    return method && (!strcmp(method, "mfa") || !strcmp(method, "sso"));
+}
+
 static unsigned role_capabilities(const role_rec *r) {
     if (!strcmp(r->role, "partner")) return r->capabilities & CAP_ALL;
     if (!strcmp(r->role, "partner_manager")) return CAP_NONE;
@@ -67,7 +71,11 @@ void access_decide(op_ctx *x, const session_access_rec *rows, const access_need 
     out->relationship_id = rows->role.relationship_id;
     out->data_version = rows->data_version;
     out->writable = lifecycle_writable(rows->end_date, rows->disabled, x->now, x->app->cfg->grace_days);
-    if (!who_admits(need->who, out->role)) out->verdict = AGR_NOT_ALLOWED;
+    /* Before anything else the role would allow: the agreement asks for more than a
+     * password, whatever the role. Not a person's request (auth_method NULL): not applied. */
+    if (rows->strong_auth && x->auth_method && !access_method_strong(x->auth_method))
+        out->verdict = AGR_STRONG_AUTH;
+    else if (!who_admits(need->who, out->role)) out->verdict = AGR_NOT_ALLOWED;
     else if (x->token_id && need->who != WHO_ANY_ROLE && !(x->token_capabilities & CAP_MANAGE)) {
         out->verdict = AGR_NO_CAPABILITY;
         out->missing = CAP_MANAGE;
@@ -86,6 +94,7 @@ os_err access_agreement(op_ctx *x, const char *license_number, int64_t user_id, 
     if (e && e != OS_ERR_NOT_FOUND) return e;
     if (!e) {
         e = st_agreement_role(x->c, x->a, rows.agreement_id, user_id, x->now, &rows.role);
+        if (!e) e = st_agreement_strong_auth(x->c, rows.agreement_id, &rows.strong_auth);
         if (e == OS_ERR_NOT_FOUND) rows.role.role = NULL;
         else if (e) return e;
     } else {

@@ -15,6 +15,10 @@
  *     managers none, a partner those of their relationship;           else AGR_NO_CAPABILITY;
  *   - a change (any state-changing request, any job) also needs the agreement writable: not
  *     disabled, and not expired past --grace-days;                     else AGR_READ_ONLY.
+ *   - an agreement whose preferences require strong authentication refuses, before the
+ *     role's own limits, a person who proved themselves with a password alone
+ *     (x->auth_method "password": a session, an API token made from such a session, a job
+ *     started by either);                                            else AGR_STRONG_AUTH.
  * A request made with an API token (x->token_id, domain/tokens.h) gets its owner's verdict
  * narrowed by the token, after the owner's role and before the rest: a token named to
  * another agreement reads as no role (AGR_NO_ROLE); a route admitting super admins or
@@ -73,6 +77,7 @@ typedef enum agreement_verdict {
     AGR_NOT_ALLOWED,       /* the role is not among those the route admits */
     AGR_NO_CAPABILITY,     /* out->missing names the capability */
     AGR_READ_ONLY,
+    AGR_STRONG_AUTH,       /* the agreement requires a second factor or the company's sign-in */
 } agreement_verdict;
 
 typedef struct agreement_access {
@@ -87,6 +92,9 @@ typedef struct agreement_access {
      * store_tx_begin_agreement); read with the agreement, before any of its rows. */
     int64_t data_version;
 } agreement_access;
+
+/* "mfa" and "sso" are strong; "password" (and anything else) is not. */
+bool access_method_strong(const char *method);
 
 /* The verdict for user_id on the agreement numbered license_number (normalized, 8 digits)
  * for an action with the given need. Errors are the database's only; a refusal is a

@@ -5,6 +5,7 @@
 #include "core/log.h"
 #include "core/text.h"
 #include "domain/audit.h"
+#include "domain/mfa.h"
 #include "domain/throttle.h"
 #include "mail/outbox.h"
 
@@ -176,30 +177,42 @@ os_err account_signin(op_ctx *x, const char *email, const char *password, const 
     throttle_withdraw(x, &at);
     if (!u.verified_at) return OS_ERR_FORBIDDEN;
 
-    char hash[SECRET_HASH_HEX], csrf[SECRET_TOKEN_CHARS + 1];
-    secret_token(out->token);
-    secret_token(csrf);
-    secret_hash_hex(out->token, strlen(out->token), hash);
-    x->actor_id = u.id;
-    x->actor_email = u.email;
     /* Cost settings changed since this hash was made: upgrade it now we have the password
      * (hashed here: Argon2's time must not be spent holding the writer). */
     char nh[128];
     bool rehash = secret_pw_needs_rehash(u.password_hash) && !secret_pw_hash(password, nh);
-    if ((e = store_tx_begin(x->c))) return e;
+    /* A second factor on: the password alone opens no session, only the way to present it. */
+    mfa_rec m;
+    e = st_mfa_get(x->c, x->a, u.id, &m);
+    if (!e && m.confirmed_at) return mfa_challenge(x, &u, out);
+    if (e && e != OS_ERR_NOT_FOUND) return e;
+    return account_open_session(x, &u, "password", user_agent, rehash ? nh : NULL, true, out);
+}
+
+os_err account_open_session(op_ctx *x, const user_rec *u, const char *method, const char *user_agent,
+                            const char *rehash, bool password_checked, signin_result *out) {
+    char hash[SECRET_HASH_HEX], csrf[SECRET_TOKEN_CHARS + 1];
+    secret_token(out->token);
+    secret_token(csrf);
+    secret_hash_hex(out->token, strlen(out->token), hash);
+    x->actor_id = u->id;
+    x->actor_email = u->email;
+    os_err e = store_tx_begin(x->c);
+    if (e) return e;
     /* The password was checked against a hash read before the transaction: go on only if it
      * is still the stored one, so a reset or change committed meanwhile wins. */
-    e = password_unchanged(x, &u);
-    if (!e && rehash) e = st_user_set_password(x->c, u.id, nh, x->now);
+    if (password_checked) e = password_unchanged(x, u);
+    if (!e && rehash) e = st_user_set_password(x->c, u->id, rehash, x->now);
     /* The owner signed in from here: this address's failures on the account are forgotten.
      * Those from other addresses still count towards the account-wide ceiling. */
-    if (!e) e = st_auth_failures_clear(x->c, "account", email, x->address ? x->address : "");
-    if (!e) e = st_session_create(x->c, hash, u.id, csrf, x->now, x->now + x->app->cfg->session_max_s, x->address,
-                                  user_agent);
-    if (!e) e = audit(x, "signin", "user", audit_id(x, u.id), 0, NULL);
+    if (!e) e = st_auth_failures_clear(x->c, "account", u->email, x->address ? x->address : "");
+    if (!e) e = st_session_create(x->c, hash, u->id, csrf, x->now, x->now + x->app->cfg->session_max_s, x->address,
+                                  user_agent, method);
+    if (!e) e = audit(x, "signin", "user", audit_id(x, u->id), 0,
+                      strcmp(method, "password") ? json_pairs(x->a, "method", method, NULL) : NULL);
     e = store_tx_end(x->c, e);
     if (e) return e;
-    out->user = u;
+    out->user = *u;
     out->csrf = arena_strdup(x->a, csrf);
     return OS_OK;
 }

@@ -30,13 +30,24 @@ typedef struct signin_result {
     char token[SECRET_TOKEN_CHARS + 1];   /* the cookie value */
     const char *csrf;
     int64_t retry_after;                  /* set with OS_ERR_THROTTLED */
+    /* Set instead of a session when the account has a second factor on (domain/mfa.h): the
+     * challenge to present with a code, until challenge_expires_at. */
+    const char *challenge;
+    int64_t challenge_expires_at;
 } signin_result;
 
 /* OS_ERR_UNAUTHENTICATED: wrong address or password (one answer for both).
  * OS_ERR_FORBIDDEN: right password, address not verified yet.
- * OS_ERR_THROTTLED: too many recent failures for this account or address. */
+ * OS_ERR_THROTTLED: too many recent failures for this account or address.
+ * OS_OK with out->challenge and no session: the account's second factor is needed. */
 os_err account_signin(op_ctx *x, const char *email, const char *password, const char *user_agent,
                       signin_result *out);
+/* A new session for u, proven by method ("password", "mfa", "sso"): its cookie and CSRF token
+ * in out, audited as `signin`. Opens and ends its own transaction; rehash (may be NULL) is a
+ * password hash to store instead of u's, password_checked whether u's password hash must
+ * still be the stored one (a reset committed meanwhile wins). */
+os_err account_open_session(op_ctx *x, const user_rec *u, const char *method, const char *user_agent,
+                            const char *rehash, bool password_checked, signin_result *out);
 
 /* Resolves a session cookie; OS_ERR_NOT_FOUND when unknown or expired (idle or absolute). */
 os_err account_session(op_ctx *x, const char *cookie, session_rec *s, user_rec *u);

@@ -26,6 +26,10 @@ typedef struct op_ctx {
     int64_t token_id;
     int64_t token_agreement_id;
     unsigned token_capabilities;
+    /* How the acting person proved who they are: the session's method ("password", "mfa",
+     * "sso"), or the one of the session that made the API token. NULL: no person's session
+     * (the CLI, the system) — an agreement's strong-authentication rule does not apply. */
+    const char *auth_method;
 } op_ctx;
 
 #endif

@@ -101,6 +101,7 @@ os_err jobs_submit(op_ctx *x, job_rec *j) {
     char *id = arena_alloc(x->a, 33);
     secret_random_hex(id, 16);
     j->id = id;
+    j->auth_method = x->auth_method;
     os_err e = st_job_create(x->c, j, x->now);
     if (e) return e;
     /* The record now says what the row does. */
@@ -232,6 +233,8 @@ os_err jobs_checkpoint(job_run *run, op_ctx *x, bool now) {
     /* A job started with an API token acts as that request did: the owner narrowed by the
      * token, which must still be live (a revoked or expired token ends it as a lost role). */
     bool live = true;
+    /* As strongly proven as the request that started it (a token's own method below). */
+    cx.auth_method = run->job->auth_method;
     if (run->job->token_id) e = tokens_narrow(&cx, run->job->user_id, run->job->token_id, &live);
     if (!e && live) e = access_agreement(&cx, run->job->license_number, run->job->user_id, &need, &g);
     arena_free(&tmp);

@@ -66,7 +66,11 @@ os_err tokens_create(op_ctx *x, const token_request *in, field_errors *fe, api_t
                            .created_at = x->now,
                            .expires_at = in->expires_at,
                            .owner_email = x->actor_email,
-                           .owner_name = x->actor_name};
+                           .owner_name = x->actor_name,
+                           /* A token made from a strong session may act where strong
+                            * authentication is required; one made from a password-only
+                            * session may not (access.h). */
+                           .method = x->auth_method};
     os_err e = store_tx_begin(x->c);
     if (e) return e;
     int64_t live = 0;
@@ -226,5 +230,6 @@ os_err tokens_narrow(op_ctx *x, int64_t user_id, int64_t token_id, bool *live) {
     x->token_id = t.id;
     x->token_agreement_id = t.agreement_id;
     x->token_capabilities = t.capabilities;
+    x->auth_method = t.method;
     return OS_OK;
 }

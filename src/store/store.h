@@ -126,10 +126,12 @@ OS_MUST_USE os_err st_tokens_void(store_conn *c, int64_t user_id, const char *pu
 typedef struct session_rec {
     int64_t id, user_id, created_at, last_seen_at, expires_at;
     const char *csrf_token;
+    const char *method;        /* how it was proven: "password", "mfa" or "sso" */
 } session_rec;
 
 OS_MUST_USE os_err st_session_create(store_conn *c, const char *token_hash, int64_t user_id, const char *csrf,
-                         int64_t now, int64_t expires_at, const char *address, const char *user_agent);
+                         int64_t now, int64_t expires_at, const char *address, const char *user_agent,
+                         const char *method);
 /* The session and its user, in one statement (it runs on every signed-in request). */
 OS_MUST_USE os_err st_session_get(store_conn *c, arena *a, const char *token_hash, session_rec *out, user_rec *user);
 /* st_session_get and, in the same statement, what the access rule reads about that
@@ -148,6 +150,7 @@ typedef struct session_access_rec {
     bool disabled;
     int64_t data_version;      /* what the agreement's lists show (agreements.data_version) */
     role_rec role;
+    bool strong_auth;          /* the agreement refuses password-only sessions (agreement_prefs) */
 } session_access_rec;
 OS_MUST_USE os_err st_session_access(store_conn *c, arena *a, const char *token_hash, const char *license_number,
                                      int64_t now, session_rec *out, user_rec *user, session_access_rec *g);
@@ -156,6 +159,35 @@ OS_MUST_USE os_err st_session_delete(store_conn *c, const char *token_hash);
 /* Ends all of a user's sessions but the one with keep_id (0: all). */
 OS_MUST_USE os_err st_sessions_end_user(store_conn *c, int64_t user_id, int64_t keep_id);
 OS_MUST_USE os_err st_sessions_purge(store_conn *c, int64_t idle_before, int64_t now);
+
+/* ---- the second factor: TOTP, recovery codes, sign-in challenges ------------ store_mfa.c */
+typedef struct mfa_rec {
+    const char *secret_sealed;   /* the TOTP secret, sealed with the server's key */
+    int64_t created_at;
+    int64_t confirmed_at;        /* 0: enrolment started, the factor not on yet */
+    int64_t last_step;           /* the last TOTP step accepted (a code works once) */
+} mfa_rec;
+/* OS_ERR_NOT_FOUND: the user never enrolled (or turned it off). */
+OS_MUST_USE os_err st_mfa_get(store_conn *c, arena *a, int64_t user_id, mfa_rec *out);
+/* (Re)starts an enrolment: a new secret, not confirmed. */
+OS_MUST_USE os_err st_mfa_start(store_conn *c, int64_t user_id, const char *sealed, int64_t now);
+OS_MUST_USE os_err st_mfa_confirm(store_conn *c, int64_t user_id, int64_t now);
+/* Records step as used when it is later than the last one used; *fresh false: replayed. */
+OS_MUST_USE os_err st_mfa_use_step(store_conn *c, int64_t user_id, int64_t step, bool *fresh);
+/* Turns the factor off: its secret, codes and challenges go. */
+OS_MUST_USE os_err st_mfa_delete(store_conn *c, int64_t user_id);
+/* Replaces the user's recovery codes by these n SHA-256 hashes. */
+OS_MUST_USE os_err st_mfa_codes_replace(store_conn *c, int64_t user_id, const char *const *hashes, int n, int64_t now);
+/* Spends the unused code with this hash; *used false when there is none. */
+OS_MUST_USE os_err st_mfa_code_use(store_conn *c, int64_t user_id, const char *hash, int64_t now, bool *used);
+OS_MUST_USE os_err st_mfa_codes_left(store_conn *c, int64_t user_id, int64_t *n);
+/* A challenge (its SHA-256) for the user, voiding the user's others and the expired. */
+OS_MUST_USE os_err st_mfa_challenge_create(store_conn *c, const char *hash, int64_t user_id, int64_t now,
+                                           int64_t expires_at);
+/* The user of a live, unused challenge; OS_ERR_NOT_FOUND otherwise. */
+OS_MUST_USE os_err st_mfa_challenge_user(store_conn *c, const char *hash, int64_t now, int64_t *user_id);
+/* Spends it, atomically; OS_ERR_NOT_FOUND when it was spent or expired meanwhile. */
+OS_MUST_USE os_err st_mfa_challenge_use(store_conn *c, const char *hash, int64_t now);
 
 /* ---- API tokens (personal, for scripts and integrations) ---------------- store_tokens.c */
 /* A person's token: agreement_id 0 acts on every agreement the owner may act on; the
@@ -169,6 +201,7 @@ typedef struct api_token_rec {
     int64_t created_at, expires_at, revoked_at, last_used_at;
     const char *last_used_address;
     const char *owner_email, *owner_name;
+    const char *method;                  /* how the session that made it was proven (session_rec) */
 } api_token_rec;
 
 /* Inserts t (its id, revocation and use ignored) with the secret's SHA-256; *id the new
@@ -933,6 +966,9 @@ typedef struct prefs_rec {
     bool partner_approval;
     unsigned partner_capabilities;
     int64_t partner_period_days;
+    /* Every role, partners included, must have signed in with a second factor or the
+     * company's provider (domain/access.h). */
+    bool require_strong_auth;
 } prefs_rec;
 
 /* What an agreement that never saved its preferences has. */
@@ -940,6 +976,8 @@ extern const prefs_rec prefs_defaults;
 /* The saved preferences, or the defaults when none were saved. */
 OS_MUST_USE os_err st_prefs_get(store_conn *c, arena *a, int64_t agreement_id, prefs_rec *out);
 OS_MUST_USE os_err st_prefs_put(store_conn *c, int64_t agreement_id, const prefs_rec *p, int64_t by, int64_t now);
+/* The require_strong_auth preference alone (false when none were saved), for the access rule. */
+OS_MUST_USE os_err st_agreement_strong_auth(store_conn *c, int64_t agreement_id, bool *yes);
 /* The customer's own e-mail domains: the order's address and every super admin's. */
 OS_MUST_USE os_err st_customer_domains(store_conn *c, arena *a, int64_t agreement_id, const char ***domains, int *n);
 
@@ -951,6 +989,7 @@ typedef struct job_rec {
     size_t file_len;
     int64_t agreement_id, user_id, rows, rows_checked, rows_written, status, created_at, finished_at;
     int64_t token_id;                        /* the API token it was started with; 0: a session */
+    const char *auth_method;                 /* how its starter proved who they were (op_ctx); NULL: not a person */
     bool check_only, send_email;
     /* Read with the row (not written by st_job_create): the agreement's license number, the
      * owner's name and address, and who asked to cancel it (0: nobody), when. */

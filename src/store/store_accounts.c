@@ -104,12 +104,12 @@ os_err st_tokens_void(store_conn *c, int64_t user_id, const char *purpose, int64
 /* ---- sessions ---- */
 
 os_err st_session_create(store_conn *c, const char *token_hash, int64_t user_id, const char *csrf, int64_t now,
-                         int64_t expires_at, const char *address, const char *user_agent) {
+                         int64_t expires_at, const char *address, const char *user_agent, const char *method) {
     return db_exec(c,
                    "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at, expires_at,"
-                   " address, user_agent) VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6, ?7)",
+                   " address, user_agent, method) VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6, ?7, ?8)",
                    DB_ARGS(DV_TEXT(token_hash), DV_INT(user_id), DV_TEXT(csrf), DV_INT(now), DV_INT(expires_at),
-                           DV_TEXT(address), DV_TEXT(user_agent)),
+                           DV_TEXT(address), DV_TEXT(user_agent), DV_TEXT(method)),
                    NULL, NULL);
 }
 
@@ -135,6 +135,7 @@ static int sess_row(void *ud, db_row *r) {
     s->user->language = st_dup(s->a, r, 8);
     s->user->verified_at = db_int(r, 9);
     s->user->created_at = db_int(r, 10);
+    s->out->method = st_dup(s->a, r, 11);
     s->found = true;
     return 1;
 }
@@ -145,7 +146,7 @@ os_err st_session_get(store_conn *c, arena *a, const char *token_hash, session_r
     memset(user, 0, sizeof *user);
     os_err e = db_exec(c,
                        "SELECT s.id, s.user_id, s.csrf_token, s.created_at, s.last_seen_at, s.expires_at,"
-                       " u.email, u.name, u.language, COALESCE(u.email_verified_at, 0), u.created_at"
+                       " u.email, u.name, u.language, COALESCE(u.email_verified_at, 0), u.created_at, s.method"
                        " FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?1",
                        DB_ARGS(DV_TEXT(token_hash)), sess_row, &s);
     if (e) return e;
@@ -161,13 +162,14 @@ static int sess_access_row(void *ud, db_row *r) {
     sess_access_ud *x = ud;
     sess_row(&x->s, r);
     arena *a = x->s.a;
-    x->g->agreement_id = db_is_null(r, 11) ? 0 : db_int(r, 11);
-    x->g->end_date = st_dup(a, r, 12);
-    x->g->disabled = db_int(r, 13) != 0;
-    x->g->role.role = x->g->agreement_id ? st_dup(a, r, 14) : NULL;
-    x->g->role.capabilities = (unsigned)db_int(r, 15);
-    x->g->role.relationship_id = db_int(r, 16);
-    x->g->data_version = db_is_null(r, 17) ? 0 : db_int(r, 17);
+    x->g->agreement_id = db_is_null(r, 12) ? 0 : db_int(r, 12);
+    x->g->end_date = st_dup(a, r, 13);
+    x->g->disabled = db_int(r, 14) != 0;
+    x->g->role.role = x->g->agreement_id ? st_dup(a, r, 15) : NULL;
+    x->g->role.capabilities = (unsigned)db_int(r, 16);
+    x->g->role.relationship_id = db_int(r, 17);
+    x->g->data_version = db_is_null(r, 18) ? 0 : db_int(r, 18);
+    x->g->strong_auth = db_int(r, 19) != 0;
     return 1;
 }
 
@@ -181,10 +183,12 @@ os_err st_session_access(store_conn *c, arena *a, const char *token_hash, const 
      * ids: each a unique-index lookup, evaluated once. */
     os_err e = db_exec(c,
                        "SELECT s.id, s.user_id, s.csrf_token, s.created_at, s.last_seen_at, s.expires_at,"
-                       " u.email, u.name, u.language, COALESCE(u.email_verified_at, 0), u.created_at,"
-                       " g.id, g.end_date, g.disabled, ro.role, ro.caps, ro.rel, g.data_version"
+                       " u.email, u.name, u.language, COALESCE(u.email_verified_at, 0), u.created_at, s.method,"
+                       " g.id, g.end_date, g.disabled, ro.role, ro.caps, ro.rel, g.data_version,"
+                       " COALESCE(p.require_strong_auth, 0)"
                        " FROM sessions s JOIN users u ON u.id = s.user_id"
                        " LEFT JOIN agreements g ON g.license_number = ?2"
+                       " LEFT JOIN agreement_prefs p ON p.agreement_id = g.id"
                        " LEFT JOIN (" ST_ROLE_SQL("(SELECT id FROM agreements WHERE license_number = ?2)",
                                                   "(SELECT user_id FROM sessions WHERE token_hash = ?1)", "?3")
                        ") ro ON 1 = 1"

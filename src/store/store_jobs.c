@@ -7,7 +7,7 @@
 #define JOB_SELECT "SELECT j.id, j.agreement_id, j.user_id, j.kind, j.check_only, j.send_email, j.file_name," \
                    " j.address, j.request_id, j.state, j.phase, j.rows, j.rows_checked, j.rows_written, j.status," \
                    " j.result, j.created_at, j.finished_at, g.license_number, u.name, u.email, j.cancel_by," \
-                   " j.cancel_at, cu.name, cu.email, COALESCE(j.token_id, 0) FROM jobs j"                         \
+                   " j.cancel_at, cu.name, cu.email, COALESCE(j.token_id, 0), j.auth_method FROM jobs j"        \
                    " JOIN agreements g ON g.id = j.agreement_id"                                                  \
                    " JOIN users u ON u.id = j.user_id LEFT JOIN users cu ON cu.id = j.cancel_by"
 
@@ -27,7 +27,8 @@ static void fill_job(arena *a, db_row *r, job_rec *j) {
                    .created_at = db_int(r, 16), .finished_at = db_is_null(r, 17) ? 0 : db_int(r, 17),
                    .license_number = st_dup(a, r, 18), .user_name = st_dup(a, r, 19), .user_email = st_dup(a, r, 20),
                    .cancel_by = db_is_null(r, 21) ? 0 : db_int(r, 21), .cancel_at = db_is_null(r, 22) ? 0 : db_int(r, 22),
-                   .cancel_name = st_dup(a, r, 23), .cancel_email = st_dup(a, r, 24), .token_id = db_int(r, 25)};
+                   .cancel_name = st_dup(a, r, 23), .cancel_email = st_dup(a, r, 24), .token_id = db_int(r, 25),
+                   .auth_method = st_dup(a, r, 26)};
 }
 
 static int job_row(void *ud, db_row *r) {
@@ -65,10 +66,11 @@ os_err st_job_create(store_conn *c, const job_rec *j, int64_t now) {
     if (e) return e;
     e = db_exec(c,
                 "INSERT INTO jobs (id, agreement_id, user_id, kind, check_only, send_email, file_name, address,"
-                " request_id, created_at, token_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                " request_id, created_at, token_id, auth_method) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
                 DB_ARGS(DV_TEXT(j->id), DV_INT(j->agreement_id), DV_INT(j->user_id), DV_TEXT(j->kind),
                         DV_INT(j->check_only), DV_INT(j->send_email), DV_TEXT(j->file_name), DV_TEXT(j->address),
-                        DV_TEXT(j->request_id), DV_INT(now), j->token_id ? DV_INT(j->token_id) : DV_NULL),
+                        DV_TEXT(j->request_id), DV_INT(now), j->token_id ? DV_INT(j->token_id) : DV_NULL,
+                        DV_TEXT(j->auth_method)),
                 NULL, NULL);
     if (!e) e = db_exec(c, "INSERT INTO job_files (job_id, data) VALUES (?1, ?2)",
                         DB_ARGS(DV_TEXT(j->id), DV_BLOB(j->file, j->file_len)), NULL, NULL);

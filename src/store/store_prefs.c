@@ -22,6 +22,7 @@ static void fill_prefs(arena *a, db_row *r, void *dst) {
     p->partner_approval = db_int(r, 7) != 0;
     p->partner_capabilities = (unsigned)db_int(r, 8);
     p->partner_period_days = db_int(r, 9);
+    p->require_strong_auth = db_int(r, 10) != 0;
 }
 
 os_err st_prefs_get(store_conn *c, arena *a, int64_t agreement_id, prefs_rec *out) {
@@ -30,7 +31,7 @@ os_err st_prefs_get(store_conn *c, arena *a, int64_t agreement_id, prefs_rec *ou
     os_err e = st_list(c, a,
                        "SELECT contact_email, default_level, default_country, default_language, default_downloads,"
                        " allow_outside_domains, alert_threshold, partner_approval, partner_capabilities,"
-                       " COALESCE(partner_period_days, 0) FROM agreement_prefs WHERE agreement_id = ?1",
+                       " COALESCE(partner_period_days, 0), require_strong_auth FROM agreement_prefs WHERE agreement_id = ?1",
                        DB_ARGS(DV_INT(agreement_id)), sizeof(prefs_rec), fill_prefs, (void **)&rows, &n);
     if (e) return e;
     if (n) *out = rows[0];
@@ -42,21 +43,31 @@ os_err st_prefs_put(store_conn *c, int64_t agreement_id, const prefs_rec *p, int
     return db_exec(c,
                    "INSERT INTO agreement_prefs (agreement_id, contact_email, default_level, default_country,"
                    " default_language, default_downloads, allow_outside_domains, alert_threshold, updated_at, updated_by,"
-                   " partner_approval, partner_capabilities, partner_period_days)"
-                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) ON CONFLICT (agreement_id) DO UPDATE SET"
+                   " partner_approval, partner_capabilities, partner_period_days, require_strong_auth)"
+                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) ON CONFLICT (agreement_id) DO UPDATE SET"
                    " contact_email = excluded.contact_email, default_level = excluded.default_level,"
                    " default_country = excluded.default_country, default_language = excluded.default_language,"
                    " default_downloads = excluded.default_downloads,"
                    " allow_outside_domains = excluded.allow_outside_domains, alert_threshold = excluded.alert_threshold,"
                    " updated_at = excluded.updated_at, updated_by = excluded.updated_by,"
                    " partner_approval = excluded.partner_approval, partner_capabilities = excluded.partner_capabilities,"
-                   " partner_period_days = excluded.partner_period_days",
+                   " partner_period_days = excluded.partner_period_days,"
+                   " require_strong_auth = excluded.require_strong_auth",
                    DB_ARGS(DV_INT(agreement_id), DV_TEXT(p->contact_email), DV_TEXT(p->default_level),
                            DV_TEXT(p->default_country), DV_TEXT(p->default_language), DV_INT(p->default_downloads),
                            DV_INT(p->allow_outside_domains), DV_INT(p->alert_threshold), DV_INT(now), DV_INT(by),
                            DV_INT(p->partner_approval), DV_INT(p->partner_capabilities),
-                           p->partner_period_days ? DV_INT(p->partner_period_days) : DV_NULL),
+                           p->partner_period_days ? DV_INT(p->partner_period_days) : DV_NULL,
+                           DV_INT(p->require_strong_auth)),
                    NULL, NULL);
+}
+
+os_err st_agreement_strong_auth(store_conn *c, int64_t agreement_id, bool *yes) {
+    int64_t v = 0;
+    os_err e = db_scalar_int(c, "SELECT COALESCE(MAX(require_strong_auth), 0) FROM agreement_prefs WHERE agreement_id = ?1",
+                             DB_ARGS(DV_INT(agreement_id)), &v);
+    *yes = !e && v != 0;
+    return e;
 }
 
 os_err st_customer_domains(store_conn *c, arena *a, int64_t agreement_id, const char ***domains, int *n) {

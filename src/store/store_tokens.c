@@ -10,10 +10,11 @@ static db_val opt_id(int64_t v) { return v ? DV_INT(v) : DV_NULL; }
 os_err st_api_token_create(store_conn *c, const api_token_rec *t, const char *secret_hash, int64_t *id) {
     return db_scalar_int(c,
                          "INSERT INTO api_tokens (user_id, name, agreement_id, capabilities, prefix, secret_hash,"
-                         " created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id",
+                         " created_at, expires_at, method) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING id",
                          DB_ARGS(DV_INT(t->user_id), DV_TEXT(t->name), opt_id(t->agreement_id),
                                  DV_INT(t->capabilities), DV_TEXT(t->prefix), DV_TEXT(secret_hash),
-                                 DV_INT(t->created_at), DV_INT(t->expires_at)),
+                                 DV_INT(t->created_at), DV_INT(t->expires_at),
+                                 DV_TEXT(t->method ? t->method : "password")),
                          id);
 }
 
@@ -21,7 +22,7 @@ os_err st_api_token_create(store_conn *c, const api_token_rec *t, const char *se
 #define TOKEN_COLS                                                                                                \
     "t.id, t.user_id, COALESCE(t.agreement_id, 0), g.license_number, t.name, t.prefix, t.capabilities,"         \
     " t.created_at, t.expires_at, COALESCE(t.revoked_at, 0), COALESCE(t.last_used_at, 0), t.last_used_address,"  \
-    " o.email, o.name"
+    " o.email, o.name, t.method"
 #define TOKEN_FROM                                                                                                \
     " FROM api_tokens t JOIN users o ON o.id = t.user_id LEFT JOIN agreements g ON g.id = t.agreement_id"
 
@@ -41,6 +42,7 @@ static void fill_token(arena *a, db_row *r, void *dst) {
     t->last_used_address = st_dup(a, r, 11);
     t->owner_email = st_dup(a, r, 12);
     t->owner_name = st_dup(a, r, 13);
+    t->method = st_dup(a, r, 14);
 }
 
 static os_err token_one(store_conn *c, arena *a, const char *sql, const db_val *args, int n, api_token_rec *out) {
@@ -142,6 +144,8 @@ static int tok_access_row(void *ud, db_row *r) {
     x->g->role.capabilities = (unsigned)db_int(r, 18);
     x->g->role.relationship_id = db_int(r, 19);
     x->g->data_version = db_is_null(r, 20) ? 0 : db_int(r, 20);
+    x->g->strong_auth = db_int(r, 21) != 0;
+    x->t->method = st_dup(a, r, 22);
     x->found = true;
     return 1;
 }
@@ -159,9 +163,11 @@ os_err st_api_token_access(store_conn *c, arena *a, const char *prefix, const ch
                        "SELECT t.id, t.user_id, COALESCE(t.agreement_id, 0), t.name, t.capabilities, t.expires_at,"
                        " COALESCE(t.revoked_at, 0), COALESCE(t.last_used_at, 0), t.secret_hash,"
                        " u.email, u.name, u.language, COALESCE(u.email_verified_at, 0), u.created_at,"
-                       " g.id, g.end_date, g.disabled, ro.role, ro.caps, ro.rel, g.data_version"
+                       " g.id, g.end_date, g.disabled, ro.role, ro.caps, ro.rel, g.data_version,"
+                       " COALESCE(p.require_strong_auth, 0), t.method"
                        " FROM api_tokens t JOIN users u ON u.id = t.user_id"
                        " LEFT JOIN agreements g ON g.license_number = ?2"
+                       " LEFT JOIN agreement_prefs p ON p.agreement_id = g.id"
                        " LEFT JOIN (" ST_ROLE_SQL("(SELECT id FROM agreements WHERE license_number = ?2)",
                                                   "(SELECT user_id FROM api_tokens WHERE prefix = ?1)", "?3")
                        ") ro ON 1 = 1"
