@@ -266,9 +266,8 @@ static bool discover_locked(sso_provider *p, int64_t now, bool refresh) {
         json_t *d = http_json(p, url, NULL, &st);
         free(url);
         if (!d) return false;
-        const char *iss = json_string_value(json_object_get(d, "issuer"));
-        char *ae = dup_str(d, "authorization_endpoint"), *te = dup_str(d, "token_endpoint"),
-             *ju = dup_str(d, "jwks_uri");
+        char *iss = dup_str(d, "issuer"), *ae = dup_str(d, "authorization_endpoint"),
+             *te = dup_str(d, "token_endpoint"), *ju = dup_str(d, "jwks_uri");
         json_decref(d);
         /* The document must speak for the configured issuer (OpenID Connect Discovery §4.3). */
         bool good = iss && ae && te && ju && url_allowed(ae, p->allow_private) && url_allowed(te, p->allow_private) &&
@@ -280,9 +279,10 @@ static bool discover_locked(sso_provider *p, int64_t now, bool refresh) {
         }
         if (!good) {
             log_event(LOG_WARN, "sso_discovery_refused", "provider", p->name, NULL);
-            free(ae), free(te), free(ju);
+            free(iss), free(ae), free(te), free(ju);
             return false;
         }
+        free(iss);
         p->authorization_endpoint = ae, p->token_endpoint = te, p->jwks_uri = ju;
     }
     if (!p->jwks || (refresh && now - p->jwks_fetched_at >= LIMIT_SSO_JWKS_REFRESH_S)) {
