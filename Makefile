@@ -2,7 +2,7 @@
 # Dependencies come from Debian packages (scripts/install-deps.sh installs what is missing).
 
 CC       ?= cc
-PKGS     := libmicrohttpd jansson sqlite3 libpq libsodium libcurl libzip expat xlsxwriter liboath
+PKGS     := libmicrohttpd jansson sqlite3 libpq libsodium libcurl libzip expat xlsxwriter liboath cjose
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wcast-qual \
             -Wno-unused-parameter
 CSTD     := -std=c11 -D_GNU_SOURCE

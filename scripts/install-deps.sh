@@ -6,7 +6,7 @@ set -euo pipefail
 PKGS=(
   build-essential pkg-config clang
   libmicrohttpd-dev libjansson-dev libsqlite3-dev libsodium-dev libcurl4-openssl-dev
-  libcmocka-dev libcsv-dev libzip-dev libexpat1-dev libxlsxwriter-dev sqlite3 liboath-dev oathtool
+  libcmocka-dev libcsv-dev libzip-dev libexpat1-dev libxlsxwriter-dev libcjose-dev sqlite3 liboath-dev oathtool
   libpq-dev postgresql-15 postgresql-client-15 haproxy
   python3 python3-pytest python3-aiosmtpd python3-openpyxl python3-psycopg2
   libreoffice-calc-nogui

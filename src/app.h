@@ -14,6 +14,7 @@ struct outbox_worker;
 struct jobs_worker;
 struct webhook_worker;
 struct metrics;
+struct sso_registry;
 
 typedef struct app_keys {
     unsigned char authno_mac[32];   /* keyed hash of authorization numbers (lookup, compare) */
@@ -31,6 +32,7 @@ typedef struct app {
     struct jobs_worker *jobs;    /* background jobs; NULL outside `serve` */
     struct webhook_worker *hooks; /* webhook deliveries; NULL outside `serve` */
     struct metrics *metrics;     /* NULL outside `serve` */
+    struct sso_registry *sso;    /* OpenID Connect providers (--sso-config); NULL: none */
     app_keys keys;
 } app;
 

@@ -38,6 +38,7 @@ OWNERS = {
     "src/mail/outbox.c": "the mail worker",
     "src/mail/smtp.c": "a sender thread's relay session (one easy handle kept across messages)",
     "src/domain/jobs.c": "the job worker",
+    "src/domain/sso.c": "the OpenID Connect providers read at start, their discovered endpoints and key sets",
     "src/domain/audit_log.c": "the audit log worker",
     "src/webhook/worker.c": "the webhook delivery worker",
 }

@@ -8,6 +8,7 @@
 #include "domain/licensing.h"
 #include "domain/mfa.h"
 #include "domain/partner_access.h"
+#include "domain/sso.h"
 
 static const char *const languages[] = {"en", "fr", NULL};
 
@@ -86,6 +87,14 @@ os_err h_session_create(req *r) {
     const char *password = body_str_raw(r, "password", 0, LIMIT_PASSWORD_MAX, true);
     if (fe_any(&r->fe)) return OS_ERR_INVALID;
     op_ctx *x = r->x;
+    /* The operator requires this domain's people to sign in with their provider: the
+     * password is not even checked (the answer depends on the domain, not the account). */
+    const sso_provider *sso = sso_for_email(r->app->sso, email);
+    if (sso && sso_provider_required(sso)) {
+        r->problem_code = "sso_required";
+        r->problem_detail = arena_printf(&r->a, "Sign in with %s: your organization requires it", sso_provider_name(sso));
+        return OS_ERR_FORBIDDEN;
+    }
     const char *ua = req_header(r, "User-Agent");
     if (ua && strlen(ua) > 256) ua = arena_strndup(&r->a, ua, 256);
     signin_result out;

@@ -28,6 +28,11 @@ const route api_routes[] = {
     RS("DELETE","/api/v1/session",                 ACCESS_PUBLIC, CAP_NONE, BODY_NONE, CTX_NONE,   h_session_delete,  "session_delete"),
     /* Sign-in's second step, for an account with two-step sign-in on. */
     RS("POST",  "/api/v1/session/mfa",             ACCESS_PUBLIC, CAP_NONE, BODY_JSON, CTX_DOMAIN, h_session_mfa,     "session_mfa"),
+    /* Signing in with an OpenID Connect provider (domain/sso.h): top-level GETs, the start
+     * and the provider's redirect back, so no CSRF token; the state is the callback's. */
+    RS("GET",   "/api/v1/sso/provider",            ACCESS_PUBLIC, CAP_NONE, BODY_NONE, CTX_NONE,   h_sso_provider,    "sso_provider"),
+    RS("GET",   "/api/v1/sso/start",               ACCESS_PUBLIC, CAP_NONE, BODY_NONE, CTX_DOMAIN, h_sso_start,       "sso_start"),
+    RS("GET",   "/api/v1/sso/callback",            ACCESS_PUBLIC, CAP_NONE, BODY_NONE, CTX_DOMAIN, h_sso_callback,    "sso_callback"),
     R("POST",   "/api/v1/signup",                  ACCESS_PUBLIC, CAP_NONE, BODY_JSON, CTX_DOMAIN, h_signup,          "signup"),
     R("POST",   "/api/v1/verify",                  ACCESS_PUBLIC, CAP_NONE, BODY_JSON, CTX_DOMAIN, h_verify,          "verify"),
     R("POST",   "/api/v1/verify/resend",           ACCESS_PUBLIC, CAP_NONE, BODY_JSON, CTX_DOMAIN, h_verify_resend,   "verify_resend"),

@@ -10,6 +10,7 @@
 #include "domain/audit_log.h"
 #include "domain/housekeeping.h"
 #include "domain/jobs.h"
+#include "domain/sso.h"
 #include "http/metrics.h"
 #include "http/server.h"
 #include "mail/outbox.h"
@@ -26,6 +27,14 @@ int cmd_serve(int argc, char **argv) {
         return 1;
     }
     curl_global_init(CURL_GLOBAL_DEFAULT);
+    if (cfg.sso_config) {
+        char serr[512];
+        if (!(a.sso = sso_load(cfg.sso_config, cfg.sso_allow_private, serr, sizeof serr))) {
+            fprintf(stderr, "openseat: --sso-config %s\n", serr);
+            store_close(a.st);
+            return 1;
+        }
+    }
     /* Block the stop signals in every thread; the main thread waits for them below. */
     sigset_t set;
     sigemptyset(&set);
@@ -94,6 +103,7 @@ int cmd_serve(int argc, char **argv) {
     outbox_stop(a.mail);
     metrics_free(a.metrics);
     store_close(a.st);
+    sso_free(a.sso);
     curl_global_cleanup();
     log_event(LOG_INFO, "stopped", NULL);
     return 0;

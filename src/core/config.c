@@ -63,6 +63,8 @@ static const opt options[] = {
     {"webhooks-allow-private", "OPENSEAT_WEBHOOKS_ALLOW_PRIVATE", OPT_BOOL, OFF(webhooks_allow_private), "false", 0, 0, "let webhook endpoints use plain http:// and loopback, private, link-local and other non-public addresses (tests, closed networks)"},
     {"webhook-lease", "OPENSEAT_WEBHOOK_LEASE", OPT_LONG, OFF(webhook_lease_s), "60", 2, 3600, "seconds a claimed webhook delivery stays with the instance sending it before another may (longer than one 10 s try)"},
     {"webhook-threads", "OPENSEAT_WEBHOOK_THREADS", OPT_LONG, OFF(webhook_threads), "4", 1, 32, "threads sending webhook deliveries, each to one endpoint at a time (an endpoint that hangs holds one of them, not the others' deliveries)"},
+    {"sso-config", "OPENSEAT_SSO_CONFIG", OPT_STR, OFF(sso_config), NULL, 0, 0, "JSON file listing the OpenID Connect providers people may sign in with, and the e-mail domains each answers for (docs/sso.md)"},
+    {"sso-allow-private", "OPENSEAT_SSO_ALLOW_PRIVATE", OPT_BOOL, OFF(sso_allow_private), "false", 0, 0, "let OpenID Connect providers use plain http:// and loopback, private and other non-public addresses (tests, closed networks)"},
     {"fault-injection", "OPENSEAT_FAULT_INJECTION", OPT_BOOL, OFF(fault_injection), "false", 0, 0, "TESTS ONLY, test build only: let a request header make a database operation fail"},
 };
 

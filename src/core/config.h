@@ -50,6 +50,8 @@ typedef struct config {
     bool webhooks_allow_private;  /* deliver to http:// and private addresses (tests, closed networks) */
     long webhook_lease_s;         /* seconds a claimed webhook delivery stays with its instance */
     long webhook_threads;         /* threads sending webhook deliveries, 1-32 */
+    const char *sso_config;       /* JSON file listing OpenID Connect providers; NULL: none */
+    bool sso_allow_private;       /* providers on http:// and private addresses (tests, closed networks) */
     bool fault_injection;         /* tests only: honour X-Openseat-Fault (test build only) */
 } config;
 

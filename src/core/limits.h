@@ -148,4 +148,17 @@
 #define LIMIT_WEBHOOK_ROTATION_S       (24 * 3600)
 #define LIMIT_WEBHOOK_ATTEMPTS_SHOWN   100
 
+/* Sign-in through an OpenID Connect provider: how long a started sign-in may take at the
+ * provider, the clock difference tolerated on exp and iat, what an answer from the provider
+ * may weigh and take, how often an unknown key id may make the key set be fetched again, the
+ * providers a file may list and the domains each may route. */
+#define LIMIT_SSO_REQUEST_TTL_S        600
+#define LIMIT_SSO_SKEW_S               60
+#define LIMIT_SSO_RESPONSE_BYTES       (256 * 1024)
+#define LIMIT_SSO_TIMEOUT_S            10
+#define LIMIT_SSO_JWKS_REFRESH_S       60
+#define LIMIT_SSO_PROVIDERS            32
+#define LIMIT_SSO_DOMAINS              100
+#define LIMIT_SSO_PARAM_CHARS          4096
+
 #endif

@@ -1054,4 +1054,23 @@ OS_MUST_USE os_err st_job_cancel_by(store_conn *c, const char *id, int64_t *by);
 /* Forgets jobs created before `before` that are not running. */
 OS_MUST_USE os_err st_jobs_purge(store_conn *c, int64_t before);
 
+/* ---- sign-in through OpenID Connect providers ------------------------------- store_sso.c */
+typedef struct sso_request_rec {
+    const char *provider, *nonce, *verifier;
+} sso_request_rec;
+
+/* Records a sign-in started with a provider (state kept as its hash), forgetting requests
+ * that expired before now. */
+OS_MUST_USE os_err st_sso_request_create(store_conn *c, const char *state_hash, const char *provider,
+                                         const char *nonce, const char *verifier, int64_t now, int64_t expires_at);
+/* Consumes the request in one statement: a second use, or one past expires_at, finds
+ * nothing (OS_ERR_GONE). */
+OS_MUST_USE os_err st_sso_request_consume(store_conn *c, arena *a, const char *state_hash, int64_t now,
+                                          sso_request_rec *out);
+/* The account linked to (issuer, subject); OS_ERR_NOT_FOUND when none. */
+OS_MUST_USE os_err st_sso_identity_user(store_conn *c, const char *issuer, const char *subject, int64_t *user_id);
+OS_MUST_USE os_err st_sso_identity_link(store_conn *c, const char *issuer, const char *subject, int64_t user_id,
+                                        int64_t now);
+OS_MUST_USE os_err st_sso_identity_touch(store_conn *c, const char *issuer, const char *subject, int64_t now);
+
 #endif

@@ -64,6 +64,8 @@ export const PROBLEM = Object.freeze({
   VALIDATION: "validation",
   UNAUTHENTICATED: "unauthenticated",
   INVALID_CREDENTIALS: "invalid_credentials",
+  SSO_REQUIRED: "sso_required",
+  SSO_UNAVAILABLE: "sso_unavailable",
   UNVERIFIED: "unverified",
   CSRF: "csrf",
   FORBIDDEN: "forbidden",
