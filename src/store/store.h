@@ -1056,6 +1056,8 @@ typedef enum scim_filter_attr {
 OS_MUST_USE os_err st_scim_user_insert(store_conn *c, const scim_user_rec *u, int64_t *id);
 OS_MUST_USE os_err st_scim_user_update(store_conn *c, const scim_user_rec *u);
 /* Deletes the user and its memberships (its seats go with it: the caller removed them). */
+/* Takes the user out of every group. */
+OS_MUST_USE os_err st_scim_user_leave_groups(store_conn *c, int64_t id);
 OS_MUST_USE os_err st_scim_user_delete(store_conn *c, int64_t agreement_id, int64_t id);
 OS_MUST_USE os_err st_scim_user_get(store_conn *c, arena *a, int64_t agreement_id, const char *uuid, scim_user_rec *out);
 OS_MUST_USE os_err st_scim_user_by_id(store_conn *c, arena *a, int64_t agreement_id, int64_t id, scim_user_rec *out);

@@ -62,9 +62,12 @@ os_err st_scim_user_update(store_conn *c, const scim_user_rec *u) {
                    NULL, NULL);
 }
 
+os_err st_scim_user_leave_groups(store_conn *c, int64_t id) {
+    return db_exec(c, "DELETE FROM scim_members WHERE kind = 'u' AND member_id = ?1", DB_ARGS(DV_INT(id)), NULL, NULL);
+}
+
 os_err st_scim_user_delete(store_conn *c, int64_t agreement_id, int64_t id) {
-    os_err e = db_exec(c, "DELETE FROM scim_members WHERE kind = 'u' AND member_id = ?1", DB_ARGS(DV_INT(id)), NULL,
-                       NULL);
+    os_err e = st_scim_user_leave_groups(c, id);
     if (!e)
         e = db_exec(c, "DELETE FROM scim_users WHERE agreement_id = ?1 AND id = ?2",
                     DB_ARGS(DV_INT(agreement_id), DV_INT(id)), NULL, NULL);
