@@ -234,9 +234,8 @@ static os_err reconcile_many(prov *p, const int64_t *ids, int n, scim_fault *f) 
     return e;
 }
 
-static os_err audit_user(op_ctx *x, const char *action, const scim_user_rec *u) {
-    return audit(x, action, "scim_user", u->uuid, u->agreement_id,
-                 json_pairs(x->a, "user_name", u->user_name, "active", u->active ? "true" : "false", NULL));
+static const char *user_details(op_ctx *x, const scim_user_rec *u) {
+    return json_pairs(x->a, "user_name", u->user_name, "active", u->active ? "true" : "false", NULL);
 }
 
 os_err scim_user_create(op_ctx *x, int64_t agreement_id, json_t *body, const char *base, scim_fault *f, json_t **out) {
@@ -251,7 +250,7 @@ os_err scim_user_create(op_ctx *x, int64_t agreement_id, json_t *body, const cha
     e = st_scim_user_insert(x->c, &u, &u.id);
     if (e == OS_ERR_CONFLICT)
         e = fault(f, OS_ERR_CONFLICT, "uniqueness", arena_printf(x->a, "A user named %s exists", u.user_name));
-    if (!e) e = audit_user(x, "provisioning.user_created", &u);
+    if (!e) e = audit(x, "provisioning.user_created", "scim_user", u.uuid, agreement_id, user_details(x, &u));
     if ((e = prov_end(&p, e))) return e;
     *out = user_view(&u, base);
     return OS_OK;
@@ -288,7 +287,7 @@ os_err scim_user_write(op_ctx *x, int64_t agreement_id, const char *id, json_t *
         if (e == OS_ERR_CONFLICT)
             e = fault(f, OS_ERR_CONFLICT, "uniqueness", arena_printf(x->a, "A user named %s exists", next.user_name));
         if (!e) next.version++;
-        if (!e) e = audit_user(x, "provisioning.user_updated", &next);
+        if (!e) e = audit(x, "provisioning.user_updated", "scim_user", next.uuid, agreement_id, user_details(x, &next));
         if (!e) e = reconcile(&p, cur.id, f);
     }
     if (res) json_decref(res);
@@ -307,7 +306,7 @@ os_err scim_user_delete(op_ctx *x, int64_t agreement_id, const char *id, scim_fa
     if (!e) e = st_scim_user_leave_groups(x->c, u.id);
     if (!e) e = reconcile(&p, u.id, f);
     if (!e) e = st_scim_user_delete(x->c, agreement_id, u.id);
-    if (!e) e = audit_user(x, "provisioning.user_deleted", &u);
+    if (!e) e = audit(x, "provisioning.user_deleted", "scim_user", u.uuid, agreement_id, user_details(x, &u));
     return prov_end(&p, e);
 }
 

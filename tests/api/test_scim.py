@@ -212,8 +212,11 @@ def test_nested_groups_and_two_groups_one_seat(server, ag, idp):
     outer = new_group(idp, "Outer " + u["id"][:8], [inner["id"]])
     other = new_group(idp, "Other " + u["id"][:8], [u["id"]])
     assert seats(server, ag, email) == []
+    tag = ag.sa.get(url(ag.lic, "/subscriptions?limit=5")).headers["ETag"]
     map_group(ag, outer["id"], "professional")
     assert seats(server, ag, email) == ["professional"]
+    # A provisioned seat is a subscription like any other: the list's tag moves.
+    assert ag.sa.get(url(ag.lic, "/subscriptions?limit=5"), headers={"If-None-Match": tag}).status == 200
     map_group(ag, other["id"], "professional")
     assert seats(server, ag, email) == ["professional"]        # two groups of one level: one seat
     # Out of the inner group: still in `other`.
