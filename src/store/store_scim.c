@@ -102,7 +102,7 @@ static const char *filter_sql(scim_filter_attr f) {
     case SCIM_F_DISPLAY_NAME: return " WHERE agreement_id = ?1 AND display_key = lower(?2)";
     case SCIM_F_NONE: break;
     }
-    return " WHERE agreement_id = ?1 AND ?2 IS NULL";
+    return " WHERE agreement_id = ?1 AND CAST(?2 AS TEXT) IS NULL";   /* typed: PostgreSQL must know ?2 */
 }
 
 static os_err list(store_conn *c, arena *a, const char *cols, const char *table, size_t elem, row_fill_fn fill,
