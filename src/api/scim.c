@@ -19,7 +19,7 @@ static os_err reply_scim(req *r, int status, json_t *v) {
     json_decref(v);
     if (!text) return OS_ERR_INTERNAL;
     char *copy = arena_strdup(&r->a, text);
-    free(text);
+    free(text);   /* checksrc: allow alloc — json_dumps hands over memory it malloc'd */
     if (status == 201) {
         /* Location: the new resource's meta.location. */
         json_t *back = json_loads(copy, 0, NULL);

@@ -109,7 +109,7 @@ static os_err user_from(arena *a, json_t *res, scim_user_rec *u, scim_fault *f) 
     /* The work address, else the primary one, else the first. */
     json_t *emails = ci_get(res, "emails"), *pick = NULL, *el;
     size_t i;
-    if (emails && !json_is_array(emails)) return fault(f, OS_ERR_INVALID, "invalidValue", "emails is a list");
+    if (emails && !json_is_null(emails) && !json_is_array(emails)) return fault(f, OS_ERR_INVALID, "invalidValue", "emails is a list");
     json_array_foreach(emails, i, el) {
         json_t *t = ci_get(el, "type"), *p = ci_get(el, "primary");
         if (json_is_string(t) && !strcasecmp(json_string_value(t), "work")) { pick = el; break; }
@@ -132,7 +132,7 @@ static os_err user_from(arena *a, json_t *res, scim_user_rec *u, scim_fault *f) 
     char *text = json_dumps(res, JSON_COMPACT | JSON_SORT_KEYS);
     if (!text) return OS_ERR_INTERNAL;
     u->resource = arena_strdup(a, text);
-    free(text);
+    free(text);   /* checksrc: allow alloc — json_dumps hands over memory it malloc'd */
     return OS_OK;
 }
 
