@@ -40,7 +40,8 @@ if [ ! -d tests/e2e/node_modules/playwright-core ] || [ ! -d tests/e2e/node_modu
 fi
 
 # The API tests' webhook receiver verifies what the server signs with the npm package
-# integrators use (standardwebhooks), installed from tests/peers' lock file.
-if [ ! -d tests/peers/node_modules/standardwebhooks ]; then
+# integrators use (standardwebhooks) and a SCIM PATCH reference (scim-patch), installed from
+# tests/peers' lock file.
+if [ ! -d tests/peers/node_modules/standardwebhooks ] || [ ! -d tests/peers/node_modules/scim-patch ]; then
   (cd tests/peers && npm install --no-audit --no-fund --silent >/dev/null)
 fi

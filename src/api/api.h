@@ -146,4 +146,24 @@ os_err h_healthz(req *r);
 os_err h_metrics(req *r);
 os_err h_openapi(req *r);
 
+/* scim.c: an agreement's SCIM 2.0 endpoints and its group → seat rules */
+os_err h_scim_config(req *r);
+os_err h_scim_resource_types(req *r);
+os_err h_scim_schemas(req *r);
+os_err h_scim_users_list(req *r);
+os_err h_scim_user_create(req *r);
+os_err h_scim_user_get(req *r);
+os_err h_scim_user_put(req *r);
+os_err h_scim_user_patch(req *r);
+os_err h_scim_user_delete(req *r);
+os_err h_scim_groups_list(req *r);
+os_err h_scim_group_create(req *r);
+os_err h_scim_group_get(req *r);
+os_err h_scim_group_put(req *r);
+os_err h_scim_group_patch(req *r);
+os_err h_scim_group_delete(req *r);
+os_err h_scim_mappings_list(req *r);
+os_err h_scim_mapping_put(req *r);
+os_err h_scim_mapping_delete(req *r);
+
 #endif

@@ -83,9 +83,10 @@ static int64_t body_expires_on(req *r) {
     return day + 86400;
 }
 
-/* capabilities: a non-empty list of names among read, assign, bulk, usage, activity, manage. */
+/* capabilities: a non-empty list of names among read, assign, bulk, usage, activity, manage,
+ * provisioning. */
 static unsigned body_token_capabilities(req *r) {
-    static const char allowed[] = "{\"allowed\":[\"read\",\"assign\",\"bulk\",\"usage\",\"activity\",\"manage\"]}";
+    static const char allowed[] = "{\"allowed\":[\"read\",\"assign\",\"bulk\",\"usage\",\"activity\",\"manage\",\"provisioning\"]}";
     json_t *v = json_object_get(r->json, "capabilities");
     if (!v || json_is_null(v)) {
         fe_add(&r->fe, "capabilities", "required", "This field is required");
@@ -93,7 +94,7 @@ static unsigned body_token_capabilities(req *r) {
     }
     if (!json_is_array(v) || json_array_size(v) > 16) {
         fe_add(&r->fe, "capabilities", "wrong_type",
-               "A list of capabilities: read, assign, bulk, usage, activity, manage");
+               "A list of capabilities: read, assign, bulk, usage, activity, manage, provisioning");
         return 0;
     }
     unsigned caps = 0;
@@ -103,7 +104,7 @@ static unsigned body_token_capabilities(req *r) {
         unsigned bit = json_is_string(it) ? cap_token_bit(json_string_value(it)) : 0;
         if (!bit) {
             fe_add_params(&r->fe, "capabilities", "invalid_value",
-                          "Each capability is one of read, assign, bulk, usage, activity, manage", allowed);
+                          "Each capability is one of read, assign, bulk, usage, activity, manage, provisioning", allowed);
             return 0;
         }
         caps |= bit;

@@ -4,7 +4,8 @@
 #include "domain/lifecycle.h"
 
 /* The relationship's capabilities, then the token's own. */
-static const char *const cap_names_[CAP_TOKEN_COUNT] = {"read", "assign", "bulk", "usage", "activity", "manage"};
+static const char *const cap_names_[CAP_TOKEN_COUNT] = {"read", "assign", "bulk", "usage", "activity", "manage",
+                                                              "provisioning"};
 
 const char *cap_name(unsigned bit) {
     for (int i = 0; i < CAP_TOKEN_COUNT; i++)
@@ -45,7 +46,7 @@ bool access_method_strong(const char *method) {
 static unsigned role_capabilities(const role_rec *r) {
     if (!strcmp(r->role, "partner")) return r->capabilities & CAP_ALL;
     if (!strcmp(r->role, "partner_manager")) return CAP_NONE;
-    return CAP_ALL;
+    return !strcmp(r->role, "super_admin") ? CAP_ALL | CAP_PROVISIONING : CAP_ALL;
 }
 
 static bool who_admits(agreement_who who, const char *role) {
@@ -76,7 +77,12 @@ void access_decide(op_ctx *x, const session_access_rec *rows, const access_need 
     if (rows->strong_auth && x->auth_method && !access_method_strong(x->auth_method))
         out->verdict = AGR_STRONG_AUTH;
     else if (!who_admits(need->who, out->role)) out->verdict = AGR_NOT_ALLOWED;
-    else if (x->token_id && need->who != WHO_ANY_ROLE && !(x->token_capabilities & CAP_MANAGE)) {
+    else if (need->capability == CAP_PROVISIONING && !x->token_id) {
+        /* An identity provider's endpoints: bearer only, whoever signed in. */
+        out->verdict = AGR_NO_CAPABILITY;
+        out->missing = CAP_PROVISIONING;
+    } else if (x->token_id && need->who != WHO_ANY_ROLE && need->capability != CAP_PROVISIONING &&
+               !(x->token_capabilities & CAP_MANAGE)) {
         out->verdict = AGR_NO_CAPABILITY;
         out->missing = CAP_MANAGE;
     } else if (need->capability && !(out->capabilities & need->capability)) {

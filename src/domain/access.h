@@ -23,7 +23,9 @@
  * narrowed by the token, after the owner's role and before the rest: a token named to
  * another agreement reads as no role (AGR_NO_ROLE); a route admitting super admins or
  * partner managers alone needs the token's CAP_MANAGE, and a route's capability must be the
- * token's as well as the owner's (else AGR_NO_CAPABILITY, naming it).
+ * token's as well as the owner's (else AGR_NO_CAPABILITY, naming it). A route needing
+ * CAP_PROVISIONING (SCIM) is for a token holding it, of a super admin, and for nothing else:
+ * it does not need CAP_MANAGE, and a session is AGR_NO_CAPABILITY naming provisioning.
  */
 #ifndef OPENSEAT_ACCESS_H
 #define OPENSEAT_ACCESS_H
@@ -43,10 +45,14 @@ enum {
     /* API tokens only, never a relationship's: the routes that admit super admins or partner
      * managers alone (WHO_SUPER, WHO_PARTNER_CONTROL). */
     CAP_MANAGE = 32,
-    CAP_TOKEN_ALL = 63,
+    /* API tokens only: the agreement's SCIM endpoints (api/scim.c), which an identity
+     * provider calls with a token named to the agreement; super admins hold it. A session
+     * never reaches those routes. */
+    CAP_PROVISIONING = 64,
+    CAP_TOKEN_ALL = 127,
 };
 #define CAP_COUNT 5
-#define CAP_TOKEN_COUNT 6
+#define CAP_TOKEN_COUNT 7
 
 /* The capability's name ("read", …) for one bit; NULL for anything else. */
 const char *cap_name(unsigned bit);

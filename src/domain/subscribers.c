@@ -73,6 +73,10 @@ static os_err emit_subscription(op_ctx *x, const char *license, const char *type
     return event_emit(x, s->agreement_id, type, event_data(x->a, license, "subscription", sub, NULL));
 }
 
+os_err subscribers_emit(op_ctx *x, const char *license, const char *type, const sub_rec *s) {
+    return emit_subscription(x, license, type, s);
+}
+
 const char *subscription_changes(arena *a, const sub_rec *before, const sub_rec *after) {
     /* The version moves with every write: bookkeeping, not a change of the subscription. */
     return event_changes(a, subscription_text(a, before), subscription_text(a, after), "version");

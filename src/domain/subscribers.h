@@ -47,6 +47,10 @@ void subscription_write(jw *w, const sub_rec *s);
  * NULL when none did (or it could not be written). */
 const char *subscription_changes(arena *a, const sub_rec *before, const sub_rec *after);
 
+/* The subscription.added / subscription.removed event of s on the agreement numbered license,
+ * for writers that add and remove through the *_in_tx functions (provisioning). */
+os_err subscribers_emit(op_ctx *x, const char *license, const char *type, const sub_rec *s);
+
 os_err subscribers_add(op_ctx *x, int64_t agreement_id, const sub_input *in, field_errors *fe, sub_rec *out);
 
 /* What adding needs to know of an agreement, read once: a bulk add reuses it for every row

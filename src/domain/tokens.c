@@ -76,6 +76,11 @@ os_err tokens_create(op_ctx *x, const token_request *in, field_errors *fe, api_t
     int64_t live = 0;
     e = st_api_tokens_live_count(x->c, x->actor_id, x->now, &live);
     if (!e && live >= LIMIT_TOKENS_LIVE) e = OS_ERR_CONFLICT;
+    if (!e && (in->capabilities & CAP_PROVISIONING) && !in->license_number) {
+        /* An identity provider is given one agreement's SCIM base URL and acts there alone. */
+        fe_add(fe, "agreement", "required", "A token with provisioning is named to one agreement");
+        e = OS_ERR_INVALID;
+    }
     if (!e && in->license_number) {
         unsigned held = 0;
         bool role = false;

@@ -125,6 +125,7 @@ struct req {
     /* error details for problem.c */
     field_errors fe;
     const char *problem_code, *problem_detail;
+    const char *scim_type;                /* a SCIM route's scimType (RFC 7644 §3.12); NULL: none */
     int64_t retry_after;                  /* seconds, for 429 */
 };
 

@@ -67,11 +67,36 @@ void problem_members(jw *w, arena *a, int status, const char *code, const char *
     jw_kstr(w, "code", code);
 }
 
+/* A SCIM route's refusal is the error SCIM clients read (RFC 7644 §3.12): its schema, the
+ * status as a string, scimType when there is one, the detail; the problem's code is kept as
+ * an extension member so the same words reach the logs and tests. */
+static bool scim_route(const req *r) { return r->route && strstr(r->route->pattern, "/scim/v2"); }
+
+static jw *open_scim_error(req *r, jw *w, int status, const char *code, const char *title, const char *detail) {
+    r->content_type = "application/scim+json";
+    jw_obj(w);
+    jw_key(w, "schemas");
+    jw_arr(w);
+    jw_str(w, "urn:ietf:params:scim:api:messages:2.0:Error");
+    jw_arr_end(w);
+    jw_kstr(w, "status", arena_printf(&r->a, "%d", status));
+    if (r->scim_type) jw_kstr(w, "scimType", r->scim_type);
+    else if (status == 400 && fe_any(&r->fe)) jw_kstr(w, "scimType", "invalidValue");
+    const char *d = detail ? detail : title;
+    if (fe_any(&r->fe)) d = arena_printf(&r->a, "%s: %s", r->fe.head->field, r->fe.head->message);
+    jw_kstr(w, "detail", d);
+    jw_kstr(w, "code", code);
+    return w;
+}
+
 static jw *open_problem(req *r, int status, const char *code, const char *title, const char *detail) {
     /* Drop anything a handler may have half-written before failing. */
     buf_reset(&r->out);
     r->nheaders = 0;
+    /* SCIM has no 422: an invalid value is a 400 there. */
+    if (scim_route(r) && status == 422) status = 400;
     jw *w = reply_json(r, status);
+    if (scim_route(r)) return open_scim_error(r, w, status, code, title, detail);
     r->content_type = "application/problem+json";
     problem_members(w, &r->a, status, code, title, detail, r->path, r->request_id);
     if (status == 429 && r->retry_after > 0) {

@@ -542,7 +542,9 @@ static bool content_type_is_json(const char *ct) {
     if (!ct) return false;
     size_t n = strcspn(ct, ";");
     while (n && ct[n - 1] == ' ') n--;
-    return n == 16 && strncasecmp(ct, "application/json", 16) == 0;
+    /* SCIM clients (RFC 7644 §3.1) send application/scim+json: JSON by another name. */
+    return (n == 16 && strncasecmp(ct, "application/json", 16) == 0) ||
+           (n == 21 && strncasecmp(ct, "application/scim+json", 21) == 0);
 }
 
 /* 413 naming the limit: uploads in megabytes (a person chose a file), bodies in bytes. */

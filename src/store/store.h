@@ -1072,5 +1072,85 @@ OS_MUST_USE os_err st_sso_identity_user(store_conn *c, const char *issuer, const
 OS_MUST_USE os_err st_sso_identity_link(store_conn *c, const char *issuer, const char *subject, int64_t user_id,
                                         int64_t now);
 OS_MUST_USE os_err st_sso_identity_touch(store_conn *c, const char *issuer, const char *subject, int64_t now);
+/* ---- SCIM provisioning (store_scim.c) --------------------------------------------------- */
+/* An identity provider's users and groups on one agreement (domain/scim.h). Every read and
+ * write names the agreement, so one agreement's provider never reaches another's rows. */
+typedef struct scim_user_rec {
+    int64_t id, agreement_id;
+    const char *uuid, *user_name, *external_id, *email, *display_name;
+    const char *resource;            /* the resource as last written, JSON */
+    bool active;
+    int64_t created_at, updated_at, version;
+} scim_user_rec;
+typedef struct scim_group_rec {
+    int64_t id, agreement_id;
+    const char *uuid, *display_name, *external_id;
+    int64_t created_at, updated_at, version;
+} scim_group_rec;
+/* A group's member: kind 'u' (a user) or 'g' (a group), its row id, resource id and name. */
+typedef struct scim_member_rec {
+    char kind;
+    int64_t id;
+    const char *uuid, *display;
+} scim_member_rec;
+/* A group → seat rule, with its group's id and name. */
+typedef struct scim_mapping_rec {
+    int64_t id, group_id;
+    const char *group_uuid, *group_name, *level_code, *language, *country;
+    int downloads;
+    int64_t created_at;
+} scim_mapping_rec;
+/* The subscription a provisioned user holds for a level through the rule. */
+typedef struct scim_seat_rec {
+    const char *level_code, *sub_uuid;
+} scim_seat_rec;
+/* List filters: none, or one attribute equal to a value. */
+typedef enum scim_filter_attr {
+    SCIM_F_NONE, SCIM_F_USER_NAME, SCIM_F_EXTERNAL_ID, SCIM_F_EMAIL, SCIM_F_DISPLAY_NAME
+} scim_filter_attr;
+
+/* OS_ERR_CONFLICT: the userName (case-folded) or group displayName is taken on the agreement. */
+OS_MUST_USE os_err st_scim_user_insert(store_conn *c, const scim_user_rec *u, int64_t *id);
+OS_MUST_USE os_err st_scim_user_update(store_conn *c, const scim_user_rec *u);
+/* Deletes the user and its memberships (its seats go with it: the caller removed them). */
+/* Takes the user out of every group. */
+OS_MUST_USE os_err st_scim_user_leave_groups(store_conn *c, int64_t id);
+OS_MUST_USE os_err st_scim_user_delete(store_conn *c, int64_t agreement_id, int64_t id);
+OS_MUST_USE os_err st_scim_user_get(store_conn *c, arena *a, int64_t agreement_id, const char *uuid, scim_user_rec *out);
+OS_MUST_USE os_err st_scim_user_by_id(store_conn *c, arena *a, int64_t agreement_id, int64_t id, scim_user_rec *out);
+/* A page of users in creation order (offset, limit) with the total matching. */
+OS_MUST_USE os_err st_scim_users_list(store_conn *c, arena *a, int64_t agreement_id, scim_filter_attr f,
+                                      const char *value, int64_t offset, int limit, scim_user_rec **rows, int *n,
+                                      int64_t *total);
+OS_MUST_USE os_err st_scim_group_insert(store_conn *c, const scim_group_rec *g, int64_t *id);
+OS_MUST_USE os_err st_scim_group_update(store_conn *c, const scim_group_rec *g);
+/* Deletes the group, its members list and its place in other groups. */
+OS_MUST_USE os_err st_scim_group_delete(store_conn *c, int64_t agreement_id, int64_t id);
+OS_MUST_USE os_err st_scim_group_get(store_conn *c, arena *a, int64_t agreement_id, const char *uuid,
+                                     scim_group_rec *out);
+OS_MUST_USE os_err st_scim_groups_list(store_conn *c, arena *a, int64_t agreement_id, scim_filter_attr f,
+                                       const char *value, int64_t offset, int limit, scim_group_rec **rows, int *n,
+                                       int64_t *total);
+/* The group's direct members (at most limit). */
+OS_MUST_USE os_err st_scim_members(store_conn *c, arena *a, int64_t group_id, int limit, scim_member_rec **rows,
+                                   int *n);
+OS_MUST_USE os_err st_scim_member_add(store_conn *c, int64_t group_id, char kind, int64_t member_id);
+OS_MUST_USE os_err st_scim_members_clear(store_conn *c, int64_t group_id);
+/* Which user or group of the agreement has resource id uuid: *kind 'u' or 'g'; NOT_FOUND. */
+OS_MUST_USE os_err st_scim_resolve(store_conn *c, int64_t agreement_id, const char *uuid, char *kind, int64_t *id);
+/* The users under the group, directly or through nested groups (cycles end). */
+OS_MUST_USE os_err st_scim_users_under(store_conn *c, arena *a, int64_t group_id, int64_t **ids, int *n);
+/* The seats the user's groups give (directly or through nested groups), one mapping per
+ * level, the oldest rule first. */
+OS_MUST_USE os_err st_scim_user_wants(store_conn *c, arena *a, int64_t user_id, scim_mapping_rec **rows, int *n);
+OS_MUST_USE os_err st_scim_seats(store_conn *c, arena *a, int64_t user_id, scim_seat_rec **rows, int *n);
+OS_MUST_USE os_err st_scim_seat_add(store_conn *c, int64_t user_id, const char *level_code, const char *sub_uuid);
+OS_MUST_USE os_err st_scim_seat_delete(store_conn *c, int64_t user_id, const char *level_code);
+OS_MUST_USE os_err st_scim_mappings(store_conn *c, arena *a, int64_t agreement_id, scim_mapping_rec **rows, int *n);
+/* Creates or changes the group's rule (one per group). */
+OS_MUST_USE os_err st_scim_mapping_put(store_conn *c, int64_t agreement_id, const scim_mapping_rec *m, int64_t now,
+                                       int64_t *id);
+/* NOT_FOUND: no such rule on the agreement; *group_id: the group it was for. */
+OS_MUST_USE os_err st_scim_mapping_delete(store_conn *c, int64_t agreement_id, int64_t id, int64_t *group_id);
 
 #endif

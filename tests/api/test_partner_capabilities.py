@@ -16,8 +16,8 @@ from support.checks import assert_problem, field_errors
 from support.db import db_count, db_query
 from support.files import people, start, with_defaults
 from support.jobs import busy_worker, ended, state_of
-from support.capabilities import (ALL, EXPECTED, NONE, PARTNER_CONTROL, SUPER, assert_allowed,
-                                  assert_refused_unchanged, deletes_last, own_job, relationship_of, rule_in_table,
+from support.capabilities import (ALL, EXPECTED, NONE, PARTNER_CONTROL, PROVISIONING, SUPER, assert_allowed,
+                                  assert_refused, assert_refused_unchanged, deletes_last, own_job, relationship_of, rule_in_table,
                                   rule_of, send, set_caps, state, target)
 from support.routes import agreement_routes, route_table
 from support.subscriptions import add, sub_count, subs
@@ -82,7 +82,7 @@ def test_a_partner_may_do_exactly_what_its_capabilities_say(server, world, caps)
                       admin=ag.sa.user["id"])
         before = state(server, ag)
         r = send(partner, route, path)
-        if rule in (PARTNER_CONTROL, SUPER):
+        if rule in (PARTNER_CONTROL, SUPER, PROVISIONING):
             assert_refused_unchanged(server, ag, r, route, 403, "forbidden", before)
         elif rule == NONE or rule in caps:
             assert_allowed(r, route)
@@ -106,7 +106,7 @@ def test_the_customers_admin_holds_every_capability_and_no_partner_control(serve
                       admin=ag.sa.user["id"])
         before = state(server, ag)
         r = send(adm, route, path)
-        if rule in (PARTNER_CONTROL, SUPER):
+        if rule in (PARTNER_CONTROL, SUPER, PROVISIONING):
             assert_refused_unchanged(server, ag, r, route, 403, "forbidden", before)
         else:
             assert_allowed(r, route)
@@ -133,7 +133,7 @@ def test_a_partner_manager_controls_partners_and_holds_no_capability(server, wor
         r = send(pm, route, path)
         if rule in (NONE, PARTNER_CONTROL):
             assert_allowed(r, route)
-        elif rule == SUPER:
+        elif rule in (SUPER, PROVISIONING):
             assert_refused_unchanged(server, ag, r, route, 403, "forbidden", before)
         else:
             b = assert_refused_unchanged(server, ag, r, route, 403, f"capability_{rule}_missing", before)
@@ -149,7 +149,7 @@ def test_every_capability_on_one_agreement_opens_nothing_of_another(server, worl
     for route in deletes_last(agreement_routes()):
         r = send(ag.seller, route, target(route, other, sub=other.sub, job=other.job, fresh_sub=lambda: other.sub,
                                           relationship=other.rel, admin=other.sa.user["id"]))
-        assert_problem(r, 404, "not_found")
+        assert_refused(r, route, 404, "not_found")
     assert state(server, other) == before
 
 

@@ -14,7 +14,8 @@ from support.files import with_defaults
 from support.routes import agreement_routes
 from support.subscriptions import add
 from support.tokens import TOKENS, bearer, make_token
-from support.capabilities import (NONE, PARTNER_CONTROL, SUPER, assert_allowed, assert_refused_unchanged,
+from support.capabilities import (NONE, PARTNER_CONTROL, PROVISIONING, SUPER, assert_allowed, assert_refused,
+                                  assert_refused_unchanged,
                                   deletes_last, own_job, relationship_of, rule_of, send, set_caps, state, target)
 
 pytestmark = pytest.mark.usefixtures("server_alive")
@@ -54,7 +55,11 @@ def test_a_token_may_do_what_both_it_and_its_owner_hold(server, world, cap):
                       admin=ag.sa.user["id"])
         before = state(server, ag)
         r = send(t, route, path)
-        if rule in (PARTNER_CONTROL, SUPER):
+        if rule == PROVISIONING:
+            # Not one of these capabilities opens the SCIM routes (test_scim.py: provisioning does).
+            b = assert_refused_unchanged(server, ag, r, route, 403, "capability_provisioning_missing", before)
+            assert b["capability"] == "provisioning", b
+        elif rule in (PARTNER_CONTROL, SUPER):
             if cap == "manage":
                 assert r.status == MANAGE_READS[route.name], f"{route.name}: {r}"
             else:
@@ -76,7 +81,7 @@ def test_a_token_named_to_one_agreement_reads_another_as_unknown(server, world):
     for route in deletes_last(agreement_routes()):
         r = send(t, route, target(route, other, sub=other.sub, job=999999999, fresh_sub=lambda: other.sub,
                                   relationship=other.rel, admin=other.sa.user["id"]))
-        assert_problem(r, 404, "not_found")
+        assert_refused(r, route, 404, "not_found")
     assert state(server, other) == before
     # A token for every agreement reaches both.
     t_all = bearer(server, token(ag.seller, ["read"])["secret"])

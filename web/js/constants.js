@@ -87,6 +87,7 @@ export const PROBLEM = Object.freeze({
   CAPABILITY_USAGE_MISSING: "capability_usage_missing",
   CAPABILITY_ACTIVITY_MISSING: "capability_activity_missing",
   CAPABILITY_MANAGE_MISSING: "capability_manage_missing",
+  CAPABILITY_PROVISIONING_MISSING: "capability_provisioning_missing",
   TOKEN_INVALID: "token_invalid",
   SESSION_REQUIRED: "session_required",
   TOKEN_RATE_LIMITED: "token_rate_limited",

@@ -25,7 +25,9 @@ import { fieldErrorKey } from './problems.js';
 import { dataTable, moment } from './present.js';
 
 // Each capability a token may carry: [API name, label key]. The first five are those of an
-// agreement's people and partners (the same words); manage is the super admins' own.
+// agreement's people and partners (the same words); manage is the super admins' own, and
+// provisioning (an identity provider's SCIM endpoints) their own too, for a token named to one
+// agreement.
 export const TOKEN_CAPABILITIES = [
   ['read', 'capability.read'],
   ['assign', 'capability.assign'],
@@ -33,6 +35,7 @@ export const TOKEN_CAPABILITIES = [
   ['usage', 'capability.usage'],
   ['activity', 'capability.activity'],
   ['manage', 'tokens.capManage'],
+  ['provisioning', 'tokens.capProvisioning'],
 ];
 
 const STATUS = { active: 'tokens.statusActive', expired: 'tokens.statusExpired', revoked: 'tokens.statusRevoked' };
@@ -187,11 +190,13 @@ export function openRevokeTokenDialog(token, { path, reload, focusId }) {
 export function heldOn(detail) {
   const held = new Set(Array.isArray(detail?.capabilities) ? detail.capabilities : []);
   if (detail?.role === 'super_admin' || detail?.role === 'partner_manager') held.add('manage');
+  if (detail?.role === 'super_admin') held.add('provisioning');
   return held;
 }
 
-// The capabilities of an agreement's people (all but manage).
-const AGREEMENT_CAPABILITIES = TOKEN_CAPABILITIES.map(([name]) => name).filter((name) => name !== 'manage');
+// The capabilities of an agreement's people (all but manage and provisioning).
+const AGREEMENT_CAPABILITIES = TOKEN_CAPABILITIES.map(([name]) => name)
+  .filter((name) => name !== 'manage' && name !== 'provisioning');
 
 /**
  * What a role alone says the person holds on an agreement (the server's rule, see `heldOn`):
@@ -199,7 +204,7 @@ const AGREEMENT_CAPABILITIES = TOKEN_CAPABILITIES.map(([name]) => name).filter((
  * reach the super admins' routes. null for a partner: that is the relationship's to say.
  */
 export function heldByRole(role) {
-  if (role === 'super_admin') return new Set([...AGREEMENT_CAPABILITIES, 'manage']);
+  if (role === 'super_admin') return new Set([...AGREEMENT_CAPABILITIES, 'manage', 'provisioning']);
   if (role === 'admin') return new Set(AGREEMENT_CAPABILITIES);
   if (role === 'partner_manager') return new Set(['manage']);
   return null;

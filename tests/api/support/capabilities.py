@@ -13,6 +13,11 @@ from support.subscriptions import pool_rows, sub_count
 BITS = {"read": 1, "assign": 2, "bulk": 4, "usage": 8, "activity": 16}
 ALL = tuple(BITS)
 NONE, PARTNER_CONTROL, SUPER = "none", "partner control", "super admins"
+# The SCIM routes: super admins' tokens holding provisioning, and nobody's session.
+PROVISIONING = "super admins + CAP_PROVISIONING"
+SCIM_ROUTES = ("scim_config", "scim_resource_types", "scim_schemas", "scim_users_list", "scim_user_create",
+               "scim_user_get", "scim_user_put", "scim_user_patch", "scim_user_delete", "scim_groups_list",
+               "scim_group_create", "scim_group_get", "scim_group_put", "scim_group_patch", "scim_group_delete")
 
 # What each agreement route needs, by its name in the route table: a capability, nothing
 # beyond a role (NONE), super admins and partner managers (PARTNER_CONTROL), super admins.
@@ -31,6 +36,8 @@ EXPECTED = {
     "webhooks_list": SUPER, "webhook_create": SUPER, "webhook_get": SUPER, "webhook_update": SUPER,
     "webhook_delete": SUPER, "webhook_rotate": SUPER, "webhook_ping": SUPER, "webhook_deliveries": SUPER,
     "webhook_delivery": SUPER, "webhook_redeliver": SUPER,
+    "scim_mappings_list": SUPER, "scim_mapping_put": SUPER, "scim_mapping_delete": SUPER,
+    **{name: PROVISIONING for name in SCIM_ROUTES},
 }
 # Whatever else answers under these paths is the customer's control over partners (its
 # requests, amendments): super admins and partner managers.
@@ -139,7 +146,18 @@ def assert_allowed(r, route):
     assert r.status == ALLOWED[route.name], f"{route.method} {route.path} ({route.name}): want {ALLOWED[route.name]}, got {r}"
 
 
+def assert_refused(r, route, status, code):
+    """A refusal: problem+json, or on a SCIM route the SCIM error its clients read (the same
+    code in its `code` member)."""
+    if "/scim/v2/" not in route.path:
+        return assert_problem(r, status, code)
+    assert r.status == status and r.content_type == "application/scim+json", f"{route.name}: {r}"
+    assert r.body["schemas"] == ["urn:ietf:params:scim:api:messages:2.0:Error"], r
+    assert r.body["status"] == str(status) and r.body["code"] == code, f"{route.name}: want {code}, got {r}"
+    return r.body
+
+
 def assert_refused_unchanged(server, ag, r, route, status, code, before):
-    b = assert_problem(r, status, code)
+    b = assert_refused(r, route, status, code)
     assert state(server, ag) == before, f"{route.name}: a refused request changed something"
     return b

@@ -1,0 +1,577 @@
+/* scim.c — SCIM users and groups of an agreement, and the group → seat rule. Contract in
+ * scim.h. Every write opens the agreement's transaction, changes the resource, then brings
+ * the seats of every user it may concern in line with the rule (reconcile), so a refused
+ * seat leaves nothing written. */
+#include "domain/scim.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <strings.h>
+#include "core/secret.h"
+#include "core/text.h"
+#include "domain/audit.h"
+#include "domain/subscribers.h"
+#include "mail/outbox.h"
+
+#define USER_SCHEMA "urn:ietf:params:scim:schemas:core:2.0:User"
+#define GROUP_SCHEMA "urn:ietf:params:scim:schemas:core:2.0:Group"
+
+static os_err fault(scim_fault *f, os_err e, const char *type, const char *detail) {
+    f->scim_type = type;
+    f->detail = detail;
+    return e;
+}
+
+static const char *uuid4(arena *a) {
+    unsigned char b[16];
+    secret_random(b, sizeof b);
+    b[6] = (unsigned char)((b[6] & 0x0F) | 0x40);
+    b[8] = (unsigned char)((b[8] & 0x3F) | 0x80);
+    return arena_printf(a, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2],
+                        b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+}
+
+static json_t *ci_get(json_t *obj, const char *name) {
+    const char *k;
+    json_t *v;
+    if (!json_is_object(obj)) return NULL;
+    json_object_foreach(obj, k, v) if (!strcasecmp(k, name)) return v;
+    return NULL;
+}
+
+static void ci_del(json_t *obj, const char *name) {
+    const char *k;
+    json_t *v;
+    void *tmp;
+    json_object_foreach_safe(obj, tmp, k, v) if (!strcasecmp(k, name)) json_object_del(obj, k);
+}
+
+/* A text attribute: absent/null NULL; too long or not text: *bad. */
+static const char *text_attr(arena *a, json_t *obj, const char *name, bool *bad) {
+    json_t *v = ci_get(obj, name);
+    if (!v || json_is_null(v)) return NULL;
+    if (!json_is_string(v) || json_string_length(v) > SCIM_TEXT_MAX || !json_string_length(v)) {
+        *bad = true;
+        return NULL;
+    }
+    return arena_strdup(a, json_string_value(v));
+}
+
+static char *lower(arena *a, const char *s) {
+    char *o = arena_strdup(a, s);
+    for (char *p = o; *p; p++)
+        if (*p >= 'A' && *p <= 'Z') *p = (char)(*p - 'A' + 'a');
+    return o;
+}
+
+static void iso_time(int64_t t, char out[21]) {
+    time_t tt = (time_t)t;
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static json_t *meta(const char *type, const char *base, const char *path, const char *id, int64_t created,
+                    int64_t updated, int64_t version) {
+    char c[21], u[21];
+    iso_time(created, c);
+    iso_time(updated, u);
+    char loc[512], ver[40];
+    snprintf(loc, sizeof loc, "%s/%s/%s", base, path, id);
+    snprintf(ver, sizeof ver, "W/\"%lld\"", (long long)version);
+    return json_pack("{s:s, s:s, s:s, s:s, s:s}", "resourceType", type, "created", c, "lastModified", u, "location",
+                     loc, "version", ver);
+}
+
+/* ---- users ---------------------------------------------------------------------------- */
+
+/* Reads a user resource into u (its indexed attributes) and tidies it for keeping: id,
+ * meta and password go; active becomes a boolean ("True"/"False" strings too). */
+static os_err user_from(arena *a, json_t *res, scim_user_rec *u, scim_fault *f) {
+    bool bad = false;
+    ci_del(res, "id");
+    ci_del(res, "meta");
+    ci_del(res, "password");
+    u->user_name = text_attr(a, res, "userName", &bad);
+    if (bad || !u->user_name) return fault(f, OS_ERR_INVALID, "invalidValue", "userName is required text (at most 256 characters)");
+    u->external_id = text_attr(a, res, "externalId", &bad);
+    u->display_name = text_attr(a, res, "displayName", &bad);
+    if (bad) return fault(f, OS_ERR_INVALID, "invalidValue", "externalId and displayName are text of at most 256 characters");
+    if (!u->display_name) {
+        json_t *name = ci_get(res, "name");
+        const char *formatted = text_attr(a, name, "formatted", &bad);
+        const char *g = text_attr(a, name, "givenName", &bad), *fam = text_attr(a, name, "familyName", &bad);
+        if (formatted) u->display_name = formatted;
+        else if (g || fam) u->display_name = arena_printf(a, "%s%s%s", g ? g : "", g && fam ? " " : "", fam ? fam : "");
+        bad = false;
+    }
+    /* The work address, else the primary one, else the first. */
+    json_t *emails = ci_get(res, "emails"), *pick = NULL, *el;
+    size_t i;
+    if (emails && !json_is_null(emails) && !json_is_array(emails)) return fault(f, OS_ERR_INVALID, "invalidValue", "emails is a list");
+    json_array_foreach(emails, i, el) {
+        json_t *t = ci_get(el, "type"), *p = ci_get(el, "primary");
+        if (json_is_string(t) && !strcasecmp(json_string_value(t), "work")) { pick = el; break; }
+        if (!pick && (json_is_true(p) || (json_is_string(p) && !strcasecmp(json_string_value(p), "true")))) pick = el;
+    }
+    if (!pick) pick = json_array_get(emails, 0);
+    u->email = pick ? text_attr(a, pick, "value", &bad) : NULL;
+    if (bad || (u->email && !strchr(u->email, '@')))
+        return fault(f, OS_ERR_INVALID, "invalidValue", "An e-mail address is text with an @");
+    if (u->email) u->email = lower(a, u->email);
+    json_t *act = ci_get(res, "active");
+    u->active = true;
+    if (json_is_boolean(act)) u->active = json_is_true(act);
+    else if (json_is_string(act) && !strcasecmp(json_string_value(act), "false")) u->active = false;
+    else if (json_is_string(act) && !strcasecmp(json_string_value(act), "true")) u->active = true;
+    else if (act && !json_is_null(act)) return fault(f, OS_ERR_INVALID, "invalidValue", "active is true or false");
+    ci_del(res, "active");
+    json_object_set_new(res, "active", json_boolean(u->active));
+    if (!ci_get(res, "schemas")) json_object_set_new(res, "schemas", json_pack("[s]", USER_SCHEMA));
+    char *text = json_dumps(res, JSON_COMPACT | JSON_SORT_KEYS);
+    if (!text) return OS_ERR_INTERNAL;
+    u->resource = arena_strdup(a, text);
+    free(text);   /* checksrc: allow alloc — json_dumps hands over memory it malloc'd */
+    return OS_OK;
+}
+
+static json_t *user_view(const scim_user_rec *u, const char *base) {
+    json_t *res = json_loads(u->resource, 0, NULL);
+    if (!res) res = json_object();
+    json_object_set_new(res, "id", json_string(u->uuid));
+    json_object_set_new(res, "meta", meta("User", base, "Users", u->uuid, u->created_at, u->updated_at, u->version));
+    return res;
+}
+
+/* ---- the seat rule --------------------------------------------------------------------- */
+
+typedef struct prov {
+    op_ctx *x;
+    sub_target t;
+    bool have_target;
+    int64_t agreement_id;
+} prov;
+
+static os_err prov_begin(op_ctx *x, int64_t agreement_id, prov *p) {
+    memset(p, 0, sizeof *p);
+    p->x = x;
+    p->agreement_id = agreement_id;
+    return store_tx_begin_agreement(x->c, agreement_id);
+}
+
+static os_err prov_end(prov *p, os_err e) {
+    e = store_tx_end(p->x->c, e);
+    if (!e && p->have_target) outbox_wake(p->x->app->mail);
+    return e;
+}
+
+/* Brings user_id's provisioned seats in line with the rule: one per level its groups give
+ * while active, none otherwise. */
+static os_err reconcile(prov *p, int64_t user_id, scim_fault *f) {
+    op_ctx *x = p->x;
+    scim_user_rec u;
+    bool gone = false;
+    os_err e = st_scim_user_by_id(x->c, x->a, p->agreement_id, user_id, &u);
+    if (e == OS_ERR_NOT_FOUND) gone = true, e = OS_OK;
+    if (e) return e;
+    scim_mapping_rec *want = NULL;
+    int nw = 0;
+    if (!gone && u.active && (e = st_scim_user_wants(x->c, x->a, user_id, &want, &nw))) return e;
+    scim_seat_rec *held;
+    int nh;
+    if ((e = st_scim_seats(x->c, x->a, user_id, &held, &nh))) return e;
+    if (!p->have_target) {
+        if ((e = subscribers_target(x, p->agreement_id, &p->t))) return e;
+        p->have_target = true;
+    }
+    for (int i = 0; i < nh; i++) {
+        bool keep = false;
+        for (int j = 0; j < nw && !keep; j++) keep = !strcmp(want[j].level_code, held[i].level_code);
+        if (keep) continue;
+        sub_rec s;
+        e = st_sub_get(x->c, x->a, p->agreement_id, held[i].sub_uuid, &s);
+        if (!e) e = subscribers_remove_in_tx(x, &s);
+        if (!e) e = subscribers_emit(x, p->t.g.license_number, "subscription.removed", &s);
+        if (e == OS_ERR_NOT_FOUND) e = OS_OK;   /* removed by hand since: nothing to give back */
+        if (!e) e = st_scim_seat_delete(x->c, user_id, held[i].level_code);
+        if (e) return e;
+    }
+    for (int j = 0; j < nw; j++) {
+        if (j && !strcmp(want[j].level_code, want[j - 1].level_code)) continue;   /* one seat per level */
+        bool have = false;
+        for (int i = 0; i < nh && !have; i++) have = !strcmp(want[j].level_code, held[i].level_code);
+        if (have) continue;
+        const char *email = u.email ? u.email : strchr(u.user_name, '@') ? lower(x->a, u.user_name) : NULL;
+        if (!email)
+            return fault(f, OS_ERR_INVALID, "invalidValue",
+                         arena_printf(x->a, "%s needs an e-mail address to hold a %s seat", u.user_name,
+                                      want[j].level_code));
+        const char *name = u.display_name ? u.display_name : u.user_name;
+        sub_input in = {.name = arena_strndup(x->a, name, SUB_NAME_MAX), .sign_in_email = email,
+                        .level = want[j].level_code, .country = want[j].country, .language = want[j].language,
+                        .downloads = want[j].downloads, .notify = true};
+        field_errors fe;
+        fe_init(&fe, x->a);
+        sub_rec s;
+        e = subscribers_add_in_tx(x, &p->t, &in, &fe, &s);
+        if (e == OS_ERR_INVALID && fe_any(&fe)) {
+            bool pool = !strcmp(fe.head->code, "no_seats_left") || !strcmp(fe.head->code, "reassignment_too_soon");
+            return fault(f, pool ? OS_ERR_CONFLICT : OS_ERR_INVALID, pool ? "tooMany" : "invalidValue",
+                         arena_printf(x->a, "%s cannot hold a %s seat (group %s): %s", u.user_name,
+                                      want[j].level_code, want[j].group_name, fe.head->message));
+        }
+        if (!e) e = subscribers_emit(x, p->t.g.license_number, "subscription.added", &s);
+        if (!e) e = st_scim_seat_add(x->c, user_id, want[j].level_code, s.uuid);
+        if (e) return e;
+    }
+    return OS_OK;
+}
+
+static os_err reconcile_many(prov *p, const int64_t *ids, int n, scim_fault *f) {
+    os_err e = OS_OK;
+    for (int i = 0; !e && i < n; i++) e = reconcile(p, ids[i], f);
+    return e;
+}
+
+static const char *user_details(op_ctx *x, const scim_user_rec *u) {
+    return json_pairs(x->a, "user_name", u->user_name, "active", u->active ? "true" : "false", NULL);
+}
+
+os_err scim_user_create(op_ctx *x, int64_t agreement_id, json_t *body, const char *base, scim_fault *f, json_t **out) {
+    scim_user_rec u = {.agreement_id = agreement_id, .uuid = uuid4(x->a), .created_at = x->now, .updated_at = x->now,
+                       .version = 1};
+    json_t *res = json_deep_copy(body);
+    os_err e = user_from(x->a, res, &u, f);
+    json_decref(res);
+    if (e) return e;
+    prov p;
+    if ((e = prov_begin(x, agreement_id, &p))) return e;
+    e = st_scim_user_insert(x->c, &u, &u.id);
+    if (e == OS_ERR_CONFLICT)
+        e = fault(f, OS_ERR_CONFLICT, "uniqueness", arena_printf(x->a, "A user named %s exists", u.user_name));
+    if (!e) e = audit(x, "provisioning.user_created", "scim_user", u.uuid, agreement_id, user_details(x, &u));
+    if ((e = prov_end(&p, e))) return e;
+    *out = user_view(&u, base);
+    return OS_OK;
+}
+
+os_err scim_user_get(op_ctx *x, int64_t agreement_id, const char *id, const char *base, json_t **out) {
+    scim_user_rec u;
+    os_err e = st_scim_user_get(x->c, x->a, agreement_id, id, &u);
+    if (!e) *out = user_view(&u, base);
+    return e;
+}
+
+os_err scim_user_write(op_ctx *x, int64_t agreement_id, const char *id, json_t *body, bool patch, const char *base,
+                       scim_fault *f, json_t **out) {
+    prov p;
+    os_err e = prov_begin(x, agreement_id, &p);
+    if (e) return e;
+    scim_user_rec cur, next;
+    json_t *res = NULL;
+    e = st_scim_user_get(x->c, x->a, agreement_id, id, &cur);
+    if (!e) {
+        next = cur;
+        if (patch) {
+            res = json_loads(cur.resource, 0, NULL);
+            if (!res) res = json_object();
+            e = scim_patch_apply(x->a, res, ci_get(body, "Operations"), f);
+        } else res = json_deep_copy(body);
+    }
+    if (!e) e = user_from(x->a, res, &next, f);
+    bool changed = !e && strcmp(next.resource, cur.resource);
+    if (changed) {
+        next.updated_at = x->now;
+        e = st_scim_user_update(x->c, &next);
+        if (e == OS_ERR_CONFLICT)
+            e = fault(f, OS_ERR_CONFLICT, "uniqueness", arena_printf(x->a, "A user named %s exists", next.user_name));
+        if (!e) next.version++;
+        if (!e) e = audit(x, "provisioning.user_updated", "scim_user", next.uuid, agreement_id, user_details(x, &next));
+        if (!e) e = reconcile(&p, cur.id, f);
+    }
+    if (res) json_decref(res);
+    if ((e = prov_end(&p, e))) return e;
+    *out = user_view(changed ? &next : &cur, base);
+    return OS_OK;
+}
+
+os_err scim_user_delete(op_ctx *x, int64_t agreement_id, const char *id, scim_fault *f) {
+    prov p;
+    os_err e = prov_begin(x, agreement_id, &p);
+    if (e) return e;
+    scim_user_rec u;
+    e = st_scim_user_get(x->c, x->a, agreement_id, id, &u);
+    /* Its memberships go first, so the rule gives it nothing; then its seats are removed. */
+    if (!e) e = st_scim_user_leave_groups(x->c, u.id);
+    if (!e) e = reconcile(&p, u.id, f);
+    if (!e) e = st_scim_user_delete(x->c, agreement_id, u.id);
+    if (!e) e = audit(x, "provisioning.user_deleted", "scim_user", u.uuid, agreement_id, user_details(x, &u));
+    return prov_end(&p, e);
+}
+
+static json_t *list_response(int64_t total, int64_t start, json_t *resources) {
+    return json_pack("{s:[s], s:I, s:I, s:I, s:o}", "schemas", "urn:ietf:params:scim:api:messages:2.0:ListResponse",
+                     "totalResults", (json_int_t)total, "startIndex", (json_int_t)start, "itemsPerPage",
+                     (json_int_t)json_array_size(resources), "Resources", resources);
+}
+
+os_err scim_users_list(op_ctx *x, int64_t agreement_id, scim_filter_attr attr, const char *value, int64_t start,
+                       int count, const char *base, json_t **out) {
+    scim_user_rec *rows;
+    int n;
+    int64_t total;
+    os_err e = st_scim_users_list(x->c, x->a, agreement_id, attr, value, start - 1, count, &rows, &n, &total);
+    if (e) return e;
+    json_t *arr = json_array();
+    for (int i = 0; i < n; i++) json_array_append_new(arr, user_view(&rows[i], base));
+    *out = list_response(total, start, arr);
+    return OS_OK;
+}
+
+/* ---- groups ----------------------------------------------------------------------------- */
+
+static json_t *group_view(op_ctx *x, const scim_group_rec *g, bool members, const char *base) {
+    json_t *res = json_pack("{s:[s], s:s, s:s}", "schemas", GROUP_SCHEMA, "id", g->uuid, "displayName",
+                            g->display_name);
+    if (g->external_id) json_object_set_new(res, "externalId", json_string(g->external_id));
+    if (members) {
+        scim_member_rec *m;
+        int n;
+        json_t *arr = json_array();
+        if (!st_scim_members(x->c, x->a, g->id, SCIM_MEMBERS_MAX, &m, &n))
+            for (int i = 0; i < n; i++)
+                json_array_append_new(arr, json_pack("{s:s, s:s?, s:s}", "value", m[i].uuid, "display", m[i].display,
+                                                     "type", m[i].kind == 'g' ? "Group" : "User"));
+        json_object_set_new(res, "members", arr);
+    }
+    json_object_set_new(res, "meta",
+                        meta("Group", base, "Groups", g->uuid, g->created_at, g->updated_at, g->version));
+    return res;
+}
+
+/* The group's resource for a PATCH: its attributes and members as {value}. */
+static json_t *group_resource(op_ctx *x, const scim_group_rec *g, os_err *e) {
+    json_t *res = json_pack("{s:s}", "displayName", g->display_name);
+    if (g->external_id) json_object_set_new(res, "externalId", json_string(g->external_id));
+    scim_member_rec *m;
+    int n;
+    json_t *arr = json_array();
+    *e = st_scim_members(x->c, x->a, g->id, SCIM_MEMBERS_MAX, &m, &n);
+    for (int i = 0; !*e && i < n; i++) json_array_append_new(arr, json_pack("{s:s}", "value", m[i].uuid));
+    json_object_set_new(res, "members", arr);
+    return res;
+}
+
+/* Writes g's attributes from res (a whole group: create, PUT, or PATCH's result), then its
+ * members when res lists them (or must: replace), and reconciles every user under g before
+ * and after. */
+static os_err group_apply(prov *p, scim_group_rec *g, json_t *res, bool is_new, scim_fault *f) {
+    op_ctx *x = p->x;
+    bool bad = false;
+    const char *name = text_attr(x->a, res, "displayName", &bad);
+    const char *ext = text_attr(x->a, res, "externalId", &bad);
+    if (bad || !name) return fault(f, OS_ERR_INVALID, "invalidValue", "displayName is required text (at most 256 characters)");
+    json_t *members = ci_get(res, "members");
+    if (members && !json_is_null(members) && !json_is_array(members))
+        return fault(f, OS_ERR_INVALID, "invalidValue", "members is a list");
+    if (json_array_size(members) > SCIM_MEMBERS_MAX)
+        return fault(f, OS_ERR_INVALID, "tooMany", arena_printf(x->a, "At most %d members", SCIM_MEMBERS_MAX));
+    os_err e;
+    int64_t *before = NULL;
+    int nbefore = 0;
+    bool attrs = is_new || strcmp(name, g->display_name) || (ext ? !g->external_id || strcmp(ext, g->external_id)
+                                                                  : g->external_id != NULL);
+    g->display_name = name;
+    g->external_id = ext;
+    if (is_new) {
+        g->created_at = g->updated_at = x->now;
+        g->version = 1;
+        e = st_scim_group_insert(x->c, g, &g->id);
+    } else {
+        if ((e = st_scim_users_under(x->c, x->a, g->id, &before, &nbefore))) return e;
+        e = OS_OK;
+    }
+    if (e == OS_ERR_CONFLICT)
+        return fault(f, OS_ERR_CONFLICT, "uniqueness", arena_printf(x->a, "A group named %s exists", name));
+    if (e) return e;
+    /* The members as ids; unchanged ones leave the rows alone. */
+    scim_member_rec *cur = NULL;
+    int ncur = 0;
+    if (!is_new && (e = st_scim_members(x->c, x->a, g->id, SCIM_MEMBERS_MAX, &cur, &ncur))) return e;
+    size_t nm = json_array_size(members);
+    char *kinds = arena_alloc(x->a, nm + 1);
+    int64_t *ids = arena_alloc(x->a, sizeof *ids * (nm + 1));
+    size_t i;
+    json_t *el;
+    json_array_foreach(members, i, el) {
+        json_t *v = ci_get(el, "value");
+        if (!json_is_string(v) || json_string_length(v) > 64)
+            return fault(f, OS_ERR_INVALID, "invalidValue", "Each member has a value: a user's or a group's id");
+        e = st_scim_resolve(x->c, p->agreement_id, json_string_value(v), &kinds[i], &ids[i]);
+        if (e == OS_ERR_NOT_FOUND)
+            return fault(f, OS_ERR_INVALID, "invalidValue",
+                         arena_printf(x->a, "No user or group has the id %s", json_string_value(v)));
+        if (e) return e;
+    }
+    bool same = (int)nm == ncur;
+    for (int k = 0; same && k < ncur; k++) {
+        bool found = false;
+        for (size_t j = 0; j < nm && !found; j++) found = kinds[j] == cur[k].kind && ids[j] == cur[k].id;
+        same = found;
+    }
+    if (!same) {
+        if (!is_new) e = st_scim_members_clear(x->c, g->id);
+        for (size_t j = 0; !e && j < nm; j++) e = st_scim_member_add(x->c, g->id, kinds[j], ids[j]);
+    }
+    if (!e && !is_new && (attrs || !same)) {
+        g->updated_at = x->now;
+        e = st_scim_group_update(x->c, g);
+        if (e == OS_ERR_CONFLICT)
+            return fault(f, OS_ERR_CONFLICT, "uniqueness", arena_printf(x->a, "A group named %s exists", name));
+        if (!e) g->version++;
+    }
+    if (!e && (is_new || attrs || !same))
+        e = audit(x, is_new ? "provisioning.group_created" : "provisioning.group_updated", "scim_group", g->uuid,
+                  p->agreement_id, json_pairs(x->a, "display_name", name, NULL));
+    if (e || same) return e;
+    int64_t *after;
+    int nafter;
+    if ((e = st_scim_users_under(x->c, x->a, g->id, &after, &nafter))) return e;
+    if (!(e = reconcile_many(p, before, nbefore, f))) e = reconcile_many(p, after, nafter, f);
+    return e;
+}
+
+os_err scim_group_create(op_ctx *x, int64_t agreement_id, json_t *body, const char *base, scim_fault *f,
+                         json_t **out) {
+    prov p;
+    os_err e = prov_begin(x, agreement_id, &p);
+    if (e) return e;
+    scim_group_rec g = {.agreement_id = agreement_id, .uuid = uuid4(x->a), .display_name = ""};
+    e = group_apply(&p, &g, body, true, f);
+    if ((e = prov_end(&p, e))) return e;
+    *out = group_view(x, &g, true, base);
+    return OS_OK;
+}
+
+os_err scim_group_get(op_ctx *x, int64_t agreement_id, const char *id, bool members, const char *base,
+                      json_t **out) {
+    scim_group_rec g;
+    os_err e = st_scim_group_get(x->c, x->a, agreement_id, id, &g);
+    if (!e) *out = group_view(x, &g, members, base);
+    return e;
+}
+
+os_err scim_group_write(op_ctx *x, int64_t agreement_id, const char *id, json_t *body, bool patch, const char *base,
+                        scim_fault *f, json_t **out) {
+    prov p;
+    os_err e = prov_begin(x, agreement_id, &p);
+    if (e) return e;
+    scim_group_rec g;
+    json_t *res = NULL;
+    e = st_scim_group_get(x->c, x->a, agreement_id, id, &g);
+    if (!e) res = group_resource(x, &g, &e);
+    if (!e && patch) e = scim_patch_apply(x->a, res, ci_get(body, "Operations"), f);
+    else if (!e) {
+        /* PUT: the body is the whole group; no members listed is none. */
+        json_decref(res);
+        res = json_deep_copy(body);
+        if (!ci_get(res, "members")) json_object_set_new(res, "members", json_array());
+    }
+    if (!e) e = group_apply(&p, &g, res, false, f);
+    if (res) json_decref(res);
+    if ((e = prov_end(&p, e))) return e;
+    /* Entra and Okta read nothing from a PATCH's answer; the group is sent back anyway. */
+    *out = group_view(x, &g, true, base);
+    return OS_OK;
+}
+
+os_err scim_group_delete(op_ctx *x, int64_t agreement_id, const char *id, scim_fault *f) {
+    prov p;
+    os_err e = prov_begin(x, agreement_id, &p);
+    if (e) return e;
+    scim_group_rec g;
+    int64_t *users = NULL;
+    int n = 0;
+    e = st_scim_group_get(x->c, x->a, agreement_id, id, &g);
+    if (!e) e = st_scim_users_under(x->c, x->a, g.id, &users, &n);
+    if (!e) e = st_scim_group_delete(x->c, agreement_id, g.id);
+    if (!e) e = reconcile_many(&p, users, n, f);
+    if (!e) e = audit(x, "provisioning.group_deleted", "scim_group", g.uuid, agreement_id,
+                      json_pairs(x->a, "display_name", g.display_name, NULL));
+    return prov_end(&p, e);
+}
+
+os_err scim_groups_list(op_ctx *x, int64_t agreement_id, scim_filter_attr attr, const char *value, int64_t start,
+                        int count, bool members, const char *base, json_t **out) {
+    scim_group_rec *rows;
+    int n;
+    int64_t total;
+    os_err e = st_scim_groups_list(x->c, x->a, agreement_id, attr, value, start - 1, count, &rows, &n, &total);
+    if (e) return e;
+    json_t *arr = json_array();
+    for (int i = 0; i < n; i++) json_array_append_new(arr, group_view(x, &rows[i], members, base));
+    *out = list_response(total, start, arr);
+    return OS_OK;
+}
+
+/* ---- group → seat rules ------------------------------------------------------------------ */
+
+os_err scim_mappings(op_ctx *x, int64_t agreement_id, scim_mapping_rec **rows, int *n) {
+    return st_scim_mappings(x->c, x->a, agreement_id, rows, n);
+}
+
+os_err scim_mapping_put(op_ctx *x, int64_t agreement_id, const char *group_id, const scim_mapping_rec *m,
+                        field_errors *fe, scim_fault *f, scim_mapping_rec *out) {
+    prov p;
+    os_err e = prov_begin(x, agreement_id, &p);
+    if (e) return e;
+    scim_group_rec g;
+    e = st_scim_group_get(x->c, x->a, agreement_id, group_id, &g);
+    if (e == OS_ERR_NOT_FOUND) {
+        fe_add(fe, "group", "invalid_value", "No provisioned group has this id");
+        e = OS_ERR_INVALID;
+    }
+    if (!e && !(e = subscribers_target(x, agreement_id, &p.t))) {
+        p.have_target = true;
+        bool found = false;
+        for (int k = 0; k < p.t.npools && !found; k++) found = !strcmp(p.t.pools[k].level_code, m->level_code);
+        if (!found) {
+            const char *allowed = subscriber_level_list(x->a, p.t.pools, p.t.npools);
+            fe_add_params(fe, "level", "invalid_value",
+                          arena_printf(x->a, "Choose one of the agreement's levels: %s", allowed),
+                          subscriber_choice_params(x->a, "level", allowed));
+            e = OS_ERR_INVALID;
+        }
+    }
+    scim_mapping_rec r = *m;
+    r.group_id = g.id;
+    int64_t *users = NULL;
+    int n = 0;
+    if (!e) e = st_scim_mapping_put(x->c, agreement_id, &r, x->now, &r.id);
+    /* A changed level: the old level's seats go, the new one's come (reconcile sees both). */
+    if (!e) e = st_scim_users_under(x->c, x->a, g.id, &users, &n);
+    if (!e) e = reconcile_many(&p, users, n, f);
+    if (!e) e = audit(x, "provisioning.mapping_set", "scim_group", g.uuid, agreement_id,
+                      json_pairs(x->a, "group", g.display_name, "level", r.level_code, NULL));
+    if ((e = prov_end(&p, e))) return e;
+    r.group_uuid = g.uuid;
+    r.group_name = g.display_name;
+    r.created_at = x->now;
+    *out = r;
+    return OS_OK;
+}
+
+os_err scim_mapping_delete(op_ctx *x, int64_t agreement_id, int64_t id, scim_fault *f) {
+    prov p;
+    os_err e = prov_begin(x, agreement_id, &p);
+    if (e) return e;
+    int64_t group_id = 0;
+    int64_t *users = NULL;
+    int n = 0;
+    e = st_scim_mapping_delete(x->c, agreement_id, id, &group_id);
+    if (!e) e = st_scim_users_under(x->c, x->a, group_id, &users, &n);
+    if (!e) e = reconcile_many(&p, users, n, f);
+    if (!e) e = audit(x, "provisioning.mapping_removed", "scim_mapping", audit_id(x, id), agreement_id, NULL);
+    return prov_end(&p, e);
+}
