@@ -539,7 +539,7 @@ os_err sso_finish(op_ctx *x, const char *state, const char *code, const char *us
     e = account_for(x, p, claims, &out->user, reason);
     json_decref(claims);
     if (!e) e = st_session_create(x->c, th, out->user.id, csrf, x->now, x->now + x->app->cfg->session_max_s,
-                                  x->address, user_agent);
+                                  x->address, user_agent, "sso");
     if (!e) e = audit(x, "signin", "user", audit_id(x, out->user.id), 0,
                       json_pairs(x->a, "method", "sso", "provider", p->name, NULL));
     e = store_tx_end(x->c, e);
