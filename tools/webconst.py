@@ -44,7 +44,7 @@ LIMITS = [
                            "LIMIT_PARTNER_PERIOD_DAYS_MAX", "LIMIT_PARTNER_PERIOD_DAYS_DEFAULT",
                            "LIMIT_PARTNER_REASON_CHARS", "LIMIT_TOKEN_NAME_CHARS", "LIMIT_TOKEN_DEFAULT_DAYS",
                            "LIMIT_TOKEN_MAX_DAYS", "LIMIT_WEBHOOK_URL_CHARS", "LIMIT_WEBHOOK_DESCRIPTION_CHARS",
-                           "LIMIT_WEBHOOK_FAILING_DAYS"]),
+                           "LIMIT_WEBHOOK_FAILING_DAYS", "LIMIT_MFA_CODE_CHARS"]),
     ("src/domain/subscribers.h", ["SUB_NAME_MAX", "SUB_REFERENCE_MAX"]),
     ("src/domain/licensing.h", ["ORDER_MAX_LINES", "ORDER_MAX_QUANTITY"]),
 ]

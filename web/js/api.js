@@ -71,7 +71,8 @@ export async function apiResponse(method, path, body, { headers = {}, signal } =
     await refreshSession();
     result = await send(method, path, body, headers, signal);
   }
-  if (path === '/session' && unsafe) {
+  // Signing in (either step) or out changes the session, and with it the token.
+  if ((path === '/session' || path === '/session/mfa') && unsafe) {
     forgetAnswers();
     // Signing in returns the new session's token; signing out leaves none, so ask for one.
     if (result.data && result.data.csrf_token) csrfToken = result.data.csrf_token;

@@ -52,7 +52,10 @@ export function createForm({ fields, submit, onSubmit, onProblem, testid, values
   function say(message) {
     if (!messages) return;
     messages.replaceChildren(...(message
-      ? [h('div', { class: `notice notice--${message.kind || 'error'}` }, h('p', { class: 'notice__text', t: message.key, params: message.params }))]
+      ? [h('div', { class: `notice notice--${message.kind || 'error'}` },
+        h('p', { class: 'notice__text', t: message.key, params: message.params }),
+        // A problem whose remedy is on another page links to it (e.g. the account page).
+        message.action?.href && h('a', { class: 'notice__action', href: message.action.href, t: message.action.key }))]
       : []));
   }
 

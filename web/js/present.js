@@ -177,7 +177,9 @@ export function loadingSection({ load, show, onProblem, testid }) {
       } else {
         section.replaceChildren(h('p', { class: 'loading', t: 'lsc.loadFailed' }));
         if (err instanceof ApiError && err.code !== PROBLEM.UNAUTHENTICATED) {
-          notify({ ...problemNotice(err), action: { key: 'lsc.retry', onClick: retry } });
+          // A notice that says what to do elsewhere (a link) keeps it; retrying would not help.
+          const notice = problemNotice(err);
+          notify({ ...notice, action: notice.action ?? { key: 'lsc.retry', onClick: retry } });
         } else {
           reportProblem(err);
         }

@@ -6,7 +6,7 @@ import { FIELD, PROBLEM } from './constants.js';
 import { hasMessage } from './i18n.js';
 import { notify } from './notice.js';
 
-/** `{ kind, key, params }` for notify(). */
+/** `{ kind, key, params, action? }` for notify(). */
 export function problemNotice(err) {
   const code = err && err.code ? err.code : 'internal';
   if (code === PROBLEM.THROTTLED) {
@@ -15,6 +15,10 @@ export function problemNotice(err) {
   if (code === PROBLEM.NO_MATCH && Number.isInteger(err.problem?.params?.tries_left)) {
     // How many mismatches are left before the partner registration locks for a while.
     return { kind: 'error', key: 'problem.no_match_tries', params: { count: Math.max(0, err.problem.params.tries_left) } };
+  }
+  if (code === PROBLEM.STRONG_AUTH_REQUIRED) {
+    // What to do is on the account page: turning two-step sign-in on, then signing in again.
+    return { kind: 'error', key: 'problem.strong_auth_required', action: { key: 'problem.strongAuthAction', href: '/account' } };
   }
   const key = `problem.${code}`;
   return { kind: 'error', key: hasMessage(key) ? key : 'problem.generic' };

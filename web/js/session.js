@@ -47,8 +47,23 @@ export async function refreshStanding() {
   return standing;
 }
 
+/**
+ * The password step of signing in. Resolves to `{ user }` once signed in, or, for an account with
+ * two-step sign-in on, to `{ challenge, expiresIn }`: the second step (signInWithCode) trades
+ * the challenge and a code for the session.
+ */
 export async function signIn(email, password) {
   const result = await api('POST', '/session', { email, password });
+  if (result && result.mfa_required) return { challenge: result.challenge, expiresIn: result.expires_in };
+  return { user: await signedIn(result) };
+}
+
+/** The second step: `proof` is `{ code }` (from the app) or `{ recovery_code }`. */
+export async function signInWithCode(challenge, proof) {
+  return signedIn(await api('POST', '/session/mfa', { challenge, ...proof }));
+}
+
+async function signedIn(result) {
   setUser(result.user);
   // Whether the user is recognized only comes with GET /api/v1/session.
   await refreshStanding().catch(() => null);

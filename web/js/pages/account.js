@@ -1,4 +1,4 @@
-// /account: the user's language and password, and the way to their API tokens.
+// /account: the user's language and password, two-step sign-in, and the way to their API tokens.
 
 import { api } from '../api.js';
 import { h } from '../dom.js';
@@ -7,6 +7,7 @@ import { LANGUAGES, currentLanguage } from '../i18n.js';
 import { notify } from '../notice.js';
 import { reportProblem } from '../problems.js';
 import { chooseLanguage, currentUser } from '../session.js';
+import { twoStepContent } from '../two-step.js';
 import { pageView } from './layout.js';
 
 export default {
@@ -17,6 +18,7 @@ export default {
     return pageView({ title: 'account.title', intro: 'account.signedInAs', introParams: { name: user.name, email: user.email }, wide: true },
       section('account-language', 'account.languageTitle', languageForm()),
       section('account-password', 'account.passwordTitle', passwordForm(user.email)),
+      section('account-mfa', 'mfa.title', twoStepContent(user.email)),
       section('account-tokens', 'account.tokensTitle', [
         h('p', { class: 'card__text', t: 'account.tokensText' }),
         h('p', {}, h('a', { href: '/account/tokens', class: 'button', t: 'account.tokensLink', 'data-testid': 'account-tokens-link' })),

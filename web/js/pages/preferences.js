@@ -3,7 +3,8 @@
 // whether addresses outside the customer's own domains may be added, when to warn that a pool
 // fills up, and partner access: whether a partner's access waits for a super admin's or partner
 // manager's approval, and what a new partner may do, for how long, unless someone decides
-// otherwise. PUT replaces every preference, so the one form sends them all.
+// otherwise; and whether everyone acting on the agreement must have signed in with two-step
+// sign-in or the company's provider. PUT replaces every preference, so the one form sends them all.
 
 import { ApiError, api } from '../api.js';
 import { FIELD, LIMITS, PROBLEM, SUBSCRIBER_LANGUAGES } from '../constants.js';
@@ -60,6 +61,7 @@ function preferencesForm(preferences, levels, base) {
       partner_approval: preferences.partner_approval === true,
       partner_period_days: untilEnd ? '' : text(preferences.partner_period_days ?? LIMITS.LIMIT_PARTNER_PERIOD_DAYS_DEFAULT),
       partner_until_end: untilEnd,
+      require_strong_auth: preferences.require_strong_auth === true,
     },
     fields: [
       { name: 'contact_email', type: 'email', label: 'preferences.contactEmail', hint: 'preferences.contactEmailHint', optional: true, autocomplete: 'off' },
@@ -129,6 +131,14 @@ function preferencesForm(preferences, levels, base) {
         messages: { [FIELD.INVALID_VALUE]: 'preferences.periodRange', [FIELD.OUT_OF_RANGE]: 'preferences.periodRange', [FIELD.WRONG_TYPE]: 'preferences.periodRange' },
       },
       { name: 'partner_until_end', type: 'checkbox', label: 'preferences.partnerUntilEnd', optional: true },
+      {
+        name: 'require_strong_auth',
+        type: 'checkbox',
+        heading: 'preferences.securityTitle',
+        label: 'preferences.requireStrongAuth',
+        more: ['preferences.requireStrongAuthMore'],
+        optional: true,
+      },
     ],
     onSubmit: async (values) => {
       const body = {
@@ -138,6 +148,7 @@ function preferencesForm(preferences, levels, base) {
         partner_approval: values.partner_approval,
         partner_capabilities: values.partner_capabilities,
         partner_period_days: values.partner_until_end ? null : Number(values.partner_period_days),
+        require_strong_auth: values.require_strong_auth,
       };
       if (!values.partner_until_end && !values.partner_period_days) {
         // A number of days, or "until the agreement ends": one of the two.

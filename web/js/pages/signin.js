@@ -2,15 +2,17 @@
 // say which). An unverified account gets a way to have the confirmation link sent again.
 // An address whose domain the operator routes to an OpenID Connect provider gets "Continue with
 // <provider>" (a full-page navigation to the server's start route); the provider's failures come
-// back here as ?sso_error=REASON and are explained.
+// back here as ?sso_error=REASON and are explained. An account with two-step sign-in on gets a
+// second step after the right password: the code from the person's app, or one of their
+// recovery codes; a challenge that lapsed (five minutes) sends them back to the password.
 
-import { api } from '../api.js';
-import { PROBLEM } from '../constants.js';
+import { ApiError, api } from '../api.js';
+import { FIELD, LIMITS, PROBLEM } from '../constants.js';
 import { h } from '../dom.js';
 import { createForm, field } from '../form.js';
 import { notify } from '../notice.js';
 import { isSameSitePath, navigate } from '../router.js';
-import { forgetReturn, pendingReturn, signIn } from '../session.js';
+import { forgetReturn, pendingReturn, signIn, signInWithCode } from '../session.js';
 import { linkLine, pageView } from './layout.js';
 import { resendLink } from './verify.js';
 
@@ -45,11 +47,9 @@ export default {
       values: { email: state.email },
       submit: 'signin.submit',
       async onSubmit({ email, password }) {
-        await signIn(email, password);
-        // Where the user was going; or a link that waited for them to sign up and confirm first.
-        const next = wanted ?? pendingReturn();
-        forgetReturn();
-        navigate(isSameSitePath(next) ? next : '/home');
+        const { challenge } = await signIn(email, password);
+        if (challenge) secondStep(challenge, email);
+        else goOn();
       },
       onProblem(err, { email }) {
         if (err.code === PROBLEM.SSO_REQUIRED) {
@@ -65,10 +65,68 @@ export default {
         return true;
       },
     });
+    // Where the user was going; or a link that waited for them to sign up and confirm first.
+    function goOn() {
+      const next = wanted ?? pendingReturn();
+      forgetReturn();
+      navigate(isSameSitePath(next) ? next : '/home');
+    }
+    const passwordStep = [form.element, sso];
+    const codeStep = h('div', { hidden: true, 'data-testid': 'signin-mfa' });
+    // The password was right: the form gives way to the code's, whose field takes the focus.
+    function secondStep(challenge, email) {
+      for (const part of passwordStep) part.hidden = true;
+      codeStep.hidden = false;
+      showCodeForm(challenge, email, false);
+    }
+    function showCodeForm(challenge, email, recovery) {
+      const name = recovery ? 'recovery_code' : 'code';
+      const codeForm = createForm({
+        testid: 'signin-mfa-form',
+        fields: [recovery
+          ? { name, type: 'text', label: 'signin.mfa.recoveryCode', hint: 'signin.mfa.recoveryHint', autocomplete: 'off', autocapitalize: 'off', maxlength: LIMITS.LIMIT_MFA_CODE_CHARS }
+          : { name, type: 'text', label: 'signin.mfa.code', hint: 'signin.mfa.codeHint', autocomplete: 'one-time-code', inputmode: 'numeric', maxlength: LIMITS.LIMIT_MFA_CODE_CHARS }],
+        submit: 'signin.mfa.submit',
+        async onSubmit(values) {
+          try {
+            await signInWithCode(challenge, { [name]: values[name] });
+          } catch (err) {
+            // A wrong code is the field's fault: said next to it, where the person types again.
+            if (err instanceof ApiError && err.code === PROBLEM.INVALID_CODE) {
+              throw new ApiError(422, { code: PROBLEM.VALIDATION, errors: [{ field: name, code: FIELD.WRONG_CODE }] });
+            }
+            throw err;
+          }
+          goOn();
+        },
+        onProblem(err) {
+          if (err.code !== PROBLEM.MFA_CHALLENGE_INVALID) return false;
+          // Lapsed or used: only the password step can start a new one.
+          codeStep.hidden = true;
+          codeStep.replaceChildren();
+          for (const part of passwordStep) part.hidden = part === sso && !sso.childElementCount;
+          notify({ kind: 'error', key: 'problem.mfa_challenge_invalid' });
+          form.element.querySelector('input[type="password"]')?.focus();
+          return true;
+        },
+      });
+      const other = h('button', {
+        type: 'button', class: 'button button--link', 'data-testid': 'signin-mfa-switch',
+        t: recovery ? 'signin.mfa.useCode' : 'signin.mfa.useRecovery',
+        onclick: () => showCodeForm(challenge, email, !recovery),
+      });
+      codeStep.replaceChildren(
+        h('h2', { class: 'form__subtitle', t: 'signin.mfa.title' }),
+        h('p', { class: 'page__aside', t: recovery ? 'signin.mfa.recoveryIntro' : 'signin.mfa.intro', params: { email } }),
+        codeForm.element,
+        h('p', { class: 'page__aside' }, other));
+      codeForm.element.querySelector('input')?.focus();
+    }
     form.element.querySelector('input[type="email"]')?.addEventListener('change', (e) => lookUp(e.target.value.trim()));
     return pageView({ title: 'signin.title' },
       form.element,
       sso,
+      codeStep,
       h('p', { class: 'page__aside' }, h('a', { href: '/reset', t: 'signin.forgot' })),
       // Signing up first keeps the page the user was going to: it rides the confirmation mail.
       linkLine('signin.noAccount', 'signin.signUpLink',

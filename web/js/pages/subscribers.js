@@ -63,7 +63,8 @@ function subscribersCard({ agreement, base, levelName, levelsNow, onChange }) {
     loaded: () => render(),
     failed: (err, retry) => {
       if (err instanceof ApiError && err.code !== PROBLEM.UNAUTHENTICATED) {
-        notify({ ...problemNotice(err), action: { key: 'lsc.retry', onClick: retry } });
+        const notice = problemNotice(err);
+        notify({ ...notice, action: notice.action ?? { key: 'lsc.retry', onClick: retry } });
       } else {
         reportProblem(err);
       }
