@@ -42,10 +42,11 @@ static const char *token_field(req *r) {
 }
 
 os_err h_session_get(req *r) {
-    bool mfa = false;
-    int64_t codes_left = 0;
+    /* Signed in: the identify step read the session through the request's context; the
+     * rest of what this answer says about the user is one more statement. */
+    user_standing st = {0};
     if (r->user_id && r->x) {
-        os_err e = mfa_status(r->x, &mfa, &codes_left);
+        os_err e = partner_user_standing(r->x, &st);
         if (e) return e;
     }
     jw *w = reply_json(r, 200);
@@ -58,15 +59,12 @@ os_err h_session_get(req *r) {
         /* How this session was proven, and whether the account has a second factor on (the
          * account page offers it; an agreement may require it). */
         jw_kstr(w, "auth_method", r->x ? r->x->auth_method : NULL);
-        jw_kbool(w, "mfa_enabled", mfa);
-        if (mfa) jw_kint(w, "recovery_codes_left", codes_left);
+        jw_kbool(w, "mfa_enabled", st.mfa);
+        if (st.mfa) jw_kint(w, "recovery_codes_left", st.recovery_codes_left);
         /* Whether the portal recognizes the user (any role on any agreement), and whether
          * they may use the Open License partner registration. */
-        bool recognized = false, partner = false;
-        /* Signed in: the identify step read the session through the request's context. */
-        if (r->x) partner_user_recognized(r->x, &recognized, &partner);
-        jw_kbool(w, "recognized", recognized);
-        jw_kbool(w, "partner", partner);
+        jw_kbool(w, "recognized", st.recognized);
+        jw_kbool(w, "partner", st.partner);
     } else {
         const char *tok = req_cookie(r, CSRF_COOKIE);
         if (!tok || strlen(tok) != SECRET_TOKEN_CHARS) {

@@ -106,17 +106,6 @@ static os_err reserve(op_ctx *x, const char *email, throttle_attempt *at, int64_
     return throttle_reserve(x, rules, 2, at, retry_after);
 }
 
-os_err mfa_status(op_ctx *x, bool *enabled, int64_t *codes_left) {
-    mfa_rec m;
-    *enabled = false;
-    *codes_left = 0;
-    os_err e = st_mfa_get(x->c, x->a, x->actor_id, &m);
-    if (e == OS_ERR_NOT_FOUND) return OS_OK;
-    if (e) return e;
-    *enabled = m.confirmed_at != 0;
-    return *enabled ? st_mfa_codes_left(x->c, x->actor_id, codes_left) : OS_OK;
-}
-
 os_err mfa_enrol(op_ctx *x, const char **secret_b32, const char **uri) {
     if (!oath_ok()) return OS_ERR_INTERNAL;
     unsigned char raw[TOTP_SECRET_BYTES];

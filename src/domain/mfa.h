@@ -19,8 +19,6 @@
 #include "core/limits.h"
 #include "domain/account.h"
 
-/* The actor's state: *enabled (confirmed) and how many recovery codes are left. */
-os_err mfa_status(op_ctx *x, bool *enabled, int64_t *codes_left);
 
 /* Starts (or restarts) the actor's enrolment. OS_ERR_CONFLICT: the factor is on already. */
 os_err mfa_enrol(op_ctx *x, const char **secret_b32, const char **uri);

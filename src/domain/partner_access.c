@@ -489,8 +489,8 @@ os_err partner_lift_block(op_ctx *x, int64_t agreement_id, int64_t block_id) {
     return store_tx_end(x->c, e);
 }
 
-os_err partner_user_recognized(op_ctx *x, bool *recognized, bool *is_partner) {
-    return st_user_recognized(x->c, x->actor_id, x->actor_email, x->now, recognized, is_partner);
+os_err partner_user_standing(op_ctx *x, user_standing *out) {
+    return st_user_standing(x->c, x->actor_id, x->actor_email, x->now, out);
 }
 
 os_err partner_tx_begin_relationship(op_ctx *x, int64_t org_id, int64_t rel_id) {

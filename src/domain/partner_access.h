@@ -93,8 +93,8 @@ os_err partner_list_read(op_ctx *x, int64_t agreement_id, partner_list *out);
 os_err partner_remove(op_ctx *x, int64_t agreement_id, int64_t relationship_id);
 os_err partner_lift_block(op_ctx *x, int64_t agreement_id, int64_t block_id);
 
-/* Whether the user may land in the portal (any role anywhere). */
-os_err partner_user_recognized(op_ctx *x, bool *recognized, bool *is_partner);
+/* The signed-in user's standing for GET /session (store.h user_standing), in one statement. */
+os_err partner_user_standing(op_ctx *x, user_standing *out);
 
 /* ---- shared by the partner modules (requests, time, organizations) ---- */
 

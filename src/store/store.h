@@ -587,10 +587,15 @@ OS_MUST_USE os_err st_customer_recipients(store_conn *c, arena *a, int64_t agree
 /* role_rec is defined with st_session_access (users, tokens, sessions, above). */
 OS_MUST_USE os_err st_agreement_role(store_conn *c, arena *a, int64_t agreement_id, int64_t user_id, int64_t now,
                                      role_rec *out);
-/* Whether the user has any role on any agreement (recognition), and whether their
- * address belongs to a partner organization; one statement. */
-OS_MUST_USE os_err st_user_recognized(store_conn *c, int64_t user_id, const char *email, int64_t now, bool *recognized,
-                                      bool *partner);
+/* What GET /session tells about its user, in one statement: whether they have any role on any
+ * agreement, live partner access or a subscription (recognition), whether their address
+ * belongs to a partner organization, and their second factor (on, recovery codes left). */
+typedef struct user_standing {
+    bool recognized, partner, mfa;
+    int64_t recovery_codes_left;
+} user_standing;
+OS_MUST_USE os_err st_user_standing(store_conn *c, int64_t user_id, const char *email, int64_t now,
+                                    user_standing *out);
 
 /* ---- partner relationships and their requests ------------------- store_relationships.c */
 /* A partner organization's relationship with an agreement. period_days 0: renewals run to

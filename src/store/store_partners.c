@@ -93,21 +93,29 @@ os_err st_agreement_role(store_conn *c, arena *a, int64_t agreement_id, int64_t 
     return OS_OK;
 }
 
-os_err st_user_recognized(store_conn *c, int64_t user_id, const char *email, int64_t now, bool *recognized,
-                          bool *partner) {
-    int64_t v = 0;
-    os_err e = db_scalar_int(c,
-                             "SELECT CAST((EXISTS (SELECT 1 FROM admin_roles WHERE user_id = ?1)"
-                             " OR EXISTS (SELECT 1 FROM partner_relationships r JOIN partner_members m"
-                             "            ON m.org_id = r.partner_org_id AND m.email = ?2"
-                             "            WHERE r.status = 'active' AND r.ends_at > ?3 AND (r.people = 'all' OR EXISTS"
-                             "            (SELECT 1 FROM partner_relationship_people p WHERE p.relationship_id = r.id"
-                             "             AND p.member_id = m.id)))"
-                             " OR EXISTS (SELECT 1 FROM subscriptions WHERE sign_in_email = ?2)) AS INTEGER)"
-                             " + 2 * CAST(EXISTS (SELECT 1 FROM partner_members m JOIN organizations o ON o.id = m.org_id"
-                             "                    WHERE m.email = ?2 AND o.kind = 'partner') AS INTEGER)",
-                             DB_ARGS(DV_INT(user_id), DV_TEXT(email), DV_INT(now)), &v);
-    *recognized = (v & 1) != 0;
-    *partner = (v & 2) != 0;
-    return e;
+static int standing_row(void *ud, db_row *r) {
+    user_standing *o = ud;
+    int64_t v = db_int(r, 0);
+    o->recognized = (v & 1) != 0;
+    o->partner = (v & 2) != 0;
+    o->mfa = db_int(r, 1) != 0;
+    o->recovery_codes_left = o->mfa ? db_int(r, 2) : 0;
+    return 1;
+}
+
+os_err st_user_standing(store_conn *c, int64_t user_id, const char *email, int64_t now, user_standing *out) {
+    *out = (user_standing){0};
+    return db_exec(c,
+                   "SELECT CAST((EXISTS (SELECT 1 FROM admin_roles WHERE user_id = ?1)"
+                   " OR EXISTS (SELECT 1 FROM partner_relationships r JOIN partner_members m"
+                   "            ON m.org_id = r.partner_org_id AND m.email = ?2"
+                   "            WHERE r.status = 'active' AND r.ends_at > ?3 AND (r.people = 'all' OR EXISTS"
+                   "            (SELECT 1 FROM partner_relationship_people p WHERE p.relationship_id = r.id"
+                   "             AND p.member_id = m.id)))"
+                   " OR EXISTS (SELECT 1 FROM subscriptions WHERE sign_in_email = ?2)) AS INTEGER)"
+                   " + 2 * CAST(EXISTS (SELECT 1 FROM partner_members m JOIN organizations o ON o.id = m.org_id"
+                   "                    WHERE m.email = ?2 AND o.kind = 'partner') AS INTEGER),"
+                   " CAST(EXISTS (SELECT 1 FROM user_mfa WHERE user_id = ?1 AND confirmed_at IS NOT NULL) AS INTEGER),"
+                   " (SELECT COUNT(*) FROM mfa_recovery_codes WHERE user_id = ?1 AND used_at IS NULL)",
+                   DB_ARGS(DV_INT(user_id), DV_TEXT(email), DV_INT(now)), standing_row, out);
 }
