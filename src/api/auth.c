@@ -17,6 +17,7 @@
 #include "domain/account.h"
 #include "domain/numbers.h"
 #include "domain/tokens.h"
+#include "domain/webhooks.h"
 
 /* The actor is whoever the identify step found (nobody before it runs). */
 static void set_actor(req *r) {
@@ -221,4 +222,8 @@ static os_err agreement(req *r) {
  * thread's connection, which the thread's next request would inherit. */
 static void abandon(req *r) { store_conn_abandon(store_conn_get(r->app->st)); }
 
-const server_hooks api_hooks = {identify, csrf_ok, agreement, context, abandon};
+static void finish(req *r) {
+    webhooks_wake(r->x);
+}
+
+const server_hooks api_hooks = {identify, csrf_ok, agreement, context, abandon, finish};

@@ -3,6 +3,7 @@
  * the domain never looks at HTTP. */
 #ifndef OPENSEAT_CTX_H
 #define OPENSEAT_CTX_H
+#include <stdbool.h>
 #include <stdint.h>
 #include "app.h"
 #include "core/arena.h"
@@ -30,6 +31,10 @@ typedef struct op_ctx {
      * "sso"), or the one of the session that made the API token. NULL: no person's session
      * (the CLI, the system) — an agreement's strong-authentication rule does not apply. */
     const char *auth_method;
+    /* Set when a write fanned an event out to webhook deliveries. Whoever ends x's work
+     * calls webhooks_wake (domain/webhooks.h) after its commit, so the deliveries leave at
+     * once rather than at the worker's next look; after a rollback the wake finds nothing. */
+    bool webhooks_queued;
 } op_ctx;
 
 #endif

@@ -12,10 +12,11 @@
 #include "core/secret.h"
 #include "core/worker.h"
 #include "domain/access.h"
-#include "domain/tokens.h"
 #include "domain/audit.h"
 #include "domain/bulk.h"
 #include "domain/events.h"
+#include "domain/tokens.h"
+#include "domain/webhooks.h"
 
 /* How often a running job's progress is written to its row, at most: readers on another
  * instance see it move without the row being rewritten for every chunk. */
@@ -412,6 +413,7 @@ static bool run_one(jobs_worker *w, store_conn *c) {
         }
         if (e) log_event(LOG_ERROR, "job result not recorded", "job", j.id, "error", os_err_name(e), NULL);
     }
+    webhooks_wake(&x);
     log_event(LOG_INFO, "job finished", "job", j.id, NULL);
     set_live(w, NULL);
     arena_free(&ar);

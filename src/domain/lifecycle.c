@@ -8,6 +8,7 @@
 #include "domain/audit.h"
 #include "domain/events.h"
 #include "domain/partner_time.h"
+#include "domain/webhooks.h"
 #include "mail/outbox.h"
 
 static const int notice_days[] = {120, 60, 30, 7};
@@ -110,6 +111,7 @@ int lifecycle_run(const app *a, int64_t now, int *partner_mails) {
         e = store_tx_end(c, e);
     }
     if (!e) e = announce_expired(&x, now);
+    webhooks_wake(&x);
     arena_free(&ar);
     if (e) log_event(LOG_WARN, "expiry reminders failed", "error", os_err_name(e), NULL);
     else if (queued) outbox_wake(a->mail);

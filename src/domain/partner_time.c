@@ -7,6 +7,7 @@
 #include "domain/audit.h"
 #include "domain/partner_access.h"
 #include "domain/partner_requests.h"
+#include "domain/webhooks.h"
 #include "mail/outbox.h"
 
 /* Relationships and requests handled per run: the pass runs every minute, so a backlog
@@ -230,6 +231,7 @@ int partner_time_run(const app *a, int64_t now, int *failed) {
         op_ctx x = {.app = a, .c = c, .a = &ar, .now = real, .actor_email = "system"};
         const rel_due_rec *d = i < nrels ? &rels[i] : &reqs[i - nrels];
         e = i < nrels ? relationship_step(&x, d, now, &queued) : request_step(&x, d);
+        webhooks_wake(&x);
         if (e) {
             /* Left as it was (the transaction rolled back): the next run tries again. */
             (*failed)++;

@@ -9,6 +9,7 @@
 #include "domain/audit.h"
 #include "domain/events.h"
 #include "domain/partner_orgs.h"
+#include "webhook/worker.h"
 
 /* ---- owners and their transactions --------------------------------------------------- */
 
@@ -299,7 +300,12 @@ os_err webhooks_redeliver(op_ctx *x, webhook_owner o, int64_t id, int64_t delive
 os_err webhooks_fanout(op_ctx *x, int64_t event_id, int64_t agreement_id, const char *type, int64_t relationship_id) {
     const event_type *t = event_type_find(type);
     if (!t) return OS_ERR_INTERNAL;
+    x->webhooks_queued = true;
     return st_webhook_fanout(x->c, event_id, agreement_id, type, t->partner_capability, relationship_id, x->now);
+}
+
+void webhooks_wake(const op_ctx *x) {
+    if (x && x->webhooks_queued) webhook_worker_wake(x->app->hooks);
 }
 
 int64_t webhooks_backoff(int64_t attempts) {

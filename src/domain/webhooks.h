@@ -67,6 +67,9 @@ os_err webhooks_redeliver(op_ctx *x, webhook_owner o, int64_t id, int64_t delive
 
 /* The deliveries of an event just written (event_emit's part; x's transaction). */
 os_err webhooks_fanout(op_ctx *x, int64_t event_id, int64_t agreement_id, const char *type, int64_t relationship_id);
+/* Wakes the delivery threads when x's work fanned anything out (x->webhooks_queued); call
+ * it once that work has committed. */
+void webhooks_wake(const op_ctx *x);
 
 /* The event types an endpoint's stored filter names (",a,b," → a, b); arena-owned. */
 int webhooks_types(arena *a, const char *stored, const char ***types);

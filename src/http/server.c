@@ -496,6 +496,7 @@ static void pipeline_steps(server *s, req *r) {
         return;
     }
     e = rt->fn(r);
+    if (s->hooks.finish) s->hooks.finish(r);
     if (e) problem_reply(r, e);
     else if (!r->replied) reply_empty(r, 204);
 }

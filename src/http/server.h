@@ -28,6 +28,9 @@ typedef struct server_hooks {
      * they used outside the request (the thread's database connection) as if they had
      * never started. */
     void (*abandon)(req *r);
+    /* The handler has answered (its transactions are over, committed or not): whatever
+     * waits on what it wrote (the webhook deliveries) is told now. May be NULL. */
+    void (*finish)(req *r);
 } server_hooks;
 
 typedef struct server server;
