@@ -16,7 +16,7 @@ from support.db import db_query, db_write
 from support.files import upload, with_defaults
 from support.server import module_server
 from support.subscriptions import add
-from support.webhooks import Receiver, create, deliveries_in_db, hooks, make_due, org_hooks
+from support.webhooks import create, deliveries_in_db, hooks, make_due, org_hooks, receiver  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.usefixtures("server_alive")
 
@@ -26,13 +26,6 @@ ORGS = "/api/v1/partner-organizations"
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     yield from module_server(tmp_path_factory, "webhooks", extra_args=["--webhooks-allow-private"])
-
-
-@pytest.fixture
-def receiver(tmp_path):
-    rc = Receiver(tmp_path / "receiver").start()
-    yield rc
-    rc.stop()
 
 
 def sub_event(rc, email_addr):

@@ -9,7 +9,7 @@ from support.agreements import agreement
 from support.files import upload, with_defaults
 from support.server import module_server
 from support.subscriptions import add
-from support.webhooks import Receiver, create, hooks
+from support.webhooks import create, hooks, receiver  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.usefixtures("server_alive")
 
@@ -18,13 +18,6 @@ pytestmark = pytest.mark.usefixtures("server_alive")
 def server(tmp_path_factory):
     yield from module_server(tmp_path_factory, "webhooks-wake",
                              extra_args=["--webhooks-allow-private", "--mail-poll-ms", "600000"])
-
-
-@pytest.fixture
-def receiver(tmp_path):
-    rc = Receiver(tmp_path / "receiver").start()
-    yield rc
-    rc.stop()
 
 
 def of_type(rs, type_):

@@ -7,6 +7,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 from support import HOST, ROOT
 from support.agreements import url
 from support.db import db_query, db_write
@@ -84,6 +86,15 @@ class Receiver:
 
         poll(check, timeout=timeout, what=what)
         return got
+
+
+@pytest.fixture
+def receiver(tmp_path):
+    """A receiver of the test's own (import it into a test module as a fixture), stopped after
+    the test."""
+    rc = Receiver(tmp_path / "receiver").start()
+    yield rc
+    rc.stop()
 
 
 def hooks(lic, tail=""):
