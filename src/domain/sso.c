@@ -18,12 +18,14 @@ struct sso_provider {
     int ndomains;
     bool required;
     bool allow_private;
-    /* Discovered on first use, then kept; the key set also fetched again for an unknown kid,
-     * at most once per LIMIT_SSO_JWKS_REFRESH_S. */
+    /* Discovered on first use, then kept; the key set also fetched again for an unknown kid:
+     * the first time at once, then at most once per LIMIT_SSO_JWKS_REFRESH_S. The first
+     * fetch does not count: a provider that rotates its key soon after the server started
+     * must not have its people refused for a minute. */
     pthread_mutex_t mu;
     char *authorization_endpoint, *token_endpoint, *jwks_uri;
     json_t *jwks;
-    int64_t jwks_fetched_at;
+    int64_t jwks_refreshed_at;   /* the last fetch an unknown kid asked for; 0: none yet */
 };
 
 struct sso_registry {
@@ -290,10 +292,11 @@ static bool discover_locked(sso_provider *p, int64_t now, bool refresh) {
         free(iss);
         p->authorization_endpoint = ae, p->token_endpoint = te, p->jwks_uri = ju;
     }
-    if (!p->jwks || (refresh && now - p->jwks_fetched_at >= LIMIT_SSO_JWKS_REFRESH_S)) {
+    bool again = refresh && (!p->jwks_refreshed_at || now - p->jwks_refreshed_at >= LIMIT_SSO_JWKS_REFRESH_S);
+    if (!p->jwks || again) {
         long st;
         json_t *k = http_json(p, p->jwks_uri, NULL, &st);
-        p->jwks_fetched_at = now;
+        if (again) p->jwks_refreshed_at = now;
         if (k && json_is_array(json_object_get(k, "keys"))) {
             json_decref(p->jwks);
             p->jwks = k;

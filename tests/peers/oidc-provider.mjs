@@ -9,7 +9,12 @@
 //                          is replaced once: "resign" (claims and header merged over the real
 //                          ones, signed with the provider's real key), "foreign" (signed with a
 //                          key the provider never published, under the real kid), "tamper" (the
-//                          payload changed, the signature kept), "none" (alg none, no signature), "hs256" (HMAC keyed with the public key)
+//                          payload changed, the signature kept), "none" (alg none, no signature), "hs256" (HMAC keyed with the public key),
+//                          "retired" (signed with the key the last rotation retired, under its kid)
+//   POST /control/rotate   {}                                  the provider rotates its signing key: a new
+//                          key under a new kid signs every ID token from now on, and the key set
+//                          (jwks_uri) publishes it alone
+//   GET  /control/stats                                        {jwks_fetches}: how often the key set was read
 // The login and consent pages answer by themselves for the chosen person: the tests drive the
 // protocol, the browser test the pages of openseat.
 import http from 'node:http';
@@ -22,6 +27,22 @@ const issuer = `http://127.0.0.1:${port}`;
 const { privateKey } = await jose.generateKeyPair('RS256', { extractable: true });
 const signingJwk = { ...(await jose.exportJWK(privateKey)), kid: 'k1', alg: 'RS256', use: 'sig' };
 const foreign = (await jose.generateKeyPair('RS256', { extractable: true })).privateKey;
+// The key that signs now and the one before it. Until a rotation it is the provider's own
+// (which it signs and publishes itself); after one, the tokens are signed again here and the
+// key set is answered here.
+let signing = { privateKey, kid: 'k1' };
+let retired = null;
+let rotations = 0;
+let published = null;
+let jwksFetches = 0;
+
+async function rotate() {
+  rotations += 1;
+  const next = await jose.generateKeyPair('RS256', { extractable: true });
+  retired = signing;
+  signing = { privateKey: next.privateKey, kid: `k${rotations + 1}` };
+  published = { keys: [{ ...(await jose.exportJWK(next.publicKey)), kid: signing.kid, alg: 'RS256', use: 'sig' }] };
+}
 
 let account = { sub: 'person-1', email: 'person@sso.example', email_verified: true, name: 'Sam Person' };
 let forge = null;
@@ -58,16 +79,20 @@ async function forged(real) {
       .setProtectedHeader({ ...header, alg: 'HS256' })
       .sign(pub);
   }
-  const key = f.mode === 'foreign' ? foreign : privateKey;
+  const by = f.mode === 'retired' ? retired : signing;
+  const key = f.mode === 'foreign' ? foreign : by.privateKey;
   return new jose.CompactSign(new TextEncoder().encode(JSON.stringify({ ...claims, ...(f.claims || {}) })))
-    .setProtectedHeader({ ...header, ...(f.header || {}) })
+    .setProtectedHeader({ ...header, kid: by.kid, ...(f.header || {}) })
     .sign(key);
 }
 
 provider.use(async (ctx, next) => {
+  if (ctx.path === '/jwks') jwksFetches += 1;
   await next();
-  if (ctx.path === '/token' && forge && ctx.body && ctx.body.id_token) {
-    ctx.body = { ...ctx.body, id_token: await forged(ctx.body.id_token) };
+  if (ctx.path === '/jwks' && published) ctx.body = published;
+  if (ctx.path === '/token' && ctx.body && ctx.body.id_token) {
+    if (!forge && rotations) forge = { mode: 'resign' };   // signed with the current key
+    if (forge) ctx.body = { ...ctx.body, id_token: await forged(ctx.body.id_token) };
   }
 });
 
@@ -89,6 +114,12 @@ http.createServer(async (req, res) => {
     } else if (req.method === 'POST' && req.url === '/control/forge') {
       forge = await body(req);
       res.writeHead(204).end();
+    } else if (req.method === 'POST' && req.url === '/control/rotate') {
+      await body(req);
+      await rotate();
+      res.writeHead(204).end();
+    } else if (req.method === 'GET' && req.url === '/control/stats') {
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ jwks_fetches: jwksFetches }));
     } else if (req.url.startsWith('/interaction/')) {
       const details = await provider.interactionDetails(req, res);
       const grant = new provider.Grant({ accountId: account.sub, clientId: details.params.client_id });
