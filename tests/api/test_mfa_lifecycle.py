@@ -13,7 +13,7 @@ from support.db import db_query
 from support.files import people, start
 from support.jobs import busy_worker, ended, state_of
 from support.tokens import bearer, make_token
-from test_mfa import MFA, challenge, enrol, totp
+from support.mfa import MFA, challenge, enrol, totp
 
 pytestmark = pytest.mark.usefixtures("server_alive")
 

@@ -10,29 +10,13 @@ import json
 import pytest
 
 from support import HOST
-from support.server import Server, free_port, live_servers
-from test_sso import CLIENT_ID, CLIENT_SECRET, Provider, assert_refused, signed_in_as, sso_flow
+from support.sso import assert_refused, signed_in_as, sso_flow, sso_stack
 
 
 @pytest.fixture
 def fresh(tmp_path):
-    port = free_port()
-    provider = Provider(tmp_path, f"http://{HOST}:{port}/api/v1/sso/callback")
-    cfg = tmp_path / "sso.json"
-    cfg.write_text(json.dumps({"providers": [
-        {"name": "Corp Login", "issuer": provider.issuer, "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
-         "domains": ["sso.example"]}]}))
-    srv = Server(tmp_path / "data", port=port, extra_args=["--sso-config", str(cfg), "--sso-allow-private"])
-    live_servers.append(srv)
-    try:
-        srv.start()
-        yield srv, provider
-        srv.check_stopped_cleanly()
-    finally:
-        if srv in live_servers:
-            live_servers.remove(srv)
-        srv.destroy()
-        provider.stop()
+    with sso_stack(tmp_path) as s:
+        yield s
 
 
 def jwks_fetches(provider):
