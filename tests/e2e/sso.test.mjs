@@ -161,8 +161,10 @@ step('keyboard only: from the address field through the provider and back', asyn
   await page.goto(`${baseUrl}/signin`);
   await page.getByTestId('field-email').focus();
   await page.keyboard.type(who.email);
-  // Tab on until the provider's button has the focus (leaving the field looks the provider up).
-  let reached = false;
+  // Leaving the field looks the provider up; once its button shows, Tab on until it has the focus.
+  await page.keyboard.press('Tab');
+  await page.getByTestId('signin-sso-continue').waitFor();
+  let reached = await page.evaluate(() => document.activeElement?.dataset?.testid === 'signin-sso-continue');
   for (let i = 0; i < 8 && !reached; i++) {
     await page.keyboard.press('Tab');
     reached = await page.evaluate(() => document.activeElement?.dataset?.testid === 'signin-sso-continue');
