@@ -40,8 +40,10 @@ if [ ! -d tests/e2e/node_modules/playwright-core ] || [ ! -d tests/e2e/node_modu
 fi
 
 # The API tests' webhook receiver verifies what the server signs with the npm package
-# integrators use (standardwebhooks) and a SCIM PATCH reference (scim-patch), installed from
-# tests/peers' lock file.
-if [ ! -d tests/peers/node_modules/standardwebhooks ] || [ ! -d tests/peers/node_modules/scim-patch ]; then
+# integrators use (standardwebhooks) and a SCIM PATCH reference (scim-patch); the API and browser
+# tests of signing in with a provider start a real OpenID provider (oidc-provider, with jose).
+# Installed from tests/peers' lock file, again whenever one of them is missing.
+if [ ! -d tests/peers/node_modules/standardwebhooks ] || [ ! -d tests/peers/node_modules/scim-patch ] \
+   || [ ! -d tests/peers/node_modules/oidc-provider ] || [ ! -d tests/peers/node_modules/jose ]; then
   (cd tests/peers && npm install --no-audit --no-fund --silent >/dev/null)
 fi

@@ -89,6 +89,7 @@ os_err h_session_create(req *r) {
      * password is not even checked (the answer depends on the domain, not the account). */
     const sso_provider *sso = sso_for_email(r->app->sso, email);
     if (sso && sso_provider_required(sso)) {
+        sso_password_refused(x, sso, email);
         r->problem_code = "sso_required";
         r->problem_detail = arena_printf(&r->a, "Sign in with %s: your organization requires it", sso_provider_name(sso));
         return OS_ERR_FORBIDDEN;

@@ -94,7 +94,7 @@ os_err h_mfa_disable(req *r) {
     const char *code = code_field(r, "code", true);
     if (fe_any(&r->fe)) return OS_ERR_INVALID;
     int64_t retry = 0;
-    os_err e = mfa_disable(r->x, password, code, &r->fe, &retry);
+    os_err e = mfa_disable(r->x, r->session_id, password, code, &r->fe, &retry);
     if (e) return mfa_problem(r, e, retry);
     reply_empty(r, 204);
     return OS_OK;

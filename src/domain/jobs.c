@@ -75,6 +75,7 @@ struct job_run {
     int64_t nchanges;       /* subscriptions recorded in job_changes so far */
     job_stop stop;
     int64_t cancel_by;      /* STOP_CANCELLED: who asked */
+    bool password_only;     /* the row says its starter's proof is a password alone now */
 };
 
 struct jobs_worker {
@@ -213,7 +214,7 @@ os_err jobs_checkpoint(job_run *run, op_ctx *x, bool now) {
     int64_t t = now_ms();
     if (!by && !now && t - run->checked_ms < CHECK_MS) return OS_OK;
     run->checked_ms = t;
-    os_err e = by ? OS_OK : st_job_cancel_by(x->c, run->id, &by);
+    os_err e = by ? OS_OK : st_job_cancel_by(x->c, run->id, &by, &run->password_only);
     if (!e && by) {
         run->stop = STOP_CANCELLED;
         run->cancel_by = by;
@@ -234,8 +235,9 @@ os_err jobs_checkpoint(job_run *run, op_ctx *x, bool now) {
     /* A job started with an API token acts as that request did: the owner narrowed by the
      * token, which must still be live (a revoked or expired token ends it as a lost role). */
     bool live = true;
-    /* As strongly proven as the request that started it (a token's own method below). */
-    cx.auth_method = run->job->auth_method;
+    /* As strongly proven as the request that started it (a token's own method below), and no
+     * more once the starter turned their second factor off (the row read above says so). */
+    cx.auth_method = run->password_only && run->job->auth_method ? "password" : run->job->auth_method;
     if (run->job->token_id) e = tokens_narrow(&cx, run->job->user_id, run->job->token_id, &live);
     if (!e && live) e = access_agreement(&cx, run->job->license_number, run->job->user_id, &need, &g);
     arena_free(&tmp);

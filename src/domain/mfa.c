@@ -181,14 +181,20 @@ os_err mfa_confirm(op_ctx *x, const char *code, field_errors *fe, const char *co
     return with_code(x, false, code, false, fe, retry_after, confirm_then, &c);
 }
 
+/* Turning the factor off withdraws what it proved, in the same transaction: whoever holds
+ * another session may be the reason it goes, the session asking keeps only what the password
+ * proves, and tokens and jobs made from a proven session no longer count as strong (mfa.h). */
 static os_err disable_then(op_ctx *x, void *ud) {
-    (void)ud;
+    const int64_t *session_id = ud;
     os_err e = st_mfa_delete(x->c, x->actor_id);
+    if (!e) e = st_mfa_proofs_withdraw(x->c, x->actor_id, *session_id);
     if (!e) e = audit(x, "mfa.disabled", "user", audit_id(x, x->actor_id), 0, NULL);
+    if (!e && x->auth_method && !strcmp(x->auth_method, "mfa")) x->auth_method = "password";
     return e;
 }
 
-os_err mfa_disable(op_ctx *x, const char *password, const char *code, field_errors *fe, int64_t *retry_after) {
+os_err mfa_disable(op_ctx *x, int64_t session_id, const char *password, const char *code, field_errors *fe,
+                   int64_t *retry_after) {
     user_rec u;
     os_err e = st_user_by_id(x->c, x->a, x->actor_id, &u);
     if (e) return e;
@@ -197,7 +203,7 @@ os_err mfa_disable(op_ctx *x, const char *password, const char *code, field_erro
         audit(x, "signin.mfa_failed", "user", audit_id(x, u.id), 0, json_pairs(x->a, "step", "disable", NULL));
         return OS_ERR_INVALID;
     }
-    e = with_code(x, true, code, true, fe, retry_after, disable_then, NULL);
+    e = with_code(x, true, code, true, fe, retry_after, disable_then, &session_id);
     if (e == OS_ERR_INVALID)
         audit(x, "signin.mfa_failed", "user", audit_id(x, u.id), 0, json_pairs(x->a, "step", "disable", NULL));
     return e;

@@ -11,8 +11,9 @@
  *
  * Sign-in: account_signin answers a challenge instead of a session for an account with the
  * factor on; mfa_signin trades the challenge and a code (or a recovery code) for a session
- * whose method is "mfa". Writes audit: mfa.enabled, mfa.disabled, mfa.recovery_renewed,
- * mfa.recovery_used, signin.mfa_failed. Strings returned are in x->a.
+ * whose method is "mfa". Renewing the recovery codes takes a code from the app: the factor
+ * stands, and so do the sessions it proved. Writes audit: mfa.enabled, mfa.disabled,
+ * mfa.recovery_renewed, mfa.recovery_used, signin.mfa_failed. Strings returned are in x->a.
  */
 #ifndef OPENSEAT_MFA_H
 #define OPENSEAT_MFA_H
@@ -26,10 +27,15 @@ os_err mfa_enrol(op_ctx *x, const char **secret_b32, const char **uri);
  * on already; OS_ERR_INVALID: `code` wrong_code in fe; OS_ERR_THROTTLED (*retry_after). */
 os_err mfa_confirm(op_ctx *x, const char *code, field_errors *fe, const char *codes[LIMIT_MFA_RECOVERY_CODES],
                    int64_t *retry_after);
-/* Switches it off: the password and a code (or a recovery code) prove the owner.
- * OS_ERR_NOT_FOUND: it is not on; OS_ERR_INVALID: `password` wrong_password or `code`
- * wrong_code in fe. */
-os_err mfa_disable(op_ctx *x, const char *password, const char *code, field_errors *fe, int64_t *retry_after);
+/* Switches it off: the password and a code (or a recovery code) prove the owner. What the
+ * factor proved goes with it (st_mfa_proofs_withdraw): the owner's sessions other than
+ * session_id end, session_id becomes a password session, and the owner's API tokens and
+ * unfinished jobs proven with "mfa" count as "password" — they keep working where a password
+ * is enough (the password alone could make their like again), and an agreement requiring
+ * strong sign-in refuses them. OS_ERR_NOT_FOUND: it is not on; OS_ERR_INVALID: `password`
+ * wrong_password or `code` wrong_code in fe. */
+os_err mfa_disable(op_ctx *x, int64_t session_id, const char *password, const char *code, field_errors *fe,
+                   int64_t *retry_after);
 /* New recovery codes (the old ones stop working) against a code from the app. */
 os_err mfa_renew_codes(op_ctx *x, const char *code, field_errors *fe, const char *codes[LIMIT_MFA_RECOVERY_CODES],
                        int64_t *retry_after);

@@ -18,12 +18,14 @@ struct sso_provider {
     int ndomains;
     bool required;
     bool allow_private;
-    /* Discovered on first use, then kept; the key set also fetched again for an unknown kid,
-     * at most once per LIMIT_SSO_JWKS_REFRESH_S. */
+    /* Discovered on first use, then kept; the key set also fetched again for an unknown kid:
+     * the first time at once, then at most once per LIMIT_SSO_JWKS_REFRESH_S. The first
+     * fetch does not count: a provider that rotates its key soon after the server started
+     * must not have its people refused for a minute. */
     pthread_mutex_t mu;
     char *authorization_endpoint, *token_endpoint, *jwks_uri;
     json_t *jwks;
-    int64_t jwks_fetched_at;
+    int64_t jwks_refreshed_at;   /* the last fetch an unknown kid asked for; 0: none yet */
 };
 
 struct sso_registry {
@@ -180,6 +182,11 @@ bool sso_required_for(const sso_registry *r, const char *email) {
     return p && p->required;
 }
 
+void sso_password_refused(op_ctx *x, const sso_provider *p, const char *email) {
+    audit(x, "signin.failed", "email", email, 0,
+          json_pairs(x->a, "reason", "sso_required", "provider", p->name, NULL));
+}
+
 /* ---- outbound HTTP ------------------------------------------------------------------------ */
 
 typedef struct fetch {
@@ -285,10 +292,11 @@ static bool discover_locked(sso_provider *p, int64_t now, bool refresh) {
         free(iss);
         p->authorization_endpoint = ae, p->token_endpoint = te, p->jwks_uri = ju;
     }
-    if (!p->jwks || (refresh && now - p->jwks_fetched_at >= LIMIT_SSO_JWKS_REFRESH_S)) {
+    bool again = refresh && (!p->jwks_refreshed_at || now - p->jwks_refreshed_at >= LIMIT_SSO_JWKS_REFRESH_S);
+    if (!p->jwks || again) {
         long st;
         json_t *k = http_json(p, p->jwks_uri, NULL, &st);
-        p->jwks_fetched_at = now;
+        if (again) p->jwks_refreshed_at = now;
         if (k && json_is_array(json_object_get(k, "keys"))) {
             json_decref(p->jwks);
             p->jwks = k;
@@ -462,8 +470,10 @@ static const char *redeem(op_ctx *x, sso_provider *p, const char *code, const ss
     return "sso_failed";
 }
 
-/* The account for the token's person, linked or created in the caller's transaction. */
-static os_err account_for(op_ctx *x, const sso_provider *p, json_t *claims, user_rec *u, const char **reason) {
+/* The account for the token's person, linked or created in the caller's transaction. A
+ * refused first use sets *refused_email to the address the token names (NULL: none usable). */
+static os_err account_for(op_ctx *x, const sso_provider *p, json_t *claims, user_rec *u, const char **reason,
+                          const char **refused_email) {
     const char *sub = json_string_value(json_object_get(claims, "sub"));
     int64_t uid = 0;
     os_err e = st_sso_identity_user(x->c, p->issuer, sub, &uid);
@@ -477,6 +487,7 @@ static os_err account_for(op_ctx *x, const sso_provider *p, json_t *claims, user
     const char *email = raw ? email_normalize(x->a, raw) : NULL;
     if (!email || !json_is_true(json_object_get(claims, "email_verified"))) {
         *reason = "sso_email_unverified";
+        *refused_email = email;
         return OS_ERR_FORBIDDEN;
     }
     e = st_user_by_email(x->c, x->a, email, u);
@@ -536,13 +547,22 @@ os_err sso_finish(op_ctx *x, const char *state, const char *code, const char *us
         json_decref(claims);
         return e;
     }
-    e = account_for(x, p, claims, &out->user, reason);
+    const char *refused_email = NULL;
+    e = account_for(x, p, claims, &out->user, reason, &refused_email);
     json_decref(claims);
     if (!e) e = st_session_create(x->c, th, out->user.id, csrf, x->now, x->now + x->app->cfg->session_max_s,
                                   x->address, user_agent, "sso");
     if (!e) e = audit(x, "signin", "user", audit_id(x, out->user.id), 0,
                       json_pairs(x->a, "method", "sso", "provider", p->name, NULL));
     e = store_tx_end(x->c, e);
+    if (e == OS_ERR_FORBIDDEN) {
+        /* The signature held, so the address is the provider's word: the refusal goes on the
+         * trail where a refused password for it would (after the rollback, in its own write). */
+        log_event(LOG_WARN, "sso_refused", "provider", p->name, "reason", *reason, NULL);
+        if (refused_email)
+            audit(x, "signin.failed", "email", refused_email, 0,
+                  json_pairs(x->a, "reason", *reason, "provider", p->name, NULL));
+    }
     if (e) return e;
     *reason = NULL;
     out->csrf = arena_strdup(x->a, csrf);

@@ -12,7 +12,10 @@
  * the token endpoint, checks the ID token (sso_check_id_token) and signs the person in:
  * the account linked to (issuer, sub), or else the account with the token's verified
  * address (linked now, audited sso.linked), or else a new verified account
- * (account.created, source sso). Audited `signin` with method sso.
+ * (account.created, source sso). Audited `signin` with method sso. A refusal that names an
+ * address the provider signed for (one it has not verified) is audited signin.failed on that
+ * address, as a refused password is; a token that fails its checks names nobody and goes to
+ * the operator's log only (sso_refused).
  */
 #ifndef OPENSEAT_SSO_H
 #define OPENSEAT_SSO_H
@@ -34,6 +37,10 @@ const char *sso_provider_name(const sso_provider *p);
 bool sso_provider_required(const sso_provider *p);
 /* Whether password sign-in is refused for this address. */
 bool sso_required_for(const sso_registry *r, const char *email);
+/* Records a password sign-in refused because p is required for the address (email
+ * normalised): audited signin.failed on the address, reason sso_required, as a refused
+ * password is. Best effort: the refusal stands whatever happens to the record. */
+void sso_password_refused(op_ctx *x, const sso_provider *p, const char *email);
 
 /* *url: where to send the browser. OS_ERR_UNAVAILABLE-like failures as OS_ERR_IO (the
  * provider's discovery document could not be read). */

@@ -176,6 +176,10 @@ OS_MUST_USE os_err st_mfa_confirm(store_conn *c, int64_t user_id, int64_t now);
 OS_MUST_USE os_err st_mfa_use_step(store_conn *c, int64_t user_id, int64_t step, bool *fresh);
 /* Turns the factor off: its secret, codes and challenges go. */
 OS_MUST_USE os_err st_mfa_delete(store_conn *c, int64_t user_id);
+/* What the factor proved, withdrawn when it is turned off: the user's sessions but keep_id
+ * end; keep_id's method, and that of the user's API tokens and of their jobs not yet ended,
+ * becomes "password" where it was "mfa" ("sso" stays: the provider proved those). */
+OS_MUST_USE os_err st_mfa_proofs_withdraw(store_conn *c, int64_t user_id, int64_t keep_id);
 /* Replaces the user's recovery codes by these n SHA-256 hashes. */
 OS_MUST_USE os_err st_mfa_codes_replace(store_conn *c, int64_t user_id, const char *const *hashes, int n, int64_t now);
 /* Spends the unused code with this hash; *used false when there is none. */
@@ -1054,8 +1058,10 @@ OS_MUST_USE os_err st_job_cancel_queued(store_conn *c, const char *id, int64_t b
 /* Asks the worker running job `id` to stop (cancel_by, cancel_at; the first asker is kept).
  * *done false when it is not running (any more). */
 OS_MUST_USE os_err st_job_cancel_request(store_conn *c, const char *id, int64_t by, int64_t now, bool *done);
-/* Who asked to cancel job `id` (0: nobody). */
-OS_MUST_USE os_err st_job_cancel_by(store_conn *c, const char *id, int64_t *by);
+/* Who asked to cancel job `id` (0: nobody), and whether its starter's proof counts as a
+ * password alone now (*password_only: auth_method 'password', which turning the second
+ * factor off may have made it since the job was claimed). */
+OS_MUST_USE os_err st_job_cancel_by(store_conn *c, const char *id, int64_t *by, bool *password_only);
 /* Forgets jobs created before `before` that are not running. */
 OS_MUST_USE os_err st_jobs_purge(store_conn *c, int64_t before);
 

@@ -195,10 +195,26 @@ os_err st_job_cancel_request(store_conn *c, const char *id, int64_t by, int64_t 
     return e;
 }
 
-os_err st_job_cancel_by(store_conn *c, const char *id, int64_t *by) {
+typedef struct cancel_by_ud {
+    int64_t *by;
+    bool *password_only;
+} cancel_by_ud;
+
+static int cancel_by_row(void *ud, db_row *r) {
+    cancel_by_ud *u = ud;
+    *u->by = db_int(r, 0);
+    *u->password_only = db_int(r, 1) != 0;
+    return 1;
+}
+
+os_err st_job_cancel_by(store_conn *c, const char *id, int64_t *by, bool *password_only) {
     *by = 0;
-    os_err e = db_scalar_int(c, "SELECT COALESCE(cancel_by, 0) FROM jobs WHERE id = ?1", DB_ARGS(DV_TEXT(id)), by);
-    return e == OS_ERR_NOT_FOUND ? OS_OK : e;
+    *password_only = false;
+    cancel_by_ud u = {by, password_only};
+    return db_exec(c,
+                   "SELECT COALESCE(cancel_by, 0), CASE WHEN auth_method = 'password' THEN 1 ELSE 0 END"
+                   " FROM jobs WHERE id = ?1",
+                   DB_ARGS(DV_TEXT(id)), cancel_by_row, &u);
 }
 
 os_err st_jobs_purge(store_conn *c, int64_t before) {

@@ -56,6 +56,23 @@ os_err st_mfa_delete(store_conn *c, int64_t user_id) {
     return e;
 }
 
+os_err st_mfa_proofs_withdraw(store_conn *c, int64_t user_id, int64_t keep_id) {
+    os_err e = db_exec(c, "DELETE FROM sessions WHERE user_id = ?1 AND id <> ?2", DB_ARGS(DV_INT(user_id), DV_INT(keep_id)),
+                       NULL, NULL);
+    if (!e)
+        e = db_exec(c, "UPDATE sessions SET method = 'password' WHERE id = ?1 AND user_id = ?2 AND method = 'mfa'",
+                    DB_ARGS(DV_INT(keep_id), DV_INT(user_id)), NULL, NULL);
+    if (!e)
+        e = db_exec(c, "UPDATE api_tokens SET method = 'password' WHERE user_id = ?1 AND method = 'mfa'",
+                    DB_ARGS(DV_INT(user_id)), NULL, NULL);
+    if (!e)
+        e = db_exec(c,
+                    "UPDATE jobs SET auth_method = 'password' WHERE user_id = ?1 AND auth_method = 'mfa'"
+                    " AND state IN ('queued', 'running')",
+                    DB_ARGS(DV_INT(user_id)), NULL, NULL);
+    return e;
+}
+
 os_err st_mfa_codes_replace(store_conn *c, int64_t user_id, const char *const *hashes, int n, int64_t now) {
     os_err e = db_exec(c, "DELETE FROM mfa_recovery_codes WHERE user_id = ?1", DB_ARGS(DV_INT(user_id)), NULL, NULL);
     for (int i = 0; !e && i < n; i++)

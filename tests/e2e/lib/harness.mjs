@@ -26,10 +26,11 @@ const FAST_HASHING = ['--argon2-ops', '1', '--argon2-mem-kib', '8'];
 
 /**
  * Starts everything. `prepare(bin, dataDir)` runs before the server starts (e.g. `openseat demo`);
- * `serverArgs` are added to the server's command line (e.g. a flag a test needs).
+ * `serverArgs` are added to the server's command line (e.g. a flag a test needs); `port` is the
+ * server's when the test must know it first (e.g. to register its address with a peer).
  * Returns the environment; `env.stop()` ends it all and reports sanitizer output as a failure.
  */
-export async function startEnvironment({ prepare, locale = 'en-US', permissions = [], serverArgs = [] } = {}) {
+export async function startEnvironment({ prepare, locale = 'en-US', permissions = [], serverArgs = [], port: serverPort } = {}) {
   await fs.access(BIN).catch(() => {
     throw new Error(`server binary ${BIN} not found: build it (make build/openseat-test) or set OPENSEAT_BIN`);
   });
@@ -52,7 +53,7 @@ export async function startEnvironment({ prepare, locale = 'en-US', permissions 
     ['-m', 'aiosmtpd', '-n', '-l', `127.0.0.1:${smtpPort}`, '-c', 'aiosmtpd.handlers.Mailbox', env.maildir]);
   await waitFor('the SMTP sink', () => portOpen(smtpPort), { process: env.smtp });
 
-  const port = await freePort();
+  const port = serverPort ?? await freePort();
   env.baseUrl = `http://127.0.0.1:${port}`;
   const args = ['serve', '--port', String(port), '--data', env.dataDir,
     '--smtp-url', `smtp://127.0.0.1:${smtpPort}`, '--base-url', env.baseUrl,

@@ -10,7 +10,7 @@ import { ApiError, api } from '../api.js';
 import { FIELD, LIMITS, PROBLEM } from '../constants.js';
 import { h } from '../dom.js';
 import { createForm, field } from '../form.js';
-import { notify } from '../notice.js';
+import { flash, notify } from '../notice.js';
 import { isSameSitePath, navigate } from '../router.js';
 import { forgetReturn, pendingReturn, signIn, signInWithCode } from '../session.js';
 import { linkLine, pageView } from './layout.js';
@@ -34,7 +34,9 @@ export default {
     // exists" mail's sign-in link carries the page its reader was going to).
     const wanted = [state.next, query.get('next')].find(isSameSitePath);
     const ssoError = query.get('sso_error');
-    if (Object.hasOwn(SSO_ERRORS, ssoError ?? '')) notify({ kind: 'error', key: SSO_ERRORS[ssoError] });
+    // Flashed, not notified: the page change that shows this view clears the status line
+    // right after view() returns, and shows what was flashed for it.
+    if (Object.hasOwn(SSO_ERRORS, ssoError ?? '')) flash({ kind: 'error', key: SSO_ERRORS[ssoError] });
     const sso = h('p', { class: 'page__aside', hidden: true, 'data-testid': 'signin-sso' });
     // Which provider answers for the address, asked when the address is entered.
     async function lookUp(email) {
