@@ -1179,7 +1179,8 @@ OS_MUST_USE os_err st_scim_refusal_agreements(store_conn *c, arena *a, int64_t s
 /* Claims the agreement's summary of `day`; *previous: when the last one was sent (0: never). */
 OS_MUST_USE os_err st_scim_refusal_summary_claim(store_conn *c, int64_t agreement_id, const char *day, int64_t now,
                                                  int64_t *previous, bool *claimed);
-/* The agreement's refusals after `since`, by userName (at most limit). */
+/* The agreement's refusals from `since` on, by userName (at most limit): a refusal in the very
+ * second of the last summary is told again rather than never. */
 OS_MUST_USE os_err st_scim_refusals_since(store_conn *c, arena *a, int64_t agreement_id, int64_t since, int limit,
                                           scim_refusal_rec **rows, int *n);
 

@@ -339,7 +339,7 @@ os_err st_scim_refusal_agreements(store_conn *c, arena *a, int64_t since, const 
     return st_list(c, a,
                    "SELECT DISTINCT r.agreement_id FROM scim_refusals r"
                    " LEFT JOIN scim_refusal_summaries s ON s.agreement_id = r.agreement_id"
-                   " WHERE r.last_at > ?1 AND (s.day IS NULL OR (s.day < ?2 AND r.last_at > s.sent_at))"
+                   " WHERE r.last_at > ?1 AND (s.day IS NULL OR (s.day < ?2 AND r.last_at >= s.sent_at))"
                    " ORDER BY 1 LIMIT ?3",
                    DB_ARGS(DV_INT(since), DV_TEXT(day), DV_INT(limit)), sizeof **ids, fill_id, (void **)ids, n);
 }
@@ -383,7 +383,7 @@ os_err st_scim_refusals_since(store_conn *c, arena *a, int64_t agreement_id, int
                    " COALESCE(l.name_fr, r.level_code), r.group_name, r.reason, r.first_at, r.last_at, r.times"
                    " FROM scim_refusals r JOIN scim_users u ON u.id = r.scim_user_id"
                    " LEFT JOIN levels l ON l.code = r.level_code"
-                   " WHERE r.agreement_id = ?1 AND u.agreement_id = ?1 AND r.last_at > ?2"
+                   " WHERE r.agreement_id = ?1 AND u.agreement_id = ?1 AND r.last_at >= ?2"
                    " ORDER BY u.user_name_key, r.level_code LIMIT ?3",
                    DB_ARGS(DV_INT(agreement_id), DV_INT(since), DV_INT(limit)), sizeof **rows, fill_refusal,
                    (void **)rows, n);
