@@ -203,14 +203,15 @@ static os_err adopt(prov *p, const scim_user_rec *u, const scim_mapping_rec *wan
                                   u->user_name, want->level_code, email));
     if (e != OS_ERR_NOT_FOUND) return e;
     /* What the rule would have set but the held seat keeps: said in the audit row. */
-    char differs[64] = "";
-    if (strcmp(s->language, want->language)) strcat(differs, "language");
-    if (strcmp(s->country, want->country)) strcat(strcat(differs, *differs ? "," : ""), "country");
-    if ((s->downloads != 0) != (want->downloads != 0)) strcat(strcat(differs, *differs ? "," : ""), "downloads");
+    bool lang = strcmp(s->language, want->language) != 0, country = strcmp(s->country, want->country) != 0,
+         downloads = (s->downloads != 0) != (want->downloads != 0);
+    const char *differs = arena_printf(x->a, "%s%s%s%s%s", lang ? "language" : "", lang && country ? "," : "",
+                                       country ? "country" : "", (lang || country) && downloads ? "," : "",
+                                       downloads ? "downloads" : "");
     e = st_scim_seat_add(x->c, u->id, want->level_code, s->uuid);
     if (!e) e = audit(x, "provisioning.seat_adopted", "subscription", s->uuid, p->agreement_id,
                       json_pairs(x->a, "user_name", u->user_name, "email", email, "level", want->level_code, "group",
-                                 want->group_name, "kept", arena_strdup(x->a, differs), NULL));
+                                 want->group_name, "kept", differs, NULL));
     if (!e) *adopted = true;
     return e;
 }
