@@ -109,7 +109,10 @@ static bool members_excluded(req *r) {
     return ex && strcasestr(ex, "members");
 }
 
-os_err h_scim_users_list(req *r) {
+/* Users and Groups are answered alike: `groups` says which. */
+
+/* GET …/Users or …/Groups: a page, filtered; a group's members unless excluded. */
+static os_err list(req *r, bool groups) {
     scim_fault f = {0};
     scim_filter_attr attr;
     const char *value;
@@ -117,85 +120,59 @@ os_err h_scim_users_list(req *r) {
     int count;
     paging(r, &start, &count);
     if (fe_any(&r->fe)) return scim_fail(r, OS_ERR_INVALID, &(scim_fault){"invalidValue", "startIndex and count are numbers"});
-    os_err e = scim_filter_parse(&r->a, query_str(r, "filter", 512), false, &attr, &value, &f);
+    os_err e = scim_filter_parse(&r->a, query_str(r, "filter", 512), groups, &attr, &value, &f);
     json_t *out;
-    if (!e) e = scim_users_list(r->x, r->agreement_id, attr, value, start, count, base_url(r), &out);
+    if (!e)
+        e = groups ? scim_groups_list(r->x, r->agreement_id, attr, value, start, count, !members_excluded(r),
+                                      base_url(r), &out)
+                   : scim_users_list(r->x, r->agreement_id, attr, value, start, count, base_url(r), &out);
     return e ? scim_fail(r, e, &f) : reply_scim(r, 200, out);
 }
+os_err h_scim_users_list(req *r) { return list(r, false); }
+os_err h_scim_groups_list(req *r) { return list(r, true); }
 
-os_err h_scim_user_create(req *r) {
+static os_err create(req *r, bool groups) {
     scim_fault f = {0};
     json_t *out;
-    os_err e = scim_user_create(r->x, r->agreement_id, r->json, base_url(r), &f, &out);
+    os_err e = groups ? scim_group_create(r->x, r->agreement_id, r->json, base_url(r), &f, &out)
+                      : scim_user_create(r->x, r->agreement_id, r->json, base_url(r), &f, &out);
     return e ? scim_fail(r, e, &f) : reply_scim(r, 201, out);
 }
+os_err h_scim_user_create(req *r) { return create(r, false); }
+os_err h_scim_group_create(req *r) { return create(r, true); }
 
-os_err h_scim_user_get(req *r) {
+static os_err get_one(req *r, bool groups) {
     json_t *out;
-    os_err e = scim_user_get(r->x, r->agreement_id, req_param(r, 1), base_url(r), &out);
+    os_err e = groups ? scim_group_get(r->x, r->agreement_id, req_param(r, 1), !members_excluded(r), base_url(r), &out)
+                      : scim_user_get(r->x, r->agreement_id, req_param(r, 1), base_url(r), &out);
     return e ? e : reply_scim(r, 200, out);
 }
+os_err h_scim_user_get(req *r) { return get_one(r, false); }
+os_err h_scim_group_get(req *r) { return get_one(r, true); }
 
-static os_err user_write(req *r, bool patch) {
+/* PUT (patch false: the body replaces the resource) or PATCH (the body is a PatchOp). */
+static os_err write_one(req *r, bool groups, bool patch) {
     scim_fault f = {0};
     json_t *out;
-    os_err e = scim_user_write(r->x, r->agreement_id, req_param(r, 1), r->json, patch, base_url(r), &f, &out);
+    os_err e = groups ? scim_group_write(r->x, r->agreement_id, req_param(r, 1), r->json, patch, base_url(r), &f, &out)
+                      : scim_user_write(r->x, r->agreement_id, req_param(r, 1), r->json, patch, base_url(r), &f, &out);
     return e ? scim_fail(r, e, &f) : reply_scim(r, 200, out);
 }
-os_err h_scim_user_put(req *r) { return user_write(r, false); }
-os_err h_scim_user_patch(req *r) { return user_write(r, true); }
+os_err h_scim_user_put(req *r) { return write_one(r, false, false); }
+os_err h_scim_user_patch(req *r) { return write_one(r, false, true); }
+os_err h_scim_group_put(req *r) { return write_one(r, true, false); }
+os_err h_scim_group_patch(req *r) { return write_one(r, true, true); }
 
-os_err h_scim_user_delete(req *r) {
+static os_err delete_one(req *r, bool groups) {
     scim_fault f = {0};
-    os_err e = scim_user_delete(r->x, r->agreement_id, req_param(r, 1), &f);
+    os_err e = groups ? scim_group_delete(r->x, r->agreement_id, req_param(r, 1), &f)
+                      : scim_user_delete(r->x, r->agreement_id, req_param(r, 1), &f);
     if (e) return scim_fail(r, e, &f);
     reply_empty(r, 204);
     return OS_OK;
 }
-
-os_err h_scim_groups_list(req *r) {
-    scim_fault f = {0};
-    scim_filter_attr attr;
-    const char *value;
-    int64_t start;
-    int count;
-    paging(r, &start, &count);
-    if (fe_any(&r->fe)) return scim_fail(r, OS_ERR_INVALID, &(scim_fault){"invalidValue", "startIndex and count are numbers"});
-    os_err e = scim_filter_parse(&r->a, query_str(r, "filter", 512), true, &attr, &value, &f);
-    json_t *out;
-    if (!e) e = scim_groups_list(r->x, r->agreement_id, attr, value, start, count, !members_excluded(r), base_url(r), &out);
-    return e ? scim_fail(r, e, &f) : reply_scim(r, 200, out);
-}
-
-os_err h_scim_group_create(req *r) {
-    scim_fault f = {0};
-    json_t *out;
-    os_err e = scim_group_create(r->x, r->agreement_id, r->json, base_url(r), &f, &out);
-    return e ? scim_fail(r, e, &f) : reply_scim(r, 201, out);
-}
-
-os_err h_scim_group_get(req *r) {
-    json_t *out;
-    os_err e = scim_group_get(r->x, r->agreement_id, req_param(r, 1), !members_excluded(r), base_url(r), &out);
-    return e ? e : reply_scim(r, 200, out);
-}
-
-static os_err group_write(req *r, bool patch) {
-    scim_fault f = {0};
-    json_t *out;
-    os_err e = scim_group_write(r->x, r->agreement_id, req_param(r, 1), r->json, patch, base_url(r), &f, &out);
-    return e ? scim_fail(r, e, &f) : reply_scim(r, 200, out);
-}
-os_err h_scim_group_put(req *r) { return group_write(r, false); }
-os_err h_scim_group_patch(req *r) { return group_write(r, true); }
-
-os_err h_scim_group_delete(req *r) {
-    scim_fault f = {0};
-    os_err e = scim_group_delete(r->x, r->agreement_id, req_param(r, 1), &f);
-    if (e) return scim_fail(r, e, &f);
-    reply_empty(r, 204);
-    return OS_OK;
-}
+os_err h_scim_user_delete(req *r) { return delete_one(r, false); }
+os_err h_scim_group_delete(req *r) { return delete_one(r, true); }
 
 /* ---- the super admins' group → seat rules ----
  * {"mappings":[{id, group: {id, display_name}, level, language, country, downloads}]} */

@@ -8,6 +8,7 @@
 #include "domain/audit.h"
 #include "domain/events.h"
 #include "domain/partner_time.h"
+#include "domain/scim_refusals.h"
 #include "domain/webhooks.h"
 #include "mail/outbox.h"
 
@@ -118,6 +119,8 @@ int lifecycle_run(const app *a, int64_t now, int *partner_mails) {
     /* Partner relationships move on whether or not the agreements' reminders went well. */
     int failed = 0, partner = partner_time_run(a, now, &failed);
     if (partner_mails && partner > 0) *partner_mails = partner;
-    if (e || partner < 0 || failed) return -1;
+    /* So do the super admins' summaries of the seats provisioning could not give. */
+    int refused_failed = 0, refusals = scim_refusals_run(a, now, &refused_failed);
+    if (e || partner < 0 || failed || refusals < 0 || refused_failed) return -1;
     return queued;
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 #include <strings.h>
+#include "core/log.h"
 #include "core/secret.h"
 #include "core/text.h"
 #include "domain/audit.h"
@@ -151,6 +152,9 @@ typedef struct prov {
     sub_target t;
     bool have_target;
     int64_t agreement_id;
+    /* The seat the pool refused, if it did: recorded once the change is rolled back. */
+    int64_t refused_user;
+    const char *refused_level, *refused_group, *refused_reason;
 } prov;
 
 static os_err prov_begin(op_ctx *x, int64_t agreement_id, prov *p) {
@@ -163,6 +167,52 @@ static os_err prov_begin(op_ctx *x, int64_t agreement_id, prov *p) {
 static os_err prov_end(prov *p, os_err e) {
     e = store_tx_end(p->x->c, e);
     if (!e && p->have_target) outbox_wake(p->x->app->mail);
+    if (e == OS_ERR_CONFLICT && p->refused_user) {
+        /* The provider hears of the refusal; the super admins read it in their daily summary.
+         * Its own transaction, as the change it came with is rolled back; failing to keep it
+         * must not change the provider's answer. */
+        op_ctx *x = p->x;
+        os_err r = store_tx_begin_agreement(x->c, p->agreement_id);
+        if (!r) r = store_tx_end(x->c, st_scim_refusal_record(x->c, p->agreement_id, p->refused_user,
+                                                             p->refused_level, p->refused_group,
+                                                             p->refused_reason, x->now));
+        if (r) log_event(LOG_WARN, "provisioning: a refused seat could not be recorded", "error", os_err_name(r), NULL);
+    }
+    return e;
+}
+
+/* The rule takes over a subscription the person already holds by hand at that level: it
+ * becomes the provisioned one, as it is (no second seat, no e-mail, the pool unchanged), and
+ * from then on follows the rule. *adopted false when there is none to take over. */
+static os_err adopt(prov *p, const scim_user_rec *u, const scim_mapping_rec *want, const char *email, bool *adopted,
+                    scim_fault *f) {
+    op_ctx *x = p->x;
+    *adopted = false;
+    sub_rec *held;
+    int n;
+    os_err e = st_sub_by_email(x->c, x->a, p->agreement_id, email, &held, &n);
+    const sub_rec *s = NULL;
+    for (int i = 0; !e && i < n && !s; i++)
+        if (!strcmp(held[i].level_code, want->level_code)) s = &held[i];
+    if (e || !s) return e;
+    int64_t holder;
+    e = st_scim_seat_holder(x->c, p->agreement_id, s->uuid, &holder);
+    if (!e)
+        return fault(f, OS_ERR_CONFLICT, "uniqueness",
+                     arena_printf(x->a, "%s's %s seat (%s) is already held through another provisioned user",
+                                  u->user_name, want->level_code, email));
+    if (e != OS_ERR_NOT_FOUND) return e;
+    /* What the rule would have set but the held seat keeps: said in the audit row. */
+    bool lang = strcmp(s->language, want->language) != 0, country = strcmp(s->country, want->country) != 0,
+         downloads = (s->downloads != 0) != (want->downloads != 0);
+    const char *differs = arena_printf(x->a, "%s%s%s%s%s", lang ? "language" : "", lang && country ? "," : "",
+                                       country ? "country" : "", (lang || country) && downloads ? "," : "",
+                                       downloads ? "downloads" : "");
+    e = st_scim_seat_add(x->c, u->id, want->level_code, s->uuid);
+    if (!e) e = audit(x, "provisioning.seat_adopted", "subscription", s->uuid, p->agreement_id,
+                      json_pairs(x->a, "user_name", u->user_name, "email", email, "level", want->level_code, "group",
+                                 want->group_name, "kept", differs, NULL));
+    if (!e) *adopted = true;
     return e;
 }
 
@@ -207,6 +257,9 @@ static os_err reconcile(prov *p, int64_t user_id, scim_fault *f) {
             return fault(f, OS_ERR_INVALID, "invalidValue",
                          arena_printf(x->a, "%s needs an e-mail address to hold a %s seat", u.user_name,
                                       want[j].level_code));
+        bool adopted;
+        if ((e = adopt(p, &u, &want[j], email, &adopted, f))) return e;
+        if (adopted) continue;
         const char *name = u.display_name ? u.display_name : u.user_name;
         sub_input in = {.name = arena_strndup(x->a, name, SUB_NAME_MAX), .sign_in_email = email,
                         .level = want[j].level_code, .country = want[j].country, .language = want[j].language,
@@ -217,12 +270,19 @@ static os_err reconcile(prov *p, int64_t user_id, scim_fault *f) {
         e = subscribers_add_in_tx(x, &p->t, &in, &fe, &s);
         if (e == OS_ERR_INVALID && fe_any(&fe)) {
             bool pool = !strcmp(fe.head->code, "no_seats_left") || !strcmp(fe.head->code, "reassignment_too_soon");
+            if (pool) {
+                p->refused_user = user_id;
+                p->refused_level = want[j].level_code;
+                p->refused_group = want[j].group_name;
+                p->refused_reason = fe.head->code;
+            }
             return fault(f, pool ? OS_ERR_CONFLICT : OS_ERR_INVALID, pool ? "tooMany" : "invalidValue",
                          arena_printf(x->a, "%s cannot hold a %s seat (group %s): %s", u.user_name,
                                       want[j].level_code, want[j].group_name, fe.head->message));
         }
         if (!e) e = subscribers_emit(x, p->t.g.license_number, "subscription.added", &s);
         if (!e) e = st_scim_seat_add(x->c, user_id, want[j].level_code, s.uuid);
+        if (!e) e = st_scim_refusal_clear(x->c, user_id, want[j].level_code);
         if (e) return e;
     }
     return OS_OK;

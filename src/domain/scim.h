@@ -12,7 +12,10 @@
  * same transaction as the SCIM change, so the pool, the reassignment rule, the e-mails, the
  * audit trail and the events apply as to any add or removal; a seat refused (no seat left,
  * reassignment too soon) refuses the whole change: OS_ERR_CONFLICT with f->detail naming the
- * level and the person, and nothing is written.
+ * level and the person, and nothing of it is written — only the refusal is kept, afterwards,
+ * for the super admins' daily summary (domain/scim_refusals.h). A level the person's address
+ * already holds by hand is taken over as it is (provisioning.seat_adopted) instead of added;
+ * one another provisioned user holds is OS_ERR_CONFLICT (uniqueness).
  *
  * PATCH (scim_patch_apply) follows RFC 7644 §3.5.2 with the forms Entra ID and Okta send:
  * operation names in any case, attribute names in any case, `members[value eq "…"]` paths,

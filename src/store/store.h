@@ -1163,5 +1163,31 @@ OS_MUST_USE os_err st_scim_mapping_put(store_conn *c, int64_t agreement_id, cons
                                        int64_t *id);
 /* NOT_FOUND: no such rule on the agreement; *group_id: the group it was for. */
 OS_MUST_USE os_err st_scim_mapping_delete(store_conn *c, int64_t agreement_id, int64_t id, int64_t *group_id);
+/* The provisioned user of the agreement whose seat is that subscription; NOT_FOUND: none
+ * (a subscription held by hand). */
+OS_MUST_USE os_err st_scim_seat_holder(store_conn *c, int64_t agreement_id, const char *sub_uuid, int64_t *user_id);
+
+/* A seat the pool refused a provisioned user, for the super admins' daily summary. */
+typedef struct scim_refusal_rec {
+    const char *user_name, *display_name, *email, *level_code, *level_en, *level_fr, *group_name;
+    const char *reason;              /* no_seats_left, reassignment_too_soon */
+    int64_t first_at, last_at, times;
+} scim_refusal_rec;
+/* Records a refusal (one row per user and level: a retry updates last_at and times). */
+OS_MUST_USE os_err st_scim_refusal_record(store_conn *c, int64_t agreement_id, int64_t user_id, const char *level_code,
+                                          const char *group_name, const char *reason, int64_t now);
+/* Forgets the user's refusal of that level (the seat was given). */
+OS_MUST_USE os_err st_scim_refusal_clear(store_conn *c, int64_t user_id, const char *level_code);
+OS_MUST_USE os_err st_scim_refusals_prune(store_conn *c, int64_t before);
+/* Agreements with refusals after `since` not reported yet, whose last summary was before `day`. */
+OS_MUST_USE os_err st_scim_refusal_agreements(store_conn *c, arena *a, int64_t since, const char *day, int limit,
+                                              int64_t **ids, int *n);
+/* Claims the agreement's summary of `day`; *previous: when the last one was sent (0: never). */
+OS_MUST_USE os_err st_scim_refusal_summary_claim(store_conn *c, int64_t agreement_id, const char *day, int64_t now,
+                                                 int64_t *previous, bool *claimed);
+/* The agreement's refusals from `since` on, by userName (at most limit): a refusal in the very
+ * second of the last summary is told again rather than never. */
+OS_MUST_USE os_err st_scim_refusals_since(store_conn *c, arena *a, int64_t agreement_id, int64_t since, int limit,
+                                          scim_refusal_rec **rows, int *n);
 
 #endif

@@ -302,3 +302,89 @@ os_err st_scim_mapping_delete(store_conn *c, int64_t agreement_id, int64_t id, i
                              DB_ARGS(DV_INT(agreement_id), DV_INT(id)), group_id);
     return e;
 }
+
+os_err st_scim_seat_holder(store_conn *c, int64_t agreement_id, const char *sub_uuid, int64_t *user_id) {
+    return db_scalar_int(c,
+                         "SELECT s.scim_user_id FROM scim_seats s JOIN scim_users u ON u.id = s.scim_user_id"
+                         " WHERE s.sub_uuid = ?2 AND u.agreement_id = ?1 LIMIT 1",
+                         DB_ARGS(DV_INT(agreement_id), DV_TEXT(sub_uuid)), user_id);
+}
+
+/* ---- refusals and their daily summary ---- */
+
+os_err st_scim_refusal_record(store_conn *c, int64_t agreement_id, int64_t user_id, const char *level_code,
+                              const char *group_name, const char *reason, int64_t now) {
+    return db_exec(c,
+                   "INSERT INTO scim_refusals (agreement_id, scim_user_id, level_code, group_name, reason, first_at,"
+                   " last_at, times) SELECT ?1, u.id, ?3, ?4, ?5, ?6, ?6, 1 FROM scim_users u"
+                   " WHERE u.id = ?2 AND u.agreement_id = ?1"
+                   " ON CONFLICT (scim_user_id, level_code) DO UPDATE SET group_name = excluded.group_name,"
+                   " reason = excluded.reason, last_at = excluded.last_at, times = scim_refusals.times + 1",
+                   DB_ARGS(DV_INT(agreement_id), DV_INT(user_id), DV_TEXT(level_code), DV_TEXT(group_name),
+                           DV_TEXT(reason), DV_INT(now)),
+                   NULL, NULL);
+}
+
+os_err st_scim_refusal_clear(store_conn *c, int64_t user_id, const char *level_code) {
+    return db_exec(c, "DELETE FROM scim_refusals WHERE scim_user_id = ?1 AND level_code = ?2",
+                   DB_ARGS(DV_INT(user_id), DV_TEXT(level_code)), NULL, NULL);
+}
+
+os_err st_scim_refusals_prune(store_conn *c, int64_t before) {
+    return db_exec(c, "DELETE FROM scim_refusals WHERE last_at < ?1", DB_ARGS(DV_INT(before)), NULL, NULL);
+}
+
+os_err st_scim_refusal_agreements(store_conn *c, arena *a, int64_t since, const char *day, int limit, int64_t **ids,
+                                  int *n) {
+    return st_list(c, a,
+                   "SELECT DISTINCT r.agreement_id FROM scim_refusals r"
+                   " LEFT JOIN scim_refusal_summaries s ON s.agreement_id = r.agreement_id"
+                   " WHERE r.last_at > ?1 AND (s.day IS NULL OR (s.day < ?2 AND r.last_at >= s.sent_at))"
+                   " ORDER BY 1 LIMIT ?3",
+                   DB_ARGS(DV_INT(since), DV_TEXT(day), DV_INT(limit)), sizeof **ids, fill_id, (void **)ids, n);
+}
+
+os_err st_scim_refusal_summary_claim(store_conn *c, int64_t agreement_id, const char *day, int64_t now,
+                                     int64_t *previous, bool *claimed) {
+    *previous = 0;
+    *claimed = false;
+    os_err e = db_scalar_int(c, "SELECT sent_at FROM scim_refusal_summaries WHERE agreement_id = ?1",
+                             DB_ARGS(DV_INT(agreement_id)), previous);
+    if (e && e != OS_ERR_NOT_FOUND) return e;
+    int64_t changed = 0;
+    e = db_exec_changes(c,
+                        "INSERT INTO scim_refusal_summaries (agreement_id, day, sent_at) VALUES (?1, ?2, ?3)"
+                        " ON CONFLICT (agreement_id) DO UPDATE SET day = excluded.day, sent_at = excluded.sent_at"
+                        " WHERE scim_refusal_summaries.day < excluded.day",
+                        DB_ARGS(DV_INT(agreement_id), DV_TEXT(day), DV_INT(now)), &changed);
+    *claimed = changed > 0;
+    return e;
+}
+
+static void fill_refusal(arena *a, db_row *r, void *dst) {
+    scim_refusal_rec *f = dst;
+    f->user_name = st_dup(a, r, 0);
+    f->display_name = st_dup(a, r, 1);
+    f->email = st_dup(a, r, 2);
+    f->level_code = st_dup(a, r, 3);
+    f->level_en = st_dup(a, r, 4);
+    f->level_fr = st_dup(a, r, 5);
+    f->group_name = st_dup(a, r, 6);
+    f->reason = st_dup(a, r, 7);
+    f->first_at = db_int(r, 8);
+    f->last_at = db_int(r, 9);
+    f->times = db_int(r, 10);
+}
+
+os_err st_scim_refusals_since(store_conn *c, arena *a, int64_t agreement_id, int64_t since, int limit,
+                              scim_refusal_rec **rows, int *n) {
+    return st_list(c, a,
+                   "SELECT u.user_name, u.display_name, u.email, r.level_code, COALESCE(l.name_en, r.level_code),"
+                   " COALESCE(l.name_fr, r.level_code), r.group_name, r.reason, r.first_at, r.last_at, r.times"
+                   " FROM scim_refusals r JOIN scim_users u ON u.id = r.scim_user_id"
+                   " LEFT JOIN levels l ON l.code = r.level_code"
+                   " WHERE r.agreement_id = ?1 AND u.agreement_id = ?1 AND r.last_at >= ?2"
+                   " ORDER BY u.user_name_key, r.level_code LIMIT ?3",
+                   DB_ARGS(DV_INT(agreement_id), DV_INT(since), DV_INT(limit)), sizeof **rows, fill_refusal,
+                   (void **)rows, n);
+}
