@@ -68,7 +68,7 @@ function provisioningCards(agreement, base) {
     h('p', { class: 'card__text', t: 'provisioning.rulesIntro' }),
     h('div', { class: 'form__actions' }, addButton),
     section);
-  return [connect, rules];
+  return h('div', {}, connect, rules);
 }
 
 function levelName(levels, code) {
@@ -154,14 +154,17 @@ function openRuleDialog({ base, data, reload, mapping }) {
           actions: h('button', { type: 'button', class: 'button', t: 'dialog.cancel', onclick: close }),
           onSubmit: async (v) => {
             const rule = { group: mapping ? mapping.group.id : v.group, level: v.level, language: v.language, country: v.country, downloads: v.downloads };
-            const outcome = await api('POST', `${base}/provisioning/mappings/preview`, rule);
-            showPreview(body, outcome, {
-              back: () => showForm(v),
-              apply: () => api('PUT', `${base}/provisioning/mappings`, { ...rule, plan: outcome.plan }),
-              again: () => form.element.requestSubmit(),
-              levels: data.levels,
-              done: () => { close(); reload(); notify({ kind: 'success', key: 'provisioning.applied' }); },
-            });
+            const preview = async () => {
+              const outcome = await api('POST', `${base}/provisioning/mappings/preview`, rule);
+              showPreview(body, outcome, {
+                back: () => showForm(v),
+                apply: () => api('PUT', `${base}/provisioning/mappings`, { ...rule, plan: outcome.plan }),
+                again: preview,
+                levels: data.levels,
+                done: () => { close(); reload(); notify({ kind: 'success', key: 'provisioning.applied' }); },
+              });
+            };
+            await preview();
           },
         });
         body.replaceChildren(form.element);
@@ -236,7 +239,14 @@ function showPreview(body, outcome, { back, apply, again, levels, done }) {
     type: 'button', class: 'button button--primary', t: 'provisioning.apply', 'data-testid': 'provisioning-apply',
     disabled: c.refused > 0,
   });
-  const againButton = h('button', { type: 'button', class: 'button', t: 'provisioning.previewAgain', 'data-testid': 'provisioning-preview-again', hidden: true, onclick: () => again() });
+  const againButton = h('button', { type: 'button', class: 'button', t: 'provisioning.previewAgain', 'data-testid': 'provisioning-preview-again', hidden: true });
+  againButton.addEventListener('click', async () => {
+    try {
+      await whilePending(againButton, again);
+    } catch (err) {
+      messages.replaceChildren(...messageBox(problemNotice(err)).childNodes);
+    }
+  });
   applyButton.addEventListener('click', async () => {
     try {
       await whilePending(applyButton, apply);
