@@ -165,5 +165,7 @@ os_err h_scim_group_delete(req *r);
 os_err h_scim_mappings_list(req *r);
 os_err h_scim_mapping_put(req *r);
 os_err h_scim_mapping_delete(req *r);
+os_err h_scim_mapping_preview(req *r);
+os_err h_scim_groups_summary(req *r);
 
 #endif

@@ -143,6 +143,8 @@ const route api_routes[] = {
     R("GET",    "/api/v1/agreements/{license}/provisioning/mappings", ACCESS_AGREEMENT_SUPER, CAP_NONE, BODY_NONE, CTX_DOMAIN, h_scim_mappings_list, "scim_mappings_list"),
     R("PUT",    "/api/v1/agreements/{license}/provisioning/mappings", ACCESS_AGREEMENT_SUPER, CAP_NONE, BODY_JSON, CTX_DOMAIN, h_scim_mapping_put, "scim_mapping_put"),
     R("DELETE", "/api/v1/agreements/{license}/provisioning/mappings/{id}", ACCESS_AGREEMENT_SUPER, CAP_NONE, BODY_NONE, CTX_DOMAIN, h_scim_mapping_delete, "scim_mapping_delete"),
+    R("POST",   "/api/v1/agreements/{license}/provisioning/mappings/preview", ACCESS_AGREEMENT_SUPER, CAP_NONE, BODY_JSON, CTX_DOMAIN, h_scim_mapping_preview, "scim_mapping_preview"),
+    R("GET",    "/api/v1/agreements/{license}/provisioning/groups", ACCESS_AGREEMENT_SUPER, CAP_NONE, BODY_NONE, CTX_DOMAIN, h_scim_groups_summary, "scim_groups_summary"),
     R("GET",    "/api/v1/agreements/{license}/usage", ACCESS_AGREEMENT, CAP_USAGE, BODY_NONE, CTX_DOMAIN, h_usage, "usage"),
     R("GET",    "/api/v1/agreements/{license}/usage.csv", ACCESS_AGREEMENT, CAP_USAGE, BODY_NONE, CTX_DOMAIN, h_usage_csv, "usage_csv"),
     R("GET",    "/api/v1/me/subscriptions",        ACCESS_USER, CAP_NONE,   BODY_NONE, CTX_DOMAIN, h_my_subscriptions, "my_subscriptions"),

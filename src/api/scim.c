@@ -119,7 +119,7 @@ static os_err list(req *r, bool groups) {
     int64_t start;
     int count;
     paging(r, &start, &count);
-    if (fe_any(&r->fe)) return scim_fail(r, OS_ERR_INVALID, &(scim_fault){"invalidValue", "startIndex and count are numbers"});
+    if (fe_any(&r->fe)) return scim_fail(r, OS_ERR_INVALID, &(scim_fault){.scim_type = "invalidValue", .detail = "startIndex and count are numbers"});
     os_err e = scim_filter_parse(&r->a, query_str(r, "filter", 512), groups, &attr, &value, &f);
     json_t *out;
     if (!e)
@@ -177,7 +177,10 @@ os_err h_scim_group_delete(req *r) { return delete_one(r, true); }
 /* ---- the super admins' group → seat rules ----
  * {"mappings":[{id, group: {id, display_name}, level, language, country, downloads}]} */
 
-static void mapping_write(jw *w, const scim_mapping_rec *m) {
+static void counts_write(jw *w, const scim_outcome *o);
+
+/* did: what applying the rule did, as "applied" (a PUT's answer). */
+static void mapping_write(jw *w, const scim_mapping_rec *m, const scim_outcome *did) {
     jw_obj(w);
     jw_kint(w, "id", m->id);
     jw_key(w, "group");
@@ -189,6 +192,10 @@ static void mapping_write(jw *w, const scim_mapping_rec *m) {
     jw_kstr(w, "language", m->language);
     jw_kstr(w, "country", m->country);
     jw_kbool(w, "downloads", m->downloads != 0);
+    if (did) {
+        jw_key(w, "applied");
+        counts_write(w, did);
+    }
     jw_obj_end(w);
 }
 
@@ -201,50 +208,176 @@ os_err h_scim_mappings_list(req *r) {
     jw_obj(w);
     jw_key(w, "mappings");
     jw_arr(w);
-    for (int i = 0; i < n; i++) mapping_write(w, &rows[i]);
+    for (int i = 0; i < n; i++) mapping_write(w, &rows[i], NULL);
     jw_arr_end(w);
     jw_obj_end(w);
     return OS_OK;
 }
 
-/* {group, level, language, country, downloads}: the group's rule, set or changed. */
-os_err h_scim_mapping_put(req *r) {
-    scim_mapping_rec m = {0};
+/* Reads a rule from the body ({group, level, language, country, downloads}); fields in r->fe. */
+static const char *rule_read(req *r, scim_mapping_rec *m) {
     const char *group = body_str(r, "group", 64, true);
-    m.level_code = body_str(r, "level", 32, true);
-    m.language = body_str(r, "language", 8, true);
-    m.country = body_str(r, "country", 2, true);
+    m->level_code = body_str(r, "level", 32, true);
+    m->language = body_str(r, "language", 8, true);
+    m->country = body_str(r, "country", 2, true);
     json_t *d = json_object_get(r->json, "downloads");
     if (d && !json_is_boolean(d)) fe_add(&r->fe, "downloads", "wrong_type", "true or false");
-    m.downloads = !d || json_is_true(d);
-    if (m.language) {
+    m->downloads = !d || json_is_true(d);
+    if (m->language) {
         bool ok = false;
-        for (int i = 0; subscriber_languages[i] && !ok; i++) ok = !strcmp(subscriber_languages[i], m.language);
+        for (int i = 0; subscriber_languages[i] && !ok; i++) ok = !strcmp(subscriber_languages[i], m->language);
         if (!ok) fe_add(&r->fe, "language", "invalid_value", SUB_LANGUAGE_MESSAGE);
     }
-    if (m.country && !country_code_known(m.country)) fe_add(&r->fe, "country", "invalid_value", "Use a two-letter country code");
+    if (m->country && !country_code_known(m->country)) fe_add(&r->fe, "country", "invalid_value", "Use a two-letter country code");
+    return group;
+}
+
+/* A plan as a preview handed it out: 64 lower-case hex digits. */
+static bool plan_ok(const char *plan) {
+    if (strlen(plan) != 64) return false;
+    for (const char *p = plan; *p; p++)
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'))) return false;
+    return true;
+}
+
+#define PLAN_MESSAGE "Send the plan a preview of this change answered"
+
+/* The apply's or preview's refusal: plan_changed, a seat refused, or the fields. */
+static os_err rule_fail(req *r, os_err e, const scim_fault *f) {
+    if (e == OS_ERR_CONFLICT && f->reason && !strcmp(f->reason, "plan_changed")) {
+        problem_reply_status(r, 409, "plan_changed", f->detail);
+        return OS_OK;
+    }
+    if (f->detail) r->problem_detail = f->detail;
+    return e;
+}
+
+static void effects_write(jw *w, const char *key, const scim_effect *list, int n, bool change, bool refused) {
+    jw_key(w, key);
+    jw_arr(w);
+    for (int i = 0; i < n; i++) {
+        jw_obj(w);
+        jw_kstr(w, "scim_id", list[i].scim_id);
+        jw_kstr(w, "email", list[i].email);
+        jw_kstr(w, "name", list[i].name);
+        if (change) {
+            jw_kstr(w, "from_level", list[i].level);
+            jw_kstr(w, "to_level", list[i].to_level);
+        } else jw_kstr(w, "level", list[i].level);
+        if (refused) jw_kstr(w, "reason", list[i].reason);
+        jw_obj_end(w);
+    }
+    jw_arr_end(w);
+}
+
+/* {gains, losses, changes, refused} counted exactly. */
+static void counts_write(jw *w, const scim_outcome *o) {
+    jw_obj(w);
+    jw_kint(w, "gains", o->gains_total);
+    jw_kint(w, "losses", o->losses_total);
+    jw_kint(w, "changes", o->changes_total);
+    jw_kint(w, "refused", o->refused_total);
+    jw_obj_end(w);
+}
+
+/* {group, level, language, country, downloads[, plan]}: the group's rule, set or changed;
+ * with plan, only if it does what the preview showed. */
+os_err h_scim_mapping_put(req *r) {
+    scim_mapping_rec m = {0};
+    const char *group = rule_read(r, &m);
+    const char *plan = body_str(r, "plan", 64, false);
+    if (plan && !plan_ok(plan)) fe_add(&r->fe, "plan", "invalid_value", PLAN_MESSAGE);
     if (fe_any(&r->fe)) return OS_ERR_INVALID;
     scim_fault f = {0};
     scim_mapping_rec out;
-    os_err e = scim_mapping_put(r->x, r->agreement_id, group, &m, &r->fe, &f, &out);
-    if (e) {
-        if (f.detail) r->problem_detail = f.detail;
-        return e;
-    }
-    jw *w = reply_json(r, 200);
-    mapping_write(w, &out);
+    scim_outcome did;
+    os_err e = scim_mapping_put(r->x, r->agreement_id, group, &m, plan, &r->fe, &f, &out, &did);
+    if (e) return rule_fail(r, e, &f);
+    mapping_write(reply_json(r, 200), &out, &did);
     return OS_OK;
 }
 
+/* ?plan=: removed only if it does what the preview showed, answered 200 with what it did;
+ * without, 204 as ever. */
 os_err h_scim_mapping_delete(req *r) {
     int64_t id;
     if (!req_param_id(r, 1, &id)) return OS_ERR_NOT_FOUND;
+    const char *plan = query_token(r, "plan", 64);
+    if (plan && !plan_ok(plan)) fe_add(&r->fe, "plan", "invalid_value", PLAN_MESSAGE);
+    if (fe_any(&r->fe)) return OS_ERR_INVALID;
     scim_fault f = {0};
-    os_err e = scim_mapping_delete(r->x, r->agreement_id, id, &f);
-    if (e) {
-        if (f.detail) r->problem_detail = f.detail;
-        return e;
+    scim_outcome did;
+    os_err e = scim_mapping_delete(r->x, r->agreement_id, id, plan, &f, &did);
+    if (e) return rule_fail(r, e, &f);
+    if (!plan) {
+        reply_empty(r, 204);
+        return OS_OK;
     }
-    reply_empty(r, 204);
+    jw *w = reply_json(r, 200);
+    jw_obj(w);
+    jw_key(w, "applied");
+    counts_write(w, &did);
+    jw_obj_end(w);
+    return OS_OK;
+}
+
+/* A rule to set (the PUT's body) or {"remove": <rule id>}: what applying it would do, and
+ * its plan. Nothing is written. */
+os_err h_scim_mapping_preview(req *r) {
+    scim_rule_change ch = {0};
+    scim_mapping_rec m = {0};
+    json_t *rm = json_object_get(r->json, "remove");
+    if (rm) {
+        if (!json_is_integer(rm) || json_integer_value(rm) <= 0)
+            fe_add(&r->fe, "remove", "invalid_value", "The id of one of the agreement's rules");
+        else ch.remove_id = (int64_t)json_integer_value(rm);
+        if (json_object_get(r->json, "group"))
+            fe_add(&r->fe, "remove", "invalid_value", "Either remove a rule or set one, not both");
+    } else {
+        ch.group_id = rule_read(r, &m);
+        ch.m = &m;
+    }
+    if (fe_any(&r->fe)) return OS_ERR_INVALID;
+    scim_fault f = {0};
+    scim_outcome o;
+    os_err e = scim_mapping_preview(r->x, r->agreement_id, &ch, &r->fe, &f, &o);
+    if (e) return rule_fail(r, e, &f);
+    jw *w = reply_json(r, 200);
+    jw_obj(w);
+    effects_write(w, "gains", o.gains, o.ngains, false, false);
+    effects_write(w, "losses", o.losses, o.nlosses, false, false);
+    effects_write(w, "changes", o.changes, o.nchanges, true, false);
+    effects_write(w, "refused", o.refused, o.nrefused, false, true);
+    jw_key(w, "counts");
+    counts_write(w, &o);
+    jw_kint(w, "listed_max", SCIM_PREVIEW_LIST_MAX);
+    jw_kstr(w, "plan", o.plan);
+    jw_obj_end(w);
+    return OS_OK;
+}
+
+/* {"groups": [{id, display_name, members, active_members}], "total"}: what the provider
+ * pushed, for choosing a rule's group. */
+os_err h_scim_groups_summary(req *r) {
+    scim_group_count_rec *rows;
+    int n;
+    int64_t total;
+    os_err e = scim_group_counts(r->x, r->agreement_id, &rows, &n, &total);
+    if (e) return e;
+    jw *w = reply_json(r, 200);
+    jw_obj(w);
+    jw_key(w, "groups");
+    jw_arr(w);
+    for (int i = 0; i < n; i++) {
+        jw_obj(w);
+        jw_kstr(w, "id", rows[i].uuid);
+        jw_kstr(w, "display_name", rows[i].display_name);
+        jw_kint(w, "members", rows[i].members);
+        jw_kint(w, "active_members", rows[i].active);
+        jw_obj_end(w);
+    }
+    jw_arr_end(w);
+    jw_kint(w, "total", total);
+    jw_obj_end(w);
     return OS_OK;
 }

@@ -17,6 +17,7 @@
 
 #define USER_SCHEMA "urn:ietf:params:scim:schemas:core:2.0:User"
 #define GROUP_SCHEMA "urn:ietf:params:scim:schemas:core:2.0:Group"
+#define SCIM_USER_HEADROOM (4 * 1024 * 1024)   /* scratch memory for one user's seat changes */
 
 static os_err fault(scim_fault *f, os_err e, const char *type, const char *detail) {
     f->scim_type = type;
@@ -253,6 +254,7 @@ static os_err reconcile(prov *p, int64_t user_id, scim_fault *f) {
         for (int i = 0; i < nh && !have; i++) have = !strcmp(want[j].level_code, held[i].level_code);
         if (have) continue;
         const char *email = u.email ? u.email : strchr(u.user_name, '@') ? lower(x->a, u.user_name) : NULL;
+        if (!email) f->reason = "email_missing";
         if (!email)
             return fault(f, OS_ERR_INVALID, "invalidValue",
                          arena_printf(x->a, "%s needs an e-mail address to hold a %s seat", u.user_name,
@@ -276,6 +278,7 @@ static os_err reconcile(prov *p, int64_t user_id, scim_fault *f) {
                 p->refused_group = want[j].group_name;
                 p->refused_reason = fe.head->code;
             }
+            f->reason = fe.head->code;
             return fault(f, pool ? OS_ERR_CONFLICT : OS_ERR_INVALID, pool ? "tooMany" : "invalidValue",
                          arena_printf(x->a, "%s cannot hold a %s seat (group %s): %s", u.user_name,
                                       want[j].level_code, want[j].group_name, fe.head->message));
@@ -581,57 +584,211 @@ os_err scim_mappings(op_ctx *x, int64_t agreement_id, scim_mapping_rec **rows, i
     return st_scim_mappings(x->c, x->a, agreement_id, rows, n);
 }
 
-os_err scim_mapping_put(op_ctx *x, int64_t agreement_id, const char *group_id, const scim_mapping_rec *m,
-                        field_errors *fe, scim_fault *f, scim_mapping_rec *out) {
-    prov p;
-    os_err e = prov_begin(x, agreement_id, &p);
-    if (e) return e;
-    scim_group_rec g;
-    e = st_scim_group_get(x->c, x->a, agreement_id, group_id, &g);
-    if (e == OS_ERR_NOT_FOUND) {
-        fe_add(fe, "group", "invalid_value", "No provisioned group has this id");
-        e = OS_ERR_INVALID;
+os_err scim_group_counts(op_ctx *x, int64_t agreement_id, scim_group_count_rec **rows, int *n, int64_t *total) {
+    return st_scim_group_counts(x->c, x->a, agreement_id, SCIM_GROUPS_LIST_MAX, rows, n, total);
+}
+
+/* A rule change in progress: what it did so far and the text its plan hashes. */
+typedef struct rule_run {
+    prov *p;
+    scim_outcome *o;
+    char chain[SECRET_HASH_HEX];   /* the plan so far: each line hashed onto the one before */
+    os_err refused_err;          /* the first refusal, as the apply reports it */
+    const char *refused_detail, *refused_type, *refused_reason;
+} rule_run;
+
+/* The plan hashes its lines as a chain, so its memory does not grow with the group. */
+static void plan_line(rule_run *rr, const char *line) {
+    char *t = arena_printf(rr->p->x->a, "%s\n%s", rr->chain, line);
+    secret_hash_hex(t, strlen(t), rr->chain);
+}
+
+static const pool_rec *find_level(const prov *p, const char *level) {
+    for (int k = 0; k < p->t.npools; k++)
+        if (!strcmp(p->t.pools[k].level_code, level)) return &p->t.pools[k];
+    return NULL;
+}
+
+static void effect_add(rule_run *rr, char kind, const scim_user_rec *u, const char *level, const char *to,
+                       const char *reason) {
+    arena *a = rr->p->x->a;
+    scim_outcome *o = rr->o;
+    scim_effect **list;
+    int *listed;
+    int64_t *total;
+    switch (kind) {
+    case 'g': list = &o->gains, listed = &o->ngains, total = &o->gains_total; break;
+    case 'l': list = &o->losses, listed = &o->nlosses, total = &o->losses_total; break;
+    case 'c': list = &o->changes, listed = &o->nchanges, total = &o->changes_total; break;
+    default: list = &o->refused, listed = &o->nrefused, total = &o->refused_total; break;
     }
-    if (!e && !(e = subscribers_target(x, agreement_id, &p.t))) {
-        p.have_target = true;
-        bool found = false;
-        for (int k = 0; k < p.t.npools && !found; k++) found = !strcmp(p.t.pools[k].level_code, m->level_code);
-        if (!found) {
-            const char *allowed = subscriber_level_list(x->a, p.t.pools, p.t.npools);
+    plan_line(rr, arena_printf(a, "%c\t%s\t%s\t%s\t%s", kind, u->uuid, level, to ? to : "", reason ? reason : ""));
+    (*total)++;
+    if (*listed >= SCIM_PREVIEW_LIST_MAX) return;
+    if (!*list) *list = arena_alloc(a, sizeof **list * SCIM_PREVIEW_LIST_MAX);
+    const char *email = u->email ? u->email : strchr(u->user_name, '@') ? lower(a, u->user_name) : u->user_name;
+    (*list)[(*listed)++] = (scim_effect){
+        .scim_id = arena_strdup(a, u->uuid), .email = arena_strdup(a, email),
+        .name = arena_strdup(a, u->display_name ? u->display_name : u->user_name), .level = arena_strdup(a, level),
+        .to_level = to ? arena_strdup(a, to) : NULL, .reason = reason ? arena_strdup(a, reason) : NULL};
+}
+
+static bool has_level(const scim_seat_rec *s, int n, const char *level) {
+    for (int i = 0; i < n; i++)
+        if (!strcmp(s[i].level_code, level)) return true;
+    return false;
+}
+
+/* Reconciles one user in scratch memory and records what changed for them. A refusal is
+ * recorded and the run goes on, so the outcome names everyone the pool refuses. */
+static os_err run_user(rule_run *rr, arena *scratch, int64_t user_id, const char *want_level) {
+    op_ctx sx = *rr->p->x;
+    sx.a = scratch;
+    prov sp = *rr->p;
+    sp.x = &sx;
+    scim_seat_rec *before, *after;
+    int nb, na;
+    scim_fault uf = {0};
+    os_err e = st_scim_live_seats(sx.c, scratch, sp.agreement_id, user_id, &before, &nb);
+    if (e) return e;
+    os_err re = reconcile(&sp, user_id, &uf);
+    if (re && !uf.reason) return re;
+    if ((e = st_scim_live_seats(sx.c, scratch, sp.agreement_id, user_id, &after, &na))) return e;
+    const char *lost[8], *gained[8];
+    int nl = 0, ng = 0;
+    for (int i = 0; i < nb; i++)
+        if (!has_level(after, na, before[i].level_code) && nl < 8) lost[nl++] = before[i].level_code;
+    for (int i = 0; i < na; i++)
+        if (!has_level(before, nb, after[i].level_code) && ng < 8) gained[ng++] = after[i].level_code;
+    if (!nl && !ng && !re) return OS_OK;
+    scim_user_rec u;
+    if ((e = st_scim_user_by_id(sx.c, scratch, sp.agreement_id, user_id, &u))) return e;
+    int k = 0;
+    for (; k < nl && k < ng; k++) effect_add(rr, 'c', &u, lost[k], gained[k], NULL);
+    for (int i = k; i < nl; i++) effect_add(rr, 'l', &u, lost[i], NULL, NULL);
+    for (int i = k; i < ng; i++) effect_add(rr, 'g', &u, gained[i], NULL, NULL);
+    if (re) {
+        effect_add(rr, 'r', &u, want_level ? want_level : "", NULL, uf.reason);
+        if (!rr->refused_err) {
+            arena *a = rr->p->x->a;
+            rr->refused_err = re;
+            rr->refused_type = uf.scim_type;
+            rr->refused_detail = uf.detail ? arena_strdup(a, uf.detail) : NULL;
+            rr->refused_reason = arena_strdup(a, uf.reason);
+        }
+    }
+    return OS_OK;
+}
+
+/* Does the change inside the open transaction and fills rr->o (its plan too); r: the rule
+ * written (set). OS_ERR_INVALID with fe for an unknown group, level or rule. */
+static os_err rule_run_do(rule_run *rr, const scim_rule_change *ch, field_errors *fe, scim_mapping_rec *r) {
+    prov *p = rr->p;
+    op_ctx *x = p->x;
+    os_err e;
+    if ((e = subscribers_target(x, p->agreement_id, &p->t))) return e;
+    p->have_target = true;
+    rr->chain[0] = 0;
+    plan_line(rr, arena_printf(x->a, "openseat rule change 1\t%lld", (long long)p->agreement_id));
+    int64_t group_id = 0;
+    scim_group_rec g = {0};
+    if (ch->remove_id > 0) {
+        e = st_scim_mapping_delete(x->c, p->agreement_id, ch->remove_id, &group_id);
+        if (e == OS_ERR_NOT_FOUND && fe) {
+            fe_add(fe, "remove", "invalid_value", "No rule of this agreement has this id");
+            e = OS_ERR_INVALID;
+        }
+        if (e) return e;
+        plan_line(rr, arena_printf(x->a, "remove\t%lld", (long long)ch->remove_id));
+        e = audit(x, "provisioning.mapping_removed", "scim_mapping", audit_id(x, ch->remove_id), p->agreement_id,
+                  NULL);
+    } else {
+        e = st_scim_group_get(x->c, x->a, p->agreement_id, ch->group_id, &g);
+        if (e == OS_ERR_NOT_FOUND) {
+            fe_add(fe, "group", "invalid_value", "No provisioned group has this id");
+            e = OS_ERR_INVALID;
+        }
+        const scim_mapping_rec *m = ch->m;
+        if (!e && !find_level(p, m->level_code)) {
+            const char *allowed = subscriber_level_list(x->a, p->t.pools, p->t.npools);
             fe_add_params(fe, "level", "invalid_value",
                           arena_printf(x->a, "Choose one of the agreement's levels: %s", allowed),
                           subscriber_choice_params(x->a, "level", allowed));
             e = OS_ERR_INVALID;
         }
+        if (e) return e;
+        *r = *m;
+        r->group_id = group_id = g.id;
+        if ((e = st_scim_mapping_put(x->c, p->agreement_id, r, x->now, &r->id))) return e;
+        r->group_uuid = g.uuid;
+        r->group_name = g.display_name;
+        r->created_at = x->now;
+        plan_line(rr, arena_printf(x->a, "set\t%s\t%s\t%s\t%s\t%d", g.uuid, m->level_code, m->language,
+                                   m->country, m->downloads ? 1 : 0));
+        e = audit(x, "provisioning.mapping_set", "scim_group", g.uuid, p->agreement_id,
+                  json_pairs(x->a, "group", g.display_name, "level", r->level_code, NULL));
     }
-    scim_mapping_rec r = *m;
-    r.group_id = g.id;
     int64_t *users = NULL;
     int n = 0;
-    if (!e) e = st_scim_mapping_put(x->c, agreement_id, &r, x->now, &r.id);
-    /* A changed level: the old level's seats go, the new one's come (reconcile sees both). */
-    if (!e) e = st_scim_users_under(x->c, x->a, g.id, &users, &n);
-    if (!e) e = reconcile_many(&p, users, n, f);
-    if (!e) e = audit(x, "provisioning.mapping_set", "scim_group", g.uuid, agreement_id,
-                      json_pairs(x->a, "group", g.display_name, "level", r.level_code, NULL));
-    if ((e = prov_end(&p, e))) return e;
-    r.group_uuid = g.uuid;
-    r.group_name = g.display_name;
-    r.created_at = x->now;
-    *out = r;
+    if (!e) e = st_scim_users_under(x->c, x->a, group_id, &users, &n);
+    /* Each user's writes (subscription, audit, e-mail texts) in scratch memory emptied after
+     * them: a group of SCIM_MEMBERS_MAX people costs its outcome, not people × writes. */
+    arena *scratch = e ? NULL : arena_child(x->a, SCIM_USER_HEADROOM);
+    for (int i = 0; !e && i < n; i++) {
+        arena_free(scratch);
+        e = run_user(rr, scratch, users[i], ch->remove_id > 0 ? NULL : ch->m->level_code);
+    }
+    if (scratch) arena_free(scratch);
+    if (e) return e;
+    memcpy(rr->o->plan, rr->chain, sizeof rr->chain);
     return OS_OK;
 }
 
-os_err scim_mapping_delete(op_ctx *x, int64_t agreement_id, int64_t id, scim_fault *f) {
+/* Runs the change in its own transaction; commit: keep it when nothing was refused and the
+ * plan (when given) holds; else everything is rolled back. */
+static os_err rule_change(op_ctx *x, int64_t agreement_id, const scim_rule_change *ch, bool commit, const char *plan,
+                          field_errors *fe, scim_fault *f, scim_mapping_rec *r, scim_outcome *o) {
     prov p;
     os_err e = prov_begin(x, agreement_id, &p);
     if (e) return e;
-    int64_t group_id = 0;
-    int64_t *users = NULL;
-    int n = 0;
-    e = st_scim_mapping_delete(x->c, agreement_id, id, &group_id);
-    if (!e) e = st_scim_users_under(x->c, x->a, group_id, &users, &n);
-    if (!e) e = reconcile_many(&p, users, n, f);
-    if (!e) e = audit(x, "provisioning.mapping_removed", "scim_mapping", audit_id(x, id), agreement_id, NULL);
-    return prov_end(&p, e);
+    memset(o, 0, sizeof *o);
+    rule_run rr = {.p = &p, .o = o};
+    scim_mapping_rec rule = {0};
+    e = rule_run_do(&rr, ch, fe, &rule);
+    if (!e && plan && strcmp(plan, o->plan)) {
+        f->reason = "plan_changed";
+        f->detail = "Members or seats changed since the preview: preview the change again";
+        e = OS_ERR_CONFLICT;
+    } else if (!e && commit && rr.refused_err) {
+        f->scim_type = rr.refused_type;
+        f->detail = rr.refused_detail;
+        f->reason = rr.refused_reason;
+        e = rr.refused_err;
+    }
+    if (!commit) {
+        /* A preview: every row it wrote goes, its e-mails and events with them. */
+        os_ignore(store_tx_end(x->c, e ? e : OS_ERR_CONFLICT));
+        return e;
+    }
+    if ((e = prov_end(&p, e))) return e;
+    if (r) *r = rule;
+    return OS_OK;
+}
+
+os_err scim_mapping_preview(op_ctx *x, int64_t agreement_id, const scim_rule_change *ch, field_errors *fe,
+                            scim_fault *f, scim_outcome *out) {
+    return rule_change(x, agreement_id, ch, false, NULL, fe, f, NULL, out);
+}
+
+os_err scim_mapping_put(op_ctx *x, int64_t agreement_id, const char *group_id, const scim_mapping_rec *m,
+                        const char *plan, field_errors *fe, scim_fault *f, scim_mapping_rec *out,
+                        scim_outcome *did) {
+    scim_rule_change ch = {.group_id = group_id, .m = m};
+    return rule_change(x, agreement_id, &ch, true, plan, fe, f, out, did);
+}
+
+os_err scim_mapping_delete(op_ctx *x, int64_t agreement_id, int64_t id, const char *plan, scim_fault *f,
+                           scim_outcome *did) {
+    scim_rule_change ch = {.remove_id = id};
+    return rule_change(x, agreement_id, &ch, true, plan, NULL, f, NULL, did);
 }

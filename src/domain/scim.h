@@ -40,6 +40,10 @@
 typedef struct scim_fault {
     const char *scim_type;   /* RFC 7644 §3.12: invalidValue, invalidPath, noTarget, invalidFilter, uniqueness, … */
     const char *detail;
+    /* A seat refused: no_seats_left, reassignment_too_soon (the pool's), duplicate,
+     * outside_domain or email_missing (the person's); plan_changed: a rule change's plan no
+     * longer holds. NULL otherwise. */
+    const char *reason;
 } scim_fault;
 
 /* Applies a PatchOp's Operations to resource (changed in place). OS_ERR_INVALID with f. */
@@ -71,10 +75,58 @@ os_err scim_groups_list(op_ctx *x, int64_t agreement_id, scim_filter_attr attr, 
                         int count, bool members, const char *base, json_t **out);
 
 /* Group → seat rules (the super admins'). Setting or removing one applies it at once to the
- * group's users, as a SCIM change would. */
+ * group's users, as a SCIM change would.
+ *
+ * What a change does is computed by doing it: inside the agreement's transaction the rule is
+ * written and every user under the group reconciled (each in scratch memory), each user's
+ * seats read before and after. A preview then rolls everything back — the subscriptions,
+ * the audit rows, the outbox's e-mails, the events and their webhook deliveries are all rows
+ * of that transaction — so a preview and the apply that follows run the very same code.
+ * Per person: a seat of a level they did not hold is a gain, one they no longer hold a loss;
+ * a loss and a gain of two levels in one change are one change (level → to_level). Seats
+ * already held keep their language, country and downloads (the rule gives those to new
+ * seats only), so a change of those alone gains and loses nothing. A person whose seat the
+ * pool (or their address) refuses is listed in refused with the reason, and also under what
+ * else the change did to them; a change with any refusal is never applied.
+ * The plan is the SHA-256 (hex) of the agreement, the change asked for and every effect in
+ * order; applying with a plan recomputes it and refuses when it differs (OS_ERR_CONFLICT,
+ * f->reason "plan_changed"), writing nothing. */
+#define SCIM_PREVIEW_LIST_MAX 1000   /* effects listed per kind; the counts are exact */
+#define SCIM_GROUPS_LIST_MAX 1000    /* groups listed with their counts */
+
+typedef struct scim_effect {
+    const char *scim_id, *email, *name;   /* the person: SCIM user id, address (or userName), name */
+    const char *level;                    /* gain, loss, refused: the level; change: the level lost */
+    const char *to_level;                 /* change: the level gained */
+    const char *reason;                   /* refused: scim_fault.reason */
+} scim_effect;
+
+typedef struct scim_outcome {
+    scim_effect *gains, *losses, *changes, *refused;   /* the first SCIM_PREVIEW_LIST_MAX of each */
+    int ngains, nlosses, nchanges, nrefused;           /* how many are listed */
+    int64_t gains_total, losses_total, changes_total, refused_total;
+    char plan[65];
+} scim_outcome;
+
+/* A rule change: set the rule of group_id to m, or (remove_id > 0) remove a rule. */
+typedef struct scim_rule_change {
+    const char *group_id;
+    const scim_mapping_rec *m;
+    int64_t remove_id;
+} scim_rule_change;
+
 os_err scim_mappings(op_ctx *x, int64_t agreement_id, scim_mapping_rec **rows, int *n);
+/* The agreement's groups (the first SCIM_GROUPS_LIST_MAX by name) with their user counts. */
+os_err scim_group_counts(op_ctx *x, int64_t agreement_id, scim_group_count_rec **rows, int *n, int64_t *total);
+/* What the change would do, written nowhere. fe: group, level (set) or remove (remove) unknown. */
+os_err scim_mapping_preview(op_ctx *x, int64_t agreement_id, const scim_rule_change *ch, field_errors *fe,
+                            scim_fault *f, scim_outcome *out);
+/* plan NULL: applied whatever it does (refused seats still refuse it); else only when it does
+ * what the preview that gave plan showed. did: what it did. */
 os_err scim_mapping_put(op_ctx *x, int64_t agreement_id, const char *group_id, const scim_mapping_rec *m,
-                        field_errors *fe, scim_fault *f, scim_mapping_rec *out);
-os_err scim_mapping_delete(op_ctx *x, int64_t agreement_id, int64_t id, scim_fault *f);
+                        const char *plan, field_errors *fe, scim_fault *f, scim_mapping_rec *out,
+                        scim_outcome *did);
+os_err scim_mapping_delete(op_ctx *x, int64_t agreement_id, int64_t id, const char *plan, scim_fault *f,
+                           scim_outcome *did);
 
 #endif

@@ -1189,5 +1189,18 @@ OS_MUST_USE os_err st_scim_refusal_summary_claim(store_conn *c, int64_t agreemen
  * second of the last summary is told again rather than never. */
 OS_MUST_USE os_err st_scim_refusals_since(store_conn *c, arena *a, int64_t agreement_id, int64_t since, int limit,
                                           scim_refusal_rec **rows, int *n);
+/* The user's provisioned seats whose subscription still exists (one removed by hand since
+ * is not a seat the rule could take away). */
+OS_MUST_USE os_err st_scim_live_seats(store_conn *c, arena *a, int64_t agreement_id, int64_t user_id,
+                                      scim_seat_rec **rows, int *n);
+/* A group with how many users are under it (directly or through nested groups), and how
+ * many of them are active. */
+typedef struct scim_group_count_rec {
+    const char *uuid, *display_name;
+    int64_t members, active;
+} scim_group_count_rec;
+/* The agreement's first limit groups by name, with their counts; *total: all its groups. */
+OS_MUST_USE os_err st_scim_group_counts(store_conn *c, arena *a, int64_t agreement_id, int limit,
+                                        scim_group_count_rec **rows, int *n, int64_t *total);
 
 #endif

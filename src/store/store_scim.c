@@ -388,3 +388,41 @@ os_err st_scim_refusals_since(store_conn *c, arena *a, int64_t agreement_id, int
                    DB_ARGS(DV_INT(agreement_id), DV_INT(since), DV_INT(limit)), sizeof **rows, fill_refusal,
                    (void **)rows, n);
 }
+
+os_err st_scim_live_seats(store_conn *c, arena *a, int64_t agreement_id, int64_t user_id, scim_seat_rec **rows,
+                          int *n) {
+    return st_list(c, a,
+                   "SELECT s.level_code, s.sub_uuid FROM scim_seats s JOIN subscriptions b ON b.uuid = s.sub_uuid"
+                   " AND b.agreement_id = ?2 WHERE s.scim_user_id = ?1 ORDER BY s.level_code",
+                   DB_ARGS(DV_INT(user_id), DV_INT(agreement_id)), sizeof **rows, fill_seat, (void **)rows, n);
+}
+
+static void fill_group_count(arena *a, db_row *r, void *dst) {
+    scim_group_count_rec *g = dst;
+    g->uuid = st_dup(a, r, 0);
+    g->display_name = st_dup(a, r, 1);
+    g->members = db_int(r, 2);
+    g->active = db_int(r, 3);
+}
+
+os_err st_scim_group_counts(store_conn *c, arena *a, int64_t agreement_id, int limit, scim_group_count_rec **rows,
+                            int *n, int64_t *total) {
+    os_err e = db_scalar_int(c, "SELECT COUNT(*) FROM scim_groups WHERE agreement_id = ?1",
+                             DB_ARGS(DV_INT(agreement_id)), total);
+    if (e) return e;
+    /* Each group's reach (itself and the groups under it, cycles ending as in users_under),
+     * then the distinct users in it: one statement for the page of groups. */
+    return st_list(c, a,
+                   "WITH RECURSIVE top(id) AS (SELECT id FROM scim_groups WHERE agreement_id = ?1"
+                   " ORDER BY display_key, id LIMIT ?2),"
+                   " reach(root, id) AS (SELECT id, id FROM top UNION SELECT r.root, m.member_id FROM scim_members m"
+                   " JOIN reach r ON m.group_id = r.id AND m.kind = 'g'),"
+                   " n(root, members, active) AS (SELECT r.root, COUNT(DISTINCT u.id),"
+                   " COUNT(DISTINCT CASE WHEN u.active = 1 THEN u.id END) FROM reach r"
+                   " JOIN scim_members m ON m.group_id = r.id AND m.kind = 'u'"
+                   " JOIN scim_users u ON u.id = m.member_id GROUP BY r.root)"
+                   " SELECT g.uuid, g.display_name, COALESCE(n.members, 0), COALESCE(n.active, 0)"
+                   " FROM top JOIN scim_groups g ON g.id = top.id LEFT JOIN n ON n.root = g.id"
+                   " ORDER BY g.display_key, g.id",
+                   DB_ARGS(DV_INT(agreement_id), DV_INT(limit)), sizeof **rows, fill_group_count, (void **)rows, n);
+}

@@ -12,6 +12,7 @@ import admins from './pages/admins.js';
 import agreement from './pages/agreement.js';
 import agreementTokens from './pages/agreement-tokens.js';
 import agreementWebhooks from './pages/agreement-webhooks.js';
+import agreementProvisioning from './pages/agreement-provisioning.js';
 import handoff from './pages/handoff.js';
 import home from './pages/home.js';
 import { setPageTitle } from './pages/layout.js';
@@ -61,6 +62,7 @@ const PATTERNS = [
   [/^\/agreements\/([^/]+)\/usage$/, usage],
   [/^\/agreements\/([^/]+)\/tokens$/, agreementTokens],
   [/^\/agreements\/([^/]+)\/webhooks$/, agreementWebhooks],
+  [/^\/agreements\/([^/]+)\/provisioning$/, agreementProvisioning],
 ];
 
 function findPage(path) {

@@ -99,6 +99,7 @@ export const PROBLEM = Object.freeze({
   MFA_CHALLENGE_INVALID: "mfa_challenge_invalid",
   TOKEN_RATE_LIMITED: "token_rate_limited",
   TOO_MANY_TOKENS: "too_many_tokens",
+  PLAN_CHANGED: "plan_changed",
   ALREADY_MEMBER: "already_member",
   LAST_PARTNER_ADMIN: "last_partner_admin",
   READ_ONLY: "read_only",

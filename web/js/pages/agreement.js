@@ -65,6 +65,7 @@ const TABS = [
   ['jobs', 'agreement.jobs', 'bulk'],
   ['tokens', 'agreement.tokens', 'super'],
   ['webhooks', 'agreement.webhooks', 'super'],
+  ['provisioning', 'agreement.provisioning', 'super'],
 ];
 
 function allowed(agreement, need) {
