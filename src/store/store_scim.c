@@ -392,8 +392,12 @@ os_err st_scim_refusals_since(store_conn *c, arena *a, int64_t agreement_id, int
 os_err st_scim_live_seats(store_conn *c, arena *a, int64_t agreement_id, int64_t user_id, scim_seat_rec **rows,
                           int *n) {
     return st_list(c, a,
-                   "SELECT s.level_code, s.sub_uuid FROM scim_seats s JOIN subscriptions b ON b.uuid = s.sub_uuid"
-                   " AND b.agreement_id = ?2 WHERE s.scim_user_id = ?1 ORDER BY s.level_code",
+                   /* The subscription is looked up per seat by its uuid: as a join, PostgreSQL's
+                    * one plan (made when the tables were empty) walked every subscription of
+                    * the agreement for each user, and a 10,000-member rule took minutes. */
+                   "SELECT s.level_code, s.sub_uuid FROM scim_seats s WHERE s.scim_user_id = ?1"
+                   " AND (SELECT b.agreement_id FROM subscriptions b WHERE b.uuid = s.sub_uuid) = ?2"
+                   " ORDER BY s.level_code",
                    DB_ARGS(DV_INT(user_id), DV_INT(agreement_id)), sizeof **rows, fill_seat, (void **)rows, n);
 }
 
