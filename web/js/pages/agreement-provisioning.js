@@ -5,7 +5,7 @@
 // changes level and whom the pool refuses; "Apply" sends the preview's plan, and a plan the
 // members or the pool have overtaken since is said in words, with "Preview again".
 
-import { SUBSCRIBER_LANGUAGES } from '../constants.js';
+import { FIELD, PROBLEM, SUBSCRIBER_LANGUAGES } from '../constants.js';
 import { agreementHref } from '../agreements.js';
 import { api, ApiError } from '../api.js';
 import { openDialog } from '../dialog.js';
@@ -17,6 +17,15 @@ import { countryName, dataTable, fetchJson, languageName, loadingSection } from 
 import { problemNotice } from '../problems.js';
 import { sortedCountries } from '../subscribers/fields.js';
 import { agreementTab } from './agreement.js';
+
+// Why the pool or the rules refuse a person, as the preview's `refused[].reason` says it.
+const REASON_KEYS = Object.freeze({
+  [FIELD.NO_SEATS_LEFT]: 'provisioning.reason.no_seats_left',
+  [FIELD.REASSIGNMENT_TOO_SOON]: 'provisioning.reason.reassignment_too_soon',
+  [FIELD.DUPLICATE]: 'provisioning.reason.duplicate',
+  [FIELD.OUTSIDE_DOMAIN]: 'provisioning.reason.outside_domain',
+  email_missing: 'provisioning.reason.email_missing',
+});
 
 const RULES_ID = 'provisioning-rules-title';
 const GROUPS_ID = 'provisioning-groups-title';
@@ -220,7 +229,7 @@ function effectList(key, entries, total, levels, kind) {
   const item = (e) => {
     const who = `${e.name} <${e.email}>`;
     if (kind === 'changes') return h('li', {}, h('span', { t: 'provisioning.changeItem', params: { who, from: levelName(levels, e.from_level), to: levelName(levels, e.to_level) } }));
-    if (kind === 'refused') return h('li', {}, h('span', { t: 'provisioning.refusedItem', params: { who, level: levelName(levels, e.level) } }), ' ', h('span', { class: 'muted', t: `provisioning.reason.${e.reason}` }));
+    if (kind === 'refused') return h('li', {}, h('span', { t: 'provisioning.refusedItem', params: { who, level: levelName(levels, e.level) } }), ' ', h('span', { class: 'muted', t: REASON_KEYS[e.reason] || 'provisioning.reason.other' }));
     return h('li', {}, h('span', { t: 'provisioning.levelItem', params: { who, level: levelName(levels, e.level) } }));
   };
   return h('section', { 'data-testid': `preview-${kind}` },
@@ -252,7 +261,7 @@ function showPreview(body, outcome, { back, apply, again, levels, done }) {
       await whilePending(applyButton, apply);
       done();
     } catch (err) {
-      if (err instanceof ApiError && err.code === 'plan_changed') {
+      if (err instanceof ApiError && err.code === PROBLEM.PLAN_CHANGED) {
         messages.replaceChildren(...messageBox({ kind: 'warning', key: 'provisioning.planChanged' }).childNodes);
         applyButton.hidden = true;
         againButton.hidden = false;
