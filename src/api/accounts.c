@@ -10,7 +10,7 @@
 #include "domain/partner_access.h"
 #include "domain/sso.h"
 
-static const char *const languages[] = {"en", "fr", NULL};
+const char *const api_languages[] = {"en", "fr", NULL};
 
 static void write_status(req *r, int status, const char *value) {
     jw *w = reply_json(r, status);
@@ -182,7 +182,7 @@ os_err h_signup(req *r) {
     const char *name = body_str(r, "name", LIMIT_NAME_BYTES, true);
     const char *email = body_email(r, "email", true);
     const char *password = password_field(r, "password");
-    const char *lang = body_enum(r, "language", languages, false);
+    const char *lang = body_enum(r, "language", api_languages, false);
     const char *next = next_field(r);
     if (fe_any(&r->fe)) return OS_ERR_INVALID;
     op_ctx *x = r->x;
@@ -260,7 +260,7 @@ os_err h_account_password(req *r) {
 
 os_err h_account_update(req *r) {
     const char *name = body_str(r, "name", LIMIT_NAME_BYTES, false);
-    const char *lang = body_enum(r, "language", languages, false);
+    const char *lang = body_enum(r, "language", api_languages, false);
     if (fe_any(&r->fe)) return OS_ERR_INVALID;
     op_ctx *x = r->x;
     user_rec u;

@@ -7,8 +7,6 @@
 #include "domain/admins.h"
 #include "domain/audit.h"
 
-static const char *const invite_languages[] = {"en", "fr", NULL};
-
 /* {"admins":[{id, name, email, role, since, pending}], "super_admin_count", "few_super_admins"} */
 static os_err reply_admins(req *r, int status) {
     admin_list l;
@@ -48,7 +46,7 @@ static const char *const admin_roles[] = {"super_admin", "admin", "partner_manag
 os_err h_admins_add(req *r) {
     const char *name = body_str(r, "name", LIMIT_NAME_BYTES, true);
     const char *email = body_email(r, "email", true);
-    const char *lang = body_enum(r, "language", invite_languages, false);
+    const char *lang = body_enum(r, "language", api_languages, false);
     /* role, or the older super_admin flag (true: "super_admin"; false or absent: "admin"). */
     const char *role = body_enum(r, "role", admin_roles, false);
     json_t *sa = json_object_get(r->json, "super_admin");

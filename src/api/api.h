@@ -18,6 +18,8 @@ extern const route api_routes[];
 extern const int api_route_count;
 extern const server_hooks api_hooks;
 
+/* The languages the interface, its e-mails and its accounts speak (NULL-terminated). */
+extern const char *const api_languages[];
 /* A level's name in the reader's language: French when lang is "fr", else English. */
 const char *api_in_language(const char *lang, const char *en, const char *fr);
 /* The common head of an agreement object, into an open object: license_number, program,

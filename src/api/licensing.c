@@ -6,8 +6,6 @@
 #include "core/secret.h"
 #include "domain/licensing.h"
 
-static const char *const languages[] = {"en", "fr", NULL};
-
 const char *api_in_language(const char *lang, const char *en, const char *fr) {
     return lang && !strcmp(lang, "fr") ? fr : en;
 }
@@ -236,7 +234,7 @@ os_err h_order_create(req *r) {
     in.customer_name = body_str(r, "customer_name", LIMIT_NAME_BYTES, false);
     in.customer_email = body_email(r, "customer_email", false);
     in.customer_country = body_country(r, "customer_country", false, NULL);
-    in.language = body_enum(r, "language", languages, false);
+    in.language = body_enum(r, "language", api_languages, false);
     in.po_reference = body_str(r, "po_reference", 100, false);
     const char *lic = body_str(r, "license_number", 16, false);
     if (lic) {

@@ -10,7 +10,6 @@
 #include "domain/partner_orgs.h"
 
 static const char *const person_roles[] = {"admin", "member", NULL};
-static const char *const person_languages[] = {"en", "fr", NULL};
 static const char *const people_kinds[] = {"all", "named", NULL};
 
 /* The organization of the path's first {param} if the caller may see it (and, with
@@ -99,7 +98,7 @@ os_err h_porg_person_add(req *r) {
     if (e) return e;
     const char *email = body_email(r, "email", true);
     const char *role = body_enum(r, "role", person_roles, true);
-    const char *lang = body_enum(r, "language", person_languages, false);
+    const char *lang = body_enum(r, "language", api_languages, false);
     if (fe_any(&r->fe)) return OS_ERR_INVALID;
     partner_person_rec p;
     e = porg_person_add(r->x, org_id, email, role, lang, r->user_language, &p);

@@ -57,8 +57,11 @@ os_err h_sso_start(req *r) {
         fe_add(&r->fe, "email", "sso_no_provider", "No sign-in provider answers for this address");
         return OS_ERR_INVALID;
     }
+    /* The page's language, for an account the callback may create (absent: English). */
+    int lang = query_enum(r, "language", api_languages, 0, "Use en or fr");
+    if (fe_any(&r->fe)) return OS_ERR_INVALID;
     const char *url;
-    os_err e = sso_start(r->x, p, &url);
+    os_err e = sso_start(r->x, p, api_languages[lang], &url);
     if (e == OS_ERR_IO) {
         r->problem_code = "sso_unavailable";
         r->problem_detail = "The sign-in provider cannot be reached; try again later";

@@ -405,7 +405,7 @@ static const char *s256(op_ctx *x, const char *verifier) {
     return out;
 }
 
-os_err sso_start(op_ctx *x, sso_provider *p, const char **url) {
+os_err sso_start(op_ctx *x, sso_provider *p, const char *language, const char **url) {
     pthread_mutex_lock(&p->mu);
     bool ok = discover_locked(p, x->now, false);
     const char *authz = ok ? arena_strdup(x->a, p->authorization_endpoint) : NULL;
@@ -418,7 +418,8 @@ os_err sso_start(op_ctx *x, sso_provider *p, const char **url) {
     secret_token(verifier);
     secret_hash_hex(state, strlen(state), hash);
     os_err e = store_tx_begin(x->c);
-    if (!e) e = st_sso_request_create(x->c, hash, p->name, nonce, verifier, x->now, x->now + LIMIT_SSO_REQUEST_TTL_S);
+    if (!e) e = st_sso_request_create(x->c, hash, p->name, nonce, verifier, language, x->now,
+                                        x->now + LIMIT_SSO_REQUEST_TTL_S);
     e = store_tx_end(x->c, e);
     if (e) return e;
     *url = arena_printf(x->a,
@@ -472,8 +473,8 @@ static const char *redeem(op_ctx *x, sso_provider *p, const char *code, const ss
 
 /* The account for the token's person, linked or created in the caller's transaction. A
  * refused first use sets *refused_email to the address the token names (NULL: none usable). */
-static os_err account_for(op_ctx *x, const sso_provider *p, json_t *claims, user_rec *u, const char **reason,
-                          const char **refused_email) {
+static os_err account_for(op_ctx *x, const sso_provider *p, json_t *claims, const char *language, user_rec *u,
+                          const char **reason, const char **refused_email) {
     const char *sub = json_string_value(json_object_get(claims, "sub"));
     int64_t uid = 0;
     os_err e = st_sso_identity_user(x->c, p->issuer, sub, &uid);
@@ -495,7 +496,7 @@ static os_err account_for(op_ctx *x, const sso_provider *p, json_t *claims, user
         const char *name = json_string_value(json_object_get(claims, "name"));
         if (!name || !*name || strlen(name) > LIMIT_NAME_BYTES) name = email;   /* jansson: valid UTF-8 */
         /* No password: "!" is no Argon2 string, so no password ever matches it. */
-        if ((e = st_user_create(x->c, email, name, "!", "en", x->now, &uid))) return e;
+        if ((e = st_user_create(x->c, email, name, "!", language, x->now, &uid))) return e;
         if ((e = st_user_set_verified(x->c, uid, x->now))) return e;
         if ((e = st_user_by_id(x->c, x->a, uid, u))) return e;
         x->actor_id = uid;
@@ -548,7 +549,7 @@ os_err sso_finish(op_ctx *x, const char *state, const char *code, const char *us
         return e;
     }
     const char *refused_email = NULL;
-    e = account_for(x, p, claims, &out->user, reason, &refused_email);
+    e = account_for(x, p, claims, q.language, &out->user, reason, &refused_email);
     json_decref(claims);
     if (!e) e = st_session_create(x->c, th, out->user.id, csrf, x->now, x->now + x->app->cfg->session_max_s,
                                   x->address, user_agent, "sso");

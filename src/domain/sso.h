@@ -43,8 +43,9 @@ bool sso_required_for(const sso_registry *r, const char *email);
 void sso_password_refused(op_ctx *x, const sso_provider *p, const char *email);
 
 /* *url: where to send the browser. OS_ERR_UNAVAILABLE-like failures as OS_ERR_IO (the
- * provider's discovery document could not be read). */
-os_err sso_start(op_ctx *x, sso_provider *p, const char **url);
+ * provider's discovery document could not be read). language ("en", "fr"): the page's, kept
+ * with the request; an account the callback creates is made in it. */
+os_err sso_start(op_ctx *x, sso_provider *p, const char *language, const char **url);
 
 /* On failure *reason is a stable code the sign-in page explains (sso_expired, sso_failed,
  * sso_email_unverified, sso_unavailable). */

@@ -1068,12 +1068,14 @@ OS_MUST_USE os_err st_jobs_purge(store_conn *c, int64_t before);
 /* ---- sign-in through OpenID Connect providers ------------------------------- store_sso.c */
 typedef struct sso_request_rec {
     const char *provider, *nonce, *verifier;
+    const char *language;   /* of the page the sign-in started from: en, fr */
 } sso_request_rec;
 
 /* Records a sign-in started with a provider (state kept as its hash), forgetting requests
  * that expired before now. */
 OS_MUST_USE os_err st_sso_request_create(store_conn *c, const char *state_hash, const char *provider,
-                                         const char *nonce, const char *verifier, int64_t now, int64_t expires_at);
+                                         const char *nonce, const char *verifier, const char *language, int64_t now,
+                                         int64_t expires_at);
 /* Consumes the request in one statement: a second use, or one past expires_at, finds
  * nothing (OS_ERR_GONE). */
 OS_MUST_USE os_err st_sso_request_consume(store_conn *c, arena *a, const char *state_hash, int64_t now,

@@ -5,7 +5,7 @@ forged ones."""
 import pytest
 
 from support.accounts import verified_user
-from support.checks import assert_problem
+from support.checks import assert_problem, field_errors
 from support.client import Client
 from support.db import db_query
 from support.sso import CLIENT_ID, assert_refused, signed_in_as, sso_flow, sso_stack
@@ -32,6 +32,26 @@ def test_first_sign_in_creates_a_verified_account_and_a_later_one_finds_it(stack
     # Signing out ends the openseat session.
     assert c.delete("/api/v1/session").status == 204
     assert c.get("/api/v1/session").body["authenticated"] is False
+
+
+def test_an_account_made_by_a_sign_in_from_a_french_page_speaks_french(stack):
+    srv, provider = stack
+    provider.person("sub-fr-1", "francoise@sso.example")
+    c, r, _ = sso_flow(srv, provider, "francoise@sso.example", language="fr")
+    assert signed_in_as(c, r)["language"] == "fr"
+    # Only a new account takes the page's language: an existing one keeps its own.
+    c, r, _ = sso_flow(srv, provider, "francoise@sso.example", language="en")
+    assert signed_in_as(c, r)["language"] == "fr"
+    provider.person("sub-en-1", "edith@sso.example")
+    c, r, _ = sso_flow(srv, provider, "edith@sso.example")
+    assert signed_in_as(c, r)["language"] == "en"
+
+
+def test_a_start_from_a_page_in_another_language_is_refused_naming_the_field(stack):
+    srv, _ = stack
+    r = Client(srv).get("/api/v1/sso/start?email=someone@sso.example&language=de")
+    assert_problem(r, 422, "validation")
+    assert field_errors(r) == {"language": "invalid_value"}, r.body
 
 
 def test_the_existing_account_with_that_verified_address_is_linked_once(stack):

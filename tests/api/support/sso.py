@@ -103,10 +103,12 @@ def browse_provider(url, jar):
     pytest.fail("the provider never sent the browser back")
 
 
-def sso_flow(srv, provider, email, forge=None):
-    """(client, the callback's response, the callback's path) of one sign-in from the start."""
+def sso_flow(srv, provider, email, forge=None, language=None):
+    """(client, the callback's response, the callback's path) of one sign-in from the start
+    (from a page in `language` when given)."""
     c = Client(srv)
-    r = c.get("/api/v1/sso/start?" + urllib.parse.urlencode({"email": email}))
+    query = {"email": email, **({"language": language} if language else {})}
+    r = c.get("/api/v1/sso/start?" + urllib.parse.urlencode(query))
     assert r.status == 302, r
     authz = r.headers["Location"]
     q = urllib.parse.parse_qs(urllib.parse.urlsplit(authz).query)

@@ -10,6 +10,7 @@ import { ApiError, api } from '../api.js';
 import { FIELD, LIMITS, PROBLEM } from '../constants.js';
 import { h } from '../dom.js';
 import { createForm, field } from '../form.js';
+import { currentLanguage } from '../i18n.js';
 import { flash, notify } from '../notice.js';
 import { isSameSitePath, navigate } from '../router.js';
 import { forgetReturn, pendingReturn, signIn, signInWithCode } from '../session.js';
@@ -48,7 +49,7 @@ export default {
       sso.append(h('button', {
         type: 'button', class: 'button', 'data-testid': 'signin-sso-continue',
         t: 'signin.sso.continue', params: { provider: provider.name },
-        onclick: () => window.location.assign(`/api/v1/sso/start?email=${encodeURIComponent(email)}`),
+        onclick: () => window.location.assign(`/api/v1/sso/start?email=${encodeURIComponent(email)}&language=${currentLanguage()}`),
       }));
       sso.hidden = false;
       return provider;
