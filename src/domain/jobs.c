@@ -44,6 +44,11 @@ static const char *const no_capability_result =
     "\"detail\":\"Whoever sent this file no longer holds the \\\"bulk\\\" capability on this agreement; nothing was"
     " applied\",\"code\":\"capability_bulk_missing\",\"capability\":\"bulk\"}";
 
+static const char *const strong_auth_result =
+    "{\"type\":\"urn:openseat:problem:strong_auth_required\",\"title\":\"Not allowed\",\"status\":403,"
+    "\"detail\":\"This agreement requires a second factor or the company's sign-in, and this file was sent from a"
+    " session proven by a password alone; nothing was applied\",\"code\":\"strong_auth_required\"}";
+
 static const char *const read_only_result =
     "{\"type\":\"urn:openseat:problem:read_only\",\"title\":\"Not allowed\",\"status\":403,"
     "\"detail\":\"This agreement has expired or is disabled: it can be read and exported, not changed; nothing was"
@@ -60,7 +65,9 @@ static const char *const internal_result =
     "\"code\":\"internal\"}";
 
 /* Why a job stopped before its end. */
-typedef enum job_stop { STOP_NONE, STOP_CANCELLED, STOP_NO_ROLE, STOP_NO_CAPABILITY, STOP_READ_ONLY } job_stop;
+typedef enum job_stop {
+    STOP_NONE, STOP_CANCELLED, STOP_NO_ROLE, STOP_NO_CAPABILITY, STOP_READ_ONLY, STOP_STRONG_AUTH
+} job_stop;
 
 struct job_run {
     jobs_worker *w;
@@ -249,6 +256,7 @@ os_err jobs_checkpoint(job_run *run, op_ctx *x, bool now) {
     if (g.verdict == AGR_ALLOWED) return OS_OK;
     run->stop = g.verdict == AGR_READ_ONLY       ? STOP_READ_ONLY
                 : g.verdict == AGR_NO_CAPABILITY ? STOP_NO_CAPABILITY
+                : g.verdict == AGR_STRONG_AUTH   ? STOP_STRONG_AUTH
                                                  : STOP_NO_ROLE;
     return OS_ERR_FORBIDDEN;
 }
@@ -273,6 +281,7 @@ static os_err record_stop(job_run *run, op_ctx *x, const job_progress *p) {
                                      cancelled                          ? "cancelled"
                                      : run->stop == STOP_READ_ONLY      ? "read_only"
                                      : run->stop == STOP_NO_CAPABILITY ? "capability_bulk_missing"
+                                     : run->stop == STOP_STRONG_AUTH   ? "strong_auth_required"
                                                                         : "no_role",
                                      "file_name", j->file_name, NULL);
     os_err e = store_tx_begin_agreement(x->c, j->agreement_id);
@@ -281,6 +290,7 @@ static os_err record_stop(job_run *run, op_ctx *x, const job_progress *p) {
                       cancelled                          ? jobs_cancelled_result
                       : run->stop == STOP_READ_ONLY      ? read_only_result
                       : run->stop == STOP_NO_CAPABILITY ? no_capability_result
+                      : run->stop == STOP_STRONG_AUTH   ? strong_auth_result
                                                          : access_removed_result,
                       p->rows, p->checked, 0, cancelled ? run->cancel_by : 0, ax.now);
     if (!e) e = audit(&ax, cancelled ? "job.cancelled" : "job.access_removed", "job", j->id, j->agreement_id, details);

@@ -3,6 +3,8 @@
 and the API tokens and queued jobs made from a session proven with the factor keep working but
 no longer count as strong — an agreement that requires strong sign-in refuses them. A wrong
 code changes nothing, and another person's sessions are not touched."""
+import json
+
 import pytest
 
 from support import DEFAULT_PASSWORD
@@ -124,4 +126,5 @@ def test_a_job_waiting_from_a_strong_session_stops_when_the_factor_goes(server):
     assert strong.delete(MFA, {"password": DEFAULT_PASSWORD, "code": totp(e.secret)}).status == 204
     state, status, result, written = ended(server, job["id"])
     assert (state, status, written) == ("failed", 403, 0), result
+    assert json.loads(result)["code"] == "strong_auth_required", result
     assert db_query(server, "SELECT COUNT(*) FROM subscriptions WHERE agreement_id = ?", (ag.id,)) == [(0,)]
