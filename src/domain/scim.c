@@ -182,6 +182,43 @@ static os_err prov_end(prov *p, os_err e) {
     return e;
 }
 
+/* The address a provisioned user's seats are given to: the work e-mail, else a userName that
+ * is an address; NULL when neither. */
+static const char *seat_email(arena *a, const scim_user_rec *u) {
+    return u->email ? u->email : strchr(u->user_name, '@') ? lower(a, u->user_name) : NULL;
+}
+
+/* A seat the rule keeps follows its person at the provider: a new address or display name is
+ * an edit of the same subscription (the pool does not move; both addresses are told, as for
+ * an edit by hand), audited and announced as subscription.updated. */
+static os_err follow_identity(prov *p, const scim_user_rec *u, const char *sub_uuid, scim_fault *f) {
+    op_ctx *x = p->x;
+    const char *email = seat_email(x->a, u);
+    const char *name = arena_strndup(x->a, u->display_name ? u->display_name : u->user_name, SUB_NAME_MAX);
+    sub_rec cur;
+    os_err e = st_sub_get(x->c, x->a, p->agreement_id, sub_uuid, &cur);
+    if (e == OS_ERR_NOT_FOUND) return OS_OK;   /* removed by hand since: nothing to follow */
+    if (e) return e;
+    bool moved = email && strcmp(email, cur.sign_in_email) != 0, renamed = strcmp(name, cur.name) != 0;
+    if (!moved && !renamed) return OS_OK;
+    sub_rec next = cur;
+    if (moved) next.sign_in_email = email;
+    next.name = name;
+    field_errors fe;
+    fe_init(&fe, x->a);
+    e = subscribers_update_in_tx(x, &p->t.g, &p->t.pr, &cur, &next, cur.version, &fe);
+    if (e == OS_ERR_INVALID && fe_any(&fe)) {
+        bool taken = !strcmp(fe.head->code, "duplicate");
+        f->reason = fe.head->code;
+        return fault(f, taken ? OS_ERR_CONFLICT : OS_ERR_INVALID, taken ? "uniqueness" : "invalidValue",
+                     arena_printf(x->a, "%s's %s seat cannot move to %s: %s", u->user_name, cur.level_code, email,
+                                  fe.head->message));
+    }
+    sub_rec after;
+    if (!e) e = st_sub_get(x->c, x->a, p->agreement_id, sub_uuid, &after);
+    return e ? e : subscribers_emit_updated(x, p->t.g.license_number, &cur, &after);
+}
+
 /* The rule takes over a subscription the person already holds by hand at that level: it
  * becomes the provisioned one, as it is (no second seat, no e-mail, the pool unchanged), and
  * from then on follows the rule. *adopted false when there is none to take over. */
@@ -214,7 +251,8 @@ static os_err adopt(prov *p, const scim_user_rec *u, const scim_mapping_rec *wan
                       json_pairs(x->a, "user_name", u->user_name, "email", email, "level", want->level_code, "group",
                                  want->group_name, "kept", differs, NULL));
     if (!e) *adopted = true;
-    return e;
+    /* From now on it follows the provider's name for the person, as any provisioned seat. */
+    return e ? e : follow_identity(p, u, s->uuid, f);
 }
 
 /* Brings user_id's provisioned seats in line with the rule: one per level its groups give
@@ -239,6 +277,7 @@ static os_err reconcile(prov *p, int64_t user_id, scim_fault *f) {
     for (int i = 0; i < nh; i++) {
         bool keep = false;
         for (int j = 0; j < nw && !keep; j++) keep = !strcmp(want[j].level_code, held[i].level_code);
+        if (keep && (e = follow_identity(p, &u, held[i].sub_uuid, f))) return e;
         if (keep) continue;
         sub_rec s;
         e = st_sub_get(x->c, x->a, p->agreement_id, held[i].sub_uuid, &s);
@@ -253,7 +292,7 @@ static os_err reconcile(prov *p, int64_t user_id, scim_fault *f) {
         bool have = false;
         for (int i = 0; i < nh && !have; i++) have = !strcmp(want[j].level_code, held[i].level_code);
         if (have) continue;
-        const char *email = u.email ? u.email : strchr(u.user_name, '@') ? lower(x->a, u.user_name) : NULL;
+        const char *email = seat_email(x->a, &u);
         if (!email) f->reason = "email_missing";
         if (!email)
             return fault(f, OS_ERR_INVALID, "invalidValue",

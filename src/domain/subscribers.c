@@ -83,7 +83,7 @@ const char *subscription_changes(arena *a, const sub_rec *before, const sub_rec 
 }
 
 /* subscription.updated: {agreement, subscription (after), changes}; none when nothing changed. */
-static os_err emit_updated(op_ctx *x, const char *license, const sub_rec *before, const sub_rec *after) {
+os_err subscribers_emit_updated(op_ctx *x, const char *license, const sub_rec *before, const sub_rec *after) {
     const char *changes = subscription_changes(x->a, before, after);
     if (!changes) return OS_OK;
     const char *sub = subscription_text(x->a, after);
@@ -491,7 +491,7 @@ os_err subscribers_update(op_ctx *x, int64_t agreement_id, const char *uuid, int
     agreement_rec g;
     if (!e) e = st_sub_get(x->c, x->a, agreement_id, uuid, &after);
     if (!e) e = st_agreement_by_id(x->c, x->a, agreement_id, &g);
-    if (!e) e = emit_updated(x, g.license_number, &cur, &after);
+    if (!e) e = subscribers_emit_updated(x, g.license_number, &cur, &after);
     e = store_tx_end(x->c, e);
     /* A 412 carries the subscription as it is now; removed meanwhile, it goes without. */
     if (e == OS_ERR_PRECONDITION && st_sub_get(x->c, x->a, agreement_id, uuid, out)) memset(out, 0, sizeof *out);

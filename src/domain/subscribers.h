@@ -50,6 +50,8 @@ const char *subscription_changes(arena *a, const sub_rec *before, const sub_rec 
 /* The subscription.added / subscription.removed event of s on the agreement numbered license,
  * for writers that add and remove through the *_in_tx functions (provisioning). */
 os_err subscribers_emit(op_ctx *x, const char *license, const char *type, const sub_rec *s);
+/* The subscription.updated event of a subscription's edit (nothing when nothing differs). */
+os_err subscribers_emit_updated(op_ctx *x, const char *license, const sub_rec *before, const sub_rec *after);
 
 os_err subscribers_add(op_ctx *x, int64_t agreement_id, const sub_input *in, field_errors *fe, sub_rec *out);
 
