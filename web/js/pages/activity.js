@@ -30,7 +30,12 @@ const ACTIONS = `
   partner.request_denied partner.request_lapsed partner.relationship_amended partner.relationship_ended
   partner.relationship_renewed partner.people_changed partner.person_added
   preferences.updated agreement.created agreement.imported
-  agreement.expiry_reminder order.placed order.reorder handoff.issued`.trim().split(/\s+/);
+  agreement.expiry_reminder order.placed order.reorder handoff.issued
+  token.created token.revoked webhook.created webhook.updated webhook.deleted webhook.secret_rotated
+  webhook.disabled provisioning.user_created provisioning.user_updated provisioning.user_deleted
+  provisioning.group_created provisioning.group_updated provisioning.group_deleted
+  provisioning.mapping_set provisioning.mapping_removed provisioning.seat_adopted
+  provisioning.refusals_summarized`.trim().split(/\s+/);
 
 export default {
   title: 'activity.pageTitle',
