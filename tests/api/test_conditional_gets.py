@@ -25,6 +25,7 @@ NOT_LISTED.update({name: "a webhook endpoint or its deliveries" for name in (
 NOT_LISTED.update({name: "SCIM users, groups and group rules" for name in (
     "scim_user_create", "scim_user_put", "scim_user_patch", "scim_user_delete", "scim_group_create",
     "scim_group_put", "scim_group_patch", "scim_group_delete", "scim_mapping_put", "scim_mapping_delete")})
+NOT_LISTED["scim_mapping_preview"] = "a group rule's preview: done and rolled back, nothing kept"
 
 
 def etag(client, path, **headers):

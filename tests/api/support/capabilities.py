@@ -37,6 +37,7 @@ EXPECTED = {
     "webhook_delete": SUPER, "webhook_rotate": SUPER, "webhook_ping": SUPER, "webhook_deliveries": SUPER,
     "webhook_delivery": SUPER, "webhook_redeliver": SUPER,
     "scim_mappings_list": SUPER, "scim_mapping_put": SUPER, "scim_mapping_delete": SUPER,
+    "scim_mapping_preview": SUPER, "scim_groups_summary": SUPER,
     **{name: PROVISIONING for name in SCIM_ROUTES},
 }
 # Whatever else answers under these paths is the customer's control over partners (its
