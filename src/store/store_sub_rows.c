@@ -49,6 +49,12 @@ static void fold(const char *name, const char *email, const char *reference, cha
 
 /* sub_terms entries (3 parameters) or terms' counts (2) in one statement, and 1 for all. */
 #define ENTRIES_PER_STATEMENT 128
+/* Up to this many terms (one row's) go in one statement of their exact size; more, in
+ * statements whose sizes are powers of two (a few texts to prepare whatever the count). */
+#define TERMS_PER_STATEMENT 32
+static int entries_batch(int left) {
+    return left <= TERMS_PER_STATEMENT ? left : st_batch(left, ENTRIES_PER_STATEMENT);
+}
 
 typedef struct term_count {
     const char *term;
@@ -59,7 +65,7 @@ typedef struct term_count {
 static os_err add_counts(store_conn *c, st_multi *m, int64_t agreement_id, const term_count *t, int n) {
     os_err err = OS_OK;
     for (int done = 0; !err && done < n;) {
-        int k = st_batch(n - done, ENTRIES_PER_STATEMENT);
+        int k = entries_batch(n - done);
         const char *sql = st_multi_sql(m, "INSERT INTO sub_term_counts (agreement_id, term, n) VALUES ", "(?1, #, #)",
                                        2, k,
                                        " ON CONFLICT (agreement_id, term) DO UPDATE SET n = sub_term_counts.n + excluded.n");
@@ -121,7 +127,7 @@ static os_err tc_move(store_conn *c, int64_t agreement_id, const char *term, int
         c->term_counts = t;
     }
     if ((t->used + 1) * 2 > t->cap) {   /* at most half full: short probes */
-        size_t cap = t->cap ? t->cap * 2 : 1024;
+        size_t cap = t->cap ? t->cap * 2 : 64;
         struct tc_slot *slots = calloc(cap, sizeof *slots);
         if (!slots) return OS_ERR_NOMEM;
         for (size_t i = 0; i < t->cap; i++) {
@@ -162,7 +168,7 @@ static os_err remove_counts(store_conn *c, st_multi *m, int64_t agreement_id, in
                             int n) {
     os_err err = OS_OK;
     for (int done = 0; !err && done < n;) {
-        int k = st_batch(n - done, ENTRIES_PER_STATEMENT);
+        int k = entries_batch(n - done);
         const char *sql = st_multi_sql(m, "UPDATE sub_term_counts SET n = n - ?2 WHERE agreement_id = ?1 AND term IN (",
                                        "#", 3, k, ")");
         if (!sql) return OS_ERR_INTERNAL;
@@ -216,7 +222,6 @@ os_err st_term_counts_flush(store_conn *c) {
  * terms' counts (held until the transaction ends, above): one statement for up to
  * TERMS_PER_STATEMENT terms (a bulk add writes hundreds of thousands of rows; one statement
  * per term was most of its time). */
-#define TERMS_PER_STATEMENT 32
 static os_err terms_write(store_conn *c, bool add, int64_t agreement_id, int64_t sub_id, const char *name,
                           const char *terms) {
     char mem[SEARCH_TERMS_MAX];
