@@ -108,6 +108,9 @@ struct db_conn {
      * agreements named (tx_scope, ascending). A nested begin must fit inside it. */
     int tx_nscope;
     int64_t tx_scope[LIMIT_TX_AGREEMENTS];
+    /* The search terms' counts the open transaction moved, written before it commits
+     * (store_sub_rows.c); NULL when none were held yet. */
+    struct term_counts *term_counts;
 };
 
 /* Convenience wrappers over c->drv. changes may be NULL. */

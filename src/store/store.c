@@ -10,6 +10,7 @@
 #include <time.h>
 #include "core/embed.h"
 #include "core/log.h"
+#include "store_sub.h"
 
 typedef struct conn_node {
     db_conn *conn;
@@ -30,6 +31,7 @@ static void conn_destroy(void *p) {
      * with store_close; the connection itself is closed here. */
     conn_node *n = p;
     if (n && n->conn) {
+        st_term_counts_drop(n->conn);
         n->conn->drv->close(n->conn);
         n->conn = NULL;
     }
@@ -144,7 +146,10 @@ void store_close(store *s) {
     conn_node *n = s->conns;
     while (n) {
         conn_node *next = n->next;
-        if (n->conn) n->conn->drv->close(n->conn);
+        if (n->conn) {
+            st_term_counts_drop(n->conn);
+            n->conn->drv->close(n->conn);
+        }
         free(n);
         n = next;
     }
@@ -339,6 +344,9 @@ os_err store_tx_end(store_conn *c, os_err e) {
     if (e) c->tx_failed = true;
     if (--c->tx_depth > 0) return e;
     c->tx_nscope = 0;
+    /* The terms' counts held for the transaction go in it, last (a failure rolls back all). */
+    if (!c->tx_failed && (e = st_term_counts_flush(c))) c->tx_failed = true;
+    st_term_counts_drop(c);
     if (c->tx_failed) {
         c->drv->rollback(c);
         c->tx_failed = false;
@@ -353,6 +361,7 @@ os_err store_tx_end(store_conn *c, os_err e) {
 void store_conn_abandon(store_conn *c) {
     if (!c) return;
     c->drv->abandon(c);
+    st_term_counts_drop(c);
     c->tx_depth = 0;
     c->tx_nscope = 0;
     c->tx_failed = false;

@@ -69,7 +69,7 @@ os_err st_scim_user_leave_groups(store_conn *c, int64_t id) {
 os_err st_scim_user_delete(store_conn *c, int64_t agreement_id, int64_t id) {
     os_err e = st_scim_user_leave_groups(c, id);
     if (!e)
-        e = db_exec(c, "DELETE FROM scim_users WHERE agreement_id = ?1 AND id = ?2",
+        e = db_exec(c, "DELETE FROM scim_users WHERE id = ?2 AND +agreement_id = ?1",
                     DB_ARGS(DV_INT(agreement_id), DV_INT(id)), NULL, NULL);
     return e;
 }
@@ -77,7 +77,7 @@ os_err st_scim_user_delete(store_conn *c, int64_t agreement_id, int64_t id) {
 os_err st_scim_user_get(store_conn *c, arena *a, int64_t agreement_id, const char *uuid, scim_user_rec *out) {
     scim_user_rec *rows;
     int n;
-    os_err e = st_list(c, a, "SELECT " USER_COLS " FROM scim_users WHERE agreement_id = ?1 AND uuid = ?2",
+    os_err e = st_list(c, a, "SELECT " USER_COLS " FROM scim_users WHERE uuid = ?2 AND +agreement_id = ?1",
                        DB_ARGS(DV_INT(agreement_id), DV_TEXT(uuid)), sizeof *rows, fill_user, (void **)&rows, &n);
     if (!e && n) *out = rows[0];
     return one(e, n);
@@ -86,7 +86,9 @@ os_err st_scim_user_get(store_conn *c, arena *a, int64_t agreement_id, const cha
 os_err st_scim_user_by_id(store_conn *c, arena *a, int64_t agreement_id, int64_t id, scim_user_rec *out) {
     scim_user_rec *rows;
     int n;
-    os_err e = st_list(c, a, "SELECT " USER_COLS " FROM scim_users WHERE agreement_id = ?1 AND id = ?2",
+    /* By its key; `+agreement_id` is no indexed column, so PostgreSQL's one plan cannot walk
+     * the agreement's users instead (store_sub_rows.c, st_sub_get, says why it did). */
+    os_err e = st_list(c, a, "SELECT " USER_COLS " FROM scim_users WHERE id = ?2 AND +agreement_id = ?1",
                        DB_ARGS(DV_INT(agreement_id), DV_INT(id)), sizeof *rows, fill_user, (void **)&rows, &n);
     if (!e && n) *out = rows[0];
     return one(e, n);
@@ -214,8 +216,9 @@ os_err st_scim_resolve(store_conn *c, int64_t agreement_id, const char *uuid, ch
     *kind = 0;
     void *ud[2] = {kind, id};
     os_err e = db_exec(c,
-                       "SELECT 'u', id FROM scim_users WHERE agreement_id = ?1 AND uuid = ?2"
-                       " UNION ALL SELECT 'g', id FROM scim_groups WHERE agreement_id = ?1 AND uuid = ?2",
+                       /* By the uuids' indexes (`+agreement_id`: see st_scim_user_by_id). */
+                       "SELECT 'u', id FROM scim_users WHERE uuid = ?2 AND +agreement_id = ?1"
+                       " UNION ALL SELECT 'g', id FROM scim_groups WHERE uuid = ?2 AND +agreement_id = ?1",
                        DB_ARGS(DV_INT(agreement_id), DV_TEXT(uuid)), read_kind_id, ud);
     return e ? e : *kind ? OS_OK : OS_ERR_NOT_FOUND;
 }

@@ -1,5 +1,6 @@
 /* store_sub.h — the subscriber row as the store reads it (private to the store layer:
- * store_sub_rows.c and store_sub_page.c).
+ * store_sub_rows.c and store_sub_page.c), and the search terms' counts a transaction holds
+ * until it commits (store.c writes or drops them as it ends).
  *
  * SUB_COLUMNS is the one list of the columns a sub_rec is read from, in SELECT order. The
  * SELECT list (SUB_COLS), the row filler (fill_sub), the column positions (sub_col: what
@@ -63,5 +64,13 @@ static inline void fill_sub(arena *a, db_row *r, void *dst) {
     sub_rec *x = dst;
     SUB_COLUMNS(SUB_COL_FILL_, SUB_COL_FILL_)
 }
+
+/* The counts of search terms the open transaction moved are held in memory (one write per
+ * term at the end, not one per row: store_sub_rows.c). st_term_counts_flush writes them
+ * in the transaction: before the outermost commit, and before the counts are read in it;
+ * st_term_counts_drop forgets them (rollback, abandon, closing). */
+typedef struct term_counts term_counts;
+OS_MUST_USE os_err st_term_counts_flush(store_conn *c);
+void st_term_counts_drop(store_conn *c);
 
 #endif

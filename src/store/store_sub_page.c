@@ -273,6 +273,9 @@ os_err st_sub_page(store_conn *c, arena *a, const sub_query *q, sub_rec **rows, 
     qbuild *pb = arena_alloc(a, sizeof *pb), *cb = arena_alloc(a, sizeof *cb);
     bool bounded;
     if ((e = page(a, q, w, pb)) || (e = count(a, q, w, cb, &bounded))) return e;
+    /* Inside a write transaction the terms' counts it moved are still held: written first,
+     * so a total read from them counts this transaction's rows too. */
+    if ((e = st_term_counts_flush(c))) return e;
     /* The page and its total in one exchange: on PostgreSQL one round trip for both. */
     rows_ud u = {a, sizeof(sub_rec), fill_sub, NULL, 0, 0};
     *total = 0;

@@ -20,6 +20,7 @@
 
 #include "core/arena.h"
 #include "core/error.h"
+#include "store/db.h"
 #include "store/store.h"
 
 #define NOW 1767225600   /* 2026-01-01T00:00:00Z */
@@ -321,6 +322,83 @@ static void test_sort_key_validity(void **state) {
     assert_false(st_sub_sort_key_valid(SUB_SORT_COUNT, "1"));
 }
 
+/* The list's total for one word that starts one term: read from the terms' counts. */
+static int64_t counted(const char *word) {
+    sub_query q = {.agreement_id = AGREEMENT, .q = word, .downloads = -1, .limit = 1};
+    sub_rec *rows;
+    int n;
+    int64_t total = -1;
+    bool exact;
+    assert_int_equal(st_sub_page(C, &A, &q, &rows, &n, &total, &exact), OS_OK);
+    return total;
+}
+
+/* Terms whose count is not the number of rows holding them. */
+static int64_t miscounted(void) {
+    int64_t n = -1;
+    assert_int_equal(db_scalar_int(C,
+                                   "SELECT COUNT(*) FROM sub_term_counts c WHERE c.n <> (SELECT COUNT(*) FROM sub_terms t"
+                                   " WHERE t.agreement_id = c.agreement_id AND t.term = c.term)",
+                                   DB_NOARGS, &n),
+                     OS_OK);
+    return n;
+}
+
+static sub_rec extra(int i, const char *name) {
+    static char uuid[8][16], email[8][64];
+    snprintf(uuid[i], sizeof uuid[i], "x-%d", i);
+    snprintf(email[i], sizeof email[i], "extra%d@contoso.example", i);
+    return (sub_rec){.uuid = uuid[i], .agreement_id = AGREEMENT, .level_id = level_id("enterprise"), .name = name,
+                     .sign_in_email = email[i], .country = "FR", .language = "fr", .downloads = 1,
+                     .reference = "", .expires_on = "2027-01-01", .version = 1};
+}
+
+/* A transaction's rows move the terms' counts once it commits: read inside it (nested
+ * too), they count its rows; a rollback leaves them as they were; adds, an edit and a
+ * removal in one transaction leave every count exact. */
+static void test_counts_of_one_transaction(void **state) {
+    (void)state;
+    assert_int_equal(counted("contoso"), NSUBS);
+    assert_int_equal(store_tx_begin_agreement(C, AGREEMENT), OS_OK);
+    sub_rec r[4];
+    for (int i = 0; i < 3; i++) {
+        r[i] = extra(i, "Quill Rollback");
+        assert_int_equal(st_sub_insert(C, &r[i], NOW + 700, &r[i].id), OS_OK);
+    }
+    assert_int_equal(counted("contoso"), NSUBS + 3);
+    assert_int_equal(counted("quill"), 3);
+    assert_int_equal(store_tx_begin_agreement(C, AGREEMENT), OS_OK);   /* nested: its end writes nothing */
+    r[3] = extra(3, "Quill Rollback");
+    assert_int_equal(st_sub_insert(C, &r[3], NOW + 700, &r[3].id), OS_OK);
+    assert_int_equal(store_tx_end(C, OS_OK), OS_OK);
+    assert_int_equal(counted("quill"), 4);
+    assert_int_equal(store_tx_end(C, OS_ERR_INVALID), OS_ERR_INVALID);   /* rolled back */
+    assert_int_equal(counted("contoso"), NSUBS);
+    assert_int_equal(counted("quill"), 0);
+    assert_int_equal(miscounted(), 0);
+
+    assert_int_equal(store_tx_begin_agreement(C, AGREEMENT), OS_OK);
+    for (int i = 0; i < 3; i++) {
+        r[i] = extra(4 + i, "Wren Commit");
+        assert_int_equal(st_sub_insert(C, &r[i], NOW + 800, &r[i].id), OS_OK);
+    }
+    r[0].name = "Wren Renamed";
+    assert_int_equal(st_sub_update(C, &r[0], 1, NOW + 801), OS_OK);
+    assert_int_equal(st_sub_delete(C, r[1].id), OS_OK);
+    assert_int_equal(store_tx_end(C, OS_OK), OS_OK);
+    assert_int_equal(counted("contoso"), NSUBS + 2);
+    assert_int_equal(counted("wren"), 2);
+    assert_int_equal(counted("renamed"), 1);
+    assert_int_equal(counted("commit"), 1);
+    assert_int_equal(miscounted(), 0);
+    /* The rows go again (outside a transaction: written at once), for the tests after. */
+    assert_int_equal(st_sub_delete(C, r[0].id), OS_OK);
+    assert_int_equal(st_sub_delete(C, r[2].id), OS_OK);
+    assert_int_equal(counted("contoso"), NSUBS);
+    assert_int_equal(counted("wren"), 0);
+    assert_int_equal(miscounted(), 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_column_reads_back),
@@ -328,6 +406,7 @@ int main(void) {
         cmocka_unit_test(test_sorts_with_one_term),
         cmocka_unit_test(test_sorts_with_merged_terms),
         cmocka_unit_test(test_sort_key_validity),
+        cmocka_unit_test(test_counts_of_one_transaction),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
