@@ -73,7 +73,7 @@ step('Camille signs in and sees every tab of the Contoso agreement', async () =>
   await tabs.waitFor();
   assert.deepEqual(await tabs.getByRole('link').allTextContents(),
     ['Vue d’ensemble', 'Administrateurs', 'Préférences', 'Activité', 'Utilisation maximale', 'Partenaires',
-      'Traitements en arrière-plan', 'Jetons d’API', 'Webhooks']);
+      'Traitements en arrière-plan', 'Jetons d’API', 'Webhooks', 'Provisionnement']);
   // Camille holds no subscription herself yet: no "My subscriptions" on the start page.
   await page.goto(`${baseUrl}/home`);
   await page.getByTestId('open-agreement').waitFor();
