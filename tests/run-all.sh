@@ -4,8 +4,9 @@
 #   bash tests/run-all.sh            all layers: unit, api, api-pg, e2e, fuzz (in that order)
 #   bash tests/run-all.sh api e2e    only these layers
 #
-# api runs the API tests (pytest, tests/api) on SQLite; api-pg runs the same tests on a
-# throwaway PostgreSQL 15 cluster (tests/pg/cluster.sh) that it starts and always stops.
+# api runs the API tests (pytest, tests/api) on SQLite; api-pg runs the same tests, and the
+# unit tests that take a cluster (those reading OPENSEAT_TEST_PG), on a throwaway PostgreSQL 15
+# cluster (tests/pg/cluster.sh) that it starts and always stops.
 #
 # Every layer runs even when an earlier one fails. A layer that crashes, whose output
 # cannot be read, or that runs no test at all counts as one failure. The last line is
@@ -114,9 +115,17 @@ layer_unit() {
         LAYER_FAIL=$((LAYER_FAIL + 1))
         return
     fi
-    for b in "${bins[@]}"; do
+    run_cmocka unit "${bins[@]}"
+}
+
+# run_cmocka TAG BIN...: cmocka test binaries, each logged in $WORK/TAG-BIN.log; adds to the
+# layer's counts.
+run_cmocka() {
+    local tag=$1 b
+    shift
+    for b in "$@"; do
         local log p f
-        log="$WORK/unit-$(basename "$b").log"
+        log="$WORK/$tag-$(basename "$b").log"
         note "$b"
         run_logged "$log" 600 "$b"
         p=$(sum_numbers "$log" '^\[  PASSED  \] ([0-9]+) test\(s\).*')
@@ -195,6 +204,8 @@ layer_api_pg() {
         note "PostgreSQL cluster at $url"
         export OPENSEAT_TEST_PG="$url"
         run_pytest api-pg
+        # The store's own tests that take a PostgreSQL cluster when given one.
+        run_cmocka api-pg $(grep -l OPENSEAT_TEST_PG tests/unit/test_*.c | sed 's#tests/unit/\(.*\)\.c#build/unit/\1#')
         unset OPENSEAT_TEST_PG
     fi
     bash tests/pg/cluster.sh stop "$PG_DIR/cluster" >/dev/null 2>&1

@@ -63,6 +63,7 @@ typedef struct cached {
     size_t keylen;
     uint64_t hash;
     char name[16];
+    unsigned batch;            /* the last batch (pg_conn.batches) that used it */
 } cached;
 
 typedef struct pg_conn {
@@ -71,6 +72,7 @@ typedef struct pg_conn {
     char *url;
     cached cache[STMT_CACHE];
     unsigned next_id;
+    unsigned batches;           /* batches sent on this connection, for cached.batch */
     bool in_tx;                 /* BEGIN sent, COMMIT/ROLLBACK not yet */
     /* Pipeline mode, during a bulk transaction: statements sent whose answers are not read
      * yet, and whether one of them failed (then the statements cache is not to be trusted:
@@ -208,9 +210,22 @@ static char type_code(const db_val *v) {
     return v->t == DBV_INT ? 'i' : v->t == DBV_BLOB ? 'b' : v->t == DBV_TEXT ? 't' : 'n';
 }
 
+/* The types a statement's parameters are declared with. Text is left for the server to type
+ * from where it is used; a parameter the statement does not use (a shared argument list) has
+ * no such place, and is declared text. */
+static void param_types(const db_val *args, int nargs, const bool *used, Oid *types) {
+    for (int i = 0; i < nargs; i++) {
+        char t = type_code(&args[i]);
+        types[i] = t == 'i' ? OID_INT8 : t == 'b' ? OID_BYTEA : used[i] ? 0 : OID_TEXT;
+    }
+}
+
 /* The name of the prepared statement for sql with these argument types, preparing it on
- * first use. NULL on error (*e set). */
-static const char *prepare(pg_conn *c, const char *sql, const db_val *args, int nargs, os_err *e) {
+ * first use. NULL on error (*e set). batch: the batch it is for (0: none). A statement of a
+ * batch whose slot holds another statement of that same batch must not evict it (that one's
+ * name is already taken to run it): NULL with *e OS_OK, and the caller sends it unprepared. */
+static const char *prepare(pg_conn *c, const char *sql, const db_val *args, int nargs, unsigned batch,
+                           os_err *e) {
     size_t sl = strlen(sql);
     char sig[MAX_PARAMS + 1];
     for (int i = 0; i < nargs; i++) sig[i] = type_code(&args[i]);
@@ -219,8 +234,12 @@ static const char *prepare(pg_conn *c, const char *sql, const db_val *args, int 
     uint64_t h = fnv(sql, sl) ^ (fnv(sig, (size_t)nargs) * 31);
     cached *ce = &c->cache[h % STMT_CACHE];
     if (ce->key && ce->hash == h && ce->keylen == keylen && !memcmp(ce->key, sql, sl + 1) &&
-        !memcmp(ce->key + sl + 1, sig, (size_t)nargs))
+        !memcmp(ce->key + sl + 1, sig, (size_t)nargs)) {
+        ce->batch = batch;
         return ce->name;
+    }
+    *e = OS_OK;
+    if (ce->key && batch && ce->batch == batch) return NULL;
 
     char *key = malloc(keylen);
     bool used[MAX_PARAMS] = {0};
@@ -234,10 +253,7 @@ static const char *prepare(pg_conn *c, const char *sql, const db_val *args, int 
     memcpy(key, sql, sl + 1);
     memcpy(key + sl + 1, sig, (size_t)nargs);
     Oid types[MAX_PARAMS];
-    /* Text is left for the server to type from where it is used; a parameter the statement
-     * does not use (a shared argument list) has no such place, and is declared text. */
-    for (int i = 0; i < nargs; i++)
-        types[i] = sig[i] == 'i' ? OID_INT8 : sig[i] == 'b' ? OID_BYTEA : used[i] ? 0 : OID_TEXT;
+    param_types(args, nargs, used, types);
 
     if (ce->key) {                       /* collision: evict */
         char dealloc[48];
@@ -267,6 +283,7 @@ static const char *prepare(pg_conn *c, const char *sql, const db_val *args, int 
     ce->key = key;
     ce->keylen = keylen;
     ce->hash = h;
+    ce->batch = batch;
     memcpy(ce->name, name, sizeof name);
     return ce->name;
 }
@@ -343,7 +360,7 @@ static os_err run(pg_conn *c, const char *sql, const db_val *args, int nargs, db
                   int64_t *changes) {
     if (nargs > MAX_PARAMS) return OS_ERR_INTERNAL;
     os_err e = OS_OK;
-    const char *name = prepare(c, sql, args, nargs, &e);
+    const char *name = prepare(c, sql, args, nargs, 0, &e);
     if (!name) return e;
 
     const char *values[MAX_PARAMS];
@@ -444,9 +461,12 @@ static os_err batch_read(pg_conn *c, const db_stmt *st, int n) {
 static os_err batch_run(pg_conn *c, const db_stmt *st, int n) {
     const char *names[DB_BATCH_MAX];
     os_err e = OS_OK;
-    for (int i = 0; i < n; i++)
-        if (st[i].nargs > MAX_PARAMS || !(names[i] = prepare(c, st[i].sql, st[i].args, st[i].nargs, &e)))
-            return e ? e : OS_ERR_INTERNAL;
+    if (!++c->batches) c->batches = 1;   /* 0 means no batch */
+    for (int i = 0; i < n; i++) {
+        if (st[i].nargs > MAX_PARAMS) return OS_ERR_INTERNAL;
+        names[i] = prepare(c, st[i].sql, st[i].args, st[i].nargs, c->batches, &e);
+        if (e) return e;
+    }
     if (!PQenterPipelineMode(c->pg)) return map_result(c, NULL, "(batch start)");
     c->batch = true;
     for (int i = 0; i < n && !e; i++) {
@@ -469,8 +489,19 @@ static os_err batch_run(pg_conn *c, const db_stmt *st, int n) {
                 formats[k] = 1;
             }
         }
-        if (!PQsendQueryPrepared(c->pg, names[i], st[i].nargs, values, lengths, formats, 0))
-            e = map_result(c, NULL, st[i].sql);
+        int sent;
+        if (names[i]) {
+            sent = PQsendQueryPrepared(c->pg, names[i], st[i].nargs, values, lengths, formats, 0);
+        } else {
+            /* Its slot is another statement's of this batch: parsed for this run only. */
+            bool used[MAX_PARAMS] = {0};
+            char *text = dollar_params(st[i].sql, used, st[i].nargs);
+            Oid types[MAX_PARAMS];
+            param_types(st[i].args, st[i].nargs, used, types);
+            sent = text && PQsendQueryParams(c->pg, text, st[i].nargs, types, values, lengths, formats, 0);
+            free(text);
+        }
+        if (!sent) e = map_result(c, NULL, st[i].sql);
     }
     /* Sent or not, the sync point ends what was sent; its answers are read (and, after a
      * failure, dropped), so the connection is left as it was. */

@@ -399,6 +399,36 @@ static void test_counts_of_one_transaction(void **state) {
     assert_int_equal(miscounted(), 0);
 }
 
+static int read_one(void *ud, db_row *r) {
+    *(int64_t *)ud = db_int(r, 0);
+    return 0;
+}
+
+/* Each statement of a batch runs as itself, even when two of them fall in one slot of the
+ * driver's statements cache (PostgreSQL names its prepared statements by slot): thousands of
+ * batches of four new statements, each with its own parameters and answer, make that happen
+ * many times over. */
+static void test_batch_statements_sharing_a_cache_slot(void **state) {
+    (void)state;
+    for (int i = 0; i < 1500; i++) {
+        char sql[4][128];
+        snprintf(sql[0], sizeof sql[0], "SELECT CAST(?1 AS INTEGER) + %d", i);
+        snprintf(sql[1], sizeof sql[1], "SELECT CAST(?1 AS INTEGER) * 2 + CAST(?2 AS INTEGER) + %d", i);
+        snprintf(sql[2], sizeof sql[2], "SELECT CAST(?1 AS INTEGER) + CAST(?2 AS INTEGER) * CAST(?3 AS INTEGER) - %d", i);
+        snprintf(sql[3], sizeof sql[3], "SELECT CAST(?1 AS INTEGER) * 7 - %d", i);
+        const db_val one[] = {DV_INT(1)}, two[] = {DV_INT(10), DV_INT(100)}, three[] = {DV_INT(5), DV_INT(6), DV_INT(7)},
+                     seven[] = {DV_INT(3)};
+        int64_t got[4] = {-1, -1, -1, -1};
+        const db_stmt st[4] = {{sql[0], one, 1, read_one, &got[0]}, {sql[1], two, 2, read_one, &got[1]},
+                               {sql[2], three, 3, read_one, &got[2]}, {sql[3], seven, 1, read_one, &got[3]}};
+        assert_int_equal(db_batch(C, st, 4), OS_OK);
+        assert_int_equal(got[0], 1 + i);
+        assert_int_equal(got[1], 120 + i);
+        assert_int_equal(got[2], 47 - i);
+        assert_int_equal(got[3], 21 - i);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_column_reads_back),
@@ -407,6 +437,7 @@ int main(void) {
         cmocka_unit_test(test_sorts_with_merged_terms),
         cmocka_unit_test(test_sort_key_validity),
         cmocka_unit_test(test_counts_of_one_transaction),
+        cmocka_unit_test(test_batch_statements_sharing_a_cache_slot),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
