@@ -120,21 +120,33 @@ class Contract:
             node = target
         return node
 
-    def validate(self, schema, value, what):
+    def validator(self, schema):
+        # The schema is the root, the document's components beside it: `#/components/…`
+        # then resolves with any jsonschema (RefResolver before 4.18, referencing after).
         root = dict(copy.deepcopy(schema), components=self.doc["components"])
-        v = jsonschema.Draft202012Validator(root, format_checker=jsonschema.FormatChecker())
-        errors = sorted(v.iter_errors(value), key=lambda e: list(e.absolute_path))
+        return jsonschema.Draft202012Validator(root, format_checker=jsonschema.FormatChecker())
+
+    def valid(self, schema, value):
+        return self.validator(schema).is_valid(value)
+
+    def validate(self, schema, value, what):
+        errors = sorted(self.validator(schema).iter_errors(value), key=lambda e: list(e.absolute_path))
         assert not errors, f"{what}: " + "\n".join(
             f"at {'/'.join(map(str, e.absolute_path)) or '(top)'}: {e.message}" for e in errors[:5])
 
-    def check(self, method, path, resp, sent=None, sent_type="application/json"):
-        """resp answers `method path` (with the body sent, if any) as the document says."""
+    def check(self, method, path, resp, sent=None, sent_type="application/json", malformed=False):
+        """resp answers `method path` (with the body sent, if any) as the document says.
+        malformed: the body was sent to be refused, so the request schema must refuse it too."""
         template, op = self.operation(method, path)
         what = f"{method} {template}"
         if sent is not None:
             body = self.resolve(op.get("requestBody"))
             assert body and sent_type in body.get("content", {}), f"{what}: takes no {sent_type} body"
-            self.validate(body["content"][sent_type]["schema"], sent, f"{what} (the body sent)")
+            schema = body["content"][sent_type]["schema"]
+            if malformed:
+                assert not self.valid(schema, sent), f"{what}: the document accepts {sent}, which the server refuses"
+            else:
+                self.validate(schema, sent, f"{what} (the body sent)")
         answer = op["responses"].get(str(resp.status))
         assert answer, f"{what} answered {resp.status}, which the document does not list: {resp!r}"
         answer = self.resolve(answer)
@@ -171,11 +183,11 @@ class Provider:
         self.idp, self.contract = idp, contract
 
     def __getattr__(self, verb):
-        def call(path, body=None, expect=None, **kw):
-            r = getattr(self.idp, verb)(path, body, **kw)
+        def call(path, body=None, expect=None, malformed=False):
+            r = getattr(self.idp, verb)(path, body)
             if expect is not None:
                 assert r.status == expect, r
-            self.contract.check(verb.upper(), self.idp.base + path, r, body, SCIM_CT)
+            self.contract.check(verb.upper(), self.idp.base + path, r, body, SCIM_CT, malformed)
             return r.body
         return call
 
@@ -187,12 +199,12 @@ class Admin:
         self.ag, self.contract = ag, contract
 
     def __getattr__(self, verb):
-        def call(tail, body=None, expect=None):
+        def call(tail, body=None, expect=None, malformed=False):
             path = url(self.ag.lic, tail)
             r = getattr(self.ag.sa, verb)(path) if body is None else getattr(self.ag.sa, verb)(path, body)
             if expect is not None:
                 assert r.status == expect, r
-            self.contract.check(verb.upper(), path, r, body)
+            self.contract.check(verb.upper(), path, r, body, malformed=malformed)
             return r.body
         return call
 
@@ -250,10 +262,14 @@ def test_scim_answers_are_what_the_document_says(server, ag, idp, contract):
 
     # Refusals are SCIM errors, as documented.
     p.post("/Users", user_body(ada["userName"]), expect=409)
-    p.post("/Users", {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": ""}, expect=400)
+    p.post("/Users", {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": ""}, expect=400,
+           malformed=True)
     p.get("/Users?filter=" + quote('title eq "x"'), expect=400)
     p.get("/Users/00000000-0000-4000-8000-000000000000", expect=404)
     p.patch(f"/Users/{ada['id']}", {"schemas": [PATCH], "Operations": [{"op": "remove"}]}, expect=400)
+    p.patch(f"/Users/{ada['id']}", {"schemas": [PATCH], "Operations": [{"op": "delete", "path": "x"}]},
+            expect=400, malformed=True)
+    p.post("/Groups", {"members": [{"value": ada["id"]}]}, expect=400, malformed=True)
     p.post("/Groups", {"displayName": team["displayName"]}, expect=409)
     p.delete(f"/Users/{quiet['id']}", expect=204)
     assert ("DELETE", "/api/v1/agreements/{license}/scim/v2/Users/{id}", 204) in contract.checked
@@ -291,10 +307,16 @@ def test_provisioning_answers_are_what_the_document_says(server, ag, idp, contra
     a.post("/provisioning/mappings/preview", {**rule, "level": "professional", "group": few["id"]}, expect=200)
     gone = a.post("/provisioning/mappings/preview", {"remove": set_["id"]}, expect=200)
     assert gone["counts"]["losses"] == 1, gone   # one keeps enterprise through `few`
+    a.delete(f"/provisioning/mappings/{set_['id']}?plan={good['plan']}", expect=409)
     a.delete(f"/provisioning/mappings/{set_['id']}?plan={gone['plan']}", expect=200)
     a.delete(f"/provisioning/mappings/{other['id']}", expect=204)
 
     # Bad bodies are problems naming the field.
     a.post("/provisioning/mappings/preview", {**rule, "group": "no-such-group"}, expect=422)
-    a.post("/provisioning/mappings/preview", {"remove": 0}, expect=422)
+    a.post("/provisioning/mappings/preview", {"remove": 0}, expect=422, malformed=True)
+    a.post("/provisioning/mappings/preview", {**rule, "remove": set_["id"]}, expect=422,
+           malformed=True)
     a.put("/provisioning/mappings", {**rule, "country": "ZZ"}, expect=422)
+    a.put("/provisioning/mappings", {**rule, "downloads": "yes"}, expect=422, malformed=True)
+    a.put("/provisioning/mappings", {**rule, "plan": "not-a-plan"}, expect=422, malformed=True)
+    a.delete(f"/provisioning/mappings/{other['id']}?plan=not-a-plan", expect=422)
