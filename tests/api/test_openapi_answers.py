@@ -226,6 +226,11 @@ def test_scim_answers_are_what_the_document_says(server, ag, idp, contract):
                                         {"department": "Engines"}}), expect=201)
     grace = p.post("/Users", user_body(displayName=None, active="True"), expect=201)
     quiet = new_user(idp, active=False)
+    # application/json is taken as well as application/scim+json; the answer is SCIM's.
+    body = user_body()
+    r = idp.post("/Users", body, content_type="application/json")
+    assert r.status == 201 and r.content_type == SCIM_CT, r
+    contract.check("POST", idp.base + "/Users", r, body, "application/json")
     p.get(f"/Users/{ada['id']}", expect=200)
     p.get("/Users", expect=200)
     listed = p.get("/Users?filter=" + quote(f'userName eq "{ada["userName"]}"'), expect=200)
@@ -320,3 +325,29 @@ def test_provisioning_answers_are_what_the_document_says(server, ag, idp, contra
     a.put("/provisioning/mappings", {**rule, "downloads": "yes"}, expect=422, malformed=True)
     a.put("/provisioning/mappings", {**rule, "plan": "not-a-plan"}, expect=422, malformed=True)
     a.delete(f"/provisioning/mappings/{other['id']}?plan=not-a-plan", expect=422)
+
+
+@live
+def test_a_preview_lists_a_seat_another_provisioned_user_holds_as_refused(server, ag, idp, contract):
+    # Two provider users with one address: the second cannot take over the seat the first
+    # holds. The preview names them (refused, `duplicate`) instead of failing whole.
+    p, a = Provider(idp, contract), Admin(ag, contract)
+    first = new_user(idp)
+    twin = p.post("/Users", user_body(name="twin." + first["userName"],
+                                      emails=[{"value": first["userName"], "type": "work"}]), expect=201)
+    g1 = p.post("/Groups", {"displayName": "First " + first["id"][:8], "members": [{"value": first["id"]}]},
+                expect=201)
+    g2 = p.post("/Groups", {"displayName": "Twin " + first["id"][:8], "members": [{"value": twin["id"]}]},
+                expect=201)
+    a.put("/provisioning/mappings", {"group": g1["id"], "level": "enterprise", "language": "en", "country": "FR"},
+          expect=200)
+    rule = {"group": g2["id"], "level": "enterprise", "language": "en", "country": "FR"}
+    out = a.post("/provisioning/mappings/preview", rule, expect=200)
+    assert out["counts"] == {"gains": 0, "losses": 0, "changes": 0, "refused": 1}, out
+    assert [(r["scim_id"], r["level"], r["reason"]) for r in out["refused"]] == [(twin["id"], "enterprise", "duplicate")]
+    # Applied, it is refused whole, saying why.
+    before = a.get("/provisioning/mappings", expect=200)
+    r = ag.sa.put(url(ag.lic, "/provisioning/mappings"), rule)
+    assert r.status == 409 and twin["userName"] in r.body["detail"], r
+    contract.check("PUT", url(ag.lic, "/provisioning/mappings"), r, rule)
+    assert a.get("/provisioning/mappings", expect=200) == before
