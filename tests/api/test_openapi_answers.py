@@ -28,7 +28,8 @@ def with_nullable(node):
     but one written the old way must not make the check lie)."""
     if isinstance(node, dict):
         node = {k: with_nullable(v) for k, v in node.items()}
-        if node.pop("nullable", False) and "type" in node:
+        if node.get("nullable") is True and "type" in node:   # not a property named so
+            del node["nullable"]
             t = node["type"]
             node["type"] = (t if isinstance(t, list) else [t]) + ["null"]
         return node
