@@ -8,7 +8,7 @@ PKGS=(
   libmicrohttpd-dev libjansson-dev libsqlite3-dev libsodium-dev libcurl4-openssl-dev
   libcmocka-dev libcsv-dev libzip-dev libexpat1-dev libxlsxwriter-dev libcjose-dev sqlite3 liboath-dev oathtool
   libpq-dev postgresql-15 postgresql-client-15 haproxy
-  python3 python3-pytest python3-aiosmtpd python3-openpyxl python3-psycopg2
+  python3 python3-pytest python3-aiosmtpd python3-openpyxl python3-psycopg2 python3-jsonschema
   libreoffice-calc-nogui
   nodejs npm chromium
   wrk nginx-light

@@ -235,6 +235,8 @@ static os_err adopt(prov *p, const scim_user_rec *u, const scim_mapping_rec *wan
     if (e || !s) return e;
     int64_t holder;
     e = st_scim_seat_holder(x->c, p->agreement_id, s->uuid, &holder);
+    /* A refusal of the person's address, as a preview lists it (not a failure of the run). */
+    if (!e) f->reason = "duplicate";
     if (!e)
         return fault(f, OS_ERR_CONFLICT, "uniqueness",
                      arena_printf(x->a, "%s's %s seat (%s) is already held through another provisioned user",

@@ -3,7 +3,8 @@
 Every test talks to a real `openseat serve` process on 127.0.0.1 with its own data
 directory, and (unless a test says otherwise) to a real SMTP sink (aiosmtpd writing a
 Maildir). Only the standard library, pytest and aiosmtpd are used (and psycopg2 when the
-tests run on PostgreSQL, openpyxl where a test reads a workbook).
+tests run on PostgreSQL, openpyxl where a test reads a workbook, jsonschema where answers
+are checked against docs/openapi.yaml).
 
   support.server         the processes under test: the server, the SMTP sink, their mailboxes
   support.client         an HTTP client with cookies and CSRF, and raw HTTP for malformed requests
