@@ -15,6 +15,7 @@
  * answered with our 431 problem; a head past the buffer gets libmicrohttpd's own 431. */
 #define LIMIT_CONN_BUFFER_BYTES   (2 * LIMIT_HEADER_BYTES)
 #define LIMIT_BODY_BYTES          (64 * 1024)     /* default JSON body */
+#define LIMIT_SCIM_BODY_BYTES     (1024 * 1024)   /* a SCIM resource: a group sent whole with its 10,000 members */
 #define LIMIT_UPLOAD_BYTES        (32 * 1024 * 1024) /* upload routes only (configurable) */
 #define LIMIT_URL_BYTES           2048
 #define LIMIT_QUERY_PARAMS        32

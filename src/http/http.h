@@ -45,6 +45,7 @@ typedef enum route_ctx {
 typedef enum body_kind {
     BODY_NONE,         /* a request body is refused */
     BODY_JSON,         /* application/json object, up to max-body bytes */
+    BODY_SCIM,         /* BODY_JSON for SCIM clients: up to LIMIT_SCIM_BODY_BYTES (or max-body if larger) */
     BODY_UPLOAD,       /* raw bytes up to max-upload (file upload routes only) */
 } body_kind;
 

@@ -484,7 +484,7 @@ static void pipeline_steps(server *s, req *r) {
         }
         if (r->replied) return;
     }
-    if (rt->body == BODY_JSON) {
+    if (rt->body == BODY_JSON || rt->body == BODY_SCIM) {
         char detail[256];
         if (body_parse_json(r->body.data ? r->body.data : "", r->body.len, &r->json, detail, sizeof detail)) {
             problem_reply_status(r, 400, "malformed_json", arena_strdup(&r->a, detail));
@@ -621,8 +621,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         r->route = &s->routes[r->route_index];
         r->nparams = rr.nparams;
         for (int k = 0; k < rr.nparams; k++) r->params[k] = rr.params[k];
+        size_t max_body = (size_t)s->app->cfg->max_body;
+        /* Identity providers may send a group whole, every member in one body. */
+        size_t scim_body = max_body > LIMIT_SCIM_BODY_BYTES ? max_body : LIMIT_SCIM_BODY_BYTES;
         size_t limit = r->route->body == BODY_UPLOAD ? (size_t)s->app->cfg->max_upload
-                     : r->route->body == BODY_JSON   ? (size_t)s->app->cfg->max_body
+                     : r->route->body == BODY_JSON   ? max_body
+                     : r->route->body == BODY_SCIM   ? scim_body
                                                      : 0;
         /* An upload is held in the request's memory, then its table of cells, then what is
          * made of its rows: room for all three, on top of an ordinary request's. */
@@ -633,7 +637,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             too_large(r, limit);
             return send_reply(r);
         }
-        if (r->route->body == BODY_JSON && is_state_changing(method) &&
+        if ((r->route->body == BODY_JSON || r->route->body == BODY_SCIM) && is_state_changing(method) &&
             !content_type_is_json(req_header(r, "Content-Type"))) {
             problem_reply_status(r, 415, "unsupported_media_type", "Send the body as application/json");
             return send_reply(r);

@@ -14,6 +14,7 @@ class Scim:
 
     def __init__(self, server, ag, secret):
         self.c = bearer(server, secret)
+        self.secret = secret
         self.base = url(ag.lic, "/scim/v2")
 
     def __getattr__(self, verb):
