@@ -13,8 +13,7 @@ import time
 
 from support.accounts import addr
 from support.agreements import agreement, url
-from support.db import db_query, db_write
-from support.scim import new_group, provider
+from support.scim import new_group, provider, users_in_bulk
 from support.subscriptions import add
 
 PEOPLE = int(os.environ.get("BENCH_RULE_PEOPLE", "10000"))
@@ -30,16 +29,7 @@ def test_rule_preview_and_single_adds(server):
     big = agreement(server, {"enterprise": 2 * PEOPLE, "professional": 2 * ADDS})
     idp = provider(server, big)
     g = new_group(idp, "Everyone")
-    gid = db_query(server, "SELECT id FROM scim_groups WHERE uuid = ?", (g["id"],))[0][0]
-    now = int(time.time())
-    values = ",".join(
-        f"({big.id}, '{big.id:08d}-0000-4000-8000-{i:012d}', 'p{i}.{big.id}@contoso.example',"
-        f" 'p{i}.{big.id}@contoso.example', 'p{i}.{big.id}@contoso.example', 'Person {i}', 1, '{{}}',"
-        f" {now}, {now})" for i in range(PEOPLE))
-    db_write(server, "INSERT INTO scim_users (agreement_id, uuid, user_name, user_name_key, email, display_name,"
-                     " active, resource, created_at, updated_at) VALUES " + values)
-    db_write(server, "INSERT INTO scim_members (group_id, kind, member_id) SELECT ?, 'u', id FROM scim_users"
-                     " WHERE agreement_id = ?", (gid, big.id))
+    users_in_bulk(server, big, PEOPLE, group=g["id"])
     big.sa.timeout = 600
     body = {"group": g["id"], "level": "enterprise", "language": "en", "country": "FR", "downloads": True}
     t0 = time.monotonic()

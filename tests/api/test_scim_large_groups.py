@@ -8,8 +8,8 @@ import pytest
 
 from support.agreements import agreement
 from support.client import raw_http
-from support.db import db_query, db_write
-from support.scim import ERROR, provider
+from support.db import db_query
+from support.scim import ERROR, provider, users_in_bulk
 
 pytestmark = pytest.mark.usefixtures("server_alive")
 
@@ -19,14 +19,7 @@ MEMBERS_MAX = 10000
 def test_a_group_with_every_member_it_may_have_fits_in_one_request(server):
     ag = agreement(server, {"enterprise": 5})
     idp = provider(server, ag)
-    now = 1_800_000_000
-    values = ",".join(
-        f"({ag.id}, '{ag.id:08d}-0000-4000-8000-{i:012d}', 'm{i}.{ag.id}@contoso.example',"
-        f" 'm{i}.{ag.id}@contoso.example', 'm{i}.{ag.id}@contoso.example', 'Member {i}', 1, '{{}}', {now}, {now})"
-        for i in range(MEMBERS_MAX))
-    db_write(server, "INSERT INTO scim_users (agreement_id, uuid, user_name, user_name_key, email, display_name,"
-                     " active, resource, created_at, updated_at) VALUES " + values)
-    members = [{"value": f"{ag.id:08d}-0000-4000-8000-{i:012d}"} for i in range(MEMBERS_MAX)]
+    members = [{"value": uid} for uid in users_in_bulk(server, ag, MEMBERS_MAX)]
     body = {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Everyone",
             "members": members}
     assert len(json.dumps(body)) > 64 * 1024

@@ -10,8 +10,8 @@ import time
 import pytest
 
 from support.agreements import add_admin_in_db, agreement, url
-from support.db import db_query, db_write
-from support.scim import new_group, new_user, patch, provider
+from support.db import db_query
+from support.scim import new_group, new_user, patch, provider, users_in_bulk
 
 pytestmark = pytest.mark.usefixtures("server_alive")
 
@@ -226,19 +226,8 @@ def test_ten_thousand_members_are_previewed_with_exact_counts(server):
     big = agreement(server, {"enterprise": 20000})
     idp = provider(server, big)
     g = new_group(idp, "Everyone")
-    gid = db_query(server, "SELECT id FROM scim_groups WHERE uuid = ?", (g["id"],))[0][0]
-    now = int(time.time())
     n = 10000
-    # The members written straight into the tables: ten thousand SCIM requests would only test
-    # the provider's patience.
-    values = ",".join(
-        f"({big.id}, '{big.id:08d}-0000-4000-8000-{i:012d}', 'p{i}.{big.id}@contoso.example',"
-        f" 'p{i}.{big.id}@contoso.example', 'p{i}.{big.id}@contoso.example', 'Person {i}', 1, '{{}}',"
-        f" {now}, {now})" for i in range(n))
-    db_write(server, "INSERT INTO scim_users (agreement_id, uuid, user_name, user_name_key, email, display_name,"
-                     " active, resource, created_at, updated_at) VALUES " + values)
-    db_write(server, "INSERT INTO scim_members (group_id, kind, member_id) SELECT ?, 'u', id FROM scim_users"
-                     " WHERE agreement_id = ?", (gid, big.id))
+    users_in_bulk(server, big, n, group=g["id"])
     before = written(server, big)
     # Correctness at this size, not speed (bench/RESULTS.md has the figures): a preview of ten
     # thousand people may take longer than the client's usual wait.

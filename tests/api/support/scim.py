@@ -1,7 +1,10 @@
 """SCIM from an identity provider's side: a bearer client on one agreement's SCIM base URL,
 and the users, groups and PatchOps the SCIM tests send."""
+import time
+
 from support.accounts import addr
 from support.agreements import url
+from support.db import db_query, db_write
 from support.tokens import bearer, make_token
 
 SCIM_CT = "application/scim+json"
@@ -54,3 +57,20 @@ def new_group(idp, name, members=()):
 
 def patch(idp, path, *ops):
     return idp.patch(path, {"schemas": [PATCH], "Operations": list(ops)})
+
+
+def users_in_bulk(server, ag, n, group=None):
+    """n active users of the agreement written straight into the tables (n SCIM requests would
+    only test the provider's patience), in group (its SCIM id) when given; their SCIM ids."""
+    now = int(time.time())
+    ids = [f"{ag.id:08d}-0000-4000-8000-{i:012d}" for i in range(n)]
+    values = ",".join(
+        f"({ag.id}, '{uid}', 'p{i}.{ag.id}@contoso.example', 'p{i}.{ag.id}@contoso.example',"
+        f" 'p{i}.{ag.id}@contoso.example', 'Person {i}', 1, '{{}}', {now}, {now})" for i, uid in enumerate(ids))
+    db_write(server, "INSERT INTO scim_users (agreement_id, uuid, user_name, user_name_key, email, display_name,"
+                     " active, resource, created_at, updated_at) VALUES " + values)
+    if group:
+        gid = db_query(server, "SELECT id FROM scim_groups WHERE uuid = ?", (group,))[0][0]
+        db_write(server, "INSERT INTO scim_members (group_id, kind, member_id) SELECT ?, 'u', id FROM scim_users"
+                         " WHERE agreement_id = ?", (gid, ag.id))
+    return ids
