@@ -35,6 +35,7 @@ OWNERS = {
     "src/store/store.c": "the store and its per-thread connections",
     "src/store/sqlite.c": "the SQLite driver's connections and statement cache",
     "src/store/pg.c": "the PostgreSQL driver's connections and statement cache",
+    "src/store/store_sub_rows.c": "a connection's search-term counts, held until its transaction ends",
     "src/mail/outbox.c": "the mail worker",
     "src/mail/smtp.c": "a sender thread's relay session (one easy handle kept across messages)",
     "src/domain/jobs.c": "the job worker",
