@@ -173,10 +173,11 @@ async function toggle(button, endpoint, item, context) {
   await whilePending(button, async () => {
     try {
       await api('PATCH', item, { enabled: !endpoint.enabled });
-      notify({ kind: 'success', key: endpoint.enabled ? 'webhooks.disabledDone' : 'webhooks.enabledDone', params: { url: endpoint.url ?? '' } });
       await context.reload();
-      // The row was drawn again: its button is a new one.
+      // The row was drawn again: its button is a new one. What is said comes once the row
+      // shows it, so the words and the table never disagree.
       document.querySelector(`[data-testid="webhook-${endpoint.id}"] [data-testid="webhook-toggle"]`)?.focus();
+      notify({ kind: 'success', key: endpoint.enabled ? 'webhooks.disabledDone' : 'webhooks.enabledDone', params: { url: endpoint.url ?? '' } });
     } catch (err) {
       reportProblem(err);
     }
@@ -264,8 +265,8 @@ function openEndpointDialog(endpoint, context) {
           if (editing) {
             await api('PATCH', `${context.path}/${encodeURIComponent(endpoint.id)}`, body);
             close();
-            notify({ kind: 'success', key: 'webhooks.saved', params: { url: values.url } });
             await context.reload();
+            notify({ kind: 'success', key: 'webhooks.saved', params: { url: values.url } });
             focusLater(TITLE_ID);
           } else {
             created = await api('POST', context.path, body);
@@ -288,8 +289,8 @@ function openEndpointDialog(endpoint, context) {
       use: 'webhooks.secretUse',
       testid: 'webhook-secret',
       done: async () => {
-        notify({ kind: 'success', key: 'webhooks.added', params: { url } });
         await context.reload();
+        notify({ kind: 'success', key: 'webhooks.added', params: { url } });
         focusLater(TITLE_ID);
       },
     });

@@ -170,7 +170,7 @@ function openRuleDialog({ base, data, reload, mapping }) {
                 apply: () => api('PUT', `${base}/provisioning/mappings`, { ...rule, plan: outcome.plan }),
                 again: preview,
                 levels: data.levels,
-                done: () => { close(); reload(); notify({ kind: 'success', key: 'provisioning.applied' }); },
+                done: async () => { close(); await reload(); notify({ kind: 'success', key: 'provisioning.applied' }); },
               });
             };
             await preview();
@@ -205,7 +205,7 @@ function openRemoveDialog({ base, data, reload, mapping }) {
             apply: () => api('DELETE', `${base}/provisioning/mappings/${mapping.id}?plan=${outcome.plan}`),
             again: run,
             levels: data.levels,
-            done: () => { close(); reload(); notify({ kind: 'success', key: 'provisioning.removed' }); },
+            done: async () => { close(); await reload(); notify({ kind: 'success', key: 'provisioning.removed' }); },
           });
         } catch (err) {
           body.replaceChildren(messageBox(problemNotice(err)),
