@@ -94,8 +94,7 @@ os_err h_session_create(req *r) {
         r->problem_detail = arena_printf(&r->a, "Sign in with %s: your organization requires it", sso_provider_name(sso));
         return OS_ERR_FORBIDDEN;
     }
-    const char *ua = req_header(r, "User-Agent");
-    if (ua && strlen(ua) > 256) ua = arena_strndup(&r->a, ua, 256);
+    const char *ua = api_user_agent(r);
     signin_result out;
     os_err e = account_signin(x, email, password, ua, &out);
     switch (e) {

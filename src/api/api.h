@@ -25,6 +25,8 @@ const char *api_in_language(const char *lang, const char *en, const char *fr);
 /* The common head of an agreement object, into an open object: license_number, program,
  * customer{name, country}, start_date, end_date, status (licensing.c). */
 void api_write_agreement_head(jw *w, const agreement_rec *g, int64_t now);
+/* The request's User-Agent as a session records it: at most 256 bytes; NULL when absent. */
+const char *api_user_agent(req *r);
 /* Writes the user object {id,name,email,language,verified}. */
 void api_write_user(jw *w, int64_t id, const char *name, const char *email, const char *language, bool verified);
 

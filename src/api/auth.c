@@ -42,6 +42,11 @@ static os_err context(req *r) {
     return OS_OK;
 }
 
+const char *api_user_agent(req *r) {
+    const char *ua = req_header(r, "User-Agent");
+    return ua && strlen(ua) > 256 ? arena_strndup(&r->a, ua, 256) : ua;
+}
+
 void api_write_user(jw *w, int64_t id, const char *name, const char *email, const char *language, bool verified) {
     jw_obj(w);
     jw_kint(w, "id", id);

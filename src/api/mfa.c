@@ -120,8 +120,7 @@ os_err h_session_mfa(req *r) {
         fe_add(&r->fe, code ? "recovery_code" : "code", code ? "one_of_code" : "required",
                "Give either the code from your app or a recovery code");
     if (fe_any(&r->fe)) return OS_ERR_INVALID;
-    const char *ua = req_header(r, "User-Agent");
-    if (ua && strlen(ua) > 256) ua = arena_strndup(&r->a, ua, 256);
+    const char *ua = api_user_agent(r);
     signin_result out;
     os_err e = mfa_signin(r->x, challenge, code, recovery, ua, &out);
     switch (e) {

@@ -88,8 +88,7 @@ os_err h_sso_callback(req *r) {
     if (fe_any(&r->fe) || !state || !*state) return back_to_signin(r, "sso_expired");
     if (code && !*code) code = NULL;
     op_ctx *x = r->x;
-    const char *ua = req_header(r, "User-Agent");
-    if (ua && strlen(ua) > 256) ua = arena_strndup(&r->a, ua, 256);
+    const char *ua = api_user_agent(r);
     signin_result out;
     const char *reason;
     os_err e = sso_finish(x, state, code, ua, &out, &reason);
